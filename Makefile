@@ -1,0 +1,34 @@
+# The two commands a new user needs: `make run` and `make test`. Both install what is missing first.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all setup build run test test-asan bench clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+build: setup $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@scripts/run $(BUILD_DIR)
+
+test: build
+	cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --timeout 300
+
+test-asan:
+	$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS=-DSHIPGATE_SANITIZE=ON BUILD_TYPE=Debug
+
+bench: build
+	@scripts/setup --bench
+	@bench/ingest $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan

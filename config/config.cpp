@@ -1,0 +1,84 @@
+#include "config/config.hpp"
+
+#include "common/text.hpp"
+
+namespace shipgate::config {
+
+std::optional<Permission> parse_permission(std::string_view s) {
+  if (s == "view") return Permission::view;
+  if (s == "approve") return Permission::approve;
+  if (s == "deploy") return Permission::deploy;
+  if (s == "rollback") return Permission::rollback;
+  if (s == "override") return Permission::override_;
+  return std::nullopt;
+}
+
+std::string_view to_string(Permission p) {
+  switch (p) {
+    case Permission::view: return "view";
+    case Permission::approve: return "approve";
+    case Permission::deploy: return "deploy";
+    case Permission::rollback: return "rollback";
+    case Permission::override_: return "override";
+  }
+  return "?";
+}
+
+bool Reviewer::may(Permission p, std::string_view project) const {
+  if (!projects.empty()) {
+    bool listed = false;
+    for (const auto& name : projects) listed = listed || name == project;
+    if (!listed) return false;
+  }
+  // Every reviewer may read; other permissions are granted explicitly.
+  return p == Permission::view || can.count(p) > 0;
+}
+
+std::optional<Trigger> parse_trigger(std::string_view s) {
+  if (s == "push") return Trigger::push;
+  if (s == "dispatch") return Trigger::dispatch;
+  if (s == "build") return Trigger::build;
+  return std::nullopt;
+}
+
+std::string_view to_string(Trigger t) {
+  switch (t) {
+    case Trigger::push: return "push";
+    case Trigger::dispatch: return "dispatch";
+    case Trigger::build: return "build";
+  }
+  return "?";
+}
+
+const Environment* Project::environment(std::string_view n) const {
+  for (const auto& e : environments)
+    if (e.name == n) return &e;
+  return nullptr;
+}
+
+const Component* Project::component(std::string_view n) const {
+  for (const auto& c : components)
+    if (c.name == n) return &c;
+  return nullptr;
+}
+
+const Project* Config::project(std::string_view n) const {
+  for (const auto& p : projects)
+    if (p.name == n) return &p;
+  return nullptr;
+}
+
+const Project* Config::project_by_repository(std::string_view full_name) const {
+  const std::string wanted = to_lower(full_name);
+  for (const auto& p : projects)
+    if (to_lower(p.repository) == wanted) return &p;
+  return nullptr;
+}
+
+const Reviewer* Config::reviewer(std::string_view n) const {
+  for (const auto& r : reviewers)
+    if (r.name == n) return &r;
+  return nullptr;
+}
+
+}  // namespace shipgate::config

@@ -1,0 +1,150 @@
+// The validated, immutable configuration. Produced only by load_config(); every consumer may assume
+// it is internally consistent (references resolve, templates use known placeholders).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace shipgate::config {
+
+using Millis = std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int threads = 2;
+  std::size_t max_body = 25u << 20;      // webhook routes (GitHub's own cap)
+  std::size_t max_api_body = 1u << 20;   // every other route
+  Millis header_timeout{10'000};         // whole request header, once the first byte arrived
+  Millis body_timeout{60'000};           // whole request body
+  Millis idle_timeout{60'000};           // keep-alive wait for the next request
+  Millis write_timeout{30'000};
+  int max_connections = 1024;
+  Millis shutdown_grace{30'000};
+};
+
+struct StoreConfig {
+  std::string url = "sqlite:var/shipgate.db";
+  std::string sqlite_path = "var/shipgate.db";
+};
+
+struct GithubConfig {
+  std::vector<std::string> secrets;
+  std::string dispatch_event = "deploy";
+};
+
+struct PlatformConfig {
+  std::string repository;
+  std::string branch = "main";
+};
+
+enum class Permission { view, approve, deploy, rollback, override_ };
+std::optional<Permission> parse_permission(std::string_view s);
+std::string_view to_string(Permission p);
+
+struct Reviewer {
+  std::string name;
+  std::string token_sha256;  // lowercase hex; plain tokens are hashed at load and never kept
+  std::string github;
+  std::set<Permission> can;
+  std::vector<std::string> projects;  // empty: every project
+  bool may(Permission p, std::string_view project) const;
+};
+
+enum class Trigger { push, dispatch, build };
+std::optional<Trigger> parse_trigger(std::string_view s);
+std::string_view to_string(Trigger t);
+
+struct TlsClientConfig {
+  std::string ca_file;  // extra trust anchor for an internal CA; system roots otherwise
+};
+
+struct DokployTargetConfig {
+  std::string url;             // API mode: Dokploy base URL
+  std::string api_key;
+  std::string application_id;  // exactly one of application_id / compose_id in API mode
+  std::string compose_id;
+  std::string deploy_url;      // deploy-URL mode: the secret per-application URL
+  Millis poll_interval{2'000};
+  Millis timeout{900'000};
+  TlsClientConfig tls;
+};
+
+struct HttpTargetConfig {
+  std::string url;
+  std::string method = "POST";
+  std::map<std::string, std::string> headers;
+  nlohmann::json body;  // strings inside are templates
+  std::string secret;   // optional: signs the body as X-Shipgate-Signature-256
+  Millis timeout{30'000};
+  TlsClientConfig tls;
+};
+
+struct TargetConfig {
+  std::string type;  // "dokploy" | "http"
+  std::variant<DokployTargetConfig, HttpTargetConfig> spec;
+};
+
+struct ApprovalConfig {
+  int required = 1;
+  std::vector<std::string> reviewers;
+  Millis expire_after{72 * 3'600'000LL};
+  bool allow_self_approval = false;
+};
+
+struct Component {
+  std::string name;
+  std::string image;  // repository without tag, e.g. ghcr.io/acme/app
+};
+
+struct Environment {
+  std::string name;
+  std::set<Trigger> deploy_on;
+  std::string branch;        // push trigger: branch that deploys (defaults to the project's)
+  std::string tags;          // push trigger: glob of tags that deploy, empty = none
+  std::string tag_template;  // image tag: {sha} {short_sha} {version} {ref}
+  std::string promote_from;
+  std::optional<ApprovalConfig> approval;
+  std::string confirm;
+  std::vector<TargetConfig> targets;
+};
+
+struct Project {
+  std::string name;
+  std::string repository;  // owner/name, compared case-insensitively
+  std::string secret;      // optional per-project webhook secret
+  std::string branch = "main";
+  std::vector<std::string> config_paths;
+  std::vector<Component> components;
+  std::vector<Environment> environments;
+
+  const Environment* environment(std::string_view name) const;
+  const Component* component(std::string_view name) const;
+};
+
+struct Config {
+  ServerConfig server;
+  StoreConfig store;
+  GithubConfig github;
+  std::optional<PlatformConfig> platform;
+  std::vector<Reviewer> reviewers;
+  std::vector<Project> projects;
+  std::string source_sha256;  // of the file as read, for /api/v1/info and reload logs
+
+  const Project* project(std::string_view name) const;
+  const Project* project_by_repository(std::string_view full_name) const;
+  const Reviewer* reviewer(std::string_view name) const;
+};
+
+using ConfigPtr = std::shared_ptr<const Config>;
+
+}  // namespace shipgate::config

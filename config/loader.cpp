@@ -1,0 +1,682 @@
+#include "config/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/crypto.hpp"
+#include "common/text.hpp"
+#include "config/template.hpp"
+#include "config/units.hpp"
+
+namespace shipgate::config {
+namespace {
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+bool valid_name(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+// Walks the YAML tree, converting and validating as it goes. Never throws for bad input: every
+// problem becomes a ConfigError so all of them are reported together.
+class Loader {
+ public:
+  explicit Loader(const EnvLookup& env) : env_(env) {}
+
+  std::vector<ConfigError> errors;
+
+  void error(const std::string& path, std::string msg) { errors.push_back({path, std::move(msg)}); }
+
+  bool is_map(const YAML::Node& n, const std::string& path) {
+    if (n.IsMap()) return true;
+    error(path, n.IsNull() ? "must not be empty" : "must be a mapping");
+    return false;
+  }
+
+  void check_keys(const YAML::Node& map, const std::string& path,
+                  std::initializer_list<std::string_view> allowed) {
+    check_duplicates(map, path);
+    for (const auto& kv : map) {
+      const std::string key = kv.first.Scalar();
+      bool ok = false;
+      for (auto a : allowed) ok = ok || key == a;
+      if (!ok) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        error(join(path, key), "unknown key (allowed: " + list + ")");
+      }
+    }
+  }
+
+  // YAML parsers keep only one of two equal keys; a config that says a thing twice is a mistake.
+  void check_duplicates(const YAML::Node& map, const std::string& path) {
+    std::set<std::string> seen;
+    for (const auto& kv : map)
+      if (!seen.insert(kv.first.Scalar()).second) error(join(path, kv.first.Scalar()), "duplicate key");
+  }
+
+  // "${NAME}" is replaced from the environment; "$$" is a literal "$".
+  std::optional<std::string> substitute(const std::string& raw, const std::string& path) {
+    std::string out;
+    bool ok = true;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '$' || i + 1 >= raw.size()) {
+        out.push_back(raw[i]);
+        continue;
+      }
+      if (raw[i + 1] == '$') {
+        out.push_back('$');
+        ++i;
+        continue;
+      }
+      if (raw[i + 1] != '{') {
+        out.push_back('$');
+        continue;
+      }
+      const std::size_t close = raw.find('}', i + 2);
+      if (close == std::string::npos) {
+        error(path, "unterminated ${ in value");
+        return std::nullopt;
+      }
+      const std::string name = raw.substr(i + 2, close - i - 2);
+      bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+      for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      if (!valid) {
+        error(path, "invalid variable name ${" + name + "}");
+        ok = false;
+      } else if (auto v = env_(name)) {
+        out += *v;
+      } else {
+        error(path, "environment variable " + name + " is not set");
+        ok = false;
+      }
+      i = close;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  std::optional<std::string> string(const YAML::Node& n, const std::string& path) {
+    if (!n.IsScalar()) {
+      error(path, "must be a string");
+      return std::nullopt;
+    }
+    return substitute(n.Scalar(), path);
+  }
+
+  std::optional<std::string> nonempty_string(const YAML::Node& n, const std::string& path) {
+    auto s = string(n, path);
+    if (s && s->empty()) {
+      error(path, "must not be empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& path) {
+    auto s = string(n, path);
+    if (!s) return std::nullopt;
+    if (*s == "true" || *s == "yes" || *s == "on") return true;
+    if (*s == "false" || *s == "no" || *s == "off") return false;
+    error(path, "must be true or false");
+    return std::nullopt;
+  }
+
+  std::optional<long long> integer(const YAML::Node& n, const std::string& path, long long min,
+                                   long long max) {
+    auto s = string(n, path);
+    if (!s) return std::nullopt;
+    char* end = nullptr;
+    const long long v = std::strtoll(s->c_str(), &end, 10);
+    if (s->empty() || *end != '\0') {
+      error(path, "must be a whole number");
+      return std::nullopt;
+    }
+    if (v < min || v > max) {
+      error(path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<Millis> duration(const YAML::Node& n, const std::string& path) {
+    auto s = string(n, path);
+    if (!s) return std::nullopt;
+    auto d = parse_duration(*s);
+    if (!d) error(path, "must be a duration such as 500ms, 30s, 10m, 72h or 1h30m");
+    return d;
+  }
+
+  std::optional<std::size_t> size(const YAML::Node& n, const std::string& path) {
+    auto s = string(n, path);
+    if (!s) return std::nullopt;
+    auto v = parse_size(*s);
+    if (!v) error(path, "must be a size such as 1048576, 512KiB, 25MiB or 1GiB");
+    return v;
+  }
+
+  std::vector<std::string> string_list(const YAML::Node& n, const std::string& path) {
+    std::vector<std::string> out;
+    if (!n.IsSequence()) {
+      error(path, "must be a list");
+      return out;
+    }
+    for (std::size_t i = 0; i < n.size(); ++i)
+      if (auto s = string(n[i], path + "[" + std::to_string(i) + "]")) out.push_back(*s);
+    return out;
+  }
+
+  // Converts a YAML subtree to JSON (for templated target bodies), substituting variables.
+  nlohmann::json to_json(const YAML::Node& n, const std::string& path) {
+    if (n.IsMap()) {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& kv : n) o[kv.first.Scalar()] = to_json(kv.second, join(path, kv.first.Scalar()));
+      return o;
+    }
+    if (n.IsSequence()) {
+      nlohmann::json a = nlohmann::json::array();
+      for (std::size_t i = 0; i < n.size(); ++i) a.push_back(to_json(n[i], path + "[" + std::to_string(i) + "]"));
+      return a;
+    }
+    if (n.IsNull()) return nullptr;
+    // Plain scalars keep YAML's typing for numbers and booleans; quoted ones stay strings.
+    if (n.Tag() == "?") {
+      const std::string& s = n.Scalar();
+      if (s == "true") return true;
+      if (s == "false") return false;
+      char* end = nullptr;
+      const long long v = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && *end == '\0') return v;
+    }
+    return substitute(n.Scalar(), path).value_or("");
+  }
+
+  void check_template(const std::string& tmpl, const std::string& path, const Project* project) {
+    const auto parsed = parse_template(tmpl);
+    if (!parsed.error.empty()) {
+      error(path, parsed.error);
+      return;
+    }
+    for (const auto& name : parsed.names) {
+      bool known = false;
+      for (const auto& p : template_placeholders()) known = known || p == name;
+      if (!known && project && name.rfind("image.", 0) == 0)
+        known = project->component(std::string_view(name).substr(6)) != nullptr;
+      if (!known) {
+        std::string list;
+        for (const auto& p : template_placeholders()) list += (list.empty() ? "{" : ", {") + p + "}";
+        error(path, "unknown placeholder {" + name + "} (known: " + list + ", {image.<component>})");
+      }
+    }
+  }
+
+  void check_template_json(const nlohmann::json& doc, const std::string& path, const Project* project) {
+    if (doc.is_string()) check_template(doc.get<std::string>(), path, project);
+    else if (doc.is_object())
+      for (auto it = doc.begin(); it != doc.end(); ++it) check_template_json(it.value(), join(path, it.key()), project);
+    else if (doc.is_array())
+      for (std::size_t i = 0; i < doc.size(); ++i) check_template_json(doc[i], path + "[" + std::to_string(i) + "]", project);
+  }
+
+  void check_url(const std::string& url, const std::string& path) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+      error(path, "must be an http:// or https:// URL");
+  }
+
+  void load_server(const YAML::Node& n, ServerConfig& s) {
+    const std::string path = "server";
+    if (!is_map(n, path)) return;
+    check_keys(n, path, {"listen", "threads", "max_body", "max_api_body", "timeouts", "max_connections",
+                         "shutdown_grace"});
+    if (n["listen"]) {
+      if (auto v = nonempty_string(n["listen"], "server.listen")) {
+        const auto colon = v->rfind(':');
+        char* end = nullptr;
+        const long port = colon == std::string::npos ? -1 : std::strtol(v->c_str() + colon + 1, &end, 10);
+        if (colon == std::string::npos || colon == 0 || *end != '\0' || port < 0 || port > 65535) {
+          error("server.listen", "must be HOST:PORT, e.g. 0.0.0.0:8080");
+        } else {
+          s.listen = *v;
+          s.host = v->substr(0, colon);
+          if (s.host.size() > 2 && s.host.front() == '[' && s.host.back() == ']')
+            s.host = s.host.substr(1, s.host.size() - 2);
+          s.port = static_cast<std::uint16_t>(port);
+        }
+      }
+    }
+    if (n["threads"])
+      if (auto v = integer(n["threads"], "server.threads", 1, 256)) s.threads = static_cast<int>(*v);
+    if (n["max_body"])
+      if (auto v = size(n["max_body"], "server.max_body")) s.max_body = *v;
+    if (n["max_api_body"])
+      if (auto v = size(n["max_api_body"], "server.max_api_body")) s.max_api_body = *v;
+    if (n["max_connections"])
+      if (auto v = integer(n["max_connections"], "server.max_connections", 1, 1'000'000))
+        s.max_connections = static_cast<int>(*v);
+    if (n["shutdown_grace"])
+      if (auto v = duration(n["shutdown_grace"], "server.shutdown_grace")) s.shutdown_grace = *v;
+    if (const auto t = n["timeouts"]) {
+      if (is_map(t, "server.timeouts")) {
+        check_keys(t, "server.timeouts", {"header", "body", "idle", "write"});
+        struct Field { const char* key; Millis* out; };
+        for (Field f : {Field{"header", &s.header_timeout}, Field{"body", &s.body_timeout},
+                        Field{"idle", &s.idle_timeout}, Field{"write", &s.write_timeout}}) {
+          if (!t[f.key]) continue;
+          const std::string p = std::string("server.timeouts.") + f.key;
+          if (auto v = duration(t[f.key], p)) {
+            if (v->count() <= 0) error(p, "must be greater than 0");
+            else *f.out = *v;
+          }
+        }
+      }
+    }
+  }
+
+  void load_store(const YAML::Node& n, StoreConfig& s) {
+    auto v = nonempty_string(n, "store");
+    if (!v) return;
+    if (v->rfind("sqlite:", 0) == 0 && v->size() > 7) {
+      s.url = *v;
+      s.sqlite_path = v->substr(7);
+    } else if (v->rfind("postgresql://", 0) == 0 || v->rfind("postgres://", 0) == 0) {
+      error("store", "PostgreSQL is not available in this build yet; use sqlite:PATH");
+    } else {
+      error("store", "must be sqlite:PATH (e.g. sqlite:var/shipgate.db)");
+    }
+  }
+
+  void load_github(const YAML::Node& n, GithubConfig& g) {
+    if (!is_map(n, "github")) return;
+    check_keys(n, "github", {"secrets", "dispatch_event"});
+    if (n["secrets"]) {
+      g.secrets = string_list(n["secrets"], "github.secrets");
+      for (std::size_t i = 0; i < g.secrets.size(); ++i)
+        if (g.secrets[i].empty()) error("github.secrets[" + std::to_string(i) + "]", "must not be empty");
+    }
+    if (n["dispatch_event"])
+      if (auto v = nonempty_string(n["dispatch_event"], "github.dispatch_event")) g.dispatch_event = *v;
+  }
+
+  void load_platform(const YAML::Node& n, std::optional<PlatformConfig>& out) {
+    if (!is_map(n, "platform")) return;
+    check_keys(n, "platform", {"repository", "branch"});
+    PlatformConfig p;
+    if (!n["repository"]) error("platform.repository", "is required");
+    else if (auto v = nonempty_string(n["repository"], "platform.repository")) p.repository = *v;
+    if (n["branch"])
+      if (auto v = nonempty_string(n["branch"], "platform.branch")) p.branch = *v;
+    out = p;
+  }
+
+  void load_reviewers(const YAML::Node& n, std::vector<Reviewer>& out) {
+    if (!is_map(n, "reviewers")) return;
+    check_duplicates(n, "reviewers");
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string path = join("reviewers", name);
+      if (!valid_name(name)) error(path, "reviewer names use lowercase letters, digits, '-' and '_'");
+      const YAML::Node r = kv.second;
+      if (!is_map(r, path)) continue;
+      check_keys(r, path, {"token_sha256", "token", "github", "can", "projects"});
+      Reviewer rev;
+      rev.name = name;
+      if (r["token_sha256"] && r["token"]) {
+        error(path, "set either token or token_sha256, not both");
+      } else if (r["token_sha256"]) {
+        if (auto v = string(r["token_sha256"], path + ".token_sha256")) {
+          const std::string h = to_lower(*v);
+          if (h.size() != 64 || !is_hex(h))
+            error(path + ".token_sha256", "must be 64 hex characters (see `shipgate hash-token`)");
+          rev.token_sha256 = h;
+        }
+      } else if (r["token"]) {
+        if (auto v = nonempty_string(r["token"], path + ".token")) {
+          if (v->size() < 16) error(path + ".token", "must be at least 16 characters");
+          rev.token_sha256 = sha256_hex(*v);  // the plain token is not kept
+        }
+      } else {
+        error(path, "needs token or token_sha256");
+      }
+      if (r["github"])
+        if (auto v = nonempty_string(r["github"], path + ".github")) rev.github = *v;
+      if (r["can"]) {
+        const auto list = string_list(r["can"], path + ".can");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          if (auto p = parse_permission(list[i])) rev.can.insert(*p);
+          else error(path + ".can[" + std::to_string(i) + "]",
+                     "unknown permission '" + list[i] + "' (view, approve, deploy, rollback, override)");
+        }
+      }
+      if (r["projects"]) rev.projects = string_list(r["projects"], path + ".projects");
+      out.push_back(std::move(rev));
+    }
+  }
+
+  void load_dokploy(const YAML::Node& t, const std::string& path, TargetConfig& out) {
+    check_keys(t, path, {"type", "url", "api_key", "application_id", "compose_id", "deploy_url",
+                         "poll_interval", "timeout", "ca_file"});
+    DokployTargetConfig d;
+    auto get = [&](const char* key, std::string& field) {
+      if (t[key])
+        if (auto v = nonempty_string(t[key], join(path, key))) field = *v;
+    };
+    get("url", d.url);
+    get("api_key", d.api_key);
+    get("application_id", d.application_id);
+    get("compose_id", d.compose_id);
+    get("deploy_url", d.deploy_url);
+    get("ca_file", d.tls.ca_file);
+    if (t["poll_interval"])
+      if (auto v = duration(t["poll_interval"], path + ".poll_interval")) d.poll_interval = *v;
+    if (t["timeout"])
+      if (auto v = duration(t["timeout"], path + ".timeout")) d.timeout = *v;
+    if (!d.deploy_url.empty()) {
+      check_url(d.deploy_url, path + ".deploy_url");
+      if (t["url"] || t["api_key"] || t["application_id"] || t["compose_id"])
+        error(path, "deploy_url mode takes no url, api_key, application_id or compose_id");
+    } else {
+      if (!t["url"]) error(path + ".url", "is required (or use deploy_url)");
+      else if (!d.url.empty()) check_url(d.url, path + ".url");
+      if (!t["api_key"]) error(path + ".api_key", "is required in API mode");
+      if (bool(t["application_id"]) == bool(t["compose_id"]))
+        error(path, "needs exactly one of application_id or compose_id");
+      while (!d.url.empty() && d.url.back() == '/') d.url.pop_back();
+    }
+    out.spec = std::move(d);
+  }
+
+  void load_http(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out) {
+    check_keys(t, path, {"type", "url", "method", "headers", "body", "secret", "timeout", "ca_file"});
+    HttpTargetConfig h;
+    if (!t["url"]) error(path + ".url", "is required");
+    else if (auto v = nonempty_string(t["url"], path + ".url")) {
+      check_url(*v, path + ".url");
+      check_template(*v, path + ".url", &project);
+      h.url = *v;
+    }
+    if (t["method"])
+      if (auto v = nonempty_string(t["method"], path + ".method")) {
+        if (*v != "POST" && *v != "PUT" && *v != "PATCH" && *v != "GET")
+          error(path + ".method", "must be POST, PUT, PATCH or GET");
+        h.method = *v;
+      }
+    if (const auto hs = t["headers"]) {
+      if (is_map(hs, path + ".headers"))
+        for (const auto& kv : hs)
+          if (auto v = string(kv.second, path + ".headers." + kv.first.Scalar())) {
+            check_template(*v, path + ".headers." + kv.first.Scalar(), &project);
+            h.headers[kv.first.Scalar()] = *v;
+          }
+    }
+    if (t["body"]) {
+      h.body = to_json(t["body"], path + ".body");
+      check_template_json(h.body, path + ".body", &project);
+    }
+    if (t["secret"])
+      if (auto v = nonempty_string(t["secret"], path + ".secret")) h.secret = *v;
+    if (t["timeout"])
+      if (auto v = duration(t["timeout"], path + ".timeout")) h.timeout = *v;
+    if (t["ca_file"])
+      if (auto v = nonempty_string(t["ca_file"], path + ".ca_file")) h.tls.ca_file = *v;
+    out.spec = std::move(h);
+  }
+
+  void load_targets(const YAML::Node& n, const std::string& path, const Project& project,
+                    std::vector<TargetConfig>& out) {
+    if (!n.IsSequence()) {
+      error(path, "must be a list of targets");
+      return;
+    }
+    if (n.size() == 0) error(path, "needs at least one target");
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      const YAML::Node t = n[i];
+      if (!is_map(t, p)) continue;
+      TargetConfig target;
+      if (!t["type"]) {
+        error(p + ".type", "is required (dokploy or http)");
+        continue;
+      }
+      auto type = string(t["type"], p + ".type");
+      if (!type) continue;
+      target.type = *type;
+      if (*type == "dokploy") load_dokploy(t, p, target);
+      else if (*type == "http") load_http(t, p, project, target);
+      else if (*type == "kubernetes" || *type == "command")
+        error(p + ".type", "target type '" + *type + "' is not available in this build (dokploy, http)");
+      else {
+        error(p + ".type", "unknown target type '" + *type + "' (dokploy, http)");
+        continue;
+      }
+      out.push_back(std::move(target));
+    }
+  }
+
+  void load_approval(const YAML::Node& n, const std::string& path, ApprovalConfig& a) {
+    if (!is_map(n, path)) return;
+    check_keys(n, path, {"required", "reviewers", "expire_after", "allow_self_approval"});
+    if (n["required"])
+      if (auto v = integer(n["required"], path + ".required", 1, 100)) a.required = static_cast<int>(*v);
+    if (n["reviewers"]) a.reviewers = string_list(n["reviewers"], path + ".reviewers");
+    if (n["expire_after"])
+      if (auto v = duration(n["expire_after"], path + ".expire_after")) a.expire_after = *v;
+    if (n["allow_self_approval"])
+      if (auto v = boolean(n["allow_self_approval"], path + ".allow_self_approval")) a.allow_self_approval = *v;
+  }
+
+  void load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env) {
+    if (!is_map(n, path)) return;
+    check_keys(n, path, {"deploy_on", "branch", "tags", "tag", "promote_from", "approval", "confirm", "targets"});
+    if (n["deploy_on"]) {
+      const auto list = string_list(n["deploy_on"], path + ".deploy_on");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (auto t = parse_trigger(list[i])) env.deploy_on.insert(*t);
+        else error(path + ".deploy_on[" + std::to_string(i) + "]",
+                   "unknown trigger '" + list[i] + "' (push, dispatch, build)");
+      }
+    }
+    if (n["branch"])
+      if (auto v = nonempty_string(n["branch"], path + ".branch")) env.branch = *v;
+    if (n["tags"])
+      if (auto v = nonempty_string(n["tags"], path + ".tags")) env.tags = *v;
+    env.tag_template = "{sha}";
+    if (n["tag"])
+      if (auto v = nonempty_string(n["tag"], path + ".tag")) {
+        check_template(*v, path + ".tag", nullptr);
+        env.tag_template = *v;
+      }
+    if (n["promote_from"])
+      if (auto v = nonempty_string(n["promote_from"], path + ".promote_from")) env.promote_from = *v;
+    if (n["approval"]) {
+      ApprovalConfig a;
+      load_approval(n["approval"], path + ".approval", a);
+      env.approval = a;
+    }
+    if (n["confirm"])
+      if (auto v = nonempty_string(n["confirm"], path + ".confirm")) env.confirm = *v;
+    if (!n["targets"]) error(path + ".targets", "is required");
+    else load_targets(n["targets"], path + ".targets", project, env.targets);
+  }
+
+  void load_project(const YAML::Node& n, const std::string& path, Project& p) {
+    if (!is_map(n, path)) return;
+    check_keys(n, path, {"repository", "secret", "branch", "config_paths", "components", "environments"});
+    if (!n["repository"]) error(path + ".repository", "is required (owner/name)");
+    else if (auto v = nonempty_string(n["repository"], path + ".repository")) {
+      const auto slash = v->find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == v->size() || v->find('/', slash + 1) != std::string::npos)
+        error(path + ".repository", "must be owner/name");
+      p.repository = *v;
+    }
+    if (n["secret"])
+      if (auto v = nonempty_string(n["secret"], path + ".secret")) p.secret = *v;
+    if (n["branch"])
+      if (auto v = nonempty_string(n["branch"], path + ".branch")) p.branch = *v;
+    if (n["config_paths"]) p.config_paths = string_list(n["config_paths"], path + ".config_paths");
+    if (const auto cs = n["components"]) {
+      if (is_map(cs, path + ".components")) {
+        check_duplicates(cs, path + ".components");
+        for (const auto& kv : cs) {
+          const std::string cname = kv.first.Scalar();
+          const std::string cpath = join(path + ".components", cname);
+          if (!valid_name(cname)) error(cpath, "component names use lowercase letters, digits, '-' and '_'");
+          if (!is_map(kv.second, cpath)) continue;
+          check_keys(kv.second, cpath, {"image"});
+          Component c{cname, {}};
+          if (!kv.second["image"]) error(cpath + ".image", "is required");
+          else if (auto v = nonempty_string(kv.second["image"], cpath + ".image")) {
+            const auto last_slash = v->rfind('/');
+            const auto colon = v->find(':', last_slash == std::string::npos ? 0 : last_slash);
+            if (colon != std::string::npos || v->find('@') != std::string::npos)
+              error(cpath + ".image", "must not carry a tag or digest; the environment's tag template adds it");
+            c.image = *v;
+          }
+          p.components.push_back(std::move(c));
+        }
+      }
+    }
+    if (!n["environments"]) {
+      error(path + ".environments", "is required");
+      return;
+    }
+    const auto envs = n["environments"];
+    if (!is_map(envs, path + ".environments")) return;
+    check_duplicates(envs, path + ".environments");
+    for (const auto& kv : envs) {
+      const std::string ename = kv.first.Scalar();
+      const std::string epath = join(path + ".environments", ename);
+      if (!valid_name(ename)) error(epath, "environment names use lowercase letters, digits, '-' and '_'");
+      Environment e;
+      e.name = ename;
+      load_environment(kv.second, epath, p, e);
+      p.environments.push_back(std::move(e));
+    }
+    // Cross-references inside the project.
+    for (const auto& e : p.environments) {
+      const std::string epath = join(path + ".environments", e.name);
+      if (!e.promote_from.empty()) {
+        if (e.promote_from == e.name) error(epath + ".promote_from", "cannot promote from itself");
+        else if (!p.environment(e.promote_from))
+          error(epath + ".promote_from", "unknown environment '" + e.promote_from + "'");
+      }
+    }
+  }
+
+  void cross_check(Config& c) {
+    for (const auto& p : c.projects) {
+      const std::string path = join("projects", p.name);
+      if (p.secret.empty() && c.github.secrets.empty())
+        error(path + ".secret", "no webhook secret: set github.secrets or this project's secret");
+      for (const auto& e : p.environments) {
+        if (!e.approval) continue;
+        const std::string apath = join(path + ".environments", e.name) + ".approval";
+        for (std::size_t i = 0; i < e.approval->reviewers.size(); ++i)
+          if (!c.reviewer(e.approval->reviewers[i]))
+            error(apath + ".reviewers[" + std::to_string(i) + "]",
+                  "unknown reviewer '" + e.approval->reviewers[i] + "'");
+        if (!e.approval->reviewers.empty() &&
+            static_cast<std::size_t>(e.approval->required) > e.approval->reviewers.size())
+          error(apath + ".required", "is larger than the number of listed reviewers");
+      }
+      for (std::size_t i = 0; i < c.projects.size(); ++i)
+        if (&c.projects[i] != &p && !p.repository.empty() &&
+            to_lower(c.projects[i].repository) == to_lower(p.repository) && &c.projects[i] < &p)
+          error(path + ".repository", "repository " + p.repository + " is already used by project " + c.projects[i].name);
+    }
+    for (const auto& r : c.reviewers)
+      for (std::size_t i = 0; i < r.projects.size(); ++i)
+        if (!c.project(r.projects[i]))
+          error(join("reviewers", r.name) + ".projects[" + std::to_string(i) + "]",
+                "unknown project '" + r.projects[i] + "'");
+  }
+
+  void load_root(const YAML::Node& root, Config& c) {
+    if (!root.IsMap()) {
+      error("", "the config must be a YAML mapping");
+      return;
+    }
+    check_keys(root, "", {"server", "store", "github", "platform", "reviewers", "projects"});
+    if (root["server"]) load_server(root["server"], c.server);
+    if (root["store"]) load_store(root["store"], c.store);
+    if (root["github"]) load_github(root["github"], c.github);
+    if (root["platform"]) load_platform(root["platform"], c.platform);
+    if (root["reviewers"]) load_reviewers(root["reviewers"], c.reviewers);
+    if (!root["projects"]) {
+      error("projects", "is required");
+    } else if (is_map(root["projects"], "projects")) {
+      check_duplicates(root["projects"], "projects");
+      for (const auto& kv : root["projects"]) {
+        const std::string name = kv.first.Scalar();
+        const std::string path = join("projects", name);
+        if (!valid_name(name)) error(path, "project names use lowercase letters, digits, '-' and '_'");
+        Project p;
+        p.name = name;
+        load_project(kv.second, path, p);
+        c.projects.push_back(std::move(p));
+      }
+    }
+    cross_check(c);
+  }
+
+ private:
+  const EnvLookup& env_;
+};
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+LoadResult load_config_text(const std::string& text, const EnvLookup& env) {
+  LoadResult out;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    out.errors.push_back({"", "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                                  std::to_string(e.mark.column + 1) + ": " + e.msg});
+    return out;
+  }
+  auto config = std::make_shared<Config>();
+  Loader loader(env);
+  try {
+    loader.load_root(root, *config);
+  } catch (const YAML::Exception& e) {
+    loader.error("", std::string("YAML structure error: ") + e.what());
+  }
+  config->source_sha256 = sha256_hex(text);
+  out.errors = std::move(loader.errors);
+  if (out.errors.empty()) out.config = std::move(config);
+  return out;
+}
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult out;
+    out.errors.push_back({"", "cannot read config file " + path});
+    return out;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return load_config_text(buf.str(), env);
+}
+
+}  // namespace shipgate::config

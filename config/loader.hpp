@@ -1,0 +1,31 @@
+// Loads and validates a YAML config. Every problem is collected with its key path, so one run of
+// `shipgate check` shows them all.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace shipgate::config {
+
+struct ConfigError {
+  std::string path;     // e.g. "projects.planera.environments.production.approval.required"
+  std::string message;  // e.g. "must be >= 1"
+  std::string to_string() const { return path.empty() ? message : path + ": " + message; }
+};
+
+// Looks up an environment variable; std::nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+LoadResult load_config_text(const std::string& yaml_text, const EnvLookup& env);
+LoadResult load_config_file(const std::string& path, const EnvLookup& env);
+
+}  // namespace shipgate::config

@@ -1,0 +1,87 @@
+#include "config/template.hpp"
+
+namespace shipgate::config {
+
+const std::vector<std::string>& template_placeholders() {
+  static const std::vector<std::string> names = {
+      "sha", "short_sha", "version", "ref", "tag", "branch", "project", "environment", "deployment_id"};
+  return names;
+}
+
+TemplateParse parse_template(std::string_view t) {
+  TemplateParse out;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] != '{') continue;
+    if (i + 1 < t.size() && t[i + 1] == '{') {
+      ++i;
+      continue;
+    }
+    const std::size_t close = t.find('}', i);
+    if (close == std::string_view::npos) {
+      out.error = "unterminated '{' at offset " + std::to_string(i);
+      return out;
+    }
+    const std::string_view name = t.substr(i + 1, close - i - 1);
+    if (name.empty()) {
+      out.error = "empty placeholder '{}'";
+      return out;
+    }
+    out.names.emplace_back(name);
+    i = close;
+  }
+  return out;
+}
+
+std::optional<std::string> expand_template(std::string_view t, const TemplateVars& vars,
+                                           std::string* missing) {
+  std::string out;
+  out.reserve(t.size() + 32);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c != '{') {
+      out.push_back(c);
+      continue;
+    }
+    if (i + 1 < t.size() && t[i + 1] == '{') {
+      out.push_back('{');
+      ++i;
+      continue;
+    }
+    const std::size_t close = t.find('}', i);
+    if (close == std::string_view::npos) {
+      if (missing) *missing = "unterminated placeholder";
+      return std::nullopt;
+    }
+    const std::string_view name = t.substr(i + 1, close - i - 1);
+    const auto it = vars.find(name);
+    if (it == vars.end()) {
+      if (missing) *missing = std::string(name);
+      return std::nullopt;
+    }
+    out += it->second;
+    i = close;
+  }
+  return out;
+}
+
+std::optional<nlohmann::json> expand_json_template(const nlohmann::json& doc, const TemplateVars& vars,
+                                                   std::string* missing) {
+  if (doc.is_string()) {
+    auto s = expand_template(doc.get_ref<const std::string&>(), vars, missing);
+    if (!s) return std::nullopt;
+    return nlohmann::json(std::move(*s));
+  }
+  if (doc.is_object() || doc.is_array()) {
+    nlohmann::json out = doc.is_object() ? nlohmann::json::object() : nlohmann::json::array();
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      auto v = expand_json_template(it.value(), vars, missing);
+      if (!v) return std::nullopt;
+      if (doc.is_object()) out[it.key()] = std::move(*v);
+      else out.push_back(std::move(*v));
+    }
+    return out;
+  }
+  return doc;
+}
+
+}  // namespace shipgate::config

@@ -1,0 +1,9 @@
+#pragma once
+#include "deploy/target.hpp"
+
+namespace shipgate::deploy {
+
+std::unique_ptr<DeployTarget> make_dokploy_target(const config::DokployTargetConfig& cfg,
+                                                  std::shared_ptr<HttpClient> http);
+
+}  // namespace shipgate::deploy

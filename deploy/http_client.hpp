@@ -1,0 +1,62 @@
+// Outbound HTTP(S) client used by deploy targets. An interface so tests and retries can wrap it.
+// Every call is bounded: connect timeout, total timeout, response size limit. HTTPS always verifies
+// the peer certificate and host name.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace shipgate::deploy {
+
+using Millis = std::chrono::milliseconds;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct OutboundRequest {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  Millis connect_timeout{5'000};
+  Millis timeout{30'000};  // the whole exchange, resolve to last body byte
+  std::string ca_file;     // extra trust anchor; system roots otherwise
+  std::size_t max_response_body = 8u << 20;
+};
+
+struct OutboundResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+  std::string header(std::string_view name) const;
+};
+
+using HttpResult = boost::system::result<OutboundResponse>;
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // May be called concurrently from any executor.
+  virtual boost::asio::awaitable<HttpResult> send(OutboundRequest request) = 0;
+};
+
+// One connection per request (no pooling): deploy traffic is a few calls a minute.
+std::shared_ptr<HttpClient> make_beast_http_client();
+
+struct RetryPolicy {
+  int attempts = 4;      // total tries
+  Millis base{250};      // first backoff ceiling; doubles each try
+  Millis max{10'000};    // backoff ceiling
+};
+
+// Retries connection errors and 5xx with exponential backoff and full jitter; never 4xx or 3xx.
+std::shared_ptr<HttpClient> make_retrying_http_client(std::shared_ptr<HttpClient> inner, RetryPolicy policy);
+
+// Short description of an outcome for messages: "HTTP 503: <body start>" or the error text.
+std::string describe_failure(const HttpResult& r);
+
+}  // namespace shipgate::deploy

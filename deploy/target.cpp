@@ -1,0 +1,31 @@
+#include "deploy/target.hpp"
+
+#include "deploy/dokploy_target.hpp"
+#include "deploy/http_target.hpp"
+
+namespace shipgate::deploy {
+
+std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<HttpClient> http) {
+  if (const auto* d = std::get_if<config::DokployTargetConfig>(&cfg.spec))
+    return make_dokploy_target(*d, std::move(http));
+  if (const auto* h = std::get_if<config::HttpTargetConfig>(&cfg.spec))
+    return make_http_target(*h, std::move(http));
+  return nullptr;
+}
+
+config::TemplateVars template_vars(const DeployContext& ctx) {
+  config::TemplateVars v;
+  v["sha"] = ctx.sha;
+  v["short_sha"] = ctx.sha.substr(0, 7);
+  v["version"] = ctx.version;
+  v["ref"] = ctx.ref;
+  v["tag"] = ctx.ref.rfind("refs/tags/", 0) == 0 ? ctx.ref.substr(10) : std::string();
+  v["branch"] = ctx.branch;
+  v["project"] = ctx.project;
+  v["environment"] = ctx.environment;
+  v["deployment_id"] = std::to_string(ctx.deployment_id);
+  for (const auto& [component, image] : ctx.images) v["image." + component] = image;
+  return v;
+}
+
+}  // namespace shipgate::deploy

@@ -1,0 +1,178 @@
+// Read API: deployments, projects, environments. Every route needs a reviewer token; reviewers
+// limited to some projects see only those.
+#include <cstdlib>
+
+#include "common/time_format.hpp"
+#include "handlers/app.hpp"
+#include "handlers/auth.hpp"
+#include "handlers/intake.hpp"
+
+namespace shipgate::handlers {
+
+using nlohmann::json;
+using orchestration::Deployment;
+using orchestration::DeploymentFilter;
+using orchestration::State;
+
+namespace {
+
+constexpr int kRecent = 10;
+
+Response store_failure(const boost::system::error_code& ec) {
+  return unavailable("store read failed: " + ec.message());
+}
+
+// Parses a positive integer, or returns false.
+bool parse_id(const std::string& s, std::int64_t& out) {
+  if (s.empty() || s.size() > 18) return false;
+  char* end = nullptr;
+  out = std::strtoll(s.c_str(), &end, 10);
+  return *end == '\0' && out > 0;
+}
+
+// Current version, what runs, what waits: the summary of one environment.
+struct EnvironmentView {
+  std::optional<Deployment> current;
+  std::optional<Deployment> running;
+  std::vector<Deployment> waiting;  // oldest first
+};
+
+boost::system::result<EnvironmentView> view_of(orchestration::Store& store, const std::string& project,
+                                               const std::string& environment) {
+  EnvironmentView v;
+  auto current = store.deployments({project, environment, {State::succeeded}, 1, 0});
+  if (!current) return current.error();
+  if (!current->empty()) v.current = current->front();
+  auto running = store.deployments({project, environment, {State::running}, 1, 0});
+  if (!running) return running.error();
+  if (!running->empty()) v.running = running->front();
+  auto waiting = store.deployments({project, environment, {State::queued, State::pending_approval}, 100, 0});
+  if (!waiting) return waiting.error();
+  v.waiting.assign(waiting->rbegin(), waiting->rend());
+  return v;
+}
+
+json current_json(const std::optional<Deployment>& d) {
+  if (!d) return nullptr;
+  return {{"version", d->version}, {"sha", d->sha}, {"images", d->images}, {"deployment", d->id},
+          {"since", format_rfc3339_ms(d->finished_ms)}};
+}
+
+json waiting_json(const Deployment& d) {
+  json j = to_json(d, false);
+  j["waiting_for"] = d.state == State::pending_approval ? "approval" : "queue";
+  return j;
+}
+
+boost::asio::awaitable<Response> list_deployments(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  DeploymentFilter f;
+  f.project = req.query_param("project");
+  f.environment = req.query_param("environment");
+  if (auto s = req.query_param("state"); !s.empty()) {
+    auto st = orchestration::parse_state(s);
+    if (!st) co_return error_response(400, "invalid", "unknown state '" + s + "'");
+    f.states.push_back(*st);
+  }
+  if (auto l = req.query_param("limit"); !l.empty()) {
+    std::int64_t n;
+    if (!parse_id(l, n) || n > 500) co_return error_response(400, "invalid", "limit must be 1 to 500");
+    f.limit = static_cast<int>(n);
+  }
+  if (auto b = req.query_param("before"); !b.empty()) {
+    if (!parse_id(b, f.before_id)) co_return error_response(400, "invalid", "before must be a deployment id");
+  }
+  if (!f.project.empty() && !reviewer->may(config::Permission::view, f.project))
+    co_return error_response(403, "forbidden", "reviewer " + reviewer->name + " may not view project " + f.project);
+  auto list = app.store->deployments(f);
+  if (!list) co_return store_failure(list.error());
+  json items = json::array();
+  for (const auto& d : *list)
+    if (reviewer->may(config::Permission::view, d.project)) items.push_back(to_json(d, false));
+  json body = {{"deployments", items}};
+  if (static_cast<int>(list->size()) == f.limit && !list->empty()) body["next_before"] = list->back().id;
+  co_return json_response(200, body);
+}
+
+boost::asio::awaitable<Response> get_deployment(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  std::int64_t id;
+  if (!parse_id(req.params["id"], id)) co_return error_response(400, "invalid", "deployment id must be a number");
+  auto d = app.store->deployment(id, true);
+  if (!d) co_return store_failure(d.error());
+  if (!*d || !reviewer->may(config::Permission::view, (*d)->project))
+    co_return error_response(404, "not_found", "no deployment " + std::to_string(id));
+  co_return json_response(200, to_json(**d, true));
+}
+
+boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  json projects = json::array();
+  for (const auto& p : config->projects) {
+    if (!reviewer->may(config::Permission::view, p.name)) continue;
+    json envs = json::array();
+    for (const auto& e : p.environments) {
+      auto v = view_of(*app.store, p.name, e.name);
+      if (!v) co_return store_failure(v.error());
+      json waiting = json::array();
+      for (const auto& d : v->waiting) waiting.push_back({{"id", d.id}, {"version", d.version}, {"state", to_string(d.state)}});
+      envs.push_back({{"name", e.name},
+                      {"current", current_json(v->current)},
+                      {"running", v->running ? json(v->running->id) : json(nullptr)},
+                      {"waiting", waiting}});
+    }
+    projects.push_back({{"name", p.name}, {"repository", p.repository}, {"environments", envs}});
+  }
+  co_return json_response(200, {{"projects", projects}});
+}
+
+boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  const auto& pname = req.params["project"];
+  const auto& ename = req.params["environment"];
+  const auto* project = config->project(pname);
+  if (!project || !reviewer->may(config::Permission::view, pname))
+    co_return error_response(404, "not_found", "no project " + pname);
+  const auto* env = project->environment(ename);
+  if (!env) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
+  auto v = view_of(*app.store, pname, ename);
+  if (!v) co_return store_failure(v.error());
+  auto recent = app.store->deployments({pname, ename, {}, kRecent, 0});
+  if (!recent) co_return store_failure(recent.error());
+  json waiting = json::array();
+  for (const auto& d : v->waiting) waiting.push_back(waiting_json(d));
+  json last = json::array();
+  for (const auto& d : *recent) last.push_back(to_json(d, false));
+  json body = {{"project", pname},
+               {"environment", ename},
+               {"current", current_json(v->current)},
+               {"running", v->running ? to_json(*v->running, false) : json(nullptr)},
+               {"waiting", waiting},
+               {"recent", last}};
+  if (env->approval) body["approval"] = {{"required", env->approval->required}, {"reviewers", env->approval->reviewers}};
+  co_return json_response(200, body);
+}
+
+}  // namespace
+
+void add_api_routes(Router& router, const App& app) {
+  router.add("GET", "/api/v1/deployments", RouteKind::api, [&app](Request& r) { return list_deployments(app, r); });
+  router.add("GET", "/api/v1/deployments/{id}", RouteKind::api, [&app](Request& r) { return get_deployment(app, r); });
+  router.add("GET", "/api/v1/projects", RouteKind::api, [&app](Request& r) { return list_projects(app, r); });
+  router.add("GET", "/api/v1/projects/{project}/environments/{environment}", RouteKind::api,
+             [&app](Request& r) { return get_environment(app, r); });
+}
+
+}  // namespace shipgate::handlers

@@ -1,0 +1,14 @@
+#include "handlers/app.hpp"
+
+namespace shipgate::handlers {
+
+Router build_router(const App& app) {
+  Router router;
+  add_github_routes(router, app);
+  add_build_routes(router, app);
+  add_api_routes(router, app);
+  add_health_routes(router, app);
+  return router;
+}
+
+}  // namespace shipgate::handlers

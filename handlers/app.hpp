@@ -1,0 +1,30 @@
+// What handlers need from the rest of the daemon, wired once in main.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "handlers/router.hpp"
+#include "orchestration/dispatcher.hpp"
+#include "orchestration/store.hpp"
+
+namespace shipgate::handlers {
+
+struct App {
+  std::function<config::ConfigPtr()> config;
+  orchestration::Store* store = nullptr;
+  std::shared_ptr<orchestration::Dispatcher> dispatcher;
+  const std::atomic<bool>* draining = nullptr;
+};
+
+Router build_router(const App& app);
+
+// Registration, one per endpoint family.
+void add_github_routes(Router& router, const App& app);
+void add_build_routes(Router& router, const App& app);
+void add_api_routes(Router& router, const App& app);
+void add_health_routes(Router& router, const App& app);
+
+}  // namespace shipgate::handlers

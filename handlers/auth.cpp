@@ -1,0 +1,26 @@
+#include "handlers/auth.hpp"
+
+#include "common/crypto.hpp"
+
+namespace shipgate::handlers {
+
+const config::Reviewer* authenticate(const config::Config& config, const Request& request, Response& error) {
+  const std::string_view header = request.header("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
+    error = error_response(401, "unauthorized", "missing Authorization: Bearer <token>");
+    error.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return nullptr;
+  }
+  const std::string presented = sha256_hex(header.substr(kBearer.size()));
+  const config::Reviewer* found = nullptr;
+  for (const auto& r : config.reviewers)
+    if (constant_time_equal(presented, r.token_sha256) && !found) found = &r;
+  if (!found) {
+    error = error_response(401, "unauthorized", "token is not valid");
+    error.headers.emplace_back("WWW-Authenticate", "Bearer");
+  }
+  return found;
+}
+
+}  // namespace shipgate::handlers

@@ -1,0 +1,47 @@
+// POST /webhooks/build: an app repository's CI announces a built version (trigger 3 of the contract).
+// Signed like a GitHub webhook; the Idempotency-Key header makes retries of the same call safe.
+#include "common/text.hpp"
+#include "handlers/app.hpp"
+#include "handlers/intake.hpp"
+
+namespace shipgate::handlers {
+
+namespace {
+
+boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
+  const auto config = app.config();
+  std::string signed_by;
+  Response error;
+  if (!verify_webhook(*config, req, signed_by, error)) co_return error;
+  const std::string key(req.header("Idempotency-Key"));
+  if (key.empty() || key.size() > 200)
+    co_return error_response(400, "malformed", "missing or oversized Idempotency-Key header");
+  const std::string content_type = to_lower(req.header("Content-Type"));
+  if (!content_type.empty() && content_type.rfind("application/json", 0) != 0)
+    co_return error_response(415, "unsupported_media_type", "Content-Type must be application/json");
+  auto body = parse_json(req.body, error);
+  if (!body) co_return error;
+  const std::string name = str(*body, "project");
+  if (name.empty()) co_return error_response(400, "invalid", "body needs \"project\"");
+  const auto* project = config->project(name);
+  if (!project) co_return error_response(404, "not_found", "unknown project '" + name + "'");
+  if (!signed_by.empty() && signed_by != project->name)
+    co_return error_response(401, "bad_signature", "signed with the secret of another project");
+  orchestration::VersionRequest vr;
+  std::string why;
+  if (!read_version_request(*body, vr, why)) co_return error_response(400, "malformed", why);
+  vr.actor = str(*body, "actor");
+  if (vr.actor.empty()) vr.actor = "build";
+  auto plan = orchestration::plan_version_request(*project, vr, config::Trigger::build);
+  std::string delivery_key = "build:" + name + ":" + key;
+  std::string source = "build " + name;
+  co_return co_await accept_plan(app, req, std::move(delivery_key), std::move(source), std::move(plan));
+}
+
+}  // namespace
+
+void add_build_routes(Router& router, const App& app) {
+  router.add("POST", "/webhooks/build", RouteKind::webhook, [&app](Request& r) { return handle_build(app, r); });
+}
+
+}  // namespace shipgate::handlers

@@ -1,0 +1,100 @@
+// POST /webhooks/github: ping, push, repository_dispatch. The signature is checked on the raw body
+// before anything is parsed; a delivery is stored under its X-GitHub-Delivery so a redelivery (or the
+// same event through a second hook) gets the original answer and creates nothing.
+#include <spdlog/spdlog.h>
+
+#include "common/text.hpp"
+#include "handlers/app.hpp"
+#include "handlers/intake.hpp"
+
+namespace shipgate::handlers {
+
+using nlohmann::json;
+
+namespace {
+
+boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
+  const auto config = app.config();
+  const std::string event(req.header("X-GitHub-Event"));
+  const std::string delivery(req.header("X-GitHub-Delivery"));
+
+  std::string signed_by;
+  Response error;
+  if (!verify_webhook(*config, req, signed_by, error)) {
+    spdlog::warn("[{}] github delivery {}: {}", req.request_id, delivery, "rejected: bad signature");
+    co_return error;
+  }
+  if (event.empty()) co_return error_response(400, "malformed", "missing X-GitHub-Event header");
+  if (delivery.empty() || delivery.size() > 200)
+    co_return error_response(400, "malformed", "missing or oversized X-GitHub-Delivery header");
+
+  std::string text;
+  const std::string content_type = to_lower(req.header("Content-Type"));
+  if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
+    if (!form_field(req.body, "payload", text))
+      co_return error_response(400, "malformed", "form body has no valid 'payload' field");
+  } else if (content_type.empty() || content_type.rfind("application/json", 0) == 0) {
+    text = req.body;
+  } else {
+    co_return error_response(415, "unsupported_media_type",
+                             "Content-Type must be application/json or application/x-www-form-urlencoded");
+  }
+  auto body = parse_json(text, error);
+  if (!body) co_return error;
+
+  if (event == "ping")
+    co_return json_response(200, {{"message", "pong"}, {"zen", str(*body, "zen")}, {"hook_id", body->value("hook_id", json())}});
+
+  const std::string repository = nested_str(*body, "repository", "full_name");
+  const config::Project* project = repository.empty() ? nullptr : config->project_by_repository(repository);
+  if (event != "push" && event != "repository_dispatch")
+    co_return json_response(200, {{"message", "event '" + event + "' is not used by shipgate"}, {"ignored", true}});
+  if (repository.empty()) co_return error_response(400, "malformed", "payload has no repository.full_name");
+  if (!project)
+    co_return json_response(200, {{"message", "repository " + repository + " is not configured"}, {"ignored", true}});
+  if (!signed_by.empty() && signed_by != project->name)
+    co_return error_response(401, "bad_signature", "signed with the secret of another project");
+
+  std::string actor = nested_str(*body, "sender", "login");
+  orchestration::Plan plan;
+  if (event == "push") {
+    orchestration::PushEvent push;
+    push.repository = repository;
+    push.ref = str(*body, "ref");
+    push.after = to_lower(str(*body, "after"));
+    push.deleted = body->value("deleted", false) == true;
+    push.actor = actor.empty() ? nested_str(*body, "pusher", "name") : actor;
+    if (push.ref.empty()) co_return error_response(400, "malformed", "push payload has no ref");
+    plan = orchestration::plan_push(*project, push);
+  } else {
+    const std::string action = str(*body, "action");
+    if (action != config->github.dispatch_event)
+      co_return json_response(200, {{"message", "repository_dispatch '" + action + "' is not '" +
+                                                    config->github.dispatch_event + "'"},
+                                    {"ignored", true}});
+    orchestration::VersionRequest vr;
+    vr.actor = actor;
+    const auto payload = body->find("client_payload");
+    if (payload != body->end() && !payload->is_null()) {
+      if (!payload->is_object()) co_return error_response(400, "malformed", "client_payload must be an object");
+      std::string why;
+      if (!read_version_request(*payload, vr, why)) co_return error_response(400, "malformed", "client_payload." + why);
+    }
+    if (vr.ref.empty()) {
+      if (auto branch = str(*body, "branch"); !branch.empty()) vr.ref = "refs/heads/" + branch;
+    }
+    plan = orchestration::plan_version_request(*project, vr, config::Trigger::dispatch);
+  }
+  std::string key = "github:" + delivery;
+  std::string source = "github " + event + " " + repository;
+  co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
+}
+
+}  // namespace
+
+void add_github_routes(Router& router, const App& app) {
+  router.add("POST", "/webhooks/github", RouteKind::webhook, [&app](Request& r) { return handle_github(app, r); });
+}
+
+
+}  // namespace shipgate::handlers

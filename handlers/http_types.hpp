@@ -1,0 +1,40 @@
+// The request and response the handlers see: plain data, no sockets, no Beast. The server converts
+// to and from the wire, so every handler is testable by calling it with a Request.
+#pragma once
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace shipgate::handlers {
+
+struct Request {
+  std::string method;
+  std::string path;   // decoded path without the query
+  std::string query;  // raw query string without '?'
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string request_id;
+  std::map<std::string, std::string> params;  // path parameters filled by the router
+
+  std::string_view header(std::string_view name) const;  // case-insensitive; empty when absent
+  bool has_header(std::string_view name) const;
+  // Decoded query parameter; empty when absent.
+  std::string query_param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+Response json_response(int status, const nlohmann::json& body);
+// Every error body has the same shape: {"error": "<code>", "message": "<why>"}.
+Response error_response(int status, std::string_view code, std::string_view message);
+
+}  // namespace shipgate::handlers

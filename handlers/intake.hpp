@@ -1,0 +1,39 @@
+// Shared by the webhook handlers: verify, parse, and turn a plan into durably stored deployments.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+#include "handlers/app.hpp"
+#include "handlers/http_types.hpp"
+#include "orchestration/triggers.hpp"
+
+namespace shipgate::handlers {
+
+constexpr int kMaxJsonDepth = 64;
+
+// Parses JSON with a nesting bound; on failure fills `error` with a 400 response.
+std::optional<nlohmann::json> parse_json(std::string_view text, Response& error);
+
+// Which configured secrets may sign a request: every global secret and every project secret.
+// Returns the project whose own secret verified (empty for a global secret) in `project`.
+// On failure fills `error` with a 401 response.
+bool verify_webhook(const config::Config& config, const Request& request, std::string& project, Response& error);
+
+// Stores the planned deployments under `delivery_key` (idempotent) and answers:
+// 202 with the deployments, the stored answer for a repeat, 200 when nothing deploys, 400 for an
+// invalid request, 503 (with Retry-After) when the store could not commit.
+boost::asio::awaitable<Response> accept_plan(const App& app, const Request& request, std::string delivery_key,
+                                             std::string source, orchestration::Plan plan);
+
+Response unavailable(std::string_view message);
+
+// A string member, or empty when absent or not a string.
+std::string str(const nlohmann::json& j, const char* key);
+std::string nested_str(const nlohmann::json& j, const char* outer, const char* inner);
+
+// repository_dispatch client_payload or build body -> VersionRequest. Fills `error` when malformed.
+bool read_version_request(const nlohmann::json& body, orchestration::VersionRequest& out, std::string& error);
+
+}  // namespace shipgate::handlers

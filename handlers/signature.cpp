@@ -1,0 +1,44 @@
+#include "handlers/signature.hpp"
+
+#include "common/crypto.hpp"
+#include "common/text.hpp"
+
+namespace shipgate::handlers {
+
+namespace {
+constexpr std::string_view kPrefix = "sha256=";
+constexpr std::size_t kHeaderLength = 7 + 64;
+
+SignatureCheck shape(std::string_view header) {
+  if (header.empty()) return SignatureCheck::missing;
+  if (header.size() != kHeaderLength || header.substr(0, kPrefix.size()) != kPrefix ||
+      !is_hex(header.substr(kPrefix.size())))
+    return SignatureCheck::malformed;
+  return SignatureCheck::valid;
+}
+}  // namespace
+
+std::string sign_body(std::string_view secret, std::string_view body) {
+  return std::string(kPrefix) + hmac_sha256_hex(secret, body);
+}
+
+SignatureCheck verify_signature(std::string_view header, std::string_view secret, std::string_view body) {
+  if (auto s = shape(header); s != SignatureCheck::valid) return s;
+  // GitHub sends lowercase hex; accept uppercase too without a data-dependent branch on the MAC.
+  const std::string presented = to_lower(header);
+  return constant_time_equal(presented, sign_body(secret, body)) ? SignatureCheck::valid : SignatureCheck::mismatch;
+}
+
+int verify_any(std::string_view header, const std::vector<std::string_view>& secrets, std::string_view body,
+               SignatureCheck& status) {
+  status = shape(header);
+  if (status != SignatureCheck::valid) return -1;
+  const std::string presented = to_lower(header);
+  int found = -1;
+  for (std::size_t i = 0; i < secrets.size(); ++i)
+    if (constant_time_equal(presented, sign_body(secrets[i], body)) && found < 0) found = static_cast<int>(i);
+  status = found >= 0 ? SignatureCheck::valid : SignatureCheck::mismatch;
+  return found;
+}
+
+}  // namespace shipgate::handlers

@@ -1,0 +1,21 @@
+// GitHub's X-Hub-Signature-256: "sha256=" + lowercase hex HMAC-SHA256(secret, raw body).
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shipgate::handlers {
+
+enum class SignatureCheck { valid, missing, malformed, mismatch };
+
+// Checks one header value against one secret, in constant time for a well-formed header.
+SignatureCheck verify_signature(std::string_view header, std::string_view secret, std::string_view body);
+
+// Checks against several secrets (rotation). Returns the index of the first secret that verifies,
+// or -1; `status` says why it failed. Every secret is tried, so timing does not reveal which matched.
+int verify_any(std::string_view header, const std::vector<std::string_view>& secrets, std::string_view body,
+               SignatureCheck& status);
+
+std::string sign_body(std::string_view secret, std::string_view body);  // "sha256=..."
+
+}  // namespace shipgate::handlers

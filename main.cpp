@@ -1,0 +1,167 @@
+// shipgate: serve | check | hash-token | version. Wires the libraries together and runs the io_context.
+#include <boost/asio.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "common/crypto.hpp"
+#include "config/loader.hpp"
+#include "deploy/http_client.hpp"
+#include "handlers/app.hpp"
+#include "orchestration/dispatcher.hpp"
+#include "orchestration/sqlite_store.hpp"
+#include "server/server.hpp"
+
+namespace asio = boost::asio;
+using namespace shipgate;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInvalidConfig = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitStartup = 3;
+
+void usage() {
+  std::fprintf(stderr,
+               "usage:\n"
+               "  shipgate serve -c FILE        run the daemon\n"
+               "  shipgate check -c FILE        validate a config, print every error\n"
+               "  shipgate hash-token [TOKEN]   print the SHA-256 to put in token_sha256 (reads stdin without TOKEN)\n"
+               "  shipgate hash-token --new     make a new random token and print it with its hash\n"
+               "  shipgate --version\n");
+}
+
+std::string config_path(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "-c" || args[i] == "--config") return args[i + 1];
+  if (const char* env = std::getenv("SHIPGATE_CONFIG")) return env;
+  return {};
+}
+
+config::ConfigPtr load_or_report(const std::string& path) {
+  auto loaded = config::load_config_file(path, config::process_environment());
+  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s: %s\n", path.c_str(), e.to_string().c_str());
+  if (!loaded.errors.empty())
+    std::fprintf(stderr, "%zu error%s in %s\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s", path.c_str());
+  return loaded.config;
+}
+
+int check(const std::vector<std::string>& args) {
+  const auto path = config_path(args);
+  if (path.empty()) return usage(), kExitUsage;
+  auto cfg = load_or_report(path);
+  if (!cfg) return kExitInvalidConfig;
+  std::printf("%s: valid (%zu project%s, listening on %s, store %s)\n", path.c_str(), cfg->projects.size(),
+              cfg->projects.size() == 1 ? "" : "s", cfg->server.listen.c_str(), cfg->store.url.c_str());
+  return kExitOk;
+}
+
+int hash_token(const std::vector<std::string>& args) {
+  if (args.size() > 1 && args[1] == "--new") {
+    const std::string token = "sg_" + random_hex(24);
+    std::printf("token:        %s\ntoken_sha256: %s\n", token.c_str(), sha256_hex(token).c_str());
+    return kExitOk;
+  }
+  std::string token;
+  if (args.size() > 1) token = args[1];
+  else if (!std::getline(std::cin, token)) return usage(), kExitUsage;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  if (token.empty()) return usage(), kExitUsage;
+  std::printf("%s\n", sha256_hex(token).c_str());
+  return kExitOk;
+}
+
+int serve(const std::vector<std::string>& args) {
+  const auto path = config_path(args);
+  if (path.empty()) return usage(), kExitUsage;
+  auto cfg = load_or_report(path);
+  if (!cfg) {
+    spdlog::critical("refusing to start: the config is invalid");
+    return kExitInvalidConfig;
+  }
+  std::atomic<std::shared_ptr<const config::Config>> current{cfg};
+  auto config_source = [&current] { return current.load(); };
+
+  const int threads = cfg->server.threads;
+  asio::io_context ioc(threads);
+  auto clock = std::make_shared<SystemClock>();
+  auto store = orchestration::open_sqlite_store({cfg->store.sqlite_path}, clock);
+  if (!store) {
+    spdlog::critical("cannot open store {}: {}", cfg->store.url, store.error().message());
+    return kExitStartup;
+  }
+  auto http = deploy::make_retrying_http_client(deploy::make_beast_http_client(), {});
+  auto dispatcher = std::make_shared<orchestration::Dispatcher>(
+      ioc.get_executor(), **store, config_source,
+      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); });
+
+  std::atomic<bool> draining{false};
+  handlers::App app{config_source, store->get(), dispatcher, &draining};
+  const auto router = handlers::build_router(app);
+  server::Server server(ioc, cfg->server, router, draining);
+  if (auto r = server.listen(); !r) {
+    spdlog::critical("cannot listen on {}: {}", cfg->server.listen, r.error().message());
+    return kExitStartup;
+  }
+
+  // SIGTERM/SIGINT: drain in two phases; a second signal exits at once.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    if (draining.exchange(true)) {
+      spdlog::warn("second signal {}: exiting now", sig);
+      std::_Exit(1);
+    }
+    spdlog::info("signal {}: draining (grace {} ms)", sig, cfg->server.shutdown_grace.count());
+    signals.async_wait(on_signal);
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+      server.stop_accepting();
+      const auto grace = cfg->server.shutdown_grace;
+      const auto t0 = std::chrono::steady_clock::now();
+      co_await dispatcher->drain(grace);
+      const auto left = grace - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+      co_await server.drain(std::max(left, std::chrono::milliseconds(100)));
+      ioc.stop();
+    }, asio::detached);
+  };
+  signals.async_wait(on_signal);
+
+  server.start();
+  dispatcher->start();
+  spdlog::info("shipgate {} listening on http://{}:{} (store {}, {} project{}, {} thread{})", SHIPGATE_VERSION,
+               cfg->server.host, server.port(), cfg->store.url, cfg->projects.size(),
+               cfg->projects.size() == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  (*store)->close();
+  spdlog::info("shipgate stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  if (const char* level = std::getenv("SHIPGATE_LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(level));
+  if (args.empty()) return usage(), kExitUsage;
+  const std::string& cmd = args[0];
+  if (cmd == "--version" || cmd == "version") {
+    std::printf("shipgate %s (%s)\n", SHIPGATE_VERSION, SHIPGATE_GIT_SHA);
+    return kExitOk;
+  }
+  if (cmd == "serve") return serve(args);
+  if (cmd == "check") return check(args);
+  if (cmd == "hash-token") return hash_token(args);
+  usage();
+  return kExitUsage;
+}

@@ -1,0 +1,69 @@
+#include "orchestration/deployment.hpp"
+
+#include "common/time_format.hpp"
+
+namespace shipgate::orchestration {
+
+namespace {
+constexpr std::pair<State, std::string_view> kNames[] = {
+    {State::pending_approval, "pending_approval"}, {State::queued, "queued"},
+    {State::running, "running"},                   {State::succeeded, "succeeded"},
+    {State::failed, "failed"},                     {State::rolled_back, "rolled_back"},
+    {State::rejected, "rejected"},                 {State::expired, "expired"},
+    {State::superseded, "superseded"},             {State::cancelled, "cancelled"},
+};
+}  // namespace
+
+std::string_view to_string(State s) {
+  for (const auto& [state, name] : kNames)
+    if (state == s) return name;
+  return "unknown";
+}
+
+std::optional<State> parse_state(std::string_view s) {
+  for (const auto& [state, name] : kNames)
+    if (name == s) return state;
+  return std::nullopt;
+}
+
+bool is_final(State s) {
+  return s != State::pending_approval && s != State::queued && s != State::running;
+}
+
+nlohmann::json to_json(const Deployment& d, bool with_history) {
+  auto time_or_null = [](std::int64_t ms) -> nlohmann::json {
+    if (ms <= 0) return nullptr;
+    return format_rfc3339_ms(ms);
+  };
+  nlohmann::json j = {
+      {"id", d.id},
+      {"project", d.project},
+      {"environment", d.environment},
+      {"state", to_string(d.state)},
+      {"version", d.version},
+      {"sha", d.sha},
+      {"ref", d.ref},
+      {"images", d.images},
+      {"trigger", d.trigger},
+      {"actor", d.actor},
+      {"created_at", time_or_null(d.created_ms)},
+      {"updated_at", time_or_null(d.updated_ms)},
+      {"started_at", time_or_null(d.started_ms)},
+      {"finished_at", time_or_null(d.finished_ms)},
+      {"message", d.message},
+  };
+  if (with_history) {
+    j["result"] = d.result;
+    j["delivery"] = d.delivery.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.delivery);
+    auto& h = j["history"] = nlohmann::json::array();
+    for (const auto& e : d.history)
+      h.push_back({{"at", format_rfc3339_ms(e.at_ms)},
+                   {"from", e.from ? nlohmann::json(to_string(*e.from)) : nlohmann::json(nullptr)},
+                   {"to", to_string(e.to)},
+                   {"actor", e.actor},
+                   {"reason", e.reason}});
+  }
+  return j;
+}
+
+}  // namespace shipgate::orchestration

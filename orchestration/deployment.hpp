@@ -1,0 +1,79 @@
+// What a deployment is: state, version, history. Plain data plus JSON conversion for the API.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace shipgate::orchestration {
+
+enum class State {
+  pending_approval,
+  queued,
+  running,
+  succeeded,
+  failed,
+  rolled_back,
+  rejected,
+  expired,
+  superseded,
+  cancelled,
+};
+
+std::string_view to_string(State s);
+std::optional<State> parse_state(std::string_view s);
+bool is_final(State s);
+
+struct HistoryEntry {
+  std::int64_t at_ms = 0;
+  std::optional<State> from;  // none for the creating entry
+  State to = State::queued;
+  std::string actor;
+  std::string reason;
+};
+
+// A deployment about to be created by a trigger.
+struct NewDeployment {
+  std::string project;
+  std::string environment;
+  std::string version;  // tag when there is one, else the SHA
+  std::string sha;
+  std::string ref;
+  std::map<std::string, std::string> images;  // component -> full reference
+  std::string trigger;                        // push | dispatch | build | manual
+  std::string actor;                          // GitHub login or reviewer name
+  State initial = State::queued;
+  std::string reason;
+};
+
+struct Deployment {
+  std::int64_t id = 0;
+  std::string project;
+  std::string environment;
+  State state = State::queued;
+  std::string version;
+  std::string sha;
+  std::string ref;
+  std::map<std::string, std::string> images;
+  std::string trigger;
+  std::string actor;
+  std::string delivery;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t started_ms = 0;
+  std::int64_t finished_ms = 0;
+  std::string message;
+  nlohmann::json result = nlohmann::json::object();
+  std::vector<HistoryEntry> history;
+
+  // Unique across store resets too (ids may restart): how a target recognises its own job.
+  std::string marker() const { return std::to_string(id) + "-" + std::to_string(created_ms); }
+};
+
+nlohmann::json to_json(const Deployment& d, bool with_history);
+
+}  // namespace shipgate::orchestration

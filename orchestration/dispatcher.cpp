@@ -1,0 +1,169 @@
+#include "orchestration/dispatcher.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "common/clock.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using deploy::TargetOutcome;
+
+Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets)
+    : strand_(asio::make_strand(executor)), store_(store), config_(std::move(config)), targets_(std::move(targets)) {}
+
+void Dispatcher::start() {
+  auto lanes = store_.lanes_with_work();
+  if (!lanes) {
+    spdlog::error("dispatcher: cannot list pending work: {}", lanes.error().message());
+    return;
+  }
+  for (const auto& [project, environment] : *lanes) notify(project, environment);
+}
+
+void Dispatcher::notify(const std::string& project, const std::string& environment) {
+  asio::post(strand_, [self = shared_from_this(), project, environment] {
+    if (self->draining_) return;
+    auto& lane = self->lanes_[{project, environment}];
+    if (lane.running) {
+      lane.again = true;
+      return;
+    }
+    lane.running = true;
+    ++self->active_;
+    asio::co_spawn(self->strand_, self->run_lane(project, environment), [self, project, environment](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("dispatcher: lane {}/{} stopped: {}", project, environment, ex.what());
+        }
+      }
+    });
+  });
+}
+
+asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string environment) {
+  const auto key = std::make_pair(project, environment);
+  for (;;) {
+    lanes_[key].again = false;
+    auto next = draining_ ? Result<std::optional<Deployment>>(std::optional<Deployment>()) : store_.next_to_run(project, environment);
+    if (!next) spdlog::error("dispatcher: {}/{}: cannot read queue: {}", project, environment, next.error().message());
+    if (!next || !*next) {
+      if (lanes_[key].again && !draining_) continue;
+      lanes_[key].running = false;
+      --active_;
+      co_return;
+    }
+    Deployment d = std::move(**next);
+    const bool resume = d.state == State::running;
+    TransitionRequest claim{d.id, resume ? Event::resume : Event::start, "shipgate",
+                            resume ? "resumed after restart: shipgate stopped while this deployment was running" : "started"};
+    auto claimed = co_await store_.transition(std::move(claim));
+    if (!claimed) {
+      // The store refused the write (disk full, overloaded): try again shortly rather than spin.
+      spdlog::error("dispatcher: deployment {}: cannot start: {}", d.id, claimed.error().message());
+      asio::steady_timer t(strand_, std::chrono::seconds(1));
+      co_await t.async_wait(asio::use_awaitable);
+      continue;
+    }
+    if (!claimed->applied) continue;  // superseded or cancelled meanwhile
+    co_await run_one(std::move(d), resume);
+  }
+}
+
+deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config::Project& project) const {
+  deploy::DeployContext ctx;
+  ctx.deployment_id = d.id;
+  ctx.marker = d.marker();
+  ctx.project = d.project;
+  ctx.environment = d.environment;
+  ctx.repository = project.repository;
+  ctx.version = d.version;
+  ctx.sha = d.sha;
+  ctx.ref = d.ref;
+  ctx.branch = d.ref.rfind("refs/heads/", 0) == 0 ? d.ref.substr(11) : project.branch;
+  ctx.images = d.images;
+  ctx.vars = deploy::template_vars(ctx);
+  return ctx;
+}
+
+asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
+  const auto config = config_();
+  const auto* project = config->project(d.project);
+  const auto* env = project ? project->environment(d.environment) : nullptr;
+  if (!env) {
+    std::string why = "environment " + d.project + "/" + d.environment + " is no longer configured";
+    co_await finish(d.id, Event::fail, std::move(why), d.result);
+    co_return;
+  }
+  const auto ctx = context_for(d, *project);
+  spdlog::info("deployment {}: {} {}/{} version {}", d.id, resume ? "resuming" : "starting", d.project,
+               d.environment, d.version);
+
+  json result = d.result.is_object() ? d.result : json::object();
+  json& done = result["targets"];
+  if (!done.is_array()) done = json::array();
+  const auto started = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < env->targets.size(); ++i) {
+    // A resumed deployment skips targets that already succeeded before the restart.
+    if (i < done.size() && done[i].value("ok", false)) continue;
+    auto target = targets_(env->targets[i]);
+    const auto t0 = std::chrono::steady_clock::now();
+    TargetOutcome outcome;
+    if (resume && i == done.size()) outcome = co_await target->resume(ctx);
+    else outcome = co_await target->deploy(ctx);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    json entry = {{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message},
+                  {"details", outcome.details}, {"duration_ms", ms}};
+    if (i < done.size()) done[i] = entry;
+    else done.push_back(entry);
+    spdlog::log(outcome.ok ? spdlog::level::info : spdlog::level::warn, "deployment {}: target {} ({}): {}", d.id,
+                i + 1, target->describe(), outcome.message);
+    if (!outcome.ok) {
+      std::string why = "target " + std::to_string(i + 1) + " (" + target->describe() + "): " + outcome.message;
+      co_await finish(d.id, Event::fail, std::move(why), result);
+      co_return;
+    }
+    if (i + 1 < env->targets.size()) {
+      auto saved = co_await store_.record_result(d.id, result);
+      if (!saved) spdlog::warn("deployment {}: cannot record progress: {}", d.id, saved.error().message());
+    }
+  }
+  const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  spdlog::info("deployment {}: succeeded in {} ms", d.id, total.count());
+  std::string done_message = "deployed " + d.version;
+  co_await finish(d.id, Event::succeed, std::move(done_message), result);
+}
+
+asio::awaitable<void> Dispatcher::finish(std::int64_t id, Event event, std::string message, json result) {
+  for (int attempt = 0;; ++attempt) {
+    TransitionRequest request{id, event, "shipgate", message, result};
+    auto r = co_await store_.transition(std::move(request));
+    if (r) co_return;
+    // The outcome must reach the store; until it does the deployment stays running (and would be
+    // resumed after a restart), so keep trying.
+    spdlog::error("dispatcher: deployment {}: cannot record outcome: {}", id, r.error().message());
+    asio::steady_timer t(strand_, std::chrono::seconds(std::min(attempt + 1, 10)));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> Dispatcher::drain(std::chrono::milliseconds grace) {
+  draining_ = true;
+  asio::steady_timer timer(strand_);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (active_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (active_ > 0) spdlog::warn("dispatcher: {} deployment(s) still running at shutdown; they resume at next start", active_.load());
+}
+
+}  // namespace shipgate::orchestration

@@ -1,0 +1,61 @@
+// Runs deployments: per (project, environment) one at a time in arrival order, many environments at
+// once, all as coroutines on one executor pool (no thread per deployment).
+//
+// Thread-safety: notify() and drain() may be called from any thread; internal state lives on a strand.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "deploy/target.hpp"
+#include "orchestration/store.hpp"
+
+namespace shipgate::orchestration {
+
+using ConfigSource = std::function<config::ConfigPtr()>;
+using TargetFactory = std::function<std::unique_ptr<deploy::DeployTarget>(const config::TargetConfig&)>;
+
+class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
+ public:
+  Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets);
+
+  // Picks up what the store says is queued or was running when the process stopped.
+  void start();
+  // New work may be waiting in this environment.
+  void notify(const std::string& project, const std::string& environment);
+  // Stops starting deployments and waits, at most `grace`, for running ones to finish. Those still
+  // running afterwards stay `running` in the store and are resumed at the next start.
+  boost::asio::awaitable<void> drain(std::chrono::milliseconds grace);
+
+  int active_lanes() const { return active_.load(); }
+
+ private:
+  struct Lane {
+    bool running = false;
+    bool again = false;  // notified while running: look for more work before going idle
+  };
+
+  boost::asio::awaitable<void> run_lane(std::string project, std::string environment);
+  boost::asio::awaitable<void> run_one(Deployment d, bool resume);
+  // Records the final state, retrying until the store takes it.
+  boost::asio::awaitable<void> finish(std::int64_t id, Event event, std::string message, nlohmann::json result);
+  deploy::DeployContext context_for(const Deployment& d, const config::Project& project) const;
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  Store& store_;
+  ConfigSource config_;
+  TargetFactory targets_;
+  std::map<std::pair<std::string, std::string>, Lane> lanes_;
+  std::atomic<bool> draining_{false};
+  std::atomic<int> active_{0};
+};
+
+}  // namespace shipgate::orchestration

@@ -1,0 +1,517 @@
+// SQLite store. One writer thread owns the write connection and commits in groups: every write
+// submitted while the previous commit was syncing shares the next commit (and its fsync). Each
+// write runs inside its own SAVEPOINT, so one failing write never undoes another.
+// WAL mode with synchronous=FULL: a commit is on disk when COMMIT returns.
+#include "orchestration/sqlite_store.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "orchestration/sqlite_db.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+class StoreCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "shipgate.store"; }
+  std::string message(int ev) const override {
+    switch (static_cast<StoreErrc>(ev)) {
+      case StoreErrc::overloaded: return "store write queue is full";
+      case StoreErrc::io_error: return "store write failed";
+      case StoreErrc::not_found: return "not found";
+      case StoreErrc::closed: return "store is closed";
+      case StoreErrc::in_use: return "store is in use by another process";
+    }
+    return "unknown store error";
+  }
+};
+
+// Schema migrations, applied in order; PRAGMA user_version records how many ran.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE deliveries (
+  key TEXT PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE deployments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  state TEXT NOT NULL,
+  version TEXT NOT NULL,
+  sha TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  images TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  delivery TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  message TEXT NOT NULL DEFAULT '',
+  result TEXT NOT NULL DEFAULT '{}',
+  lease_owner TEXT,
+  lease_until INTEGER
+);
+CREATE INDEX deployments_by_env ON deployments(project, environment, id);
+CREATE INDEX deployments_by_state ON deployments(state, id);
+CREATE TABLE history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  at INTEGER NOT NULL,
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX history_by_deployment ON history(deployment_id, id);
+)sql",
+};
+
+constexpr const char* kDeploymentColumns =
+    "id, project, environment, state, version, sha, ref, images, trigger, actor, delivery, created_at, "
+    "updated_at, started_at, finished_at, message, result";
+
+Deployment read_deployment(const Statement& s) {
+  Deployment d;
+  d.id = s.int64(0);
+  d.project = s.text(1);
+  d.environment = s.text(2);
+  d.state = parse_state(s.text(3)).value_or(State::failed);
+  d.version = s.text(4);
+  d.sha = s.text(5);
+  d.ref = s.text(6);
+  auto images = json::parse(s.text(7), nullptr, false);
+  if (images.is_object())
+    for (auto it = images.begin(); it != images.end(); ++it)
+      if (it->is_string()) d.images[it.key()] = it->get<std::string>();
+  d.trigger = s.text(8);
+  d.actor = s.text(9);
+  d.delivery = s.text(10);
+  d.created_ms = s.int64(11);
+  d.updated_ms = s.int64(12);
+  d.started_ms = s.is_null(13) ? 0 : s.int64(13);
+  d.finished_ms = s.is_null(14) ? 0 : s.int64(14);
+  d.message = s.text(15);
+  d.result = json::parse(s.text(16), nullptr, false);
+  if (d.result.is_discarded()) d.result = json::object();
+  return d;
+}
+
+// One queued write: runs on the writer thread inside the group transaction, then completes on the
+// submitter's executor after COMMIT.
+class WriteOp {
+ public:
+  virtual ~WriteOp() = default;
+  virtual void run(Db& db) = 0;
+  virtual bool ok() const = 0;
+  virtual void fail(boost::system::error_code ec) = 0;
+  virtual void complete() = 0;
+};
+
+template <class T, class Fn, class Handler>
+class WriteOpImpl final : public WriteOp {
+ public:
+  WriteOpImpl(Fn fn, Handler h) : fn_(std::move(fn)), handler_(std::move(h)) {}
+  void run(Db& db) override { result_.emplace(fn_(db)); }
+  bool ok() const override { return result_ && result_->has_value(); }
+  void fail(boost::system::error_code ec) override { result_.emplace(ec); }
+  void complete() override {
+    auto ex = asio::get_associated_executor(handler_);
+    asio::post(ex, [h = std::move(handler_), r = std::move(*result_)]() mutable { std::move(h)(std::move(r)); });
+  }
+
+ private:
+  Fn fn_;
+  Handler handler_;
+  std::optional<Result<T>> result_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(SqliteStoreOptions options, std::shared_ptr<const Clock> clock, int lock_fd)
+      : options_(std::move(options)), clock_(std::move(clock)), lock_fd_(lock_fd) {}
+
+  ~SqliteStore() override {
+    close();
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  std::string open() {
+    if (auto err = writer_db_.open(options_.path, false); !err.empty()) return err;
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
+      if (writer_db_.exec(pragma) != SQLITE_OK) return writer_db_.last_error();
+    if (auto err = migrate(); !err.empty()) return err;
+    if (auto err = reader_db_.open(options_.path, true); !err.empty()) return err;
+    writer_ = std::thread([this] { writer_loop(); });
+    return {};
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  // These are deliberately not coroutines: they hand the work to the writer and return its
+  // awaitable. (GCC 12 double-destroys lambda captures created inside a co_await expression.)
+  asio::awaitable<Result<IngestResult>> ingest(IngestRequest request) override {
+    return submit<IngestResult>(
+        [this, req = std::move(request)](Db& db) -> Result<IngestResult> { return do_ingest(db, req); });
+  }
+
+  asio::awaitable<Result<TransitionOutcome>> transition(TransitionRequest request) override {
+    return submit<TransitionOutcome>(
+        [this, req = std::move(request)](Db& db) -> Result<TransitionOutcome> { return do_transition(db, req); });
+  }
+
+  asio::awaitable<Result<void>> record_result(std::int64_t id, json result) override {
+    return submit<void>([this, id, r = std::move(result)](Db& db) -> Result<void> {
+      auto st = db.prepare("UPDATE deployments SET result = ?, updated_at = ? WHERE id = ?");
+      st.bind(1, r.dump()).bind(2, now_ms()).bind(3, id);
+      if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      return {};
+    });
+  }
+
+  Result<std::optional<Deployment>> deployment(std::int64_t id, bool with_history) override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE id = ?");
+    st.bind(1, id);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) return std::optional<Deployment>();
+    if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+    Deployment d = read_deployment(st);
+    if (with_history) {
+      auto h = reader_db_.prepare(
+          "SELECT at, from_state, to_state, actor, reason FROM history WHERE deployment_id = ? ORDER BY id");
+      h.bind(1, id);
+      while (h.step() == SQLITE_ROW) {
+        HistoryEntry e;
+        e.at_ms = h.int64(0);
+        if (!h.is_null(1)) e.from = parse_state(h.text(1));
+        e.to = parse_state(h.text(2)).value_or(State::failed);
+        e.actor = h.text(3);
+        e.reason = h.text(4);
+        d.history.push_back(std::move(e));
+      }
+    }
+    return std::optional<Deployment>(std::move(d));
+  }
+
+  Result<std::vector<Deployment>> deployments(const DeploymentFilter& f) override {
+    std::string sql = std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE 1=1";
+    if (!f.project.empty()) sql += " AND project = ?1";
+    if (!f.environment.empty()) sql += " AND environment = ?2";
+    if (f.before_id > 0) sql += " AND id < ?3";
+    if (!f.states.empty()) {
+      sql += " AND state IN (";
+      for (std::size_t i = 0; i < f.states.size(); ++i)
+        sql += (i ? ", '" : "'") + std::string(to_string(f.states[i])) + "'";
+      sql += ")";
+    }
+    sql += " ORDER BY id DESC LIMIT ?4";
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(sql);
+    if (!f.project.empty()) st.bind(1, f.project);
+    if (!f.environment.empty()) st.bind(2, f.environment);
+    if (f.before_id > 0) st.bind(3, f.before_id);
+    st.bind(4, std::int64_t{f.limit});
+    std::vector<Deployment> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_deployment(st));
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
+  Result<std::optional<Deployment>> next_to_run(const std::string& project, const std::string& environment) override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(std::string("SELECT ") + kDeploymentColumns +
+                                 " FROM deployments WHERE project = ? AND environment = ? AND state IN "
+                                 "('running', 'queued') ORDER BY state = 'running' DESC, id ASC LIMIT 1");
+    st.bind(1, project).bind(2, environment);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) return std::optional<Deployment>();
+    if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+    return std::optional<Deployment>(read_deployment(st));
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> lanes_with_work() override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(
+        "SELECT DISTINCT project, environment FROM deployments WHERE state IN ('running', 'queued')");
+    std::vector<std::pair<std::string, std::string>> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) out.emplace_back(st.text(0), st.text(1));
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
+  Result<std::int64_t> count_deliveries() override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare("SELECT count(*) FROM deliveries");
+    if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+    return st.int64(0);
+  }
+
+  Result<void> ping() override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare("SELECT 1");
+    if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+    return {};
+  }
+
+ private:
+  std::int64_t now_ms() const { return epoch_ms(clock_->now()); }
+
+  std::string migrate() {
+    auto st = writer_db_.prepare("PRAGMA user_version");
+    if (st.step() != SQLITE_ROW) return writer_db_.last_error();
+    const auto applied = static_cast<std::size_t>(st.int64(0));
+    const std::size_t total = std::size(kMigrations);
+    if (applied > total) return "database schema version " + std::to_string(applied) + " is newer than this shipgate";
+    for (std::size_t i = applied; i < total; ++i) {
+      const std::string sql = std::string("BEGIN;") + kMigrations[i] + "PRAGMA user_version = " +
+                              std::to_string(i + 1) + "; COMMIT;";
+      if (writer_db_.exec(sql.c_str()) != SQLITE_OK) {
+        std::string err = writer_db_.last_error();
+        writer_db_.exec("ROLLBACK");
+        return "migration " + std::to_string(i + 1) + " failed: " + err;
+      }
+      spdlog::info("store: applied schema migration {}", i + 1);
+    }
+    return {};
+  }
+
+  template <class T, class Fn>
+  asio::awaitable<Result<T>> submit(Fn fn) {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result<T>)>(
+        [this](auto handler, Fn fn) {
+          using Op = WriteOpImpl<T, Fn, decltype(handler)>;
+          auto op = std::make_unique<Op>(std::move(fn), std::move(handler));
+          std::unique_lock lock(mutex_);
+          if (closed_ || queue_.size() >= options_.max_queued_writes) {
+            lock.unlock();
+            op->fail(make_error_code(closed_ ? StoreErrc::closed : StoreErrc::overloaded));
+            op->complete();
+            return;
+          }
+          queue_.push_back(std::move(op));
+          lock.unlock();
+          cv_.notify_one();
+        },
+        asio::use_awaitable, std::move(fn));
+  }
+
+  void writer_loop() {
+    std::vector<std::unique_ptr<WriteOp>> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // closed and drained
+        while (!queue_.empty() && batch.size() < options_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      commit_batch(batch);
+      for (auto& op : batch) op->complete();
+      batch.clear();
+    }
+  }
+
+  void commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch) {
+    if (writer_db_.exec("BEGIN IMMEDIATE") != SQLITE_OK) {
+      spdlog::error("store: cannot begin transaction: {}", writer_db_.last_error());
+      for (auto& op : batch) op->fail(make_error_code(StoreErrc::io_error));
+      return;
+    }
+    for (auto& op : batch) {
+      writer_db_.exec("SAVEPOINT op");
+      op->run(writer_db_);
+      if (!op->ok()) writer_db_.exec("ROLLBACK TO op");
+      writer_db_.exec("RELEASE op");
+    }
+    if (writer_db_.exec("COMMIT") != SQLITE_OK) {
+      // Nothing of this batch is durable: every submitter hears so and answers accordingly.
+      spdlog::error("store: commit failed: {}", writer_db_.last_error());
+      writer_db_.exec("ROLLBACK");
+      for (auto& op : batch) op->fail(make_error_code(StoreErrc::io_error));
+    }
+  }
+
+  void add_history(Db& db, std::int64_t id, std::optional<State> from, State to, const std::string& actor,
+                   const std::string& reason, std::int64_t at) {
+    auto st = db.prepare(
+        "INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) VALUES (?, ?, ?, ?, ?, ?)");
+    st.bind(1, id).bind(2, at);
+    if (from) st.bind(3, to_string(*from));
+    else st.bind_null(3);
+    st.bind(4, to_string(to)).bind(5, actor).bind(6, reason);
+    st.step();
+  }
+
+  Result<IngestResult> do_ingest(Db& db, const IngestRequest& req) {
+    const std::int64_t now = now_ms();
+    IngestResult out;
+    {
+      auto st = db.prepare("SELECT status, body FROM deliveries WHERE key = ?");
+      st.bind(1, req.delivery_key);
+      if (st.step() == SQLITE_ROW) {
+        out.duplicate = true;
+        out.response = {static_cast<int>(st.int64(0)), st.text(1)};
+        return out;
+      }
+    }
+    for (const auto& nd : req.deployments) {
+      const std::string images = json(nd.images).dump();
+      IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}};
+      // The same version already waiting or running in this environment: do not deploy it twice.
+      {
+        auto st = db.prepare(
+            "SELECT id, state FROM deployments WHERE project = ? AND environment = ? AND state IN "
+            "('pending_approval', 'queued', 'running') AND version = ? AND sha = ? AND images = ? "
+            "ORDER BY id DESC LIMIT 1");
+        st.bind(1, nd.project).bind(2, nd.environment).bind(3, nd.version).bind(4, nd.sha).bind(5, images);
+        if (st.step() == SQLITE_ROW) {
+          created.id = st.int64(0);
+          created.state = parse_state(st.text(1)).value_or(State::queued);
+          created.reused = true;
+          out.deployments.push_back(std::move(created));
+          continue;
+        }
+      }
+      auto ins = db.prepare(
+          "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
+          "delivery, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      ins.bind(1, nd.project).bind(2, nd.environment).bind(3, to_string(nd.initial)).bind(4, nd.version);
+      ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, images).bind(8, nd.trigger).bind(9, nd.actor);
+      ins.bind(10, req.delivery_key).bind(11, now).bind(12, now);
+      if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      created.id = sqlite3_last_insert_rowid(db.handle());
+      add_history(db, created.id, std::nullopt, nd.initial, nd.actor, nd.reason, now);
+      // A newer version supersedes older ones of the same environment that have not started.
+      std::vector<std::pair<std::int64_t, State>> older;
+      {
+        auto st = db.prepare(
+            "SELECT id, state FROM deployments WHERE project = ? AND environment = ? AND state IN "
+            "('pending_approval', 'queued') AND id < ?");
+        st.bind(1, nd.project).bind(2, nd.environment).bind(3, created.id);
+        while (st.step() == SQLITE_ROW) older.emplace_back(st.int64(0), parse_state(st.text(1)).value_or(State::queued));
+      }
+      for (const auto& [old_id, old_state] : older) {
+        const std::string why = "superseded by deployment " + std::to_string(created.id) + " (" + nd.version + ")";
+        auto up = db.prepare(
+            "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
+        up.bind(1, now).bind(2, now).bind(3, why).bind(4, old_id);
+        if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+        add_history(db, old_id, old_state, State::superseded, "shipgate", why, now);
+        created.superseded.push_back(old_id);
+      }
+      out.deployments.push_back(std::move(created));
+    }
+    out.response = req.respond ? req.respond(out.deployments) : StoredResponse{202, "{}"};
+    auto st = db.prepare("INSERT INTO deliveries (key, received_at, source, status, body) VALUES (?, ?, ?, ?, ?)");
+    st.bind(1, req.delivery_key).bind(2, now).bind(3, req.source).bind(4, out.response.status).bind(5, out.response.body);
+    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
+  Result<TransitionOutcome> do_transition(Db& db, const TransitionRequest& req) {
+    const std::int64_t now = now_ms();
+    State current;
+    {
+      auto st = db.prepare("SELECT state FROM deployments WHERE id = ?");
+      st.bind(1, req.id);
+      if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::not_found);
+      current = parse_state(st.text(0)).value_or(State::failed);
+    }
+    const auto next = next_state(current, req.event);
+    if (!next) return TransitionOutcome{false, current};
+    auto up = db.prepare(
+        "UPDATE deployments SET state = ?1, updated_at = ?2, "
+        "started_at = CASE WHEN ?1 = 'running' AND started_at IS NULL THEN ?2 ELSE started_at END, "
+        "finished_at = CASE WHEN ?3 THEN ?2 ELSE finished_at END, "
+        "message = CASE WHEN ?3 THEN ?4 ELSE message END, "
+        "result = COALESCE(?5, result) WHERE id = ?6");
+    up.bind(1, to_string(*next)).bind(2, now).bind(3, is_final(*next) ? 1 : 0).bind(4, req.reason);
+    if (req.result) up.bind(5, req.result->dump());
+    else up.bind_null(5);
+    up.bind(6, req.id);
+    if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    add_history(db, req.id, current, *next, req.actor, req.reason, now);
+    return TransitionOutcome{true, *next};
+  }
+
+  SqliteStoreOptions options_;
+  std::shared_ptr<const Clock> clock_;
+  int lock_fd_;
+  Db writer_db_;
+  Db reader_db_;
+  std::mutex read_mutex_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<WriteOp>> queue_;
+  bool closed_ = false;
+  std::thread writer_;
+};
+
+}  // namespace
+
+const boost::system::error_category& store_category() {
+  static const StoreCategory category;
+  return category;
+}
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options, std::shared_ptr<const Clock> clock) {
+  std::error_code fs_ec;
+  const auto parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, fs_ec);
+  const std::string lock_path = options.path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    spdlog::error("store: cannot open {}: {}", lock_path, std::strerror(errno));
+    return make_error_code(StoreErrc::io_error);
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    spdlog::error("store: {} is locked by another shipgate process", options.path);
+    ::close(fd);
+    return make_error_code(StoreErrc::in_use);
+  }
+  auto store = std::make_unique<SqliteStore>(options, std::move(clock), fd);
+  if (auto err = store->open(); !err.empty()) {
+    spdlog::error("store: cannot open {}: {}", options.path, err);
+    return make_error_code(StoreErrc::io_error);
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace shipgate::orchestration

@@ -1,0 +1,155 @@
+#include "orchestration/triggers.hpp"
+
+#include "common/text.hpp"
+#include "config/template.hpp"
+
+namespace shipgate::orchestration {
+
+namespace {
+
+bool looks_like_sha(const std::string& s) { return s.size() >= 7 && s.size() <= 64 && is_hex(s); }
+
+NewDeployment make(const config::Project& p, const config::Environment& e, std::string version, std::string sha,
+                   std::string ref, std::map<std::string, std::string> images, config::Trigger trigger,
+                   std::string actor, std::string reason) {
+  NewDeployment d;
+  d.project = p.name;
+  d.environment = e.name;
+  d.version = std::move(version);
+  d.sha = std::move(sha);
+  d.ref = std::move(ref);
+  d.images = std::move(images);
+  d.trigger = std::string(config::to_string(trigger));
+  d.actor = std::move(actor);
+  d.initial = e.approval ? State::pending_approval : State::queued;
+  d.reason = std::move(reason);
+  return d;
+}
+
+}  // namespace
+
+std::optional<std::map<std::string, std::string>> resolve_images(const config::Project& project,
+                                                                 const config::Environment& env,
+                                                                 const std::string& version, const std::string& sha,
+                                                                 const std::string& ref,
+                                                                 const std::map<std::string, std::string>& explicit_images,
+                                                                 std::string& error) {
+  config::TemplateVars vars = {{"sha", sha},
+                               {"short_sha", sha.substr(0, 7)},
+                               {"version", version},
+                               {"ref", ref},
+                               {"tag", ref.rfind("refs/tags/", 0) == 0 ? ref.substr(10) : std::string()},
+                               {"branch", ref.rfind("refs/heads/", 0) == 0 ? ref.substr(11) : std::string()},
+                               {"project", project.name},
+                               {"environment", env.name}};
+  const auto used = config::parse_template(env.tag_template).names;
+  std::map<std::string, std::string> out;
+  for (const auto& c : project.components) {
+    if (auto it = explicit_images.find(c.name); it != explicit_images.end()) {
+      out[c.name] = it->second;
+      continue;
+    }
+    for (const auto& name : used) {
+      auto v = vars.find(name);
+      if (v != vars.end() && v->second.empty()) {
+        error = "environment " + env.name + " builds image tags from \"" + env.tag_template + "\" but {" + name +
+                "} is unknown for this version; send it or give images explicitly";
+        return std::nullopt;
+      }
+    }
+    auto tag = config::expand_template(env.tag_template, vars, &error);
+    if (!tag) return std::nullopt;
+    out[c.name] = c.image + ":" + *tag;
+  }
+  return out;
+}
+
+Plan plan_push(const config::Project& project, const PushEvent& ev) {
+  Plan plan;
+  if (ev.deleted || ev.after.find_first_not_of('0') == std::string::npos) {
+    plan.ignored = "ref " + ev.ref + " was deleted";
+    return plan;
+  }
+  const bool is_branch = ev.ref.rfind("refs/heads/", 0) == 0;
+  const bool is_tag = ev.ref.rfind("refs/tags/", 0) == 0;
+  if (!is_branch && !is_tag) {
+    plan.ignored = "ref " + ev.ref + " is neither a branch nor a tag";
+    return plan;
+  }
+  if (!looks_like_sha(ev.after)) {
+    plan.error = "push payload has no valid 'after' SHA";
+    return plan;
+  }
+  const std::string name = ev.ref.substr(is_branch ? 11 : 10);
+  for (const auto& env : project.environments) {
+    if (!env.deploy_on.count(config::Trigger::push)) continue;
+    std::string version;
+    if (is_branch) {
+      const std::string& branch = env.branch.empty() ? project.branch : env.branch;
+      if (name != branch) continue;
+      version = ev.after;
+    } else {
+      if (env.tags.empty() || !glob_match(env.tags, name)) continue;
+      version = name;
+    }
+    std::string error;
+    auto images = resolve_images(project, env, version, ev.after, ev.ref, {}, error);
+    if (!images) {
+      plan.error = error;
+      return plan;
+    }
+    plan.deployments.push_back(make(project, env, version, ev.after, ev.ref, std::move(*images), config::Trigger::push,
+                                    ev.actor, "push of " + ev.ref + " by " + (ev.actor.empty() ? "unknown" : ev.actor)));
+  }
+  if (plan.deployments.empty())
+    plan.ignored = (is_branch ? "branch " : "tag ") + name + " does not deploy any environment of " + project.name;
+  return plan;
+}
+
+Plan plan_version_request(const config::Project& project, const VersionRequest& req, config::Trigger trigger) {
+  Plan plan;
+  if (!req.sha.empty() && !looks_like_sha(req.sha)) {
+    plan.error = "sha must be 7 to 64 hex characters";
+    return plan;
+  }
+  if (req.sha.empty() && req.version.empty()) {
+    plan.error = "needs sha or version";
+    return plan;
+  }
+  for (const auto& [component, image] : req.images) {
+    if (!project.component(component)) {
+      plan.error = "images: project " + project.name + " has no component '" + component + "'";
+      return plan;
+    }
+    if (image.empty()) {
+      plan.error = "images." + component + " is empty";
+      return plan;
+    }
+  }
+  if (req.environment && !project.environment(*req.environment)) {
+    plan.error = "project " + project.name + " has no environment '" + *req.environment + "'";
+    return plan;
+  }
+  const std::string version = req.version.empty() ? req.sha : req.version;
+  for (const auto& env : project.environments) {
+    if (req.environment && env.name != *req.environment) continue;
+    if (!env.deploy_on.count(trigger)) continue;
+    std::string error;
+    auto images = resolve_images(project, env, version, req.sha, req.ref, req.images, error);
+    if (!images) {
+      plan.error = error;
+      return plan;
+    }
+    plan.deployments.push_back(make(project, env, version, req.sha, req.ref, std::move(*images), trigger, req.actor,
+                                    std::string(config::to_string(trigger)) + " of " + version +
+                                        (req.actor.empty() ? "" : " by " + req.actor)));
+  }
+  if (plan.deployments.empty())
+    plan.ignored = req.environment ? "environment " + *req.environment + " does not deploy on " +
+                                         std::string(config::to_string(trigger))
+                                   : "no environment of " + project.name + " deploys on " +
+                                         std::string(config::to_string(trigger));
+  return plan;
+}
+
+}  // namespace shipgate::orchestration

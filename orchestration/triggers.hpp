@@ -1,0 +1,50 @@
+// Turns verified, parsed events into the deployments they ask for. Pure: no I/O, no clock.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "orchestration/deployment.hpp"
+
+namespace shipgate::orchestration {
+
+struct PushEvent {
+  std::string repository;  // owner/name
+  std::string ref;         // refs/heads/main or refs/tags/v1.2.0
+  std::string after;       // the pushed SHA
+  bool deleted = false;
+  std::string actor;       // sender.login, else pusher.name
+};
+
+// repository_dispatch client_payload, or the body of POST /webhooks/build.
+struct VersionRequest {
+  std::optional<std::string> environment;
+  std::string version;  // a tag such as v1.6.1, optional
+  std::string sha;
+  std::string ref;
+  std::map<std::string, std::string> images;  // component -> full reference (e.g. a digest)
+  std::string actor;
+};
+
+struct Plan {
+  std::vector<NewDeployment> deployments;
+  std::string ignored;  // why nothing deploys, when deployments is empty and error is empty
+  std::string error;    // the request itself is invalid (answered 400)
+};
+
+Plan plan_push(const config::Project& project, const PushEvent& event);
+Plan plan_version_request(const config::Project& project, const VersionRequest& request, config::Trigger trigger);
+
+// Image references for a version in one environment: explicit ones win, the rest come from the
+// component image and the environment's tag template. Empty optional + error when a needed value
+// (such as the SHA for "{sha}") is missing.
+std::optional<std::map<std::string, std::string>> resolve_images(const config::Project& project,
+                                                                 const config::Environment& env,
+                                                                 const std::string& version, const std::string& sha,
+                                                                 const std::string& ref,
+                                                                 const std::map<std::string, std::string>& explicit_images,
+                                                                 std::string& error);
+
+}  // namespace shipgate::orchestration

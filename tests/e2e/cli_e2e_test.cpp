@@ -1,0 +1,71 @@
+// The command line: check, hash-token, version, and serve refusing an invalid config.
+#include "tests/e2e/e2e_fixture.hpp"
+
+using namespace shipgate::testing;
+
+TEST(Cli, CheckAcceptsAValidConfig) {
+  TempDir dir;
+  dir.write("ok.yaml", "github: { secrets: [s] }\nprojects: {}\n");
+  auto r = run_command({shipgate_binary(), "check", "-c", dir.file("ok.yaml")});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("valid"), std::string::npos);
+}
+
+TEST(Cli, CheckPrintsEveryErrorWithItsPathAndExits1) {
+  TempDir dir;
+  dir.write("bad.yaml", "server: { threads: 0 }\nstore: nope\nprojects: { app: { repository: x } }\n");
+  auto r = run_command({shipgate_binary(), "check", "-c", dir.file("bad.yaml")});
+  EXPECT_EQ(r.status, 1);
+  for (const char* path : {"server.threads:", "store:", "projects.app.repository:", "projects.app.environments:"})
+    EXPECT_NE(r.output.find(path), std::string::npos) << path << "\n" << r.output;
+}
+
+TEST(Cli, CheckReportsMissingEnvironmentVariables) {
+  TempDir dir;
+  dir.write("env.yaml", "github: { secrets: [\"${SHIPGATE_TEST_UNSET_SECRET}\"] }\nprojects: {}\n");
+  auto r = run_command({shipgate_binary(), "check", "-c", dir.file("env.yaml")});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("github.secrets[0]: environment variable SHIPGATE_TEST_UNSET_SECRET is not set"), std::string::npos)
+      << r.output;
+  auto ok = run_command({shipgate_binary(), "check", "-c", dir.file("env.yaml")}, {{"SHIPGATE_TEST_UNSET_SECRET", "v"}});
+  EXPECT_EQ(ok.status, 0) << ok.output;
+}
+
+TEST(Cli, ServeRefusesAnInvalidConfig) {
+  TempDir dir;
+  dir.write("bad.yaml", "server: { listen: nowhere }\nprojects: {}\n");
+  auto r = run_command({shipgate_binary(), "serve", "-c", dir.file("bad.yaml")});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("server.listen"), std::string::npos);
+  EXPECT_NE(r.output.find("refusing to start"), std::string::npos);
+}
+
+TEST(Cli, HashTokenFromArgumentAndStdin) {
+  const std::string want = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  auto arg = run_command({shipgate_binary(), "hash-token", "test"});
+  EXPECT_EQ(arg.status, 0);
+  EXPECT_EQ(arg.output, want + "\n");
+  auto in = run_command({shipgate_binary(), "hash-token"}, {}, "test\n");
+  EXPECT_EQ(in.output, want + "\n");
+  auto fresh = run_command({shipgate_binary(), "hash-token", "--new"});
+  EXPECT_NE(fresh.output.find("token:        sg_"), std::string::npos);
+  EXPECT_NE(fresh.output.find("token_sha256: "), std::string::npos);
+}
+
+TEST(Cli, VersionAndUsage) {
+  auto v = run_command({shipgate_binary(), "--version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.output.rfind("shipgate ", 0), 0u);
+  EXPECT_EQ(run_command({shipgate_binary(), "frobnicate"}).status, 2);
+  EXPECT_EQ(run_command({shipgate_binary()}).status, 2);
+}
+
+TEST(Cli, ASecondDaemonOnTheSameStoreRefusesToStart) {
+  DokployStandin dokploy("e2e-key");
+  TempDir dir;
+  Daemon first(dir, e2e_config(dokploy.url()));
+  ASSERT_TRUE(first.start());
+  auto r = run_command({shipgate_binary(), "serve", "-c", dir.file("shipgate.yaml")});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.output.find("locked by another shipgate"), std::string::npos) << r.output;
+}

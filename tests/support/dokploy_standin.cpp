@@ -1,0 +1,133 @@
+#include "tests/support/dokploy_standin.hpp"
+
+#include <chrono>
+
+namespace shipgate::testing {
+
+using nlohmann::json;
+
+namespace {
+StandinReply message(int status, const std::string& text, const std::string& code = {}) {
+  json body = {{"message", text}};
+  if (!code.empty()) body["code"] = code;
+  return {status, body.dump()};
+}
+
+std::string query_value(const std::string& target, const std::string& name) {
+  const auto q = target.find('?');
+  if (q == std::string::npos) return {};
+  std::string rest = target.substr(q + 1);
+  std::size_t pos = 0;
+  while (pos <= rest.size()) {
+    auto end = rest.find('&', pos);
+    if (end == std::string::npos) end = rest.size();
+    const auto pair = rest.substr(pos, end - pos);
+    const auto eq = pair.find('=');
+    if (eq != std::string::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    pos = end + 1;
+  }
+  return {};
+}
+
+std::string now_iso() {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count());
+}
+}  // namespace
+
+DokployStandin::DokployStandin(std::string api_key, std::uint16_t port)
+    : api_key_(std::move(api_key)), server_([this](const RecordedRequest& r) { return handle(r); }, port) {}
+
+void DokployStandin::add_app(const std::string& id, App app) {
+  std::lock_guard lock(mutex_);
+  apps_[id] = app;
+}
+
+void DokployStandin::add_deploy_token(const std::string& token, const std::string& branch) {
+  std::lock_guard lock(mutex_);
+  tokens_[token] = branch;
+}
+
+json DokployStandin::jobs(const std::string& app_id) {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(app_id);
+  return it == jobs_.end() ? json::array() : it->second;
+}
+
+StandinReply DokployStandin::handle(const RecordedRequest& r) {
+  const std::string path = r.target.substr(0, r.target.find('?'));
+  if (path.rfind("/api/deploy/", 0) == 0) {
+    // Deploy-URL mode: no API key; the token in the path is the only protection.
+    std::string token = path.substr(std::string("/api/deploy/").size());
+    if (token.rfind("compose/", 0) == 0) token = token.substr(8);
+    std::lock_guard lock(mutex_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) return message(404, "Application not found");
+    if (r.header("X-GitHub-Event") == "ping") return message(200, "Ping received");
+    auto body = json::parse(r.body, nullptr, false);
+    std::string ref = body.is_object() ? body.value("ref", "") : "";
+    const std::string branch = ref.rfind("refs/heads/", 0) == 0 ? ref.substr(11) : ref;
+    if (branch != it->second) return message(301, "Branch Not Match");
+    return message(200, "Application deployed successfully");
+  }
+  if (path == "/release") return message(200, "release hook received");  // generic http target demo
+  if (r.header("x-api-key") != api_key_) return message(401, "Unauthorized");
+  if (r.method == "POST") {
+    if (r.header("Content-Type").rfind("application/json", 0) != 0)
+      return message(415, "Unsupported content type", "UNSUPPORTED_MEDIA_TYPE");
+    if (path == "/api/application.deploy" || path == "/api/application.redeploy") return deploy("applicationId", r);
+    if (path == "/api/compose.deploy" || path == "/api/compose.redeploy") return deploy("composeId", r);
+    return message(404, "Not found", "NOT_FOUND");
+  }
+  if (r.method == "GET" && path == "/api/deployment.all") return list(query_value(r.target, "applicationId"));
+  if (r.method == "GET" && path == "/api/deployment.allByCompose") return list(query_value(r.target, "composeId"));
+  return message(404, "Not found", "NOT_FOUND");
+}
+
+StandinReply DokployStandin::deploy(const std::string& id_field, const RecordedRequest& r) {
+  auto body = json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains(id_field) || !body[id_field].is_string())
+    return message(400, "Invalid input: " + id_field + " is required", "BAD_REQUEST");
+  const std::string id = body[id_field].get<std::string>();
+  std::lock_guard lock(mutex_);
+  auto app = apps_.find(id);
+  if (app == apps_.end() && accept_any_) app = apps_.emplace(id, App{}).first;
+  if (app == apps_.end() || app->second.compose != (id_field == "composeId"))
+    return message(404, id_field == "composeId" ? "Compose not found" : "Application not found", "NOT_FOUND");
+  const std::string deployment_id = "dpl_" + std::to_string(next_id_++);
+  json row = {{"deploymentId", deployment_id},
+              {"title", body.value("title", "Manual deployment")},
+              {"description", body.value("description", "")},
+              {"status", "running"},
+              {"createdAt", now_iso()},
+              {"finishedAt", nullptr},
+              {"errorMessage", nullptr},
+              {id_field, id}};
+  auto& list = jobs_[id];
+  if (!list.is_array()) list = json::array();
+  list.insert(list.begin(), row);
+  ticks_left_[deployment_id] = app->second.ticks;
+  return {200, ""};
+}
+
+StandinReply DokployStandin::list(const std::string& app_id) {
+  std::lock_guard lock(mutex_);
+  auto app = apps_.find(app_id);
+  if (app == apps_.end()) return message(404, "Application not found", "NOT_FOUND");
+  auto& list = jobs_[app_id];
+  if (!list.is_array()) list = json::array();
+  for (auto& row : list) {
+    if (row["status"] != "running") continue;
+    int& left = ticks_left_[row["deploymentId"].get<std::string>()];
+    if (left > 0 || app->second.outcome == "never") {
+      --left;
+      continue;
+    }
+    row["status"] = app->second.outcome;
+    row["finishedAt"] = now_iso();
+    if (app->second.outcome == "error") row["errorMessage"] = app->second.error_message;
+  }
+  return {200, list.dump()};
+}
+
+}  // namespace shipgate::testing

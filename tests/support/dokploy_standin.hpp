@@ -1,0 +1,54 @@
+// A Dokploy API stand-in following protocols.md section 2: x-api-key auth (401), JSON-only POSTs
+// (415), application.deploy / compose.deploy queue a job and answer 200 with an empty body, and
+// deployment.all / deployment.allByCompose list jobs newest first. A job stays `running` for a number
+// of status reads ("ticks"), then becomes `done` or `error` as configured for its application.
+// The per-application deploy URL (/api/deploy/{token}) checks the pushed branch (301 on mismatch).
+#pragma once
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "tests/support/http.hpp"
+
+namespace shipgate::testing {
+
+class DokployStandin {
+ public:
+  struct App {
+    std::string outcome = "done";  // done | error | cancelled | never (stays running)
+    std::string error_message;
+    int ticks = 2;                 // status reads while running
+    bool compose = false;
+  };
+
+  explicit DokployStandin(std::string api_key, std::uint16_t port = 0);
+  void add_app(const std::string& id, App app);
+  void add_deploy_token(const std::string& token, const std::string& branch);
+  // Accept any application id, creating it on first deploy (for the `make run` demo).
+  void accept_any_app(bool yes) { accept_any_ = yes; }
+
+  std::string url() const { return server_.url(); }
+  std::uint16_t port() const { return server_.port(); }
+  std::size_t deploy_calls() const { return server_.count("POST", "/api/application.deploy") + server_.count("POST", "/api/compose.deploy"); }
+  std::size_t deploy_url_calls() const { return server_.count("POST", "/api/deploy/"); }
+  std::vector<RecordedRequest> requests() const { return server_.requests(); }
+  // The jobs of one application, newest first, as Dokploy lists them.
+  nlohmann::json jobs(const std::string& app_id);
+
+ private:
+  StandinReply handle(const RecordedRequest& r);
+  StandinReply deploy(const std::string& id_field, const RecordedRequest& r);
+  StandinReply list(const std::string& app_id);
+
+  std::string api_key_;
+  std::mutex mutex_;
+  std::map<std::string, App> apps_;
+  std::map<std::string, std::string> tokens_;
+  std::map<std::string, nlohmann::json> jobs_;  // app id -> array, newest first
+  std::map<std::string, int> ticks_left_;       // deploymentId -> status reads before it settles
+  int next_id_ = 1;
+  bool accept_any_ = false;
+  StandinServer server_;
+};
+
+}  // namespace shipgate::testing

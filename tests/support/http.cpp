@@ -1,0 +1,217 @@
+#include "tests/support/http.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+namespace shipgate::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+std::string find_header(const Headers& headers, const std::string& name) {
+  for (const auto& [k, v] : headers)
+    if (beast::iequals(k, name)) return v;
+  return {};
+}
+}  // namespace
+
+std::string Reply::header(const std::string& name) const { return find_header(headers, name); }
+std::string RecordedRequest::header(const std::string& name) const { return find_header(headers, name); }
+
+Reply http_request(std::uint16_t port, const std::string& method, const std::string& target, const Headers& headers,
+                   const std::string& body) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(30));
+  Reply reply;
+  boost::system::error_code ec;
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return reply;
+  http::request<http::string_body> req;
+  req.method_string(method);
+  req.target(target);
+  req.version(11);
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  req.keep_alive(false);
+  // Synchronous calls ignore tcp_stream timeouts, so use async operations driven by run().
+  http::async_write(stream, req, [&](boost::system::error_code e, std::size_t) { ec = e; });
+  ioc.run();
+  ioc.restart();
+  if (ec) return reply;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64u << 20);
+  http::async_read(stream, buffer, parser, [&](boost::system::error_code e, std::size_t) { ec = e; });
+  ioc.run();
+  if (ec) return reply;
+  auto& res = parser.get();
+  reply.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) reply.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  reply.body = res.body();
+  return reply;
+}
+
+RawConnection::RawConnection(std::uint16_t port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+RawConnection::~RawConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConnection::send(const std::string& bytes) {
+  if (fd_ < 0) return false;
+  return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+std::string RawConnection::read_all(std::chrono::milliseconds timeout) {
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (fd_ >= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+bool RawConnection::closed_within(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (fd_ >= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+  }
+  return true;
+}
+
+struct StandinServer::Impl : std::enable_shared_from_this<StandinServer::Impl> {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::unique_ptr<asio::ssl::context> tls;
+  Handler handler;
+  mutable std::mutex mutex;
+  std::vector<RecordedRequest> log;
+  std::vector<std::thread> threads;
+
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request<http::string_body> req;
+      auto [ec, n] = co_await http::async_read(stream, buffer, req, asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      RecordedRequest r{std::string(req.method_string()), std::string(req.target()), {}, req.body()};
+      for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      {
+        std::lock_guard lock(mutex);
+        log.push_back(r);
+      }
+      StandinReply out = handler(r);
+      http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
+      if (!out.body.empty()) res.set(http::field::content_type, out.content_type);
+      for (const auto& [k, v] : out.headers) res.set(k, v);
+      res.body() = out.body;
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+      if (wec || !req.keep_alive()) co_return;
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    if (tls) {
+      beast::ssl_stream<tcp::socket> stream(std::move(socket), *tls);
+      auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      co_await serve(stream);
+    } else {
+      co_await serve(socket);
+    }
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      asio::co_spawn(ioc, session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+StandinServer::StandinServer(Handler handler, std::uint16_t port, std::string cert_file, std::string key_file)
+    : impl_(std::make_shared<Impl>()) {
+  impl_->handler = std::move(handler);
+  if (!cert_file.empty()) {
+    impl_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    impl_->tls->use_certificate_chain_file(cert_file);
+    impl_->tls->use_private_key_file(key_file, asio::ssl::context::pem);
+  }
+  const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen();
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  for (int i = 0; i < 2; ++i) impl_->threads.emplace_back([impl = impl_] { impl->ioc.run(); });
+}
+
+StandinServer::~StandinServer() {
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+}
+
+std::uint16_t StandinServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::string StandinServer::url() const {
+  return std::string(impl_->tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
+}
+
+std::vector<RecordedRequest> StandinServer::requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->log;
+}
+
+std::size_t StandinServer::count(const std::string& method, const std::string& prefix) const {
+  std::lock_guard lock(impl_->mutex);
+  std::size_t n = 0;
+  for (const auto& r : impl_->log)
+    if (r.method == method && r.target.rfind(prefix, 0) == 0) ++n;
+  return n;
+}
+
+}  // namespace shipgate::testing

@@ -1,0 +1,187 @@
+#include <gtest/gtest.h>
+
+#include "config/loader.hpp"
+
+using namespace shipgate::config;
+
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const char* kValid = R"(
+server: { listen: "127.0.0.1:9090", threads: 4, max_body: 10MiB, timeouts: { header: 5s, idle: 30s } }
+store: sqlite:/tmp/x.db
+github: { secrets: ["${SECRET}", "old"] }
+reviewers:
+  alice: { token_sha256: "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08", github: alice, can: [approve, deploy] }
+  bot: { token: "${BOT_TOKEN}", can: [deploy], projects: [planera] }
+projects:
+  planera:
+    repository: Acme/Planera
+    components: { backend: { image: ghcr.io/acme/planera-backend } }
+    environments:
+      staging:
+        deploy_on: [push, build]
+        tag: "staging-{sha}"
+        targets:
+          - { type: dokploy, url: "https://dokploy.acme.dev/", api_key: "${KEY}", application_id: app_1 }
+      production:
+        promote_from: staging
+        approval: { required: 1, reviewers: [alice], expire_after: 24h }
+        targets:
+          - type: http
+            url: "https://hooks.acme.dev/deploy?v={version}"
+            headers: { X-Env: "{environment}" }
+            body: { image: "{image.backend}", n: 3, flag: true }
+)";
+
+std::map<std::string, std::string> good_env() {
+  return {{"SECRET", "s3cret"}, {"BOT_TOKEN", "a-long-bot-token-1234"}, {"KEY", "k"}};
+}
+
+}  // namespace
+
+TEST(Config, LoadsAValidConfig) {
+  auto r = load_config_text(kValid, env_of(good_env()));
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front().to_string();
+  const auto& c = *r.config;
+  EXPECT_EQ(c.server.host, "127.0.0.1");
+  EXPECT_EQ(c.server.port, 9090);
+  EXPECT_EQ(c.server.threads, 4);
+  EXPECT_EQ(c.server.max_body, 10u << 20);
+  EXPECT_EQ(c.server.header_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.store.sqlite_path, "/tmp/x.db");
+  EXPECT_EQ(c.github.secrets, (std::vector<std::string>{"s3cret", "old"}));
+  ASSERT_EQ(c.reviewers.size(), 2u);
+  EXPECT_EQ(c.reviewers[0].token_sha256, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  EXPECT_EQ(c.reviewers[1].token_sha256.size(), 64u);  // plain token hashed at load
+  EXPECT_TRUE(c.reviewers[0].may(Permission::approve, "planera"));
+  EXPECT_FALSE(c.reviewers[0].may(Permission::override_, "planera"));
+  EXPECT_TRUE(c.reviewers[1].may(Permission::view, "planera"));
+  EXPECT_FALSE(c.reviewers[1].may(Permission::view, "other"));
+  const auto* p = c.project_by_repository("acme/planera");
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->environments.size(), 2u);
+  EXPECT_EQ(p->environments[0].name, "staging");  // document order kept
+  EXPECT_TRUE(p->environments[0].deploy_on.count(Trigger::push));
+  const auto& dok = std::get<DokployTargetConfig>(p->environments[0].targets[0].spec);
+  EXPECT_EQ(dok.url, "https://dokploy.acme.dev");  // trailing slash dropped
+  EXPECT_EQ(dok.api_key, "k");
+  const auto& prod = p->environments[1];
+  ASSERT_TRUE(prod.approval);
+  EXPECT_EQ(prod.approval->expire_after, std::chrono::hours(24));
+  const auto& http = std::get<HttpTargetConfig>(prod.targets[0].spec);
+  EXPECT_EQ(http.body["n"], 3);
+  EXPECT_EQ(http.body["flag"], true);
+  EXPECT_EQ(http.body["image"], "{image.backend}");
+  EXPECT_EQ(c.source_sha256.size(), 64u);
+}
+
+TEST(Config, MissingVariableIsAnErrorWithItsPath) {
+  auto env = good_env();
+  env.erase("KEY");
+  auto r = load_config_text(kValid, env_of(env));
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].path, "projects.planera.environments.staging.targets[0].api_key");
+  EXPECT_NE(r.errors[0].message.find("KEY is not set"), std::string::npos);
+  EXPECT_FALSE(r.config);
+}
+
+TEST(Config, DollarDollarIsALiteralDollar) {
+  auto r = load_config_text(R"(
+github: { secrets: ["pa$$word${SECRET}"] }
+projects: {}
+)", env_of({{"SECRET", "!"}}));
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.config->github.secrets[0], "pa$word!");
+}
+
+// Each snippet has exactly the listed errors (path and a piece of the message).
+TEST(Config, ValidationTable) {
+  struct Case {
+    std::string yaml;
+    std::vector<std::pair<std::string, std::string>> want;
+  };
+  const std::string base_project = R"(
+    repository: acme/app
+    environments:
+      staging:
+        targets: [ { type: http, url: "http://x" } ]
+)";
+  const Case cases[] = {
+      {"projects: {}\nbogus: 1\n", {{"bogus", "unknown key"}}},
+      {"server: { listen: 8080 }\nprojects: {}\n", {{"server.listen", "HOST:PORT"}}},
+      {"server: { threads: 0 }\nprojects: {}\n", {{"server.threads", "between 1 and 256"}}},
+      {"server: { max_body: lots }\nprojects: {}\n", {{"server.max_body", "size"}}},
+      {"server: { timeouts: { header: 0s } }\nprojects: {}\n", {{"server.timeouts.header", "greater than 0"}}},
+      {"store: mysql://x\nprojects: {}\n", {{"store", "sqlite:PATH"}}},
+      {"github: { secrets: [\"\"] }\nprojects: {}\n", {{"github.secrets[0]", "must not be empty"}}},
+      {"reviewers: { bob: { can: [approve] } }\nprojects: {}\n", {{"reviewers.bob", "needs token"}}},
+      {"reviewers: { bob: { token: short } }\nprojects: {}\n", {{"reviewers.bob.token", "at least 16"}}},
+      {"reviewers: { bob: { token_sha256: xyz } }\nprojects: {}\n", {{"reviewers.bob.token_sha256", "64 hex"}}},
+      {"github: { secrets: [s] }\nprojects: { app: { repository: acme/app } }\n",
+       {{"projects.app.environments", "is required"}}},
+      {"projects: { app: {" + std::string("repository: acme/app, environments: { staging: { targets: [] } } } }\n"),
+       {{"projects.app.environments.staging.targets", "at least one target"},
+        {"projects.app.secret", "no webhook secret"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "        deploy_on: [push, cron]\n",
+       {{"projects.app.environments.staging.deploy_on[1]", "unknown trigger"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "        tag: \"{sha}-{bogus}\"\n",
+       {{"projects.app.environments.staging.tag", "unknown placeholder {bogus}"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "        promote_from: staging\n",
+       {{"projects.app.environments.staging.promote_from", "itself"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project +
+           "        approval: { required: 2, reviewers: [ghost] }\n",
+       {{"projects.app.environments.staging.approval.reviewers[0]", "unknown reviewer"},
+        {"projects.app.environments.staging.approval.required", "larger than"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n    environments:\n      s:\n"
+       "        targets: [ { type: dokploy, url: \"https://d\", api_key: k } ]\n",
+       {{"projects.app.environments.s.targets[0]", "exactly one of application_id or compose_id"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n    environments:\n      s:\n"
+       "        targets: [ { type: dokploy, deploy_url: \"https://d/api/deploy/t\", api_key: k } ]\n",
+       {{"projects.app.environments.s.targets[0]", "deploy_url mode takes no"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n    environments:\n      s:\n"
+       "        targets: [ { type: ftp } ]\n",
+       {{"projects.app.environments.s.targets[0].type", "unknown target type"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n    environments:\n      s:\n"
+       "        targets: [ { type: http, url: \"http://x\", colour: red } ]\n",
+       {{"projects.app.environments.s.targets[0].colour", "unknown key"}}},
+      {"github: { secrets: [s] }\nprojects:\n  App:" + base_project, {{"projects.App", "lowercase"}}},
+      {"github: { secrets: [s] }\nprojects:\n  a:" + base_project + "  b:" + base_project,
+       {{"projects.b.repository", "already used by project a"}}},
+      {"projects: [1, 2]\n", {{"projects", "must be a mapping"}}},
+      {"server: { threads: 2, threads: 3 }\nprojects: {}\n", {{"server.threads", "duplicate key"}}},
+      {"server: {\n", {{"", "YAML syntax error"}}},
+  };
+  for (const auto& c : cases) {
+    auto r = load_config_text(c.yaml, env_of({}));
+    std::string got;
+    for (const auto& e : r.errors) got += "\n  " + e.to_string();
+    ASSERT_EQ(r.errors.size(), c.want.size()) << c.yaml << "errors:" << got;
+    for (std::size_t i = 0; i < c.want.size(); ++i) {
+      EXPECT_EQ(r.errors[i].path, c.want[i].first) << c.yaml << got;
+      EXPECT_NE(r.errors[i].message.find(c.want[i].second), std::string::npos) << c.yaml << got;
+    }
+  }
+}
+
+TEST(Config, ReportsEveryErrorInOneRun) {
+  auto r = load_config_text(R"(
+server: { listen: nope, threads: 0 }
+store: nowhere
+reviewers: { x: { token_sha256: abc, can: [fly] } }
+projects:
+  app:
+    repository: bad
+    environments:
+      prod: { targets: [ { type: http } ] }
+)", env_of({}));
+  // listen, threads, store, token_sha256, can[0], repository, targets[0].url, secret
+  EXPECT_EQ(r.errors.size(), 8u);
+}
