@@ -77,6 +77,7 @@ CREATE TABLE deployments (
   lease_until INTEGER
 );
 CREATE INDEX deployments_by_env ON deployments(project, environment, id);
+CREATE INDEX deployments_by_env_state ON deployments(project, environment, state, id);
 CREATE INDEX deployments_by_state ON deployments(state, id);
 CREATE TABLE history (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -395,11 +396,11 @@ class SqliteStore final : public Store {
       const std::string images = json(nd.images).dump();
       IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}};
       // The same version already waiting or running in this environment: do not deploy it twice.
+      // (At most one such row exists, so no ORDER BY: it would make SQLite walk every old row.)
       {
         auto st = db.prepare(
             "SELECT id, state FROM deployments WHERE project = ? AND environment = ? AND state IN "
-            "('pending_approval', 'queued', 'running') AND version = ? AND sha = ? AND images = ? "
-            "ORDER BY id DESC LIMIT 1");
+            "('pending_approval', 'queued', 'running') AND version = ? AND sha = ? AND images = ? LIMIT 1");
         st.bind(1, nd.project).bind(2, nd.environment).bind(3, nd.version).bind(4, nd.sha).bind(5, images);
         if (st.step() == SQLITE_ROW) {
           created.id = st.int64(0);
