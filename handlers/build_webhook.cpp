@@ -10,17 +10,30 @@ namespace {
 
 boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   const auto config = app.config();
+  Response parse_error;
+  std::optional<nlohmann::json> body;
+  bool parsed = false;
+  auto parse_once = [&]() -> const nlohmann::json* {
+    if (!parsed) {
+      parsed = true;
+      body = parse_json(req.body, parse_error);
+    }
+    return body ? &*body : nullptr;
+  };
+  auto claimed_project = [&]() -> std::string {
+    const auto* doc = parse_once();
+    return doc ? str(*doc, "project") : std::string();
+  };
   std::string signed_by;
   Response error;
-  if (!verify_webhook(*config, req, signed_by, error)) co_return error;
+  if (!verify_webhook(*config, req, claimed_project, signed_by, error)) co_return error;
   const std::string key(req.header("Idempotency-Key"));
   if (key.empty() || key.size() > 200)
     co_return error_response(400, "malformed", "missing or oversized Idempotency-Key header");
   const std::string content_type = to_lower(req.header("Content-Type"));
   if (!content_type.empty() && content_type.rfind("application/json", 0) != 0)
     co_return error_response(415, "unsupported_media_type", "Content-Type must be application/json");
-  auto body = parse_json(req.body, error);
-  if (!body) co_return error;
+  if (!parse_once()) co_return parse_error;
   const std::string name = str(*body, "project");
   if (name.empty()) co_return error_response(400, "invalid", "body needs \"project\"");
   const auto* project = config->project(name);

@@ -18,29 +18,46 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const std::string event(req.header("X-GitHub-Event"));
   const std::string delivery(req.header("X-GitHub-Delivery"));
 
+  // The JSON text: the body itself, or the `payload` field of a form-encoded body.
+  const std::string content_type = to_lower(req.header("Content-Type"));
+  const bool form = content_type.rfind("application/x-www-form-urlencoded", 0) == 0;
+  const bool json_body = content_type.empty() || content_type.rfind("application/json", 0) == 0;
+  std::string form_payload;
+  const bool decoded = form ? form_field(req.body, "payload", form_payload) : json_body;
+  const std::string_view text = form ? std::string_view(form_payload) : std::string_view(req.body);
+
+  // Parsed at most once: lazily for the signature check (only to learn which project's own secret
+  // to try when no global secret verifies), then for the event itself.
+  Response parse_error;
+  std::optional<json> body;
+  bool parsed = false;
+  auto parse_once = [&]() -> const json* {
+    if (!parsed) {
+      parsed = true;
+      if (decoded) body = parse_json(text, parse_error);
+    }
+    return body ? &*body : nullptr;
+  };
+  auto claimed_project = [&]() -> std::string {
+    const json* doc = parse_once();
+    const auto* p = doc ? config->project_by_repository(nested_str(*doc, "repository", "full_name")) : nullptr;
+    return p ? p->name : std::string();
+  };
+
   std::string signed_by;
   Response error;
-  if (!verify_webhook(*config, req, signed_by, error)) {
-    spdlog::warn("[{}] github delivery {}: {}", req.request_id, delivery, "rejected: bad signature");
+  if (!verify_webhook(*config, req, claimed_project, signed_by, error)) {
+    spdlog::warn("[{}] github delivery {}: rejected: bad signature", req.request_id, delivery);
     co_return error;
   }
   if (event.empty()) co_return error_response(400, "malformed", "missing X-GitHub-Event header");
   if (delivery.empty() || delivery.size() > 200)
     co_return error_response(400, "malformed", "missing or oversized X-GitHub-Delivery header");
-
-  std::string text;
-  const std::string content_type = to_lower(req.header("Content-Type"));
-  if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
-    if (!form_field(req.body, "payload", text))
-      co_return error_response(400, "malformed", "form body has no valid 'payload' field");
-  } else if (content_type.empty() || content_type.rfind("application/json", 0) == 0) {
-    text = req.body;
-  } else {
+  if (!form && !json_body)
     co_return error_response(415, "unsupported_media_type",
                              "Content-Type must be application/json or application/x-www-form-urlencoded");
-  }
-  auto body = parse_json(text, error);
-  if (!body) co_return error;
+  if (!decoded) co_return error_response(400, "malformed", "form body has no valid 'payload' field");
+  if (!parse_once()) co_return parse_error;
 
   if (event == "ping")
     co_return json_response(200, {{"message", "pong"}, {"zen", str(*body, "zen")}, {"hook_id", body->value("hook_id", json())}});

@@ -94,23 +94,23 @@ std::optional<json> parse_json(std::string_view text, Response& error) {
   return doc;
 }
 
-bool verify_webhook(const config::Config& config, const Request& request, std::string& project, Response& error) {
-  std::vector<std::string_view> secrets;
-  std::vector<const config::Project*> owners;
-  for (const auto& s : config.github.secrets) {
-    secrets.push_back(s);
-    owners.push_back(nullptr);
-  }
-  for (const auto& p : config.projects)
-    if (!p.secret.empty()) {
-      secrets.push_back(p.secret);
-      owners.push_back(&p);
+bool verify_webhook(const config::Config& config, const Request& request,
+                    const std::function<std::string()>& claimed_project, std::string& project, Response& error) {
+  const std::string_view header = request.header("X-Hub-Signature-256");
+  SignatureCheck status = signature_shape(header);
+  if (status == SignatureCheck::valid) {
+    const std::vector<std::string_view> globals(config.github.secrets.begin(), config.github.secrets.end());
+    SignatureCheck ignored;
+    if (verify_any(header, globals, request.body, ignored) >= 0) {
+      project.clear();
+      return true;
     }
-  SignatureCheck status;
-  const int index = verify_any(request.header("X-Hub-Signature-256"), secrets, request.body, status);
-  if (index >= 0) {
-    project = owners[static_cast<std::size_t>(index)] ? owners[static_cast<std::size_t>(index)]->name : "";
-    return true;
+    const auto* p = config.project(claimed_project());
+    if (p && !p->secret.empty() && verify_signature(header, p->secret, request.body) == SignatureCheck::valid) {
+      project = p->name;
+      return true;
+    }
+    status = SignatureCheck::mismatch;
   }
   switch (status) {
     case SignatureCheck::missing:

@@ -2,6 +2,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -16,10 +17,13 @@ constexpr int kMaxJsonDepth = 64;
 // Parses JSON with a nesting bound; on failure fills `error` with a 400 response.
 std::optional<nlohmann::json> parse_json(std::string_view text, Response& error);
 
-// Which configured secrets may sign a request: every global secret and every project secret.
-// Returns the project whose own secret verified (empty for a global secret) in `project`.
-// On failure fills `error` with a 401 response.
-bool verify_webhook(const config::Config& config, const Request& request, std::string& project, Response& error);
+// Verifies X-Hub-Signature-256 over the raw body: first against every global secret (rotation), then,
+// only if none matches, against the own secret of the project the body claims to be for
+// (`claimed_project` reads that name; it is called at most once). Cost is O(global secrets), not
+// O(projects). Returns the project whose own secret verified (empty for a global secret) in `project`;
+// on failure fills `error` with a 401 response.
+bool verify_webhook(const config::Config& config, const Request& request,
+                    const std::function<std::string()>& claimed_project, std::string& project, Response& error);
 
 // Stores the planned deployments under `delivery_key` (idempotent) and answers:
 // 202 with the deployments, the stored answer for a repeat, 200 when nothing deploys, 400 for an

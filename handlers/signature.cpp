@@ -9,21 +9,22 @@ namespace {
 constexpr std::string_view kPrefix = "sha256=";
 constexpr std::size_t kHeaderLength = 7 + 64;
 
-SignatureCheck shape(std::string_view header) {
+}  // namespace
+
+SignatureCheck signature_shape(std::string_view header) {
   if (header.empty()) return SignatureCheck::missing;
   if (header.size() != kHeaderLength || header.substr(0, kPrefix.size()) != kPrefix ||
       !is_hex(header.substr(kPrefix.size())))
     return SignatureCheck::malformed;
   return SignatureCheck::valid;
 }
-}  // namespace
 
 std::string sign_body(std::string_view secret, std::string_view body) {
   return std::string(kPrefix) + hmac_sha256_hex(secret, body);
 }
 
 SignatureCheck verify_signature(std::string_view header, std::string_view secret, std::string_view body) {
-  if (auto s = shape(header); s != SignatureCheck::valid) return s;
+  if (auto s = signature_shape(header); s != SignatureCheck::valid) return s;
   // GitHub sends lowercase hex; accept uppercase too without a data-dependent branch on the MAC.
   const std::string presented = to_lower(header);
   return constant_time_equal(presented, sign_body(secret, body)) ? SignatureCheck::valid : SignatureCheck::mismatch;
@@ -31,7 +32,7 @@ SignatureCheck verify_signature(std::string_view header, std::string_view secret
 
 int verify_any(std::string_view header, const std::vector<std::string_view>& secrets, std::string_view body,
                SignatureCheck& status) {
-  status = shape(header);
+  status = signature_shape(header);
   if (status != SignatureCheck::valid) return -1;
   const std::string presented = to_lower(header);
   int found = -1;

@@ -8,6 +8,9 @@ namespace shipgate::handlers {
 
 enum class SignatureCheck { valid, missing, malformed, mismatch };
 
+// Whether the header has the right form ("sha256=" + 64 hex digits): valid, missing or malformed.
+SignatureCheck signature_shape(std::string_view header);
+
 // Checks one header value against one secret, in constant time for a well-formed header.
 SignatureCheck verify_signature(std::string_view header, std::string_view secret, std::string_view body);
 

@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <mutex>
 #include <unordered_map>
 
@@ -101,8 +102,25 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     auto r = handlers::error_response(status, code, message);
     if (status == 503) r.headers.emplace_back("Retry-After", "1");
     auto res = to_wire(r, 11, false, rid);
-    co_await write(stream, res);
+    const bool written = co_await write(stream, res);
     spdlog::info("[{}] {} {}", rid, status, message);
+    if (written) co_await linger(stream);
+  }
+
+  // Closing while the client is still sending (say, the rest of a body we refused) makes the kernel
+  // reset the connection, and the client may never read our answer. So: stop sending, then read and
+  // discard for a bounded time and amount before the close.
+  static asio::awaitable<void> linger(beast::tcp_stream& stream) {
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> discard;
+    std::size_t total = 0;
+    while (total < (64u << 20)) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(discard), asio::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      total += n;
+    }
   }
 
   asio::awaitable<void> session(tcp::socket socket) {

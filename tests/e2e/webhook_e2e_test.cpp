@@ -134,10 +134,15 @@ TEST_F(E2E, BadSignaturesAre401AndStoreNothing) {
   auto cross = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kOtherSecret, body), body);
   EXPECT_EQ(cross.status, 401);
 
+  // A project may sign with its own secret.
+  const std::string other = push_payload("acme/other", "refs/heads/main", kSha);
+  auto own = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kOtherSecret, other), other);
+  EXPECT_EQ(own.status, 202) << own.body;
+
   // The retired secret still verifies (rotation).
   auto rotated = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), "retired-secret", body), body);
   EXPECT_EQ(rotated.status, 202);
-  EXPECT_EQ(deployment_count(), 1u);
+  EXPECT_EQ(deployment_count(), 2u);
 }
 
 TEST_F(E2E, MalformedBodiesAre400WithAReason) {
