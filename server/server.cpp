@@ -153,6 +153,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (buffer.size() == 0) {
         if (draining && !first) break;
         set_idle(session_id, stream, true);
+        if (draining && !first) break;  // the drain's sweep may have run just before we registered
         stream->expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
         auto [ec, n] = co_await stream->async_read_some(buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
         set_idle(session_id, stream, false);
@@ -283,14 +284,12 @@ void Server::stop_accepting() {
     error_code ignored;
     impl->acceptor.close(ignored);
   });
+  // Sessions check `draining` before waiting for another request; these are already waiting.
+  std::lock_guard lock(impl_->idle_mutex);
+  for (auto& [id, stream] : impl_->idle) asio::post(stream->get_executor(), [stream] { stream->cancel(); });
 }
 
 asio::awaitable<void> Server::drain(std::chrono::milliseconds grace) {
-  {
-    std::lock_guard lock(impl_->idle_mutex);
-    for (auto& [id, stream] : impl_->idle)
-      asio::post(stream->get_executor(), [stream] { stream->cancel(); });
-  }
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (impl_->connections > 0 && std::chrono::steady_clock::now() < deadline) {

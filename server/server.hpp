@@ -26,8 +26,9 @@ class Server {
   boost::system::result<void> listen();
   std::uint16_t port() const;
   void start();
+  // Closes the listener and every idle keep-alive connection; busy ones close after their request.
   void stop_accepting();
-  // Closes idle keep-alive connections and waits (at most `grace`) for in-flight requests.
+  // Waits (at most `grace`) until in-flight requests are answered and their connections closed.
   boost::asio::awaitable<void> drain(std::chrono::milliseconds grace);
   int open_connections() const;
 

@@ -59,12 +59,19 @@ TEST_F(E2E, EveryAcceptedWebhookSurvivesKillNine) {
 }
 
 TEST_F(E2E, SigtermLetsTheRunningDeploymentFinishAndExitsZero) {
-  dokploy.add_app("app_staging", {"done", "", 10});
+  dokploy.add_app("app_staging", {"done", "", 60});  // about 1.2 s of polling
   start();
+  RawConnection idle(daemon->port());
+  idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_NE(idle.read_all(300ms).find("200 OK"), std::string::npos);
   auto r = push("refs/heads/main", kSha);
   const auto id = r.json()["deployments"][0]["id"].get<std::int64_t>();
   ASSERT_TRUE(wait_until([&] { return dokploy.deploy_calls() == 1; }));
-  EXPECT_EQ(daemon->terminate(15s), 0) << daemon->log();
+  daemon->process().signal(SIGTERM);
+  // Idle keep-alive connections close at once; the deployment is still finishing.
+  EXPECT_TRUE(idle.closed_within(1s));
+  EXPECT_TRUE(daemon->process().running());
+  EXPECT_EQ(daemon->process().wait(15s), 0) << daemon->log();
   ASSERT_TRUE(daemon->start());
   EXPECT_EQ(deployment(id)["state"], "succeeded");  // finished during the drain, not after restart
   EXPECT_EQ(dokploy.deploy_calls(), 1u);

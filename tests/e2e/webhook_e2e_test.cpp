@@ -147,7 +147,7 @@ TEST_F(E2E, BadSignaturesAre401AndStoreNothing) {
 
 TEST_F(E2E, MalformedBodiesAre400WithAReason) {
   start();
-  for (const std::string body : {std::string("{not json"), std::string("[1,2]"), std::string(200, '[')}) {
+  for (const std::string& body : {std::string("{not json"), std::string("[1,2]"), std::string(200, '[')}) {
     auto r = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
     EXPECT_EQ(r.status, 400) << body;
     EXPECT_EQ(r.json()["error"], "malformed");

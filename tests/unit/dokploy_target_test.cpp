@@ -8,6 +8,7 @@
 using namespace shipgate;
 using namespace shipgate::deploy;
 using shipgate::testing::run_awaitable;
+using shipgate::deploy::Headers;
 
 namespace {
 
@@ -157,4 +158,35 @@ TEST(DokployTarget, DeployUrlModeSucceedsOnlyOn2xx) {
   EXPECT_EQ(sent["ref"], "refs/heads/main");
   EXPECT_EQ(sent["head_commit"]["id"], context(14).sha);
   EXPECT_EQ(dokploy.requests()[0].header("X-GitHub-Event"), "push");
+}
+
+// The stand-in must behave as protocols.md describes, or the tests above prove nothing.
+TEST(DokployStandin, FollowsTheDocumentedProtocol) {
+  shipgate::testing::DokployStandin dokploy("secret-key");
+  dokploy.add_app("app_1", {"done", "", 1});
+  auto client = make_beast_http_client();
+  auto send = [&](std::string method, std::string path, Headers headers, std::string body = {}) {
+    OutboundRequest r;
+    r.method = std::move(method);
+    r.url = dokploy.url() + path;
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    return *run_awaitable(client->send(r));
+  };
+  const std::string deploy = R"({"applicationId":"app_1","title":"t","description":"d"})";
+  auto no_key = send("POST", "/api/application.deploy", {{"Content-Type", "application/json"}}, deploy);
+  EXPECT_EQ(no_key.status, 401);
+  EXPECT_EQ(nlohmann::json::parse(no_key.body)["message"], "Unauthorized");
+  auto form = send("POST", "/api/application.deploy", {{"x-api-key", "secret-key"}, {"Content-Type", "text/plain"}}, deploy);
+  EXPECT_EQ(form.status, 415);
+  auto ok = send("POST", "/api/application.deploy", {{"x-api-key", "secret-key"}, {"Content-Type", "application/json"}}, deploy);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_TRUE(ok.body.empty());  // deploy returns no id
+  auto list = [&] {
+    return nlohmann::json::parse(send("GET", "/api/deployment.all?applicationId=app_1", {{"x-api-key", "secret-key"}}).body);
+  };
+  EXPECT_EQ(list()[0]["status"], "running");
+  EXPECT_EQ(list()[0]["status"], "done");
+  EXPECT_FALSE(list()[0]["finishedAt"].is_null());
+  EXPECT_EQ(send("GET", "/api/deployment.all?applicationId=nope", {{"x-api-key", "secret-key"}}).status, 404);
 }
