@@ -99,10 +99,10 @@ int serve(const std::vector<std::string>& args) {
   auto http = deploy::make_retrying_http_client(deploy::make_beast_http_client(), {});
   auto dispatcher = std::make_shared<orchestration::Dispatcher>(
       ioc.get_executor(), **store, config_source,
-      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); });
+      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock);
 
   std::atomic<bool> draining{false};
-  handlers::App app{config_source, store->get(), dispatcher, &draining};
+  handlers::App app{config_source, store->get(), dispatcher, &draining, clock};
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining);
   if (auto r = server.listen(); !r) {

@@ -101,6 +101,22 @@ struct ApprovalConfig {
   bool allow_self_approval = false;
 };
 
+// Deployments may start only inside a window: on the listed local days, from `from` until `to`
+// (minutes after local midnight). A window with from > to runs past midnight into the next day.
+struct DeployWindow {
+  std::set<int> days;  // 0 = Sunday ... 6 = Saturday, in the window's time zone
+  int from_minute = 0;
+  int to_minute = 0;
+  std::string timezone;  // IANA name, e.g. Europe/Berlin
+};
+
+// Nothing starts between from and to (absolute times), whatever the windows say.
+struct Freeze {
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+  std::string reason;
+};
+
 struct Component {
   std::string name;
   std::string image;  // repository without tag, e.g. ghcr.io/acme/app
@@ -115,6 +131,8 @@ struct Environment {
   std::string promote_from;
   std::optional<ApprovalConfig> approval;
   std::string confirm;
+  std::vector<DeployWindow> windows;  // empty: any time
+  std::vector<Freeze> freezes;
   std::vector<TargetConfig> targets;
 };
 

@@ -11,6 +11,7 @@
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "config/template.hpp"
+#include "config/time_zone.hpp"
 #include "config/units.hpp"
 
 namespace shipgate::config {
@@ -477,9 +478,89 @@ class Loader {
       if (auto v = boolean(n["allow_self_approval"], path + ".allow_self_approval")) a.allow_self_approval = *v;
   }
 
+  void load_windows(const YAML::Node& n, const std::string& path, std::vector<DeployWindow>& out) {
+    if (!n.IsSequence()) {
+      error(path, "must be a list of windows");
+      return;
+    }
+    static const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      if (!is_map(n[i], p)) continue;
+      check_keys(n[i], p, {"days", "from", "to", "timezone"});
+      DeployWindow w;
+      if (!n[i]["days"]) {
+        for (int d = 0; d < 7; ++d) w.days.insert(d);
+      } else {
+        const auto days = string_list(n[i]["days"], p + ".days");
+        for (std::size_t j = 0; j < days.size(); ++j) {
+          int found = -1;
+          for (int d = 0; d < 7; ++d)
+            if (to_lower(days[j]) == kDays[d]) found = d;
+          if (found < 0) error(p + ".days[" + std::to_string(j) + "]", "must be one of mon, tue, wed, thu, fri, sat, sun");
+          else w.days.insert(found);
+        }
+      }
+      auto minute = [&](const char* key) -> int {
+        if (!n[i][key]) {
+          error(p + "." + key, "is required (HH:MM)");
+          return -1;
+        }
+        auto v = string(n[i][key], p + "." + key);
+        if (!v) return -1;
+        int h = -1, m = -1;
+        char extra = 0;
+        if (std::sscanf(v->c_str(), "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 24 || m < 0 || m > 59 ||
+            (h == 24 && m != 0)) {
+          error(p + "." + key, "must be a time of day HH:MM, e.g. 09:00");
+          return -1;
+        }
+        return h * 60 + m;
+      };
+      w.from_minute = minute("from");
+      w.to_minute = minute("to");
+      if (w.from_minute >= 0 && w.from_minute == w.to_minute) error(p, "from and to must differ");
+      if (!n[i]["timezone"]) {
+        error(p + ".timezone", "is required (an IANA name such as Europe/Berlin or UTC)");
+      } else if (auto tz = nonempty_string(n[i]["timezone"], p + ".timezone")) {
+        if (!valid_time_zone(*tz)) error(p + ".timezone", "unknown time zone '" + *tz + "'");
+        w.timezone = *tz;
+      }
+      out.push_back(std::move(w));
+    }
+  }
+
+  void load_freezes(const YAML::Node& n, const std::string& path, std::vector<Freeze>& out) {
+    if (!n.IsSequence()) {
+      error(path, "must be a list of freezes");
+      return;
+    }
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      if (!is_map(n[i], p)) continue;
+      check_keys(n[i], p, {"from", "to", "reason"});
+      Freeze f;
+      for (auto [key, field] : {std::pair<const char*, std::int64_t*>{"from", &f.from_ms}, {"to", &f.to_ms}}) {
+        if (!n[i][key]) {
+          error(p + "." + key, "is required (RFC 3339 time, e.g. 2026-12-20T00:00:00Z)");
+          continue;
+        }
+        if (auto v = string(n[i][key], p + "." + key)) {
+          if (auto t = parse_rfc3339(*v)) *field = *t;
+          else error(p + "." + key, "must be an RFC 3339 time with offset, e.g. 2026-12-20T00:00:00Z");
+        }
+      }
+      if (f.from_ms && f.to_ms && f.to_ms <= f.from_ms) error(p + ".to", "must be after from");
+      if (n[i]["reason"])
+        if (auto v = string(n[i]["reason"], p + ".reason")) f.reason = *v;
+      out.push_back(std::move(f));
+    }
+  }
+
   void load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env) {
     if (!is_map(n, path)) return;
-    check_keys(n, path, {"deploy_on", "branch", "tags", "tag", "promote_from", "approval", "confirm", "targets"});
+    check_keys(n, path, {"deploy_on", "branch", "tags", "tag", "promote_from", "approval", "confirm", "windows",
+                         "freezes", "targets"});
     if (n["deploy_on"]) {
       const auto list = string_list(n["deploy_on"], path + ".deploy_on");
       for (std::size_t i = 0; i < list.size(); ++i) {
@@ -507,6 +588,8 @@ class Loader {
     }
     if (n["confirm"])
       if (auto v = nonempty_string(n["confirm"], path + ".confirm")) env.confirm = *v;
+    if (n["windows"]) load_windows(n["windows"], path + ".windows", env.windows);
+    if (n["freezes"]) load_freezes(n["freezes"], path + ".freezes", env.freezes);
     if (!n["targets"]) error(path + ".targets", "is required");
     else load_targets(n["targets"], path + ".targets", project, env.targets);
   }

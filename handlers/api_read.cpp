@@ -6,6 +6,8 @@
 #include "handlers/app.hpp"
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
+#include "orchestration/deploy_gate.hpp"
+#include "orchestration/gate_policy.hpp"
 
 namespace shipgate::handlers {
 
@@ -58,9 +60,31 @@ json current_json(const std::optional<Deployment>& d) {
           {"since", format_rfc3339_ms(d->finished_ms)}};
 }
 
-json waiting_json(const Deployment& d) {
-  json j = to_json(d, false);
-  j["waiting_for"] = d.state == State::pending_approval ? "approval" : "queue";
+// What a waiting deployment waits for, in words and in fields a script can read.
+json waiting_json(orchestration::Store& store, const Deployment& summary, std::size_t position) {
+  json j = to_json(summary, false);
+  if (summary.state == State::pending_approval) {
+    auto full = store.deployment(summary.id, true);
+    const Deployment& d = full && *full ? **full : summary;
+    const int required = orchestration::required_approvals(d);
+    const auto missing = orchestration::missing_approvers(d);
+    std::vector<std::string> by;
+    for (const auto& a : d.approvals) by.push_back(a.reviewer);
+    j["waiting_for"] = "approval";
+    j["approvals"] = {{"have", d.approvals.size()}, {"required", required}, {"by", by}, {"missing", missing}};
+    j["reason"] = "needs " + std::to_string(required - static_cast<int>(d.approvals.size())) + " more approval(s)" +
+                  (missing.empty() ? std::string() : " from " + [&] {
+                    std::string names;
+                    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+                    return names;
+                  }());
+  } else if (!summary.waiting_reason.empty()) {
+    j["waiting_for"] = "window";
+    j["reason"] = summary.waiting_reason;
+  } else {
+    j["waiting_for"] = "queue";
+    j["reason"] = position == 0 ? "next to run" : std::to_string(position) + " deployment(s) ahead";
+  }
   return j;
 }
 
@@ -124,7 +148,11 @@ boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
       auto v = view_of(*app.store, p.name, e.name);
       if (!v) co_return store_failure(v.error());
       json waiting = json::array();
-      for (const auto& d : v->waiting) waiting.push_back({{"id", d.id}, {"version", d.version}, {"state", to_string(d.state)}});
+      for (const auto& d : v->waiting) {
+        json w = {{"id", d.id}, {"version", d.version}, {"state", to_string(d.state)}};
+        if (!d.waiting_reason.empty()) w["reason"] = d.waiting_reason;
+        waiting.push_back(std::move(w));
+      }
       envs.push_back({{"name", e.name},
                       {"current", current_json(v->current)},
                       {"running", v->running ? json(v->running->id) : json(nullptr)},
@@ -152,7 +180,12 @@ boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
   auto recent = app.store->deployments({pname, ename, {}, kRecent, 0});
   if (!recent) co_return store_failure(recent.error());
   json waiting = json::array();
-  for (const auto& d : v->waiting) waiting.push_back(waiting_json(d));
+  std::size_t position = v->running ? 1 : 0;
+  for (const auto& d : v->waiting) waiting.push_back(waiting_json(*app.store, d, d.state == State::queued ? position++ : 0));
+  auto bad = app.store->bad_versions(pname, ename);
+  if (!bad) co_return store_failure(bad.error());
+  json bad_json = json::array();
+  for (const auto& b : *bad) bad_json.push_back(orchestration::to_json(b));
   json last = json::array();
   for (const auto& d : *recent) last.push_back(to_json(d, false));
   json body = {{"project", pname},
@@ -160,8 +193,13 @@ boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
                {"current", current_json(v->current)},
                {"running", v->running ? to_json(*v->running, false) : json(nullptr)},
                {"waiting", waiting},
+               {"bad_versions", bad_json},
                {"recent", last}};
   if (env->approval) body["approval"] = {{"required", env->approval->required}, {"reviewers", env->approval->reviewers}};
+  if (!env->windows.empty() || !env->freezes.empty()) {
+    const auto gate = orchestration::deploy_gate(*env, app.clock->now());
+    body["gate"] = {{"open", gate.open}, {"reason", gate.reason}};
+  }
   co_return json_response(200, body);
 }
 

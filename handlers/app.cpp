@@ -7,6 +7,8 @@ Router build_router(const App& app) {
   add_github_routes(router, app);
   add_build_routes(router, app);
   add_api_routes(router, app);
+  add_action_routes(router, app);
+  add_audit_routes(router, app);
   add_health_routes(router, app);
   return router;
 }

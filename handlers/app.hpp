@@ -17,6 +17,7 @@ struct App {
   orchestration::Store* store = nullptr;
   std::shared_ptr<orchestration::Dispatcher> dispatcher;
   const std::atomic<bool>* draining = nullptr;
+  std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>();
 };
 
 Router build_router(const App& app);
@@ -25,6 +26,8 @@ Router build_router(const App& app);
 void add_github_routes(Router& router, const App& app);
 void add_build_routes(Router& router, const App& app);
 void add_api_routes(Router& router, const App& app);
+void add_action_routes(Router& router, const App& app);
+void add_audit_routes(Router& router, const App& app);
 void add_health_routes(Router& router, const App& app);
 
 }  // namespace shipgate::handlers

@@ -4,6 +4,7 @@
 
 #include "common/text.hpp"
 #include "handlers/signature.hpp"
+#include "orchestration/gate_policy.hpp"
 
 namespace shipgate::handlers {
 
@@ -131,13 +132,27 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
   if (plan.deployments.empty())
     co_return json_response(200, {{"message", plan.ignored}, {"ignored", true}, {"deployments", json::array()}});
 
+  const auto config = app.config();
+  for (auto& nd : plan.deployments) {
+    const auto* project = config->project(nd.project);
+    const auto* env = project ? project->environment(nd.environment) : nullptr;
+    if (env && nd.priority == 0 && nd.trigger != "rollback" && nd.trigger != "override")
+      orchestration::apply_approval_policy(nd, *env, app.clock->now());
+  }
   orchestration::IngestRequest ingest;
   ingest.delivery_key = delivery_key;
+  ingest.mark_bad = std::move(plan.mark_bad);
+  ingest.audit = std::move(plan.audit);
   ingest.source = std::move(source);
   ingest.deployments = std::move(plan.deployments);
   ingest.respond = [key = delivery_key](const std::vector<orchestration::IngestedDeployment>& created) {
     json list = json::array();
     for (const auto& d : created) {
+      if (!d.skipped.empty()) {
+        list.push_back({{"project", d.project}, {"environment", d.environment}, {"version", d.version},
+                        {"skipped", d.skipped}});
+        continue;
+      }
       json item = {{"id", d.id}, {"project", d.project}, {"environment", d.environment},
                    {"state", orchestration::to_string(d.state)}, {"version", d.version}};
       if (d.reused) item["existing"] = true;
@@ -160,6 +175,10 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
     co_return r;
   }
   for (const auto& d : result->deployments) {
+    if (!d.skipped.empty()) {
+      spdlog::warn("[{}] {}/{} version {} not deployed: {}", request.request_id, d.project, d.environment, d.version, d.skipped);
+      continue;
+    }
     spdlog::info("[{}] deployment {} {} {}/{} version {}", request.request_id, d.id, d.reused ? "exists" : "created",
                  d.project, d.environment, d.version);
     if (d.state == orchestration::State::queued) app.dispatcher->notify(d.project, d.environment);

@@ -52,6 +52,9 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
       {"finished_at", time_or_null(d.finished_ms)},
       {"message", d.message},
   };
+  if (d.priority > 0) j["priority"] = d.priority;
+  if (!d.waiting_reason.empty() && !is_final(d.state)) j["waiting_reason"] = d.waiting_reason;
+  if (d.state == State::pending_approval && d.expires_ms > 0) j["expires_at"] = format_rfc3339_ms(d.expires_ms);
   if (with_history) {
     j["result"] = d.result;
     j["delivery"] = d.delivery.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.delivery);
@@ -62,8 +65,27 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
                    {"to", to_string(e.to)},
                    {"actor", e.actor},
                    {"reason", e.reason}});
+    auto& a = j["approvals"] = nlohmann::json::array();
+    for (const auto& ap : d.approvals)
+      a.push_back({{"reviewer", ap.reviewer}, {"at", format_rfc3339_ms(ap.at_ms)}, {"comment", ap.comment}});
+    if (!d.policy.empty()) j["approval_policy"] = d.policy;
   }
   return j;
+}
+
+nlohmann::json to_json(const AuditEntry& e) {
+  nlohmann::json j = {{"id", e.id},           {"at", format_rfc3339_ms(e.at_ms)}, {"actor", e.actor},
+                      {"action", e.action},   {"reason", e.reason}};
+  if (!e.project.empty()) j["project"] = e.project;
+  if (!e.environment.empty()) j["environment"] = e.environment;
+  if (e.deployment > 0) j["deployment"] = e.deployment;
+  if (!e.details.empty()) j["details"] = e.details;
+  return j;
+}
+
+nlohmann::json to_json(const BadVersion& b) {
+  return {{"version", b.version}, {"sha", b.sha},       {"marked_at", format_rfc3339_ms(b.marked_ms)},
+          {"deployment", b.deployment}, {"reason", b.reason}, {"actor", b.actor}};
 }
 
 }  // namespace shipgate::orchestration

@@ -48,6 +48,40 @@ struct NewDeployment {
   std::string actor;                          // GitHub login or reviewer name
   State initial = State::queued;
   std::string reason;
+  int priority = 0;               // overrides and rollbacks jump the environment's queue
+  bool automatic = true;          // push, dispatch, build, promotion: refused for a version marked bad
+  nlohmann::json policy = nlohmann::json::object();  // approval rules in force when it was created
+  std::int64_t expires_ms = 0;    // pending_approval ends `expired` after this
+};
+
+struct Approval {
+  std::string reviewer;
+  std::int64_t at_ms = 0;
+  std::string comment;
+};
+
+// A version rolled back in an environment: automatic triggers for it are recorded, not deployed.
+struct BadVersion {
+  std::string project;
+  std::string environment;
+  std::string version;
+  std::string sha;
+  std::int64_t marked_ms = 0;
+  std::int64_t deployment = 0;  // the deployment that was rolled back
+  std::string reason;
+  std::string actor;
+};
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  std::int64_t at_ms = 0;
+  std::string actor;
+  std::string action;  // created, transition, approve, reject, override, cancel, rollback, refused, skipped
+  std::string project;
+  std::string environment;
+  std::int64_t deployment = 0;
+  std::string reason;
+  nlohmann::json details = nlohmann::json::object();
 };
 
 struct Deployment {
@@ -68,12 +102,19 @@ struct Deployment {
   std::int64_t finished_ms = 0;
   std::string message;
   nlohmann::json result = nlohmann::json::object();
+  int priority = 0;
+  nlohmann::json policy = nlohmann::json::object();
+  std::int64_t expires_ms = 0;
+  std::string waiting_reason;  // why a queued deployment has not started (deploy window, freeze)
   std::vector<HistoryEntry> history;
+  std::vector<Approval> approvals;
 
   // Unique across store resets too (ids may restart): how a target recognises its own job.
   std::string marker() const { return std::to_string(id) + "-" + std::to_string(created_ms); }
 };
 
 nlohmann::json to_json(const Deployment& d, bool with_history);
+nlohmann::json to_json(const AuditEntry& e);
+nlohmann::json to_json(const BadVersion& b);
 
 }  // namespace shipgate::orchestration

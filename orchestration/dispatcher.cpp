@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.hpp"
+#include "orchestration/deploy_gate.hpp"
+#include "orchestration/gate_policy.hpp"
 
 namespace shipgate::orchestration {
 
@@ -15,10 +17,16 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using deploy::TargetOutcome;
 
-Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets)
-    : strand_(asio::make_strand(executor)), store_(store), config_(std::move(config)), targets_(std::move(targets)) {}
+Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
+                       std::shared_ptr<const Clock> clock)
+    : strand_(asio::make_strand(executor)),
+      store_(store),
+      config_(std::move(config)),
+      targets_(std::move(targets)),
+      clock_(std::move(clock)) {}
 
-void Dispatcher::start() {
+void Dispatcher::start(std::chrono::milliseconds every) {
+  asio::co_spawn(strand_, tick_loop(every), asio::detached);
   auto lanes = store_.lanes_with_work();
   if (!lanes) {
     spdlog::error("dispatcher: cannot list pending work: {}", lanes.error().message());
@@ -49,6 +57,33 @@ void Dispatcher::notify(const std::string& project, const std::string& environme
   });
 }
 
+asio::awaitable<void> Dispatcher::tick_loop(std::chrono::milliseconds every) {
+  asio::steady_timer timer(strand_);
+  while (!draining_) {
+    co_await tick();
+    timer.expires_after(every);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> Dispatcher::tick() {
+  auto expired = co_await store_.expire_due(epoch_ms(clock_->now()));
+  if (!expired) spdlog::error("dispatcher: cannot expire approvals: {}", expired.error().message());
+  else
+    for (auto id : *expired) spdlog::info("deployment {}: expired waiting for approval", id);
+}
+
+void Dispatcher::wake_at(const std::string& project, const std::string& environment, TimePoint when) {
+  // Wall-clock target, steady timer: re-checked on wake, so a clock jump only delays or advances the check.
+  const auto delay = std::max(std::chrono::milliseconds(50),
+                              std::chrono::duration_cast<std::chrono::milliseconds>(when - clock_->now()) +
+                                  std::chrono::milliseconds(10));
+  auto timer = std::make_shared<asio::steady_timer>(strand_, delay);
+  timer->async_wait([self = shared_from_this(), timer, project, environment](boost::system::error_code ec) {
+    if (!ec) self->notify(project, environment);
+  });
+}
+
 asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string environment) {
   const auto key = std::make_pair(project, environment);
   for (;;) {
@@ -63,6 +98,23 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     }
     Deployment d = std::move(**next);
     const bool resume = d.state == State::running;
+    // Deploy windows and freezes hold ordinary deployments; overrides and rollbacks (priority) pass.
+    if (!resume && d.priority == 0) {
+      const auto config = config_();
+      const auto* project_cfg = config->project(project);
+      const auto* env = project_cfg ? project_cfg->environment(environment) : nullptr;
+      if (env) {
+        const auto gate = deploy_gate(*env, clock_->now());
+        if (!gate.open) {
+          co_await store_.set_waiting_reason(d.id, gate.reason);
+          if (gate.opens) wake_at(project, environment, *gate.opens);
+          if (lanes_[key].again) continue;  // new work arrived meanwhile (an override passes the gate)
+          lanes_[key].running = false;
+          --active_;
+          co_return;
+        }
+      }
+    }
     TransitionRequest claim{d.id, resume ? Event::resume : Event::start, "shipgate",
                             resume ? "resumed after restart: shipgate stopped while this deployment was running" : "started"};
     auto claimed = co_await store_.transition(std::move(claim));
@@ -139,14 +191,24 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
   const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("deployment {}: succeeded in {} ms", d.id, total.count());
   std::string done_message = "deployed " + d.version;
-  co_await finish(d.id, Event::succeed, std::move(done_message), result);
+  auto promote = plan_promotion(*project, d, clock_->now());
+  co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
 }
 
-asio::awaitable<void> Dispatcher::finish(std::int64_t id, Event event, std::string message, json result) {
+asio::awaitable<void> Dispatcher::finish(std::int64_t id, Event event, std::string message, json result,
+                                         std::vector<NewDeployment> then_create) {
   for (int attempt = 0;; ++attempt) {
-    TransitionRequest request{id, event, "shipgate", message, result};
+    TransitionRequest request{id, event, "shipgate", message, result, then_create};
     auto r = co_await store_.transition(std::move(request));
-    if (r) co_return;
+    if (r) {
+      // Promoted deployments that need no approval start now.
+      for (const auto& c : r->created) {
+        if (!c.skipped.empty()) spdlog::warn("deployment {}: promotion to {} skipped: {}", id, c.environment, c.skipped);
+        else spdlog::info("deployment {}: promoted to {} as deployment {} ({})", id, c.environment, c.id, to_string(c.state));
+        if (c.state == State::queued) notify(c.project, c.environment);
+      }
+      co_return;
+    }
     // The outcome must reach the store; until it does the deployment stays running (and would be
     // resumed after a restart), so keep trying.
     spdlog::error("dispatcher: deployment {}: cannot record outcome: {}", id, r.error().message());

@@ -25,10 +25,15 @@ using TargetFactory = std::function<std::unique_ptr<deploy::DeployTarget>(const 
 
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
-  Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets);
+  Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
+             std::shared_ptr<const Clock> clock);
 
-  // Picks up what the store says is queued or was running when the process stopped.
-  void start();
+  // Picks up what the store says is queued or was running when the process stopped, and starts the
+  // periodic housekeeping (approval expiry every `tick`).
+  void start(std::chrono::milliseconds tick = std::chrono::seconds(1));
+  // One round of housekeeping at the clock's current time: expires overdue approvals. Exposed so tests
+  // with a manual clock run it without waiting.
+  boost::asio::awaitable<void> tick();
   // New work may be waiting in this environment.
   void notify(const std::string& project, const std::string& environment);
   // Stops starting deployments and waits, at most `grace`, for running ones to finish. Those still
@@ -44,15 +49,20 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   };
 
   boost::asio::awaitable<void> run_lane(std::string project, std::string environment);
+  boost::asio::awaitable<void> tick_loop(std::chrono::milliseconds every);
+  // The lane stops while its environment is closed (window, freeze); this wakes it when it opens.
+  void wake_at(const std::string& project, const std::string& environment, TimePoint when);
   boost::asio::awaitable<void> run_one(Deployment d, bool resume);
   // Records the final state, retrying until the store takes it.
-  boost::asio::awaitable<void> finish(std::int64_t id, Event event, std::string message, nlohmann::json result);
+  boost::asio::awaitable<void> finish(std::int64_t id, Event event, std::string message, nlohmann::json result,
+                                      std::vector<NewDeployment> then_create = {});
   deploy::DeployContext context_for(const Deployment& d, const config::Project& project) const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;
   ConfigSource config_;
   TargetFactory targets_;
+  std::shared_ptr<const Clock> clock_;
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::atomic<bool> draining_{false};
   std::atomic<int> active_{0};

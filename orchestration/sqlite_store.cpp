@@ -90,11 +90,48 @@ CREATE TABLE history (
 );
 CREATE INDEX history_by_deployment ON history(deployment_id, id);
 )sql",
+    R"sql(
+ALTER TABLE deployments ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deployments ADD COLUMN policy TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE deployments ADD COLUMN expires_at INTEGER;
+ALTER TABLE deployments ADD COLUMN waiting_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX deployments_by_expiry ON deployments(state, expires_at);
+CREATE TABLE approvals (
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  reviewer TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  comment TEXT NOT NULL,
+  PRIMARY KEY (deployment_id, reviewer)
+);
+CREATE TABLE bad_versions (
+  project TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  version TEXT NOT NULL,
+  sha TEXT NOT NULL,
+  marked_at INTEGER NOT NULL,
+  deployment_id INTEGER,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  PRIMARY KEY (project, environment, version)
+);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  project TEXT NOT NULL DEFAULT '',
+  environment TEXT NOT NULL DEFAULT '',
+  deployment_id INTEGER,
+  reason TEXT NOT NULL DEFAULT '',
+  details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_by_time ON audit(at, id);
+)sql",
 };
 
 constexpr const char* kDeploymentColumns =
     "id, project, environment, state, version, sha, ref, images, trigger, actor, delivery, created_at, "
-    "updated_at, started_at, finished_at, message, result";
+    "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason";
 
 Deployment read_deployment(const Statement& s) {
   Deployment d;
@@ -119,6 +156,11 @@ Deployment read_deployment(const Statement& s) {
   d.message = s.text(15);
   d.result = json::parse(s.text(16), nullptr, false);
   if (d.result.is_discarded()) d.result = json::object();
+  d.priority = static_cast<int>(s.int64(17));
+  d.policy = json::parse(s.text(18), nullptr, false);
+  if (!d.policy.is_object()) d.policy = json::object();
+  d.expires_ms = s.is_null(19) ? 0 : s.int64(19);
+  d.waiting_reason = s.text(20);
   return d;
 }
 
@@ -202,6 +244,76 @@ class SqliteStore final : public Store {
     });
   }
 
+  asio::awaitable<Result<ApprovalOutcome>> approve(ApprovalRequest request) override {
+    return submit<ApprovalOutcome>(
+        [this, req = std::move(request)](Db& db) -> Result<ApprovalOutcome> { return do_approve(db, req); });
+  }
+
+  asio::awaitable<Result<std::vector<std::int64_t>>> expire_due(std::int64_t now) override {
+    return submit<std::vector<std::int64_t>>(
+        [this, now](Db& db) -> Result<std::vector<std::int64_t>> { return do_expire(db, now); });
+  }
+
+  asio::awaitable<Result<void>> set_waiting_reason(std::int64_t id, std::string reason) override {
+    return submit<void>([this, id, reason = std::move(reason)](Db& db) -> Result<void> {
+      auto st = db.prepare("UPDATE deployments SET waiting_reason = ?, updated_at = ? WHERE id = ? AND waiting_reason != ?");
+      st.bind(1, reason).bind(2, now_ms()).bind(3, id).bind(4, reason);
+      if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      return {};
+    });
+  }
+
+  asio::awaitable<Result<void>> record_audit(AuditEntry entry) override {
+    return submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> {
+      add_audit(db, e);
+      return {};
+    });
+  }
+
+  Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment) override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(
+        "SELECT version, sha, marked_at, deployment_id, reason, actor FROM bad_versions WHERE project = ? AND "
+        "environment = ? ORDER BY marked_at DESC");
+    st.bind(1, project).bind(2, environment);
+    std::vector<BadVersion> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW)
+      out.push_back({project, environment, st.text(0), st.text(1), st.int64(2), st.int64(3), st.text(4), st.text(5)});
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
+  Result<std::vector<AuditEntry>> audit(const AuditFilter& f) override {
+    std::lock_guard lock(read_mutex_);
+    // Without a cursor: the newest `limit` entries; with one: the next `limit` after it. Oldest first.
+    const bool cursor = f.since_ms > 0 || f.after_id > 0;
+    auto st = reader_db_.prepare(
+        cursor ? "SELECT id, at, actor, action, project, environment, deployment_id, reason, details FROM audit "
+                 "WHERE at >= ? AND id > ? ORDER BY id ASC LIMIT ?"
+               : "SELECT * FROM (SELECT id, at, actor, action, project, environment, deployment_id, reason, details "
+                 "FROM audit WHERE at >= ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id ASC");
+    st.bind(1, f.since_ms).bind(2, f.after_id).bind(3, std::int64_t{f.limit});
+    std::vector<AuditEntry> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      AuditEntry e;
+      e.id = st.int64(0);
+      e.at_ms = st.int64(1);
+      e.actor = st.text(2);
+      e.action = st.text(3);
+      e.project = st.text(4);
+      e.environment = st.text(5);
+      e.deployment = st.is_null(6) ? 0 : st.int64(6);
+      e.reason = st.text(7);
+      e.details = json::parse(st.text(8), nullptr, false);
+      if (!e.details.is_object()) e.details = json::object();
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
   Result<std::optional<Deployment>> deployment(std::int64_t id, bool with_history) override {
     std::lock_guard lock(read_mutex_);
     auto st = reader_db_.prepare(std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE id = ?");
@@ -223,6 +335,9 @@ class SqliteStore final : public Store {
         e.reason = h.text(4);
         d.history.push_back(std::move(e));
       }
+      auto a = reader_db_.prepare("SELECT reviewer, at, comment FROM approvals WHERE deployment_id = ? ORDER BY at");
+      a.bind(1, id);
+      while (a.step() == SQLITE_ROW) d.approvals.push_back({a.text(0), a.int64(1), a.text(2)});
     }
     return std::optional<Deployment>(std::move(d));
   }
@@ -256,7 +371,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(read_mutex_);
     auto st = reader_db_.prepare(std::string("SELECT ") + kDeploymentColumns +
                                  " FROM deployments WHERE project = ? AND environment = ? AND state IN "
-                                 "('running', 'queued') ORDER BY state = 'running' DESC, id ASC LIMIT 1");
+                                 "('running', 'queued') ORDER BY state = 'running' DESC, priority DESC, id ASC LIMIT 1");
     st.bind(1, project).bind(2, environment);
     const int rc = st.step();
     if (rc == SQLITE_DONE) return std::optional<Deployment>();
@@ -273,6 +388,18 @@ class SqliteStore final : public Store {
     while ((rc = st.step()) == SQLITE_ROW) out.emplace_back(st.text(0), st.text(1));
     if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     return out;
+  }
+
+  Result<std::optional<Deployment>> find_version(const std::string& project, const std::string& version) override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(std::string("SELECT ") + kDeploymentColumns +
+                                 " FROM deployments WHERE project = ?1 AND state = 'succeeded' AND (version = ?2 OR "
+                                 "sha = ?2 OR (length(?2) >= 7 AND substr(sha, 1, length(?2)) = ?2)) ORDER BY id DESC LIMIT 1");
+    st.bind(1, project).bind(2, version);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) return std::optional<Deployment>();
+    if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+    return std::optional<Deployment>(read_deployment(st));
   }
 
   Result<std::int64_t> count_deliveries() override {
@@ -369,6 +496,19 @@ class SqliteStore final : public Store {
     }
   }
 
+  void add_audit(Db& db, const AuditEntry& e) {
+    auto st = db.prepare(
+        "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, e.at_ms ? e.at_ms : now_ms()).bind(2, e.actor).bind(3, e.action).bind(4, e.project);
+    st.bind(5, e.environment);
+    if (e.deployment > 0) st.bind(6, e.deployment);
+    else st.bind_null(6);
+    st.bind(7, e.reason).bind(8, e.details.dump());
+    st.step();
+  }
+
+  // Every history entry is also an audit entry, so the audit log alone tells the whole story.
   void add_history(Db& db, std::int64_t id, std::optional<State> from, State to, const std::string& actor,
                    const std::string& reason, std::int64_t at) {
     auto st = db.prepare(
@@ -378,6 +518,105 @@ class SqliteStore final : public Store {
     else st.bind_null(3);
     st.bind(4, to_string(to)).bind(5, actor).bind(6, reason);
     st.step();
+    std::string project, environment;
+    {
+      auto q = db.prepare("SELECT project, environment FROM deployments WHERE id = ?");
+      q.bind(1, id);
+      if (q.step() == SQLITE_ROW) {
+        project = q.text(0);
+        environment = q.text(1);
+      }
+    }
+    json details = {{"to", to_string(to)}};
+    if (from) details["from"] = to_string(*from);
+    const char* action = !from ? "created" : to == State::rejected ? "reject" : to == State::cancelled ? "cancel" : "transition";
+    add_audit(db, {0, at, actor, action, project, environment, id, reason, details});
+  }
+
+  bool is_bad(Db& db, const std::string& project, const std::string& environment, const std::string& version,
+              const std::string& sha, std::string& why) {
+    auto st = db.prepare(
+        "SELECT version, reason, deployment_id FROM bad_versions WHERE project = ? AND environment = ? AND "
+        "(version = ? OR (sha != '' AND sha = ?)) LIMIT 1");
+    st.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
+    if (st.step() != SQLITE_ROW) return false;
+    why = "version " + st.text(0) + " is marked bad in " + environment + " (rolled back from deployment " +
+          std::to_string(st.int64(2)) + (st.text(1).empty() ? "" : ": " + st.text(1)) +
+          "); deploy it manually to override";
+    return true;
+  }
+
+  // Creates one deployment (or finds the unfinished one of the same version, or skips a bad version)
+  // and supersedes older waiting ones of the same environment.
+  Result<IngestedDeployment> insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
+                                               std::int64_t now) {
+    const std::string images = json(nd.images).dump();
+    IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
+    if (nd.automatic) {
+      std::string why;
+      if (is_bad(db, nd.project, nd.environment, nd.version, nd.sha, why)) {
+        created.skipped = why;
+        add_audit(db, {0, now, nd.actor, "skipped", nd.project, nd.environment, 0, why,
+                       {{"version", nd.version}, {"sha", nd.sha}, {"trigger", nd.trigger}}});
+        return created;
+      }
+    }
+    // The same version already waiting or running in this environment: do not deploy it twice.
+    // (At most one such row exists, so no ORDER BY: it would make SQLite walk every old row.)
+    if (nd.priority == 0) {
+      auto st = db.prepare(
+          "SELECT id, state FROM deployments WHERE project = ? AND environment = ? AND state IN "
+          "('pending_approval', 'queued', 'running') AND version = ? AND sha = ? AND images = ? LIMIT 1");
+      st.bind(1, nd.project).bind(2, nd.environment).bind(3, nd.version).bind(4, nd.sha).bind(5, images);
+      if (st.step() == SQLITE_ROW) {
+        created.id = st.int64(0);
+        created.state = parse_state(st.text(1)).value_or(State::queued);
+        created.reused = true;
+        return created;
+      }
+    }
+    auto ins = db.prepare(
+        "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
+        "delivery, created_at, updated_at, priority, policy, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, nd.project).bind(2, nd.environment).bind(3, to_string(nd.initial)).bind(4, nd.version);
+    ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, images).bind(8, nd.trigger).bind(9, nd.actor);
+    ins.bind(10, delivery).bind(11, now).bind(12, now).bind(13, nd.priority).bind(14, nd.policy.dump());
+    if (nd.expires_ms > 0) ins.bind(15, nd.expires_ms);
+    else ins.bind_null(15);
+    if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    created.id = sqlite3_last_insert_rowid(db.handle());
+    add_history(db, created.id, std::nullopt, nd.initial, nd.actor, nd.reason, now);
+    // A newer version supersedes older ones of the same environment that have not started; approvals
+    // never carry over. Rollbacks and overrides jump the queue but leave the rest waiting.
+    if (nd.priority > 0) return created;
+    std::vector<std::pair<std::int64_t, State>> older;
+    {
+      auto st = db.prepare(
+          "SELECT id, state FROM deployments WHERE project = ? AND environment = ? AND state IN "
+          "('pending_approval', 'queued') AND id < ? AND priority = 0");
+      st.bind(1, nd.project).bind(2, nd.environment).bind(3, created.id);
+      while (st.step() == SQLITE_ROW) older.emplace_back(st.int64(0), parse_state(st.text(1)).value_or(State::queued));
+    }
+    for (const auto& [old_id, old_state] : older) {
+      const std::string why = "superseded by deployment " + std::to_string(created.id) + " (" + nd.version + ")";
+      auto up = db.prepare(
+          "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
+      up.bind(1, now).bind(2, now).bind(3, why).bind(4, old_id);
+      if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      add_history(db, old_id, old_state, State::superseded, "shipgate", why, now);
+      created.superseded.push_back(old_id);
+    }
+    return created;
+  }
+
+  Result<void> mark_bad(Db& db, const BadVersion& b, std::int64_t now) {
+    auto st = db.prepare(
+        "INSERT OR REPLACE INTO bad_versions (project, environment, version, sha, marked_at, deployment_id, reason, "
+        "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, b.project).bind(2, b.environment).bind(3, b.version).bind(4, b.sha).bind(5, now);
+    st.bind(6, b.deployment).bind(7, b.reason).bind(8, b.actor);
+    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return {};
   }
 
   Result<IngestResult> do_ingest(Db& db, const IngestRequest& req) {
@@ -392,52 +631,16 @@ class SqliteStore final : public Store {
         return out;
       }
     }
+    for (const auto& b : req.mark_bad)
+      if (auto r = mark_bad(db, b, now); !r) return r.error();
     for (const auto& nd : req.deployments) {
-      const std::string images = json(nd.images).dump();
-      IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}};
-      // The same version already waiting or running in this environment: do not deploy it twice.
-      // (At most one such row exists, so no ORDER BY: it would make SQLite walk every old row.)
-      {
-        auto st = db.prepare(
-            "SELECT id, state FROM deployments WHERE project = ? AND environment = ? AND state IN "
-            "('pending_approval', 'queued', 'running') AND version = ? AND sha = ? AND images = ? LIMIT 1");
-        st.bind(1, nd.project).bind(2, nd.environment).bind(3, nd.version).bind(4, nd.sha).bind(5, images);
-        if (st.step() == SQLITE_ROW) {
-          created.id = st.int64(0);
-          created.state = parse_state(st.text(1)).value_or(State::queued);
-          created.reused = true;
-          out.deployments.push_back(std::move(created));
-          continue;
-        }
-      }
-      auto ins = db.prepare(
-          "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
-          "delivery, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      ins.bind(1, nd.project).bind(2, nd.environment).bind(3, to_string(nd.initial)).bind(4, nd.version);
-      ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, images).bind(8, nd.trigger).bind(9, nd.actor);
-      ins.bind(10, req.delivery_key).bind(11, now).bind(12, now);
-      if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-      created.id = sqlite3_last_insert_rowid(db.handle());
-      add_history(db, created.id, std::nullopt, nd.initial, nd.actor, nd.reason, now);
-      // A newer version supersedes older ones of the same environment that have not started.
-      std::vector<std::pair<std::int64_t, State>> older;
-      {
-        auto st = db.prepare(
-            "SELECT id, state FROM deployments WHERE project = ? AND environment = ? AND state IN "
-            "('pending_approval', 'queued') AND id < ?");
-        st.bind(1, nd.project).bind(2, nd.environment).bind(3, created.id);
-        while (st.step() == SQLITE_ROW) older.emplace_back(st.int64(0), parse_state(st.text(1)).value_or(State::queued));
-      }
-      for (const auto& [old_id, old_state] : older) {
-        const std::string why = "superseded by deployment " + std::to_string(created.id) + " (" + nd.version + ")";
-        auto up = db.prepare(
-            "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
-        up.bind(1, now).bind(2, now).bind(3, why).bind(4, old_id);
-        if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-        add_history(db, old_id, old_state, State::superseded, "shipgate", why, now);
-        created.superseded.push_back(old_id);
-      }
-      out.deployments.push_back(std::move(created));
+      auto created = insert_deployment(db, nd, req.delivery_key, now);
+      if (!created) return created.error();
+      out.deployments.push_back(std::move(*created));
+    }
+    for (auto e : req.audit) {
+      if (e.deployment == 0 && !out.deployments.empty()) e.deployment = out.deployments.front().id;
+      add_audit(db, e);
     }
     out.response = req.respond ? req.respond(out.deployments) : StoredResponse{202, "{}"};
     auto st = db.prepare("INSERT INTO deliveries (key, received_at, source, status, body) VALUES (?, ?, ?, ?, ?)");
@@ -449,19 +652,26 @@ class SqliteStore final : public Store {
   Result<TransitionOutcome> do_transition(Db& db, const TransitionRequest& req) {
     const std::int64_t now = now_ms();
     State current;
+    std::string trigger, version, sha, project, environment;
     {
-      auto st = db.prepare("SELECT state FROM deployments WHERE id = ?");
+      auto st = db.prepare("SELECT state, trigger, version, sha, project, environment FROM deployments WHERE id = ?");
       st.bind(1, req.id);
       if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::not_found);
       current = parse_state(st.text(0)).value_or(State::failed);
+      trigger = st.text(1);
+      version = st.text(2);
+      sha = st.text(3);
+      project = st.text(4);
+      environment = st.text(5);
     }
     const auto next = next_state(current, req.event);
-    if (!next) return TransitionOutcome{false, current};
+    if (!next) return TransitionOutcome{false, current, {}};
     auto up = db.prepare(
         "UPDATE deployments SET state = ?1, updated_at = ?2, "
         "started_at = CASE WHEN ?1 = 'running' AND started_at IS NULL THEN ?2 ELSE started_at END, "
         "finished_at = CASE WHEN ?3 THEN ?2 ELSE finished_at END, "
         "message = CASE WHEN ?3 THEN ?4 ELSE message END, "
+        "waiting_reason = CASE WHEN ?1 = 'queued' THEN waiting_reason ELSE '' END, "
         "result = COALESCE(?5, result) WHERE id = ?6");
     up.bind(1, to_string(*next)).bind(2, now).bind(3, is_final(*next) ? 1 : 0).bind(4, req.reason);
     if (req.result) up.bind(5, req.result->dump());
@@ -469,7 +679,78 @@ class SqliteStore final : public Store {
     up.bind(6, req.id);
     if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     add_history(db, req.id, current, *next, req.actor, req.reason, now);
-    return TransitionOutcome{true, *next};
+    TransitionOutcome out{true, *next, {}};
+    // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
+    if (*next == State::succeeded && (trigger == "manual" || trigger == "override")) {
+      auto del = db.prepare("DELETE FROM bad_versions WHERE project = ? AND environment = ? AND (version = ? OR sha = ?)");
+      del.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
+      del.step();
+    }
+    for (const auto& nd : req.then_create) {
+      auto created = insert_deployment(db, nd, "", now);
+      if (!created) return created.error();
+      out.created.push_back(std::move(*created));
+    }
+    return out;
+  }
+
+  Result<ApprovalOutcome> do_approve(Db& db, const ApprovalRequest& req) {
+    const std::int64_t now = now_ms();
+    State current;
+    std::string project, environment;
+    {
+      auto st = db.prepare("SELECT state, project, environment FROM deployments WHERE id = ?");
+      st.bind(1, req.id);
+      if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::not_found);
+      current = parse_state(st.text(0)).value_or(State::failed);
+      project = st.text(1);
+      environment = st.text(2);
+    }
+    ApprovalOutcome out;
+    out.state = current;
+    if (current != State::pending_approval) {
+      out.kind = ApprovalOutcome::Kind::not_pending;
+      return out;
+    }
+    auto ins = db.prepare("INSERT OR IGNORE INTO approvals (deployment_id, reviewer, at, comment) VALUES (?, ?, ?, ?)");
+    ins.bind(1, req.id).bind(2, req.reviewer).bind(3, now).bind(4, req.comment);
+    if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    out.kind = sqlite3_changes(db.handle()) == 1 ? ApprovalOutcome::Kind::counted : ApprovalOutcome::Kind::repeated;
+    {
+      auto st = db.prepare("SELECT count(*) FROM approvals WHERE deployment_id = ?");
+      st.bind(1, req.id);
+      st.step();
+      out.approvals = static_cast<int>(st.int64(0));
+    }
+    if (out.kind == ApprovalOutcome::Kind::counted)
+      add_audit(db, {0, now, req.reviewer, "approve", project, environment, req.id, req.comment,
+                     {{"approvals", out.approvals}, {"required", req.required}}});
+    if (out.approvals >= req.required) {
+      auto t = do_transition(db, {req.id, Event::approved, req.reviewer,
+                                  "approved by " + std::to_string(out.approvals) + " of " +
+                                      std::to_string(req.required) + " required reviewers",
+                                  std::nullopt, {}});
+      if (!t) return t.error();
+      out.state = t->state;
+    }
+    return out;
+  }
+
+  Result<std::vector<std::int64_t>> do_expire(Db& db, std::int64_t now) {
+    std::vector<std::int64_t> due;
+    {
+      auto st = db.prepare(
+          "SELECT id FROM deployments WHERE state = 'pending_approval' AND expires_at IS NOT NULL AND expires_at <= ?");
+      st.bind(1, now);
+      while (st.step() == SQLITE_ROW) due.push_back(st.int64(0));
+    }
+    std::vector<std::int64_t> expired;
+    for (auto id : due) {
+      auto t = do_transition(db, {id, Event::expire, "shipgate", "not approved in time", std::nullopt, {}});
+      if (!t) return t.error();
+      if (t->applied) expired.push_back(id);
+    }
+    return expired;
   }
 
   SqliteStoreOptions options_;

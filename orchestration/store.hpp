@@ -40,6 +40,7 @@ struct IngestedDeployment {
   std::string version;
   bool reused = false;  // an unfinished deployment of the same version already existed
   std::vector<std::int64_t> superseded;
+  std::string skipped;  // not created: the version is marked bad there (id stays 0)
 };
 
 struct IngestRequest {
@@ -48,6 +49,10 @@ struct IngestRequest {
   std::vector<NewDeployment> deployments;
   // Builds the answer from what was created; it is stored so a redelivery gets the same answer.
   std::function<StoredResponse(const std::vector<IngestedDeployment>&)> respond;
+  // Marked in the same transaction (a rollback marks the version it replaces).
+  std::vector<BadVersion> mark_bad;
+  // Written in the same transaction (overrides, rollbacks: who and why).
+  std::vector<AuditEntry> audit;
 };
 
 struct IngestResult {
@@ -62,12 +67,35 @@ struct TransitionRequest {
   std::string actor = "shipgate";
   std::string reason;
   std::optional<nlohmann::json> result;  // replaces the stored result when set
+  // Created in the same transaction when the transition applies (promotion after a success).
+  std::vector<NewDeployment> then_create;
 };
 
 // Applied: the deployment moved (or recorded the note). Refused: its state did not allow the event.
 struct TransitionOutcome {
   bool applied = false;
   State state = State::queued;  // the state after the call
+  std::vector<IngestedDeployment> created;
+};
+
+struct ApprovalRequest {
+  std::int64_t id = 0;
+  std::string reviewer;
+  std::string comment;
+  int required = 1;
+};
+
+struct ApprovalOutcome {
+  enum class Kind { counted, repeated, not_pending };
+  Kind kind = Kind::counted;
+  State state = State::pending_approval;  // after the call: queued once enough reviewers approved
+  int approvals = 0;                      // distinct reviewers so far
+};
+
+struct AuditFilter {
+  std::int64_t since_ms = 0;
+  std::int64_t after_id = 0;
+  int limit = 100;
 };
 
 struct DeploymentFilter {
@@ -86,6 +114,13 @@ class Store {
   virtual boost::asio::awaitable<Result<TransitionOutcome>> transition(TransitionRequest request) = 0;
   // Replaces the stored result (progress of a running deployment) without a state change.
   virtual boost::asio::awaitable<Result<void>> record_result(std::int64_t id, nlohmann::json result) = 0;
+  // Records one reviewer's approval (once per reviewer); the last required one queues the deployment.
+  virtual boost::asio::awaitable<Result<ApprovalOutcome>> approve(ApprovalRequest request) = 0;
+  // Moves every pending_approval deployment whose expiry passed to `expired`; returns their ids.
+  virtual boost::asio::awaitable<Result<std::vector<std::int64_t>>> expire_due(std::int64_t now_ms) = 0;
+  // Why a queued deployment waits (empty: it does not). Written only when it changes.
+  virtual boost::asio::awaitable<Result<void>> set_waiting_reason(std::int64_t id, std::string reason) = 0;
+  virtual boost::asio::awaitable<Result<void>> record_audit(AuditEntry entry) = 0;
 
   virtual Result<std::optional<Deployment>> deployment(std::int64_t id, bool with_history) = 0;
   virtual Result<std::vector<Deployment>> deployments(const DeploymentFilter& filter) = 0;
@@ -94,6 +129,11 @@ class Store {
   // Every (project, environment) with queued or running work.
   virtual Result<std::vector<std::pair<std::string, std::string>>> lanes_with_work() = 0;
   virtual Result<std::int64_t> count_deliveries() = 0;
+  // The newest succeeded deployment of `project` (any environment) whose version, SHA or SHA prefix
+  // (7+ characters) is `version`.
+  virtual Result<std::optional<Deployment>> find_version(const std::string& project, const std::string& version) = 0;
+  virtual Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment) = 0;
+  virtual Result<std::vector<AuditEntry>> audit(const AuditFilter& filter) = 0;
   virtual Result<void> ping() = 0;
 
   // Stops the writer after it finished what was already submitted.

@@ -30,6 +30,8 @@ struct VersionRequest {
 
 struct Plan {
   std::vector<NewDeployment> deployments;
+  std::vector<BadVersion> mark_bad;  // written with the deployments (rollback)
+  std::vector<AuditEntry> audit;     // written with the deployments (override, rollback)
   std::string ignored;  // why nothing deploys, when deployments is empty and error is empty
   std::string error;    // the request itself is invalid (answered 400)
 };

@@ -80,7 +80,10 @@ class E2E : public ::testing::Test {
   bool wait_state(std::int64_t id, const std::string& state, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     return wait_until([&] { return deployment(id).value("state", "") == state; }, timeout);
   }
-  std::size_t deployment_count() { return daemon->get("/api/v1/deployments?limit=500", kAliceToken).json()["deployments"].size(); }
+  std::size_t deployment_count(const std::string& environment = "") {
+    const std::string filter = environment.empty() ? "" : "&environment=" + environment;
+    return daemon->get("/api/v1/deployments?limit=500" + filter, kAliceToken).json()["deployments"].size();
+  }
 
   DokployStandin dokploy{"e2e-key"};
   TempDir dir;

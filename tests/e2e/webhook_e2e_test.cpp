@@ -90,7 +90,7 @@ TEST_F(E2E, RedeliveryAnswersAsBeforeAndDeploysOnce) {
   ASSERT_TRUE(wait_state(id, "succeeded"));
   auto late = push("refs/heads/main", kSha, delivery);  // redelivered after it finished
   EXPECT_EQ(late.body, first.body);
-  EXPECT_EQ(deployment_count(), 1u);
+  EXPECT_EQ(deployment_count("staging"), 1u);
   EXPECT_EQ(dokploy.deploy_calls(), 1u);
 }
 

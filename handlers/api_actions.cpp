@@ -1,0 +1,297 @@
+// Actions on the gate: manual deploy (with the typed confirmation and the emergency override),
+// approve, reject, cancel, rollback. Every refusal of a protected action is written to the audit log.
+#include <spdlog/spdlog.h>
+
+#include "common/text.hpp"
+#include "handlers/app.hpp"
+#include "handlers/auth.hpp"
+#include "handlers/intake.hpp"
+#include "orchestration/gate_policy.hpp"
+
+namespace shipgate::handlers {
+
+using nlohmann::json;
+using orchestration::Deployment;
+using orchestration::State;
+
+namespace {
+
+bool parse_positive(const std::string& s, std::int64_t& out) {
+  if (s.empty() || s.size() > 18) return false;
+  char* end = nullptr;
+  out = std::strtoll(s.c_str(), &end, 10);
+  return *end == '\0' && out > 0;
+}
+
+bool looks_like_sha(const std::string& s) { return s.size() >= 7 && s.size() <= 64 && is_hex(s); }
+
+// Records a refused protected action, then returns the refusal.
+// Callers pass named values, never temporaries: GCC 12 mishandles some temporaries in co_await expressions.
+boost::asio::awaitable<Response> refuse(const App& app, std::string actor, const char* action, std::string project,
+                                        std::string environment, std::int64_t deployment, Response response) {
+  orchestration::AuditEntry e;
+  e.actor = std::move(actor);
+  e.action = "refused";
+  e.project = std::move(project);
+  e.environment = std::move(environment);
+  e.deployment = deployment;
+  e.reason = json::parse(response.body, nullptr, false).value("message", "");
+  e.details = {{"attempted", action}, {"status", response.status}};
+  auto r = co_await app.store->record_audit(std::move(e));
+  if (!r) spdlog::error("cannot record refusal in the audit log: {}", r.error().message());
+  co_return response;
+}
+
+Response forbidden(const config::Reviewer& r, config::Permission p, const std::string& project) {
+  return error_response(403, "forbidden", "reviewer " + r.name + " lacks the '" + std::string(config::to_string(p)) +
+                                              "' permission for project " + project);
+}
+
+// The request body as a JSON object (an empty body counts as {}).
+std::optional<json> body_object(const Request& req, Response& error) {
+  if (req.body.empty()) return json::object();
+  return parse_json(req.body, error);
+}
+
+std::string delivery_key_for(const Request& req, const config::Reviewer& r) {
+  const std::string key(req.header("Idempotency-Key"));
+  return key.empty() ? "api:" + req.request_id : "api:" + r.name + ":" + key.substr(0, 200);
+}
+
+// Loads the deployment named in the path, for a reviewer allowed to see its project.
+boost::asio::awaitable<std::optional<Deployment>> load(const App& app, Request& req, const config::Reviewer& reviewer,
+                                                      Response& error) {
+  std::int64_t id;
+  if (!parse_positive(req.params["id"], id)) {
+    error = error_response(400, "invalid", "deployment id must be a number");
+    co_return std::nullopt;
+  }
+  auto d = app.store->deployment(id, true);
+  if (!d) {
+    error = unavailable("store read failed: " + d.error().message());
+    co_return std::nullopt;
+  }
+  if (!*d || !reviewer.may(config::Permission::view, (*d)->project)) {
+    error = error_response(404, "not_found", "no deployment " + std::to_string(id));
+    co_return std::nullopt;
+  }
+  co_return std::move(**d);
+}
+
+boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  auto body = body_object(req, error);
+  if (!body) co_return error;
+  const std::string pname = str(*body, "project"), ename = str(*body, "environment"), version = str(*body, "version");
+  if (pname.empty() || ename.empty() || version.empty())
+    co_return error_response(400, "invalid", "body needs \"project\", \"environment\" and \"version\"");
+  const auto* project = config->project(pname);
+  if (!project || !reviewer->may(config::Permission::view, pname))
+    co_return error_response(404, "not_found", "no project " + pname);
+  const auto* env = project->environment(ename);
+  if (!env) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
+
+  const auto override_it = body->find("override");
+  const bool is_override = override_it != body->end() && !override_it->is_null();
+  std::string override_reason;
+  if (is_override) {
+    if (!override_it->is_object() || str(*override_it, "reason").empty())
+      co_return error_response(400, "invalid", "override needs {\"reason\": \"why this cannot wait\"}");
+    override_reason = str(*override_it, "reason");
+  }
+  const auto permission = is_override ? config::Permission::override_ : config::Permission::deploy;
+  if (!reviewer->may(permission, pname)) {
+    Response refusal = forbidden(*reviewer, permission, pname);
+    co_return co_await refuse(app, reviewer->name, is_override ? "override" : "deploy", pname, ename, 0, std::move(refusal));
+  }
+  if (!env->confirm.empty() && str(*body, "confirm") != env->confirm)
+    co_return error_response(400, "confirmation_required", "deploying to " + pname + "/" + ename +
+                                                               " needs the phrase \"" + env->confirm + "\" in \"confirm\"");
+
+  // A version that succeeded somewhere is deployed exactly as it was (SHA, tag, image references).
+  orchestration::NewDeployment nd;
+  auto known = app.store->find_version(pname, version);
+  if (!known) co_return unavailable("store read failed: " + known.error().message());
+  if (*known) {
+    nd.version = (*known)->version;
+    nd.sha = (*known)->sha;
+    nd.ref = (*known)->ref;
+    nd.images = (*known)->images;
+  } else {
+    const bool sha = looks_like_sha(version);
+    nd.version = version;
+    nd.sha = sha ? to_lower(version) : "";
+    nd.ref = sha ? "" : "refs/tags/" + version;
+    std::string why;
+    auto images = orchestration::resolve_images(*project, *env, nd.version, nd.sha, nd.ref, {}, why);
+    if (!images) co_return error_response(400, "invalid", "version " + version + " never succeeded here, and " + why);
+    nd.images = std::move(*images);
+  }
+  nd.project = pname;
+  nd.environment = ename;
+  nd.trigger = is_override ? "override" : "manual";
+  nd.actor = reviewer->name;
+  nd.automatic = false;
+  orchestration::Plan plan;
+  if (is_override) {
+    nd.priority = 1;
+    nd.initial = State::queued;
+    nd.reason = "emergency override by " + reviewer->name + ": " + override_reason;
+    plan.audit.push_back({0, 0, reviewer->name, "override", pname, ename, 0, override_reason,
+                          {{"version", nd.version}, {"sha", nd.sha}}});
+  } else {
+    nd.reason = "manual deploy of " + nd.version + " by " + reviewer->name;
+  }
+  plan.deployments.push_back(std::move(nd));
+  std::string key = delivery_key_for(req, *reviewer);
+  std::string source = "api deploy " + pname + "/" + ename;
+  co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
+}
+
+boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req, bool approve) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  auto body = body_object(req, error);
+  if (!body) co_return error;
+  auto d = co_await load(app, req, *reviewer, error);
+  if (!d) co_return error;
+  const char* action = approve ? "approve" : "reject";
+  if (!reviewer->may(config::Permission::approve, d->project)) {
+    Response refusal = forbidden(*reviewer, config::Permission::approve, d->project);
+    co_return co_await refuse(app, reviewer->name, action, d->project, d->environment, d->id, std::move(refusal));
+  }
+  const std::string comment = str(*body, "comment");
+  if (!approve && comment.empty()) co_return error_response(400, "invalid", "a rejection needs {\"comment\": \"why\"}");
+  if (d->state != State::pending_approval)
+    co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
+                                                  std::string(to_string(d->state)) + ", not pending approval");
+  // Rejecting a version you triggered yourself is allowed; approving it is not.
+  if (auto why = orchestration::check_approver(*d, *reviewer); why && (approve || why->code != "self_approval")) {
+    Response refusal = error_response(why->status, why->code, why->message);
+    co_return co_await refuse(app, reviewer->name, action, d->project, d->environment, d->id, std::move(refusal));
+  }
+
+  if (!approve) {
+    orchestration::TransitionRequest t{d->id, orchestration::Event::reject, reviewer->name,
+                                       "rejected by " + reviewer->name + ": " + comment, std::nullopt, {}};
+    auto r = co_await app.store->transition(std::move(t));
+    if (!r) co_return unavailable("could not store the rejection: " + r.error().message());
+    if (!r->applied)
+      co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
+                                                    std::string(to_string(r->state)) + ", not pending approval");
+    co_return json_response(200, {{"id", d->id}, {"state", "rejected"}});
+  }
+
+  const int required = orchestration::required_approvals(*d);
+  auto r = co_await app.store->approve({d->id, reviewer->name, comment, required});
+  if (!r) co_return unavailable("could not store the approval: " + r.error().message());
+  using Kind = orchestration::ApprovalOutcome::Kind;
+  if (r->kind == Kind::not_pending)
+    co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
+                                                  std::string(to_string(r->state)) + ", not pending approval");
+  if (r->state == State::queued) app.dispatcher->notify(d->project, d->environment);
+  json out = {{"id", d->id}, {"state", to_string(r->state)}, {"approvals", r->approvals}, {"required", required}};
+  if (r->kind == Kind::repeated) out["message"] = reviewer->name + " had already approved; counted once";
+  co_return json_response(200, out);
+}
+
+boost::asio::awaitable<Response> cancel(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  auto body = body_object(req, error);
+  if (!body) co_return error;
+  auto d = co_await load(app, req, *reviewer, error);
+  if (!d) co_return error;
+  if (!reviewer->may(config::Permission::deploy, d->project)) {
+    Response refusal = forbidden(*reviewer, config::Permission::deploy, d->project);
+    co_return co_await refuse(app, reviewer->name, "cancel", d->project, d->environment, d->id, std::move(refusal));
+  }
+  const std::string why = str(*body, "reason");
+  orchestration::TransitionRequest t{d->id, orchestration::Event::cancel, reviewer->name,
+                                     "cancelled by " + reviewer->name + (why.empty() ? "" : ": " + why), std::nullopt, {}};
+  auto r = co_await app.store->transition(std::move(t));
+  if (!r) co_return unavailable("could not store the cancellation: " + r.error().message());
+  if (!r->applied)
+    co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
+                                                  std::string(to_string(r->state)) + " and can no longer be cancelled");
+  co_return json_response(200, {{"id", d->id}, {"state", "cancelled"}});
+}
+
+boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  auto body = body_object(req, error);
+  if (!body) co_return error;
+  const auto& pname = req.params["project"];
+  const auto& ename = req.params["environment"];
+  const auto* project = config->project(pname);
+  if (!project || !reviewer->may(config::Permission::view, pname))
+    co_return error_response(404, "not_found", "no project " + pname);
+  if (!project->environment(ename)) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
+  if (!reviewer->may(config::Permission::rollback, pname)) {
+    Response refusal = forbidden(*reviewer, config::Permission::rollback, pname);
+    co_return co_await refuse(app, reviewer->name, "rollback", pname, ename, 0, std::move(refusal));
+  }
+  const std::string reason = str(*body, "reason");
+
+  auto done = app.store->deployments({pname, ename, {State::succeeded}, 200, 0});
+  if (!done) co_return unavailable("store read failed: " + done.error().message());
+  if (done->empty()) co_return error_response(409, "conflict", pname + "/" + ename + " has no succeeded deployment to roll back");
+  const Deployment& current = done->front();
+  const Deployment* previous = nullptr;
+  for (const auto& d : *done)
+    if (d.version != current.version || d.images != current.images) {
+      previous = &d;
+      break;
+    }
+  if (!previous)
+    co_return error_response(409, "conflict", pname + "/" + ename + " has no earlier succeeded version than " + current.version);
+
+  orchestration::NewDeployment nd;
+  nd.project = pname;
+  nd.environment = ename;
+  nd.version = previous->version;
+  nd.sha = previous->sha;
+  nd.ref = previous->ref;
+  nd.images = previous->images;
+  nd.trigger = "rollback";
+  nd.actor = reviewer->name;
+  nd.automatic = false;
+  nd.priority = 1;
+  nd.initial = State::queued;
+  nd.reason = "rollback by " + reviewer->name + " from " + current.version + " to " + previous->version +
+              (reason.empty() ? "" : ": " + reason);
+  orchestration::Plan plan;
+  plan.deployments.push_back(std::move(nd));
+  plan.mark_bad.push_back({pname, ename, current.version, current.sha, 0, current.id,
+                           reason.empty() ? "rolled back by " + reviewer->name : reason, reviewer->name});
+  plan.audit.push_back({0, 0, reviewer->name, "rollback", pname, ename, 0, reason,
+                        {{"from", current.version}, {"to", previous->version}, {"marked_bad", current.version}}});
+  std::string key = delivery_key_for(req, *reviewer);
+  std::string source = "api rollback " + pname + "/" + ename;
+  co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
+}
+
+}  // namespace
+
+void add_action_routes(Router& router, const App& app) {
+  router.add("POST", "/api/v1/deployments", RouteKind::api, [&app](Request& r) { return manual_deploy(app, r); });
+  router.add("POST", "/api/v1/deployments/{id}/approve", RouteKind::api,
+             [&app](Request& r) { return approve_or_reject(app, r, true); });
+  router.add("POST", "/api/v1/deployments/{id}/reject", RouteKind::api,
+             [&app](Request& r) { return approve_or_reject(app, r, false); });
+  router.add("POST", "/api/v1/deployments/{id}/cancel", RouteKind::api, [&app](Request& r) { return cancel(app, r); });
+  router.add("POST", "/api/v1/projects/{project}/environments/{environment}/rollback", RouteKind::api,
+             [&app](Request& r) { return rollback(app, r); });
+}
+
+}  // namespace shipgate::handlers

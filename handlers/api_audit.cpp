@@ -1,0 +1,48 @@
+// GET /api/v1/audit: the append-only log of every action and transition.
+#include "config/time_zone.hpp"
+#include "handlers/app.hpp"
+#include "handlers/auth.hpp"
+#include "handlers/intake.hpp"
+
+namespace shipgate::handlers {
+
+namespace {
+
+boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  orchestration::AuditFilter f;
+  if (auto since = req.query_param("since"); !since.empty()) {
+    auto ms = config::parse_rfc3339(since);
+    if (!ms) co_return error_response(400, "invalid", "since must be an RFC 3339 time, e.g. 2026-11-26T00:00:00Z");
+    f.since_ms = *ms;
+  }
+  if (auto after = req.query_param("after"); !after.empty()) {
+    char* end = nullptr;
+    f.after_id = std::strtoll(after.c_str(), &end, 10);
+    if (*end != '\0' || f.after_id < 0) co_return error_response(400, "invalid", "after must be an audit entry id");
+  }
+  if (auto limit = req.query_param("limit"); !limit.empty()) {
+    char* end = nullptr;
+    f.limit = static_cast<int>(std::strtol(limit.c_str(), &end, 10));
+    if (*end != '\0' || f.limit < 1 || f.limit > 1000) co_return error_response(400, "invalid", "limit must be 1 to 1000");
+  }
+  auto entries = app.store->audit(f);
+  if (!entries) co_return unavailable("store read failed: " + entries.error().message());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : *entries)
+    if (e.project.empty() || reviewer->may(config::Permission::view, e.project)) out.push_back(orchestration::to_json(e));
+  nlohmann::json body = {{"entries", out}};
+  if (!entries->empty()) body["next_after"] = entries->back().id;
+  co_return json_response(200, body);
+}
+
+}  // namespace
+
+void add_audit_routes(Router& router, const App& app) {
+  router.add("GET", "/api/v1/audit", RouteKind::api, [&app](Request& r) { return list_audit(app, r); });
+}
+
+}  // namespace shipgate::handlers
