@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cli/client.hpp"
 #include "common/crypto.hpp"
 #include "config/loader.hpp"
 #include "deploy/http_client.hpp"
@@ -34,7 +35,8 @@ void usage() {
                "  shipgate check -c FILE        validate a config, print every error\n"
                "  shipgate hash-token [TOKEN]   print the SHA-256 to put in token_sha256 (reads stdin without TOKEN)\n"
                "  shipgate hash-token --new     make a new random token and print it with its hash\n"
-               "  shipgate --version\n");
+               "  shipgate --version\n"
+               "  shipgate status|deployments|deploy|approve|reject|cancel|rollback|audit ...  (see shipgate status --help)\n");
 }
 
 std::string config_path(const std::vector<std::string>& args) {
@@ -162,6 +164,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return serve(args);
   if (cmd == "check") return check(args);
   if (cmd == "hash-token") return hash_token(args);
+  if (cli::is_client_command(cmd)) return cli::run_client(args);
   usage();
   return kExitUsage;
 }

@@ -13,6 +13,36 @@ using nlohmann::json;
 
 namespace {
 
+orchestration::Plan plan_platform_push(orchestration::Store& store, const config::Config& config, const json& body) {
+  orchestration::PlatformPush push;
+  push.ref = str(body, "ref");
+  push.after = to_lower(str(body, "after"));
+  push.deleted = body.value("deleted", false) == true || push.after.find_first_not_of('0') == std::string::npos;
+  push.actor = nested_str(body, "sender", "login");
+  const auto commits = body.find("commits");
+  if (commits != body.end() && commits->is_array()) {
+    push.truncated = commits->size() >= orchestration::kMaxPushCommits;
+    for (const auto& c : *commits) {
+      if (!c.is_object()) continue;
+      std::size_t listed = 0;
+      for (const char* list : {"added", "modified", "removed"}) {
+        const auto files = c.find(list);
+        if (files == c.end() || !files->is_array()) continue;
+        for (const auto& f : *files)
+          if (f.is_string()) {
+            push.files.push_back(f.get<std::string>());
+            ++listed;
+          }
+      }
+      if (listed >= orchestration::kMaxCommitFiles) push.truncated = true;
+    }
+  }
+  return orchestration::plan_config_change(config, push, [&store](const std::string& p, const std::string& e) {
+    auto current = store.deployments({p, e, {orchestration::State::succeeded}, 1, 0});
+    return current && !current->empty() ? std::optional<orchestration::Deployment>(current->front()) : std::nullopt;
+  });
+}
+
 boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const auto config = app.config();
   const std::string event(req.header("X-GitHub-Event"));
@@ -63,6 +93,13 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     co_return json_response(200, {{"message", "pong"}, {"zen", str(*body, "zen")}, {"hook_id", body->value("hook_id", json())}});
 
   const std::string repository = nested_str(*body, "repository", "full_name");
+  if (event == "push" && config->platform && to_lower(repository) == to_lower(config->platform->repository)) {
+    if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
+    auto plan = plan_platform_push(*app.store, *config, *body);
+    std::string key = "github:" + delivery;
+    std::string source = "github platform push " + repository;
+    co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
+  }
   const config::Project* project = repository.empty() ? nullptr : config->project_by_repository(repository);
   if (event != "push" && event != "repository_dispatch")
     co_return json_response(200, {{"message", "event '" + event + "' is not used by shipgate"}, {"ignored", true}});

@@ -153,3 +153,60 @@ Plan plan_version_request(const config::Project& project, const VersionRequest& 
 }
 
 }  // namespace shipgate::orchestration
+
+namespace shipgate::orchestration {
+
+Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersion& current) {
+  Plan plan;
+  const std::string branch = "refs/heads/" + config.platform->branch;
+  if (push.deleted) {
+    plan.ignored = "platform ref " + push.ref + " was deleted";
+    return plan;
+  }
+  if (push.ref != branch) {
+    plan.ignored = "platform push to " + push.ref + ", not " + branch;
+    return plan;
+  }
+  std::vector<std::string> untouched, nothing_current;
+  for (const auto& project : config.projects) {
+    if (project.config_paths.empty() || project.environments.empty()) continue;
+    std::string matched;
+    for (const auto& file : push.files) {
+      for (const auto& pattern : project.config_paths)
+        if (glob_match(pattern, file)) matched = file;
+      if (!matched.empty()) break;
+    }
+    if (matched.empty() && !push.truncated) {
+      untouched.push_back(project.name);
+      continue;
+    }
+    const auto& env = project.environments.front();
+    const auto now = current(project.name, env.name);
+    if (!now) {
+      nothing_current.push_back(project.name);
+      continue;
+    }
+    NewDeployment d;
+    d.project = project.name;
+    d.environment = env.name;
+    d.version = now->version;
+    d.sha = now->sha;
+    d.ref = now->ref;
+    d.images = now->images;
+    d.trigger = "config";
+    d.actor = push.actor;
+    d.reason = "config change " + push.after.substr(0, 7) + " in " + config.platform->repository + " (" +
+               (push.truncated && matched.empty() ? "change list truncated by GitHub" : "touched " + matched) + ")";
+    plan.deployments.push_back(std::move(d));
+  }
+  if (plan.deployments.empty()) {
+    plan.ignored = "platform push touches no project's config_paths";
+    if (!nothing_current.empty()) {
+      plan.ignored = "touched projects have nothing deployed yet:";
+      for (const auto& n : nothing_current) plan.ignored += " " + n;
+    }
+  }
+  return plan;
+}
+
+}  // namespace shipgate::orchestration

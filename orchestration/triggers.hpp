@@ -1,5 +1,6 @@
 // Turns verified, parsed events into the deployments they ask for. Pure: no I/O, no clock.
 #pragma once
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +38,27 @@ struct Plan {
 };
 
 Plan plan_push(const config::Project& project, const PushEvent& event);
+
+// A push to the platform repository (the one holding deployment configs).
+struct PlatformPush {
+  std::string ref;
+  std::string after;
+  bool deleted = false;
+  std::string actor;
+  std::vector<std::string> files;  // added, modified and removed paths of every commit
+  bool truncated = false;          // GitHub capped the commit or file list: treat every project as touched
+};
+
+// GitHub lists at most 2048 commits per push and 3000 files per commit; at those counts the list may be cut.
+constexpr std::size_t kMaxPushCommits = 2048;
+constexpr std::size_t kMaxCommitFiles = 3000;
+
+// The current version of an environment (its newest succeeded deployment), if any.
+using CurrentVersion = std::function<std::optional<Deployment>(const std::string& project, const std::string& environment)>;
+
+// Redeploys the current version of every project whose config_paths the push touched, to the project's
+// first environment (promotion carries it onward).
+Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersion& current);
 Plan plan_version_request(const config::Project& project, const VersionRequest& request, config::Trigger trigger);
 
 // Image references for a version in one environment: explicit ones win, the rest come from the

@@ -26,4 +26,16 @@ T run_awaitable(boost::asio::awaitable<T> aw) {
   return std::move(*out);
 }
 
+inline void run_awaitable(boost::asio::awaitable<void> aw) {
+  boost::asio::io_context ioc;
+  auto guard = boost::asio::make_work_guard(ioc);
+  std::exception_ptr error;
+  boost::asio::co_spawn(ioc, std::move(aw), [&](std::exception_ptr e) {
+    error = e;
+    guard.reset();
+  });
+  ioc.run();
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace shipgate::testing

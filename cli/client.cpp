@@ -1,0 +1,325 @@
+#include "cli/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "deploy/http_client.hpp"
+
+namespace shipgate::cli {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kOk = 0, kFailed = 1, kUsage = 2;
+
+const char* kUsageText =
+    "client commands (SHIPGATE_URL, default http://127.0.0.1:8080; SHIPGATE_TOKEN):\n"
+    "  shipgate status [PROJECT [ENV]]\n"
+    "  shipgate deployments [--project P] [--environment E] [--state S] [--limit N]\n"
+    "  shipgate deploy PROJECT ENV VERSION [--confirm PHRASE] [--override REASON]\n"
+    "  shipgate approve ID [-m TEXT]\n"
+    "  shipgate reject ID -m TEXT\n"
+    "  shipgate cancel ID [-m TEXT]\n"
+    "  shipgate rollback PROJECT ENV [--reason TEXT]\n"
+    "  shipgate audit [--since RFC3339] [--limit N]\n"
+    "options: --url URL, --token TOKEN, --json (print the server's JSON)\n";
+
+struct Options {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+  bool json = false;
+  std::string url;
+  std::string token;
+};
+
+// Flags that take a value; everything else starting with '-' is an error.
+bool parse(const std::vector<std::string>& args, Options& o, std::string& error) {
+  static const std::map<std::string, std::string> kAliases = {
+      {"-m", "message"},        {"--message", "message"}, {"--comment", "message"}, {"--confirm", "confirm"},
+      {"--override", "override"}, {"--reason", "reason"},  {"--project", "project"}, {"--environment", "environment"},
+      {"--state", "state"},     {"--limit", "limit"},     {"--since", "since"},     {"--url", "url"},
+      {"--token", "token"}};
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "--json") {
+      o.json = true;
+    } else if (auto it = kAliases.find(a); it != kAliases.end()) {
+      if (i + 1 >= args.size()) {
+        error = a + " needs a value";
+        return false;
+      }
+      o.flags[it->second] = args[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      error = "unknown option " + a;
+      return false;
+    } else {
+      o.positional.push_back(a);
+    }
+  }
+  const char* env_url = std::getenv("SHIPGATE_URL");
+  const char* env_token = std::getenv("SHIPGATE_TOKEN");
+  o.url = o.flags.count("url") ? o.flags["url"] : env_url ? env_url : "http://127.0.0.1:8080";
+  while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
+  o.token = o.flags.count("token") ? o.flags["token"] : env_token ? env_token : "";
+  return true;
+}
+
+std::string encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
+    else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+struct Answer {
+  int status = 0;
+  json body;
+};
+
+// One API call; prints the failure and returns nullopt unless the answer is 2xx.
+std::optional<Answer> call(const Options& o, const std::string& method, const std::string& path, const json* body = nullptr) {
+  deploy::OutboundRequest req;
+  req.method = method;
+  req.url = o.url + path;
+  req.timeout = std::chrono::seconds(30);
+  if (!o.token.empty()) req.headers.emplace_back("Authorization", "Bearer " + o.token);
+  req.headers.emplace_back("Accept", "application/json");
+  if (body) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body->dump();
+  }
+  boost::asio::io_context ioc;
+  std::optional<deploy::HttpResult> result;
+  auto client = deploy::make_beast_http_client();
+  boost::asio::co_spawn(ioc, client->send(std::move(req)), [&](std::exception_ptr, deploy::HttpResult r) { result = std::move(r); });
+  ioc.run();
+  if (!result || !*result) {
+    std::fprintf(stderr, "shipgate: cannot reach %s: %s\n", o.url.c_str(),
+                 result ? (*result).error().message().c_str() : "no answer");
+    return std::nullopt;
+  }
+  Answer a{(*result)->status, json::parse((*result)->body, nullptr, false)};
+  if (a.status < 200 || a.status >= 300) {
+    const std::string message = a.body.is_object() ? a.body.value("message", (*result)->body) : (*result)->body;
+    std::fprintf(stderr, "shipgate: %s (HTTP %d)\n", message.c_str(), a.status);
+    return std::nullopt;
+  }
+  return a;
+}
+
+std::string text(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "-";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::string short_version(const std::string& v) { return v.size() == 40 && v.find('.') == std::string::npos ? v.substr(0, 12) : v; }
+
+// Prints rows as aligned columns.
+void table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], r[i].size());
+    }
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+void print_deployments(const json& list) {
+  std::vector<std::vector<std::string>> rows = {{"ID", "PROJECT", "ENV", "STATE", "VERSION", "TRIGGER", "ACTOR", "CREATED"}};
+  for (const auto& d : list)
+    rows.push_back({text(d, "id"), text(d, "project"), text(d, "environment"), text(d, "state"),
+                    short_version(text(d, "version")), text(d, "trigger"), text(d, "actor"), text(d, "created_at")});
+  table(rows);
+}
+
+int status(const Options& o) {
+  const auto& p = o.positional;
+  if (p.size() > 2) return std::fputs(kUsageText, stderr), kUsage;
+  if (p.empty()) {
+    auto a = call(o, "GET", "/api/v1/projects");
+    if (!a) return kFailed;
+    if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
+    std::vector<std::vector<std::string>> rows = {{"PROJECT", "ENV", "CURRENT", "SINCE", "RUNNING", "WAITING"}};
+    for (const auto& proj : a->body["projects"])
+      for (const auto& e : proj["environments"]) {
+        const auto& cur = e["current"];
+        std::string waiting;
+        for (const auto& w : e["waiting"])
+          waiting += (waiting.empty() ? "" : ", ") + text(w, "id") + " " + text(w, "state");
+        rows.push_back({text(proj, "name"), text(e, "name"), cur.is_null() ? "-" : short_version(text(cur, "version")),
+                        cur.is_null() ? "-" : text(cur, "since"), text(e, "running"), waiting.empty() ? "-" : waiting});
+      }
+    table(rows);
+    return kOk;
+  }
+  std::vector<std::string> envs;
+  if (p.size() == 2) {
+    envs.push_back(p[1]);
+  } else {
+    auto a = call(o, "GET", "/api/v1/projects");
+    if (!a) return kFailed;
+    for (const auto& proj : a->body["projects"])
+      if (proj["name"] == p[0])
+        for (const auto& e : proj["environments"]) envs.push_back(e["name"]);
+    if (envs.empty()) return std::fprintf(stderr, "shipgate: no project %s\n", p[0].c_str()), kFailed;
+  }
+  json all = json::array();
+  for (const auto& e : envs) {
+    auto a = call(o, "GET", "/api/v1/projects/" + encode(p[0]) + "/environments/" + encode(e));
+    if (!a) return kFailed;
+    if (o.json) {
+      all.push_back(a->body);
+      continue;
+    }
+    const auto& b = a->body;
+    std::printf("%s/%s\n", p[0].c_str(), e.c_str());
+    const auto& cur = b["current"];
+    std::printf("  current:  %s\n", cur.is_null() ? "-" : (text(cur, "version") + " since " + text(cur, "since") +
+                                                         " (deployment " + text(cur, "deployment") + ")").c_str());
+    std::printf("  running:  %s\n", b["running"].is_null() ? "-" : (text(b["running"], "id") + " " + text(b["running"], "version")).c_str());
+    if (b.contains("gate")) std::printf("  gate:     %s\n", b["gate"]["open"] == true ? "open" : text(b["gate"], "reason").c_str());
+    for (const auto& w : b["waiting"])
+      std::printf("  waiting:  %s %s %s: %s\n", text(w, "id").c_str(), short_version(text(w, "version")).c_str(),
+                  text(w, "state").c_str(), text(w, "reason").c_str());
+    for (const auto& bad : b["bad_versions"])
+      std::printf("  bad:      %s (%s)\n", text(bad, "version").c_str(), text(bad, "reason").c_str());
+    if (!b["recent"].empty()) {
+      std::printf("  recent:\n");
+      print_deployments(b["recent"]);
+    }
+  }
+  if (o.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  return kOk;
+}
+
+int deployments(const Options& o) {
+  if (!o.positional.empty()) return std::fputs(kUsageText, stderr), kUsage;
+  std::string query;
+  for (const char* key : {"project", "environment", "state", "limit"})
+    if (auto it = o.flags.find(key); it != o.flags.end()) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + encode(it->second);
+  auto a = call(o, "GET", "/api/v1/deployments" + query);
+  if (!a) return kFailed;
+  if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
+  print_deployments(a->body["deployments"]);
+  return kOk;
+}
+
+int print_created(const Options& o, const Answer& a) {
+  if (o.json) return std::printf("%s\n", a.body.dump(2).c_str()), kOk;
+  for (const auto& d : a.body["deployments"]) {
+    if (d.contains("skipped")) {
+      std::printf("%s/%s %s: not deployed: %s\n", text(d, "project").c_str(), text(d, "environment").c_str(),
+                  text(d, "version").c_str(), text(d, "skipped").c_str());
+      continue;
+    }
+    std::printf("deployment %s %s/%s %s: %s%s\n", text(d, "id").c_str(), text(d, "project").c_str(),
+                text(d, "environment").c_str(), short_version(text(d, "version")).c_str(), text(d, "state").c_str(),
+                d.value("existing", false) ? " (already waiting)" : "");
+  }
+  return kOk;
+}
+
+int deploy(const Options& o) {
+  if (o.positional.size() != 3) return std::fputs(kUsageText, stderr), kUsage;
+  json body = {{"project", o.positional[0]}, {"environment", o.positional[1]}, {"version", o.positional[2]}};
+  if (auto it = o.flags.find("confirm"); it != o.flags.end()) body["confirm"] = it->second;
+  if (auto it = o.flags.find("override"); it != o.flags.end()) body["override"] = {{"reason", it->second}};
+  auto a = call(o, "POST", "/api/v1/deployments", &body);
+  return a ? print_created(o, *a) : kFailed;
+}
+
+int act(const Options& o, const std::string& action) {
+  if (o.positional.size() != 1) return std::fputs(kUsageText, stderr), kUsage;
+  json body = json::object();
+  if (auto it = o.flags.find("message"); it != o.flags.end()) body[action == "cancel" ? "reason" : "comment"] = it->second;
+  if (action == "reject" && !body.contains("comment"))
+    return std::fputs("shipgate: reject needs -m TEXT (why)\n", stderr), kUsage;
+  auto a = call(o, "POST", "/api/v1/deployments/" + encode(o.positional[0]) + "/" + action, &body);
+  if (!a) return kFailed;
+  if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
+  std::string line = "deployment " + text(a->body, "id") + ": " + text(a->body, "state");
+  if (a->body.contains("approvals")) line += " (" + text(a->body, "approvals") + " of " + text(a->body, "required") + " approvals)";
+  if (a->body.contains("message")) line += "; " + text(a->body, "message");
+  std::printf("%s\n", line.c_str());
+  return kOk;
+}
+
+int rollback(const Options& o) {
+  if (o.positional.size() != 2) return std::fputs(kUsageText, stderr), kUsage;
+  json body = json::object();
+  if (auto it = o.flags.find("reason"); it != o.flags.end()) body["reason"] = it->second;
+  auto a = call(o, "POST", "/api/v1/projects/" + encode(o.positional[0]) + "/environments/" + encode(o.positional[1]) +
+                               "/rollback", &body);
+  return a ? print_created(o, *a) : kFailed;
+}
+
+int audit(const Options& o) {
+  if (!o.positional.empty()) return std::fputs(kUsageText, stderr), kUsage;
+  std::string query;
+  for (const char* key : {"since", "limit"})
+    if (auto it = o.flags.find(key); it != o.flags.end()) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + encode(it->second);
+  auto a = call(o, "GET", "/api/v1/audit" + query);
+  if (!a) return kFailed;
+  if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
+  std::vector<std::vector<std::string>> rows = {{"AT", "ACTOR", "ACTION", "WHERE", "DEPLOYMENT", "REASON"}};
+  for (const auto& e : a->body["entries"]) {
+    std::string where = e.contains("project") ? text(e, "project") + "/" + text(e, "environment") : "-";
+    std::string action = text(e, "action");
+    if (action == "transition" && e.contains("details")) action += " " + text(e["details"], "from") + "->" + text(e["details"], "to");
+    rows.push_back({text(e, "at"), text(e, "actor"), action, where, text(e, "deployment"), text(e, "reason")});
+  }
+  table(rows);
+  return kOk;
+}
+
+}  // namespace
+
+bool is_client_command(const std::string& c) {
+  for (const char* name : {"status", "deployments", "deploy", "approve", "reject", "cancel", "rollback", "audit"})
+    if (c == name) return true;
+  return false;
+}
+
+int run_client(const std::vector<std::string>& args) {
+  Options o;
+  std::string error;
+  if (!parse(args, o, error)) {
+    std::fprintf(stderr, "shipgate: %s\n%s", error.c_str(), kUsageText);
+    return kUsage;
+  }
+  const auto& c = args[0];
+  if (c == "status") return status(o);
+  if (c == "deployments") return deployments(o);
+  if (c == "deploy") return deploy(o);
+  if (c == "approve" || c == "reject" || c == "cancel") return act(o, c);
+  if (c == "rollback") return rollback(o);
+  if (c == "audit") return audit(o);
+  std::fputs(kUsageText, stderr);
+  return kUsage;
+}
+
+}  // namespace shipgate::cli
