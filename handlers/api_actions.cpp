@@ -188,7 +188,8 @@ boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req,
   }
 
   const int required = orchestration::required_approvals(*d);
-  auto r = co_await app.store->approve({d->id, reviewer->name, comment, required});
+  orchestration::ApprovalRequest request{d->id, reviewer->name, comment, required};
+  auto r = co_await app.store->approve(std::move(request));
   if (!r) co_return unavailable("could not store the approval: " + r.error().message());
   using Kind = orchestration::ApprovalOutcome::Kind;
   if (r->kind == Kind::not_pending)

@@ -67,8 +67,9 @@ class E2E : public ::testing::Test {
     dokploy.add_app("app_staging", {"done", "", 2});
     dokploy.add_app("app_other", {"done", "", 1});
   }
-  void start(const std::string& server_extra = "") {
-    daemon = std::make_unique<Daemon>(dir, e2e_config(dokploy.url(), server_extra));
+  void start(const std::string& server_extra = "") { start_with(e2e_config(dokploy.url(), server_extra)); }
+  void start_with(const std::string& yaml) {
+    daemon = std::make_unique<Daemon>(dir, yaml);
     ASSERT_TRUE(daemon->start()) << daemon->log();
   }
   Reply push(const std::string& ref, const std::string& sha, const std::string& delivery = new_delivery_id(),
