@@ -354,3 +354,36 @@ TEST_F(Gate, CliCommandsAgainstTheRunningDaemon) {
   EXPECT_NE(unreachable.output.find("cannot reach"), std::string::npos);
   EXPECT_EQ(cli({"deploy", "planera"}).status, 2);
 }
+
+// A deployment that arrives during a freeze waits as queued with the reason, and starts when it ends.
+TEST_F(E2E, FreezeHoldsTheQueueWithAReasonAndReleasesItWhenItEnds) {
+  using namespace std::chrono;
+  const auto now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  auto rfc3339 = [](long long ms) {
+    const std::time_t secs = ms / 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+    return std::string(buf);
+  };
+  std::string yaml = e2e_config(dokploy.url());
+  const std::string anchor = "        tag: \"staging-{short_sha}\"\n";
+  yaml.replace(yaml.find(anchor), anchor.size(),
+               anchor + "        freezes: [ { from: \"" + rfc3339(now_ms - 3'600'000) + "\", to: \"" +
+                   rfc3339(now_ms + 2'500) + "\", reason: \"release review\" } ]\n");
+  start_with(yaml);
+  auto r = push("refs/heads/main", kSha);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto id = r.json()["deployments"][0]["id"].get<std::int64_t>();
+  ASSERT_TRUE(wait_until([&] { return deployment(id).contains("waiting_reason"); }, std::chrono::seconds(2)));
+  EXPECT_EQ(deployment(id)["state"], "queued");
+  EXPECT_NE(deployment(id)["waiting_reason"].get<std::string>().find("release review"), std::string::npos);
+  EXPECT_EQ(dokploy.deploy_calls(), 0u);
+  const auto env = daemon->get("/api/v1/projects/planera/environments/staging", kAliceToken).json();
+  EXPECT_EQ(env["waiting"][0]["waiting_for"], "window");
+  EXPECT_EQ(env["gate"]["open"], false);
+  ASSERT_TRUE(wait_state(id, "succeeded", std::chrono::seconds(15))) << deployment(id).dump(2);
+  EXPECT_EQ(dokploy.deploy_calls(), 1u);
+}

@@ -4,6 +4,7 @@
 #include "config/time_zone.hpp"
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/gate_policy.hpp"
+#include "orchestration/triggers.hpp"
 #include "tests/unit/test_config.hpp"
 
 using namespace shipgate;
@@ -213,4 +214,48 @@ projects:
                                              "projects.app.environments.prod.windows[0].from",
                                              "projects.app.environments.prod.windows[0].timezone",
                                              "projects.app.environments.prod.freezes[0].from"}));
+}
+
+TEST(ConfigChange, RedeploysTouchedProjectsAndTreatsTruncatedListsAsTouched) {
+  auto cfg = shipgate::testing::load_test_config(R"(
+github: { secrets: [s] }
+platform: { repository: acme/platform, branch: main }
+projects:
+  planera:
+    repository: acme/planera
+    config_paths: ["configs/planera/**"]
+    environments: { staging: { targets: [ { type: http, url: "http://x" } ] } }
+  billing:
+    repository: acme/billing
+    config_paths: ["configs/billing/**"]
+    environments: { staging: { targets: [ { type: http, url: "http://x" } ] } }
+  untracked:
+    repository: acme/untracked
+    environments: { staging: { targets: [ { type: http, url: "http://x" } ] } }
+)");
+  auto current = [](const std::string& project, const std::string&) -> std::optional<Deployment> {
+    if (project == "billing") return std::nullopt;  // nothing deployed yet
+    Deployment d;
+    d.version = "v1";
+    d.sha = "0123456789abcdef0123456789abcdef01234567";
+    d.images = {{"web", "img:v1"}};
+    return d;
+  };
+  PlatformPush push{"refs/heads/main", "fedcba9876543210fedcba9876543210fedcba98", false, "octocat",
+                    {"configs/planera/deep/values.yaml", "docs/x.md"}, false};
+  auto plan = plan_config_change(*cfg, push, current);
+  ASSERT_EQ(plan.deployments.size(), 1u);
+  EXPECT_EQ(plan.deployments[0].project, "planera");
+  EXPECT_EQ(plan.deployments[0].version, "v1");
+  EXPECT_EQ(plan.deployments[0].trigger, "config");
+  EXPECT_NE(plan.deployments[0].reason.find("configs/planera/deep/values.yaml"), std::string::npos);
+
+  push.files = {"docs/x.md"};
+  EXPECT_TRUE(plan_config_change(*cfg, push, current).deployments.empty());
+  push.truncated = true;  // GitHub cut the list: it may have touched anything with config_paths
+  auto all = plan_config_change(*cfg, push, current);
+  ASSERT_EQ(all.deployments.size(), 1u);  // billing has nothing deployed, untracked has no config_paths
+  EXPECT_NE(all.deployments[0].reason.find("truncated"), std::string::npos);
+  push.ref = "refs/heads/feature";
+  EXPECT_NE(plan_config_change(*cfg, push, current).ignored.find("not refs/heads/main"), std::string::npos);
 }
