@@ -78,6 +78,41 @@ boost::asio::awaitable<std::optional<Deployment>> load(const App& app, Request& 
   co_return std::move(**d);
 }
 
+// What every action on one deployment starts with: the reviewer, the body, the deployment, and the
+// permission (a refusal is audited). On failure `error` holds the answer.
+struct DeploymentAction {
+  const config::Reviewer* reviewer = nullptr;
+  json body;
+  Deployment deployment;
+};
+
+boost::asio::awaitable<std::optional<DeploymentAction>> begin_action(const App& app, Request& req,
+                                                                     const config::Config& config,
+                                                                     config::Permission permission, const char* action,
+                                                                     Response& error) {
+  DeploymentAction a;
+  a.reviewer = authenticate(config, req, error);
+  if (!a.reviewer) co_return std::nullopt;
+  auto body = body_object(req, error);
+  if (!body) co_return std::nullopt;
+  a.body = std::move(*body);
+  auto d = co_await load(app, req, *a.reviewer, error);
+  if (!d) co_return std::nullopt;
+  a.deployment = std::move(*d);
+  if (!a.reviewer->may(permission, a.deployment.project)) {
+    Response refusal = forbidden(*a.reviewer, permission, a.deployment.project);
+    error = co_await refuse(app, a.reviewer->name, action, a.deployment.project, a.deployment.environment,
+                            a.deployment.id, std::move(refusal));
+    co_return std::nullopt;
+  }
+  co_return a;
+}
+
+Response not_pending(std::int64_t id, State state, const char* what = "not pending approval") {
+  return error_response(409, "conflict", "deployment " + std::to_string(id) + " is " + std::string(to_string(state)) +
+                                             ", " + what);
+}
+
 boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   const auto config = app.config();
   Response error;
@@ -153,23 +188,16 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
 
 boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req, bool approve) {
   const auto config = app.config();
-  Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
-  auto body = body_object(req, error);
-  if (!body) co_return error;
-  auto d = co_await load(app, req, *reviewer, error);
-  if (!d) co_return error;
   const char* action = approve ? "approve" : "reject";
-  if (!reviewer->may(config::Permission::approve, d->project)) {
-    Response refusal = forbidden(*reviewer, config::Permission::approve, d->project);
-    co_return co_await refuse(app, reviewer->name, action, d->project, d->environment, d->id, std::move(refusal));
-  }
+  Response error;
+  auto a = co_await begin_action(app, req, *config, config::Permission::approve, action, error);
+  if (!a) co_return error;
+  const auto* reviewer = a->reviewer;
+  const auto* d = &a->deployment;
+  const auto* body = &a->body;
   const std::string comment = str(*body, "comment");
   if (!approve && comment.empty()) co_return error_response(400, "invalid", "a rejection needs {\"comment\": \"why\"}");
-  if (d->state != State::pending_approval)
-    co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
-                                                  std::string(to_string(d->state)) + ", not pending approval");
+  if (d->state != State::pending_approval) co_return not_pending(d->id, d->state);
   // Rejecting a version you triggered yourself is allowed; approving it is not.
   if (auto why = orchestration::check_approver(*d, *reviewer); why && (approve || why->code != "self_approval")) {
     Response refusal = error_response(why->status, why->code, why->message);
@@ -181,9 +209,7 @@ boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req,
                                        "rejected by " + reviewer->name + ": " + comment, std::nullopt, {}};
     auto r = co_await app.store->transition(std::move(t));
     if (!r) co_return unavailable("could not store the rejection: " + r.error().message());
-    if (!r->applied)
-      co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
-                                                    std::string(to_string(r->state)) + ", not pending approval");
+    if (!r->applied) co_return not_pending(d->id, r->state);
     co_return json_response(200, {{"id", d->id}, {"state", "rejected"}});
   }
 
@@ -192,9 +218,7 @@ boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req,
   auto r = co_await app.store->approve(std::move(request));
   if (!r) co_return unavailable("could not store the approval: " + r.error().message());
   using Kind = orchestration::ApprovalOutcome::Kind;
-  if (r->kind == Kind::not_pending)
-    co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
-                                                  std::string(to_string(r->state)) + ", not pending approval");
+  if (r->kind == Kind::not_pending) co_return not_pending(d->id, r->state);
   if (r->state == State::queued) app.dispatcher->notify(d->project, d->environment);
   json out = {{"id", d->id}, {"state", to_string(r->state)}, {"approvals", r->approvals}, {"required", required}};
   if (r->kind == Kind::repeated) out["message"] = reviewer->name + " had already approved; counted once";
@@ -204,24 +228,17 @@ boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req,
 boost::asio::awaitable<Response> cancel(const App& app, Request& req) {
   const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
-  auto body = body_object(req, error);
-  if (!body) co_return error;
-  auto d = co_await load(app, req, *reviewer, error);
-  if (!d) co_return error;
-  if (!reviewer->may(config::Permission::deploy, d->project)) {
-    Response refusal = forbidden(*reviewer, config::Permission::deploy, d->project);
-    co_return co_await refuse(app, reviewer->name, "cancel", d->project, d->environment, d->id, std::move(refusal));
-  }
+  auto a = co_await begin_action(app, req, *config, config::Permission::deploy, "cancel", error);
+  if (!a) co_return error;
+  const auto* reviewer = a->reviewer;
+  const auto* d = &a->deployment;
+  const auto* body = &a->body;
   const std::string why = str(*body, "reason");
   orchestration::TransitionRequest t{d->id, orchestration::Event::cancel, reviewer->name,
                                      "cancelled by " + reviewer->name + (why.empty() ? "" : ": " + why), std::nullopt, {}};
   auto r = co_await app.store->transition(std::move(t));
   if (!r) co_return unavailable("could not store the cancellation: " + r.error().message());
-  if (!r->applied)
-    co_return error_response(409, "conflict", "deployment " + std::to_string(d->id) + " is " +
-                                                  std::string(to_string(r->state)) + " and can no longer be cancelled");
+  if (!r->applied) co_return not_pending(d->id, r->state, "and can no longer be cancelled");
   co_return json_response(200, {{"id", d->id}, {"state", "cancelled"}});
 }
 
