@@ -89,9 +89,44 @@ struct HttpTargetConfig {
   TlsClientConfig tls;
 };
 
+// Kubernetes Deployments whose container images are set per component.
+struct KubernetesWorkload {
+  std::string component;
+  std::string deployment;
+  std::string container;  // defaults to the component's name
+};
+
+struct KubernetesTargetConfig {
+  std::string namespace_;
+  std::vector<KubernetesWorkload> workloads;
+  std::string kubeconfig;  // empty: in-cluster service account
+  std::string context;     // empty: the kubeconfig's current-context
+  std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+  Millis rollout_timeout{600'000};
+  Millis poll_interval{1'000};
+};
+
+struct CommandTargetConfig {
+  std::vector<std::string> argv;  // run directly: no shell unless argv names one
+  Millis timeout{600'000};
+  std::string workdir;
+  std::map<std::string, std::string> env;
+};
+
 struct TargetConfig {
-  std::string type;  // "dokploy" | "http"
-  std::variant<DokployTargetConfig, HttpTargetConfig> spec;
+  std::string type;  // "dokploy" | "http" | "kubernetes" | "command"
+  std::variant<DokployTargetConfig, HttpTargetConfig, KubernetesTargetConfig, CommandTargetConfig> spec;
+};
+
+// Checked after every target succeeded; the deployment succeeds only if all pass.
+struct SmokeCheck {
+  std::string url;
+  int expect = 200;
+  std::string body_contains;
+  int attempts = 1;
+  Millis interval{2'000};
+  Millis timeout{5'000};  // per attempt
+  TlsClientConfig tls;
 };
 
 struct ApprovalConfig {
@@ -134,6 +169,8 @@ struct Environment {
   std::vector<DeployWindow> windows;  // empty: any time
   std::vector<Freeze> freezes;
   std::vector<TargetConfig> targets;
+  std::vector<SmokeCheck> smoke;
+  bool rollback_on_failure = false;
 };
 
 struct Project {

@@ -435,6 +435,98 @@ class Loader {
     out.spec = std::move(h);
   }
 
+  void load_kubernetes(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out) {
+    check_keys(t, path, {"type", "namespace", "deployments", "kubeconfig", "context", "service_account_dir",
+                         "rollout_timeout", "poll_interval"});
+    KubernetesTargetConfig k;
+    if (!t["namespace"]) error(path + ".namespace", "is required");
+    else if (auto v = nonempty_string(t["namespace"], path + ".namespace")) k.namespace_ = *v;
+    if (!t["deployments"]) {
+      error(path + ".deployments", "is required (component: deployment name)");
+    } else if (is_map(t["deployments"], path + ".deployments")) {
+      check_duplicates(t["deployments"], path + ".deployments");
+      for (const auto& kv : t["deployments"]) {
+        const std::string component = kv.first.Scalar();
+        const std::string p = path + ".deployments." + component;
+        if (!project.component(component)) error(p, "project " + project.name + " has no component '" + component + "'");
+        KubernetesWorkload w{component, {}, component};
+        if (kv.second.IsMap()) {
+          check_keys(kv.second, p, {"deployment", "container"});
+          if (!kv.second["deployment"]) error(p + ".deployment", "is required");
+          else if (auto v = nonempty_string(kv.second["deployment"], p + ".deployment")) w.deployment = *v;
+          if (kv.second["container"])
+            if (auto v = nonempty_string(kv.second["container"], p + ".container")) w.container = *v;
+        } else if (auto v = nonempty_string(kv.second, p)) {
+          w.deployment = *v;
+        }
+        k.workloads.push_back(std::move(w));
+      }
+      if (k.workloads.empty()) error(path + ".deployments", "needs at least one component");
+    }
+    if (t["kubeconfig"])
+      if (auto v = nonempty_string(t["kubeconfig"], path + ".kubeconfig")) k.kubeconfig = *v;
+    if (t["context"])
+      if (auto v = nonempty_string(t["context"], path + ".context")) k.context = *v;
+    if (t["context"] && !t["kubeconfig"]) error(path + ".context", "needs kubeconfig");
+    if (t["service_account_dir"])
+      if (auto v = nonempty_string(t["service_account_dir"], path + ".service_account_dir")) k.service_account_dir = *v;
+    if (t["rollout_timeout"])
+      if (auto v = duration(t["rollout_timeout"], path + ".rollout_timeout")) k.rollout_timeout = *v;
+    if (t["poll_interval"])
+      if (auto v = duration(t["poll_interval"], path + ".poll_interval")) k.poll_interval = *v;
+    out.spec = std::move(k);
+  }
+
+  void load_command(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out) {
+    check_keys(t, path, {"type", "argv", "timeout", "workdir", "env"});
+    CommandTargetConfig c;
+    if (!t["argv"]) error(path + ".argv", "is required (the program and its arguments)");
+    else c.argv = string_list(t["argv"], path + ".argv");
+    if (t["argv"] && c.argv.empty()) error(path + ".argv", "needs at least the program");
+    for (std::size_t i = 0; i < c.argv.size(); ++i) check_template(c.argv[i], path + ".argv[" + std::to_string(i) + "]", &project);
+    if (t["timeout"])
+      if (auto v = duration(t["timeout"], path + ".timeout")) c.timeout = *v;
+    if (t["workdir"])
+      if (auto v = nonempty_string(t["workdir"], path + ".workdir")) c.workdir = *v;
+    if (const auto env = t["env"]) {
+      if (is_map(env, path + ".env"))
+        for (const auto& kv : env)
+          if (auto v = string(kv.second, path + ".env." + kv.first.Scalar())) c.env[kv.first.Scalar()] = *v;
+    }
+    out.spec = std::move(c);
+  }
+
+  void load_smoke(const YAML::Node& n, const std::string& path, std::vector<SmokeCheck>& out) {
+    if (!n.IsSequence()) {
+      error(path, "must be a list of checks");
+      return;
+    }
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      if (!is_map(n[i], p)) continue;
+      check_keys(n[i], p, {"url", "expect", "body_contains", "attempts", "interval", "timeout", "ca_file"});
+      SmokeCheck c;
+      if (!n[i]["url"]) error(p + ".url", "is required");
+      else if (auto v = nonempty_string(n[i]["url"], p + ".url")) {
+        check_url(*v, p + ".url");
+        c.url = *v;
+      }
+      if (n[i]["expect"])
+        if (auto v = integer(n[i]["expect"], p + ".expect", 100, 599)) c.expect = static_cast<int>(*v);
+      if (n[i]["body_contains"])
+        if (auto v = string(n[i]["body_contains"], p + ".body_contains")) c.body_contains = *v;
+      if (n[i]["attempts"])
+        if (auto v = integer(n[i]["attempts"], p + ".attempts", 1, 1000)) c.attempts = static_cast<int>(*v);
+      if (n[i]["interval"])
+        if (auto v = duration(n[i]["interval"], p + ".interval")) c.interval = *v;
+      if (n[i]["timeout"])
+        if (auto v = duration(n[i]["timeout"], p + ".timeout")) c.timeout = *v;
+      if (n[i]["ca_file"])
+        if (auto v = nonempty_string(n[i]["ca_file"], p + ".ca_file")) c.tls.ca_file = *v;
+      out.push_back(std::move(c));
+    }
+  }
+
   void load_targets(const YAML::Node& n, const std::string& path, const Project& project,
                     std::vector<TargetConfig>& out) {
     if (!n.IsSequence()) {
@@ -448,7 +540,7 @@ class Loader {
       if (!is_map(t, p)) continue;
       TargetConfig target;
       if (!t["type"]) {
-        error(p + ".type", "is required (dokploy or http)");
+        error(p + ".type", "is required (dokploy, http, kubernetes or command)");
         continue;
       }
       auto type = string(t["type"], p + ".type");
@@ -456,10 +548,10 @@ class Loader {
       target.type = *type;
       if (*type == "dokploy") load_dokploy(t, p, target);
       else if (*type == "http") load_http(t, p, project, target);
-      else if (*type == "kubernetes" || *type == "command")
-        error(p + ".type", "target type '" + *type + "' is not available in this build (dokploy, http)");
+      else if (*type == "kubernetes") load_kubernetes(t, p, project, target);
+      else if (*type == "command") load_command(t, p, project, target);
       else {
-        error(p + ".type", "unknown target type '" + *type + "' (dokploy, http)");
+        error(p + ".type", "unknown target type '" + *type + "' (dokploy, http, kubernetes, command)");
         continue;
       }
       out.push_back(std::move(target));
@@ -560,7 +652,7 @@ class Loader {
   void load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env) {
     if (!is_map(n, path)) return;
     check_keys(n, path, {"deploy_on", "branch", "tags", "tag", "promote_from", "approval", "confirm", "windows",
-                         "freezes", "targets"});
+                         "freezes", "targets", "smoke", "rollback_on_failure"});
     if (n["deploy_on"]) {
       const auto list = string_list(n["deploy_on"], path + ".deploy_on");
       for (std::size_t i = 0; i < list.size(); ++i) {
@@ -589,6 +681,9 @@ class Loader {
     if (n["confirm"])
       if (auto v = nonempty_string(n["confirm"], path + ".confirm")) env.confirm = *v;
     if (n["windows"]) load_windows(n["windows"], path + ".windows", env.windows);
+    if (n["smoke"]) load_smoke(n["smoke"], path + ".smoke", env.smoke);
+    if (n["rollback_on_failure"])
+      if (auto v = boolean(n["rollback_on_failure"], path + ".rollback_on_failure")) env.rollback_on_failure = *v;
     if (n["freezes"]) load_freezes(n["freezes"], path + ".freezes", env.freezes);
     if (!n["targets"]) error(path + ".targets", "is required");
     else load_targets(n["targets"], path + ".targets", project, env.targets);

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <random>
 
+#include "common/crypto.hpp"
 #include "deploy/http_client.hpp"
 
 namespace shipgate::deploy {
@@ -90,7 +91,7 @@ class BeastHttpClient final : public HttpClient {
       co_return r;
     }
 
-    auto ctx = context_for(req.ca_file);
+    auto ctx = context_for(req);
     if (!ctx) co_return ctx.error();
     beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), **ctx);
     if (!SSL_set_tlsext_host_name(stream.native_handle(), target->host.c_str()))
@@ -138,17 +139,27 @@ class BeastHttpClient final : public HttpClient {
   }
 
   // TLS contexts are cached: loading the system trust store costs milliseconds.
-  boost::system::result<std::shared_ptr<ssl::context>> context_for(const std::string& ca_file) {
+  boost::system::result<std::shared_ptr<ssl::context>> context_for(const OutboundRequest& req) {
+    const std::string key = req.ca_file + '\0' + sha256_hex(req.ca_pem + '\0' + req.client_cert_pem + '\0' + req.client_key_pem);
     std::lock_guard lock(mutex_);
-    auto& slot = contexts_[ca_file];
+    auto& slot = contexts_[key];
     if (slot) return slot;
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
     ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     error_code ec;
     ctx->set_default_verify_paths(ec);
-    if (!ca_file.empty()) {
-      ctx->load_verify_file(ca_file, ec);
+    if (!req.ca_file.empty()) {
+      ctx->load_verify_file(req.ca_file, ec);
+      if (ec) return ec;
+    }
+    if (!req.ca_pem.empty()) {
+      ctx->add_certificate_authority(asio::buffer(req.ca_pem), ec);
+      if (ec) return ec;
+    }
+    if (!req.client_cert_pem.empty()) {
+      ctx->use_certificate_chain(asio::buffer(req.client_cert_pem), ec);
+      if (!ec) ctx->use_private_key(asio::buffer(req.client_key_pem), ssl::context::pem, ec);
       if (ec) return ec;
     }
     slot = ctx;

@@ -25,6 +25,9 @@ struct OutboundRequest {
   Millis connect_timeout{5'000};
   Millis timeout{30'000};  // the whole exchange, resolve to last body byte
   std::string ca_file;     // extra trust anchor; system roots otherwise
+  std::string ca_pem;      // or a trust anchor in memory (kubeconfig certificate-authority-data)
+  std::string client_cert_pem;  // mutual TLS (kubeconfig client-certificate-data)
+  std::string client_key_pem;
   std::size_t max_response_body = 8u << 20;
 };
 

@@ -1,7 +1,9 @@
 #include "deploy/target.hpp"
 
 #include "deploy/dokploy_target.hpp"
+#include "deploy/command_target.hpp"
 #include "deploy/http_target.hpp"
+#include "deploy/kubernetes_target.hpp"
 
 namespace shipgate::deploy {
 
@@ -10,6 +12,8 @@ std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::
     return make_dokploy_target(*d, std::move(http));
   if (const auto* h = std::get_if<config::HttpTargetConfig>(&cfg.spec))
     return make_http_target(*h, std::move(http));
+  if (const auto* c = std::get_if<config::CommandTargetConfig>(&cfg.spec)) return make_command_target(*c);
+  if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&cfg.spec)) return make_kubernetes_target(*k, std::move(http));
   return nullptr;
 }
 

@@ -44,6 +44,12 @@ class DeployTarget {
   // Called instead of deploy() for a deployment that was running when shipgate stopped. Targets that
   // can find their earlier job (Dokploy, by marker) continue watching it; the default sends again.
   virtual boost::asio::awaitable<TargetOutcome> resume(const DeployContext& ctx) { return deploy(ctx); }
+  // Puts the environment back after a failed deployment. `failed_details` are what deploy() reported
+  // (Kubernetes restores the images it recorded there); the default deploys `previous` again.
+  virtual boost::asio::awaitable<TargetOutcome> rollback(const DeployContext& previous, const nlohmann::json& failed_details) {
+    (void)failed_details;
+    return deploy(previous);
+  }
 };
 
 std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<HttpClient> http);

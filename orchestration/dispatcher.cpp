@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.hpp"
+#include "deploy/smoke.hpp"
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/gate_policy.hpp"
 
@@ -18,12 +19,13 @@ using nlohmann::json;
 using deploy::TargetOutcome;
 
 Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-                       std::shared_ptr<const Clock> clock)
+                       std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http)
     : strand_(asio::make_strand(executor)),
       store_(store),
       config_(std::move(config)),
       targets_(std::move(targets)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      smoke_http_(smoke_http ? std::move(smoke_http) : deploy::make_beast_http_client()) {}
 
 void Dispatcher::start(std::chrono::milliseconds every) {
   asio::co_spawn(strand_, tick_loop(every), asio::detached);
@@ -163,7 +165,10 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
   json& done = result["targets"];
   if (!done.is_array()) done = json::array();
   const auto started = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < env->targets.size(); ++i) {
+  std::string failure;
+  std::size_t changed = 0;  // targets that may have changed something (the failed one included)
+  for (std::size_t i = 0; i < env->targets.size() && failure.empty(); ++i) {
+    changed = i + 1;
     // A resumed deployment skips targets that already succeeded before the restart.
     if (i < done.size() && done[i].value("ok", false)) continue;
     auto target = targets_(env->targets[i]);
@@ -179,39 +184,115 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     spdlog::log(outcome.ok ? spdlog::level::info : spdlog::level::warn, "deployment {}: target {} ({}): {}", d.id,
                 i + 1, target->describe(), outcome.message);
     if (!outcome.ok) {
-      std::string why = "target " + std::to_string(i + 1) + " (" + target->describe() + "): " + outcome.message;
-      co_await finish(d.id, Event::fail, std::move(why), result);
-      co_return;
-    }
-    if (i + 1 < env->targets.size()) {
+      failure = "target " + std::to_string(i + 1) + " (" + target->describe() + "): " + outcome.message;
+    } else if (i + 1 < env->targets.size() || !env->smoke.empty()) {
       auto saved = co_await store_.record_result(d.id, result);
       if (!saved) spdlog::warn("deployment {}: cannot record progress: {}", d.id, saved.error().message());
     }
   }
-  const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  spdlog::info("deployment {}: succeeded in {} ms", d.id, total.count());
-  std::string done_message = "deployed " + d.version;
-  auto promote = plan_promotion(*project, d, clock_->now());
-  co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
+
+  // Smoke checks, once every target succeeded; each attempt lands in the history as it happens.
+  if (failure.empty() && !env->smoke.empty()) {
+    json& checks = result["smoke"] = json::array();
+    const std::int64_t id = d.id;
+    deploy::AttemptNote note = [this, id](std::string line) -> asio::awaitable<void> {
+      TransitionRequest request{id, Event::note, "shipgate", std::move(line)};
+      co_await store_.transition(std::move(request));
+    };
+    for (const auto& check : env->smoke) {
+      auto outcome = co_await deploy::run_smoke_check(*smoke_http_, check, note);
+      checks.push_back({{"url", check.url}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details}});
+      if (!outcome.ok) {
+        failure = outcome.message;
+        break;
+      }
+    }
+  }
+
+  if (failure.empty()) {
+    const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    spdlog::info("deployment {}: succeeded in {} ms", d.id, total.count());
+    std::string done_message = "deployed " + d.version;
+    auto promote = plan_promotion(*project, d, clock_->now());
+    co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
+    co_return;
+  }
+  if (!env->rollback_on_failure) {
+    co_await finish(d.id, Event::fail, std::move(failure), result);
+    co_return;
+  }
+  co_await roll_back(d, *project, *env, std::move(failure), std::move(result), changed);
+}
+
+asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::Project& project,
+                                            const config::Environment& env, std::string failure, json result,
+                                            std::size_t changed) {
+  // Back to the newest version that succeeded here before this one.
+  auto succeeded = store_.deployments({d.project, d.environment, {State::succeeded}, 50, 0});
+  const Deployment* previous = nullptr;
+  if (succeeded)
+    for (const auto& s : *succeeded)
+      if (s.id != d.id && (s.version != d.version || s.images != d.images)) {
+        previous = &s;
+        break;
+      }
+  if (!previous) {
+    std::string why = failure + "; nothing to roll back to (no earlier succeeded version in " + d.environment + ")";
+    spdlog::error("deployment {}: {}", d.id, why);
+    co_await finish(d.id, Event::fail, std::move(why), result);
+    co_return;
+  }
+  {
+    TransitionRequest note{d.id, Event::note, "shipgate", "rolling back to " + previous->version + " after: " + failure};
+    co_await store_.transition(std::move(note));
+  }
+  spdlog::warn("deployment {}: rolling back {} target(s) to {} after: {}", d.id, changed, previous->version, failure);
+  const auto back = context_for(*previous, project);
+  json& steps = result["rollback"] = json::array();
+  std::string rollback_error;
+  for (std::size_t j = changed; j-- > 0;) {  // undo in reverse order
+    auto target = targets_(env.targets[j]);
+    const json details = j < result["targets"].size() ? result["targets"][j].value("details", json::object()) : json::object();
+    auto outcome = co_await target->rollback(back, details);
+    steps.push_back({{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details}});
+    if (!outcome.ok && rollback_error.empty())
+      rollback_error = "target " + std::to_string(j + 1) + " (" + target->describe() + "): " + outcome.message;
+  }
+  BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "automatic rollback: " + failure, "shipgate"};
+  if (rollback_error.empty()) {
+    std::string why = "rolled back to " + previous->version + " after: " + failure;
+    TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), result, {}, {bad}};
+    co_await finish_request(std::move(request));
+  } else {
+    std::string why = failure + "; rollback to " + previous->version + " failed: " + rollback_error;
+    spdlog::error("deployment {}: {}", d.id, why);
+    TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), result, {}, {bad}};
+    co_await finish_request(std::move(request));
+  }
 }
 
 asio::awaitable<void> Dispatcher::finish(std::int64_t id, Event event, std::string message, json result,
                                          std::vector<NewDeployment> then_create) {
+  TransitionRequest request{id, event, "shipgate", std::move(message), std::move(result), std::move(then_create)};
+  co_await finish_request(std::move(request));
+}
+
+asio::awaitable<void> Dispatcher::finish_request(TransitionRequest request) {
   for (int attempt = 0;; ++attempt) {
-    TransitionRequest request{id, event, "shipgate", message, result, then_create};
-    auto r = co_await store_.transition(std::move(request));
+    TransitionRequest copy = request;
+    auto r = co_await store_.transition(std::move(copy));
     if (r) {
       // Promoted deployments that need no approval start now.
       for (const auto& c : r->created) {
-        if (!c.skipped.empty()) spdlog::warn("deployment {}: promotion to {} skipped: {}", id, c.environment, c.skipped);
-        else spdlog::info("deployment {}: promoted to {} as deployment {} ({})", id, c.environment, c.id, to_string(c.state));
+        if (!c.skipped.empty()) spdlog::warn("deployment {}: promotion to {} skipped: {}", request.id, c.environment, c.skipped);
+        else spdlog::info("deployment {}: promoted to {} as deployment {} ({})", request.id, c.environment, c.id, to_string(c.state));
         if (c.state == State::queued) notify(c.project, c.environment);
       }
       co_return;
     }
     // The outcome must reach the store; until it does the deployment stays running (and would be
     // resumed after a restart), so keep trying.
-    spdlog::error("dispatcher: deployment {}: cannot record outcome: {}", id, r.error().message());
+    spdlog::error("dispatcher: deployment {}: cannot record outcome: {}", request.id, r.error().message());
     asio::steady_timer t(strand_, std::chrono::seconds(std::min(attempt + 1, 10)));
     co_await t.async_wait(asio::use_awaitable);
   }

@@ -26,7 +26,7 @@ using TargetFactory = std::function<std::unique_ptr<deploy::DeployTarget>(const 
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-             std::shared_ptr<const Clock> clock);
+             std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http = nullptr);
 
   // Picks up what the store says is queued or was running when the process stopped, and starts the
   // periodic housekeeping (approval expiry every `tick`).
@@ -56,6 +56,12 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // Records the final state, retrying until the store takes it.
   boost::asio::awaitable<void> finish(std::int64_t id, Event event, std::string message, nlohmann::json result,
                                       std::vector<NewDeployment> then_create = {});
+  boost::asio::awaitable<void> finish_request(TransitionRequest request);
+  // After a failure with rollback_on_failure: undo the first `changed` targets, newest first, to the
+  // previous succeeded version; ends rolled_back, or failed with both errors.
+  boost::asio::awaitable<void> roll_back(const Deployment& d, const config::Project& project,
+                                         const config::Environment& env, std::string failure, nlohmann::json result,
+                                         std::size_t changed);
   deploy::DeployContext context_for(const Deployment& d, const config::Project& project) const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -63,6 +69,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   ConfigSource config_;
   TargetFactory targets_;
   std::shared_ptr<const Clock> clock_;
+  std::shared_ptr<deploy::HttpClient> smoke_http_;
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::atomic<bool> draining_{false};
   std::atomic<int> active_{0};

@@ -686,6 +686,8 @@ class SqliteStore final : public Store {
       del.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
       del.step();
     }
+    for (const auto& b : req.mark_bad)
+      if (auto r = mark_bad(db, b, now); !r) return r.error();
     for (const auto& nd : req.then_create) {
       auto created = insert_deployment(db, nd, "", now);
       if (!created) return created.error();

@@ -7,6 +7,7 @@ std::string_view to_string(Event e) {
     case Event::approved: return "approved";
     case Event::start: return "start";
     case Event::resume: return "resume";
+    case Event::note: return "note";
     case Event::succeed: return "succeed";
     case Event::fail: return "fail";
     case Event::roll_back: return "roll_back";
@@ -39,6 +40,7 @@ std::optional<State> next_state(State from, Event e) {
     case State::running:
       switch (e) {
         case Event::resume: return State::running;
+        case Event::note: return State::running;
         case Event::succeed: return State::succeeded;
         case Event::fail: return State::failed;
         case Event::roll_back: return State::rolled_back;

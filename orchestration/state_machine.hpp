@@ -12,6 +12,7 @@ enum class Event {
   approved,    // last required approval arrived
   start,       // dispatcher claimed it
   resume,      // found running after a restart: continue it (history note, state unchanged)
+  note,        // something happened while running (a smoke attempt, a rollback starting): history only
   succeed,
   fail,
   roll_back,   // failed, and the previous version was put back

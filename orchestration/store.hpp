@@ -69,6 +69,8 @@ struct TransitionRequest {
   std::optional<nlohmann::json> result;  // replaces the stored result when set
   // Created in the same transaction when the transition applies (promotion after a success).
   std::vector<NewDeployment> then_create;
+  // Marked in the same transaction when the transition applies (an automatic rollback).
+  std::vector<BadVersion> mark_bad;
 };
 
 // Applied: the deployment moved (or recorded the note). Refused: its state did not allow the event.

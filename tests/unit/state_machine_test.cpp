@@ -22,6 +22,8 @@ TEST(StateMachine, TransitionTable) {
       {State::running, Event::fail, State::failed},
       {State::running, Event::roll_back, State::rolled_back},
       {State::running, Event::resume, State::running},
+      {State::running, Event::note, State::running},
+      {State::queued, Event::note, std::nullopt},
       {State::running, Event::supersede, std::nullopt},       // a started deployment is never superseded
       {State::running, Event::cancel, std::nullopt},
       {State::running, Event::start, std::nullopt},           // never claimed twice
@@ -33,7 +35,7 @@ TEST(StateMachine, TransitionTable) {
 TEST(StateMachine, FinalStatesNeverChange) {
   const State finals[] = {State::succeeded, State::failed,     State::rolled_back, State::rejected,
                           State::expired,   State::superseded, State::cancelled};
-  const Event events[] = {Event::approved, Event::start,     Event::resume, Event::succeed, Event::fail,
+  const Event events[] = {Event::approved, Event::start, Event::resume, Event::note, Event::succeed, Event::fail,
                           Event::roll_back, Event::supersede, Event::cancel, Event::reject,  Event::expire};
   for (State s : finals) {
     EXPECT_TRUE(is_final(s));

@@ -1,0 +1,201 @@
+#include "deploy/command_target.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <map>
+
+extern char** environ;
+
+namespace shipgate::deploy {
+
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::size_t kOutputTail = 4096;
+
+std::string env_name(std::string component) {
+  for (char& c : component) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+  return "SHIPGATE_IMAGE_" + component;
+}
+
+// The last line of the output that has any text, for a one-line message.
+std::string last_line(const std::string& out) {
+  std::size_t end = out.find_last_not_of(" \r\n\t");
+  if (end == std::string::npos) return {};
+  std::size_t start = out.rfind('\n', end);
+  return out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+struct Capture {
+  Capture(asio::any_io_executor ex, int fd) : pipe(ex, fd) {}
+  asio::posix::stream_descriptor pipe;
+  std::string output;  // the tail only
+  bool eof = false;
+};
+
+asio::awaitable<void> read_all(std::shared_ptr<Capture> c) {
+  char buf[4096];
+  for (;;) {
+    auto [ec, n] = co_await c->pipe.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+    c->output.append(buf, n);
+    if (c->output.size() > 2 * kOutputTail) c->output.erase(0, c->output.size() - kOutputTail);
+  }
+  c->eof = true;
+}
+
+class CommandTarget final : public DeployTarget {
+ public:
+  explicit CommandTarget(config::CommandTargetConfig cfg) : cfg_(std::move(cfg)) {}
+
+  std::string describe() const override { return "command " + (cfg_.argv.empty() ? std::string() : cfg_.argv[0]); }
+
+  asio::awaitable<TargetOutcome> deploy(const DeployContext& ctx) override {
+    std::vector<std::string> argv;
+    for (const auto& a : cfg_.argv) {
+      std::string missing;
+      auto v = config::expand_template(a, ctx.vars, &missing);
+      if (!v) co_return TargetOutcome{false, "template placeholder {" + missing + "} has no value"};
+      argv.push_back(std::move(*v));
+    }
+    std::map<std::string, std::string> env;
+    for (char** e = environ; *e; ++e) {
+      std::string kv(*e);
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : cfg_.env) env[k] = v;
+    env["SHIPGATE_PROJECT"] = ctx.project;
+    env["SHIPGATE_ENVIRONMENT"] = ctx.environment;
+    env["SHIPGATE_VERSION"] = ctx.version;
+    env["SHIPGATE_SHA"] = ctx.sha;
+    env["SHIPGATE_REF"] = ctx.ref;
+    env["SHIPGATE_DEPLOYMENT_ID"] = std::to_string(ctx.deployment_id);
+    for (const auto& [component, image] : ctx.images) env[env_name(component)] = image;
+
+    int out_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) co_return TargetOutcome{false, "cannot create a pipe for the command"};
+    const auto t0 = std::chrono::steady_clock::now();
+    pid_t pid = -1;
+    const int spawn_error = spawn(argv, env, out_pipe[1], pid);
+    ::close(out_pipe[1]);
+    if (spawn_error != 0) {
+      ::close(out_pipe[0]);
+      co_return TargetOutcome{false, "cannot start " + argv[0] + ": " + std::strerror(spawn_error)};
+    }
+
+    auto ex = co_await asio::this_coro::executor;
+    // A reader drains the pipe while this loop polls for the exit: a program may exit while a child of
+    // it still holds the pipe open, and output must never block the program.
+    auto capture = std::make_shared<Capture>(ex, out_pipe[0]);
+    asio::co_spawn(ex, read_all(capture), asio::detached);
+    std::optional<int> status;
+    bool timed_out = false;
+    asio::steady_timer timer(ex);
+    const auto deadline = t0 + cfg_.timeout;
+    int st = 0;
+    while (!status) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        status = st;
+      } else if (std::chrono::steady_clock::now() >= deadline) {
+        // The whole process group: a shell's children die with it.
+        timed_out = true;
+        ::kill(-pid, SIGTERM);
+        for (int i = 0; i < 100 && !status; ++i) {
+          timer.expires_after(std::chrono::milliseconds(20));
+          co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (::waitpid(pid, &st, WNOHANG) == pid) status = st;
+        }
+        if (!status) {
+          ::kill(-pid, SIGKILL);
+          ::waitpid(pid, &st, 0);
+          status = st;
+        }
+      }
+    }
+    ::kill(-pid, SIGKILL);  // anything still left in its group
+    for (int i = 0; i < 50 && !capture->eof; ++i) {  // the rest of the output, briefly
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    boost::system::error_code ignored;
+    capture->pipe.close(ignored);
+    std::string output = capture->output;
+    if (output.size() > kOutputTail) output.erase(0, output.size() - kOutputTail);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    TargetOutcome out;
+    out.details = {{"output_tail", output}, {"duration_ms", ms}};
+    if (timed_out) {
+      out.message = argv[0] + " timed out after " + std::to_string(cfg_.timeout.count() / 1000.0).substr(0, 5) +
+                    " s; its process group was killed";
+      out.details["timed_out"] = true;
+      co_return out;
+    }
+    const int code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+    out.details["exit_code"] = code;
+    out.ok = code == 0;
+    const std::string tail = last_line(output);
+    out.message = out.ok ? argv[0] + " exited 0" : argv[0] + " exited with " + std::to_string(code) + (tail.empty() ? "" : ": " + tail);
+    co_return out;
+  }
+
+ private:
+  int spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd, pid_t& pid) {
+    std::vector<std::string> args = argv, envs;
+    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+    std::vector<char*> c_argv, c_env;
+    for (auto& a : args) c_argv.push_back(a.data());
+    c_argv.push_back(nullptr);
+    for (auto& e : envs) c_env.push_back(e.data());
+    c_env.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // the daemon's sockets stay with the daemon
+    if (!cfg_.workdir.empty()) posix_spawn_file_actions_addchdir_np(&actions, cfg_.workdir.c_str());
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) sigaddset(&defaults, sig);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0);  // its own process group, so a timeout can kill all of it
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    const bool path_search = argv[0].find('/') == std::string::npos;
+    const int rc = path_search ? posix_spawnp(&pid, c_argv[0], &actions, &attr, c_argv.data(), c_env.data())
+                               : posix_spawn(&pid, c_argv[0], &actions, &attr, c_argv.data(), c_env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+  }
+
+  config::CommandTargetConfig cfg_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeployTarget> make_command_target(const config::CommandTargetConfig& cfg) {
+  return std::make_unique<CommandTarget>(cfg);
+}
+
+}  // namespace shipgate::deploy

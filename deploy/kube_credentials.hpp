@@ -1,0 +1,27 @@
+// Where the Kubernetes API is and how to prove who we are: a kubeconfig context, or the in-cluster
+// service account (token re-read on every use, since it rotates).
+#pragma once
+#include <string>
+
+#include "config/config.hpp"
+#include "deploy/http_client.hpp"
+
+namespace shipgate::deploy {
+
+struct KubeCredentials {
+  std::string server;  // https://host:port, no trailing slash
+  std::string ca_pem;
+  std::string ca_file;
+  std::string token;
+  std::string token_file;  // in-cluster: read at each request
+  std::string client_cert_pem;
+  std::string client_key_pem;
+
+  // Fills TLS material and the Authorization header. Returns an error message, empty on success.
+  std::string apply(OutboundRequest& req) const;
+};
+
+// Returns an error message, empty on success.
+std::string load_kube_credentials(const config::KubernetesTargetConfig& cfg, KubeCredentials& out);
+
+}  // namespace shipgate::deploy

@@ -1,0 +1,218 @@
+#include "deploy/kubernetes_target.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "deploy/kube_credentials.hpp"
+
+namespace shipgate::deploy {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+RolloutState rollout_state(const json& d, std::string& why) {
+  // Counters the API omits when zero are read as 0.
+  auto num = [](const json& obj, const char* key, std::int64_t fallback = 0) {
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+  };
+  const json empty = json::object();
+  const json& meta = d.contains("metadata") ? d["metadata"] : empty;
+  const json& spec = d.contains("spec") ? d["spec"] : empty;
+  const json& status = d.contains("status") ? d["status"] : empty;
+  if (num(meta, "generation") > num(status, "observedGeneration")) {
+    why = "waiting for the controller to observe the change";
+    return RolloutState::progressing;
+  }
+  if (auto conds = status.find("conditions"); conds != status.end() && conds->is_array())
+    for (const auto& c : *conds)
+      if (c.value("type", "") == "Progressing" && c.value("reason", "") == "ProgressDeadlineExceeded") {
+        why = "progress deadline exceeded" + (c.value("message", "").empty() ? "" : ": " + c.value("message", ""));
+        return RolloutState::failed;
+      }
+  const auto replicas = num(spec, "replicas", 1);
+  const auto updated = num(status, "updatedReplicas"), total = num(status, "replicas"), available = num(status, "availableReplicas");
+  if (updated < replicas) {
+    why = std::to_string(updated) + " of " + std::to_string(replicas) + " new replicas updated";
+    return RolloutState::progressing;
+  }
+  if (total > updated) {
+    why = std::to_string(total - updated) + " old replicas pending termination";
+    return RolloutState::progressing;
+  }
+  if (available < updated) {
+    why = std::to_string(available) + " of " + std::to_string(updated) + " updated replicas available";
+    return RolloutState::progressing;
+  }
+  why = "rolled out";
+  return RolloutState::complete;
+}
+
+namespace {
+
+class KubernetesTarget final : public DeployTarget {
+ public:
+  KubernetesTarget(config::KubernetesTargetConfig cfg, std::shared_ptr<HttpClient> http)
+      : cfg_(std::move(cfg)), http_(std::move(http)) {}
+
+  std::string describe() const override { return "kubernetes " + cfg_.namespace_; }
+
+  asio::awaitable<TargetOutcome> deploy(const DeployContext& ctx) override {
+    std::map<std::string, std::string> images;  // deployment -> image to set
+    for (const auto& w : cfg_.workloads) {
+      auto it = ctx.images.find(w.component);
+      if (it == ctx.images.end()) co_return TargetOutcome{false, "no image for component " + w.component};
+      images[w.component] = it->second;
+    }
+    co_return co_await set_images(images, /*record=*/true);
+  }
+
+  asio::awaitable<TargetOutcome> rollback(const DeployContext& previous, const json& failed) override {
+    // Restore what was there before this deployment, as recorded; nothing recorded: nothing changed.
+    auto recorded = failed.find("previous_images");
+    if (recorded == failed.end() || !recorded->is_object() || recorded->empty())
+      co_return TargetOutcome{true, "nothing to undo: no Deployment was changed"};
+    std::map<std::string, std::string> images;
+    for (auto it = recorded->begin(); it != recorded->end(); ++it) images[it.key()] = it->value("image", "");
+    (void)previous;
+    co_return co_await set_images(images, /*record=*/false);
+  }
+
+ private:
+  const config::KubernetesWorkload* workload(const std::string& component) const {
+    for (const auto& w : cfg_.workloads)
+      if (w.component == component) return &w;
+    return nullptr;
+  }
+
+  std::string path_of(const config::KubernetesWorkload& w) const {
+    return "/apis/apps/v1/namespaces/" + cfg_.namespace_ + "/deployments/" + w.deployment;
+  }
+
+  // Explains a refusal from the API in terms of the verb and resource that was refused.
+  std::string refusal(const HttpResult& r, const std::string& verb, const config::KubernetesWorkload& w) const {
+    const std::string resource = "deployments/" + w.deployment + " in namespace " + cfg_.namespace_;
+    std::string detail;
+    if (r) {
+      auto body = json::parse(r->body, nullptr, false);
+      if (body.is_object()) detail = body.value("message", "");
+    }
+    if (!r) return "cannot " + verb + " " + resource + ": " + r.error().message();
+    switch (r->status) {
+      case 401: return "the Kubernetes API rejected shipgate's credentials (401) on " + verb + " " + resource;
+      case 403: return "RBAC forbids " + verb + " on " + resource + (detail.empty() ? "" : ": " + detail);
+      case 404: return "Deployment " + w.deployment + " not found in namespace " + cfg_.namespace_;
+      default: return verb + " " + resource + " failed: " + describe_failure(r);
+    }
+  }
+
+  asio::awaitable<HttpResult> call(const std::string& method, const std::string& path, std::string body,
+                                   const std::string& content_type, std::string& error) {
+    KubeCredentials creds;
+    error = load_kube_credentials(cfg_, creds);
+    if (!error.empty()) co_return make_error_code(boost::system::errc::permission_denied);
+    OutboundRequest req;
+    req.method = method;
+    req.url = creds.server + path;
+    req.timeout = std::chrono::seconds(30);
+    req.headers.emplace_back("Accept", "application/json");
+    if (!body.empty()) {
+      req.headers.emplace_back("Content-Type", content_type);
+      req.body = std::move(body);
+    }
+    error = creds.apply(req);
+    if (!error.empty()) co_return make_error_code(boost::system::errc::permission_denied);
+    co_return co_await http_->send(std::move(req));
+  }
+
+  asio::awaitable<TargetOutcome> set_images(const std::map<std::string, std::string>& images, bool record) {
+    TargetOutcome out;
+    json previous = json::object();
+    std::string error;
+    // 1. Read every Deployment first: a missing Deployment or container fails before anything changes.
+    for (const auto& [component, image] : images) {
+      const auto* w = workload(component);
+      if (!w) co_return TargetOutcome{false, "component " + component + " has no Deployment in this target"};
+      auto r = co_await call("GET", path_of(*w), "", "", error);
+      if (!error.empty()) co_return TargetOutcome{false, "kubernetes credentials: " + error};
+      if (!r || r->status != 200) co_return TargetOutcome{false, refusal(r, "get", *w)};
+      auto obj = json::parse(r->body, nullptr, false);
+      std::string current, names;
+      const auto containers = obj.is_object() ? obj.value("/spec/template/spec/containers"_json_pointer, json::array()) : json::array();
+      for (const auto& c : containers) {
+        names += (names.empty() ? "" : ", ") + c.value("name", "");
+        if (c.value("name", "") == w->container) current = c.value("image", "");
+      }
+      if (current.empty())
+        co_return TargetOutcome{false, "Deployment " + w->deployment + " has no container '" + w->container +
+                                           "' (containers: " + (names.empty() ? "none" : names) + "); nothing was changed"};
+      previous[component] = {{"deployment", w->deployment}, {"container", w->container}, {"image", current}};
+    }
+    if (record) out.details["previous_images"] = json::object();
+    // 2. Patch the images (strategic merge: containers merge by name, the rest of each is kept).
+    for (const auto& [component, image] : images) {
+      const auto* w = workload(component);
+      json patch = {{"spec", {{"template", {{"spec", {{"containers", json::array({{{"name", w->container}, {"image", image}}})}}}}}}}};
+      auto r = co_await call("PATCH", path_of(*w), patch.dump(), "application/strategic-merge-patch+json", error);
+      if (!r || r->status != 200) {
+        out.message = error.empty() ? refusal(r, "patch", *w) : "kubernetes credentials: " + error;
+        co_return out;
+      }
+      if (record) out.details["previous_images"][component] = previous[component];
+      out.details["images"][component] = image;
+    }
+    // 3. Wait for every rollout, all in flight together, bounded by rollout_timeout.
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto deadline = std::chrono::steady_clock::now() + cfg_.rollout_timeout;
+    std::map<std::string, std::string> waiting;
+    for (const auto& [component, image] : images) waiting[component] = "not observed yet";
+    while (!waiting.empty()) {
+      for (auto it = waiting.begin(); it != waiting.end();) {
+        const auto* w = workload(it->first);
+        auto r = co_await call("GET", path_of(*w), "", "", error);
+        if (!r || r->status != 200) {
+          out.message = error.empty() ? refusal(r, "get", *w) : "kubernetes credentials: " + error;
+          co_return out;
+        }
+        std::string why;
+        const auto state = rollout_state(json::parse(r->body, nullptr, false), why);
+        if (state == RolloutState::failed) {
+          out.message = "rollout of Deployment " + w->deployment + " failed: " + why;
+          co_return out;
+        }
+        if (state == RolloutState::complete) {
+          out.details["rollouts"][w->deployment] = "complete";
+          it = waiting.erase(it);
+        } else {
+          it->second = why;
+          ++it;
+        }
+      }
+      if (waiting.empty()) break;
+      if (std::chrono::steady_clock::now() + cfg_.poll_interval > deadline) {
+        const auto& [component, why] = *waiting.begin();
+        out.message = "rollout of Deployment " + workload(component)->deployment + " not done after " +
+                      std::to_string(cfg_.rollout_timeout.count() / 1000) + " s (" + why + ")";
+        co_return out;
+      }
+      timer.expires_after(cfg_.poll_interval);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    out.ok = true;
+    out.message = std::to_string(images.size()) + " Deployment(s) rolled out in " + cfg_.namespace_;
+    co_return out;
+  }
+
+  config::KubernetesTargetConfig cfg_;
+  std::shared_ptr<HttpClient> http_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeployTarget> make_kubernetes_target(const config::KubernetesTargetConfig& cfg,
+                                                     std::shared_ptr<HttpClient> http) {
+  return std::make_unique<KubernetesTarget>(cfg, std::move(http));
+}
+
+}  // namespace shipgate::deploy

@@ -1,0 +1,16 @@
+#pragma once
+#include "deploy/target.hpp"
+
+namespace shipgate::deploy {
+
+// Sets container images on Kubernetes Deployments through the API server (strategic merge patch by
+// container name), waits for the rollouts with `kubectl rollout status` rules, and on rollback patches
+// back the images it recorded before its own change.
+std::unique_ptr<DeployTarget> make_kubernetes_target(const config::KubernetesTargetConfig& cfg,
+                                                     std::shared_ptr<HttpClient> http);
+
+// The rollout rules of `kubectl rollout status` for one Deployment object.
+enum class RolloutState { progressing, complete, failed };
+RolloutState rollout_state(const nlohmann::json& deployment, std::string& why);
+
+}  // namespace shipgate::deploy
