@@ -26,12 +26,12 @@ std::string trim(std::string s) {
   return s;
 }
 
-// A named entry of a kubeconfig list (clusters, users, contexts): its inner map.
-YAML::Node named(const YAML::Node& list, const std::string& name, const char* inner) {
+// A named entry of a kubeconfig list (clusters, users, contexts): its inner map, or nullopt.
+std::optional<YAML::Node> named(const YAML::Node& list, const std::string& name, const char* inner) {
   if (list.IsSequence())
     for (const auto& item : list)
-      if (item["name"] && item["name"].Scalar() == name) return item[inner];
-  return YAML::Node();
+      if (item["name"] && item["name"].Scalar() == name && item[inner].IsMap()) return item[inner];
+  return std::nullopt;
 }
 
 // "<key>-data" (base64) or "<key>" (a file, relative to the kubeconfig's directory).
@@ -92,10 +92,11 @@ std::string load_kube_credentials(const config::KubernetesTargetConfig& cfg, Kub
   if (context.empty()) return "kubeconfig " + cfg.kubeconfig + " has no current-context; set context";
   const auto ctx = named(root["contexts"], context, "context");
   if (!ctx) return "kubeconfig " + cfg.kubeconfig + " has no context '" + context + "'";
-  const std::string cluster_name = ctx["cluster"] ? ctx["cluster"].Scalar() : "";
-  const std::string user_name = ctx["user"] ? ctx["user"].Scalar() : "";
-  const auto cluster = named(root["clusters"], cluster_name, "cluster");
-  if (!cluster || !cluster["server"]) return "kubeconfig context '" + context + "' names no usable cluster";
+  const std::string cluster_name = (*ctx)["cluster"] ? (*ctx)["cluster"].Scalar() : "";
+  const std::string user_name = (*ctx)["user"] ? (*ctx)["user"].Scalar() : "";
+  const auto found_cluster = named(root["clusters"], cluster_name, "cluster");
+  if (!found_cluster || !(*found_cluster)["server"]) return "kubeconfig context '" + context + "' names no usable cluster";
+  const YAML::Node cluster = *found_cluster;
   out.server = cluster["server"].Scalar();
   while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();
   if (out.server.rfind("https://", 0) != 0) return "kubeconfig cluster server must be https:// (got " + out.server + ")";
@@ -105,8 +106,9 @@ std::string load_kube_credentials(const config::KubernetesTargetConfig& cfg, Kub
   std::string error;
   out.ca_pem = material(cluster, "certificate-authority", dir, error);
   if (!error.empty()) return error;
-  const auto user = named(root["users"], user_name, "user");
-  if (user) {
+  const auto found_user = named(root["users"], user_name, "user");
+  if (found_user) {
+    const YAML::Node user = *found_user;
     if (user["token"]) out.token = user["token"].Scalar();
     else if (user["tokenFile"]) out.token_file = user["tokenFile"].Scalar();
     out.client_cert_pem = material(user, "client-certificate", dir, error);

@@ -104,9 +104,10 @@ std::string Process::log() const {
 RunResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                       const std::string& stdin_text) {
   char out_path[] = "/tmp/shipgate-run-XXXXXX";
-  const int out_fd = ::mkstemp(out_path);
+  const int out_fd = ::mkostemp(out_path, O_CLOEXEC);
   int pipe_fds[2] = {-1, -1};
-  if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+  // Close-on-exec: a write end inherited by the child would keep its stdin from ever reaching EOF.
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = spawn(argv, env, out_fd, pipe_fds[0]);
   ::close(pipe_fds[0]);
   if (!stdin_text.empty()) {

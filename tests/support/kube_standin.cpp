@@ -1,0 +1,139 @@
+#include "tests/support/kube_standin.hpp"
+
+namespace shipgate::testing {
+
+using nlohmann::json;
+
+KubeStandin::KubeStandin(std::string token, const std::string& cert_file, const std::string& key_file)
+    : token_(std::move(token)), server_([this](const RecordedRequest& r) { return handle(r); }, 0, cert_file, key_file) {}
+
+void KubeStandin::add_deployment(const std::string& ns, const std::string& name,
+                                 const std::vector<std::pair<std::string, std::string>>& containers, int replicas) {
+  json cs = json::array();
+  for (const auto& [c, image] : containers)
+    cs.push_back({{"name", c}, {"image", image}, {"ports", {{{"containerPort", 8080}}}}});
+  Entry e;
+  e.obj = {{"apiVersion", "apps/v1"},
+           {"kind", "Deployment"},
+           {"metadata", {{"name", name}, {"namespace", ns}, {"generation", 1}}},
+           {"spec", {{"replicas", replicas}, {"progressDeadlineSeconds", 600}, {"template", {{"spec", {{"containers", cs}}}}}}},
+           {"status", {{"observedGeneration", 1}, {"replicas", replicas}, {"updatedReplicas", replicas},
+                       {"availableReplicas", replicas}, {"readyReplicas", replicas}}}};
+  std::lock_guard l(m_);
+  deployments_[ns + "/" + name] = e;
+}
+
+void KubeStandin::hang_next_rollout(const std::string& ns, const std::string& name, int ticks) {
+  std::lock_guard l(m_);
+  deployments_.at(ns + "/" + name).hang_ticks = ticks;
+}
+
+void KubeStandin::never_available(const std::string& ns, const std::string& name) {
+  std::lock_guard l(m_);
+  deployments_.at(ns + "/" + name).never_available = true;
+}
+
+std::string KubeStandin::image(const std::string& ns, const std::string& name, const std::string& container) {
+  std::lock_guard l(m_);
+  for (const auto& c : deployments_.at(ns + "/" + name).obj["spec"]["template"]["spec"]["containers"])
+    if (c["name"] == container) return c["image"];
+  return {};
+}
+
+json KubeStandin::object(const std::string& ns, const std::string& name) {
+  std::lock_guard l(m_);
+  return deployments_.at(ns + "/" + name).obj;
+}
+
+StandinReply KubeStandin::status(int code, const std::string& reason, const std::string& message) {
+  return {code, json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"message", message},
+                     {"reason", reason}, {"code", code}}.dump()};
+}
+
+// One controller step toward the template; counters that reach zero are omitted, as the API does.
+void KubeStandin::tick(Entry& e) {
+  auto& meta = e.obj["metadata"];
+  auto& st = e.obj["status"];
+  const int replicas = e.obj["spec"].value("replicas", 1);
+  auto get = [&](const char* k) { return st.value(k, 0); };
+  auto set = [&](const char* k, int v) {
+    if (v == 0) st.erase(k);
+    else st[k] = v;
+  };
+  if (meta.value("generation", 1) > get("observedGeneration")) {
+    st["observedGeneration"] = meta["generation"];
+    return;
+  }
+  if (e.hang_ticks >= 0) {
+    if (e.hang_ticks-- == 0)
+      st["conditions"] = json::array({{{"type", "Progressing"}, {"status", "False"}, {"reason", "ProgressDeadlineExceeded"},
+                                       {"message", "ReplicaSet has timed out progressing."}}});
+    return;
+  }
+  int updated = get("updatedReplicas");
+  if (updated < replicas) {
+    set("updatedReplicas", ++updated);
+    e.old_replicas = std::max(0, e.old_replicas - 1);
+  } else if (e.old_replicas > 0) {
+    --e.old_replicas;
+  }
+  if (!e.never_available && e.new_available < updated) ++e.new_available;
+  set("replicas", updated + e.old_replicas);
+  set("availableReplicas", e.old_replicas + e.new_available);  // old pods count as available
+}
+
+StandinReply KubeStandin::handle(const RecordedRequest& r) {
+  std::lock_guard l(m_);
+  if (r.header("Authorization") != "Bearer " + token_) return status(401, "Unauthorized", "Unauthorized");
+  const std::string prefix = "/apis/apps/v1/namespaces/";
+  const std::string path = r.target.substr(0, r.target.find('?'));
+  if (path.rfind(prefix, 0) != 0) return status(404, "NotFound", "the server could not find the requested resource");
+  const std::string rest = path.substr(prefix.size());
+  const auto slash = rest.find("/deployments/");
+  if (slash == std::string::npos) return status(404, "NotFound", "the server could not find the requested resource");
+  const std::string ns = rest.substr(0, slash), name = rest.substr(slash + 13);
+  const std::string verb = r.method == "GET" ? "get" : r.method == "PATCH" ? "patch" : "";
+  if (verb.empty()) return status(405, "MethodNotAllowed", "method not allowed");
+  if (denied_.count(verb))
+    return status(403, "Forbidden", "deployments.apps \"" + name + "\" is forbidden: User \"system:serviceaccount:shipgate:shipgate\" cannot " +
+                                        verb + " resource \"deployments\" in API group \"apps\" in the namespace \"" + ns + "\"");
+  auto it = deployments_.find(ns + "/" + name);
+  if (it == deployments_.end()) return status(404, "NotFound", "deployments.apps \"" + name + "\" not found");
+  Entry& e = it->second;
+  if (verb == "get") {
+    tick(e);
+    return {200, e.obj.dump()};
+  }
+  if (r.header("Content-Type") != "application/strategic-merge-patch+json")
+    return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format");
+  auto patch = json::parse(r.body, nullptr, false);
+  const auto containers = patch.is_object() ? patch.value("/spec/template/spec/containers"_json_pointer, json()) : json();
+  if (!containers.is_array()) return status(422, "Invalid", "patch has no containers list");
+  auto& current = e.obj["spec"]["template"]["spec"]["containers"];
+  bool changed = false;
+  for (const auto& c : containers) {
+    bool merged = false;
+    for (auto& existing : current)
+      if (existing["name"] == c["name"]) {
+        for (auto f = c.begin(); f != c.end(); ++f) {
+          changed = changed || existing[f.key()] != f.value();
+          existing[f.key()] = f.value();
+        }
+        merged = true;
+      }
+    if (!merged) {
+      current.push_back(c);  // strategic merge adds an unknown name
+      changed = true;
+    }
+  }
+  if (changed) {
+    e.obj["metadata"]["generation"] = e.obj["metadata"].value("generation", 1) + 1;
+    e.old_replicas = e.obj["status"].value("updatedReplicas", 0);
+    e.new_available = 0;
+    e.obj["status"].erase("updatedReplicas");
+    e.obj["status"].erase("conditions");
+  }
+  return {200, e.obj.dump()};
+}
+
+}  // namespace shipgate::testing

@@ -1,0 +1,62 @@
+// A Kubernetes API stand-in following protocols.md section 3, over TLS with a test CA:
+// - bearer-token auth (401 Status otherwise), RBAC per verb (403 Status naming verb and resource),
+//   404 Status for unknown Deployments;
+// - GET and PATCH of apps/v1 Deployments; PATCH takes application/strategic-merge-patch+json only and
+//   merges containers by name (an unknown name is added, as the real API server does);
+// - a controller that moves status toward the template one step per read of that Deployment:
+//   observedGeneration, then updated, available and old replica counters (zero counters omitted);
+// - on demand: a rollout that hangs and then reports ProgressDeadlineExceeded, or one whose pods never
+//   become available.
+// Not modelled: watches, ReplicaSets and revisions, server-side apply, resourceVersion conflicts,
+// other resource kinds, and client-certificate authentication.
+#pragma once
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/http.hpp"
+
+namespace shipgate::testing {
+
+class KubeStandin {
+ public:
+  KubeStandin(std::string token, const std::string& cert_file, const std::string& key_file);
+
+  void add_deployment(const std::string& ns, const std::string& name,
+                      const std::vector<std::pair<std::string, std::string>>& containers, int replicas = 2);
+  void deny(const std::string& verb) { std::lock_guard l(m_); denied_.insert(verb); }
+  void set_token(std::string token) { std::lock_guard l(m_); token_ = std::move(token); }
+  // The next rollout of this Deployment hangs, then reports ProgressDeadlineExceeded after `ticks` reads.
+  void hang_next_rollout(const std::string& ns, const std::string& name, int ticks = 3);
+  void never_available(const std::string& ns, const std::string& name);
+
+  std::string image(const std::string& ns, const std::string& name, const std::string& container);
+  nlohmann::json object(const std::string& ns, const std::string& name);
+  std::size_t patches() const { return server_.count("PATCH", "/apis/"); }
+  std::vector<RecordedRequest> requests() const { return server_.requests(); }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }
+  std::uint16_t port() const { return server_.port(); }
+
+ private:
+  struct Entry {
+    nlohmann::json obj;
+    int hang_ticks = -1;  // >= 0: the current rollout hangs; counts reads until the deadline
+    bool never_available = false;
+    int old_replicas = 0;   // pods of the previous template, still running and available
+    int new_available = 0;  // pods of the current template that became available
+  };
+  StandinReply handle(const RecordedRequest& r);
+  void tick(Entry& e);
+  static StandinReply status(int code, const std::string& reason, const std::string& message);
+
+  mutable std::mutex m_;
+  std::string token_;
+  std::set<std::string> denied_;
+  std::map<std::string, Entry> deployments_;  // "ns/name"
+  StandinServer server_;
+};
+
+}  // namespace shipgate::testing
