@@ -207,10 +207,6 @@ class Loader {
 
   void check_template(const std::string& tmpl, const std::string& path, const Project* project) {
     const auto parsed = parse_template(tmpl);
-    if (!parsed.error.empty()) {
-      error(path, parsed.error);
-      return;
-    }
     for (const auto& name : parsed.names) {
       bool known = false;
       for (const auto& p : template_placeholders()) known = known || p == name;

@@ -1,5 +1,7 @@
 #include "config/template.hpp"
 
+#include <cctype>
+
 namespace shipgate::config {
 
 const std::vector<std::string>& template_placeholders() {
@@ -7,6 +9,19 @@ const std::vector<std::string>& template_placeholders() {
       "sha", "short_sha", "version", "ref", "tag", "branch", "project", "environment", "deployment_id"};
   return names;
 }
+
+namespace {
+
+// Length of the placeholder starting at t[i] == '{' (including both braces), or 0 when it is literal.
+std::size_t placeholder_at(std::string_view t, std::size_t i) {
+  if (i > 0 && t[i - 1] == '$') return 0;  // shell ${VAR}
+  std::size_t j = i + 1;
+  if (j >= t.size() || !(std::isalpha(static_cast<unsigned char>(t[j])) || t[j] == '_')) return 0;
+  while (j < t.size() && (std::isalnum(static_cast<unsigned char>(t[j])) || t[j] == '_' || t[j] == '.')) ++j;
+  return j < t.size() && t[j] == '}' ? j - i + 1 : 0;
+}
+
+}  // namespace
 
 TemplateParse parse_template(std::string_view t) {
   TemplateParse out;
@@ -16,24 +31,15 @@ TemplateParse parse_template(std::string_view t) {
       ++i;
       continue;
     }
-    const std::size_t close = t.find('}', i);
-    if (close == std::string_view::npos) {
-      out.error = "unterminated '{' at offset " + std::to_string(i);
-      return out;
+    if (const auto n = placeholder_at(t, i)) {
+      out.names.emplace_back(t.substr(i + 1, n - 2));
+      i += n - 1;
     }
-    const std::string_view name = t.substr(i + 1, close - i - 1);
-    if (name.empty()) {
-      out.error = "empty placeholder '{}'";
-      return out;
-    }
-    out.names.emplace_back(name);
-    i = close;
   }
   return out;
 }
 
-std::optional<std::string> expand_template(std::string_view t, const TemplateVars& vars,
-                                           std::string* missing) {
+std::optional<std::string> expand_template(std::string_view t, const TemplateVars& vars, std::string* missing) {
   std::string out;
   out.reserve(t.size() + 32);
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -47,19 +53,19 @@ std::optional<std::string> expand_template(std::string_view t, const TemplateVar
       ++i;
       continue;
     }
-    const std::size_t close = t.find('}', i);
-    if (close == std::string_view::npos) {
-      if (missing) *missing = "unterminated placeholder";
-      return std::nullopt;
+    const auto n = placeholder_at(t, i);
+    if (n == 0) {
+      out.push_back(c);
+      continue;
     }
-    const std::string_view name = t.substr(i + 1, close - i - 1);
+    const std::string_view name = t.substr(i + 1, n - 2);
     const auto it = vars.find(name);
     if (it == vars.end()) {
       if (missing) *missing = std::string(name);
       return std::nullopt;
     }
     out += it->second;
-    i = close;
+    i += n - 1;
   }
   return out;
 }

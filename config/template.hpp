@@ -1,4 +1,6 @@
-// "{name}" placeholders in image tags, target URLs and target bodies. "{{" is a literal "{".
+// "{name}" placeholders in image tags, target URLs, bodies and command arguments. Only a brace pair
+// around a name (letters, digits, '_' and '.', not starting with a digit) is a placeholder; shell
+// syntax such as "${VAR}" or "{ cmd; }" and any other brace is literal. "{{" is a literal "{".
 #pragma once
 #include <functional>
 #include <map>
@@ -14,10 +16,9 @@ namespace shipgate::config {
 // Placeholders a template may use. "image.<component>" is also accepted for a project's components.
 const std::vector<std::string>& template_placeholders();
 
-// Names used by `tmpl`, or an error message for an unterminated or empty placeholder.
+// The placeholder names `tmpl` uses, in order.
 struct TemplateParse {
   std::vector<std::string> names;
-  std::string error;
 };
 TemplateParse parse_template(std::string_view tmpl);
 

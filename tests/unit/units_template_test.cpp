@@ -32,14 +32,18 @@ TEST(Template, ExpandsKnownPlaceholders) {
   std::string missing;
   EXPECT_FALSE(expand_template("{nope}", vars, &missing));
   EXPECT_EQ(missing, "nope");
-  EXPECT_FALSE(expand_template("{sha", vars));
+  // Shell syntax stays literal.
+  EXPECT_EQ(expand_template("test -n \"${HOME}\" || { echo {sha}; exit 4; }", vars), "test -n \"${HOME}\" || { echo abc123; exit 4; }");
+  EXPECT_EQ(expand_template("{sha", vars), "{sha");
+  EXPECT_EQ(expand_template("{}", vars), "{}");
 }
 
-TEST(Template, ParseReportsNamesAndErrors) {
-  EXPECT_EQ(parse_template("{sha}-{version}").names, (std::vector<std::string>{"sha", "version"}));
-  EXPECT_FALSE(parse_template("{sha").error.empty());
-  EXPECT_FALSE(parse_template("x{}").error.empty());
-  EXPECT_TRUE(parse_template("{{not a placeholder").names.empty());
+TEST(Template, ParseFindsOnlyNamedPlaceholders) {
+  EXPECT_EQ(parse_template("{sha}-{version}-{image.backend}").names,
+            (std::vector<std::string>{"sha", "version", "image.backend"}));
+  EXPECT_TRUE(parse_template("{sha").names.empty());
+  EXPECT_TRUE(parse_template("x{} ${HOME} { cmd; } {1abc}").names.empty());
+  EXPECT_TRUE(parse_template("{{not a placeholder}").names.empty());
 }
 
 TEST(Template, ExpandsEveryStringInJson) {

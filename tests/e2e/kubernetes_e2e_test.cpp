@@ -1,0 +1,143 @@
+// Kubernetes rollouts, smoke checks, automatic rollback and command targets through the real binary.
+#include <atomic>
+
+#include "common/crypto.hpp"
+#include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/kube_standin.hpp"
+#include "tests/support/pki.hpp"
+
+using namespace shipgate::testing;
+using nlohmann::json;
+
+namespace {
+constexpr const char* kSha3 = "8334940a49ca04e9d3c399eaf25a1b08a2cfc468";
+}
+
+class Kube : public E2E {
+ protected:
+  void SetUp() override {
+    E2E::SetUp();
+    pki = make_test_pki(dir.path());
+    kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
+    kube->add_deployment("planera", "backend", {{"api", "ghcr.io/acme/backend:v0"}});
+    kube->add_deployment("planera", "frontend", {{"frontend", "ghcr.io/acme/frontend:v0"}});
+    dir.write("kubeconfig", "current-context: prod\n"
+                            "clusters: [ { name: c, cluster: { server: \"" + kube->url() + "\", certificate-authority: ca.pem } } ]\n"
+                            "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
+                            "users: [ { name: u, user: { token: deployer-token } } ]\n");
+    smoke = std::make_unique<StandinServer>([this](const RecordedRequest&) {
+      return healthy ? StandinReply{200, R"({"status":"ok"})"} : StandinReply{500, R"({"status":"down"})"};
+    });
+    start_with(config());
+  }
+  std::string config() {
+    return R"(
+server: { listen: "127.0.0.1:${PORT}" }
+store: sqlite:${STORE}
+github: { secrets: [")" + std::string(kSecret) + R"("] }
+reviewers: { alice: { token: ")" + kAliceToken + R"(", can: [deploy] } }
+projects:
+  planera:
+    repository: acme/planera
+    components:
+      backend: { image: ghcr.io/acme/backend }
+      frontend: { image: ghcr.io/acme/frontend }
+    environments:
+      production:
+        deploy_on: [push]
+        tag: "{short_sha}"
+        targets:
+          - type: kubernetes
+            namespace: planera
+            kubeconfig: )" + dir.file("kubeconfig") + R"(
+            deployments: { backend: { deployment: backend, container: api }, frontend: frontend }
+            rollout_timeout: 20s
+            poll_interval: 10ms
+        smoke:
+          - { url: ")" + smoke->url() + R"(/health", expect: 200, body_contains: ok, attempts: 2, interval: 10ms }
+        rollback_on_failure: true
+  tools:
+    repository: acme/tools
+    components: { cli: { image: ghcr.io/acme/cli } }
+    environments:
+      staging:
+        deploy_on: [push]
+        targets:
+          - { type: command, argv: ["/bin/sh", "-c", "echo deploying $SHIPGATE_IMAGE_CLI for $SHIPGATE_PROJECT; test \"$SHIPGATE_SHA\" != )" + kSha3 + R"(  || { echo 'compose: image not found' >&2; exit 4; }"], timeout: 10s }
+)";
+  }
+  std::int64_t push_to(const std::string& repo, const std::string& sha) {
+    const std::string body = push_payload(repo, "refs/heads/main", sha);
+    auto r = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.json()["deployments"][0].value("id", std::int64_t{0});
+  }
+  bool history_mentions(std::int64_t id, const std::string& text) {
+    const auto d = deployment(id);
+    for (const auto& h : d["history"])
+      if (h["reason"].get<std::string>().find(text) != std::string::npos) return true;
+    return false;
+  }
+
+  TestPki pki;
+  std::unique_ptr<KubeStandin> kube;
+  std::unique_ptr<StandinServer> smoke;
+  std::atomic<bool> healthy{true};
+};
+
+TEST_F(Kube, RollsOutTwoDeploymentsThenAHungRolloutIsRolledBackAutomatically) {
+  const auto v1 = push_to("acme/planera", kSha);
+  ASSERT_TRUE(wait_state(v1, "succeeded")) << deployment(v1).dump(2);
+  const std::string v1_tag = std::string(kSha).substr(0, 7);
+  EXPECT_EQ(kube->image("planera", "backend", "api"), "ghcr.io/acme/backend:" + v1_tag);
+  EXPECT_EQ(kube->image("planera", "frontend", "frontend"), "ghcr.io/acme/frontend:" + v1_tag);
+  EXPECT_TRUE(history_mentions(v1, "smoke 1/2"));
+
+  kube->hang_next_rollout("planera", "backend");
+  const auto v2 = push_to("acme/planera", kSha2);
+  ASSERT_TRUE(wait_state(v2, "rolled_back")) << deployment(v2).dump(2);
+  EXPECT_EQ(kube->image("planera", "backend", "api"), "ghcr.io/acme/backend:" + v1_tag);
+  EXPECT_EQ(kube->image("planera", "frontend", "frontend"), "ghcr.io/acme/frontend:" + v1_tag);
+  const auto d = deployment(v2);
+  EXPECT_NE(d["message"].get<std::string>().find("progress deadline exceeded"), std::string::npos) << d["message"];
+  EXPECT_NE(d["message"].get<std::string>().find("rolled back to " + std::string(kSha)), std::string::npos);
+  EXPECT_EQ(d["result"]["rollback"][0]["ok"], true);
+  EXPECT_TRUE(history_mentions(v2, "rolling back to"));
+  auto env = daemon->get("/api/v1/projects/planera/environments/production", kAliceToken).json();
+  EXPECT_EQ(env["bad_versions"][0]["version"], kSha2);
+  EXPECT_EQ(env["current"]["version"], kSha);  // the rolled-back deployment is not current
+}
+
+TEST_F(Kube, AFailingSmokeCheckRollsBack) {
+  const auto v1 = push_to("acme/planera", kSha);
+  ASSERT_TRUE(wait_state(v1, "succeeded"));
+  healthy = false;
+  const auto v2 = push_to("acme/planera", kSha2);
+  ASSERT_TRUE(wait_state(v2, "rolled_back")) << deployment(v2).dump(2);
+  const auto d = deployment(v2);
+  EXPECT_NE(d["message"].get<std::string>().find("HTTP 500, expected 200"), std::string::npos) << d["message"];
+  EXPECT_TRUE(history_mentions(v2, "smoke 1/2"));
+  EXPECT_TRUE(history_mentions(v2, "smoke 2/2"));
+  EXPECT_EQ(d["result"]["smoke"][0]["details"]["attempts"].size(), 2u);
+  EXPECT_EQ(kube->image("planera", "backend", "api"), "ghcr.io/acme/backend:" + std::string(kSha).substr(0, 7));
+}
+
+TEST_F(Kube, ARollbackWithNothingToReturnToFailsLoudly) {
+  kube->hang_next_rollout("planera", "frontend");
+  const auto v1 = push_to("acme/planera", kSha);
+  ASSERT_TRUE(wait_state(v1, "failed")) << deployment(v1).dump(2);
+  EXPECT_NE(deployment(v1)["message"].get<std::string>().find("nothing to roll back to"), std::string::npos);
+}
+
+TEST_F(Kube, CommandTargetRunsWithTheDeploymentsFieldsAndKeepsFailureOutput) {
+  const auto ok = push_to("acme/tools", kSha);
+  ASSERT_TRUE(wait_state(ok, "succeeded")) << deployment(ok).dump(2);
+  EXPECT_NE(deployment(ok)["result"]["targets"][0]["details"]["output_tail"].get<std::string>().find(
+                "deploying ghcr.io/acme/cli:" + std::string(kSha) + " for tools"),
+            std::string::npos);
+  const auto bad = push_to("acme/tools", kSha3);
+  ASSERT_TRUE(wait_state(bad, "failed")) << deployment(bad).dump(2);
+  const auto d = deployment(bad);
+  EXPECT_NE(d["message"].get<std::string>().find("exited with 4: compose: image not found"), std::string::npos) << d["message"];
+  EXPECT_EQ(d["result"]["targets"][0]["details"]["exit_code"], 4);
+}
