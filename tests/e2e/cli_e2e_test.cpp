@@ -69,3 +69,21 @@ TEST(Cli, ASecondDaemonOnTheSameStoreRefusesToStart) {
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.output.find("locked by another shipgate"), std::string::npos) << r.output;
 }
+
+// The configs shipped in examples/ stay valid as the schema evolves.
+TEST(Cli, ExampleConfigsAreValid) {
+  const std::string src = SHIPGATE_SOURCE_DIR;
+  const std::map<std::string, std::string> env = {
+      {"GITHUB_WEBHOOK_SECRET", "s"}, {"ALICE_TOKEN", "alice-example-token-1"}, {"ONCALL_TOKEN_SHA256", std::string(64, 'a')},
+      {"DOKPLOY_URL", "http://127.0.0.1:3000"}, {"DOKPLOY_API_KEY", "k"}, {"RELEASE_HOOK_URL", "http://127.0.0.1:3000/r"},
+      {"ALICE_TOKEN_SHA256", std::string(64, 'b')}, {"DOKPLOY_KEY", "k"}};
+  auto example = run_command({shipgate_binary(), "check", "-c", src + "/examples/shipgate.yaml"}, env);
+  EXPECT_EQ(example.status, 0) << example.output;
+  // The config inside the Kubernetes ConfigMap.
+  auto extract = run_command({"/bin/sh", "-c", "sed -n '/shipgate.yaml: |/,$p' " + src +
+                                                   "/examples/kubernetes/configmap.yaml | tail -n +2 | sed 's/^    //'"});
+  TempDir dir;
+  dir.write("k8s.yaml", extract.output);
+  auto k8s = run_command({shipgate_binary(), "check", "-c", dir.file("k8s.yaml")}, env);
+  EXPECT_EQ(k8s.status, 0) << k8s.output;
+}

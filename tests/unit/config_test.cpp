@@ -156,6 +156,20 @@ TEST(Config, ValidationTable) {
       {"github: { secrets: [s] }\nprojects:\n  a:" + base_project + "  b:" + base_project,
        {{"projects.b.repository", "already used by project a"}}},
       {"projects: [1, 2]\n", {{"projects", "must be a mapping"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n    components: { web: { image: x/web } }\n"
+       "    environments:\n      s:\n        targets: [ { type: kubernetes, deployments: { api: api } } ]\n",
+       {{"projects.app.environments.s.targets[0].namespace", "is required"},
+        {"projects.app.environments.s.targets[0].deployments.api", "no component 'api'"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n    environments:\n      s:\n"
+       "        targets: [ { type: command, argv: [], timeout: soon } ]\n",
+       {{"projects.app.environments.s.targets[0].argv", "needs at least the program"},
+        {"projects.app.environments.s.targets[0].timeout", "duration"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project +
+           "        smoke: [ { url: ftp://x, expect: 700, attempts: 0 } ]\n        rollback_on_failure: maybe\n",
+       {{"projects.app.environments.staging.smoke[0].url", "http:// or https://"},
+        {"projects.app.environments.staging.smoke[0].expect", "between 100 and 599"},
+        {"projects.app.environments.staging.smoke[0].attempts", "between 1 and 1000"},
+        {"projects.app.environments.staging.rollback_on_failure", "true or false"}}},
       {"server: { threads: 2, threads: 3 }\nprojects: {}\n", {{"server.threads", "duplicate key"}}},
       {"server: {\n", {{"", "YAML syntax error"}}},
   };
