@@ -141,3 +141,82 @@ TEST_F(Kube, CommandTargetRunsWithTheDeploymentsFieldsAndKeepsFailureOutput) {
   EXPECT_NE(d["message"].get<std::string>().find("exited with 4: compose: image not found"), std::string::npos) << d["message"];
   EXPECT_EQ(d["result"]["targets"][0]["details"]["exit_code"], 4);
 }
+
+// The same target through the daemon, with in-cluster credentials, a wrong CA, and a command timeout.
+class KubeCredentialsE2E : public E2E {
+ protected:
+  void SetUp() override {
+    E2E::SetUp();
+    pki = make_test_pki(dir.path());
+    kube = std::make_unique<KubeStandin>("sa-token", pki.server_cert_file, pki.server_key_file);
+    kube->add_deployment("planera", "backend", {{"backend", "ghcr.io/acme/backend:v0"}});
+    auto r = run_command({"/bin/sh", "-c", "mkdir -p " + dir.file("sa") + " && cp " + pki.ca_pem_file + " " +
+                                               dir.file("sa/ca.crt") + " && printf 'sa-token\\n' > " + dir.file("sa/token")});
+    ASSERT_EQ(r.status, 0);
+    dir.write("wrong-ca-kubeconfig", "current-context: x\ncontexts: [ { name: x, context: { cluster: c, user: u } } ]\n"
+                                     "clusters: [ { name: c, cluster: { server: \"" + kube->url() + "\", certificate-authority: " +
+                                         pki.other_ca_pem_file + " } } ]\nusers: [ { name: u, user: { token: sa-token } } ]\n");
+  }
+  void start_daemon() {
+    const std::string yaml = R"(
+server: { listen: "127.0.0.1:${PORT}" }
+store: sqlite:${STORE}
+github: { secrets: [")" + std::string(kSecret) + R"("] }
+reviewers: { alice: { token: ")" + kAliceToken + R"(" } }
+projects:
+  incluster:
+    repository: acme/incluster
+    components: { backend: { image: ghcr.io/acme/backend } }
+    environments:
+      prod:
+        deploy_on: [push]
+        targets: [ { type: kubernetes, namespace: planera, deployments: { backend: backend }, service_account_dir: ")" +
+                             dir.file("sa") + R"(", poll_interval: 10ms } ]
+  wrongca:
+    repository: acme/wrongca
+    components: { backend: { image: ghcr.io/acme/backend } }
+    environments:
+      prod:
+        deploy_on: [push]
+        targets: [ { type: kubernetes, namespace: planera, deployments: { backend: backend }, kubeconfig: ")" +
+                             dir.file("wrong-ca-kubeconfig") + R"(" } ]
+  slow:
+    repository: acme/slow
+    environments:
+      prod:
+        deploy_on: [push]
+        targets: [ { type: command, argv: ["/bin/sh", "-c", "echo starting; sleep 30"], timeout: 300ms } ]
+)";
+    // As in a pod: the API server's address comes from the environment.
+    daemon = std::make_unique<Daemon>(dir, yaml, std::map<std::string, std::string>{
+        {"KUBERNETES_SERVICE_HOST", "127.0.0.1"}, {"KUBERNETES_SERVICE_PORT", std::to_string(kube->port())}});
+    ASSERT_TRUE(daemon->start()) << daemon->log();
+  }
+  std::int64_t push_to(const std::string& repo) {
+    const std::string body = push_payload(repo, "refs/heads/main", kSha);
+    auto r = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.json()["deployments"][0].value("id", std::int64_t{0});
+  }
+  TestPki pki;
+  std::unique_ptr<KubeStandin> kube;
+};
+
+TEST_F(KubeCredentialsE2E, InClusterCredentialsWrongCaAndCommandTimeout) {
+  start_daemon();
+  const auto in_cluster = push_to("acme/incluster");
+  ASSERT_TRUE(wait_state(in_cluster, "succeeded")) << deployment(in_cluster).dump(2);
+  EXPECT_EQ(kube->image("planera", "backend", "backend"), "ghcr.io/acme/backend:" + std::string(kSha));
+
+  const auto patches = kube->patches();
+  const auto wrong = push_to("acme/wrongca");
+  ASSERT_TRUE(wait_state(wrong, "failed")) << deployment(wrong).dump(2);
+  EXPECT_NE(deployment(wrong)["message"].get<std::string>().find("certificate verify failed"), std::string::npos);
+  EXPECT_EQ(kube->patches(), patches);
+
+  const auto slow = push_to("acme/slow");
+  ASSERT_TRUE(wait_state(slow, "failed")) << deployment(slow).dump(2);
+  const auto d = deployment(slow);
+  EXPECT_NE(d["message"].get<std::string>().find("timed out"), std::string::npos) << d["message"];
+  EXPECT_NE(d["result"]["targets"][0]["details"]["output_tail"].get<std::string>().find("starting"), std::string::npos);
+}
