@@ -509,8 +509,9 @@ class SqliteStore final : public Store {
   }
 
   // Every history entry is also an audit entry, so the audit log alone tells the whole story.
-  void add_history(Db& db, std::int64_t id, std::optional<State> from, State to, const std::string& actor,
-                   const std::string& reason, std::int64_t at) {
+  void add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
+                   std::optional<State> from, State to, const std::string& actor, const std::string& reason,
+                   std::int64_t at) {
     auto st = db.prepare(
         "INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, id).bind(2, at);
@@ -518,15 +519,6 @@ class SqliteStore final : public Store {
     else st.bind_null(3);
     st.bind(4, to_string(to)).bind(5, actor).bind(6, reason);
     st.step();
-    std::string project, environment;
-    {
-      auto q = db.prepare("SELECT project, environment FROM deployments WHERE id = ?");
-      q.bind(1, id);
-      if (q.step() == SQLITE_ROW) {
-        project = q.text(0);
-        environment = q.text(1);
-      }
-    }
     json details = {{"to", to_string(to)}};
     if (from) details["from"] = to_string(*from);
     const char* action = !from ? "created" : to == State::rejected ? "reject" : to == State::cancelled ? "cancel" : "transition";
@@ -585,7 +577,7 @@ class SqliteStore final : public Store {
     else ins.bind_null(15);
     if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     created.id = sqlite3_last_insert_rowid(db.handle());
-    add_history(db, created.id, std::nullopt, nd.initial, nd.actor, nd.reason, now);
+    add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);
     // A newer version supersedes older ones of the same environment that have not started; approvals
     // never carry over. Rollbacks and overrides jump the queue but leave the rest waiting.
     if (nd.priority > 0) return created;
@@ -603,7 +595,7 @@ class SqliteStore final : public Store {
           "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
       up.bind(1, now).bind(2, now).bind(3, why).bind(4, old_id);
       if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-      add_history(db, old_id, old_state, State::superseded, "shipgate", why, now);
+      add_history(db, old_id, nd.project, nd.environment, old_state, State::superseded, "shipgate", why, now);
       created.superseded.push_back(old_id);
     }
     return created;
@@ -678,7 +670,7 @@ class SqliteStore final : public Store {
     else up.bind_null(5);
     up.bind(6, req.id);
     if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    add_history(db, req.id, current, *next, req.actor, req.reason, now);
+    add_history(db, req.id, project, environment, current, *next, req.actor, req.reason, now);
     TransitionOutcome out{true, *next, {}};
     // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
     if (*next == State::succeeded && (trigger == "manual" || trigger == "override")) {
