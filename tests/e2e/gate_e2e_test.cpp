@@ -363,7 +363,7 @@ TEST_F(E2E, FreezeHoldsTheQueueWithAReasonAndReleasesItWhenItEnds) {
     const std::time_t secs = ms / 1000;
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char buf[40];
+    char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
     return std::string(buf);

@@ -98,8 +98,11 @@ TEST_F(KubeTarget, RollsOutTwoDeploymentsAndKeepsTheRestOfTheContainer) {
   EXPECT_EQ(kube->object("prod", "backend")["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 8080);
   EXPECT_EQ(out.details["previous_images"]["backend"]["image"], "ghcr.io/acme/backend:v1");
   EXPECT_EQ(out.details["rollouts"]["backend"], "complete");
-  for (const auto& r : kube->requests())
-    if (r.method == "PATCH") EXPECT_EQ(r.header("Content-Type"), "application/strategic-merge-patch+json");
+  for (const auto& r : kube->requests()) {
+    if (r.method == "PATCH") {
+      EXPECT_EQ(r.header("Content-Type"), "application/strategic-merge-patch+json");
+    }
+  }
 }
 
 TEST_F(KubeTarget, DeadlineExceededFailsAndRollbackRestoresTheRecordedImages) {
