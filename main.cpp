@@ -11,6 +11,7 @@
 
 #include "cli/client.hpp"
 #include "common/crypto.hpp"
+#include "common/metrics.hpp"
 #include "config/loader.hpp"
 #include "deploy/http_client.hpp"
 #include "handlers/app.hpp"
@@ -93,7 +94,10 @@ int serve(const std::vector<std::string>& args) {
   const int threads = cfg->server.threads;
   asio::io_context ioc(threads);
   auto clock = std::make_shared<SystemClock>();
-  auto store = orchestration::open_sqlite_store({cfg->store.sqlite_path}, clock);
+  Metrics metrics(SHIPGATE_VERSION, SHIPGATE_GIT_SHA);
+  orchestration::SqliteStoreOptions store_options{cfg->store.sqlite_path};
+  store_options.on_commit = [&metrics](double seconds) { metrics.store_commit(seconds); };
+  auto store = orchestration::open_sqlite_store(store_options, clock);
   if (!store) {
     spdlog::critical("cannot open store {}: {}", cfg->store.url, store.error().message());
     return kExitStartup;
@@ -101,12 +105,12 @@ int serve(const std::vector<std::string>& args) {
   auto http = deploy::make_retrying_http_client(deploy::make_beast_http_client(), {});
   auto dispatcher = std::make_shared<orchestration::Dispatcher>(
       ioc.get_executor(), **store, config_source,
-      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock);
+      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
 
   std::atomic<bool> draining{false};
-  handlers::App app{config_source, store->get(), dispatcher, &draining, clock};
+  handlers::App app{config_source, store->get(), dispatcher, &draining, clock, &metrics};
   const auto router = handlers::build_router(app);
-  server::Server server(ioc, cfg->server, router, draining);
+  server::Server server(ioc, cfg->server, router, draining, &metrics);
   if (auto r = server.listen(); !r) {
     spdlog::critical("cannot listen on {}: {}", cfg->server.listen, r.error().message());
     return kExitStartup;

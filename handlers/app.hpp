@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/clock.hpp"
+#include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "handlers/router.hpp"
 #include "orchestration/dispatcher.hpp"
@@ -18,6 +19,7 @@ struct App {
   std::shared_ptr<orchestration::Dispatcher> dispatcher;
   const std::atomic<bool>* draining = nullptr;
   std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>();
+  Metrics* metrics = nullptr;  // /metrics answers 404 without one
 };
 
 Router build_router(const App& app);
@@ -29,5 +31,6 @@ void add_api_routes(Router& router, const App& app);
 void add_action_routes(Router& router, const App& app);
 void add_audit_routes(Router& router, const App& app);
 void add_health_routes(Router& router, const App& app);
+void add_metrics_routes(Router& router, const App& app);
 
 }  // namespace shipgate::handlers

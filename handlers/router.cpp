@@ -20,7 +20,7 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, RouteKind kind, Handler handler) {
-  Route r{std::move(method), {}, kind, std::move(handler)};
+  Route r{pattern, std::move(method), {}, kind, std::move(handler)};
   for (auto s : split_path(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -62,6 +62,13 @@ RouteKind Router::kind_of(std::string_view path) const {
   for (const auto& r : routes_)
     if (segments_match(r.segments, segments, nullptr)) return r.kind;
   return RouteKind::api;
+}
+
+std::string Router::pattern_of(std::string_view path) const {
+  const auto segments = split_path(path);
+  for (const auto& r : routes_)
+    if (segments_match(r.segments, segments, nullptr)) return r.pattern;
+  return "unmatched";
 }
 
 boost::asio::awaitable<Response> dispatch(const Router& router, Request& request) {

@@ -29,9 +29,12 @@ class Router {
   Match match(Request& request) const;
   // Which body limit applies, decided from the path alone (before the body is read).
   RouteKind kind_of(std::string_view path) const;
+  // The route's pattern ("/api/v1/deployments/{id}"), a bounded label for metrics; "unmatched" if none.
+  std::string pattern_of(std::string_view path) const;
 
  private:
   struct Route {
+    std::string pattern;
     std::string method;
     std::vector<std::string> segments;
     RouteKind kind;

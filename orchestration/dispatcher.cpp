@@ -19,13 +19,15 @@ using nlohmann::json;
 using deploy::TargetOutcome;
 
 Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-                       std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http)
+                       std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http,
+                       Metrics* metrics)
     : strand_(asio::make_strand(executor)),
       store_(store),
       config_(std::move(config)),
       targets_(std::move(targets)),
       clock_(std::move(clock)),
-      smoke_http_(smoke_http ? std::move(smoke_http) : deploy::make_beast_http_client()) {}
+      smoke_http_(smoke_http ? std::move(smoke_http) : deploy::make_beast_http_client()),
+      metrics_(metrics) {}
 
 void Dispatcher::start(std::chrono::milliseconds every) {
   asio::co_spawn(strand_, tick_loop(every), asio::detached);
@@ -128,6 +130,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
       continue;
     }
     if (!claimed->applied) continue;  // superseded or cancelled meanwhile
+    if (metrics_ && !resume) metrics_->dispatch_latency((epoch_ms(clock_->now()) - d.created_ms) / 1000.0);
     co_await run_one(std::move(d), resume);
   }
 }
@@ -179,6 +182,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     json entry = {{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message},
                   {"details", outcome.details}, {"duration_ms", ms}};
+    if (metrics_) metrics_->target_call(env->targets[i].type, outcome.ok);
     if (i < done.size()) done[i] = entry;
     else done.push_back(entry);
     spdlog::log(outcome.ok ? spdlog::level::info : spdlog::level::warn, "deployment {}: target {} ({}): {}", d.id,
@@ -213,10 +217,14 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     spdlog::info("deployment {}: succeeded in {} ms", d.id, total.count());
     std::string done_message = "deployed " + d.version;
+    if (metrics_) metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(total).count());
     auto promote = plan_promotion(*project, d, clock_->now());
     co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
     co_return;
   }
+  if (metrics_)
+    metrics_->deployment_duration(d.project, d.environment,
+                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!env->rollback_on_failure) {
     co_await finish(d.id, Event::fail, std::move(failure), result);
     co_return;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "deploy/target.hpp"
 #include "orchestration/store.hpp"
@@ -26,7 +27,8 @@ using TargetFactory = std::function<std::unique_ptr<deploy::DeployTarget>(const 
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-             std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http = nullptr);
+             std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http = nullptr,
+             Metrics* metrics = nullptr);
 
   // Picks up what the store says is queued or was running when the process stopped, and starts the
   // periodic housekeeping (approval expiry every `tick`).
@@ -70,6 +72,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   TargetFactory targets_;
   std::shared_ptr<const Clock> clock_;
   std::shared_ptr<deploy::HttpClient> smoke_http_;
+  Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::atomic<bool> draining_{false};
   std::atomic<int> active_{0};

@@ -127,6 +127,18 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_by_time ON audit(at, id);
 )sql",
+    R"sql(
+CREATE TABLE final_counts (
+  project TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  state TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (project, environment, state)
+);
+INSERT INTO final_counts (project, environment, state, n)
+  SELECT project, environment, state, count(*) FROM deployments
+  WHERE state NOT IN ('pending_approval', 'queued', 'running') GROUP BY project, environment, state;
+)sql",
 };
 
 constexpr const char* kDeploymentColumns =
@@ -402,6 +414,23 @@ class SqliteStore final : public Store {
     return std::optional<Deployment>(read_deployment(st));
   }
 
+  Result<std::vector<StateCount>> state_counts() override {
+    std::lock_guard lock(read_mutex_);
+    std::vector<StateCount> out;
+    auto finals = reader_db_.prepare("SELECT project, environment, state, n FROM final_counts");
+    int rc;
+    while ((rc = finals.step()) == SQLITE_ROW)
+      out.push_back({finals.text(0), finals.text(1), parse_state(finals.text(2)).value_or(State::failed), finals.int64(3)});
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    auto open = reader_db_.prepare(
+        "SELECT project, environment, state, count(*) FROM deployments WHERE state IN "
+        "('pending_approval', 'queued', 'running') GROUP BY project, environment, state");
+    while ((rc = open.step()) == SQLITE_ROW)
+      out.push_back({open.text(0), open.text(1), parse_state(open.text(2)).value_or(State::queued), open.int64(3)});
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
   Result<std::int64_t> count_deliveries() override {
     std::lock_guard lock(read_mutex_);
     auto st = reader_db_.prepare("SELECT count(*) FROM deliveries");
@@ -488,7 +517,11 @@ class SqliteStore final : public Store {
       if (!op->ok()) writer_db_.exec("ROLLBACK TO op");
       writer_db_.exec("RELEASE op");
     }
-    if (writer_db_.exec("COMMIT") != SQLITE_OK) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool committed = writer_db_.exec("COMMIT") == SQLITE_OK;
+    if (committed && options_.on_commit)
+      options_.on_commit(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!committed) {
       // Nothing of this batch is durable: every submitter hears so and answers accordingly.
       spdlog::error("store: commit failed: {}", writer_db_.last_error());
       writer_db_.exec("ROLLBACK");
@@ -519,6 +552,13 @@ class SqliteStore final : public Store {
     else st.bind_null(3);
     st.bind(4, to_string(to)).bind(5, actor).bind(6, reason);
     st.step();
+    if (is_final(to)) {
+      auto c = db.prepare(
+          "INSERT INTO final_counts (project, environment, state, n) VALUES (?, ?, ?, 1) "
+          "ON CONFLICT (project, environment, state) DO UPDATE SET n = n + 1");
+      c.bind(1, project).bind(2, environment).bind(3, to_string(to));
+      c.step();
+    }
     json details = {{"to", to_string(to)}};
     if (from) details["from"] = to_string(*from);
     const char* action = !from ? "created" : to == State::rejected ? "reject" : to == State::cancelled ? "cancel" : "transition";

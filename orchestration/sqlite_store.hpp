@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,7 @@ struct SqliteStoreOptions {
   std::string path;
   std::size_t max_queued_writes = 10'000;  // beyond this, writes fail fast with StoreErrc::overloaded
   std::size_t max_batch = 512;             // writes sharing one commit
+  std::function<void(double seconds)> on_commit;  // commit latency, called on the writer thread
 };
 
 // Opens (creating and migrating) the database. Takes an exclusive lock on PATH.lock so a second

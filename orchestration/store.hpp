@@ -94,6 +94,13 @@ struct ApprovalOutcome {
   int approvals = 0;                      // distinct reviewers so far
 };
 
+struct StateCount {
+  std::string project;
+  std::string environment;
+  State state = State::queued;
+  std::int64_t count = 0;
+};
+
 struct AuditFilter {
   std::int64_t since_ms = 0;
   std::int64_t after_id = 0;
@@ -131,6 +138,9 @@ class Store {
   // Every (project, environment) with queued or running work.
   virtual Result<std::vector<std::pair<std::string, std::string>>> lanes_with_work() = 0;
   virtual Result<std::int64_t> count_deliveries() = 0;
+  // Deployments per (project, environment) and state: every final state ever reached (durable counts)
+  // and the unfinished ones now.
+  virtual Result<std::vector<StateCount>> state_counts() = 0;
   // The newest succeeded deployment of `project` (any environment) whose version, SHA or SHA prefix
   // (7+ characters) is `version`.
   virtual Result<std::optional<Deployment>> find_version(const std::string& project, const std::string& version) = 0;

@@ -40,14 +40,16 @@ http::response<http::string_body> to_wire(const handlers::Response& r, unsigned 
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-  Impl(asio::io_context& ioc, config::ServerConfig cfg, const handlers::Router& router, const std::atomic<bool>& draining)
-      : ioc(ioc), cfg(std::move(cfg)), router(router), draining(draining), acceptor(ioc),
+  Impl(asio::io_context& ioc, config::ServerConfig cfg, const handlers::Router& router, const std::atomic<bool>& draining,
+       Metrics* metrics)
+      : ioc(ioc), cfg(std::move(cfg)), router(router), draining(draining), metrics(metrics), acceptor(ioc),
         id_prefix(random_hex(4)) {}
 
   asio::io_context& ioc;
   config::ServerConfig cfg;
   const handlers::Router& router;
   const std::atomic<bool>& draining;
+  Metrics* metrics;
   tcp::acceptor acceptor;
   std::string id_prefix;
   std::atomic<std::uint64_t> next_request{0};
@@ -59,6 +61,21 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unordered_map<std::uint64_t, std::shared_ptr<beast::tcp_stream>> idle;
 
   std::string request_id() { return id_prefix + "-" + std::to_string(++next_request); }
+
+  // Counts an answered request by route and status, and webhooks by event and outcome.
+  void count(std::string_view path, std::string_view event, int status, bool duplicate) {
+    if (!metrics) return;
+    metrics->http_request(router.pattern_of(path), status);
+    if (router.kind_of(path) != handlers::RouteKind::webhook) return;
+    const char* outcome = status == 202                 ? (duplicate ? "duplicate" : "accepted")
+                          : status == 200               ? (duplicate ? "duplicate" : "ignored")
+                          : status == 401               ? "bad_signature"
+                          : status == 400 || status == 415 ? "malformed"
+                          : status == 413               ? "too_large"
+                          : status == 503               ? "unavailable"
+                                                        : "other";
+    metrics->webhook(path == "/webhooks/build" ? std::string_view("build") : event, outcome);
+  }
 
   void set_idle(std::uint64_t id, const std::shared_ptr<beast::tcp_stream>& stream, bool is_idle) {
     std::lock_guard lock(idle_mutex);
@@ -98,7 +115,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   // An error answered before the request could be read in full: the connection closes after it.
   asio::awaitable<void> reject(beast::tcp_stream& stream, int status, std::string_view code, std::string_view message,
-                               const std::string& rid) {
+                               const std::string& rid, std::string_view path = "unmatched", std::string_view event = "") {
+    count(path, event, status, false);
     auto r = handlers::error_response(status, code, message);
     if (status == 503) r.headers.emplace_back("Retry-After", "1");
     auto res = to_wire(r, 11, false, rid);
@@ -125,10 +143,15 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   asio::awaitable<void> session(tcp::socket socket) {
     const int open = ++connections;
+    if (metrics) metrics->connection_opened();
     struct Count {
       std::atomic<int>& n;
-      ~Count() { --n; }
-    } count{connections};
+      Metrics* metrics;
+      ~Count() {
+        --n;
+        if (metrics) metrics->connection_closed();
+      }
+    } open_count{connections, metrics};
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     if (open > cfg.max_connections) {
       const std::string rid = request_id();
@@ -195,7 +218,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (parser.content_length() && *parser.content_length() > limit) {
         const std::string why = "body of " + std::to_string(*parser.content_length()) +
                                 " bytes exceeds the limit of " + std::to_string(limit) + " bytes";
-        co_await reject(*stream, 413, "too_large", why, rid);
+        co_await reject(*stream, 413, "too_large", why, rid, req.path, header["X-GitHub-Event"]);
         break;
       }
       parser.body_limit(limit);
@@ -208,7 +231,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         auto [ec, n] = co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (ec == http::error::body_limit) {
           const std::string why = "body exceeds the limit of " + std::to_string(limit) + " bytes";
-          co_await reject(*stream, 413, "too_large", why, rid);
+          co_await reject(*stream, 413, "too_large", why, rid, req.path, header["X-GitHub-Event"]);
           break;
         }
         if (ec == beast::error::timeout) {
@@ -237,6 +260,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         spdlog::error("[{}] handler failed: {}", rid, e.what());
         res = handlers::error_response(500, "internal", "internal error; see the server log for request " + rid);
       }
+      count(req.path, req.header("X-GitHub-Event"), res.status,
+            [&] {
+              for (const auto& [k, v] : res.headers)
+                if (k == "X-Shipgate-Duplicate") return true;
+              return false;
+            }());
       const bool keep_alive = msg.keep_alive() && !draining;
       auto wire = to_wire(res, msg.version(), keep_alive, rid);
       const bool written = co_await write(*stream, wire);
@@ -252,8 +281,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 };
 
 Server::Server(asio::io_context& ioc, config::ServerConfig config, const handlers::Router& router,
-               const std::atomic<bool>& draining)
-    : impl_(std::make_shared<Impl>(ioc, std::move(config), router, draining)) {}
+               const std::atomic<bool>& draining, Metrics* metrics)
+    : impl_(std::make_shared<Impl>(ioc, std::move(config), router, draining, metrics)) {}
 
 Server::~Server() = default;
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 
+#include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "handlers/router.hpp"
 
@@ -19,8 +20,9 @@ namespace shipgate::server {
 
 class Server {
  public:
+  // `metrics` may be null.
   Server(boost::asio::io_context& ioc, config::ServerConfig config, const handlers::Router& router,
-         const std::atomic<bool>& draining);
+         const std::atomic<bool>& draining, Metrics* metrics = nullptr);
   ~Server();
 
   boost::system::result<void> listen();

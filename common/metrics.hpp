@@ -1,0 +1,52 @@
+// Prometheus metrics for the whole daemon, on prometheus-cpp's registry (shipgate serves /metrics
+// itself). Every method is thread-safe and cheap enough for the request path.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shipgate {
+
+class Metrics {
+ public:
+  Metrics(const std::string& version, const std::string& git_sha);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // outcome: accepted, duplicate, ignored, bad_signature, malformed, too_large, unavailable, other
+  void webhook(std::string_view event, std::string_view outcome);
+  void http_request(std::string_view route, int status);
+  // How long a deployment ran, start to final state (succeeded, failed or rolled_back).
+  void deployment_duration(std::string_view project, std::string_view environment, double seconds);
+  // From the webhook that created a deployment to its first target call.
+  void dispatch_latency(double seconds);
+  void target_call(std::string_view type, bool ok);
+  void store_commit(double seconds);
+  void connection_opened();
+  void connection_closed();
+
+  struct EnvironmentGauge {
+    std::string project;
+    std::string environment;
+    double queued = 0;
+    double pending_approval = 0;
+    double running = 0;
+  };
+  struct FinalCount {
+    std::string project;
+    std::string environment;
+    std::string state;
+    double count = 0;
+  };
+  // Sets the per-environment gauges (queue depth, pending approvals) and brings the deployment counters
+  // up to the store's durable counts, then renders everything in the text exposition format 0.0.4.
+  std::string render(const std::vector<EnvironmentGauge>& environments, const std::vector<FinalCount>& finals);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shipgate
