@@ -19,6 +19,7 @@ COPY --from=build /src/build/shipgate /usr/local/bin/shipgate
 USER shipgate
 WORKDIR /var/lib/shipgate
 EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["/usr/local/bin/shipgate", "healthcheck", "http://127.0.0.1:8080"]
 # Mount your config at /etc/shipgate/shipgate.yaml; point its store at sqlite:/var/lib/shipgate/shipgate.db.
 ENTRYPOINT ["/usr/local/bin/shipgate"]
 CMD ["serve", "-c", "/etc/shipgate/shipgate.yaml"]

@@ -36,6 +36,7 @@ void usage() {
                "  shipgate check -c FILE        validate a config, print every error\n"
                "  shipgate hash-token [TOKEN]   print the SHA-256 to put in token_sha256 (reads stdin without TOKEN)\n"
                "  shipgate hash-token --new     make a new random token and print it with its hash\n"
+               "  shipgate healthcheck [URL]     exit 0 if URL/healthz answers 200 (for container HEALTHCHECKs)\n"
                "  shipgate --version\n"
                "  shipgate status|deployments|deploy|approve|reject|cancel|rollback|audit ...  (see shipgate status --help)\n");
 }
@@ -108,7 +109,8 @@ int serve(const std::vector<std::string>& args) {
       [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
 
   std::atomic<bool> draining{false};
-  handlers::App app{config_source, store->get(), dispatcher, &draining, clock, &metrics};
+  handlers::App app{config_source, store->get(), dispatcher, &draining, clock, &metrics, SHIPGATE_VERSION,
+                    SHIPGATE_GIT_SHA, clock->now()};
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining, &metrics);
   if (auto r = server.listen(); !r) {
@@ -168,6 +170,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return serve(args);
   if (cmd == "check") return check(args);
   if (cmd == "hash-token") return hash_token(args);
+  if (cmd == "healthcheck") return cli::healthcheck(args.size() > 1 ? args[1] : "http://127.0.0.1:8080");
   if (cli::is_client_command(cmd)) return cli::run_client(args);
   usage();
   return kExitUsage;

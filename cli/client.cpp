@@ -298,6 +298,14 @@ int audit(const Options& o) {
 
 }  // namespace
 
+int healthcheck(const std::string& base_url) {
+  Options o;
+  o.url = base_url;
+  while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
+  auto a = call(o, "GET", "/healthz");
+  return a && a->status == 200 ? kOk : kFailed;
+}
+
 bool is_client_command(const std::string& c) {
   for (const char* name : {"status", "deployments", "deploy", "approve", "reject", "cancel", "rollback", "audit"})
     if (c == name) return true;

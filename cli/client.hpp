@@ -13,4 +13,7 @@ bool is_client_command(const std::string& command);
 // 0 success, 1 the server refused or could not be reached (its message printed), 2 usage error.
 int run_client(const std::vector<std::string>& args);
 
+// GET base_url/healthz with a 5 s timeout: 0 when it answers 200, 1 otherwise.
+int healthcheck(const std::string& base_url);
+
 }  // namespace shipgate::cli

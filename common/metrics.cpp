@@ -49,6 +49,8 @@ struct Metrics::Impl {
       prometheus::BuildGauge().Name("shipgate_open_connections").Help("Open HTTP connections").Register(registry);
   prometheus::Family<prometheus::Gauge>& queue =
       prometheus::BuildGauge().Name("shipgate_queue_depth").Help("Deployments waiting or running, per environment and state").Register(registry);
+  prometheus::Family<prometheus::Gauge>& waiting =
+      prometheus::BuildGauge().Name("shipgate_oldest_pending_approval_seconds").Help("Age of the oldest deployment waiting for approval, per environment (0: none)").Register(registry);
   prometheus::Family<prometheus::Gauge>& build =
       prometheus::BuildGauge().Name("shipgate_build_info").Help("Version and git SHA of this binary").Register(registry);
   prometheus::Gauge& open = connections.Add({});
@@ -100,6 +102,11 @@ std::string Metrics::render(const std::vector<EnvironmentGauge>& environments, c
         g.Set(value);
         impl_->environment_gauges.push_back(&g);
       }
+    for (const auto& e : environments) {
+      auto& g = impl_->waiting.Add({{"project", e.project}, {"environment", e.environment}});
+      g.Set(e.oldest_pending_approval_seconds);
+      impl_->environment_gauges.push_back(&g);
+    }
     // The store's counts only grow, so the counters stay monotonic (and survive restarts).
     for (const auto& f : finals) {
       auto& c = impl_->deployments.Add({{"project", f.project}, {"environment", f.environment}, {"state", f.state}});

@@ -33,6 +33,7 @@ class Metrics {
     double queued = 0;
     double pending_approval = 0;
     double running = 0;
+    double oldest_pending_approval_seconds = 0;  // 0 when nothing waits for approval
   };
   struct FinalCount {
     std::string project;

@@ -20,6 +20,9 @@ struct App {
   const std::atomic<bool>* draining = nullptr;
   std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>();
   Metrics* metrics = nullptr;  // /metrics answers 404 without one
+  std::string version = "dev";
+  std::string git_sha = "unknown";
+  TimePoint started_at = std::chrono::system_clock::now();
 };
 
 Router build_router(const App& app);

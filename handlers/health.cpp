@@ -1,5 +1,7 @@
-// Liveness and readiness for orchestrators and load balancers; no authentication.
+// Liveness and readiness for orchestrators and load balancers (no authentication), and what is running.
 #include "handlers/app.hpp"
+#include "common/time_format.hpp"
+#include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
 
 namespace shipgate::handlers {
@@ -12,6 +14,20 @@ void add_health_routes(Router& router, const App& app) {
     if (app.draining && app.draining->load()) co_return unavailable("shutting down");
     if (auto ok = app.store->ping(); !ok) co_return unavailable("store unreachable: " + ok.error().message());
     co_return json_response(200, {{"status", "ready"}});
+  });
+  router.add("GET", "/api/v1/info", RouteKind::api, [&app](Request& req) -> boost::asio::awaitable<Response> {
+    const auto config = app.config();
+    Response error;
+    if (!authenticate(*config, req, error)) co_return error;
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(app.clock->now() - app.started_at).count();
+    const auto colon = config->store.url.find(':');
+    co_return json_response(200, {{"version", app.version},
+                                  {"git_sha", app.git_sha},
+                                  {"uptime_seconds", uptime},
+                                  {"started_at", format_rfc3339_ms(epoch_ms(app.started_at))},
+                                  {"config_sha256", config->source_sha256},
+                                  {"store", config->store.url.substr(0, colon)},
+                                  {"projects", config->projects.size()}});
   });
 }
 

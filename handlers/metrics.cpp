@@ -12,7 +12,7 @@ void add_metrics_routes(Router& router, const App& app) {
     std::map<std::pair<std::string, std::string>, Metrics::EnvironmentGauge> envs;
     // Every configured environment appears, with zeros when nothing waits.
     for (const auto& p : app.config()->projects)
-      for (const auto& e : p.environments) envs[{p.name, e.name}] = {p.name, e.name, 0, 0, 0};
+      for (const auto& e : p.environments) envs[{p.name, e.name}] = {p.name, e.name, 0, 0, 0, 0};
     std::vector<Metrics::FinalCount> finals;
     for (const auto& c : *counts) {
       if (orchestration::is_final(c.state)) {
@@ -23,7 +23,10 @@ void add_metrics_routes(Router& router, const App& app) {
       g.project = c.project;
       g.environment = c.environment;
       if (c.state == orchestration::State::queued) g.queued = double(c.count);
-      else if (c.state == orchestration::State::pending_approval) g.pending_approval = double(c.count);
+      else if (c.state == orchestration::State::pending_approval) {
+        g.pending_approval = double(c.count);
+        g.oldest_pending_approval_seconds = double(epoch_ms(app.clock->now()) - c.oldest_ms) / 1000.0;
+      }
       else g.running = double(c.count);
     }
     std::vector<Metrics::EnvironmentGauge> gauges;

@@ -420,13 +420,14 @@ class SqliteStore final : public Store {
     auto finals = reader_db_.prepare("SELECT project, environment, state, n FROM final_counts");
     int rc;
     while ((rc = finals.step()) == SQLITE_ROW)
-      out.push_back({finals.text(0), finals.text(1), parse_state(finals.text(2)).value_or(State::failed), finals.int64(3)});
+      out.push_back({finals.text(0), finals.text(1), parse_state(finals.text(2)).value_or(State::failed), finals.int64(3), 0});
     if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     auto open = reader_db_.prepare(
-        "SELECT project, environment, state, count(*) FROM deployments WHERE state IN "
+        "SELECT project, environment, state, count(*), min(created_at) FROM deployments WHERE state IN "
         "('pending_approval', 'queued', 'running') GROUP BY project, environment, state");
     while ((rc = open.step()) == SQLITE_ROW)
-      out.push_back({open.text(0), open.text(1), parse_state(open.text(2)).value_or(State::queued), open.int64(3)});
+      out.push_back({open.text(0), open.text(1), parse_state(open.text(2)).value_or(State::queued), open.int64(3),
+                     open.int64(4)});
     if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     return out;
   }

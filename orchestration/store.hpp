@@ -99,6 +99,7 @@ struct StateCount {
   std::string environment;
   State state = State::queued;
   std::int64_t count = 0;
+  std::int64_t oldest_ms = 0;  // unfinished states: when the oldest of them was created
 };
 
 struct AuditFilter {

@@ -1,5 +1,7 @@
 // /metrics after a scripted sequence: exact counter values, parsed strictly.
 #include "tests/e2e/e2e_fixture.hpp"
+#include "common/crypto.hpp"
+#include "tests/support/pki.hpp"
 #include "tests/support/prometheus_text.hpp"
 
 using namespace shipgate::testing;
@@ -36,6 +38,8 @@ TEST_F(E2E, MetricsCountAScriptedSequenceExactly) {
   EXPECT_EQ(m.get(R"(shipgate_deployments_total{environment="staging",project="other",state="failed"})"), 1);
   EXPECT_EQ(m.get(R"(shipgate_queue_depth{environment="production",project="planera",state="pending_approval"})"), 1);
   EXPECT_EQ(m.get(R"(shipgate_queue_depth{environment="staging",project="planera",state="queued"})"), 0);
+  EXPECT_GT(*m.get(R"(shipgate_oldest_pending_approval_seconds{environment="production",project="planera"})"), 0);
+  EXPECT_EQ(m.get(R"(shipgate_oldest_pending_approval_seconds{environment="staging",project="planera"})"), 0);
   EXPECT_EQ(m.get(R"(shipgate_deployment_duration_seconds_count{environment="staging",project="planera"})"), 1);
   EXPECT_EQ(m.get(R"(shipgate_dispatch_latency_seconds_count)"), 2);
   EXPECT_EQ(m.get(R"(shipgate_target_calls_total{outcome="ok",type="dokploy"})"), 1);
@@ -49,4 +53,17 @@ TEST_F(E2E, MetricsCountAScriptedSequenceExactly) {
   ASSERT_TRUE(daemon->start());
   const auto after = parse_exposition(daemon->get("/metrics").body);
   EXPECT_EQ(after.get(R"(shipgate_deployments_total{environment="staging",project="planera",state="succeeded"})"), 1);
+}
+
+TEST_F(E2E, InfoAndHealthcheck) {
+  start();
+  EXPECT_EQ(daemon->get("/api/v1/info").status, 401);
+  const auto info = daemon->get("/api/v1/info", kAliceToken).json();
+  EXPECT_EQ(info["version"], "0.1.0");
+  EXPECT_EQ(info["store"], "sqlite");
+  EXPECT_EQ(info["config_sha256"], shipgate::sha256_hex(read_text_file(dir.file("shipgate.yaml"))));
+  EXPECT_GE(info["uptime_seconds"].get<int>(), 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(daemon->port());
+  EXPECT_EQ(run_command({shipgate_binary(), "healthcheck", url}).status, 0);
+  EXPECT_EQ(run_command({shipgate_binary(), "healthcheck", "http://127.0.0.1:1"}).status, 1);
 }
