@@ -11,6 +11,7 @@
 
 #include "cli/client.hpp"
 #include "common/crypto.hpp"
+#include "common/logging.hpp"
 #include "common/metrics.hpp"
 #include "config/loader.hpp"
 #include "deploy/http_client.hpp"
@@ -89,6 +90,9 @@ int serve(const std::vector<std::string>& args) {
     spdlog::critical("refusing to start: the config is invalid");
     return kExitInvalidConfig;
   }
+  // The config's log settings; SHIPGATE_LOG_LEVEL, when set, still wins (handy for one debug run).
+  const char* level_override = std::getenv("SHIPGATE_LOG_LEVEL");
+  configure_logging(cfg->log.json, level_override ? level_override : cfg->log.level);
   std::atomic<std::shared_ptr<const config::Config>> current{cfg};
   auto config_source = [&current] { return current.load(); };
 

@@ -186,8 +186,14 @@ struct Project {
   const Component* component(std::string_view name) const;
 };
 
+struct LogConfig {
+  bool json = false;          // format: text | json
+  std::string level = "info";  // debug | info | warn | error
+};
+
 struct Config {
   ServerConfig server;
+  LogConfig log;
   StoreConfig store;
   GithubConfig github;
   std::optional<PlatformConfig> platform;

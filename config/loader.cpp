@@ -282,6 +282,22 @@ class Loader {
     }
   }
 
+  void load_log(const YAML::Node& n, LogConfig& l) {
+    if (!is_map(n, "log")) return;
+    check_keys(n, "log", {"format", "level"});
+    if (n["format"])
+      if (auto v = string(n["format"], "log.format")) {
+        if (*v != "text" && *v != "json") error("log.format", "must be text or json");
+        l.json = *v == "json";
+      }
+    if (n["level"])
+      if (auto v = string(n["level"], "log.level")) {
+        if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
+          error("log.level", "must be debug, info, warn or error");
+        else l.level = *v;
+      }
+  }
+
   void load_store(const YAML::Node& n, StoreConfig& s) {
     auto v = nonempty_string(n, "store");
     if (!v) return;
@@ -782,8 +798,9 @@ class Loader {
       error("", "the config must be a YAML mapping");
       return;
     }
-    check_keys(root, "", {"server", "store", "github", "platform", "reviewers", "projects"});
+    check_keys(root, "", {"server", "log", "store", "github", "platform", "reviewers", "projects"});
     if (root["server"]) load_server(root["server"], c.server);
+    if (root["log"]) load_log(root["log"], c.log);
     if (root["store"]) load_store(root["store"], c.store);
     if (root["github"]) load_github(root["github"], c.github);
     if (root["platform"]) load_platform(root["platform"], c.platform);

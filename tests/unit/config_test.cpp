@@ -156,6 +156,7 @@ TEST(Config, ValidationTable) {
       {"github: { secrets: [s] }\nprojects:\n  a:" + base_project + "  b:" + base_project,
        {{"projects.b.repository", "already used by project a"}}},
       {"projects: [1, 2]\n", {{"projects", "must be a mapping"}}},
+      {"log: { format: xml, level: loud }\nprojects: {}\n", {{"log.format", "text or json"}, {"log.level", "debug, info, warn or error"}}},
       {"github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n    components: { web: { image: x/web } }\n"
        "    environments:\n      s:\n        targets: [ { type: kubernetes, deployments: { api: api } } ]\n",
        {{"projects.app.environments.s.targets[0].namespace", "is required"},

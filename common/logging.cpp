@@ -1,0 +1,61 @@
+#include "common/logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "common/time_format.hpp"
+
+namespace shipgate {
+
+namespace {
+
+// The daemon's messages put the request id first ("[3d8741b2-12] ...") and name deployments as
+// "deployment 42": lift both into fields so log queries need no text matching.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const std::string line = json_log_line(format_rfc3339_ms(ms), std::string(level.data(), level.size()),
+                                           std::string(msg.payload.data(), msg.payload.size()));
+    dest.append(line.data(), line.data() + line.size());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+}  // namespace
+
+std::string json_log_line(const std::string& time, const std::string& level, const std::string& message) {
+  nlohmann::json j = {{"time", time}, {"level", level}};
+  std::string text = message;
+  if (text.size() > 2 && text[0] == '[') {
+    const auto close = text.find("] ");
+    if (close != std::string::npos && close < 64) {
+      j["request_id"] = text.substr(1, close - 1);
+      text = text.substr(close + 2);
+    }
+  }
+  if (const auto at = text.find("deployment "); at != std::string::npos) {
+    std::size_t i = at + 11, n = 0;
+    std::int64_t id = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) && n < 18) id = id * 10 + (text[i++] - '0'), ++n;
+    if (n > 0) j["deployment"] = id;
+  }
+  j["msg"] = text;
+  // Invalid UTF-8 from a request (a header, a path) is replaced rather than breaking the line.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void configure_logging(bool json, const std::string& level) {
+  if (json) spdlog::set_formatter(std::make_unique<JsonFormatter>());
+  else spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+}  // namespace shipgate
