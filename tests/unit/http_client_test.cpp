@@ -7,6 +7,7 @@
 #include "deploy/http_client.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http.hpp"
+#include "tests/support/pki.hpp"
 #include "tests/support/run.hpp"
 
 using namespace shipgate;
@@ -91,29 +92,18 @@ TEST(HttpClient, RejectsUnsupportedSchemes) {
   EXPECT_FALSE(res);
 }
 
-// TLS: a CA and a server certificate for 127.0.0.1 made at test time with the openssl CLI.
+// TLS: a CA and a server certificate for 127.0.0.1 made at test time.
 class HttpsClient : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const std::string d = dir.path();
-    const std::string script =
-        "set -e; cd " + d + ";"
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=shipgate-test-ca -keyout ca.key -out ca.pem 2>/dev/null;"
-        "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null;"
-        "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf;"
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf -out server.pem 2>/dev/null;"
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout other.key -out other.pem 2>/dev/null";
-    auto r = shipgate::testing::run_command({"/bin/sh", "-c", script});
-    ASSERT_EQ(r.status, 0) << r.output;
-  }
   shipgate::testing::TempDir dir;
+  shipgate::testing::TestPki pki = shipgate::testing::make_test_pki(dir.path());
 };
 
 TEST_F(HttpsClient, VerifiesTheCertificateAgainstTheConfiguredCa) {
   shipgate::testing::StandinServer server([](const shipgate::testing::RecordedRequest&) { return StandinReply{200, "secure"}; }, 0,
-                                dir.file("server.pem"), dir.file("server.key"));
+                                pki.server_cert_file, pki.server_key_file);
   auto req = get(server.url() + "/");
-  req.ca_file = dir.file("ca.pem");
+  req.ca_file = pki.ca_pem_file;
   auto ok = run_awaitable(make_beast_http_client()->send(req));
   ASSERT_TRUE(ok) << ok.error().message();
   EXPECT_EQ(ok->body, "secure");
@@ -121,7 +111,7 @@ TEST_F(HttpsClient, VerifiesTheCertificateAgainstTheConfiguredCa) {
   auto untrusted = run_awaitable(make_beast_http_client()->send(get(server.url() + "/")));
   EXPECT_FALSE(untrusted);  // system roots do not know the test CA
   auto wrong = get(server.url() + "/");
-  wrong.ca_file = dir.file("other.pem");
+  wrong.ca_file = pki.other_ca_pem_file;
   auto refused = run_awaitable(make_beast_http_client()->send(wrong));
   EXPECT_FALSE(refused);
   EXPECT_EQ(server.requests().size(), 1u);  // nothing was sent over the unverified connections
