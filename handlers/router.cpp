@@ -57,18 +57,11 @@ Router::Match Router::match(Request& request) const {
   return m;
 }
 
-RouteKind Router::kind_of(std::string_view path) const {
+Router::RouteInfo Router::classify(std::string_view path) const {
   const auto segments = split_path(path);
   for (const auto& r : routes_)
-    if (segments_match(r.segments, segments, nullptr)) return r.kind;
-  return RouteKind::api;
-}
-
-std::string Router::pattern_of(std::string_view path) const {
-  const auto segments = split_path(path);
-  for (const auto& r : routes_)
-    if (segments_match(r.segments, segments, nullptr)) return r.pattern;
-  return "unmatched";
+    if (segments_match(r.segments, segments, nullptr)) return {r.pattern, r.kind};
+  return {};
 }
 
 boost::asio::awaitable<Response> dispatch(const Router& router, Request& request) {

@@ -27,10 +27,14 @@ class Router {
   };
   // Fills request.params on a match.
   Match match(Request& request) const;
-  // Which body limit applies, decided from the path alone (before the body is read).
-  RouteKind kind_of(std::string_view path) const;
-  // The route's pattern ("/api/v1/deployments/{id}"), a bounded label for metrics; "unmatched" if none.
-  std::string pattern_of(std::string_view path) const;
+  // Decided from the path alone, before the body is read: which body limit applies (kind), and the
+  // route's pattern ("/api/v1/deployments/{id}", "unmatched" if none), a bounded label for metrics.
+  struct RouteInfo {
+    std::string pattern = "unmatched";
+    RouteKind kind = RouteKind::api;
+  };
+  RouteInfo classify(std::string_view path) const;
+  RouteKind kind_of(std::string_view path) const { return classify(path).kind; }
 
  private:
   struct Route {

@@ -63,10 +63,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::string request_id() { return id_prefix + "-" + std::to_string(++next_request); }
 
   // Counts an answered request by route and status, and webhooks by event and outcome.
-  void count(std::string_view path, std::string_view event, int status, bool duplicate) {
+  void count(const handlers::Router::RouteInfo& route, std::string_view event, int status, bool duplicate) {
     if (!metrics) return;
-    metrics->http_request(router.pattern_of(path), status);
-    if (router.kind_of(path) != handlers::RouteKind::webhook) return;
+    metrics->http_request(route.pattern, status);
+    if (route.kind != handlers::RouteKind::webhook) return;
     const char* outcome = status == 202                 ? (duplicate ? "duplicate" : "accepted")
                           : status == 200               ? (duplicate ? "duplicate" : "ignored")
                           : status == 401               ? "bad_signature"
@@ -74,7 +74,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                           : status == 413               ? "too_large"
                           : status == 503               ? "unavailable"
                                                         : "other";
-    metrics->webhook(path == "/webhooks/build" ? std::string_view("build") : event, outcome);
+    metrics->webhook(route.pattern == "/webhooks/build" ? std::string_view("build") : event, outcome);
   }
 
   void set_idle(std::uint64_t id, const std::shared_ptr<beast::tcp_stream>& stream, bool is_idle) {
@@ -115,8 +115,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   // An error answered before the request could be read in full: the connection closes after it.
   asio::awaitable<void> reject(beast::tcp_stream& stream, int status, std::string_view code, std::string_view message,
-                               const std::string& rid, std::string_view path = "unmatched", std::string_view event = "") {
-    count(path, event, status, false);
+                               const std::string& rid, const handlers::Router::RouteInfo* route = nullptr,
+                               std::string_view event = "") {
+    // A pointer, not a defaulted object: GCC 12 mishandles class-type temporaries in co_await expressions.
+    static const handlers::Router::RouteInfo unmatched;
+    count(route ? *route : unmatched, event, status, false);
     auto r = handlers::error_response(status, code, message);
     if (status == 503) r.headers.emplace_back("Retry-After", "1");
     auto res = to_wire(r, 11, false, rid);
@@ -213,12 +216,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       const auto q = target.find('?');
       req.path = std::string(target.substr(0, q));
       if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-      const auto kind = router.kind_of(req.path);
+      const auto route = router.classify(req.path);  // once per request: body limit and metrics label
+      const auto kind = route.kind;
       const std::size_t limit = kind == handlers::RouteKind::webhook ? cfg.max_body : cfg.max_api_body;
       if (parser.content_length() && *parser.content_length() > limit) {
         const std::string why = "body of " + std::to_string(*parser.content_length()) +
                                 " bytes exceeds the limit of " + std::to_string(limit) + " bytes";
-        co_await reject(*stream, 413, "too_large", why, rid, req.path, header["X-GitHub-Event"]);
+        co_await reject(*stream, 413, "too_large", why, rid, &route, header["X-GitHub-Event"]);
         break;
       }
       parser.body_limit(limit);
@@ -231,7 +235,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         auto [ec, n] = co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (ec == http::error::body_limit) {
           const std::string why = "body exceeds the limit of " + std::to_string(limit) + " bytes";
-          co_await reject(*stream, 413, "too_large", why, rid, req.path, header["X-GitHub-Event"]);
+          co_await reject(*stream, 413, "too_large", why, rid, &route, header["X-GitHub-Event"]);
           break;
         }
         if (ec == beast::error::timeout) {
@@ -260,7 +264,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         spdlog::error("[{}] handler failed: {}", rid, e.what());
         res = handlers::error_response(500, "internal", "internal error; see the server log for request " + rid);
       }
-      count(req.path, req.header("X-GitHub-Event"), res.status,
+      count(route, req.header("X-GitHub-Event"), res.status,
             [&] {
               for (const auto& [k, v] : res.headers)
                 if (k == "X-Shipgate-Duplicate") return true;
