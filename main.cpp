@@ -16,7 +16,9 @@
 #include "config/loader.hpp"
 #include "deploy/http_client.hpp"
 #include "handlers/app.hpp"
+#include "config/registry.hpp"
 #include "orchestration/dispatcher.hpp"
+#include "orchestration/reloader.hpp"
 #include "orchestration/sqlite_store.hpp"
 #include "server/server.hpp"
 
@@ -93,14 +95,15 @@ int serve(const std::vector<std::string>& args) {
   // The config's log settings; SHIPGATE_LOG_LEVEL, when set, still wins (handy for one debug run).
   const char* level_override = std::getenv("SHIPGATE_LOG_LEVEL");
   configure_logging(cfg->log.json, level_override ? level_override : cfg->log.level);
-  std::atomic<std::shared_ptr<const config::Config>> current{cfg};
-  auto config_source = [&current] { return current.load(); };
+  config::ConfigRegistry registry(cfg);
+  auto config_source = [&registry] { return registry.current(); };
 
   const int threads = cfg->server.threads;
   asio::io_context ioc(threads);
   auto clock = std::make_shared<SystemClock>();
   Metrics metrics(SHIPGATE_VERSION, SHIPGATE_GIT_SHA);
   orchestration::SqliteStoreOptions store_options{cfg->store.sqlite_path};
+  store_options.max_queued_writes = cfg->server.max_queued_writes;
   store_options.on_commit = [&metrics](double seconds) { metrics.store_commit(seconds); };
   auto store = orchestration::open_sqlite_store(store_options, clock);
   if (!store) {
@@ -111,10 +114,22 @@ int serve(const std::vector<std::string>& args) {
   auto dispatcher = std::make_shared<orchestration::Dispatcher>(
       ioc.get_executor(), **store, config_source,
       [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
+  dispatcher->set_generations([&registry](std::string_view sha) { return registry.find(sha); });
+
+  orchestration::Reloader reloader(path, config::process_environment(), registry, **store, &metrics);
+  reloader.add_hook({"log", [level_override](const config::Config& next) {
+                       return orchestration::ReloadHook::Prepared{[json = next.log.json, level = next.log.level, level_override] {
+                         configure_logging(json, level_override ? level_override : level);
+                       }};
+                     }});
+  reloader.add_hook({"dispatcher", [dispatcher](const config::Config&) {
+                       return orchestration::ReloadHook::Prepared{[dispatcher] { dispatcher->notify_all(); }};
+                     }});
 
   std::atomic<bool> draining{false};
   handlers::App app{config_source, store->get(), dispatcher, &draining, clock, &metrics, SHIPGATE_VERSION,
                     SHIPGATE_GIT_SHA, clock->now()};
+  app.reloader = &reloader;
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining, &metrics);
   if (auto r = server.listen(); !r) {
@@ -122,6 +137,7 @@ int serve(const std::vector<std::string>& args) {
     return kExitStartup;
   }
 
+  asio::signal_set hangup(ioc, SIGHUP);
   // SIGTERM/SIGINT: drain in two phases; a second signal exits at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
@@ -130,11 +146,12 @@ int serve(const std::vector<std::string>& args) {
       spdlog::warn("second signal {}: exiting now", sig);
       std::_Exit(1);
     }
-    spdlog::info("signal {}: draining (grace {} ms)", sig, cfg->server.shutdown_grace.count());
+    spdlog::info("signal {}: draining (grace {} ms)", sig, registry.current()->server.shutdown_grace.count());
     signals.async_wait(on_signal);
     asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+      hangup.cancel();
       server.stop_accepting();
-      const auto grace = cfg->server.shutdown_grace;
+      const auto grace = registry.current()->server.shutdown_grace;
       const auto t0 = std::chrono::steady_clock::now();
       co_await dispatcher->drain(grace);
       const auto left = grace - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
@@ -143,6 +160,15 @@ int serve(const std::vector<std::string>& args) {
     }, asio::detached);
   };
   signals.async_wait(on_signal);
+
+  // SIGHUP: reload the config (the same as `shipgate reload`).
+  std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code ec, int) {
+    if (ec) return;
+    spdlog::info("SIGHUP: reloading {}", path);
+    asio::co_spawn(ioc, reloader.reload("SIGHUP"), asio::detached);
+    hangup.async_wait(on_hangup);
+  };
+  hangup.async_wait(on_hangup);
 
   server.start();
   dispatcher->start();

@@ -31,6 +31,7 @@ const char* kUsageText =
     "  shipgate cancel ID [-m TEXT]\n"
     "  shipgate rollback PROJECT ENV [--reason TEXT]\n"
     "  shipgate audit [--since RFC3339] [--limit N]\n"
+    "  shipgate reload                  re-read the daemon's config file (like SIGHUP)\n"
     "options: --url URL, --token TOKEN, --json (print the server's JSON)\n";
 
 struct Options {
@@ -117,6 +118,8 @@ std::optional<Answer> call(const Options& o, const std::string& method, const st
   if (a.status < 200 || a.status >= 300) {
     const std::string message = a.body.is_object() ? a.body.value("message", (*result)->body) : (*result)->body;
     std::fprintf(stderr, "shipgate: %s (HTTP %d)\n", message.c_str(), a.status);
+    if (a.body.is_object() && a.body.contains("errors") && a.body["errors"].is_array())
+      for (const auto& e : a.body["errors"]) std::fprintf(stderr, "  %s\n", e.is_string() ? e.get<std::string>().c_str() : e.dump().c_str());
     return std::nullopt;
   }
   return a;
@@ -296,6 +299,19 @@ int audit(const Options& o) {
   return kOk;
 }
 
+int reload(const Options& o) {
+  if (!o.positional.empty()) return std::fputs(kUsageText, stderr), kUsage;
+  const json body = json::object();
+  auto a = call(o, "POST", "/api/v1/reload", &body);
+  if (!a) return kFailed;
+  if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
+  std::printf("config %s -> %s%s\n", text(a->body, "from_sha256").substr(0, 12).c_str(),
+              text(a->body, "to_sha256").substr(0, 12).c_str(), a->body.value("changed", false) ? "" : " (file unchanged)");
+  for (const char* key : {"added_projects", "removed_projects", "cancelled", "needs_restart"})
+    if (a->body.contains(key)) std::printf("%s: %s\n", key, a->body[key].dump().c_str());
+  return kOk;
+}
+
 }  // namespace
 
 int healthcheck(const std::string& base_url) {
@@ -307,7 +323,7 @@ int healthcheck(const std::string& base_url) {
 }
 
 bool is_client_command(const std::string& c) {
-  for (const char* name : {"status", "deployments", "deploy", "approve", "reject", "cancel", "rollback", "audit"})
+  for (const char* name : {"status", "deployments", "deploy", "approve", "reject", "cancel", "rollback", "audit", "reload"})
     if (c == name) return true;
   return false;
 }
@@ -326,6 +342,7 @@ int run_client(const std::vector<std::string>& args) {
   if (c == "approve" || c == "reject" || c == "cancel") return act(o, c);
   if (c == "rollback") return rollback(o);
   if (c == "audit") return audit(o);
+  if (c == "reload") return reload(o);
   std::fputs(kUsageText, stderr);
   return kUsage;
 }

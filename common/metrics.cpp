@@ -53,6 +53,12 @@ struct Metrics::Impl {
       prometheus::BuildGauge().Name("shipgate_oldest_pending_approval_seconds").Help("Age of the oldest deployment waiting for approval, per environment (0: none)").Register(registry);
   prometheus::Family<prometheus::Gauge>& build =
       prometheus::BuildGauge().Name("shipgate_build_info").Help("Version and git SHA of this binary").Register(registry);
+  prometheus::Family<prometheus::Counter>& reloads =
+      prometheus::BuildCounter().Name("shipgate_config_reloads_total").Help("Config reloads by outcome (applied, refused)").Register(registry);
+  prometheus::Family<prometheus::Counter>& refusals =
+      prometheus::BuildCounter().Name("shipgate_requests_refused_total").Help("Requests refused with 503 or 429 to protect the daemon, by reason").Register(registry);
+  prometheus::Family<prometheus::Counter>& outbox =
+      prometheus::BuildCounter().Name("shipgate_outbox_deliveries_total").Help("Notification and GitHub status delivery attempts by kind and outcome").Register(registry);
   prometheus::Gauge& open = connections.Add({});
   prometheus::Histogram& dispatch_all = dispatch.Add({}, kFastSeconds);
   prometheus::Histogram& commit_all = commits.Add({}, kFastSeconds);
@@ -88,6 +94,12 @@ void Metrics::target_call(std::string_view type, bool ok) {
 void Metrics::store_commit(double seconds) { impl_->commit_all.Observe(seconds); }
 void Metrics::connection_opened() { impl_->open.Increment(); }
 void Metrics::connection_closed() { impl_->open.Decrement(); }
+
+void Metrics::config_reload(std::string_view outcome) { impl_->reloads.Add({{"outcome", bounded(outcome)}}).Increment(); }
+void Metrics::refused(std::string_view reason) { impl_->refusals.Add({{"reason", bounded(reason)}}).Increment(); }
+void Metrics::outbox_delivery(std::string_view kind, std::string_view outcome) {
+  impl_->outbox.Add({{"kind", bounded(kind)}, {"outcome", bounded(outcome)}}).Increment();
+}
 
 std::string Metrics::render(const std::vector<EnvironmentGauge>& environments, const std::vector<FinalCount>& finals) {
   {

@@ -26,6 +26,12 @@ class Metrics {
   void store_commit(double seconds);
   void connection_opened();
   void connection_closed();
+  // outcome: applied, refused
+  void config_reload(std::string_view outcome);
+  // Requests refused to protect the daemon. reason: connections, inflight, store_queue, api_rate, auth_failures
+  void refused(std::string_view reason);
+  // Notification and GitHub status deliveries. outcome: delivered, retried, gave_up
+  void outbox_delivery(std::string_view kind, std::string_view outcome);
 
   struct EnvironmentGauge {
     std::string project;

@@ -10,6 +10,7 @@ std::optional<Permission> parse_permission(std::string_view s) {
   if (s == "deploy") return Permission::deploy;
   if (s == "rollback") return Permission::rollback;
   if (s == "override") return Permission::override_;
+  if (s == "reload") return Permission::reload;
   return std::nullopt;
 }
 
@@ -20,6 +21,27 @@ std::string_view to_string(Permission p) {
     case Permission::deploy: return "deploy";
     case Permission::rollback: return "rollback";
     case Permission::override_: return "override";
+    case Permission::reload: return "reload";
+  }
+  return "?";
+}
+
+std::optional<NotifyEvent> parse_notify_event(std::string_view s) {
+  if (s == "pending_approval") return NotifyEvent::pending_approval;
+  if (s == "succeeded") return NotifyEvent::succeeded;
+  if (s == "failed") return NotifyEvent::failed;
+  if (s == "rolled_back") return NotifyEvent::rolled_back;
+  if (s == "override") return NotifyEvent::override_;
+  return std::nullopt;
+}
+
+std::string_view to_string(NotifyEvent e) {
+  switch (e) {
+    case NotifyEvent::pending_approval: return "pending_approval";
+    case NotifyEvent::succeeded: return "succeeded";
+    case NotifyEvent::failed: return "failed";
+    case NotifyEvent::rolled_back: return "rolled_back";
+    case NotifyEvent::override_: return "override";
   }
   return "?";
 }

@@ -17,6 +17,16 @@ namespace shipgate::config {
 
 using Millis = std::chrono::milliseconds;
 
+// HTTPS: on its own address next to the plain listener, or (no `listen`) on server.listen itself.
+struct ServerTlsConfig {
+  std::string listen;  // HOST:PORT; empty: server.listen speaks HTTPS only
+  std::string host;
+  std::uint16_t port = 0;
+  std::string cert;       // PEM chain file, re-read on reload
+  std::string key;        // PEM private key file, re-read on reload
+  std::string client_ca;  // PEM CA file: when set, clients must present a certificate it signed
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::string host = "127.0.0.1";
@@ -29,7 +39,14 @@ struct ServerConfig {
   Millis idle_timeout{60'000};           // keep-alive wait for the next request
   Millis write_timeout{30'000};
   int max_connections = 1024;
+  int max_inflight = 256;                // requests being handled at once; beyond: 503 + Retry-After
+  std::size_t max_queued_writes = 10'000;  // store writes waiting to commit; beyond: 503 + Retry-After
+  double api_rate = 20;                  // /api requests per second per client address (token bucket)
+  int api_burst = 100;
+  int auth_failures_per_minute = 10;     // failed tokens or signatures per client address before 429
   Millis shutdown_grace{30'000};
+  std::string public_url;                // how people reach shipgate (links in notifications)
+  std::optional<ServerTlsConfig> tls;
 };
 
 struct StoreConfig {
@@ -47,7 +64,7 @@ struct PlatformConfig {
   std::string branch = "main";
 };
 
-enum class Permission { view, approve, deploy, rollback, override_ };
+enum class Permission { view, approve, deploy, rollback, override_, reload };
 std::optional<Permission> parse_permission(std::string_view s);
 std::string_view to_string(Permission p);
 
@@ -173,6 +190,13 @@ struct Environment {
   bool rollback_on_failure = false;
 };
 
+// GitHub Deployments and their statuses mirror what shipgate does, for the repository's Environments page.
+struct GithubDeploymentsConfig {
+  std::string token;  // a token allowed to write deployments (repo scope or deployments: write)
+  std::string api_url = "https://api.github.com";
+  TlsClientConfig tls;
+};
+
 struct Project {
   std::string name;
   std::string repository;  // owner/name, compared case-insensitively
@@ -181,6 +205,7 @@ struct Project {
   std::vector<std::string> config_paths;
   std::vector<Component> components;
   std::vector<Environment> environments;
+  std::optional<GithubDeploymentsConfig> github_deployments;
 
   const Environment* environment(std::string_view name) const;
   const Component* component(std::string_view name) const;
@@ -191,6 +216,22 @@ struct LogConfig {
   std::string level = "info";  // debug | info | warn | error
 };
 
+// Events a notification may subscribe to.
+enum class NotifyEvent { pending_approval, succeeded, failed, rolled_back, override_ };
+std::optional<NotifyEvent> parse_notify_event(std::string_view s);
+std::string_view to_string(NotifyEvent e);
+
+struct Notifier {
+  std::string url;
+  bool slack = false;                 // format: slack (Slack incoming webhook) | json
+  std::set<NotifyEvent> events;       // empty: all
+  std::vector<std::string> projects;  // empty: all
+  std::string secret;                 // signs the body as X-Shipgate-Signature-256
+  Millis timeout{10'000};
+  int max_attempts = 12;              // then it gives up (logged and counted)
+  TlsClientConfig tls;
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
@@ -199,6 +240,7 @@ struct Config {
   std::optional<PlatformConfig> platform;
   std::vector<Reviewer> reviewers;
   std::vector<Project> projects;
+  std::vector<Notifier> notify;
   std::string source_sha256;  // of the file as read, for /api/v1/info and reload logs
 
   const Project* project(std::string_view name) const;

@@ -233,27 +233,66 @@ class Loader {
       error(path, "must be an http:// or https:// URL");
   }
 
+  // HOST:PORT into its parts; false (with an error) when malformed.
+  bool address(const YAML::Node& n, const std::string& path, std::string& listen, std::string& host,
+               std::uint16_t& port_out) {
+    auto v = nonempty_string(n, path);
+    if (!v) return false;
+    const auto colon = v->rfind(':');
+    char* end = nullptr;
+    const long port = colon == std::string::npos ? -1 : std::strtol(v->c_str() + colon + 1, &end, 10);
+    if (colon == std::string::npos || colon == 0 || *end != '\0' || port < 0 || port > 65535) {
+      error(path, "must be HOST:PORT, e.g. 0.0.0.0:8080");
+      return false;
+    }
+    listen = *v;
+    host = v->substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    port_out = static_cast<std::uint16_t>(port);
+    return true;
+  }
+
+  void load_server_tls(const YAML::Node& n, std::optional<ServerTlsConfig>& out) {
+    const std::string path = "server.tls";
+    if (!is_map(n, path)) return;
+    check_keys(n, path, {"listen", "cert", "key", "client_ca"});
+    ServerTlsConfig t;
+    if (n["listen"]) address(n["listen"], path + ".listen", t.listen, t.host, t.port);
+    if (!n["cert"]) error(path + ".cert", "is required (PEM certificate chain file)");
+    else if (auto v = nonempty_string(n["cert"], path + ".cert")) t.cert = *v;
+    if (!n["key"]) error(path + ".key", "is required (PEM private key file)");
+    else if (auto v = nonempty_string(n["key"], path + ".key")) t.key = *v;
+    if (n["client_ca"])
+      if (auto v = nonempty_string(n["client_ca"], path + ".client_ca")) t.client_ca = *v;
+    out = std::move(t);
+  }
+
   void load_server(const YAML::Node& n, ServerConfig& s) {
     const std::string path = "server";
     if (!is_map(n, path)) return;
     check_keys(n, path, {"listen", "threads", "max_body", "max_api_body", "timeouts", "max_connections",
-                         "shutdown_grace"});
-    if (n["listen"]) {
-      if (auto v = nonempty_string(n["listen"], "server.listen")) {
-        const auto colon = v->rfind(':');
-        char* end = nullptr;
-        const long port = colon == std::string::npos ? -1 : std::strtol(v->c_str() + colon + 1, &end, 10);
-        if (colon == std::string::npos || colon == 0 || *end != '\0' || port < 0 || port > 65535) {
-          error("server.listen", "must be HOST:PORT, e.g. 0.0.0.0:8080");
-        } else {
-          s.listen = *v;
-          s.host = v->substr(0, colon);
-          if (s.host.size() > 2 && s.host.front() == '[' && s.host.back() == ']')
-            s.host = s.host.substr(1, s.host.size() - 2);
-          s.port = static_cast<std::uint16_t>(port);
-        }
+                         "max_inflight", "max_queued_writes", "api_rate", "api_burst", "auth_failures_per_minute",
+                         "shutdown_grace", "public_url", "tls"});
+    if (n["tls"]) load_server_tls(n["tls"], s.tls);
+    if (n["public_url"])
+      if (auto v = nonempty_string(n["public_url"], "server.public_url")) {
+        check_url(*v, "server.public_url");
+        s.public_url = *v;
+        while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
       }
-    }
+    if (n["max_inflight"])
+      if (auto v = integer(n["max_inflight"], "server.max_inflight", 1, 1'000'000)) s.max_inflight = static_cast<int>(*v);
+    if (n["max_queued_writes"])
+      if (auto v = integer(n["max_queued_writes"], "server.max_queued_writes", 1, 10'000'000))
+        s.max_queued_writes = static_cast<std::size_t>(*v);
+    if (n["api_rate"])
+      if (auto v = integer(n["api_rate"], "server.api_rate", 1, 1'000'000)) s.api_rate = static_cast<double>(*v);
+    if (n["api_burst"])
+      if (auto v = integer(n["api_burst"], "server.api_burst", 1, 1'000'000)) s.api_burst = static_cast<int>(*v);
+    if (n["auth_failures_per_minute"])
+      if (auto v = integer(n["auth_failures_per_minute"], "server.auth_failures_per_minute", 1, 1'000'000))
+        s.auth_failures_per_minute = static_cast<int>(*v);
+    if (n["listen"]) address(n["listen"], "server.listen", s.listen, s.host, s.port);
     if (n["threads"])
       if (auto v = integer(n["threads"], "server.threads", 1, 256)) s.threads = static_cast<int>(*v);
     if (n["max_body"])
@@ -280,6 +319,11 @@ class Loader {
         }
       }
     }
+  }
+
+  void check_server(const ServerConfig& s) {
+    if (s.tls && !s.tls->listen.empty() && s.tls->port == s.port && s.tls->host == s.host)
+      error("server.tls.listen", "must differ from server.listen (leave it out to serve HTTPS on server.listen)");
   }
 
   void load_log(const YAML::Node& n, LogConfig& l) {
@@ -370,7 +414,7 @@ class Loader {
         for (std::size_t i = 0; i < list.size(); ++i) {
           if (auto p = parse_permission(list[i])) rev.can.insert(*p);
           else error(path + ".can[" + std::to_string(i) + "]",
-                     "unknown permission '" + list[i] + "' (view, approve, deploy, rollback, override)");
+                     "unknown permission '" + list[i] + "' (view, approve, deploy, rollback, override, reload)");
         }
       }
       if (r["projects"]) rev.projects = string_list(r["projects"], path + ".projects");
@@ -703,7 +747,9 @@ class Loader {
 
   void load_project(const YAML::Node& n, const std::string& path, Project& p) {
     if (!is_map(n, path)) return;
-    check_keys(n, path, {"repository", "secret", "branch", "config_paths", "components", "environments"});
+    check_keys(n, path, {"repository", "secret", "branch", "config_paths", "components", "environments",
+                         "github_deployments"});
+    if (n["github_deployments"]) load_github_deployments(n["github_deployments"], path + ".github_deployments", p.github_deployments);
     if (!n["repository"]) error(path + ".repository", "is required (owner/name)");
     else if (auto v = nonempty_string(n["repository"], path + ".repository")) {
       const auto slash = v->find('/');
@@ -798,13 +844,15 @@ class Loader {
       error("", "the config must be a YAML mapping");
       return;
     }
-    check_keys(root, "", {"server", "log", "store", "github", "platform", "reviewers", "projects"});
+    check_keys(root, "", {"server", "log", "store", "github", "platform", "reviewers", "notify", "projects"});
     if (root["server"]) load_server(root["server"], c.server);
+    check_server(c.server);
     if (root["log"]) load_log(root["log"], c.log);
     if (root["store"]) load_store(root["store"], c.store);
     if (root["github"]) load_github(root["github"], c.github);
     if (root["platform"]) load_platform(root["platform"], c.platform);
     if (root["reviewers"]) load_reviewers(root["reviewers"], c.reviewers);
+    if (root["notify"]) load_notify(root["notify"], c.notify);
     if (!root["projects"]) {
       error("projects", "is required");
     } else if (is_map(root["projects"], "projects")) {
@@ -820,6 +868,70 @@ class Loader {
       }
     }
     cross_check(c);
+    for (std::size_t i = 0; i < c.notify.size(); ++i)
+      for (std::size_t j = 0; j < c.notify[i].projects.size(); ++j)
+        if (!c.project(c.notify[i].projects[j]))
+          error("notify[" + std::to_string(i) + "].projects[" + std::to_string(j) + "]",
+                "unknown project '" + c.notify[i].projects[j] + "'");
+  }
+
+  void load_notify(const YAML::Node& n, std::vector<Notifier>& out) {
+    if (!n.IsSequence()) {
+      error("notify", "must be a list of {url, format, events}");
+      return;
+    }
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string path = "notify[" + std::to_string(i) + "]";
+      if (!is_map(n[i], path)) continue;
+      check_keys(n[i], path, {"url", "format", "events", "projects", "secret", "timeout", "max_attempts", "ca_file"});
+      Notifier nt;
+      if (!n[i]["url"]) error(path + ".url", "is required");
+      else if (auto v = nonempty_string(n[i]["url"], path + ".url")) {
+        check_url(*v, path + ".url");
+        nt.url = *v;
+      }
+      if (n[i]["format"])
+        if (auto v = string(n[i]["format"], path + ".format")) {
+          if (*v != "slack" && *v != "json") error(path + ".format", "must be slack or json");
+          nt.slack = *v == "slack";
+        }
+      if (n[i]["events"]) {
+        const auto list = string_list(n[i]["events"], path + ".events");
+        for (std::size_t k = 0; k < list.size(); ++k) {
+          if (auto e = parse_notify_event(list[k])) nt.events.insert(*e);
+          else
+            error(path + ".events[" + std::to_string(k) + "]",
+                  "unknown event '" + list[k] + "' (pending_approval, succeeded, failed, rolled_back, override)");
+        }
+      }
+      if (n[i]["projects"]) nt.projects = string_list(n[i]["projects"], path + ".projects");
+      if (n[i]["secret"])
+        if (auto v = nonempty_string(n[i]["secret"], path + ".secret")) nt.secret = *v;
+      if (n[i]["timeout"])
+        if (auto v = duration(n[i]["timeout"], path + ".timeout")) nt.timeout = *v;
+      if (n[i]["max_attempts"])
+        if (auto v = integer(n[i]["max_attempts"], path + ".max_attempts", 1, 100)) nt.max_attempts = static_cast<int>(*v);
+      if (n[i]["ca_file"])
+        if (auto v = nonempty_string(n[i]["ca_file"], path + ".ca_file")) nt.tls.ca_file = *v;
+      out.push_back(std::move(nt));
+    }
+  }
+
+  void load_github_deployments(const YAML::Node& n, const std::string& path, std::optional<GithubDeploymentsConfig>& out) {
+    if (!is_map(n, path)) return;
+    check_keys(n, path, {"token", "api_url", "ca_file"});
+    GithubDeploymentsConfig g;
+    if (!n["token"]) error(path + ".token", "is required (a token that may write deployments)");
+    else if (auto v = nonempty_string(n["token"], path + ".token")) g.token = *v;
+    if (n["api_url"])
+      if (auto v = nonempty_string(n["api_url"], path + ".api_url")) {
+        check_url(*v, path + ".api_url");
+        g.api_url = *v;
+        while (!g.api_url.empty() && g.api_url.back() == '/') g.api_url.pop_back();
+      }
+    if (n["ca_file"])
+      if (auto v = nonempty_string(n["ca_file"], path + ".ca_file")) g.tls.ca_file = *v;
+    out = std::move(g);
   }
 
  private:

@@ -10,6 +10,7 @@ Router build_router(const App& app) {
   add_action_routes(router, app);
   add_audit_routes(router, app);
   add_health_routes(router, app);
+  add_admin_routes(router, app);
   if (app.metrics) add_metrics_routes(router, app);
   return router;
 }

@@ -11,6 +11,10 @@
 #include "orchestration/dispatcher.hpp"
 #include "orchestration/store.hpp"
 
+namespace shipgate::orchestration {
+class Reloader;
+}
+
 namespace shipgate::handlers {
 
 struct App {
@@ -23,6 +27,7 @@ struct App {
   std::string version = "dev";
   std::string git_sha = "unknown";
   TimePoint started_at = std::chrono::system_clock::now();
+  orchestration::Reloader* reloader = nullptr;  // POST /api/v1/reload answers 501 without one
 };
 
 Router build_router(const App& app);
@@ -35,5 +40,6 @@ void add_action_routes(Router& router, const App& app);
 void add_audit_routes(Router& router, const App& app);
 void add_health_routes(Router& router, const App& app);
 void add_metrics_routes(Router& router, const App& app);
+void add_admin_routes(Router& router, const App& app);
 
 }  // namespace shipgate::handlers

@@ -134,6 +134,7 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
 
   const auto config = app.config();
   for (auto& nd : plan.deployments) {
+    nd.config_sha = config->source_sha256;  // it runs with this generation's targets, even after a reload
     const auto* project = config->project(nd.project);
     const auto* env = project ? project->environment(nd.environment) : nullptr;
     if (env && nd.priority == 0 && nd.trigger != "rollback" && nd.trigger != "override")

@@ -52,6 +52,7 @@ struct NewDeployment {
   bool automatic = true;          // push, dispatch, build, promotion: refused for a version marked bad
   nlohmann::json policy = nlohmann::json::object();  // approval rules in force when it was created
   std::int64_t expires_ms = 0;    // pending_approval ends `expired` after this
+  std::string config_sha;         // the config in force at creation: it runs with those settings
 };
 
 struct Approval {
@@ -106,6 +107,7 @@ struct Deployment {
   nlohmann::json policy = nlohmann::json::object();
   std::int64_t expires_ms = 0;
   std::string waiting_reason;  // why a queued deployment has not started (deploy window, freeze)
+  std::string config_sha;      // config generation it was created under (see config::ConfigRegistry)
   std::vector<HistoryEntry> history;
   std::vector<Approval> approvals;
 

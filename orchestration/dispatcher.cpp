@@ -39,6 +39,12 @@ void Dispatcher::start(std::chrono::milliseconds every) {
   for (const auto& [project, environment] : *lanes) notify(project, environment);
 }
 
+void Dispatcher::notify_all() {
+  auto lanes = store_.lanes_with_work();
+  if (!lanes) return;
+  for (const auto& [project, environment] : *lanes) notify(project, environment);
+}
+
 void Dispatcher::notify(const std::string& project, const std::string& environment) {
   asio::post(strand_, [self = shared_from_this(), project, environment] {
     if (self->draining_) return;
@@ -151,8 +157,15 @@ deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config:
   return ctx;
 }
 
+config::ConfigPtr Dispatcher::config_for(const Deployment& d) const {
+  if (generations_ && !d.config_sha.empty())
+    if (auto c = generations_(d.config_sha)) return c;
+  return config_();
+}
+
 asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
-  const auto config = config_();
+  // Targets, smoke checks and rollback come from the config the deployment was created under.
+  const auto config = config_for(d);
   const auto* project = config->project(d.project);
   const auto* env = project ? project->environment(d.environment) : nullptr;
   if (!env) {
@@ -218,7 +231,13 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     spdlog::info("deployment {}: succeeded in {} ms", d.id, total.count());
     std::string done_message = "deployed " + d.version;
     if (metrics_) metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(total).count());
-    auto promote = plan_promotion(*project, d, clock_->now());
+    // Promotion follows the config in force now (a reload may have changed the next environment).
+    std::vector<NewDeployment> promote;
+    const auto now_config = config_();
+    if (const auto* current_project = now_config->project(d.project)) {
+      promote = plan_promotion(*current_project, d, clock_->now());
+      for (auto& p : promote) p.config_sha = now_config->source_sha256;
+    }
     co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
     co_return;
   }

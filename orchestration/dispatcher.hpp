@@ -44,6 +44,12 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
 
   int active_lanes() const { return active_.load(); }
 
+  // How to find the config generation a deployment was created under (by its config_sha). Without
+  // it, or when the generation is gone (after a restart), deployments run with the current config.
+  void set_generations(std::function<config::ConfigPtr(std::string_view)> find) { generations_ = std::move(find); }
+  // Looks at every environment with work again (after a reload: windows or freezes may have changed).
+  void notify_all();
+
  private:
   struct Lane {
     bool running = false;
@@ -64,11 +70,13 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   boost::asio::awaitable<void> roll_back(const Deployment& d, const config::Project& project,
                                          const config::Environment& env, std::string failure, nlohmann::json result,
                                          std::size_t changed);
+  config::ConfigPtr config_for(const Deployment& d) const;
   deploy::DeployContext context_for(const Deployment& d, const config::Project& project) const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;
   ConfigSource config_;
+  std::function<config::ConfigPtr(std::string_view)> generations_;
   TargetFactory targets_;
   std::shared_ptr<const Clock> clock_;
   std::shared_ptr<deploy::HttpClient> smoke_http_;

@@ -17,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -139,11 +140,14 @@ INSERT INTO final_counts (project, environment, state, n)
   SELECT project, environment, state, count(*) FROM deployments
   WHERE state NOT IN ('pending_approval', 'queued', 'running') GROUP BY project, environment, state;
 )sql",
+    R"sql(
+ALTER TABLE deployments ADD COLUMN config_sha TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr const char* kDeploymentColumns =
     "id, project, environment, state, version, sha, ref, images, trigger, actor, delivery, created_at, "
-    "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason";
+    "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason, config_sha";
 
 Deployment read_deployment(const Statement& s) {
   Deployment d;
@@ -173,6 +177,7 @@ Deployment read_deployment(const Statement& s) {
   if (!d.policy.is_object()) d.policy = json::object();
   d.expires_ms = s.is_null(19) ? 0 : s.int64(19);
   d.waiting_reason = s.text(20);
+  d.config_sha = s.text(21);
   return d;
 }
 
@@ -402,6 +407,17 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::set<std::string>> unfinished_config_shas() override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(
+        "SELECT DISTINCT config_sha FROM deployments WHERE state IN ('pending_approval', 'queued', 'running')");
+    std::set<std::string> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) out.insert(st.text(0));
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
   Result<std::optional<Deployment>> find_version(const std::string& project, const std::string& version) override {
     std::lock_guard lock(read_mutex_);
     auto st = reader_db_.prepare(std::string("SELECT ") + kDeploymentColumns +
@@ -610,12 +626,14 @@ class SqliteStore final : public Store {
     }
     auto ins = db.prepare(
         "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
-        "delivery, created_at, updated_at, priority, policy, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "delivery, created_at, updated_at, priority, policy, expires_at, config_sha) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind(1, nd.project).bind(2, nd.environment).bind(3, to_string(nd.initial)).bind(4, nd.version);
     ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, images).bind(8, nd.trigger).bind(9, nd.actor);
     ins.bind(10, delivery).bind(11, now).bind(12, now).bind(13, nd.priority).bind(14, nd.policy.dump());
     if (nd.expires_ms > 0) ins.bind(15, nd.expires_ms);
     else ins.bind_null(15);
+    ins.bind(16, nd.config_sha);
     if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     created.id = sqlite3_last_insert_rowid(db.handle());
     add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);

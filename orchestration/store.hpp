@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,8 @@ class Store {
   virtual Result<std::optional<Deployment>> next_to_run(const std::string& project, const std::string& environment) = 0;
   // Every (project, environment) with queued or running work.
   virtual Result<std::vector<std::pair<std::string, std::string>>> lanes_with_work() = 0;
+  // The config generations (config_sha) that unfinished deployments were created under.
+  virtual Result<std::set<std::string>> unfinished_config_shas() = 0;
   virtual Result<std::int64_t> count_deliveries() = 0;
   // Deployments per (project, environment) and state: every final state ever reached (durable counts)
   // and the unfinished ones now.

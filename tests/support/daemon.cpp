@@ -32,15 +32,22 @@ void TempDir::write(const std::string& name, const std::string& content) const {
 
 Daemon::Daemon(const TempDir& dir, std::string yaml, std::map<std::string, std::string> env)
     : dir_(dir), config_path_(dir.file("shipgate.yaml")), env_(std::move(env)) {
-  auto replace = [&](const std::string& from, const std::string& to) {
-    for (std::size_t pos; (pos = yaml.find(from)) != std::string::npos;) yaml.replace(pos, from.size(), to);
-  };
-  replace("${STORE}", dir.file("shipgate.db"));
-  replace("${PORT}", "0");
-  dir.write("shipgate.yaml", yaml);
+  rewrite_config(std::move(yaml));
 }
 
 Daemon::~Daemon() = default;
+
+void Daemon::rewrite_config(std::string yaml) const {
+  auto replace = [&](const std::string& from, const std::string& to) {
+    for (std::size_t pos; (pos = yaml.find(from)) != std::string::npos;) yaml.replace(pos, from.size(), to);
+  };
+  replace("${STORE}", dir_.file("shipgate.db"));
+  replace("${PORT}", "0");
+  // Write then rename, as config management does: the daemon never reads half a file.
+  const std::string tmp = config_path_ + ".tmp";
+  std::ofstream(tmp, std::ios::binary) << yaml;
+  std::filesystem::rename(tmp, config_path_);
+}
 
 bool Daemon::start() {
   const std::string log = dir_.file("daemon." + std::to_string(++starts_) + ".log");

@@ -31,6 +31,9 @@ class Daemon {
   Daemon(const TempDir& dir, std::string config_yaml, std::map<std::string, std::string> env = {});
   ~Daemon();
 
+  // Replaces the config file (same ${STORE}/${PORT} rules) without telling the daemon.
+  void rewrite_config(std::string config_yaml) const;
+  const std::string& config_path() const { return config_path_; }
   // Starts and waits until the daemon logs its listening address. Returns false if it exited.
   bool start();
   std::uint16_t port() const { return port_; }

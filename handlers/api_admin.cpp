@@ -1,0 +1,39 @@
+// Administration: POST /api/v1/reload re-reads the config file (the same as SIGHUP) and answers with
+// what changed, or with every error when the file is refused.
+#include "handlers/app.hpp"
+#include "handlers/auth.hpp"
+#include "orchestration/reloader.hpp"
+
+namespace shipgate::handlers {
+
+namespace {
+
+boost::asio::awaitable<Response> reload(const App& app, Request& req) {
+  const auto config = app.config();
+  Response error;
+  const auto* reviewer = authenticate(*config, req, error);
+  if (!reviewer) co_return error;
+  if (!reviewer->may(config::Permission::reload, "")) {
+    co_return error_response(403, "forbidden",
+                             "reviewer " + reviewer->name + " lacks the 'reload' permission (for every project)");
+  }
+  if (!app.reloader) co_return error_response(501, "not_available", "this daemon was started without a config file");
+  const std::string actor = reviewer->name;
+  auto outcome = co_await app.reloader->reload(actor);
+  auto body = orchestration::to_json(outcome);
+  if (outcome.applied) co_return json_response(200, body);
+  const std::string why = std::to_string(outcome.errors.size()) + " error" + (outcome.errors.size() == 1 ? "" : "s") +
+                          "; the config in force keeps serving";
+  body["error"] = "invalid_config";
+  body["message"] = "reload refused: " + why;
+  co_return json_response(outcome.errors.size() == 1 && outcome.errors[0] == "another reload is in progress" ? 409 : 400,
+                          body);
+}
+
+}  // namespace
+
+void add_admin_routes(Router& router, const App& app) {
+  router.add("POST", "/api/v1/reload", RouteKind::api, [&app](Request& r) { return reload(app, r); });
+}
+
+}  // namespace shipgate::handlers

@@ -1,0 +1,158 @@
+#include "orchestration/reloader.hpp"
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+// Settings the running daemon cannot change in place: they name sockets, threads or the store.
+std::vector<std::string> needs_restart(const config::Config& a, const config::Config& b) {
+  std::vector<std::string> out;
+  if (a.server.listen != b.server.listen) out.push_back("server.listen");
+  if (a.server.threads != b.server.threads) out.push_back("server.threads");
+  if (a.server.tls.has_value() != b.server.tls.has_value() ||
+      (a.server.tls && b.server.tls && a.server.tls->listen != b.server.tls->listen))
+    out.push_back("server.tls.listen");
+  if (a.server.max_queued_writes != b.server.max_queued_writes) out.push_back("server.max_queued_writes");
+  if (a.store.url != b.store.url) out.push_back("store");
+  return out;
+}
+
+std::set<std::string> project_names(const config::Config& c) {
+  std::set<std::string> out;
+  for (const auto& p : c.projects) out.insert(p.name);
+  return out;
+}
+
+}  // namespace
+
+json to_json(const ReloadOutcome& o) {
+  json j = {{"applied", o.applied}, {"changed", o.changed}, {"from_sha256", o.from_sha256}};
+  if (!o.to_sha256.empty()) j["to_sha256"] = o.to_sha256;
+  if (!o.errors.empty()) j["errors"] = o.errors;
+  if (!o.restart.empty()) j["needs_restart"] = o.restart;
+  if (!o.added_projects.empty()) j["added_projects"] = o.added_projects;
+  if (!o.removed_projects.empty()) j["removed_projects"] = o.removed_projects;
+  if (!o.cancelled.empty()) j["cancelled"] = o.cancelled;
+  return j;
+}
+
+Reloader::Reloader(std::string path, config::EnvLookup env, config::ConfigRegistry& registry, Store& store,
+                   Metrics* metrics)
+    : path_(std::move(path)), env_(std::move(env)), registry_(registry), store_(store), metrics_(metrics) {}
+
+void Reloader::add_hook(ReloadHook hook) {
+  std::lock_guard lock(hooks_mutex_);
+  hooks_.push_back(std::move(hook));
+}
+
+asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor) {
+  ReloadOutcome outcome;
+  const auto old = registry_.current();
+  outcome.from_sha256 = old->source_sha256;
+  if (busy_.exchange(true)) {
+    outcome.errors.push_back("another reload is in progress");
+    co_return outcome;
+  }
+  struct Release {
+    std::atomic<bool>& busy;
+    ~Release() { busy = false; }
+  } release{busy_};
+
+  auto loaded = config::load_config_file(path_, env_);
+  for (const auto& e : loaded.errors) outcome.errors.push_back(e.to_string());
+  std::vector<std::function<void()>> apply;
+  if (loaded.config) {
+    std::vector<ReloadHook> hooks;
+    {
+      std::lock_guard lock(hooks_mutex_);
+      hooks = hooks_;
+    }
+    for (const auto& hook : hooks) {
+      auto prepared = hook.prepare(*loaded.config);
+      if (!prepared.error.empty()) outcome.errors.push_back(hook.name + ": " + prepared.error);
+      else if (prepared.apply) apply.push_back(std::move(prepared.apply));
+    }
+  }
+
+  if (!outcome.errors.empty()) {
+    spdlog::error("reload refused ({} error{}); still serving config {}", outcome.errors.size(),
+                  outcome.errors.size() == 1 ? "" : "s", old->source_sha256.substr(0, 12));
+    for (const auto& e : outcome.errors) spdlog::error("reload: {}: {}", path_, e);
+    if (metrics_) metrics_->config_reload("refused");
+    AuditEntry entry;
+    entry.actor = actor;
+    entry.action = "reload_refused";
+    entry.reason = std::to_string(outcome.errors.size()) + " error(s) in " + path_;
+    entry.details = to_json(outcome);
+    co_await store_.record_audit(std::move(entry));
+    co_return outcome;
+  }
+
+  const auto& next = *loaded.config;
+  outcome.applied = true;
+  outcome.to_sha256 = next.source_sha256;
+  outcome.changed = next.source_sha256 != old->source_sha256;
+  outcome.restart = needs_restart(*old, next);
+  const auto before = project_names(*old), after = project_names(next);
+  for (const auto& p : after)
+    if (!before.contains(p)) outcome.added_projects.push_back(p);
+  for (const auto& p : before)
+    if (!after.contains(p)) outcome.removed_projects.push_back(p);
+
+  // Keep generations that unfinished deployments still run under; drop the rest.
+  std::set<std::string> keep;
+  // The replaced one stays too: a webhook being accepted right now may have been planned with it.
+  if (auto in_use = store_.unfinished_config_shas()) keep = std::move(*in_use);
+  keep.insert(old->source_sha256);
+  registry_.install(loaded.config);
+  registry_.retain_only(keep);
+  for (auto& f : apply) f();
+
+  co_await cancel_removed(next, outcome, actor);
+  if (metrics_) metrics_->config_reload("applied");
+  spdlog::info("reload: config {} -> {} ({} project{}{}{})", outcome.from_sha256.substr(0, 12),
+               outcome.to_sha256.substr(0, 12), next.projects.size(), next.projects.size() == 1 ? "" : "s",
+               outcome.changed ? "" : ", file unchanged", outcome.restart.empty() ? "" : ", some settings need a restart");
+  for (const auto& key : outcome.restart) spdlog::warn("reload: {} changed; it takes effect after a restart", key);
+
+  AuditEntry entry;
+  entry.actor = actor;
+  entry.action = "reload";
+  entry.reason = outcome.changed ? "config reloaded" : "config reloaded (file unchanged)";
+  entry.details = to_json(outcome);
+  co_await store_.record_audit(std::move(entry));
+  co_return outcome;
+}
+
+asio::awaitable<void> Reloader::cancel_removed(const config::Config& next, ReloadOutcome& outcome,
+                                               const std::string& actor) {
+  DeploymentFilter filter;
+  filter.states = {State::pending_approval, State::queued};
+  filter.limit = 100'000;
+  auto waiting = store_.deployments(filter);
+  if (!waiting) {
+    spdlog::error("reload: cannot list waiting deployments: {}", waiting.error().message());
+    co_return;
+  }
+  for (const auto& d : *waiting) {
+    const auto* project = next.project(d.project);
+    if (project && project->environment(d.environment)) continue;
+    std::string why = project ? "environment " + d.environment + " was removed from the config"
+                              : "project " + d.project + " was removed from the config";
+    TransitionRequest request{d.id, Event::cancel, actor, why};
+    auto r = co_await store_.transition(std::move(request));
+    if (r && r->applied) {
+      outcome.cancelled.push_back(d.id);
+      spdlog::info("deployment {}: cancelled: {}", d.id, why);
+    }
+  }
+}
+
+}  // namespace shipgate::orchestration

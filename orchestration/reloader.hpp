@@ -1,0 +1,73 @@
+// Live reload: re-reads the config file, validates it fully, and swaps it in atomically. An invalid
+// file (or one a hook cannot use, such as an unreadable TLS certificate) is refused and the old config
+// keeps serving. Deployments already created keep running with the generation they were created
+// under; queued or waiting deployments of environments that are gone are cancelled. Every reload,
+// applied or refused, lands in the audit log.
+//
+// Thread-safety: reload() may be called from any executor; reloads are serialized.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/metrics.hpp"
+#include "config/loader.hpp"
+#include "config/registry.hpp"
+#include "orchestration/store.hpp"
+
+namespace shipgate::orchestration {
+
+// A part of the daemon that applies settings of a new config (log level, TLS certificates, limits).
+struct ReloadHook {
+  std::string name;
+  // Checks the new config and returns what applies it; an error message refuses the whole reload.
+  struct Prepared {
+    std::function<void()> apply;
+    std::string error;
+  };
+  std::function<Prepared(const config::Config&)> prepare;
+};
+
+struct ReloadOutcome {
+  bool applied = false;
+  bool changed = false;  // the file differs from the config in force
+  std::string from_sha256;
+  std::string to_sha256;
+  std::vector<std::string> errors;    // why it was refused
+  std::vector<std::string> restart;   // settings that differ but only take effect after a restart
+  std::vector<std::string> added_projects;
+  std::vector<std::string> removed_projects;
+  std::vector<std::int64_t> cancelled;  // deployments of environments that are gone
+};
+
+nlohmann::json to_json(const ReloadOutcome& outcome);
+
+class Reloader {
+ public:
+  Reloader(std::string path, config::EnvLookup env, config::ConfigRegistry& registry, Store& store,
+           Metrics* metrics = nullptr);
+
+  void add_hook(ReloadHook hook);
+  // `actor`: who asked (a reviewer's name, or "SIGHUP").
+  boost::asio::awaitable<ReloadOutcome> reload(std::string actor);
+
+ private:
+  boost::asio::awaitable<void> cancel_removed(const config::Config& next, ReloadOutcome& outcome,
+                                              const std::string& actor);
+
+  std::string path_;
+  config::EnvLookup env_;
+  config::ConfigRegistry& registry_;
+  Store& store_;
+  Metrics* metrics_;
+  std::mutex hooks_mutex_;
+  std::vector<ReloadHook> hooks_;
+  std::atomic<bool> busy_{false};
+};
+
+}  // namespace shipgate::orchestration
