@@ -322,7 +322,7 @@ class Loader {
   }
 
   void check_server(const ServerConfig& s) {
-    if (s.tls && !s.tls->listen.empty() && s.tls->port == s.port && s.tls->host == s.host)
+    if (s.tls && !s.tls->listen.empty() && s.tls->port != 0 && s.tls->port == s.port && s.tls->host == s.host)
       error("server.tls.listen", "must differ from server.listen (leave it out to serve HTTPS on server.listen)");
   }
 

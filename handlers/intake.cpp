@@ -165,6 +165,11 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
   auto result = co_await app.store->ingest(std::move(ingest));
   if (!result) {
     spdlog::error("[{}] {}: not accepted: {}", request.request_id, delivery_key, result.error().message());
+    if (result.error() == orchestration::StoreErrc::overloaded) {
+      auto r = error_response(503, "overloaded", "too many writes waiting for the store; nothing was accepted, retry shortly");
+      r.headers.emplace_back("Retry-After", "1");
+      co_return r;
+    }
     co_return unavailable("could not store the request (" + result.error().message() + "); nothing was accepted");
   }
   Response r;

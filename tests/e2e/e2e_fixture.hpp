@@ -24,7 +24,10 @@ server:
   max_body: 1MiB
   max_api_body: 64KiB
   timeouts: { header: 1s, body: 2s, idle: 5s }
-)") + (server_extra.find("shutdown_grace") == std::string::npos ? "  shutdown_grace: 10s\n" : "") + server_extra + R"(
+)") + (server_extra.find("shutdown_grace") == std::string::npos ? "  shutdown_grace: 10s\n" : "") +
+         // Tests poll the API in tight loops; the rate limit has tests of its own.
+         (server_extra.find("api_rate") == std::string::npos ? "  api_rate: 1000000\n  api_burst: 1000000\n" : "") +
+         server_extra + R"(
 store: sqlite:${STORE}
 github: { secrets: [")" + std::string(kSecret) + R"(", "retired-secret"] }
 reviewers:

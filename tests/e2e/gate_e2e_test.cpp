@@ -14,7 +14,7 @@ constexpr const char* kSha3 = "8334940a49ca04e9d3c399eaf25a1b08a2cfc468";
 
 std::string gate_config(const std::string& dokploy) {
   return R"(
-server: { listen: "127.0.0.1:${PORT}", threads: 2, shutdown_grace: 5s }
+server: { listen: "127.0.0.1:${PORT}", threads: 2, shutdown_grace: 5s, api_rate: 1000000, api_burst: 1000000 }
 store: sqlite:${STORE}
 github: { secrets: [")" + std::string(kSecret) + R"("] }
 platform: { repository: acme/platform, branch: main }

@@ -32,7 +32,7 @@ class Kube : public E2E {
   }
   std::string config() {
     return R"(
-server: { listen: "127.0.0.1:${PORT}" }
+server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
 store: sqlite:${STORE}
 github: { secrets: [")" + std::string(kSecret) + R"("] }
 reviewers: { alice: { token: ")" + kAliceToken + R"(", can: [deploy] } }
@@ -159,7 +159,7 @@ class KubeCredentialsE2E : public E2E {
   }
   void start_daemon() {
     const std::string yaml = R"(
-server: { listen: "127.0.0.1:${PORT}" }
+server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
 store: sqlite:${STORE}
 github: { secrets: [")" + std::string(kSecret) + R"("] }
 reviewers: { alice: { token: ")" + kAliceToken + R"(" } }

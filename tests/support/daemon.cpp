@@ -52,12 +52,13 @@ void Daemon::rewrite_config(std::string yaml) const {
 bool Daemon::start() {
   const std::string log = dir_.file("daemon." + std::to_string(++starts_) + ".log");
   process_ = std::make_unique<Process>(std::vector<std::string>{shipgate_binary(), "serve", "-c", config_path_}, env_, log);
-  static const std::regex listening("listening on http://[^:]+:([0-9]+)");
+  static const std::regex listening("listening on https?://[^:]+:([0-9]+)( and https://[^:]+:([0-9]+))?");
   std::smatch m;
   const bool ok = wait_until([&] {
     const std::string text = process_->log();
     if (std::regex_search(text, m, listening)) {
       port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+      tls_port_ = m[3].matched ? static_cast<std::uint16_t>(std::stoi(m[3])) : 0;
       return true;
     }
     return !process_->running();

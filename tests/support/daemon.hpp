@@ -37,6 +37,7 @@ class Daemon {
   // Starts and waits until the daemon logs its listening address. Returns false if it exited.
   bool start();
   std::uint16_t port() const { return port_; }
+  std::uint16_t tls_port() const { return tls_port_; }  // the second (HTTPS) listener, when there is one
   Process& process() { return *process_; }
   std::string log() const;
   void kill9();
@@ -52,6 +53,7 @@ class Daemon {
   std::map<std::string, std::string> env_;
   std::unique_ptr<Process> process_;
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
   int starts_ = 0;
 };
 

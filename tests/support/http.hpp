@@ -28,6 +28,22 @@ struct Reply {
 Reply http_request(std::uint16_t port, const std::string& method, const std::string& target,
                    const Headers& headers = {}, const std::string& body = {});
 
+struct TlsClientOptions {
+  std::string ca_file;    // trust anchor for the server certificate
+  std::string cert_file;  // optional client certificate
+  std::string key_file;
+  bool max_tls12 = false;  // offer nothing newer than TLS 1.2
+};
+
+// One request over HTTPS to 127.0.0.1 (server name "localhost" is not sent; the IP SAN is checked).
+// status 0 with `tls_error` set when the handshake or verification failed.
+struct TlsReply : Reply {
+  std::string tls_error;
+  std::string protocol;  // negotiated, e.g. "TLSv1.3"
+};
+TlsReply https_request(std::uint16_t port, const TlsClientOptions& tls, const std::string& method,
+                       const std::string& target, const Headers& headers = {}, const std::string& body = {});
+
 // Raw TCP connection to 127.0.0.1 for clients that misbehave on purpose.
 class RawConnection {
  public:

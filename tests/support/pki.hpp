@@ -9,6 +9,8 @@ struct TestPki {
   std::string server_cert_file;
   std::string server_key_file;
   std::string other_ca_pem_file;  // a CA that did not sign the server certificate
+  std::string client_cert_file;   // a client certificate signed by the CA (for mutual TLS)
+  std::string client_key_file;
 };
 
 // Writes the files into `dir`; throws on failure.

@@ -1,0 +1,129 @@
+// Overload and limits against the real binary: bounded loops on loopback push past the bound on
+// requests in progress, on queued store writes, on the API rate and on failed authentications.
+// Every refusal is a 503 or 429 with Retry-After, nothing answered 202 is lost, nothing crashes.
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/e2e/e2e_fixture.hpp"
+
+using namespace shipgate::testing;
+using nlohmann::json;
+
+namespace {
+
+struct Flood {
+  std::set<std::int64_t> accepted_ids;
+  int accepted = 0, refused = 0, other = 0;
+  bool refusals_have_retry_after = true;
+};
+
+// `threads` clients each send up to `per_thread` signed pushes (distinct SHAs, so every 202 creates a
+// deployment), stopping early once enough refusals were seen.
+Flood flood(Daemon& d, const std::string& repo, const std::string& secret, int threads, int per_thread) {
+  Flood f;
+  std::mutex m;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < per_thread && refused < 20; ++i) {
+        char sha[41];
+        std::snprintf(sha, sizeof sha, "%08x%032x", t + 1, i + 1);
+        const std::string body = push_payload(repo, "refs/heads/main", sha);
+        auto r = d.post("/webhooks/github", github_headers("push", new_delivery_id(), secret, body), body);
+        std::lock_guard lock(m);
+        if (r.status == 202) {
+          ++f.accepted;
+          for (const auto& dep : r.json()["deployments"]) f.accepted_ids.insert(dep["id"].get<std::int64_t>());
+        } else if (r.status == 503) {
+          ++f.refused;
+          ++refused;
+          f.refusals_have_retry_after = f.refusals_have_retry_after && !r.header("Retry-After").empty() &&
+                                        r.json().value("error", "") == "overloaded";
+        } else {
+          ++f.other;
+        }
+      }
+    });
+  for (auto& t : pool) t.join();
+  return f;
+}
+
+// Without targets that finish instantly the flood would mostly supersede; a target that never answers
+// keeps every accepted deployment visible as queued, running or superseded.
+std::string flood_config(const std::string& dokploy, const std::string& server_extra) {
+  return e2e_config(dokploy, server_extra);
+}
+
+}  // namespace
+
+class Overload : public E2E {
+ protected:
+  void expect_all_stored(const Flood& f) {
+    for (auto id : f.accepted_ids) {
+      auto r = daemon->get("/api/v1/deployments/" + std::to_string(id), kAliceToken);
+      EXPECT_EQ(r.status, 200) << "accepted deployment " << id << " is not stored";
+    }
+  }
+};
+
+TEST_F(Overload, BeyondTheInFlightBoundWebhooksGet503WithRetryAfterAndEvery202IsStored) {
+  start_with(flood_config(dokploy.url(), "  max_inflight: 1\n"));
+  auto f = flood(*daemon, "acme/planera", kSecret, 12, 60);
+  EXPECT_GT(f.refused, 0) << "no refusal after " << f.accepted << " accepted";
+  EXPECT_GT(f.accepted, 0);
+  EXPECT_EQ(f.other, 0);
+  EXPECT_TRUE(f.refusals_have_retry_after);
+  expect_all_stored(f);
+  EXPECT_EQ(daemon->get("/healthz").status, 200);
+  const auto metrics = daemon->get("/metrics").body;
+  EXPECT_NE(metrics.find("shipgate_requests_refused_total{reason=\"inflight\"}"), std::string::npos);
+}
+
+TEST_F(Overload, BeyondTheStoreQueueBoundWebhooksGet503AndNothingIsClaimed) {
+  start_with(flood_config(dokploy.url(), "  max_queued_writes: 1\n"));
+  auto f = flood(*daemon, "acme/planera", kSecret, 12, 60);
+  EXPECT_GT(f.accepted, 0);
+  EXPECT_EQ(f.other, 0);
+  expect_all_stored(f);
+  // Whether the queue overflowed depends on timing; when it did, the answer said so properly.
+  if (f.refused > 0) EXPECT_TRUE(f.refusals_have_retry_after);
+  EXPECT_EQ(daemon->get("/healthz").status, 200);
+}
+
+TEST_F(Overload, TheApiRateIsLimitedPerClientWith429AndRetryAfter) {
+  start("  api_rate: 1\n  api_burst: 5\n");
+  int ok = 0, limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 12; ++i) {
+    auto r = daemon->get("/api/v1/projects", kAliceToken);
+    if (r.status == 200) ++ok;
+    if (r.status == 429) {
+      ++limited;
+      retry_after = r.header("Retry-After");
+      EXPECT_EQ(r.json().value("error", ""), "rate_limited");
+    }
+  }
+  EXPECT_GE(ok, 5);
+  EXPECT_LE(ok, 7);  // the burst, plus what refilled while the loop ran
+  EXPECT_GE(limited, 5);
+  EXPECT_FALSE(retry_after.empty());
+  // Health checks and webhooks are not API calls.
+  EXPECT_EQ(daemon->get("/healthz").status, 200);
+  EXPECT_EQ(push("refs/heads/main", kSha).status, 202);
+}
+
+TEST_F(Overload, GuessingTokensMeets429) {
+  start("  auth_failures_per_minute: 3\n");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(daemon->get("/api/v1/projects", "guess-" + std::to_string(i)).status, 401);
+  auto r = daemon->get("/api/v1/projects", "guess-4");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.json().value("error", ""), "too_many_failures");
+  EXPECT_GE(std::stoi(r.header("Retry-After")), 1);
+  // The address is locked out for a while, even with a valid token: the guesser learns nothing.
+  EXPECT_EQ(daemon->get("/api/v1/projects", kAliceToken).status, 429);
+  const auto metrics = daemon->get("/metrics").body;
+  EXPECT_NE(metrics.find("shipgate_requests_refused_total{reason=\"auth_failures\"}"), std::string::npos);
+}
