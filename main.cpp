@@ -18,6 +18,7 @@
 #include "handlers/app.hpp"
 #include "config/registry.hpp"
 #include "orchestration/dispatcher.hpp"
+#include "orchestration/outbox.hpp"
 #include "orchestration/reloader.hpp"
 #include "orchestration/sqlite_store.hpp"
 #include "server/server.hpp"
@@ -116,6 +117,13 @@ int serve(const std::vector<std::string>& args) {
       [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
   dispatcher->set_generations([&registry](std::string_view sha) { return registry.find(sha); });
 
+  // Notifications and GitHub statuses: their own client without the deploy retries (the outbox has its
+  // own schedule), on the same executor pool, never in the dispatcher's way.
+  orchestration::OutboxOptions outbox_options;
+  outbox_options.version = SHIPGATE_VERSION;
+  auto outbox = std::make_shared<orchestration::Outbox>(ioc.get_executor(), **store, config_source,
+                                                         deploy::make_beast_http_client(), clock, &metrics, outbox_options);
+
   orchestration::Reloader reloader(path, config::process_environment(), registry, **store, &metrics);
   reloader.add_hook({"log", [level_override](const config::Config& next) {
                        return orchestration::ReloadHook::Prepared{[json = next.log.json, level = next.log.level, level_override] {
@@ -133,9 +141,19 @@ int serve(const std::vector<std::string>& args) {
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining, &metrics);
   if (auto r = server.listen(); !r) {
-    spdlog::critical("cannot listen on {}: {}", cfg->server.listen, r.error().message());
+    if (!server.tls_error().empty()) spdlog::critical("cannot start TLS: {}", server.tls_error());
+    else spdlog::critical("cannot listen on {}: {}", cfg->server.listen, r.error().message());
     return kExitStartup;
   }
+  // A reload re-reads the certificate (a renewal needs no restart) and applies limits and timeouts.
+  reloader.add_hook({"server.tls", [&server](const config::Config& next) {
+                       auto tls = server.prepare_tls(next.server);
+                       if (!tls.error.empty()) return orchestration::ReloadHook::Prepared{{}, tls.error};
+                       return orchestration::ReloadHook::Prepared{[&server, install = tls.install, settings = next.server] {
+                         install();
+                         server.apply(settings);
+                       }};
+                     }});
 
   asio::signal_set hangup(ioc, SIGHUP);
   // SIGTERM/SIGINT: drain in two phases; a second signal exits at once.
@@ -150,6 +168,7 @@ int serve(const std::vector<std::string>& args) {
     signals.async_wait(on_signal);
     asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
       hangup.cancel();
+      outbox->stop();
       server.stop_accepting();
       const auto grace = registry.current()->server.shutdown_grace;
       const auto t0 = std::chrono::steady_clock::now();
@@ -172,8 +191,9 @@ int serve(const std::vector<std::string>& args) {
 
   server.start();
   dispatcher->start();
-  spdlog::info("shipgate {} listening on http://{}:{} (store {}, {} project{}, {} thread{})", SHIPGATE_VERSION,
-               cfg->server.host, server.port(), cfg->store.url, cfg->projects.size(),
+  outbox->start();
+  spdlog::info("shipgate {} listening on {} (store {}, {} project{}, {} thread{})", SHIPGATE_VERSION,
+               server.addresses(), cfg->store.url, cfg->projects.size(),
                cfg->projects.size() == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
 
   std::vector<std::thread> pool;

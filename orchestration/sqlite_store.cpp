@@ -143,6 +143,25 @@ INSERT INTO final_counts (project, environment, state, n)
     R"sql(
 ALTER TABLE deployments ADD COLUMN config_sha TEXT NOT NULL DEFAULT '';
 )sql",
+    R"sql(
+ALTER TABLE deployments ADD COLUMN github_id INTEGER;
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  destination TEXT NOT NULL DEFAULT '',
+  deployment_id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  payload TEXT NOT NULL DEFAULT '{}',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER,
+  outcome TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_pending ON outbox(done_at, next_at);
+CREATE INDEX outbox_by_deployment ON outbox(deployment_id, id);
+)sql",
 };
 
 constexpr const char* kDeploymentColumns =
@@ -407,6 +426,100 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::vector<OutboxItem>> outbox_due(std::int64_t now_ms, int limit) override {
+    std::lock_guard lock(read_mutex_);
+    // Due rows, oldest first; a GitHub status waits while an earlier one of its deployment is undone,
+    // so GitHub sees them in order (and the deployment exists before its first status).
+    auto st = reader_db_.prepare(
+        "SELECT o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, "
+        "d.github_id FROM outbox o LEFT JOIN deployments d ON d.id = o.deployment_id "
+        "WHERE o.done_at IS NULL AND o.next_at <= ?1 AND (o.kind != 'github' OR NOT EXISTS ("
+        "SELECT 1 FROM outbox e WHERE e.deployment_id = o.deployment_id AND e.kind = 'github' "
+        "AND e.done_at IS NULL AND e.id < o.id)) ORDER BY o.id LIMIT ?2");
+    st.bind(1, now_ms).bind(2, std::int64_t{limit});
+    std::vector<OutboxItem> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      OutboxItem item;
+      item.id = st.int64(0);
+      item.kind = st.text(1);
+      item.destination = st.text(2);
+      item.deployment = st.int64(3);
+      item.event = st.text(4);
+      item.payload = json::parse(st.text(5), nullptr, false);
+      if (!item.payload.is_object()) item.payload = json::object();
+      item.attempts = static_cast<int>(st.int64(6));
+      item.created_ms = st.int64(7);
+      item.github_id = st.is_null(8) ? 0 : st.int64(8);
+      out.push_back(std::move(item));
+    }
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
+  Result<std::vector<OutboxItem>> outbox_recent(int limit) override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(
+        "SELECT id, kind, destination, deployment_id, event, attempts, created_at, outcome, last_error, done_at "
+        "FROM outbox WHERE kind != 'event' ORDER BY id DESC LIMIT ?");
+    st.bind(1, std::int64_t{limit});
+    std::vector<OutboxItem> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      OutboxItem item;
+      item.id = st.int64(0);
+      item.kind = st.text(1);
+      item.destination = st.text(2);
+      item.deployment = st.int64(3);
+      item.event = st.text(4);
+      item.attempts = static_cast<int>(st.int64(5));
+      item.created_ms = st.int64(6);
+      item.outcome = st.text(7);
+      item.last_error = st.text(8);
+      item.done_ms = st.is_null(9) ? 0 : st.int64(9);
+      out.push_back(std::move(item));
+    }
+    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return out;
+  }
+
+  asio::awaitable<Result<void>> outbox_expand(std::int64_t event_id, std::vector<OutboxItem> deliveries) override {
+    return submit<void>([this, event_id, deliveries = std::move(deliveries)](Db& db) -> Result<void> {
+      const auto now = now_ms();
+      for (const auto& d : deliveries) {
+        auto ins = db.prepare(
+            "INSERT INTO outbox (kind, destination, deployment_id, event, payload, next_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        ins.bind(1, d.kind).bind(2, d.destination).bind(3, d.deployment).bind(4, d.event).bind(5, d.payload.dump());
+        ins.bind(6, now).bind(7, now);
+        if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      }
+      auto up = db.prepare("UPDATE outbox SET done_at = ?, outcome = 'expanded' WHERE id = ?");
+      up.bind(1, now).bind(2, event_id);
+      if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      return {};
+    });
+  }
+
+  asio::awaitable<Result<void>> outbox_record(OutboxAttempt attempt) override {
+    return submit<void>([this, a = std::move(attempt)](Db& db) -> Result<void> {
+      const auto now = now_ms();
+      auto up = db.prepare(
+          "UPDATE outbox SET attempts = attempts + 1, next_at = ?, done_at = ?, outcome = ?, last_error = ? WHERE id = ?");
+      up.bind(1, a.next_ms);
+      if (a.outcome.empty()) up.bind_null(2);
+      else up.bind(2, now);
+      up.bind(3, a.outcome).bind(4, a.error).bind(5, a.id);
+      if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      if (a.github_id > 0) {
+        auto g = db.prepare("UPDATE deployments SET github_id = ? WHERE id = ?");
+        g.bind(1, a.github_id).bind(2, a.deployment);
+        if (g.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      }
+      return {};
+    });
+  }
+
   Result<std::set<std::string>> unfinished_config_shas() override {
     std::lock_guard lock(read_mutex_);
     auto st = reader_db_.prepare(
@@ -580,6 +693,17 @@ class SqliteStore final : public Store {
     if (from) details["from"] = to_string(*from);
     const char* action = !from ? "created" : to == State::rejected ? "reject" : to == State::cancelled ? "cancel" : "transition";
     add_audit(db, {0, at, actor, action, project, environment, id, reason, details});
+    if (!from || *from != to) add_event(db, id, to_string(to), at);
+  }
+
+  // A state change for the outbox, in the transaction that made it: the outbox worker turns it into
+  // notifications and GitHub statuses, so none is lost to a crash and none is sent for a change
+  // that did not commit.
+  void add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at) {
+    auto st = db.prepare(
+        "INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) VALUES ('event', ?, ?, ?, ?)");
+    st.bind(1, deployment).bind(2, std::string(event)).bind(3, at).bind(4, at);
+    st.step();
   }
 
   bool is_bad(Db& db, const std::string& project, const std::string& environment, const std::string& version,
@@ -637,6 +761,7 @@ class SqliteStore final : public Store {
     if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     created.id = sqlite3_last_insert_rowid(db.handle());
     add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);
+    if (nd.trigger == "override") add_event(db, created.id, "override", now);
     // A newer version supersedes older ones of the same environment that have not started; approvals
     // never carry over. Rollbacks and overrides jump the queue but leave the rest waiting.
     if (nd.priority > 0) return created;

@@ -117,6 +117,33 @@ struct DeploymentFilter {
   std::int64_t before_id = 0;  // paging: only ids below this
 };
 
+// A row of the outbox: a state change to fan out ("event"), or one delivery of it to a notification
+// endpoint ("notify") or to GitHub ("github").
+struct OutboxItem {
+  std::int64_t id = 0;
+  std::string kind;         // event | notify | github
+  std::string destination;  // notify: the endpoint URL; github: the repository
+  std::int64_t deployment = 0;
+  std::string event;        // a state (queued, running, succeeded, ...) or "override"
+  nlohmann::json payload = nlohmann::json::object();
+  int attempts = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t github_id = 0;  // the GitHub deployment made for this deployment, once there is one
+  std::string outcome;         // "" while pending; delivered | gave_up | expanded
+  std::string last_error;
+  std::int64_t done_ms = 0;
+};
+
+// The result of one delivery attempt. An empty outcome means "try again at next_ms".
+struct OutboxAttempt {
+  std::int64_t id = 0;
+  std::int64_t deployment = 0;
+  std::string outcome;
+  std::string error;
+  std::int64_t next_ms = 0;
+  std::int64_t github_id = 0;  // remembered for the deployment when set
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -132,6 +159,13 @@ class Store {
   // Why a queued deployment waits (empty: it does not). Written only when it changes.
   virtual boost::asio::awaitable<Result<void>> set_waiting_reason(std::int64_t id, std::string reason) = 0;
   virtual boost::asio::awaitable<Result<void>> record_audit(AuditEntry entry) = 0;
+  // Replaces an outbox event by its deliveries, in one transaction.
+  virtual boost::asio::awaitable<Result<void>> outbox_expand(std::int64_t event_id, std::vector<OutboxItem> deliveries) = 0;
+  virtual boost::asio::awaitable<Result<void>> outbox_record(OutboxAttempt attempt) = 0;
+  // Pending outbox rows due at `now_ms`, oldest first (GitHub rows one at a time per deployment).
+  virtual Result<std::vector<OutboxItem>> outbox_due(std::int64_t now_ms, int limit) = 0;
+  // The newest deliveries, for tests and troubleshooting.
+  virtual Result<std::vector<OutboxItem>> outbox_recent(int limit) = 0;
 
   virtual Result<std::optional<Deployment>> deployment(std::int64_t id, bool with_history) = 0;
   virtual Result<std::vector<Deployment>> deployments(const DeploymentFilter& filter) = 0;

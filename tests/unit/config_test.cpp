@@ -173,6 +173,19 @@ TEST(Config, ValidationTable) {
         {"projects.app.environments.staging.rollback_on_failure", "true or false"}}},
       {"server: { threads: 2, threads: 3 }\nprojects: {}\n", {{"server.threads", "duplicate key"}}},
       {"server: {\n", {{"", "YAML syntax error"}}},
+      {"server: { tls: { key: k.pem, client: x } }\nprojects: {}\n",
+       {{"server.tls.client", "unknown key"}, {"server.tls.cert", "is required"}}},
+      {"server: { listen: \"0.0.0.0:8443\", tls: { listen: \"0.0.0.0:8443\", cert: c, key: k } }\nprojects: {}\n",
+       {{"server.tls.listen", "must differ"}}},
+      {"server: { public_url: shipgate.acme.dev, max_inflight: 0 }\nprojects: {}\n",
+       {{"server.public_url", "http:// or https://"}, {"server.max_inflight", "between 1"}}},
+      {"notify: { url: x }\nprojects: {}\n", {{"notify", "must be a list"}}},
+      {"notify:\n  - { format: teams, events: [deployed], projects: [ghost] }\nprojects: {}\n",
+       {{"notify[0].url", "is required"}, {"notify[0].format", "slack or json"},
+        {"notify[0].events[0]", "unknown event 'deployed'"}, {"notify[0].projects[0]", "unknown project 'ghost'"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "    github_deployments: { api_url: ftp://x }\n",
+       {{"projects.app.github_deployments.token", "is required"},
+        {"projects.app.github_deployments.api_url", "http:// or https://"}}},
   };
   for (const auto& c : cases) {
     auto r = load_config_text(c.yaml, env_of({}));

@@ -1,0 +1,75 @@
+// Delivers what happened to the outside: notifications (Slack or JSON webhooks) and GitHub
+// deployment statuses. The store writes an event row in the same transaction as every state change;
+// this worker fans each event out into one delivery per destination and sends them with retries and
+// exponential backoff. Deliveries run beside the dispatcher, never in its way: a slow or dead
+// endpoint costs a coroutine and a timeout, not a deployment's time. Give-ups are logged and counted.
+//
+// Thread-safety: start() once; everything else runs on the worker's strand.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+
+#include "common/clock.hpp"
+#include "common/metrics.hpp"
+#include "config/config.hpp"
+#include "deploy/http_client.hpp"
+#include "orchestration/store.hpp"
+
+namespace shipgate::orchestration {
+
+struct OutboxOptions {
+  std::chrono::milliseconds poll{250};
+  int batch = 64;                          // rows read per pass
+  int max_concurrent = 32;                 // deliveries in flight at once
+  std::chrono::milliseconds first_retry{1'000};
+  std::chrono::milliseconds max_retry{300'000};
+  int github_max_attempts = 10;
+  std::string version = "dev";             // User-Agent toward GitHub
+};
+
+// The text a notification carries, per format. Exposed for tests.
+nlohmann::json notification_body(const config::Notifier& notifier, std::string_view event, const Deployment& d,
+                                 const std::string& link, std::int64_t at_ms);
+// The GitHub deployment status state for a shipgate state ("" when none applies).
+std::string_view github_state(std::string_view event);
+
+class Outbox : public std::enable_shared_from_this<Outbox> {
+ public:
+  Outbox(boost::asio::any_io_executor executor, Store& store, std::function<config::ConfigPtr()> config,
+         std::shared_ptr<deploy::HttpClient> http, std::shared_ptr<const Clock> clock, Metrics* metrics = nullptr,
+         OutboxOptions options = {});
+
+  void start();
+  void stop() { stopped_ = true; }
+  // One pass: fans out due events and starts due deliveries (tests drive it with a manual clock).
+  boost::asio::awaitable<void> run_once();
+  int in_flight() const { return static_cast<int>(in_flight_.size()); }
+
+ private:
+  boost::asio::awaitable<void> loop();
+  boost::asio::awaitable<void> expand(OutboxItem event);
+  boost::asio::awaitable<void> deliver(OutboxItem item);
+  boost::asio::awaitable<OutboxAttempt> send_notification(const OutboxItem& item);
+  boost::asio::awaitable<OutboxAttempt> send_github(const OutboxItem& item);
+  std::int64_t retry_at(int attempts_so_far) const;
+  std::string link(const config::Config& c, std::int64_t deployment) const;
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  Store& store_;
+  std::function<config::ConfigPtr()> config_;
+  std::shared_ptr<deploy::HttpClient> http_;
+  std::shared_ptr<const Clock> clock_;
+  Metrics* metrics_;
+  OutboxOptions options_;
+  std::set<std::int64_t> in_flight_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace shipgate::orchestration
