@@ -97,8 +97,16 @@ void Outbox::start() { asio::co_spawn(strand_, [self = shared_from_this()] { ret
 
 asio::awaitable<void> Outbox::loop() {
   asio::steady_timer timer(strand_);
+  auto next_prune = std::chrono::steady_clock::now();
   while (!stopped_) {
     co_await run_once();
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      next_prune = std::chrono::steady_clock::now() + options_.prune_every;
+      const auto before = epoch_ms(clock_->now()) -
+                          std::chrono::duration_cast<std::chrono::milliseconds>(options_.keep_done).count();
+      auto pruned = co_await store_.outbox_prune(before);
+      if (pruned && *pruned > 0) spdlog::info("outbox: deleted {} finished rows", *pruned);
+    }
     timer.expires_after(options_.poll);
     co_await timer.async_wait(asio::use_awaitable);
   }

@@ -31,6 +31,8 @@ struct OutboxOptions {
   std::chrono::milliseconds first_retry{1'000};
   std::chrono::milliseconds max_retry{300'000};
   int github_max_attempts = 10;
+  std::chrono::hours keep_done{24 * 7};       // finished rows are deleted after this
+  std::chrono::minutes prune_every{60};
   std::string version = "dev";             // User-Agent toward GitHub
 };
 

@@ -520,6 +520,15 @@ class SqliteStore final : public Store {
     });
   }
 
+  asio::awaitable<Result<std::int64_t>> outbox_prune(std::int64_t before_ms) override {
+    return submit<std::int64_t>([before_ms](Db& db) -> Result<std::int64_t> {
+      auto st = db.prepare("DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?");
+      st.bind(1, before_ms);
+      if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      return static_cast<std::int64_t>(sqlite3_changes(db.handle()));
+    });
+  }
+
   Result<std::set<std::string>> unfinished_config_shas() override {
     std::lock_guard lock(read_mutex_);
     auto st = reader_db_.prepare(

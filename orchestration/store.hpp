@@ -162,6 +162,8 @@ class Store {
   // Replaces an outbox event by its deliveries, in one transaction.
   virtual boost::asio::awaitable<Result<void>> outbox_expand(std::int64_t event_id, std::vector<OutboxItem> deliveries) = 0;
   virtual boost::asio::awaitable<Result<void>> outbox_record(OutboxAttempt attempt) = 0;
+  // Deletes outbox rows finished before `before_ms`; returns how many.
+  virtual boost::asio::awaitable<Result<std::int64_t>> outbox_prune(std::int64_t before_ms) = 0;
   // Pending outbox rows due at `now_ms`, oldest first (GitHub rows one at a time per deployment).
   virtual Result<std::vector<OutboxItem>> outbox_due(std::int64_t now_ms, int limit) = 0;
   // The newest deliveries, for tests and troubleshooting.
