@@ -111,6 +111,8 @@ int serve(const std::vector<std::string>& args) {
     spdlog::critical("cannot open store {}: {}", cfg->store.url, store.error().message());
     return kExitStartup;
   }
+  // State changes go to the outbox only while something reads them (a reload may switch it on).
+  (*store)->record_events(cfg->reports_events());
   auto http = deploy::make_retrying_http_client(deploy::make_beast_http_client(), {});
   auto dispatcher = std::make_shared<orchestration::Dispatcher>(
       ioc.get_executor(), **store, config_source,
@@ -132,6 +134,9 @@ int serve(const std::vector<std::string>& args) {
                      }});
   reloader.add_hook({"dispatcher", [dispatcher](const config::Config&) {
                        return orchestration::ReloadHook::Prepared{[dispatcher] { dispatcher->notify_all(); }};
+                     }});
+  reloader.add_hook({"outbox", [store = store->get()](const config::Config& next) {
+                       return orchestration::ReloadHook::Prepared{[store, on = next.reports_events()] { store->record_events(on); }};
                      }});
 
   std::atomic<bool> draining{false};

@@ -103,4 +103,11 @@ const Reviewer* Config::reviewer(std::string_view n) const {
   return nullptr;
 }
 
+bool Config::reports_events() const {
+  if (!notify.empty()) return true;
+  for (const auto& p : projects)
+    if (p.github_deployments) return true;
+  return false;
+}
+
 }  // namespace shipgate::config

@@ -246,6 +246,8 @@ struct Config {
   const Project* project(std::string_view name) const;
   const Project* project_by_repository(std::string_view full_name) const;
   const Reviewer* reviewer(std::string_view name) const;
+  // Whether anything consumes state changes: notify endpoints or GitHub deployment statuses.
+  bool reports_events() const;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -118,16 +118,18 @@ asio::awaitable<void> Outbox::run_once() {
     spdlog::error("outbox: cannot read: {}", due.error().message());
     co_return;
   }
+  std::vector<OutboxItem> events;
   for (auto& item : *due) {
     if (in_flight_.contains(item.id)) continue;
     if (item.kind == "event") {
-      co_await expand(std::move(item));
+      events.push_back(std::move(item));
       continue;
     }
     if (static_cast<int>(in_flight_.size()) >= options_.max_concurrent) break;
     in_flight_.insert(item.id);
     asio::co_spawn(strand_, deliver(std::move(item)), asio::detached);
   }
+  if (!events.empty()) co_await expand(std::move(events));  // their deliveries go out on the next pass
 }
 
 std::string Outbox::link(const config::Config& c, std::int64_t deployment) const {
@@ -135,10 +137,21 @@ std::string Outbox::link(const config::Config& c, std::int64_t deployment) const
   return base + "/api/v1/deployments/" + std::to_string(deployment);
 }
 
-asio::awaitable<void> Outbox::expand(OutboxItem event) {
+asio::awaitable<void> Outbox::expand(std::vector<OutboxItem> events) {
   std::vector<OutboxItem> deliveries;
-  auto found = store_.deployment(event.deployment, false);
+  std::vector<std::int64_t> ids;
   const auto config = config_();
+  for (const auto& event : events) {
+    ids.push_back(event.id);
+    fan_out(*config, event, deliveries);
+  }
+  auto r = co_await store_.outbox_expand(std::move(ids), std::move(deliveries));
+  if (!r) spdlog::error("outbox: cannot fan out {} event(s): {}", events.size(), r.error().message());
+}
+
+void Outbox::fan_out(const config::Config& cfg, const OutboxItem& event, std::vector<OutboxItem>& deliveries) const {
+  const auto* config = &cfg;
+  auto found = store_.deployment(event.deployment, false);
   if (found && *found) {
     const Deployment& d = **found;
     const auto notify_event = config::parse_notify_event(event.event);
@@ -177,8 +190,6 @@ asio::awaitable<void> Outbox::expand(OutboxItem event) {
       deliveries.push_back(std::move(item));
     }
   }
-  auto r = co_await store_.outbox_expand(event.id, std::move(deliveries));
-  if (!r) spdlog::error("outbox: cannot fan out event {}: {}", event.id, r.error().message());
 }
 
 std::int64_t Outbox::retry_at(int attempts_so_far) const {

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -483,8 +484,10 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  asio::awaitable<Result<void>> outbox_expand(std::int64_t event_id, std::vector<OutboxItem> deliveries) override {
-    return submit<void>([this, event_id, deliveries = std::move(deliveries)](Db& db) -> Result<void> {
+  void record_events(bool on) override { record_events_ = on; }
+
+  asio::awaitable<Result<void>> outbox_expand(std::vector<std::int64_t> event_ids, std::vector<OutboxItem> deliveries) override {
+    return submit<void>([this, event_ids = std::move(event_ids), deliveries = std::move(deliveries)](Db& db) -> Result<void> {
       const auto now = now_ms();
       for (const auto& d : deliveries) {
         auto ins = db.prepare(
@@ -494,9 +497,11 @@ class SqliteStore final : public Store {
         ins.bind(6, now).bind(7, now);
         if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
       }
-      auto up = db.prepare("UPDATE outbox SET done_at = ?, outcome = 'expanded' WHERE id = ?");
-      up.bind(1, now).bind(2, event_id);
-      if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      for (const auto event_id : event_ids) {
+        auto up = db.prepare("UPDATE outbox SET done_at = ?, outcome = 'expanded' WHERE id = ?");
+        up.bind(1, now).bind(2, event_id);
+        if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      }
       return {};
     });
   }
@@ -709,6 +714,7 @@ class SqliteStore final : public Store {
   // notifications and GitHub statuses, so none is lost to a crash and none is sent for a change
   // that did not commit.
   void add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at) {
+    if (!record_events_) return;
     auto st = db.prepare(
         "INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) VALUES ('event', ?, ?, ?, ?)");
     st.bind(1, deployment).bind(2, std::string(event)).bind(3, at).bind(4, at);
@@ -950,6 +956,7 @@ class SqliteStore final : public Store {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<WriteOp>> queue_;
   bool closed_ = false;
+  std::atomic<bool> record_events_{true};
   std::thread writer_;
 };
 

@@ -159,8 +159,12 @@ class Store {
   // Why a queued deployment waits (empty: it does not). Written only when it changes.
   virtual boost::asio::awaitable<Result<void>> set_waiting_reason(std::int64_t id, std::string reason) = 0;
   virtual boost::asio::awaitable<Result<void>> record_audit(AuditEntry entry) = 0;
-  // Replaces an outbox event by its deliveries, in one transaction.
-  virtual boost::asio::awaitable<Result<void>> outbox_expand(std::int64_t event_id, std::vector<OutboxItem> deliveries) = 0;
+  // Whether state changes are written to the outbox (off while nothing consumes them: no notify
+  // endpoints and no GitHub statuses configured).
+  virtual void record_events(bool on) = 0;
+  // Replaces outbox events by their deliveries, in one transaction.
+  virtual boost::asio::awaitable<Result<void>> outbox_expand(std::vector<std::int64_t> event_ids,
+                                                             std::vector<OutboxItem> deliveries) = 0;
   virtual boost::asio::awaitable<Result<void>> outbox_record(OutboxAttempt attempt) = 0;
   // Deletes outbox rows finished before `before_ms`; returns how many.
   virtual boost::asio::awaitable<Result<std::int64_t>> outbox_prune(std::int64_t before_ms) = 0;
