@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test test-asan bench clean
+.PHONY: all setup build run test test-asan bench fuzz clean
 
 all: build
 
@@ -30,5 +30,10 @@ bench: build
 	@scripts/setup --bench
 	@bench/ingest $(BUILD_DIR)
 
+# Not part of `make test`: clang + libFuzzer, FUZZ_SECONDS per target (default 60).
+fuzz:
+	@scripts/setup --fuzz
+	@scripts/fuzz
+
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -20,7 +20,7 @@ void exercise(E2E& t, Daemon& d, std::int64_t& deployed) {
 }
 
 void expect_no_secrets(const std::string& log) {
-  for (const std::string secret : {std::string(kSecret), std::string(kOtherSecret), std::string(kAliceToken),
+  for (const std::string& secret : {std::string(kSecret), std::string(kOtherSecret), std::string(kAliceToken),
                                    std::string(kViewerToken), std::string("e2e-key"), std::string("guessed-secret-123"),
                                    std::string("not-the-token-but-secret-looking-987")})
     EXPECT_EQ(log.find(secret), std::string::npos) << "secret \"" << secret << "\" appears in the log";

@@ -89,7 +89,9 @@ TEST_F(Overload, BeyondTheStoreQueueBoundWebhooksGet503AndNothingIsClaimed) {
   EXPECT_EQ(f.other, 0);
   expect_all_stored(f);
   // Whether the queue overflowed depends on timing; when it did, the answer said so properly.
-  if (f.refused > 0) EXPECT_TRUE(f.refusals_have_retry_after);
+  if (f.refused > 0) {
+    EXPECT_TRUE(f.refusals_have_retry_after);
+  }
   EXPECT_EQ(daemon->get("/healthz").status, 200);
 }
 
