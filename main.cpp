@@ -1,6 +1,7 @@
 // shipgate: serve | check | hash-token | version. Wires the libraries together and runs the io_context.
 #include <boost/asio.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -86,6 +87,10 @@ int hash_token(const std::vector<std::string>& args) {
 }
 
 int serve(const std::vector<std::string>& args) {
+  // A file size limit (RLIMIT_FSIZE) or a closed pipe must surface as an error on that write (the store
+  // answers 503, a command target fails), not kill the daemon.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
   const auto path = config_path(args);
   if (path.empty()) return usage(), kExitUsage;
   auto cfg = load_or_report(path);

@@ -27,7 +27,11 @@ std::string OutboundResponse::header(std::string_view name) const {
 }
 
 std::string describe_failure(const HttpResult& r) {
-  if (!r) return r.error().message();
+  if (!r) {
+    // Beast's own wording ("The socket was closed due to a timeout") hides the cause an operator needs.
+    if (r.error() == beast::error::timeout) return "timed out: no complete answer within the timeout";
+    return r.error().message();
+  }
   std::string body = r->body.substr(0, 300);
   for (char& c : body)
     if (c == '\n' || c == '\r') c = ' ';

@@ -523,7 +523,10 @@ void Server::stop_accepting() {
   });
   // Sessions check `draining` before waiting for another request; these are already waiting.
   std::lock_guard lock(impl_->idle_mutex);
-  for (auto& [id, stream] : impl_->idle) asio::post(stream->get_executor(), [stream] { stream->cancel(); });
+  for (auto& entry : impl_->idle) {
+    auto stream = entry.second;  // named: clang 14 cannot capture a structured binding
+    asio::post(stream->get_executor(), [stream] { stream->cancel(); });
+  }
 }
 
 Server::TlsPrepared Server::prepare_tls(const config::ServerConfig& config) {

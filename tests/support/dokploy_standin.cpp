@@ -36,7 +36,24 @@ std::string now_iso() {
 }  // namespace
 
 DokployStandin::DokployStandin(std::string api_key, std::uint16_t port)
-    : api_key_(std::move(api_key)), server_([this](const RecordedRequest& r) { return handle(r); }, port) {}
+    : api_key_(std::move(api_key)),
+      server_(
+          [this](const RecordedRequest& r) {
+            auto reply = handle(r);
+            Observer observer;
+            {
+              std::lock_guard lock(observer_mutex_);
+              observer = observer_;
+            }
+            if (observer) observer(r, reply);
+            return reply;
+          },
+          port) {}
+
+void DokployStandin::observe(Observer observer) {
+  std::lock_guard lock(observer_mutex_);
+  observer_ = std::move(observer);
+}
 
 void DokployStandin::add_app(const std::string& id, App app) {
   std::lock_guard lock(mutex_);

@@ -4,6 +4,7 @@
 // of status reads ("ticks"), then becomes `done` or `error` as configured for its application.
 // The per-application deploy URL (/api/deploy/{token}) checks the pushed branch (301 on mismatch).
 #pragma once
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -34,6 +35,10 @@ class DokployStandin {
   std::vector<RecordedRequest> requests() const { return server_.requests(); }
   // The jobs of one application, newest first, as Dokploy lists them.
   nlohmann::json jobs(const std::string& app_id);
+  // Called with every request and the answer about to be sent (from a stand-in thread): fault tests
+  // kill the daemon at an exact point, say after Dokploy took a deploy but before shipgate heard.
+  using Observer = std::function<void(const RecordedRequest&, const StandinReply&)>;
+  void observe(Observer observer);
 
  private:
   StandinReply handle(const RecordedRequest& r);
@@ -48,6 +53,8 @@ class DokployStandin {
   std::map<std::string, int> ticks_left_;       // deploymentId -> status reads before it settles
   int next_id_ = 1;
   bool accept_any_ = false;
+  std::mutex observer_mutex_;
+  Observer observer_;
   StandinServer server_;
 };
 
