@@ -5,6 +5,7 @@
 #include "common/rate_limiter.hpp"
 #include "config/loader.hpp"
 #include "config/registry.hpp"
+#include "config/time_zone.hpp"
 #include "orchestration/outbox.hpp"
 
 using namespace shipgate;
@@ -116,4 +117,15 @@ TEST(Notifications, GithubStatesFollowTheDeploymentStates) {
   EXPECT_EQ(github_state("rolled_back"), "failure");
   for (const char* s : {"superseded", "cancelled", "rejected", "expired"}) EXPECT_EQ(github_state(s), "inactive");
   EXPECT_EQ(github_state("override"), "");
+}
+
+TEST(Rfc3339, AcceptsExactlyOneInstantPerValue) {
+  using config::parse_rfc3339;
+  EXPECT_EQ(parse_rfc3339("2026-11-26T12:00:00Z"), 1'795'694'400'000);
+  EXPECT_EQ(parse_rfc3339("2026-11-26T13:00:00+01:00"), 1'795'694'400'000);
+  EXPECT_EQ(parse_rfc3339("2026-11-26T12:00:00.250Z"), 1'795'694'400'250);
+  // Found by fuzzing: a control character inside made the library read NaN seconds.
+  for (const char* bad : {"2027-01-05T\x7f" "00:00:00Z", "2026-11-26T12:00Z", "2026-11-26 12:00:00Z", "nan",
+                          "2026-11-26T12:00:00", "2026-11-26T12:00:00.Z", "2026-11-26T12:00:00+0100", ""})
+    EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
 }
