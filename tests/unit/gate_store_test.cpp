@@ -124,6 +124,30 @@ TEST_F(GateStore, TheDispatchersTickExpiresOverdueApprovalsByItsClock) {
   EXPECT_EQ(approve(id, "alice").kind, ApprovalOutcome::Kind::not_pending);
 }
 
+TEST_F(GateStore, TheClockJumpingBackNeverExpiresEarlyAndAJumpForwardExpiresOnce) {
+  auto cfg = shipgate::testing::load_test_config(shipgate::testing::kTestConfig);
+  auto pending = make("production", "v1", State::pending_approval);
+  pending.expires_ms = epoch_ms(clock->now()) + 3'600'000;
+  const auto id = create(pending);
+  boost::asio::io_context ioc;
+  auto dispatcher = std::make_shared<Dispatcher>(ioc.get_executor(), *store, [cfg] { return cfg; },
+                                                 [](const config::TargetConfig&) { return nullptr; }, clock);
+  clock->advance(-std::chrono::hours(5));  // NTP steps the clock back
+  run_awaitable(dispatcher->tick());
+  EXPECT_EQ(state_of(id), State::pending_approval);
+  clock->advance(std::chrono::hours(5) + std::chrono::minutes(59));
+  run_awaitable(dispatcher->tick());
+  EXPECT_EQ(state_of(id), State::pending_approval);
+  clock->advance(std::chrono::hours(24 * 365));  // a jump far ahead
+  run_awaitable(dispatcher->tick());
+  run_awaitable(dispatcher->tick());
+  EXPECT_EQ(state_of(id), State::expired);
+  int expired_entries = 0;
+  const auto history = store->deployment(id, true).value()->history;  // a copy: the result is a temporary
+  for (const auto& h : history) expired_entries += h.to == State::expired;
+  EXPECT_EQ(expired_entries, 1);
+}
+
 TEST_F(GateStore, BadVersionsAreSkippedForAutomaticTriggersOnly) {
   const auto good = create(make("staging", "v1", State::queued));
   BadVersion bad{"planera", "staging", "v2", "v2000000", 0, good, "500s on login", "alice"};
