@@ -84,14 +84,31 @@ const Component* Project::component(std::string_view n) const {
   return nullptr;
 }
 
+void Config::index() {
+  by_name_.clear();
+  by_repository_.clear();
+  for (std::size_t i = 0; i < projects.size(); ++i) {
+    by_name_.emplace(projects[i].name, i);
+    by_repository_.emplace(to_lower(projects[i].repository), i);  // the first one wins, as before
+  }
+}
+
 const Project* Config::project(std::string_view n) const {
-  for (const auto& p : projects)
+  if (!by_name_.empty() || projects.empty()) {
+    auto it = by_name_.find(std::string(n));
+    return it == by_name_.end() ? nullptr : &projects[it->second];
+  }
+  for (const auto& p : projects)  // not indexed (a Config built by hand)
     if (p.name == n) return &p;
   return nullptr;
 }
 
 const Project* Config::project_by_repository(std::string_view full_name) const {
   const std::string wanted = to_lower(full_name);
+  if (!by_repository_.empty() || projects.empty()) {
+    auto it = by_repository_.find(wanted);
+    return it == by_repository_.end() ? nullptr : &projects[it->second];
+  }
   for (const auto& p : projects)
     if (to_lower(p.repository) == wanted) return &p;
   return nullptr;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -245,9 +246,16 @@ struct Config {
 
   const Project* project(std::string_view name) const;
   const Project* project_by_repository(std::string_view full_name) const;
+  // Builds the lookup indexes; the loader calls it once the projects are final.
+  void index();
   const Reviewer* reviewer(std::string_view name) const;
   // Whether anything consumes state changes: notify endpoints or GitHub deployment statuses.
   bool reports_events() const;
+
+ private:
+  // Every webhook looks its project up: O(1) instead of a lower-casing scan over all projects.
+  std::unordered_map<std::string, std::size_t> by_name_;
+  std::unordered_map<std::string, std::size_t> by_repository_;  // lower-cased owner/name
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

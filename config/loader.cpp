@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/crypto.hpp"
 #include "common/text.hpp"
@@ -812,6 +813,8 @@ class Loader {
   }
 
   void cross_check(Config& c) {
+    c.index();
+    std::unordered_map<std::string, const Project*> first_by_repository;
     for (const auto& p : c.projects) {
       const std::string path = join("projects", p.name);
       if (p.secret.empty() && c.github.secrets.empty())
@@ -827,10 +830,12 @@ class Loader {
             static_cast<std::size_t>(e.approval->required) > e.approval->reviewers.size())
           error(apath + ".required", "is larger than the number of listed reviewers");
       }
-      for (std::size_t i = 0; i < c.projects.size(); ++i)
-        if (&c.projects[i] != &p && !p.repository.empty() &&
-            to_lower(c.projects[i].repository) == to_lower(p.repository) && &c.projects[i] < &p)
-          error(path + ".repository", "repository " + p.repository + " is already used by project " + c.projects[i].name);
+      if (!p.repository.empty()) {
+        // First project per repository, built as we go: O(projects), not O(projects^2).
+        auto [it, fresh] = first_by_repository.emplace(to_lower(p.repository), &p);
+        if (!fresh)
+          error(path + ".repository", "repository " + p.repository + " is already used by project " + it->second->name);
+      }
     }
     for (const auto& r : c.reviewers)
       for (std::size_t i = 0; i < r.projects.size(); ++i)
