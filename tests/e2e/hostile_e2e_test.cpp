@@ -31,6 +31,13 @@ int open_files_limit() {
   return static_cast<int>(r.rlim_cur);
 }
 
+// Memory ceilings mean nothing under AddressSanitizer, which keeps freed memory in quarantine (256 MiB)
+// on purpose; there the memory assertions are skipped and everything else still runs.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMeasureMemory = false;
+#else
+constexpr bool kMeasureMemory = true;
+#endif
 constexpr long kRssCeilingKiB = 256 * 1024;
 
 }  // namespace
@@ -55,11 +62,15 @@ TEST_F(Hostile, TenThousandHeldConnectionsAreBoundedAndHealthStaysAnswered) {
       const auto h = daemon->get("/healthz");
       EXPECT_TRUE(h.status == 200 || h.status == 503) << h.status;
       health_answers += h.status != 0;
-      EXPECT_LT(rss(), kRssCeilingKiB);
+      if (kMeasureMemory) {
+        EXPECT_LT(rss(), kRssCeilingKiB);
+      }
     }
   }
   EXPECT_EQ(health_answers, wanted / 1000);
-  EXPECT_LT(rss(), kRssCeilingKiB);
+  if (kMeasureMemory) {
+    EXPECT_LT(rss(), kRssCeilingKiB);
+  }
   // Connections that never send a byte are closed at the header timeout (1 s here).
   EXPECT_TRUE(wait_until([&] { return daemon->get("/healthz").status == 200; }, 10s));
   held.clear();
@@ -172,6 +183,8 @@ TEST_F(Hostile, AGreatManyTinyRequestsAreAllAnsweredAndMemoryStaysFlat) {
   for (auto& c : clients) c.join();
   EXPECT_EQ(ok.load(), 20'000);
   const long after = rss();
-  EXPECT_LT(after, before + 32 * 1024) << "RSS grew from " << before << " KiB to " << after << " KiB";
+  if (kMeasureMemory) {
+    EXPECT_LT(after, before + 32 * 1024) << "RSS grew from " << before << " KiB to " << after << " KiB";
+  }
   EXPECT_EQ(daemon->get("/healthz").status, 200);
 }

@@ -37,7 +37,8 @@ Flood flood(Daemon& d, const std::string& repo, const std::string& secret, int t
         std::lock_guard lock(m);
         if (r.status == 202) {
           ++f.accepted;
-          for (const auto& dep : r.json()["deployments"]) f.accepted_ids.insert(dep["id"].get<std::int64_t>());
+          const auto created = r.json()["deployments"];  // a copy: r.json() is a temporary
+          for (const auto& dep : created) f.accepted_ids.insert(dep["id"].get<std::int64_t>());
         } else if (r.status == 503) {
           ++f.refused;
           ++refused;
