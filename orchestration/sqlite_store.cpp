@@ -163,6 +163,11 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox(done_at, next_at);
 CREATE INDEX outbox_by_deployment ON outbox(deployment_id, id);
 )sql",
+    // Lists filtered by project only (newest first, LIMIT n) walk this index and stop after n rows,
+    // instead of sorting every deployment of the project.
+    R"sql(
+CREATE INDEX deployments_by_project ON deployments(project, id);
+)sql",
 };
 
 constexpr const char* kDeploymentColumns =
@@ -380,7 +385,11 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Deployment>> deployments(const DeploymentFilter& f) override {
-    std::string sql = std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE 1=1";
+    std::string sql = std::string("SELECT ") + kDeploymentColumns + " FROM deployments";
+    // Waiting and running deployments are a handful among a million finished ones: look them up by
+    // state instead of letting SQLite walk the environment's whole history for the ORDER BY.
+    if (!f.project.empty() && !f.environment.empty() && !f.states.empty()) sql += " INDEXED BY deployments_by_env_state";
+    sql += " WHERE 1=1";
     if (!f.project.empty()) sql += " AND project = ?1";
     if (!f.environment.empty()) sql += " AND environment = ?2";
     if (f.before_id > 0) sql += " AND id < ?3";
