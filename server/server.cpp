@@ -392,11 +392,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       req.request_id = rid;
 
       handlers::Response res;
-      struct InFlight {
-        std::atomic<int>& n;
-        ~InFlight() { --n; }
-      } in_flight{inflight};
-      if (++inflight > cfg.max_inflight) {
+      // Counts the request while it is handled, not while its answer is written: a client that has
+      // its answer must find the slot free for its next request.
+      const bool over_bound = ++inflight > cfg.max_inflight;
+      if (over_bound) {
         // GitHub shows a failed delivery that can be redelivered; clients retry after the hint.
         if (metrics) metrics->refused("inflight");
         res = handlers::error_response(503, "overloaded", "too many requests in progress; retry shortly");
@@ -416,6 +415,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         // The store could not take the write (its queue is full, or the disk failed): nothing accepted.
         if (res.status == 503 && metrics && route.kind == handlers::RouteKind::webhook) metrics->refused("store");
       }
+      --inflight;
       count(route, req.header("X-GitHub-Event"), res.status,
             [&] {
               for (const auto& [k, v] : res.headers)

@@ -21,15 +21,15 @@ struct Flood {
 };
 
 // `threads` clients each send up to `per_thread` signed pushes (distinct SHAs, so every 202 creates a
-// deployment), stopping early once enough refusals were seen.
+// deployment), stopping early once both answers were seen (20 refusals and an acceptance).
 Flood flood(Daemon& d, const std::string& repo, const std::string& secret, int threads, int per_thread) {
   Flood f;
   std::mutex m;
-  std::atomic<int> refused{0};
+  std::atomic<int> refused{0}, accepted{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-      for (int i = 0; i < per_thread && refused < 20; ++i) {
+      for (int i = 0; i < per_thread && (refused < 20 || accepted == 0); ++i) {
         char sha[41];
         std::snprintf(sha, sizeof sha, "%08x%032x", t + 1, i + 1);
         const std::string body = push_payload(repo, "refs/heads/main", sha);
@@ -37,6 +37,7 @@ Flood flood(Daemon& d, const std::string& repo, const std::string& secret, int t
         std::lock_guard lock(m);
         if (r.status == 202) {
           ++f.accepted;
+          ++accepted;
           const auto created = r.json()["deployments"];  // a copy: r.json() is a temporary
           for (const auto& dep : created) f.accepted_ids.insert(dep["id"].get<std::int64_t>());
         } else if (r.status == 503) {
