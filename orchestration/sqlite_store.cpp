@@ -174,6 +174,11 @@ constexpr const char* kDeploymentColumns =
     "id, project, environment, state, version, sha, ref, images, trigger, actor, delivery, created_at, "
     "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason, config_sha";
 
+// Outbox rows with the GitHub deployment id remembered on their deployment.
+constexpr const char* kOutboxColumns =
+    "o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, d.github_id, "
+    "o.outcome, o.last_error, o.done_at FROM outbox o LEFT JOIN deployments d ON d.id = o.deployment_id";
+
 Deployment read_deployment(const Statement& s) {
   Deployment d;
   d.id = s.int64(0);
@@ -440,13 +445,23 @@ class SqliteStore final : public Store {
     std::lock_guard lock(read_mutex_);
     // Due rows, oldest first; a GitHub status waits while an earlier one of its deployment is undone,
     // so GitHub sees them in order (and the deployment exists before its first status).
-    auto st = reader_db_.prepare(
-        "SELECT o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, "
-        "d.github_id FROM outbox o LEFT JOIN deployments d ON d.id = o.deployment_id "
-        "WHERE o.done_at IS NULL AND o.next_at <= ?1 AND (o.kind != 'github' OR NOT EXISTS ("
-        "SELECT 1 FROM outbox e WHERE e.deployment_id = o.deployment_id AND e.kind = 'github' "
-        "AND e.done_at IS NULL AND e.id < o.id)) ORDER BY o.id LIMIT ?2");
+    auto st = reader_db_.prepare(std::string("SELECT ") + kOutboxColumns +
+                                 " WHERE o.done_at IS NULL AND o.next_at <= ?1 AND (o.kind != 'github' OR NOT EXISTS ("
+                                 "SELECT 1 FROM outbox e WHERE e.deployment_id = o.deployment_id AND e.kind = 'github' "
+                                 "AND e.done_at IS NULL AND e.id < o.id)) ORDER BY o.id LIMIT ?2");
     st.bind(1, now_ms).bind(2, std::int64_t{limit});
+    return read_outbox(st);
+  }
+
+  Result<std::vector<OutboxItem>> outbox_recent(int limit) override {
+    std::lock_guard lock(read_mutex_);
+    auto st = reader_db_.prepare(std::string("SELECT ") + kOutboxColumns +
+                                 " WHERE o.kind != 'event' ORDER BY o.id DESC LIMIT ?");
+    st.bind(1, std::int64_t{limit});
+    return read_outbox(st);
+  }
+
+  static Result<std::vector<OutboxItem>> read_outbox(Statement& st) {
     std::vector<OutboxItem> out;
     int rc;
     while ((rc = st.step()) == SQLITE_ROW) {
@@ -461,32 +476,9 @@ class SqliteStore final : public Store {
       item.attempts = static_cast<int>(st.int64(6));
       item.created_ms = st.int64(7);
       item.github_id = st.is_null(8) ? 0 : st.int64(8);
-      out.push_back(std::move(item));
-    }
-    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    return out;
-  }
-
-  Result<std::vector<OutboxItem>> outbox_recent(int limit) override {
-    std::lock_guard lock(read_mutex_);
-    auto st = reader_db_.prepare(
-        "SELECT id, kind, destination, deployment_id, event, attempts, created_at, outcome, last_error, done_at "
-        "FROM outbox WHERE kind != 'event' ORDER BY id DESC LIMIT ?");
-    st.bind(1, std::int64_t{limit});
-    std::vector<OutboxItem> out;
-    int rc;
-    while ((rc = st.step()) == SQLITE_ROW) {
-      OutboxItem item;
-      item.id = st.int64(0);
-      item.kind = st.text(1);
-      item.destination = st.text(2);
-      item.deployment = st.int64(3);
-      item.event = st.text(4);
-      item.attempts = static_cast<int>(st.int64(5));
-      item.created_ms = st.int64(6);
-      item.outcome = st.text(7);
-      item.last_error = st.text(8);
-      item.done_ms = st.is_null(9) ? 0 : st.int64(9);
+      item.outcome = st.text(9);
+      item.last_error = st.text(10);
+      item.done_ms = st.is_null(11) ? 0 : st.int64(11);
       out.push_back(std::move(item));
     }
     if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);

@@ -54,7 +54,19 @@ class GateStore : public ::testing::Test {
     return *r;
   }
   State state_of(std::int64_t id) { return (*store->deployment(id, false))->state; }
+  // A pending deployment that expires an hour from now, and a dispatcher whose tick() expires it.
+  std::int64_t create_expiring_in_an_hour() {
+    auto pending = make("production", "v1", State::pending_approval);
+    pending.expires_ms = epoch_ms(clock->now()) + 3'600'000;
+    return create(pending);
+  }
+  std::shared_ptr<Dispatcher> housekeeper() {
+    auto cfg = shipgate::testing::load_test_config(shipgate::testing::kTestConfig);
+    return std::make_shared<Dispatcher>(ioc.get_executor(), *store, [cfg] { return cfg; },
+                                        [](const config::TargetConfig&) { return nullptr; }, clock);
+  }
 
+  boost::asio::io_context ioc;
   shipgate::testing::TempDir dir;
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(from_epoch_ms(1'800'000'000'000));
   std::unique_ptr<Store> store;
@@ -109,13 +121,8 @@ TEST_F(GateStore, ARejectionEndsOnlyThatDeployment) {
 }
 
 TEST_F(GateStore, TheDispatchersTickExpiresOverdueApprovalsByItsClock) {
-  auto cfg = shipgate::testing::load_test_config(shipgate::testing::kTestConfig);
-  auto pending = make("production", "v1", State::pending_approval);
-  pending.expires_ms = epoch_ms(clock->now()) + 3'600'000;
-  const auto id = create(pending);
-  boost::asio::io_context ioc;
-  auto dispatcher = std::make_shared<Dispatcher>(ioc.get_executor(), *store, [cfg] { return cfg; },
-                                                 [](const config::TargetConfig&) { return nullptr; }, clock);
+  const auto id = create_expiring_in_an_hour();
+  auto dispatcher = housekeeper();
   run_awaitable(dispatcher->tick());
   EXPECT_EQ(state_of(id), State::pending_approval);
   clock->advance(std::chrono::minutes(61));
@@ -125,13 +132,8 @@ TEST_F(GateStore, TheDispatchersTickExpiresOverdueApprovalsByItsClock) {
 }
 
 TEST_F(GateStore, TheClockJumpingBackNeverExpiresEarlyAndAJumpForwardExpiresOnce) {
-  auto cfg = shipgate::testing::load_test_config(shipgate::testing::kTestConfig);
-  auto pending = make("production", "v1", State::pending_approval);
-  pending.expires_ms = epoch_ms(clock->now()) + 3'600'000;
-  const auto id = create(pending);
-  boost::asio::io_context ioc;
-  auto dispatcher = std::make_shared<Dispatcher>(ioc.get_executor(), *store, [cfg] { return cfg; },
-                                                 [](const config::TargetConfig&) { return nullptr; }, clock);
+  const auto id = create_expiring_in_an_hour();
+  auto dispatcher = housekeeper();
   clock->advance(-std::chrono::hours(5));  // NTP steps the clock back
   run_awaitable(dispatcher->tick());
   EXPECT_EQ(state_of(id), State::pending_approval);
