@@ -26,8 +26,7 @@ boost::asio::awaitable<Response> reload(const App& app, Request& req) {
                           "; the config in force keeps serving";
   body["error"] = "invalid_config";
   body["message"] = "reload refused: " + why;
-  co_return json_response(outcome.errors.size() == 1 && outcome.errors[0] == "another reload is in progress" ? 409 : 400,
-                          body);
+  co_return json_response(outcome.busy ? 409 : 400, body);
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor) {
   const auto old = registry_.current();
   outcome.from_sha256 = old->source_sha256;
   if (busy_.exchange(true)) {
+    outcome.busy = true;
     outcome.errors.push_back("another reload is in progress");
     co_return outcome;
   }

@@ -36,6 +36,7 @@ struct ReloadHook {
 struct ReloadOutcome {
   bool applied = false;
   bool changed = false;  // the file differs from the config in force
+  bool busy = false;     // refused because another reload was running
   std::string from_sha256;
   std::string to_sha256;
   std::vector<std::string> errors;    // why it was refused

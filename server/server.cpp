@@ -261,8 +261,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   // Answers before the handler runs when the daemon must protect itself or a client exceeds its
   // rate. Returns the refusal or nothing.
-  std::optional<handlers::Response> admission(const handlers::Router::RouteInfo& route, const std::string& path,
-                                              const std::string& client) {
+  std::optional<handlers::Response> admission(const std::string& path, const std::string& client) {
     if (path.rfind("/api/", 0) != 0) return std::nullopt;
     const auto now = RateLimiter::Clock::now();
     if (const int wait = auth_failures.wait_needed(client, now)) {
@@ -278,7 +277,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       r.headers.emplace_back("Retry-After", std::to_string(wait));
       return r;
     }
-    (void)route;
     return std::nullopt;
   }
 
@@ -400,7 +398,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         if (metrics) metrics->refused("inflight");
         res = handlers::error_response(503, "overloaded", "too many requests in progress; retry shortly");
         res.headers.emplace_back("Retry-After", "1");
-      } else if (auto refusal = admission(route, req.path, client)) {
+      } else if (auto refusal = admission(req.path, client)) {
         res = std::move(*refusal);
       } else {
         try {

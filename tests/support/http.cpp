@@ -27,6 +27,43 @@ std::string find_header(const Headers& headers, const std::string& name) {
     if (beast::iequals(k, name)) return v;
   return {};
 }
+// Writes one request and reads its answer on an open stream (plain or TLS), with async operations
+// driven by run(): synchronous calls ignore tcp_stream timeouts. Returns the error of the first step
+// that failed and which step it was.
+template <class Stream>
+boost::system::error_code exchange(asio::io_context& ioc, Stream& stream, std::uint16_t port, const std::string& method,
+                                   const std::string& target, const Headers& headers, const std::string& body,
+                                   Reply& reply, const char*& step) {
+  http::request<http::string_body> req;
+  req.method_string(method);
+  req.target(target);
+  req.version(11);
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  req.keep_alive(false);
+  boost::system::error_code ec;
+  step = "write";
+  http::async_write(stream, req, [&](boost::system::error_code e, std::size_t) { ec = e; });
+  ioc.run();
+  ioc.restart();
+  if (ec) return ec;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64u << 20);
+  step = "read";
+  http::async_read(stream, buffer, parser, [&](boost::system::error_code e, std::size_t) { ec = e; });
+  ioc.run();
+  ioc.restart();
+  if (ec) return ec;
+  auto& res = parser.get();
+  reply.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) reply.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  reply.body = res.body();
+  return {};
+}
+
 }  // namespace
 
 std::string Reply::header(const std::string& name) const { return find_header(headers, name); }
@@ -41,30 +78,8 @@ Reply http_request(std::uint16_t port, const std::string& method, const std::str
   boost::system::error_code ec;
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
   if (ec) return reply;
-  http::request<http::string_body> req;
-  req.method_string(method);
-  req.target(target);
-  req.version(11);
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
-  req.keep_alive(false);
-  // Synchronous calls ignore tcp_stream timeouts, so use async operations driven by run().
-  http::async_write(stream, req, [&](boost::system::error_code e, std::size_t) { ec = e; });
-  ioc.run();
-  ioc.restart();
-  if (ec) return reply;
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64u << 20);
-  http::async_read(stream, buffer, parser, [&](boost::system::error_code e, std::size_t) { ec = e; });
-  ioc.run();
-  if (ec) return reply;
-  auto& res = parser.get();
-  reply.status = static_cast<int>(res.result_int());
-  for (const auto& f : res) reply.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  reply.body = res.body();
+  const char* step = "";
+  exchange(ioc, stream, port, method, target, headers, body, reply, step);
   return reply;
 }
 
@@ -99,35 +114,10 @@ TlsReply https_request(std::uint16_t port, const TlsClientOptions& tls, const st
     return reply;
   }
   reply.protocol = ::SSL_get_version(stream.native_handle());
-  http::request<http::string_body> req;
-  req.method_string(method);
-  req.target(target);
-  req.version(11);
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
-  req.keep_alive(false);
-  http::async_write(stream, req, [&](boost::system::error_code e, std::size_t) { ec = e; });
-  ioc.run();
-  ioc.restart();
-  if (ec) {
-    reply.tls_error = "write: " + ec.message();
-    return reply;
-  }
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  http::async_read(stream, buffer, parser, [&](boost::system::error_code e, std::size_t) { ec = e; });
-  ioc.run();
-  if (ec) {
-    // With TLS 1.3 a refused client certificate shows up here, after the handshake.
-    reply.tls_error = "read: " + ec.message();
-    return reply;
-  }
-  auto& res = parser.get();
-  reply.status = static_cast<int>(res.result_int());
-  for (const auto& f : res) reply.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  reply.body = res.body();
+  // With TLS 1.3 a refused client certificate shows up at the read, after the handshake.
+  const char* step = "";
+  if (auto e = exchange(ioc, stream, port, method, target, headers, body, reply, step))
+    reply.tls_error = std::string(step) + ": " + e.message();
   return reply;
 }
 
