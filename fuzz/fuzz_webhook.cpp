@@ -6,6 +6,8 @@
 
 #include "common/crypto.hpp"
 #include "fuzz/harness.hpp"
+#include "handlers/intake.hpp"
+#include "handlers/push_fields.hpp"
 #include "handlers/signature.hpp"
 
 using namespace shipgate;
@@ -15,6 +17,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& h = fuzz::Harness::get();
   const std::uint8_t mode = data[0];
   const std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
+  // A push is read by the streaming field reader; it must accept exactly what the document parser
+  // accepts and read the same fields.
+  {
+    handlers::PushFields fields;
+    handlers::Response error;
+    const bool fast_ok = handlers::read_push_fields(body, handlers::kMaxJsonDepth, fields) == handlers::JsonCheck::ok;
+    const auto doc = handlers::parse_json(body, error);
+    if (fast_ok != doc.has_value()) __builtin_trap();
+    if (doc && (fields.ref != handlers::str(*doc, "ref") || fields.after != handlers::str(*doc, "after") ||
+                fields.repository != handlers::nested_str(*doc, "repository", "full_name") ||
+                fields.sender_login != handlers::nested_str(*doc, "sender", "login") ||
+                fields.pusher_name != handlers::nested_str(*doc, "pusher", "name")))
+      __builtin_trap();
+  }
   static const char* kEvents[] = {"push", "repository_dispatch", "ping", "workflow_run"};
   handlers::Request req;
   req.method = "POST";

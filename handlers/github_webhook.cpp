@@ -17,7 +17,8 @@ orchestration::Plan plan_platform_push(orchestration::Store& store, const config
   orchestration::PlatformPush push;
   push.ref = str(body, "ref");
   push.after = to_lower(str(body, "after"));
-  push.deleted = body.value("deleted", false) == true || push.after.find_first_not_of('0') == std::string::npos;
+  const auto deleted = body.find("deleted");
+  push.deleted = (deleted != body.end() && deleted->is_boolean() && deleted->get<bool>()) || push.after.find_first_not_of('0') == std::string::npos;
   push.actor = nested_str(body, "sender", "login");
   const auto commits = body.find("commits");
   if (commits != body.end() && commits->is_array()) {
@@ -57,7 +58,15 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const std::string_view text = form ? std::string_view(form_payload) : std::string_view(req.body);
 
   // Parsed at most once: lazily for the signature check (only to learn which project's own secret
-  // to try when no global secret verifies), then for the event itself.
+  // to try when no global secret verifies), then for the event itself. A push, the event that
+  // arrives in volume, is only read for the fields it acts on; other events become a document.
+  const bool is_push = event == "push";
+  PushFields push_fields;
+  std::optional<JsonCheck> push_check;
+  auto read_push = [&]() -> JsonCheck {
+    if (!push_check) push_check = decoded ? read_push_fields(text, kMaxJsonDepth, push_fields) : JsonCheck::malformed;
+    return *push_check;
+  };
   Response parse_error;
   std::optional<json> body;
   bool parsed = false;
@@ -69,8 +78,13 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     return body ? &*body : nullptr;
   };
   auto claimed_project = [&]() -> std::string {
-    const json* doc = parse_once();
-    const auto* p = doc ? config->project_by_repository(nested_str(*doc, "repository", "full_name")) : nullptr;
+    std::string repository;
+    if (is_push) {
+      if (read_push() == JsonCheck::ok) repository = push_fields.repository;
+    } else if (const json* doc = parse_once()) {
+      repository = nested_str(*doc, "repository", "full_name");
+    }
+    const auto* p = config->project_by_repository(repository);
     return p ? p->name : std::string();
   };
 
@@ -87,21 +101,26 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     co_return error_response(415, "unsupported_media_type",
                              "Content-Type must be application/json or application/x-www-form-urlencoded");
   if (!decoded) co_return error_response(400, "malformed", "form body has no valid 'payload' field");
-  if (!parse_once()) co_return parse_error;
+  if (is_push) {
+    if (const auto check = read_push(); check != JsonCheck::ok) co_return json_error(check);
+  } else if (!parse_once()) {
+    co_return parse_error;
+  }
 
   if (event == "ping")
     co_return json_response(200, {{"message", "pong"}, {"zen", str(*body, "zen")}, {"hook_id", body->value("hook_id", json())}});
 
-  const std::string repository = nested_str(*body, "repository", "full_name");
-  if (event == "push" && config->platform && to_lower(repository) == to_lower(config->platform->repository)) {
+  const std::string repository = is_push ? push_fields.repository : nested_str(*body, "repository", "full_name");
+  if (is_push && config->platform && to_lower(repository) == to_lower(config->platform->repository)) {
     if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
+    if (!parse_once()) co_return parse_error;  // its commit lists say which projects' config changed
     auto plan = plan_platform_push(*app.store, *config, *body);
     std::string key = "github:" + delivery;
     std::string source = "github platform push " + repository;
     co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
   }
   const config::Project* project = repository.empty() ? nullptr : config->project_by_repository(repository);
-  if (event != "push" && event != "repository_dispatch")
+  if (!is_push && event != "repository_dispatch")
     co_return json_response(200, {{"message", "event '" + event + "' is not used by shipgate"}, {"ignored", true}});
   if (repository.empty()) co_return error_response(400, "malformed", "payload has no repository.full_name");
   if (!project)
@@ -109,15 +128,14 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   if (!signed_by.empty() && signed_by != project->name)
     co_return error_response(401, "bad_signature", "signed with the secret of another project");
 
-  std::string actor = nested_str(*body, "sender", "login");
   orchestration::Plan plan;
-  if (event == "push") {
+  if (is_push) {
     orchestration::PushEvent push;
     push.repository = repository;
-    push.ref = str(*body, "ref");
-    push.after = to_lower(str(*body, "after"));
-    push.deleted = body->value("deleted", false) == true;
-    push.actor = actor.empty() ? nested_str(*body, "pusher", "name") : actor;
+    push.ref = std::move(push_fields.ref);
+    push.after = to_lower(push_fields.after);
+    push.deleted = push_fields.deleted;
+    push.actor = push_fields.sender_login.empty() ? std::move(push_fields.pusher_name) : std::move(push_fields.sender_login);
     if (push.ref.empty()) co_return error_response(400, "malformed", "push payload has no ref");
     plan = orchestration::plan_push(*project, push);
   } else {
@@ -127,7 +145,7 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
                                                     config->github.dispatch_event + "'"},
                                     {"ignored", true}});
     orchestration::VersionRequest vr;
-    vr.actor = actor;
+    vr.actor = nested_str(*body, "sender", "login");
     const auto payload = body->find("client_payload");
     if (payload != body->end() && !payload->is_null()) {
       if (!payload->is_object()) co_return error_response(400, "malformed", "client_payload must be an object");

@@ -78,18 +78,27 @@ Response unavailable(std::string_view message) {
   return r;
 }
 
+Response json_error(JsonCheck check) {
+  switch (check) {
+    case JsonCheck::too_deep:
+      return error_response(400, "malformed", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    case JsonCheck::not_object: return error_response(400, "malformed", "body must be a JSON object");
+    default: return error_response(400, "malformed", "body is not valid JSON");
+  }
+}
+
 std::optional<json> parse_json(std::string_view text, Response& error) {
   if (!depth_ok(text, kMaxJsonDepth)) {
-    error = error_response(400, "malformed", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    error = json_error(JsonCheck::too_deep);
     return std::nullopt;
   }
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded()) {
-    error = error_response(400, "malformed", "body is not valid JSON");
+    error = json_error(JsonCheck::malformed);
     return std::nullopt;
   }
   if (!doc.is_object()) {
-    error = error_response(400, "malformed", "body must be a JSON object");
+    error = json_error(JsonCheck::not_object);
     return std::nullopt;
   }
   return doc;

@@ -8,6 +8,7 @@
 
 #include "handlers/app.hpp"
 #include "handlers/http_types.hpp"
+#include "handlers/push_fields.hpp"
 #include "orchestration/triggers.hpp"
 
 namespace shipgate::handlers {
@@ -16,6 +17,9 @@ constexpr int kMaxJsonDepth = 64;
 
 // Parses JSON with a nesting bound; on failure fills `error` with a 400 response.
 std::optional<nlohmann::json> parse_json(std::string_view text, Response& error);
+
+// The 400 answer for a body that failed a check (`check` is not ok).
+Response json_error(JsonCheck check);
 
 // Verifies X-Hub-Signature-256 over the raw body: first against every global secret (rotation), then,
 // only if none matches, against the own secret of the project the body claims to be for

@@ -1,0 +1,27 @@
+// The fields of a GitHub push event that shipgate acts on, read from the body in one validating pass
+// without building a document. A push body is mostly commit and file lists that shipgate ignores;
+// building them as a JSON document was the largest cost of accepting a webhook.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace shipgate::handlers {
+
+struct PushFields {
+  std::string ref;
+  std::string after;
+  bool deleted = false;
+  std::string repository;    // repository.full_name
+  std::string sender_login;  // sender.login
+  std::string pusher_name;   // pusher.name
+};
+
+// What a strict parse of a webhook body found.
+enum class JsonCheck { ok, malformed, too_deep, not_object };
+
+// Reads `text` (the whole body) as strict JSON nested at most `max_depth` levels. A field that is
+// absent or of another type reads as empty (false for `deleted`); when a key repeats, the last one
+// counts. Anything but `ok` leaves `out` unspecified.
+JsonCheck read_push_fields(std::string_view text, int max_depth, PushFields& out);
+
+}  // namespace shipgate::handlers
