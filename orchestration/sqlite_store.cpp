@@ -662,6 +662,11 @@ class SqliteStore final : public Store {
       {
         std::unique_lock lock(mutex_);
         cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+        // Woken by the first write of a burst: give the threads submitting the rest of it a turn
+        // before taking the batch, so they share this commit instead of waiting for the next one.
+        lock.unlock();
+        std::this_thread::yield();
+        lock.lock();
         if (queue_.empty()) return;  // closed and drained
         while (!queue_.empty() && batch.size() < options_.max_batch) {
           batch.push_back(std::move(queue_.front()));
