@@ -169,7 +169,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   asio::awaitable<void> accept_loop(tcp::acceptor& from, bool use_tls) {
     for (;;) {
-      auto [ec, socket] = co_await from.async_accept(asio::make_strand(ioc), asio::as_tuple(asio::use_awaitable));
+      // A session's reads, writes and timer need a strand only when several threads run the io_context.
+      const asio::any_io_executor session_ex =
+          initial.threads > 1 ? asio::any_io_executor(asio::make_strand(ioc)) : asio::any_io_executor(ioc.get_executor());
+      auto [ec, socket] = co_await from.async_accept(session_ex, asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !from.is_open()) co_return;
       if (ec) {
         // Out of descriptors and similar: pause briefly instead of spinning.
