@@ -92,6 +92,12 @@ std::optional<json> parse_json(std::string_view text, Response& error) {
     error = json_error(JsonCheck::too_deep);
     return std::nullopt;
   }
+  // nlohmann's parser stops at a NUL byte as if the text ended there, so "{}\0junk" would pass; a raw
+  // NUL is invalid anywhere in JSON text.
+  if (text.find('\0') != std::string_view::npos) {
+    error = json_error(JsonCheck::malformed);
+    return std::nullopt;
+  }
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded()) {
     error = json_error(JsonCheck::malformed);

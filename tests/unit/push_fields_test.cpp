@@ -95,6 +95,11 @@ TEST(PushFields, RejectsWhatTheDocumentParserRejects) {
   EXPECT_EQ(read_push_fields(R"([{"ref": "a"}])", kMaxJsonDepth, f), JsonCheck::not_object);
   EXPECT_EQ(read_push_fields(R"("text")", kMaxJsonDepth, f), JsonCheck::not_object);
   EXPECT_EQ(read_push_fields(" {\"ref\": \"a\"} \n", kMaxJsonDepth, f), JsonCheck::ok);
+  // A NUL byte after the object: the document parser used to stop reading there and accept it.
+  const std::string nul_tail("{}\0junk", 7);
+  EXPECT_EQ(read_push_fields(nul_tail, kMaxJsonDepth, f), JsonCheck::malformed);
+  expect_agree(nul_tail);
+  expect_agree(std::string("{\"ref\": \"a\0b\"}", 14));
   const std::string deep = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
   EXPECT_EQ(read_push_fields("{\"a\":" + deep + "}", kMaxJsonDepth, f), JsonCheck::too_deep);
   const std::string fits = std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']');
