@@ -28,7 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (doc && (fields.ref != handlers::str(*doc, "ref") || fields.after != handlers::str(*doc, "after") ||
                 fields.repository != handlers::nested_str(*doc, "repository", "full_name") ||
                 fields.sender_login != handlers::nested_str(*doc, "sender", "login") ||
-                fields.pusher_name != handlers::nested_str(*doc, "pusher", "name")))
+                fields.pusher_name != handlers::nested_str(*doc, "pusher", "name") ||
+                fields.deleted != (doc->contains("deleted") && (*doc)["deleted"].is_boolean() &&
+                                   (*doc)["deleted"].get<bool>())))
       __builtin_trap();
   }
   static const char* kEvents[] = {"push", "repository_dispatch", "ping", "workflow_run"};
