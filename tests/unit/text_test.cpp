@@ -1,4 +1,7 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "common/crypto.hpp"
 #include "common/text.hpp"
@@ -42,6 +45,41 @@ TEST(Crypto, Sha256AndConstantTimeEqual) {
   EXPECT_FALSE(constant_time_equal("abc", "abcd"));
   EXPECT_EQ(random_hex(8).size(), 16u);
   EXPECT_NE(random_hex(8), random_hex(8));
+  EXPECT_EQ(random_hex(600).size(), 1200u);  // more than one getrandom call may be needed
+}
+
+// RFC 4231's HMAC-SHA-256 test cases 1, 2 and 6 (a key longer than the block size is hashed first).
+TEST(Crypto, HmacSha256Rfc4231) {
+  EXPECT_EQ(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hmac_sha256_hex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+// The hash and HMAC are built on OpenSSL's block-level SHA-256; they must agree with OpenSSL's EVP
+// digest and HMAC for every key length around the block size and message lengths around its edges.
+TEST(Crypto, AgreesWithOpenSslEvp) {
+  std::string bytes;
+  for (int i = 0; i < 400; ++i) bytes.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  for (std::size_t key_len : {0u, 1u, 31u, 63u, 64u, 65u, 128u, 200u}) {
+    const std::string key = bytes.substr(100, key_len);
+    for (std::size_t len = 0; len <= 300; len += (len < 130 ? 1 : 17)) {
+      const std::string data = bytes.substr(0, len);
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int n = 0;
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), md, &n);
+      std::string want;
+      for (unsigned int i = 0; i < n; ++i) want += fmt::format("{:02x}", md[i]);
+      ASSERT_EQ(hmac_sha256_hex(key, data), want) << "key " << key_len << " data " << len;
+      EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+      want.clear();
+      for (unsigned int i = 0; i < n; ++i) want += fmt::format("{:02x}", md[i]);
+      ASSERT_EQ(sha256_hex(data), want) << "data " << len;
+    }
+  }
 }
 
 TEST(TimeFormat, Rfc3339Milliseconds) {
