@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -657,6 +659,13 @@ class SqliteStore final : public Store {
   }
 
   void writer_loop() {
+    // SCHED_BATCH: waking the writer does not preempt the thread that submitted the write. When both
+    // share a core, the HTTP thread finishes the requests it has already read (and submits them
+    // too) before the writer runs: half the context switches, and fuller commits. On an idle core
+    // the writer runs at once as before. Needs no privilege; if refused, the default policy stays.
+    sched_param normal{};
+    if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &normal) != 0)
+      spdlog::debug("store: the writer thread keeps the default scheduling policy");
     std::vector<std::unique_ptr<WriteOp>> batch;
     for (;;) {
       {
