@@ -36,45 +36,46 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 namespace {
 
-// Not OpenSSL's one-shot SHA256(): in 3.0 it goes through EVP.
-void sha256(std::string_view data, unsigned char* md) {
+using Block = std::array<unsigned char, SHA256_CBLOCK>;
+
+// SHA-256 of an optional leading block, then data. Not OpenSSL's one-shot SHA256(): in 3.0 it goes
+// through EVP.
+void sha256(const Block* lead, std::string_view data, unsigned char* md) {
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
+  if (lead) SHA256_Update(&ctx, lead->data(), lead->size());
   SHA256_Update(&ctx, data.data(), data.size());
   SHA256_Final(md, &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);  // it held the key's pad
+}
+
+// HMAC's inner or outer key block: K0 XOR the pad byte.
+Block xor_pad(const Block& k0, unsigned char pad) {
+  Block out;
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = k0[i] ^ pad;
+  return out;
 }
 
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> md{};
-  sha256(data, md.data());
+  sha256(nullptr, data, md.data());
   return to_hex(md.data(), md.size());
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   // K0: the key zero-padded to the block size, or its digest when longer than a block.
-  std::array<unsigned char, SHA256_CBLOCK> k0{};
+  Block k0{};
   if (key.size() > k0.size())
-    sha256(key, k0.data());
+    sha256(nullptr, key, k0.data());
   else if (!key.empty())
     std::memcpy(k0.data(), key.data(), key.size());
-  std::array<unsigned char, SHA256_CBLOCK> pad{};
   std::array<unsigned char, SHA256_DIGEST_LENGTH> inner{}, outer{};
-  SHA256_CTX ctx;
-  for (std::size_t i = 0; i < pad.size(); ++i) pad[i] = k0[i] ^ 0x36;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, pad.data(), pad.size());
-  SHA256_Update(&ctx, data.data(), data.size());
-  SHA256_Final(inner.data(), &ctx);
-  for (std::size_t i = 0; i < pad.size(); ++i) pad[i] = k0[i] ^ 0x5c;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, pad.data(), pad.size());
-  SHA256_Update(&ctx, inner.data(), inner.size());
-  SHA256_Final(outer.data(), &ctx);
-  OPENSSL_cleanse(k0.data(), k0.size());
-  OPENSSL_cleanse(pad.data(), pad.size());
-  OPENSSL_cleanse(&ctx, sizeof ctx);
+  Block ipad = xor_pad(k0, 0x36), opad = xor_pad(k0, 0x5c);
+  sha256(&ipad, data, inner.data());
+  sha256(&opad, std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), outer.data());
+  for (Block* b : {&k0, &ipad, &opad}) OPENSSL_cleanse(b->data(), b->size());
   return to_hex(outer.data(), outer.size());
 }
 #pragma GCC diagnostic pop
