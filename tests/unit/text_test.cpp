@@ -61,6 +61,11 @@ TEST(Crypto, HmacSha256Rfc4231) {
 // The hash and HMAC are built on OpenSSL's block-level SHA-256; they must agree with OpenSSL's EVP
 // digest and HMAC for every key length around the block size and message lengths around its edges.
 TEST(Crypto, AgreesWithOpenSslEvp) {
+  const auto hex = [](const unsigned char* md, unsigned int n) {
+    std::string out;
+    for (unsigned int i = 0; i < n; ++i) out += fmt::format("{:02x}", md[i]);
+    return out;
+  };
   std::string bytes;
   for (int i = 0; i < 400; ++i) bytes.push_back(static_cast<char>((i * 131 + 7) & 0xff));
   for (std::size_t key_len : {0u, 1u, 31u, 63u, 64u, 65u, 128u, 200u}) {
@@ -71,13 +76,9 @@ TEST(Crypto, AgreesWithOpenSslEvp) {
       unsigned int n = 0;
       HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
            data.size(), md, &n);
-      std::string want;
-      for (unsigned int i = 0; i < n; ++i) want += fmt::format("{:02x}", md[i]);
-      ASSERT_EQ(hmac_sha256_hex(key, data), want) << "key " << key_len << " data " << len;
+      ASSERT_EQ(hmac_sha256_hex(key, data), hex(md, n)) << "key " << key_len << " data " << len;
       EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-      want.clear();
-      for (unsigned int i = 0; i < n; ++i) want += fmt::format("{:02x}", md[i]);
-      ASSERT_EQ(sha256_hex(data), want) << "data " << len;
+      ASSERT_EQ(sha256_hex(data), hex(md, n)) << "data " << len;
     }
   }
 }
