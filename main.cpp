@@ -208,8 +208,8 @@ int serve(const std::vector<std::string>& args) {
                server.addresses(), cfg->store.url, cfg->projects.size(),
                cfg->projects.size() == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
 
-  // Start-up's temporary allocations (the YAML documents, the migrations, the recovery scan) are freed by
-  // now but glibc keeps their pages; hand them back before the daemon settles into its resting size.
+  // Start-up's temporary allocations (the YAML documents, the schema migrations) are freed by now, but
+  // glibc keeps their pages; hand them back before the daemon settles into its resting size.
   ::malloc_trim(0);
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
