@@ -24,6 +24,7 @@
 #include "orchestration/outbox.hpp"
 #include "orchestration/reloader.hpp"
 #include "orchestration/sqlite_store.hpp"
+#include "server/limits.hpp"
 #include "server/server.hpp"
 
 namespace asio = boost::asio;
@@ -103,6 +104,11 @@ int serve(const std::vector<std::string>& args) {
   // The config's log settings; SHIPGATE_LOG_LEVEL, when set, still wins (handy for one debug run).
   const char* level_override = std::getenv("SHIPGATE_LOG_LEVEL");
   configure_logging(cfg->log.json, level_override ? level_override : cfg->log.level);
+  // Request bodies are large and short-lived: give each its own mapping, returned to the system when freed.
+  // Left to itself, glibc raises its mmap threshold after the first large free, keeps later bodies in
+  // the heap, and holds on to that memory after a flood of them.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  server::raise_open_files_limit(cfg->server.max_connections);
   config::ConfigRegistry registry(cfg);
   auto config_source = [&registry] { return registry.current(); };
 

@@ -65,17 +65,39 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  HmacSha256 mac(key);
+  mac.update(data);
+  return mac.final_hex();
+}
+
+// The inner hash runs over the data as it comes; the outer pad waits for the final step.
+struct HmacSha256::State {
+  SHA256_CTX inner;
+  Block opad;
+};
+
+HmacSha256::HmacSha256(std::string_view key) : state_(std::make_unique<State>()) {
   // K0: the key zero-padded to the block size, or its digest when longer than a block.
   Block k0{};
   if (key.size() > k0.size())
     sha256(nullptr, key, k0.data());
   else if (!key.empty())
     std::memcpy(k0.data(), key.data(), key.size());
+  Block ipad = xor_pad(k0, 0x36);
+  state_->opad = xor_pad(k0, 0x5c);
+  SHA256_Init(&state_->inner);
+  SHA256_Update(&state_->inner, ipad.data(), ipad.size());
+  for (Block* b : {&k0, &ipad}) OPENSSL_cleanse(b->data(), b->size());
+}
+
+HmacSha256::~HmacSha256() { OPENSSL_cleanse(state_.get(), sizeof(State)); }
+
+void HmacSha256::update(std::string_view data) { SHA256_Update(&state_->inner, data.data(), data.size()); }
+
+std::string HmacSha256::final_hex() {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> inner{}, outer{};
-  Block ipad = xor_pad(k0, 0x36), opad = xor_pad(k0, 0x5c);
-  sha256(&ipad, data, inner.data());
-  sha256(&opad, std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), outer.data());
-  for (Block* b : {&k0, &ipad, &opad}) OPENSSL_cleanse(b->data(), b->size());
+  SHA256_Final(inner.data(), &state_->inner);
+  sha256(&state_->opad, std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), outer.data());
   return to_hex(outer.data(), outer.size());
 }
 #pragma GCC diagnostic pop

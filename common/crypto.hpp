@@ -1,5 +1,6 @@
 // Hashing primitives used for webhook signatures and token storage.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,21 @@ std::string sha256_hex(std::string_view data);
 
 // Lowercase hex of HMAC-SHA256(key, data).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+// HMAC-SHA256 fed in parts, so a large body can be verified a slice at a time between other work.
+class HmacSha256 {
+ public:
+  explicit HmacSha256(std::string_view key);
+  ~HmacSha256();
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+  void update(std::string_view data);
+  std::string final_hex();  // once
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Compares two byte strings in time that depends only on their lengths (CRYPTO_memcmp).
 bool constant_time_equal(std::string_view a, std::string_view b);

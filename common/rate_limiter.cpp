@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace shipgate {
 
@@ -53,13 +54,21 @@ int RateLimiter::wait_needed(std::string_view key, Clock::time_point now) {
 }
 
 void RateLimiter::evict(Clock::time_point now) {
-  // Buckets that refilled completely carry no information: forget them. If every bucket is busy (a
-  // flood from many addresses), forget them all rather than grow without bound.
+  // Buckets that refilled completely carry no information: forget them. If that frees too little (a
+  // flood from many addresses), forget the least recently used eighth: an address that is still
+  // active, such as one being limited right now, is never among them.
   std::erase_if(buckets_, [&](const auto& entry) {
     const auto& b = entry.second;
     return b.tokens + std::chrono::duration<double>(now - b.at).count() * rate_ >= burst_;
   });
-  if (buckets_.size() >= max_keys_) buckets_.clear();
+  if (buckets_.size() < max_keys_) return;
+  std::vector<Clock::time_point> times;
+  times.reserve(buckets_.size());
+  for (const auto& entry : buckets_) times.push_back(entry.second.at);
+  const std::size_t drop = std::max<std::size_t>(1, buckets_.size() / 8);
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(drop - 1), times.end());
+  const auto cutoff = times[drop - 1];
+  std::erase_if(buckets_, [&](const auto& entry) { return entry.second.at <= cutoff; });
 }
 
 }  // namespace shipgate

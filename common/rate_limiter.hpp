@@ -15,7 +15,7 @@ class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // At most `max_keys` buckets are kept; full (idle) ones are forgotten first.
+  // At most `max_keys` buckets are kept; full (idle) ones are forgotten first, then the least recently used.
   RateLimiter(double rate_per_second, double burst, std::size_t max_keys = 100'000);
 
   // Takes a token; returns 0 when there was one, else the seconds until there will be (rounded up).

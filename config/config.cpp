@@ -87,7 +87,9 @@ const Component* Project::component(std::string_view n) const {
 void Config::index() {
   by_name_.clear();
   by_repository_.clear();
+  any_project_secret_ = false;
   for (std::size_t i = 0; i < projects.size(); ++i) {
+    any_project_secret_ = any_project_secret_ || !projects[i].secret.empty();
     by_name_.emplace(projects[i].name, i);
     by_repository_.emplace(to_lower(projects[i].repository), i);  // the first one wins, as before
   }

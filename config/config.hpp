@@ -40,6 +40,14 @@ struct ServerConfig {
   Millis idle_timeout{60'000};           // keep-alive wait for the next request
   Millis write_timeout{30'000};
   int max_connections = 1024;
+  // Open connections from one client address. Beyond this, or beyond max_connections, a connection may
+  // still ask /healthz or /readyz (so probes keep working while the daemon is flooded); anything else
+  // is answered 503.
+  int max_connections_per_client = 256;
+  // Request bodies held in memory at once, across every connection. A body is read only while it fits;
+  // beyond it the request is answered 503 + Retry-After, so a flood of large (unsigned) bodies cannot
+  // take the daemon's memory.
+  std::size_t max_body_memory = 64u << 20;
   int max_inflight = 256;                // requests being handled at once; beyond: 503 + Retry-After
   std::size_t max_queued_writes = 10'000;  // store writes waiting to commit; beyond: 503 + Retry-After
   double api_rate = 20;                  // /api requests per second per client address (token bucket)
@@ -249,6 +257,8 @@ struct Config {
   // Builds the lookup indexes; the loader calls it once the projects are final.
   void index();
   const Reviewer* reviewer(std::string_view name) const;
+  // Whether any project has a webhook secret of its own (only then is a body read before it verifies).
+  bool any_project_secret() const { return any_project_secret_; }
   // Whether anything consumes state changes: notify endpoints or GitHub deployment statuses.
   bool reports_events() const;
 
@@ -256,6 +266,7 @@ struct Config {
   // Every webhook looks its project up: O(1) instead of a lower-casing scan over all projects.
   std::unordered_map<std::string, std::size_t> by_name_;
   std::unordered_map<std::string, std::size_t> by_repository_;  // lower-cased owner/name
+  bool any_project_secret_ = false;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

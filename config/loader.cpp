@@ -272,7 +272,7 @@ class Loader {
     const std::string path = "server";
     if (!is_map(n, path)) return;
     check_keys(n, path, {"listen", "threads", "max_body", "max_api_body", "timeouts", "max_connections",
-                         "max_inflight", "max_queued_writes", "api_rate", "api_burst", "auth_failures_per_minute",
+                         "max_connections_per_client", "max_body_memory", "max_inflight", "max_queued_writes", "api_rate", "api_burst", "auth_failures_per_minute",
                          "shutdown_grace", "public_url", "tls"});
     if (n["tls"]) load_server_tls(n["tls"], s.tls);
     if (n["public_url"])
@@ -303,6 +303,11 @@ class Loader {
     if (n["max_connections"])
       if (auto v = integer(n["max_connections"], "server.max_connections", 1, 1'000'000))
         s.max_connections = static_cast<int>(*v);
+    if (n["max_connections_per_client"])
+      if (auto v = integer(n["max_connections_per_client"], "server.max_connections_per_client", 1, 1'000'000))
+        s.max_connections_per_client = static_cast<int>(*v);
+    if (n["max_body_memory"])
+      if (auto v = size(n["max_body_memory"], "server.max_body_memory")) s.max_body_memory = *v;
     if (n["shutdown_grace"])
       if (auto v = duration(n["shutdown_grace"], "server.shutdown_grace")) s.shutdown_grace = *v;
     if (const auto t = n["timeouts"]) {
@@ -323,6 +328,9 @@ class Loader {
   }
 
   void check_server(const ServerConfig& s) {
+    if (s.max_body_memory < s.max_body)
+      error("server.max_body_memory", "must be at least server.max_body (" + std::to_string(s.max_body) +
+                                          " bytes), or no webhook of the largest size could ever be read");
     if (s.tls && !s.tls->listen.empty() && s.tls->port != 0 && s.tls->port == s.port && s.tls->host == s.host)
       error("server.tls.listen", "must differ from server.listen (leave it out to serve HTTPS on server.listen)");
   }

@@ -20,13 +20,12 @@ boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
     }
     return body ? &*body : nullptr;
   };
-  auto claimed_project = [&]() -> std::string {
-    const auto* doc = parse_once();
-    return doc ? str(*doc, "project") : std::string();
+  const ClaimedProject claimed_project = [&]() -> boost::asio::awaitable<std::string> {
+    co_return co_await read_claimed_project(*config, req.body, ClaimBy::project);
   };
   std::string signed_by;
   Response error;
-  if (!verify_webhook(*config, req, claimed_project, signed_by, error)) co_return error;
+  if (!co_await verify_webhook(*config, req, claimed_project, signed_by, error)) co_return error;
   const std::string key(req.header("Idempotency-Key"));
   if (key.empty() || key.size() > 200)
     co_return error_response(400, "malformed", "missing or oversized Idempotency-Key header");

@@ -49,17 +49,32 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const std::string event(req.header("X-GitHub-Event"));
   const std::string delivery(req.header("X-GitHub-Delivery"));
 
-  // The JSON text: the body itself, or the `payload` field of a form-encoded body.
+  // The JSON text: the body itself, or the `payload` field of a form-encoded body (decoded once, and only
+  // after the signature verified unless a project's own secret must be found first).
   const std::string content_type = to_lower(req.header("Content-Type"));
   const bool form = content_type.rfind("application/x-www-form-urlencoded", 0) == 0;
   const bool json_body = content_type.empty() || content_type.rfind("application/json", 0) == 0;
   std::string form_payload;
-  const bool decoded = form ? form_field(req.body, "payload", form_payload) : json_body;
-  const std::string_view text = form ? std::string_view(form_payload) : std::string_view(req.body);
+  std::optional<bool> form_decoded;
+  auto json_text = [&]() -> std::string_view {
+    if (!form) return req.body;
+    if (!form_decoded) form_decoded = form_field(req.body, "payload", form_payload);
+    return *form_decoded ? std::string_view(form_payload) : std::string_view();
+  };
+  const ClaimedProject claimed_project = [&]() -> boost::asio::awaitable<std::string> {
+    co_return co_await read_claimed_project(*config, json_text(), ClaimBy::repository);
+  };
+  std::string signed_by;
+  Response error;
+  if (!co_await verify_webhook(*config, req, claimed_project, signed_by, error)) {
+    spdlog::warn("[{}] github delivery {}: rejected: bad signature", req.request_id, delivery);
+    co_return error;
+  }
+  const std::string_view text = json_text();
+  const bool decoded = form ? *form_decoded : json_body;
 
-  // Parsed at most once: lazily for the signature check (only to learn which project's own secret
-  // to try when no global secret verifies), then for the event itself. A push, the event that
-  // arrives in volume, is only read for the fields it acts on; other events become a document.
+  // A push, the event that arrives in volume, is only read for the fields it acts on; other events
+  // become a document.
   const bool is_push = event == "push";
   PushFields push_fields;
   std::optional<JsonCheck> push_check;
@@ -77,23 +92,6 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     }
     return body ? &*body : nullptr;
   };
-  auto claimed_project = [&]() -> std::string {
-    std::string repository;
-    if (is_push) {
-      if (read_push() == JsonCheck::ok) repository = push_fields.repository;
-    } else if (const json* doc = parse_once()) {
-      repository = nested_str(*doc, "repository", "full_name");
-    }
-    const auto* p = config->project_by_repository(repository);
-    return p ? p->name : std::string();
-  };
-
-  std::string signed_by;
-  Response error;
-  if (!verify_webhook(*config, req, claimed_project, signed_by, error)) {
-    spdlog::warn("[{}] github delivery {}: rejected: bad signature", req.request_id, delivery);
-    co_return error;
-  }
   if (event.empty()) co_return error_response(400, "malformed", "missing X-GitHub-Event header");
   if (delivery.empty() || delivery.size() > 200)
     co_return error_response(400, "malformed", "missing or oversized X-GitHub-Delivery header");

@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "handlers/signature.hpp"
 #include "orchestration/gate_policy.hpp"
@@ -110,21 +115,69 @@ std::optional<json> parse_json(std::string_view text, Response& error) {
   return doc;
 }
 
-bool verify_webhook(const config::Config& config, const Request& request,
-                    const std::function<std::string()>& claimed_project, std::string& project, Response& error) {
+namespace {
+
+// Bodies are hashed and read in slices of this size, with a yield between slices: a 25 MB body must not
+// hold a server thread (and every health check queued behind it) for tens of milliseconds.
+constexpr std::size_t kSlice = 256 * 1024;
+
+boost::asio::awaitable<void> yield_to_others() {
+  co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+}
+
+// The index of the first secret whose HMAC of `body` equals `header` (already checked for shape), or -1.
+// Every secret is tried, so timing does not reveal which matched.
+boost::asio::awaitable<int> first_matching(std::string_view header, const std::vector<std::string_view>& secrets,
+                                           std::string_view body) {
+  std::vector<std::unique_ptr<HmacSha256>> macs;
+  for (auto s : secrets) macs.push_back(std::make_unique<HmacSha256>(s));
+  for (std::size_t at = 0; at < body.size(); at += kSlice) {
+    for (auto& m : macs) m->update(body.substr(at, kSlice));
+    if (at + kSlice < body.size()) co_await yield_to_others();
+  }
+  const std::string presented = to_lower(header);
+  int found = -1;
+  for (std::size_t i = 0; i < macs.size(); ++i)
+    if (constant_time_equal(presented, "sha256=" + macs[i]->final_hex()) && found < 0) found = static_cast<int>(i);
+  co_return found;
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::string> read_claimed_project(const config::Config& config, std::string_view text,
+                                                         ClaimBy by) {
+  PushFields fields;
+  PushFieldsReader reader(kMaxJsonDepth, fields);
+  for (std::size_t at = 0; at <= text.size(); at += kSlice) {
+    const bool last = at + kSlice >= text.size();
+    if (!reader.write(text.substr(at, kSlice), last)) co_return std::string();
+    if (last) break;
+    co_await yield_to_others();
+  }
+  if (reader.result() != JsonCheck::ok) co_return std::string();
+  const auto* p = by == ClaimBy::repository ? config.project_by_repository(fields.repository) : config.project(fields.project);
+  co_return p ? p->name : std::string();
+}
+
+boost::asio::awaitable<bool> verify_webhook(const config::Config& config, const Request& request,
+                                            const ClaimedProject& claimed_project, std::string& project,
+                                            Response& error) {
   const std::string_view header = request.header("X-Hub-Signature-256");
   SignatureCheck status = signature_shape(header);
   if (status == SignatureCheck::valid) {
     const std::vector<std::string_view> globals(config.github.secrets.begin(), config.github.secrets.end());
-    SignatureCheck ignored;
-    if (verify_any(header, globals, request.body, ignored) >= 0) {
+    if (co_await first_matching(header, globals, request.body) >= 0) {
       project.clear();
-      return true;
+      co_return true;
     }
-    const auto* p = config.project(claimed_project());
-    if (p && !p->secret.empty() && verify_signature(header, p->secret, request.body) == SignatureCheck::valid) {
-      project = p->name;
-      return true;
+    if (config.any_project_secret()) {
+      const std::string claimed = co_await claimed_project();
+      const auto* p = config.project(claimed);
+      const std::vector<std::string_view> own = {p ? std::string_view(p->secret) : std::string_view()};
+      if (p && !p->secret.empty() && co_await first_matching(header, own, request.body) == 0) {
+        project = p->name;
+        co_return true;
+      }
     }
     status = SignatureCheck::mismatch;
   }
@@ -138,7 +191,7 @@ bool verify_webhook(const config::Config& config, const Request& request,
     default:
       error = error_response(401, "bad_signature", "signature does not match any configured secret");
   }
-  return false;
+  co_return false;
 }
 
 boost::asio::awaitable<Response> accept_plan(const App& app, const Request& request, std::string delivery_key,

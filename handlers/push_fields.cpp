@@ -102,6 +102,8 @@ class PushHandler {
       } else if (key_ == "sender") {
         outer_ = Outer::sender;
         out_.sender_login.clear();
+      } else if (key_ == "project") {
+        aim(out_.project);
       } else if (key_ == "pusher") {
         outer_ = Outer::pusher;
         out_.pusher_name.clear();
@@ -129,16 +131,45 @@ class PushHandler {
 
 }  // namespace
 
-JsonCheck read_push_fields(std::string_view text, int max_depth, PushFields& out) {
-  out = PushFields{};
+struct PushFieldsReader::Impl {
+  Impl(const boost::json::parse_options& options, PushFields& out) : parser(options, out) {}
+  boost::json::basic_parser<PushHandler> parser;
+};
+
+namespace {
+boost::json::parse_options depth_limit(int max_depth) {
   boost::json::parse_options options;
   options.max_depth = static_cast<std::size_t>(max_depth);
-  boost::json::basic_parser<PushHandler> parser(options, out);
+  return options;
+}
+}  // namespace
+
+PushFieldsReader::PushFieldsReader(int max_depth, PushFields& out)
+    : impl_(std::make_unique<Impl>(depth_limit(max_depth), out)) {
+  out = PushFields{};
+}
+
+PushFieldsReader::~PushFieldsReader() = default;
+
+bool PushFieldsReader::write(std::string_view part, bool last) {
   error_code ec;
-  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
-  if (ec == boost::json::error::too_deep) return JsonCheck::too_deep;
-  if (ec || used != text.size()) return JsonCheck::malformed;
-  return parser.handler().top_is_object() ? JsonCheck::ok : JsonCheck::not_object;
+  const std::size_t used = impl_->parser.write_some(!last, part.data(), part.size(), ec);
+  if (ec == boost::json::error::too_deep) {
+    result_ = JsonCheck::too_deep;
+    return false;
+  }
+  if (ec || used != part.size()) {
+    result_ = JsonCheck::malformed;
+    return false;
+  }
+  if (last) result_ = impl_->parser.handler().top_is_object() ? JsonCheck::ok : JsonCheck::not_object;
+  return true;
+}
+
+JsonCheck read_push_fields(std::string_view text, int max_depth, PushFields& out) {
+  PushFieldsReader reader(max_depth, out);
+  reader.write(text, true);
+  return reader.result();
 }
 
 }  // namespace shipgate::handlers

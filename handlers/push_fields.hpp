@@ -2,6 +2,7 @@
 // without building a document. A push body is mostly commit and file lists that shipgate ignores;
 // building them as a JSON document was the largest cost of accepting a webhook.
 #pragma once
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@ struct PushFields {
   std::string repository;    // repository.full_name
   std::string sender_login;  // sender.login
   std::string pusher_name;   // pusher.name
+  std::string project;       // project (the build webhook's body)
 };
 
 // What a strict parse of a webhook body found.
@@ -23,5 +25,21 @@ enum class JsonCheck { ok, malformed, too_deep, not_object };
 // absent or of another type reads as empty (false for `deleted`); when a key repeats, the last one
 // counts. Anything but `ok` leaves `out` unspecified.
 JsonCheck read_push_fields(std::string_view text, int max_depth, PushFields& out);
+
+// The same reading, fed a part at a time, so a large body can be read between other work.
+class PushFieldsReader {
+ public:
+  PushFieldsReader(int max_depth, PushFields& out);
+  ~PushFieldsReader();
+  // Reads the next part of the text (`last` for the final one); false once the text cannot be valid.
+  bool write(std::string_view part, bool last);
+  // After the last part: what the whole text was.
+  JsonCheck result() const { return result_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  JsonCheck result_ = JsonCheck::malformed;
+};
 
 }  // namespace shipgate::handlers

@@ -1,22 +1,16 @@
 #include "server/server.hpp"
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
-#include <array>
 #include <mutex>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
-#include "common/rate_limiter.hpp"
+#include "server/admission.hpp"
+#include "server/limits.hpp"
+#include "server/request_checks.hpp"
+#include "server/tls_context.hpp"
+#include "server/wire.hpp"
 
 namespace shipgate::server {
 
@@ -27,74 +21,15 @@ namespace ssl = asio::ssl;
 using asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using boost::system::error_code;
+using namespace wire;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
+// A connection beyond the connection bounds may only ask for health; it gets this long to do so.
+constexpr std::chrono::milliseconds kRestrictedHeaderTimeout{2'000};
 
-http::response<http::string_body> to_wire(const handlers::Response& r, unsigned version, bool keep_alive,
-                                          const std::string& request_id) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "shipgate");
-  res.set(http::field::content_type, r.content_type);
-  res.set("X-Request-Id", request_id);
-  for (const auto& [k, v] : r.headers) res.set(k, v);
-  res.body() = r.body;
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
-
-std::string openssl_reason(const error_code& ec) {
-  std::string why = ec.message();
-  if (const unsigned long e = ::ERR_get_error()) {
-    char buf[256];
-    ::ERR_error_string_n(e, buf, sizeof buf);
-    why += " (" + std::string(buf) + ")";
-  }
-  return why;
-}
-
-// A server context for TLS 1.2 and newer, with the certificate chain and key, and client
-// certificates required when a client CA is configured.
-boost::system::result<std::shared_ptr<ssl::context>> make_tls_context(const config::ServerTlsConfig& t, std::string& why) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  ::SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-  error_code ec;
-  ctx->use_certificate_chain_file(t.cert, ec);
-  if (ec) {
-    why = "cannot load certificate " + t.cert + ": " + openssl_reason(ec);
-    return ec;
-  }
-  ctx->use_private_key_file(t.key, ssl::context::pem, ec);
-  if (ec) {
-    why = "cannot load private key " + t.key + ": " + openssl_reason(ec);
-    return ec;
-  }
-  if (::SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-    why = "private key " + t.key + " does not match certificate " + t.cert;
-    return make_error_code(boost::system::errc::invalid_argument);
-  }
-  if (!t.client_ca.empty()) {
-    ctx->load_verify_file(t.client_ca, ec);
-    if (ec) {
-      why = "cannot load client CA " + t.client_ca + ": " + openssl_reason(ec);
-      return ec;
-    }
-    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-  }
-  return ctx;
-}
-
-beast::tcp_stream& lowest(beast::tcp_stream& s) { return s; }
-beast::tcp_stream& lowest(TlsStream& s) { return beast::get_lowest_layer(s); }
-
-std::string client_address(beast::tcp_stream& s) {
-  error_code ec;
-  auto ep = s.socket().remote_endpoint(ec);
-  return ec ? std::string("unknown") : ep.address().to_string();
+bool is_health_probe(std::string_view method, std::string_view path) {
+  return method == "GET" && (path == "/healthz" || path == "/readyz");
 }
 
 }  // namespace
@@ -104,8 +39,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
        Metrics* metrics)
       : ioc(ioc), initial(std::move(c)), router(router), draining(draining), metrics(metrics), acceptor(ioc),
         tls_acceptor(ioc), id_prefix(random_hex(4)),
-        api_rate(initial.api_rate, initial.api_burst),
-        auth_failures(initial.auth_failures_per_minute / 60.0, initial.auth_failures_per_minute) {
+        admission(initial, metrics),
+        body_memory(initial.max_body_memory) {
     current = std::make_shared<const config::ServerConfig>(initial);
   }
 
@@ -122,8 +57,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::atomic<std::uint64_t> next_request{0};
   std::atomic<int> connections{0};
   std::atomic<int> inflight{0};
-  RateLimiter api_rate;
-  RateLimiter auth_failures;
+  Admission admission;
+  BodyMemory body_memory;
+  ClientConnections per_client;
 
   // Settings that a reload may change, and the TLS context for new connections.
   mutable std::mutex settings_mutex;
@@ -151,14 +87,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     if (!metrics) return;
     metrics->http_request(route.pattern, status);
     if (route.kind != handlers::RouteKind::webhook) return;
-    const char* outcome = status == 202                 ? (duplicate ? "duplicate" : "accepted")
-                          : status == 200               ? (duplicate ? "duplicate" : "ignored")
-                          : status == 401               ? "bad_signature"
-                          : status == 400 || status == 415 ? "malformed"
-                          : status == 413               ? "too_large"
-                          : status == 503               ? "unavailable"
-                                                        : "other";
-    metrics->webhook(route.pattern == "/webhooks/build" ? std::string_view("build") : event, outcome);
+    metrics->webhook(route.pattern == "/webhooks/build" ? std::string_view("build") : webhook_event_label(event),
+                     webhook_outcome(status, duplicate));
   }
 
   void set_idle(std::uint64_t id, const std::shared_ptr<beast::tcp_stream>& stream, bool is_idle) {
@@ -168,6 +98,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   asio::awaitable<void> accept_loop(tcp::acceptor& from, bool use_tls) {
+    // Out of descriptors (EMFILE) and similar: the pending connection stays in the backlog, so accepting
+    // again at once would fail again. Pause, doubling up to a second, and report once per 10 s.
+    std::chrono::milliseconds pause{10};
+    std::chrono::steady_clock::time_point reported{};
+    int unreported = 0;
     for (;;) {
       // A session's reads, writes and timer need a strand only when several threads run the io_context.
       const asio::any_io_executor session_ex =
@@ -175,12 +110,22 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       auto [ec, socket] = co_await from.async_accept(session_ex, asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !from.is_open()) co_return;
       if (ec) {
-        // Out of descriptors and similar: pause briefly instead of spinning.
-        spdlog::warn("accept failed: {}", ec.message());
-        asio::steady_timer t(ioc, std::chrono::milliseconds(50));
+        if (metrics) metrics->refused("accept_failed");
+        ++unreported;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - reported >= std::chrono::seconds(10)) {
+          spdlog::warn("accept failed: {} ({} time(s) since the last report); pausing accepts for up to 1 s "
+                       "(raise the open files limit, or lower server.max_connections)",
+                       ec.message(), unreported);
+          reported = now;
+          unreported = 0;
+        }
+        asio::steady_timer t(ioc, pause);
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(1));
         continue;
       }
+      pause = std::chrono::milliseconds(10);
       auto ex = socket.get_executor();
       asio::co_spawn(ex, start_session(std::move(socket), use_tls), [](std::exception_ptr e) {
         if (!e) return;
@@ -191,13 +136,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         }
       });
     }
-  }
-
-  template <class Stream, class Message>
-  asio::awaitable<bool> write(Stream& stream, Message& msg, const config::ServerConfig& cfg) {
-    lowest(stream).expires_after(cfg.write_timeout);
-    auto [ec, n] = co_await http::async_write(stream, msg, asio::as_tuple(asio::use_awaitable));
-    co_return !ec;
   }
 
   // An error answered before the request could be read in full: the connection closes after it.
@@ -214,22 +152,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     const bool written = co_await write(stream, res, cfg);
     spdlog::info("[{}] {} {}", rid, status, message);
     if (written) co_await linger(lowest(stream));
-  }
-
-  // Closing while the client is still sending (say, the rest of a body we refused) makes the kernel
-  // reset the connection, and the client may never read our answer. So: stop sending, then read and
-  // discard for a bounded time and amount before the close.
-  static asio::awaitable<void> linger(beast::tcp_stream& stream) {
-    error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.expires_after(std::chrono::seconds(2));
-    std::array<char, 16384> discard;
-    std::size_t total = 0;
-    while (total < (64u << 20)) {
-      auto [ec, n] = co_await stream.async_read_some(asio::buffer(discard), asio::as_tuple(asio::use_awaitable));
-      if (ec) break;
-      total += n;
-    }
   }
 
   asio::awaitable<void> start_session(tcp::socket socket, bool use_tls) {
@@ -262,38 +184,21 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     co_await session(stream, *cfg, open);
   }
 
-  // Answers before the handler runs when the daemon must protect itself or a client exceeds its
-  // rate. Returns the refusal or nothing.
-  std::optional<handlers::Response> admission(const std::string& path, const std::string& client) {
-    if (path.rfind("/api/", 0) != 0) return std::nullopt;
-    const auto now = RateLimiter::Clock::now();
-    if (const int wait = auth_failures.wait_needed(client, now)) {
-      if (metrics) metrics->refused("auth_failures");
-      auto r = handlers::error_response(429, "too_many_failures",
-                                        "too many failed authentications from " + client + "; try again later");
-      r.headers.emplace_back("Retry-After", std::to_string(wait));
-      return r;
-    }
-    if (const int wait = api_rate.take(client, now)) {
-      if (metrics) metrics->refused("api_rate");
-      auto r = handlers::error_response(429, "rate_limited", "too many API requests from " + client);
-      r.headers.emplace_back("Retry-After", std::to_string(wait));
-      return r;
-    }
-    return std::nullopt;
-  }
-
   template <class Stream>
   asio::awaitable<void> session(std::shared_ptr<Stream> stream_ptr, const config::ServerConfig& cfg, int open) {
     Stream& stream = *stream_ptr;
     beast::tcp_stream& tcp_layer = lowest(stream);
     const std::string client = client_address(tcp_layer);
-    if (open > cfg.max_connections) {
-      const std::string rid = request_id();
-      if (metrics) metrics->refused("connections");
-      co_await reject(stream, cfg, 503, "overloaded", "too many open connections", rid);
-      co_return;
-    }
+    const int from_client = per_client.open(client);
+    struct Close {
+      ClientConnections& counts;
+      const std::string& address;
+      ~Close() { counts.close(address); }
+    } close_client{per_client, client};
+    // Past either bound, a connection may still ask for health (probes must see a flooded daemon as
+    // alive); anything else is answered 503.
+    const bool restricted = open > cfg.max_connections || from_client > cfg.max_connections_per_client;
+    if (restricted && metrics) metrics->refused(open > cfg.max_connections ? "connections" : "client_connections");
     std::uint64_t session_id;
     {
       std::lock_guard lock(idle_mutex);
@@ -306,6 +211,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     } unregister{*this, session_id};
     // The drain cancels idle sessions through their TCP layer, whatever runs on top of it.
     const std::shared_ptr<beast::tcp_stream> cancel_handle(stream_ptr, &tcp_layer);
+    const auto header_timeout = restricted ? std::min(cfg.header_timeout, kRestrictedHeaderTimeout) : cfg.header_timeout;
 
     beast::flat_buffer buffer;
     bool first = true;
@@ -315,7 +221,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         if (draining && !first) break;
         set_idle(session_id, cancel_handle, true);
         if (draining && !first) break;  // the drain's sweep may have run just before we registered
-        tcp_layer.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
+        tcp_layer.expires_after(first ? header_timeout : cfg.idle_timeout);
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
         set_idle(session_id, nullptr, false);
         if (ec) break;  // timeout, peer closed, or drain: nothing to answer
@@ -323,18 +229,24 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       const std::string rid = request_id();
       const auto started = std::chrono::steady_clock::now();
+      tcp_layer.expires_after(header_timeout);
+      const std::size_t header_size = co_await read_raw_header(stream, buffer);
+      if (header_size == 0) break;
+      if (header_size > kHeaderLimit) {
+        co_await reject(stream, cfg, 431, "header_too_large", "request header exceeds 16 KiB", rid);
+        break;
+      }
+      if (has_obs_fold(std::string_view(static_cast<const char*>(buffer.data().data()), header_size))) {
+        co_await reject(stream, cfg, 400, "malformed", "a header field continues on the next line (obs-fold)", rid);
+        break;
+      }
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(boost::none);
-      tcp_layer.expires_after(cfg.header_timeout);
       {
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (ec == beast::error::timeout) {
-          spdlog::info("[{}] closed: request header not complete within {} ms", rid, cfg.header_timeout.count());
-          break;
-        }
-        if (ec == http::error::header_limit) {
-          co_await reject(stream, cfg, 431, "header_too_large", "request header exceeds 16 KiB", rid);
+          spdlog::info("[{}] closed: request header not complete within {} ms", rid, header_timeout.count());
           break;
         }
         if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
@@ -345,13 +257,27 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         }
       }
       auto& header = parser.get();
+      if (!transfer_encoding_acceptable(field_values(header, http::field::transfer_encoding))) {
+        co_await reject(stream, cfg, 400, "malformed",
+                        "Transfer-Encoding must be exactly 'chunked' (or absent, with Content-Length)", rid);
+        break;
+      }
       handlers::Request req;
       req.method = std::string(header.method_string());
       const std::string_view target = header.target();
       const auto q = target.find('?');
       req.path = std::string(target.substr(0, q));
       if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-      const auto route = router.classify(req.path);  // once per request: body limit and metrics label
+      if (restricted && !is_health_probe(req.method, req.path)) {
+        // Named first: GCC 12 mishandles class-type temporaries in co_await expressions.
+        const std::string why = open > cfg.max_connections ? "too many open connections"
+                                                           : "too many open connections from " + client;
+        co_await reject(stream, cfg, 503, "overloaded", why, rid);
+        break;
+      }
+      const bool canonical = is_canonical_path(req.path);
+      // Once per request: body limit and metrics label.
+      const auto route = canonical ? router.classify(req.path) : handlers::Router::RouteInfo{};
       const auto kind = route.kind;
       const std::size_t limit = kind == handlers::RouteKind::webhook ? cfg.max_body : cfg.max_api_body;
       if (parser.content_length() && *parser.content_length() > limit) {
@@ -361,32 +287,42 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         break;
       }
       parser.body_limit(limit);
+      BodyShare body_share{body_memory};
+      if (parser.content_length() && !body_share.grow_to(*parser.content_length())) {
+        if (metrics) metrics->refused("body_memory");
+        co_await reject(stream, cfg, 503, "overloaded", "too many request bodies in memory; retry shortly", rid, &route,
+                        header["X-GitHub-Event"]);
+        break;
+      }
       if (beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, header.version()};
         if (!co_await write(stream, cont, cfg)) break;
       }
       tcp_layer.expires_after(cfg.body_timeout);
-      {
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-        if (ec == http::error::body_limit) {
+      // Read piece by piece: a chunked body takes its share of the body memory as it grows.
+      bool body_read = true;
+      while (!parser.is_done()) {
+        auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (!ec && body_share.grow_to(parser.get().body().capacity())) continue;
+        body_read = false;
+        if (!ec) {
+          if (metrics) metrics->refused("body_memory");
+          co_await reject(stream, cfg, 503, "overloaded", "too many request bodies in memory; retry shortly", rid,
+                          &route, header["X-GitHub-Event"]);
+        } else if (ec == http::error::body_limit) {
           const std::string why = "body exceeds the limit of " + std::to_string(limit) + " bytes";
           co_await reject(stream, cfg, 413, "too_large", why, rid, &route, header["X-GitHub-Event"]);
-          break;
-        }
-        if (ec == beast::error::timeout) {
+        } else if (ec == beast::error::timeout) {
           // The stream closed the socket when its deadline passed: nothing can be answered.
           spdlog::info("[{}] closed: request body not complete within {} ms", rid, cfg.body_timeout.count());
-          break;
+        } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
+                   ec != ssl::error::stream_truncated) {
+          const std::string why = "malformed HTTP request body: " + ec.message();
+          co_await reject(stream, cfg, 400, "malformed", why, rid);
         }
-        if (ec) {
-          if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
-              ec != ssl::error::stream_truncated) {
-            const std::string why = "malformed HTTP request body: " + ec.message();
-            co_await reject(stream, cfg, 400, "malformed", why, rid);
-          }
-          break;
-        }
+        break;
       }
+      if (!body_read) break;
       auto msg = parser.release();
       for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       req.body = std::move(msg.body());
@@ -396,12 +332,16 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       // Counts the request while it is handled, not while its answer is written: a client that has
       // its answer must find the slot free for its next request.
       const bool over_bound = ++inflight > cfg.max_inflight;
-      if (over_bound) {
+      if (over_bound && !restricted) {
         // GitHub shows a failed delivery that can be redelivered; clients retry after the hint.
         if (metrics) metrics->refused("inflight");
         res = handlers::error_response(503, "overloaded", "too many requests in progress; retry shortly");
         res.headers.emplace_back("Retry-After", "1");
-      } else if (auto refusal = admission(req.path, client)) {
+      } else if (!canonical) {
+        res = handlers::error_response(404, "not_found",
+                                       "no route for " + req.path + " (paths have no empty, '.' or '..' segments "
+                                       "and no trailing '/')");
+      } else if (auto refusal = admission.check(req.path, client)) {
         res = std::move(*refusal);
       } else {
         try {
@@ -411,8 +351,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           res = handlers::error_response(500, "internal", "internal error; see the server log for request " + rid);
         }
         // A wrong token counts against the address: guessing tokens soon meets 429.
-        if (res.status == 401 && req.path.rfind("/api/", 0) == 0)
-          auth_failures.take(client, RateLimiter::Clock::now());
+        if (res.status == 401) admission.failed_authentication(req.path, client);
         // The store could not take the write (its queue is full, or the disk failed): nothing accepted.
         if (res.status == 503 && metrics && route.kind == handlers::RouteKind::webhook) metrics->refused("store");
       }
@@ -423,7 +362,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 if (k == "X-Shipgate-Duplicate") return true;
               return false;
             }());
-      const bool keep_alive = msg.keep_alive() && !draining;
+      const bool keep_alive = msg.keep_alive() && !draining && !restricted;
       auto wire = to_wire(res, msg.version(), keep_alive, rid);
       const bool written = co_await write(stream, wire, cfg);
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
@@ -434,19 +373,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     co_await close(stream);
   }
 
-  static asio::awaitable<void> close(beast::tcp_stream& stream) {
-    error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.close();
-    co_return;
-  }
-
-  static asio::awaitable<void> close(TlsStream& stream) {
-    // close_notify, briefly: a client that vanished must not hold the session.
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
-    co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
-    beast::get_lowest_layer(stream).close();
-  }
 };
 
 Server::Server(asio::io_context& ioc, config::ServerConfig config, const handlers::Router& router,
@@ -454,24 +380,6 @@ Server::Server(asio::io_context& ioc, config::ServerConfig config, const handler
     : impl_(std::make_shared<Impl>(ioc, std::move(config), router, draining, metrics)) {}
 
 Server::~Server() = default;
-
-namespace {
-
-error_code open_acceptor(tcp::acceptor& a, const std::string& host, std::uint16_t port) {
-  error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return ec;
-  const tcp::endpoint ep(address, port);
-  a.open(ep.protocol(), ec);
-  if (ec) return ec;
-  a.set_option(asio::socket_base::reuse_address(true), ec);
-  a.bind(ep, ec);
-  if (ec) return ec;
-  a.listen(asio::socket_base::max_listen_connections, ec);
-  return ec;
-}
-
-}  // namespace
 
 boost::system::result<void> Server::listen() {
   auto& impl = *impl_;
@@ -556,8 +464,8 @@ void Server::apply(const config::ServerConfig& config) {
   next->host = impl_->initial.host;
   next->port = impl_->initial.port;
   next->threads = impl_->initial.threads;
-  impl_->api_rate.configure(config.api_rate, config.api_burst);
-  impl_->auth_failures.configure(config.auth_failures_per_minute / 60.0, config.auth_failures_per_minute);
+  impl_->admission.configure(config);
+  impl_->body_memory.set_limit(config.max_body_memory);
   std::lock_guard lock(impl_->settings_mutex);
   impl_->current = std::move(next);
 }

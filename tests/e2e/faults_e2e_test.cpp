@@ -78,7 +78,9 @@ TEST_P(CrashPoint, KillNineThenRestartFinishesEveryDeploymentOnceWithoutLosingAn
   std::map<std::string, int> per_environment;
   for (const auto& d : all) {
     ++per_environment[d["environment"].get<std::string>()];
-    if (d["environment"] == "staging" || production) EXPECT_TRUE(is_final(d["state"])) << d.dump();
+    if (d["environment"] == "staging" || production) {
+      EXPECT_TRUE(is_final(d["state"])) << d.dump();
+    }
   }
   EXPECT_EQ(per_environment["staging"], 1);
   EXPECT_EQ(per_environment["production"], 1);
@@ -214,7 +216,9 @@ projects:
     ASSERT_TRUE(wait_state(id, "failed", 30s)) << name << ": " << deployment(id).dump(2);
     const std::string message = deployment(id)["message"];
     EXPECT_NE(message.find("target 1 (http"), std::string::npos) << message;
-    if (name == "hang") EXPECT_NE(message.find("timed out"), std::string::npos) << message;
+    if (name == "hang") {
+      EXPECT_NE(message.find("timed out"), std::string::npos) << message;
+    }
   }
   EXPECT_EQ(daemon->get("/healthz").status, 200);
 }

@@ -107,9 +107,14 @@ TEST_F(E2E, ConnectionsBeyondTheBoundGet503) {
     held.back()->read_all(200ms);
   }
   RawConnection extra(daemon->port());
+  extra.send("GET /api/v1/deployments HTTP/1.1\r\nHost: x\r\n\r\n");
   const auto answer = extra.read_all(3s);
   EXPECT_NE(answer.find("503"), std::string::npos) << answer;
   EXPECT_NE(answer.find("Retry-After"), std::string::npos);
+  // Health checks are still answered beyond the bound: a probe must not see a busy daemon as dead.
+  RawConnection probe(daemon->port());
+  probe.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(probe.read_all(3s).find("HTTP/1.1 200"), std::string::npos);
   held.clear();
   EXPECT_TRUE(wait_until([&] { return daemon->get("/healthz").status == 200; }, 5s));
 }

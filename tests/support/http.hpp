@@ -47,7 +47,9 @@ TlsReply https_request(std::uint16_t port, const TlsClientOptions& tls, const st
 // Raw TCP connection to 127.0.0.1 for clients that misbehave on purpose.
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port);
+  // `source`: the local address to connect from (any 127.x.y.z is this machine's loopback), to act as
+  // several clients.
+  explicit RawConnection(std::uint16_t port, const std::string& source = "");
   ~RawConnection();
   bool send(const std::string& bytes);  // false once the peer closed
   // Reads until the peer closes or `timeout` passes.
