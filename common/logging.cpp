@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.hpp"
 #include "common/time_format.hpp"
 
 namespace shipgate {
@@ -29,7 +30,37 @@ class JsonFormatter final : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
+// The text format, with control characters in the message escaped: a value from a request (a header, a
+// version) can never forge a second log line.
+class TextFormatter final : public spdlog::formatter {
+ public:
+  TextFormatter() : inner_(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v")) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    bool clean = true;
+    for (char c : payload) clean = clean && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    if (clean) return inner_->format(msg, dest);
+    const std::string escaped = escape_control(payload);
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+    inner_->format(copy, dest);
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<TextFormatter>(); }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+
 }  // namespace
+
+std::string text_log_line(const std::string& message) {
+  TextFormatter f;
+  spdlog::details::log_msg msg(spdlog::source_loc{}, "", spdlog::level::info,
+                               spdlog::string_view_t(message.data(), message.size()));
+  spdlog::memory_buf_t buf;
+  f.format(msg, buf);
+  return std::string(buf.data(), buf.size());
+}
 
 std::string json_log_line(const std::string& time, const std::string& level, const std::string& message) {
   nlohmann::json j = {{"time", time}, {"level", level}};
@@ -54,7 +85,7 @@ std::string json_log_line(const std::string& time, const std::string& level, con
 
 void configure_logging(bool json, const std::string& level) {
   if (json) spdlog::set_formatter(std::make_unique<JsonFormatter>());
-  else spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  else spdlog::set_formatter(std::make_unique<TextFormatter>());
   spdlog::set_level(spdlog::level::from_str(level));
 }
 

@@ -11,4 +11,8 @@ void configure_logging(bool json, const std::string& level);
 // starts with "[<request id>]" or mentions "deployment <id>"}. Exposed for tests.
 std::string json_log_line(const std::string& time, const std::string& level, const std::string& message);
 
+// One text line for a message at level info, as the text format writes it (control characters escaped).
+// Exposed for tests.
+std::string text_log_line(const std::string& message);
+
 }  // namespace shipgate

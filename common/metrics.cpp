@@ -57,6 +57,8 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("shipgate_config_reloads_total").Help("Config reloads by outcome (applied, refused)").Register(registry);
   prometheus::Family<prometheus::Counter>& refusals =
       prometheus::BuildCounter().Name("shipgate_requests_refused_total").Help("Requests refused with 503 or 429 to protect the daemon, by reason").Register(registry);
+  prometheus::Family<prometheus::Counter>& rejected =
+      prometheus::BuildCounter().Name("shipgate_rejected_inputs_total").Help("Signed or authenticated requests refused for a value that broke a rule, by field").Register(registry);
   prometheus::Family<prometheus::Counter>& outbox =
       prometheus::BuildCounter().Name("shipgate_outbox_deliveries_total").Help("Notification and GitHub status delivery attempts by kind and outcome").Register(registry);
   prometheus::Gauge& open = connections.Add({});
@@ -96,6 +98,8 @@ void Metrics::connection_opened() { impl_->open.Increment(); }
 void Metrics::connection_closed() { impl_->open.Decrement(); }
 
 void Metrics::config_reload(std::string_view outcome) { impl_->reloads.Add({{"outcome", bounded(outcome)}}).Increment(); }
+void Metrics::rejected_input(std::string_view field) { impl_->rejected.Add({{"field", bounded(field)}}).Increment(); }
+
 void Metrics::refused(std::string_view reason) { impl_->refusals.Add({{"reason", bounded(reason)}}).Increment(); }
 void Metrics::outbox_delivery(std::string_view kind, std::string_view outcome) {
   impl_->outbox.Add({{"kind", bounded(kind)}, {"outcome", bounded(outcome)}}).Increment();

@@ -92,4 +92,48 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+std::string url_origin(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "(url)";
+  const auto authority_start = scheme_end + 3;
+  auto authority_end = url.find_first_of("/?#", authority_start);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  auto authority = url.substr(authority_start, authority_end - authority_start);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string out = std::string(url.substr(0, authority_start)) + std::string(authority);
+  if (authority_end < url.size() && url.substr(authority_end) != "/") out += "/...";
+  return out;
+}
+
+bool is_token(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+std::string escape_control(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out.push_back(c);
+      continue;
+    }
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char digits[] = "0123456789abcdef";
+        out += "\\x";
+        out.push_back(digits[u >> 4]);
+        out.push_back(digits[u & 0xf]);
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace shipgate

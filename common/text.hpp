@@ -17,6 +17,18 @@ bool form_field(std::string_view body, std::string_view name, std::string& value
 
 bool is_hex(std::string_view s);
 
+// 1 to `max` visible ASCII characters (0x21-0x7e): safe in a key, a header and a log line.
+bool is_token(std::string_view s, std::size_t max);
+
+// "scheme://host[:port]" of a URL, without credentials, path or query: URLs such as Slack's incoming
+// webhooks carry their secret in the path, so logs and results show only this part ("/..." marks that
+// something was left out).
+std::string url_origin(std::string_view url);
+
+// The text with control characters (and DEL) written as \n, \r, \t or \xNN, so a value from a
+// request can never start a new log line or hide what follows it.
+std::string escape_control(std::string_view s);
+
 std::string to_lower(std::string_view s);
 
 }  // namespace shipgate

@@ -181,6 +181,8 @@ struct Freeze {
 struct Component {
   std::string name;
   std::string image;  // repository without tag, e.g. ghcr.io/acme/app
+  // Globs of other repositories an `images` override may name (e.g. a mirror); empty: only `image`.
+  std::vector<std::string> allow_repositories;
 };
 
 struct Environment {
@@ -215,6 +217,9 @@ struct Project {
   std::vector<Component> components;
   std::vector<Environment> environments;
   std::optional<GithubDeploymentsConfig> github_deployments;
+  // Whether /webhooks/build may name who triggered a version (its `actor`): only then does the
+  // self-approval rule hold that person to it. Otherwise the actor is recorded as claimed.
+  bool trust_build_actor = false;
 
   const Environment* environment(std::string_view name) const;
   const Component* component(std::string_view name) const;

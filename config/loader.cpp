@@ -757,7 +757,9 @@ class Loader {
   void load_project(const YAML::Node& n, const std::string& path, Project& p) {
     if (!is_map(n, path)) return;
     check_keys(n, path, {"repository", "secret", "branch", "config_paths", "components", "environments",
-                         "github_deployments"});
+                         "github_deployments", "trust_build_actor"});
+    if (n["trust_build_actor"])
+      if (auto v = boolean(n["trust_build_actor"], path + ".trust_build_actor")) p.trust_build_actor = *v;
     if (n["github_deployments"]) load_github_deployments(n["github_deployments"], path + ".github_deployments", p.github_deployments);
     if (!n["repository"]) error(path + ".repository", "is required (owner/name)");
     else if (auto v = nonempty_string(n["repository"], path + ".repository")) {
@@ -779,8 +781,10 @@ class Loader {
           const std::string cpath = join(path + ".components", cname);
           if (!valid_name(cname)) error(cpath, "component names use lowercase letters, digits, '-' and '_'");
           if (!is_map(kv.second, cpath)) continue;
-          check_keys(kv.second, cpath, {"image"});
-          Component c{cname, {}};
+          check_keys(kv.second, cpath, {"image", "allow_repositories"});
+          Component c{cname, {}, {}};
+          if (kv.second["allow_repositories"])
+            c.allow_repositories = string_list(kv.second["allow_repositories"], cpath + ".allow_repositories");
           if (!kv.second["image"]) error(cpath + ".image", "is required");
           else if (auto v = nonempty_string(kv.second["image"], cpath + ".image")) {
             const auto last_slash = v->rfind('/');

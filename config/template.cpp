@@ -39,7 +39,25 @@ TemplateParse parse_template(std::string_view t) {
   return out;
 }
 
-std::optional<std::string> expand_template(std::string_view t, const TemplateVars& vars, std::string* missing) {
+std::string percent_encode(std::string_view value) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(digits[u >> 4]);
+      out.push_back(digits[u & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> expand_template(std::string_view t, const TemplateVars& vars, std::string* missing,
+                                           Escape escape) {
   std::string out;
   out.reserve(t.size() + 32);
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -64,7 +82,7 @@ std::optional<std::string> expand_template(std::string_view t, const TemplateVar
       if (missing) *missing = std::string(name);
       return std::nullopt;
     }
-    out += it->second;
+    out += escape == Escape::url_component ? percent_encode(it->second) : it->second;
     i += n - 1;
   }
   return out;

@@ -24,9 +24,16 @@ TemplateParse parse_template(std::string_view tmpl);
 
 // Expands every placeholder with `vars`. A name missing from `vars` yields std::nullopt and is
 // reported in `missing` (validated configs never hit this; it guards against drift).
+// How a placeholder's value is written where the template is used. `url_component`: percent-encoded
+// except for RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~), so a value can never change a URL's
+// path, query or host ("../admin", "v1?token=x" and "a/b" stay inside their segment or query value).
+enum class Escape { none, url_component };
 using TemplateVars = std::map<std::string, std::string, std::less<>>;
 std::optional<std::string> expand_template(std::string_view tmpl, const TemplateVars& vars,
-                                           std::string* missing = nullptr);
+                                           std::string* missing = nullptr, Escape escape = Escape::none);
+
+// RFC 3986 percent-encoding of everything but the unreserved characters.
+std::string percent_encode(std::string_view value);
 
 // Expands every string inside a JSON document (keys are left alone).
 std::optional<nlohmann::json> expand_json_template(const nlohmann::json& doc, const TemplateVars& vars,

@@ -5,6 +5,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url.hpp>
 
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <random>
@@ -30,6 +31,8 @@ std::string describe_failure(const HttpResult& r) {
   if (!r) {
     // Beast's own wording ("The socket was closed due to a timeout") hides the cause an operator needs.
     if (r.error() == beast::error::timeout) return "timed out: no complete answer within the timeout";
+    if (r.error() == boost::system::errc::illegal_byte_sequence)
+      return "not sent: a header name is not a token, or a header value contains CR, LF or NUL";
     return r.error().message();
   }
   std::string body = r->body.substr(0, 300);
@@ -62,9 +65,25 @@ boost::system::result<Target> parse_target(const std::string& url) {
   return t;
 }
 
+// A header a request may carry: a token for a name (RFC 9110 5.6.2) and no CR, LF or NUL (nor other
+// control characters but tab) in the value, so no value can end the header or start another.
+bool header_safe(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos)
+      return false;
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
 class BeastHttpClient final : public HttpClient {
  public:
   asio::awaitable<HttpResult> send(OutboundRequest req) override {
+    for (const auto& [name, value] : req.headers)
+      if (!header_safe(name, value)) co_return make_error_code(boost::system::errc::illegal_byte_sequence);
     auto target = parse_target(req.url);
     if (!target) co_return target.error();
     const auto deadline = std::chrono::steady_clock::now() + req.timeout;

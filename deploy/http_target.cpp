@@ -1,6 +1,7 @@
 #include "deploy/http_target.hpp"
 
 #include "common/crypto.hpp"
+#include "common/text.hpp"
 
 namespace shipgate::deploy {
 namespace {
@@ -10,11 +11,12 @@ class HttpTarget final : public DeployTarget {
   HttpTarget(config::HttpTargetConfig cfg, std::shared_ptr<HttpClient> http)
       : cfg_(std::move(cfg)), http_(std::move(http)) {}
 
-  std::string describe() const override { return "http " + cfg_.method + " " + redact(cfg_.url); }
+  std::string describe() const override { return "http " + cfg_.method + " " + url_origin(cfg_.url); }
 
   boost::asio::awaitable<TargetOutcome> deploy(const DeployContext& ctx) override {
     std::string missing;
-    const auto url = config::expand_template(cfg_.url, ctx.vars, &missing);
+    // Values are percent-encoded where they land in the URL: a version can never add a path or a query.
+    const auto url = config::expand_template(cfg_.url, ctx.vars, &missing, config::Escape::url_component);
     const auto body = cfg_.body.is_null() ? std::optional<nlohmann::json>(nlohmann::json::object())
                                           : config::expand_json_template(cfg_.body, ctx.vars, &missing);
     if (!url || !body) co_return TargetOutcome{false, "template placeholder {" + missing + "} has no value"};
@@ -46,18 +48,12 @@ class HttpTarget final : public DeployTarget {
       out.ok = true;
       out.message = "HTTP " + std::to_string(res->status);
     } else {
-      out.message = "http target failed: " + describe_failure(res);
+      out.message = "http target " + url_origin(cfg_.url) + " failed: " + describe_failure(res);
     }
     co_return out;
   }
 
  private:
-  // Query strings often carry tokens: never show them.
-  static std::string redact(const std::string& url) {
-    const auto q = url.find('?');
-    return q == std::string::npos ? url : url.substr(0, q) + "?...";
-  }
-
   config::HttpTargetConfig cfg_;
   std::shared_ptr<HttpClient> http_;
 };

@@ -7,6 +7,7 @@
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
 #include "orchestration/gate_policy.hpp"
+#include "orchestration/input_rules.hpp"
 
 namespace shipgate::handlers {
 
@@ -123,6 +124,10 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   const std::string pname = str(*body, "project"), ename = str(*body, "environment"), version = str(*body, "version");
   if (pname.empty() || ename.empty() || version.empty())
     co_return error_response(400, "invalid", "body needs \"project\", \"environment\" and \"version\"");
+  if (auto why = orchestration::check_version(version)) {
+    if (app.metrics) app.metrics->rejected_input("version");
+    co_return error_response(400, "invalid", *why);
+  }
   const auto* project = config->project(pname);
   if (!project || !reviewer->may(config::Permission::view, pname))
     co_return error_response(404, "not_found", "no project " + pname);

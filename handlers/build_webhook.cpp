@@ -1,5 +1,7 @@
 // POST /webhooks/build: an app repository's CI announces a built version (trigger 3 of the contract).
 // Signed like a GitHub webhook; the Idempotency-Key header makes retries of the same call safe.
+#include <cctype>
+
 #include "common/text.hpp"
 #include "handlers/app.hpp"
 #include "handlers/intake.hpp"
@@ -7,6 +9,13 @@
 namespace shipgate::handlers {
 
 namespace {
+
+bool is_actor_name(std::string_view s) {
+  if (s.empty() || s.size() > 100) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
 
 boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   const auto config = app.config();
@@ -27,8 +36,8 @@ boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   Response error;
   if (!co_await verify_webhook(*config, req, claimed_project, signed_by, error)) co_return error;
   const std::string key(req.header("Idempotency-Key"));
-  if (key.empty() || key.size() > 200)
-    co_return error_response(400, "malformed", "missing or oversized Idempotency-Key header");
+  if (!is_token(key, 200))
+    co_return error_response(400, "malformed", "Idempotency-Key must be 1 to 200 visible ASCII characters");
   const std::string content_type = to_lower(req.header("Content-Type"));
   if (!content_type.empty() && content_type.rfind("application/json", 0) != 0)
     co_return error_response(415, "unsupported_media_type", "Content-Type must be application/json");
@@ -42,8 +51,17 @@ boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   orchestration::VersionRequest vr;
   std::string why;
   if (!read_version_request(*body, vr, why)) co_return error_response(400, "malformed", why);
-  vr.actor = str(*body, "actor");
-  if (vr.actor.empty()) vr.actor = "build";
+  // The build names who triggered it, but only a build source trusted to say so (trust_build_actor) makes
+  // that person the version's author for the self-approval rule; otherwise the name is kept as a claim
+  // the rule cannot match, and the audit shows it came from the build webhook.
+  const std::string claimed = str(*body, "actor");
+  if (!claimed.empty() && !is_actor_name(claimed)) {
+    if (app.metrics) app.metrics->rejected_input("actor");
+    co_return error_response(400, "invalid", "actor must be 1 to 100 letters, digits, '.', '_' or '-'");
+  }
+  if (claimed.empty()) vr.actor = "build";
+  else if (project->trust_build_actor) vr.actor = claimed;
+  else vr.actor = "build (claimed: " + claimed + ")";
   auto plan = orchestration::plan_version_request(*project, vr, config::Trigger::build);
   std::string delivery_key = "build:" + name + ":" + key;
   std::string source = "build " + name;

@@ -93,8 +93,8 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     return body ? &*body : nullptr;
   };
   if (event.empty()) co_return error_response(400, "malformed", "missing X-GitHub-Event header");
-  if (delivery.empty() || delivery.size() > 200)
-    co_return error_response(400, "malformed", "missing or oversized X-GitHub-Delivery header");
+  if (!is_token(delivery, 200))
+    co_return error_response(400, "malformed", "X-GitHub-Delivery must be 1 to 200 visible ASCII characters");
   if (!form && !json_body)
     co_return error_response(415, "unsupported_media_type",
                              "Content-Type must be application/json or application/x-www-form-urlencoded");
@@ -113,7 +113,7 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
     if (!parse_once()) co_return parse_error;  // its commit lists say which projects' config changed
     auto plan = plan_platform_push(*app.store, *config, *body);
-    std::string key = "github:" + delivery;
+    std::string key = "github:" + to_lower(repository) + ":" + delivery;
     std::string source = "github platform push " + repository;
     co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
   }
@@ -155,7 +155,8 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     }
     plan = orchestration::plan_version_request(*project, vr, config::Trigger::dispatch);
   }
-  std::string key = "github:" + delivery;
+  // The repository is part of the key: a delivery id names a delivery only within its source.
+  std::string key = "github:" + to_lower(repository) + ":" + delivery;
   std::string source = "github " + event + " " + repository;
   co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
 }

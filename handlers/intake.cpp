@@ -196,7 +196,10 @@ boost::asio::awaitable<bool> verify_webhook(const config::Config& config, const 
 
 boost::asio::awaitable<Response> accept_plan(const App& app, const Request& request, std::string delivery_key,
                                              std::string source, orchestration::Plan plan) {
-  if (!plan.error.empty()) co_return error_response(400, "invalid", plan.error);
+  if (!plan.error.empty()) {
+    if (!plan.invalid.empty() && app.metrics) app.metrics->rejected_input(plan.invalid);
+    co_return error_response(400, "invalid", plan.error);
+  }
   if (plan.deployments.empty())
     co_return json_response(200, {{"message", plan.ignored}, {"ignored", true}, {"deployments", json::array()}});
 

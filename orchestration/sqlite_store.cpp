@@ -180,6 +180,14 @@ CREATE INDEX deployments_active ON deployments(state, id) WHERE state IN ('pendi
 DROP INDEX deployments_by_expiry;
 CREATE INDEX deployments_expiring ON deployments(expires_at) WHERE state = 'pending_approval' AND expires_at IS NOT NULL;
 )sql",
+    // GitHub delivery keys name their repository ("github:owner/name:<delivery id>"), so one project's
+    // secret holder cannot reach another's stored answers. Keys stored before carry the repository as
+    // the last word of their source ("github push acme/app"): rewritten, so a redelivery of an older
+    // delivery still finds it.
+    R"sql(
+UPDATE deliveries SET key = 'github:' || lower(replace(source, rtrim(source, replace(source, ' ', '')), '')) || ':' ||
+  substr(key, 8) WHERE key LIKE 'github:%' AND key NOT LIKE 'github:%/%:%';
+)sql",
 };
 
 // Queries over unfinished deployments of every project carry this term exactly as written in the

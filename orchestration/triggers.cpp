@@ -2,12 +2,20 @@
 
 #include "common/text.hpp"
 #include "config/template.hpp"
+#include "orchestration/input_rules.hpp"
 
 namespace shipgate::orchestration {
 
 namespace {
 
-bool looks_like_sha(const std::string& s) { return s.size() >= 7 && s.size() <= 64 && is_hex(s); }
+// Refuses the plan for an input that broke a rule; true when it did.
+bool refused(Plan& plan, const char* field, const std::optional<std::string>& why) {
+  if (!why) return false;
+  plan.error = *why;
+  plan.invalid = field;
+  plan.deployments.clear();
+  return true;
+}
 
 NewDeployment make(const config::Project& p, const config::Environment& e, std::string version, std::string sha,
                    std::string ref, std::map<std::string, std::string> images, config::Trigger trigger,
@@ -59,6 +67,11 @@ std::optional<std::map<std::string, std::string>> resolve_images(const config::P
     }
     auto tag = config::expand_template(env.tag_template, vars, &error);
     if (!tag) return std::nullopt;
+    if (auto why = check_image_tag(*tag)) {
+      error = "environment " + env.name + " builds the image tag \"" + *tag + "\" from \"" + env.tag_template +
+              "\": " + *why;
+      return std::nullopt;
+    }
     out[c.name] = c.image + ":" + *tag;
   }
   return out;
@@ -70,17 +83,19 @@ Plan plan_push(const config::Project& project, const PushEvent& ev) {
     plan.ignored = "ref " + ev.ref + " was deleted";
     return plan;
   }
+  if (refused(plan, "ref", check_ref(ev.ref))) return plan;
   const bool is_branch = ev.ref.rfind("refs/heads/", 0) == 0;
   const bool is_tag = ev.ref.rfind("refs/tags/", 0) == 0;
   if (!is_branch && !is_tag) {
     plan.ignored = "ref " + ev.ref + " is neither a branch nor a tag";
     return plan;
   }
-  if (!looks_like_sha(ev.after)) {
-    plan.error = "push payload has no valid 'after' SHA";
+  if (refused(plan, "sha", check_sha(ev.after))) {
+    plan.error = "push payload's 'after': " + plan.error;
     return plan;
   }
   const std::string name = ev.ref.substr(is_branch ? 11 : 10);
+  if (is_tag && refused(plan, "version", check_version(name))) return plan;
   for (const auto& env : project.environments) {
     if (!env.deploy_on.count(config::Trigger::push)) continue;
     std::string version;
@@ -96,6 +111,8 @@ Plan plan_push(const config::Project& project, const PushEvent& ev) {
     auto images = resolve_images(project, env, version, ev.after, ev.ref, {}, error);
     if (!images) {
       plan.error = error;
+      plan.invalid = "image";
+      plan.deployments.clear();
       return plan;
     }
     plan.deployments.push_back(make(project, env, version, ev.after, ev.ref, std::move(*images), config::Trigger::push,
@@ -108,23 +125,20 @@ Plan plan_push(const config::Project& project, const PushEvent& ev) {
 
 Plan plan_version_request(const config::Project& project, const VersionRequest& req, config::Trigger trigger) {
   Plan plan;
-  if (!req.sha.empty() && !looks_like_sha(req.sha)) {
-    plan.error = "sha must be 7 to 64 hex characters";
-    return plan;
-  }
+  if (!req.sha.empty() && refused(plan, "sha", check_sha(req.sha))) return plan;
+  if (!req.version.empty() && refused(plan, "version", check_version(req.version))) return plan;
+  if (!req.ref.empty() && refused(plan, "ref", check_ref(req.ref))) return plan;
   if (req.sha.empty() && req.version.empty()) {
     plan.error = "needs sha or version";
     return plan;
   }
   for (const auto& [component, image] : req.images) {
-    if (!project.component(component)) {
+    const auto* c = project.component(component);
+    if (!c) {
       plan.error = "images: project " + project.name + " has no component '" + component + "'";
       return plan;
     }
-    if (image.empty()) {
-      plan.error = "images." + component + " is empty";
-      return plan;
-    }
+    if (refused(plan, "image", check_image_override(*c, image))) return plan;
   }
   if (req.environment && !project.environment(*req.environment)) {
     plan.error = "project " + project.name + " has no environment '" + *req.environment + "'";
@@ -138,6 +152,8 @@ Plan plan_version_request(const config::Project& project, const VersionRequest& 
     auto images = resolve_images(project, env, version, req.sha, req.ref, req.images, error);
     if (!images) {
       plan.error = error;
+      plan.invalid = "image";
+      plan.deployments.clear();
       return plan;
     }
     plan.deployments.push_back(make(project, env, version, req.sha, req.ref, std::move(*images), trigger, req.actor,

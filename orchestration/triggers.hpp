@@ -35,6 +35,7 @@ struct Plan {
   std::vector<AuditEntry> audit;     // written with the deployments (override, rollback)
   std::string ignored;  // why nothing deploys, when deployments is empty and error is empty
   std::string error;    // the request itself is invalid (answered 400)
+  std::string invalid;  // with error: the input that broke a rule (version, ref, sha, image), for counting
 };
 
 Plan plan_push(const config::Project& project, const PushEvent& event);

@@ -166,7 +166,7 @@ TEST_F(E2E, RepositoryDispatchQueuesTheNamedVersion) {
   const json payload = {{"action", "deploy"},
                         {"branch", "main"},
                         {"client_payload", {{"environment", "production"}, {"version", "v2.0.0"}, {"sha", kSha2},
-                                            {"images", {{"backend", "ghcr.io/acme/planera-backend@sha256:feed"}}}}},
+                                            {"images", {{"backend", "ghcr.io/acme/planera-backend@sha256:" + std::string(64, 'f')}}}}},
                         {"repository", {{"full_name", "acme/planera"}}},
                         {"sender", {{"login", "release-bot"}}}};
   const std::string body = payload.dump();
@@ -176,7 +176,7 @@ TEST_F(E2E, RepositoryDispatchQueuesTheNamedVersion) {
   EXPECT_EQ(d["environment"], "production");
   EXPECT_EQ(d["state"], "pending_approval");  // approval comes with the gate
   const auto full = deployment(d["id"].get<std::int64_t>());
-  EXPECT_EQ(full["images"]["backend"], "ghcr.io/acme/planera-backend@sha256:feed");
+  EXPECT_EQ(full["images"]["backend"], "ghcr.io/acme/planera-backend@sha256:" + std::string(64, 'f'));
   EXPECT_EQ(full["actor"], "release-bot");
 
   const json other_action = {{"action", "something-else"}, {"repository", {{"full_name", "acme/planera"}}}};

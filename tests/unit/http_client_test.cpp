@@ -41,6 +41,23 @@ TEST(HttpClient, SendsHeadersAndBody) {
   EXPECT_EQ(server.requests().at(0).target, "/path?q=1");
 }
 
+TEST(HttpClient, RefusesHeadersThatCouldEndTheHeaderOrStartAnother) {
+  shipgate::testing::StandinServer server([](const shipgate::testing::RecordedRequest&) { return StandinReply{200, "{}"}; });
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"X-Version", "v9\r\nX-Injected: yes"}, {"X-Version", "v9\nX"}, {"X-Version", std::string("a\0b", 3)},
+           {"X-Bad Name", "v"}, {"X-Bad:Name", "v"}, {"", "v"}}) {
+    auto req = get(server.url() + "/x");
+    req.headers = {{name, value}};
+    auto res = run_awaitable(make_beast_http_client()->send(req));
+    ASSERT_FALSE(res) << name;
+    EXPECT_NE(describe_failure(res).find("CR, LF or NUL"), std::string::npos);
+  }
+  EXPECT_TRUE(server.requests().empty());  // nothing reached the wire
+  auto ok = get(server.url() + "/x");
+  ok.headers = {{"X-Version", "v1.2.0\tfine"}};
+  EXPECT_TRUE(run_awaitable(make_beast_http_client()->send(ok)));
+}
+
 TEST(HttpClient, RetriesServerErrorsThenSucceeds) {
   std::atomic<int> calls{0};
   shipgate::testing::StandinServer server([&](const shipgate::testing::RecordedRequest&) {

@@ -66,13 +66,14 @@ TEST_F(Triggers, DispatchWithExplicitImagesAndApproval) {
   req.environment = "production";
   req.version = "v1.6.1";
   req.sha = kSha;
-  req.images = {{"backend", "ghcr.io/acme/backend@sha256:abcd"}};
+  const std::string digest = "ghcr.io/acme/backend@sha256:" + std::string(64, 'a');
+  req.images = {{"backend", digest}};
   auto plan = plan_version_request(project(), req, config::Trigger::dispatch);
   ASSERT_TRUE(plan.error.empty()) << plan.error;
   ASSERT_EQ(plan.deployments.size(), 1u);
   const auto& d = plan.deployments[0];
   EXPECT_EQ(d.initial, State::pending_approval);
-  EXPECT_EQ(d.images.at("backend"), "ghcr.io/acme/backend@sha256:abcd");  // explicit wins
+  EXPECT_EQ(d.images.at("backend"), digest);                                // explicit wins
   EXPECT_EQ(d.images.at("frontend"), "ghcr.io/acme/frontend:v1.6.1");     // template for the rest
 }
 
