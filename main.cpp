@@ -3,6 +3,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -40,7 +41,7 @@ constexpr int kExitStartup = 3;
 void usage() {
   std::fprintf(stderr,
                "usage:\n"
-               "  shipgate serve -c FILE        run the daemon\n"
+               "  shipgate serve -c FILE [--init]  run the daemon (--init: make a new store in an empty store file)\n"
                "  shipgate check -c FILE        validate a config, print every error\n"
                "  shipgate hash-token [TOKEN]   print the SHA-256 to put in token_sha256 (reads stdin without TOKEN)\n"
                "  shipgate hash-token --new     make a new random token and print it with its hash\n"
@@ -118,6 +119,7 @@ int serve(const std::vector<std::string>& args) {
   Metrics metrics(SHIPGATE_VERSION, SHIPGATE_GIT_SHA);
   orchestration::SqliteStoreOptions store_options{cfg->store.sqlite_path};
   store_options.max_queued_writes = cfg->server.max_queued_writes;
+  store_options.init_empty = std::find(args.begin(), args.end(), "--init") != args.end();
   store_options.on_commit = [&metrics](double seconds) { metrics.store_commit(seconds); };
   auto store = orchestration::open_sqlite_store(store_options, clock);
   if (!store) {

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <algorithm>
+
 #include "common/text.hpp"
 
 namespace shipgate::config {
@@ -127,6 +129,28 @@ bool Config::reports_events() const {
   for (const auto& p : projects)
     if (p.github_deployments) return true;
   return false;
+}
+
+std::vector<std::string> secret_values(const Config& c) {
+  std::vector<std::string> out(c.github.secrets.begin(), c.github.secrets.end());
+  for (const auto& n : c.notify) out.insert(out.end(), {n.url, n.secret});
+  for (const auto& p : c.projects) {
+    out.push_back(p.secret);
+    if (p.github_deployments) out.push_back(p.github_deployments->token);
+    for (const auto& e : p.environments)
+      for (const auto& t : e.targets) {
+        if (const auto* d = std::get_if<DokployTargetConfig>(&t.spec)) out.insert(out.end(), {d->api_key, d->deploy_url});
+        if (const auto* h = std::get_if<HttpTargetConfig>(&t.spec)) {
+          out.push_back(h->secret);
+          for (const auto& [name, value] : h->headers) out.push_back(value);
+        }
+      }
+  }
+  std::erase_if(out, [](const std::string& v) { return v.size() < 6; });
+  // Longest first, so a secret that contains another is replaced whole.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace shipgate::config

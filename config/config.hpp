@@ -136,7 +136,10 @@ struct CommandTargetConfig {
   std::vector<std::string> argv;  // run directly: no shell unless argv names one
   Millis timeout{600'000};
   std::string workdir;
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> env;  // with PATH, HOME, LANG and SHIPGATE_*: all the command sees
+  // The config's secret values (webhook secrets, API keys, tokens, signing secrets, webhook URLs), filled
+  // in by the loader: written as [redacted] wherever the command's output is kept.
+  std::vector<std::string> scrub;
 };
 
 struct TargetConfig {
@@ -275,5 +278,10 @@ struct Config {
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;
+
+// Every secret value the config holds (at least 6 characters long, longest first): webhook secrets,
+// Dokploy API keys and deploy URLs, http target secrets and header values, notification URLs and
+// secrets, GitHub tokens. Command output is scrubbed of them.
+std::vector<std::string> secret_values(const Config& config);
 
 }  // namespace shipgate::config

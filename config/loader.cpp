@@ -826,6 +826,11 @@ class Loader {
 
   void cross_check(Config& c) {
     c.index();
+    const auto secrets = secret_values(c);
+    for (auto& p : c.projects)
+      for (auto& e : p.environments)
+        for (auto& t : e.targets)
+          if (auto* command = std::get_if<CommandTargetConfig>(&t.spec)) command->scrub = secrets;
     std::unordered_map<std::string, const Project*> first_by_repository;
     for (const auto& p : c.projects) {
       const std::string path = join("projects", p.name);

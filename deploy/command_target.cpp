@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <map>
-
-extern char** environ;
 
 namespace shipgate::deploy {
 
@@ -25,6 +25,27 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr std::size_t kOutputTail = 4096;
+// Every process of a run carries its deployment's marker, so a resumed deployment can find a run that
+// outlived a crashed daemon (in /proc) and wait for it before running again.
+constexpr const char* kMarkerVariable = "SHIPGATE_MARKER";
+
+// The processes whose environment holds `entry` ("SHIPGATE_MARKER=<marker>").
+std::vector<pid_t> processes_with(const std::string& entry) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = dir.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream in(dir.path() / "environ", std::ios::binary);
+    std::string var;
+    while (std::getline(in, var, '\0'))
+      if (var == entry) {
+        out.push_back(static_cast<pid_t>(std::stol(name)));
+        break;
+      }
+  }
+  return out;
+}
 
 std::string env_name(std::string component) {
   for (char& c : component) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
@@ -43,6 +64,7 @@ struct Capture {
   Capture(asio::any_io_executor ex, int fd) : pipe(ex, fd) {}
   asio::posix::stream_descriptor pipe;
   std::string output;  // the tail only
+  bool truncated = false;  // the start of the output was dropped
   bool eof = false;
 };
 
@@ -52,7 +74,10 @@ asio::awaitable<void> read_all(std::shared_ptr<Capture> c) {
     auto [ec, n] = co_await c->pipe.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
     if (ec) break;
     c->output.append(buf, n);
-    if (c->output.size() > 2 * kOutputTail) c->output.erase(0, c->output.size() - kOutputTail);
+    if (c->output.size() > 2 * kOutputTail) {
+      c->output.erase(0, c->output.size() - kOutputTail);
+      c->truncated = true;
+    }
   }
   c->eof = true;
 }
@@ -63,6 +88,26 @@ class CommandTarget final : public DeployTarget {
 
   std::string describe() const override { return "command " + (cfg_.argv.empty() ? std::string() : cfg_.argv[0]); }
 
+  // A deployment that was running when the daemon died: its command may still be running (it was in a
+  // process group of its own). Wait for that run to end (at most the target's timeout, then kill it),
+  // so two runs of one deployment never overlap, then run again.
+  asio::awaitable<TargetOutcome> resume(const DeployContext& ctx) override {
+    const std::string entry = std::string(kMarkerVariable) + "=" + ctx.marker;
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer timer(ex);
+    const auto deadline = std::chrono::steady_clock::now() + cfg_.timeout;
+    bool waited = false;
+    for (auto left = processes_with(entry); !left.empty(); left = processes_with(entry)) {
+      if (!waited) spdlog::info("deployment {}: waiting for the run left by the last stop ({} process(es))", ctx.deployment_id, left.size());
+      waited = true;
+      if (std::chrono::steady_clock::now() >= deadline)
+        for (pid_t p : left) ::kill(p, SIGKILL);
+      timer.expires_after(std::chrono::milliseconds(100));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return co_await deploy(ctx);
+  }
+
   asio::awaitable<TargetOutcome> deploy(const DeployContext& ctx) override {
     std::vector<std::string> argv;
     for (const auto& a : cfg_.argv) {
@@ -71,13 +116,13 @@ class CommandTarget final : public DeployTarget {
       if (!v) co_return TargetOutcome{false, "template placeholder {" + missing + "} has no value"};
       argv.push_back(std::move(*v));
     }
+    // A clean environment: the daemon's own (its secrets among it) never reaches a project's command.
     std::map<std::string, std::string> env;
-    for (char** e = environ; *e; ++e) {
-      std::string kv(*e);
-      const auto eq = kv.find('=');
-      if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    for (const char* name : {"PATH", "HOME", "LANG"})
+      if (const char* v = std::getenv(name)) env[name] = v;
+    if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
     for (const auto& [k, v] : cfg_.env) env[k] = v;
+    env[kMarkerVariable] = ctx.marker;
     env["SHIPGATE_PROJECT"] = ctx.project;
     env["SHIPGATE_ENVIRONMENT"] = ctx.environment;
     env["SHIPGATE_VERSION"] = ctx.version;
@@ -135,8 +180,14 @@ class CommandTarget final : public DeployTarget {
     }
     boost::system::error_code ignored;
     capture->pipe.close(ignored);
-    std::string output = capture->output;
-    if (output.size() > kOutputTail) output.erase(0, output.size() - kOutputTail);
+    // Secrets are replaced before the tail is cut, and a cut tail starts at its first whole line, so no
+    // part of a secret is kept either.
+    std::string output = scrub(capture->output);
+    if (output.size() > kOutputTail || capture->truncated) {
+      if (output.size() > kOutputTail) output.erase(0, output.size() - kOutputTail);
+      const auto newline = output.find('\n');
+      output.erase(0, newline == std::string::npos ? output.size() : newline + 1);
+    }
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     TargetOutcome out;
     out.details = {{"output_tail", output}, {"duration_ms", ms}};
@@ -187,6 +238,13 @@ class CommandTarget final : public DeployTarget {
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;
+  }
+
+  std::string scrub(std::string text) const {
+    for (const auto& secret : cfg_.scrub)
+      for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 10))
+        text.replace(at, secret.size(), "[redacted]");
+    return text;
   }
 
   config::CommandTargetConfig cfg_;

@@ -13,6 +13,9 @@ void add_health_routes(Router& router, const App& app) {
   router.add("GET", "/readyz", RouteKind::api, [&app](Request&) -> boost::asio::awaitable<Response> {
     if (app.draining && app.draining->load()) co_return unavailable("shutting down");
     if (auto ok = app.store->ping(); !ok) co_return unavailable("store unreachable: " + ok.error().message());
+    // A store that reads but cannot commit (a full disk) cannot accept webhooks: not ready.
+    if (auto writable = co_await app.store->check_writable(); !writable)
+      co_return unavailable("store cannot write: " + writable.error().message());
     co_return json_response(200, {{"status", "ready"}});
   });
   router.add("GET", "/api/v1/info", RouteKind::api, [&app](Request& req) -> boost::asio::awaitable<Response> {

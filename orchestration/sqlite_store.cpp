@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/file.h>
@@ -188,6 +189,10 @@ CREATE INDEX deployments_expiring ON deployments(expires_at) WHERE state = 'pend
 UPDATE deliveries SET key = 'github:' || lower(replace(source, rtrim(source, replace(source, ' ', '')), '')) || ':' ||
   substr(key, 8) WHERE key LIKE 'github:%' AND key NOT LIKE 'github:%/%:%';
 )sql",
+    // One row /readyz rewrites to learn whether the store can still commit.
+    R"sql(
+CREATE TABLE health (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
+)sql",
 };
 
 // Queries over unfinished deployments of every project carry this term exactly as written in the
@@ -281,6 +286,7 @@ class SqliteStore final : public Store {
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                                "PRAGMA temp_store=MEMORY"})
       if (writer_db_.exec(pragma) != SQLITE_OK) return writer_db_.last_error();
+    if (auto err = quick_check(); !err.empty()) return err;
     if (auto err = migrate(); !err.empty()) return err;
     if (auto err = reader_db_.open(options_.path, true); !err.empty()) return err;
     writer_ = std::thread([this] { writer_loop(); });
@@ -620,8 +626,35 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  asio::awaitable<Result<void>> check_writable() override {
+    {
+      std::lock_guard lock(probe_mutex_);
+      if (std::chrono::steady_clock::now() - probed_at_ < std::chrono::seconds(1)) co_return probe_result_;
+    }
+    auto result = co_await submit<void>([this](Db& db) -> Result<void> {
+      auto st = db.prepare("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
+      st.bind(1, now_ms());
+      if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      return {};
+    });
+    std::lock_guard lock(probe_mutex_);
+    probed_at_ = std::chrono::steady_clock::now();
+    probe_result_ = result;
+    co_return result;
+  }
+
  private:
   std::int64_t now_ms() const { return epoch_ms(clock_->now()); }
+
+  // SQLite's quick integrity check (structure, not index contents): a damaged file is refused at start
+  // rather than failing some later write.
+  std::string quick_check() {
+    auto st = writer_db_.prepare("PRAGMA quick_check");
+    if (st.step() != SQLITE_ROW) return "integrity check could not run: " + writer_db_.last_error();
+    const std::string first = st.text(0);
+    if (first != "ok") return "integrity check failed: " + first;
+    return {};
+  }
 
   std::string migrate() {
     std::size_t applied = 0;
@@ -1002,6 +1035,9 @@ class SqliteStore final : public Store {
   bool closed_ = false;
   std::atomic<bool> record_events_{true};
   std::thread writer_;
+  std::mutex probe_mutex_;
+  std::chrono::steady_clock::time_point probed_at_{};
+  Result<void> probe_result_{};
 };
 
 }  // namespace
@@ -1019,6 +1055,30 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& optio
   std::error_code fs_ec;
   const auto parent = std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, fs_ec);
+  // A missing store is created here, 0600 whatever the umask; an empty one is refused unless asked for.
+  std::error_code size_ec;
+  const auto size = std::filesystem::file_size(options.path, size_ec);
+  if (size_ec && size_ec != std::errc::no_such_file_or_directory) {
+    spdlog::error("store: cannot read {}: {}", options.path, size_ec.message());
+    return make_error_code(StoreErrc::io_error);
+  }
+  if (!size_ec && size == 0 && !options.init_empty) {
+    spdlog::error("store: {} is empty (0 bytes). An empty file where the store should be usually means it was "
+                  "truncated or replaced: restore it from a backup, or start once with --init to create a new "
+                  "store in it", options.path);
+    return make_error_code(StoreErrc::io_error);
+  }
+  if (size_ec) {
+    const int created = ::open(options.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (created < 0 && errno != EEXIST) {
+      spdlog::error("store: cannot create {}: {}", options.path, std::strerror(errno));
+      return make_error_code(StoreErrc::io_error);
+    }
+    if (created >= 0) {
+      ::fchmod(created, 0600);
+      ::close(created);
+    }
+  }
   const std::string lock_path = options.path + ".lock";
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {

@@ -191,6 +191,9 @@ class Store {
   virtual Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment) = 0;
   virtual Result<std::vector<AuditEntry>> audit(const AuditFilter& filter) = 0;
   virtual Result<void> ping() = 0;
+  // Whether a write can be committed now (a full disk, a read-only file system and a broken file make
+  // it fail). Probes with a tiny write at most once a second; calls in between get the last answer.
+  virtual boost::asio::awaitable<Result<void>> check_writable() = 0;
 
   // Stops the writer after it finished what was already submitted.
   virtual void close() = 0;

@@ -49,9 +49,11 @@ void Daemon::rewrite_config(std::string yaml) const {
   std::filesystem::rename(tmp, config_path_);
 }
 
-bool Daemon::start() {
+bool Daemon::start(const std::vector<std::string>& extra_args) {
   const std::string log = dir_.file("daemon." + std::to_string(++starts_) + ".log");
-  process_ = std::make_unique<Process>(std::vector<std::string>{shipgate_binary(), "serve", "-c", config_path_}, env_, log);
+  std::vector<std::string> argv{shipgate_binary(), "serve", "-c", config_path_};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(argv, env_, log);
   static const std::regex listening("listening on https?://[^:]+:([0-9]+)( and https://[^:]+:([0-9]+))?");
   std::smatch m;
   const bool ok = wait_until([&] {

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/support/http.hpp"
 #include "tests/support/process.hpp"
@@ -35,7 +36,7 @@ class Daemon {
   void rewrite_config(std::string config_yaml) const;
   const std::string& config_path() const { return config_path_; }
   // Starts and waits until the daemon logs its listening address. Returns false if it exited.
-  bool start();
+  bool start(const std::vector<std::string>& extra_args = {});
   std::uint16_t port() const { return port_; }
   std::uint16_t tls_port() const { return tls_port_; }  // the second (HTTPS) listener, when there is one
   Process& process() { return *process_; }

@@ -2,6 +2,9 @@
 
 #include <signal.h>
 
+#include <cstdlib>
+#include <sstream>
+
 #include "deploy/command_target.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/run.hpp"
@@ -77,4 +80,60 @@ TEST(CommandTarget, TimeoutKillsTheWholeProcessGroup) {
   const int child = std::stoi(shipgate::testing::read_text_file(dir.file("child.pid")));
   EXPECT_TRUE(shipgate::testing::wait_until([&] { return ::kill(child, 0) != 0; }, std::chrono::seconds(3)))
       << "grandchild " << child << " survived";
+}
+
+TEST(CommandTarget, RunsWithACleanEnvironmentAndScrubsSecretsFromItsOutput) {
+  ::setenv("SHIPGATE_TEST_DAEMON_SECRET", "daemon-only-value", 1);
+  config::CommandTargetConfig cfg;
+  cfg.argv = {"/bin/sh", "-c", "env; echo token=hunter2-long-secret; echo partial hunter2-long"};
+  cfg.env = {{"FROM_TARGET", "listed"}};
+  cfg.scrub = {"hunter2-long-secret"};
+  auto out = run(cfg);
+  ::unsetenv("SHIPGATE_TEST_DAEMON_SECRET");
+  ASSERT_TRUE(out.ok) << out.message;
+  const std::string tail = out.details["output_tail"];
+  EXPECT_EQ(tail.find("daemon-only-value"), std::string::npos) << tail;
+  EXPECT_EQ(tail.find("SHIPGATE_TEST_DAEMON_SECRET"), std::string::npos) << tail;
+  EXPECT_NE(tail.find("PATH="), std::string::npos);
+  EXPECT_NE(tail.find("FROM_TARGET=listed"), std::string::npos);
+  EXPECT_NE(tail.find("SHIPGATE_PROJECT=planera"), std::string::npos);
+  EXPECT_EQ(tail.find("hunter2-long-secret"), std::string::npos) << tail;
+  EXPECT_NE(tail.find("token=[redacted]"), std::string::npos) << tail;
+  // Only what the daemon's environment may pass: PATH, HOME, LANG and the deployment's own variables.
+  std::istringstream lines(tail);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find('=') == std::string::npos || line.rfind("token=", 0) == 0) continue;
+    const std::string name = line.substr(0, line.find('='));
+    const bool allowed = name == "PATH" || name == "HOME" || name == "LANG" || name == "FROM_TARGET" || name == "PWD" ||
+                         name == "SHLVL" || name == "_" || name.rfind("SHIPGATE_", 0) == 0;
+    EXPECT_TRUE(allowed) << line;
+  }
+}
+
+TEST(CommandTarget, ALongOutputKeepsNoPartOfASecretAtTheCut) {
+  config::CommandTargetConfig cfg;
+  // 4103 bytes of output: a 4096-byte tail cut from the raw output would start inside the secret
+  // ("secret-value..."); it is replaced before any cut, so no piece of it is kept.
+  cfg.argv = {"/bin/sh", "-c", "printf 'abcdef-secret-value\\n'; head -c 4078 /dev/zero | tr '\\0' x; echo; echo end"};
+  cfg.scrub = {"abcdef-secret-value"};
+  auto out = run(cfg);
+  const std::string tail = out.details["output_tail"];
+  EXPECT_EQ(tail.find("secret-value"), std::string::npos);
+  EXPECT_EQ(tail.back(), '\n');
+  EXPECT_NE(tail.find("end"), std::string::npos);
+}
+
+TEST(CommandTarget, AResumedRunWaitsForTheRunLeftByACrash) {
+  shipgate::testing::TempDir dir;
+  const std::string log = dir.file("log");
+  auto ctx = context();
+  ctx.marker = "shipgate-test-" + std::to_string(::getpid()) + "-resume";
+  // What a crashed daemon leaves behind: a run of this deployment, still going, carrying its marker.
+  const std::string orphan = "SHIPGATE_MARKER=" + ctx.marker + " /bin/sh -c 'sleep 1; echo orphan-end >> " + log + "' &";
+  ASSERT_EQ(std::system(orphan.c_str()), 0);
+  config::CommandTargetConfig cfg;
+  cfg.argv = {"/bin/sh", "-c", "echo resumed-run >> " + log};
+  auto out = run_awaitable(make_command_target(cfg)->resume(ctx));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(shipgate::testing::read_text_file(log), "orphan-end\nresumed-run\n");
 }
