@@ -1,5 +1,7 @@
 // Administration: POST /api/v1/reload re-reads the config file (the same as SIGHUP) and answers with
 // what changed, or with every error when the file is refused.
+#include <spdlog/spdlog.h>
+
 #include "handlers/app.hpp"
 #include "handlers/auth.hpp"
 #include "orchestration/reloader.hpp"
@@ -14,8 +16,17 @@ boost::asio::awaitable<Response> reload(const App& app, Request& req) {
   const auto* reviewer = authenticate(*config, req, error);
   if (!reviewer) co_return error;
   if (!reviewer->may(config::Permission::reload, "")) {
-    co_return error_response(403, "forbidden",
-                             "reviewer " + reviewer->name + " lacks the 'reload' permission (for every project)");
+    Response refusal = error_response(403, "forbidden",
+                                      "reviewer " + reviewer->name + " lacks the 'reload' permission (for every project)");
+    // A refused attempt is part of the record, like every refused protected action.
+    orchestration::AuditEntry entry;
+    entry.actor = reviewer->name;
+    entry.action = "refused";
+    entry.reason = "lacks the 'reload' permission (for every project)";
+    entry.details = {{"attempted", "reload"}, {"status", 403}};
+    auto recorded = co_await app.store->record_audit(std::move(entry));
+    if (!recorded) spdlog::error("cannot record refusal in the audit log: {}", recorded.error().message());
+    co_return refusal;
   }
   if (!app.reloader) co_return error_response(501, "not_available", "this daemon was started without a config file");
   const std::string actor = reviewer->name;

@@ -32,8 +32,11 @@ boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
   auto entries = app.store->audit(f);
   if (!entries) co_return unavailable("store read failed: " + entries.error().message());
   nlohmann::json out = nlohmann::json::array();
+  // Entries of no project (reloads, refused reloads) concern the whole daemon: only reviewers without a
+  // project restriction see them.
   for (const auto& e : *entries)
-    if (e.project.empty() || reviewer->may(config::Permission::view, e.project)) out.push_back(orchestration::to_json(e));
+    if (e.project.empty() ? reviewer->projects.empty() : reviewer->may(config::Permission::view, e.project))
+      out.push_back(orchestration::to_json(e));
   nlohmann::json body = {{"entries", out}};
   if (!entries->empty()) body["next_after"] = entries->back().id;
   co_return json_response(200, body);

@@ -59,6 +59,12 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor) {
   if (busy_.exchange(true)) {
     outcome.busy = true;
     outcome.errors.push_back("another reload is in progress");
+    AuditEntry entry;
+    entry.actor = actor;
+    entry.action = "reload_refused";
+    entry.reason = "another reload is in progress";
+    entry.details = to_json(outcome);
+    co_await store_.record_audit(std::move(entry));
     co_return outcome;
   }
   struct Release {

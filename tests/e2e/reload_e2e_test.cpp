@@ -165,4 +165,21 @@ TEST_F(Reload, ReloadNeedsTheReloadPermission) {
   r = http_request(daemon->port(), "POST", "/api/v1/reload", {}, "{}");
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_TRUE(audit_actions("reload").empty());
+  // The refused attempt is on the record.
+  const auto refused = audit_actions("refused");
+  ASSERT_EQ(refused.size(), 1u) << refused.dump();
+  EXPECT_EQ(refused[0]["actor"], "viewer");
+  EXPECT_EQ(refused[0]["details"]["attempted"], "reload");
+}
+
+TEST_F(Reload, ReloadEntriesAreSeenOnlyByReviewersOfEveryProject) {
+  sighup();
+  ASSERT_TRUE(wait_until([&] { return audit_actions("reload").size() == 1; }));
+  daemon->rewrite_config("not: [valid");
+  sighup();
+  ASSERT_TRUE(wait_until([&] { return audit_actions("reload_refused").size() == 1; }));
+  // viewer may see project "other" only: nothing of the daemon's own entries.
+  const json seen = daemon->get("/api/v1/audit?limit=1000", kViewerToken).json()["entries"];
+  for (const auto& e : seen) EXPECT_NE(e["project"], "") << e.dump();
+  for (const auto& e : seen) EXPECT_EQ(e["action"].get<std::string>().find("reload"), std::string::npos) << e.dump();
 }
