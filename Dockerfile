@@ -20,6 +20,8 @@ USER shipgate
 WORKDIR /var/lib/shipgate
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["/usr/local/bin/shipgate", "healthcheck", "http://127.0.0.1:8080"]
+# The daemon raises its open-files limit to the hard limit the container gets (Docker's default is high);
+# run with --ulimit nofile=65536:65536 where it is not, so server.max_connections fits.
 # Mount your config at /etc/shipgate/shipgate.yaml; point its store at sqlite:/var/lib/shipgate/shipgate.db.
 ENTRYPOINT ["/usr/local/bin/shipgate"]
 CMD ["serve", "-c", "/etc/shipgate/shipgate.yaml"]
