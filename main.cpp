@@ -204,7 +204,9 @@ int serve(const std::vector<std::string>& args) {
   std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code ec, int) {
     if (ec) return;
     spdlog::info("SIGHUP: reloading {}", path);
-    asio::co_spawn(ioc, reloader.reload("SIGHUP"), asio::detached);
+    // A SIGHUP during a reload (a second config change right after the first) must not be lost: it
+    // reloads again once the one in progress is done.
+    asio::co_spawn(ioc, reloader.reload("SIGHUP", true), asio::detached);
     hangup.async_wait(on_hangup);
   };
   hangup.async_wait(on_hangup);

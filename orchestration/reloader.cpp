@@ -1,5 +1,10 @@
 #include "orchestration/reloader.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -52,10 +57,15 @@ void Reloader::add_hook(ReloadHook hook) {
   hooks_.push_back(std::move(hook));
 }
 
-asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor) {
+asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_busy) {
   ReloadOutcome outcome;
   const auto old = registry_.current();
   outcome.from_sha256 = old->source_sha256;
+  asio::steady_timer wait(co_await asio::this_coro::executor);
+  for (int tries = 0; wait_if_busy && tries < 600 && busy_.load(); ++tries) {
+    wait.expires_after(std::chrono::milliseconds(50));
+    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
   if (busy_.exchange(true)) {
     outcome.busy = true;
     outcome.errors.push_back("another reload is in progress");

@@ -54,8 +54,9 @@ class Reloader {
            Metrics* metrics = nullptr);
 
   void add_hook(ReloadHook hook);
-  // `actor`: who asked (a reviewer's name, or "SIGHUP").
-  boost::asio::awaitable<ReloadOutcome> reload(std::string actor);
+  // `actor`: who asked (a reviewer's name, or "SIGHUP"). While another reload runs, the answer is `busy`
+  // (audited as refused), unless `wait_if_busy`: then it waits for that one (up to 30 s) and runs after it.
+  boost::asio::awaitable<ReloadOutcome> reload(std::string actor, bool wait_if_busy = false);
 
  private:
   boost::asio::awaitable<void> cancel_removed(const config::Config& next, ReloadOutcome& outcome,

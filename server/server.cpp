@@ -14,14 +14,7 @@
 
 namespace shipgate::server {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using asio::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-using boost::system::error_code;
-using namespace wire;
+using namespace wire;  // Asio, Beast and the stream types, as the wire helpers name them
 
 namespace {
 

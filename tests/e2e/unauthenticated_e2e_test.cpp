@@ -15,20 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kMeasureMemory = false;  // ASan keeps freed memory in quarantine by design
-#else
-constexpr bool kMeasureMemory = true;
-#endif
-
 int count_lines_with(const std::string& text, const std::string& needle) {
   int n = 0;
   for (std::size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;

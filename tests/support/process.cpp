@@ -127,4 +127,12 @@ RunResult run_command(const std::vector<std::string>& argv, const std::map<std::
   return r;
 }
 
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
 }  // namespace shipgate::testing

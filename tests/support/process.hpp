@@ -31,6 +31,17 @@ class Process {
   std::string log_path_;
 };
 
+// Resident memory of a process in KiB (VmRSS), -1 when it cannot be read.
+long rss_kib(pid_t pid);
+
+// Memory ceilings mean nothing under AddressSanitizer, which keeps freed memory in quarantine (256 MiB)
+// on purpose: there the memory assertions are skipped and everything else still runs.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kMeasureMemory = false;
+#else
+inline constexpr bool kMeasureMemory = true;
+#endif
+
 // Runs a command to completion, capturing its combined output.
 struct RunResult {
   int status = -1;
