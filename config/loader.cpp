@@ -272,7 +272,8 @@ class Loader {
     const std::string path = "server";
     if (!is_map(n, path)) return;
     check_keys(n, path, {"listen", "threads", "max_body", "max_api_body", "timeouts", "max_connections",
-                         "max_connections_per_client", "max_body_memory", "max_inflight", "max_queued_writes", "api_rate", "api_burst", "auth_failures_per_minute",
+                         "max_connections_per_client", "max_body_memory", "max_inflight", "max_queued_writes",
+                         "api_rate", "api_burst", "auth_failures_per_minute",
                          "shutdown_grace", "public_url", "tls"});
     if (n["tls"]) load_server_tls(n["tls"], s.tls);
     if (n["public_url"])
@@ -306,8 +307,11 @@ class Loader {
     if (n["max_connections_per_client"])
       if (auto v = integer(n["max_connections_per_client"], "server.max_connections_per_client", 1, 1'000'000))
         s.max_connections_per_client = static_cast<int>(*v);
-    if (n["max_body_memory"])
+    if (n["max_body_memory"]) {
       if (auto v = size(n["max_body_memory"], "server.max_body_memory")) s.max_body_memory = *v;
+    } else {
+      s.max_body_memory = std::max(s.max_body_memory, s.max_body);  // room for one body of the largest size
+    }
     if (n["shutdown_grace"])
       if (auto v = duration(n["shutdown_grace"], "server.shutdown_grace")) s.shutdown_grace = *v;
     if (const auto t = n["timeouts"]) {

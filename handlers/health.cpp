@@ -14,7 +14,9 @@ void add_health_routes(Router& router, const App& app) {
     if (app.draining && app.draining->load()) co_return unavailable("shutting down");
     if (auto ok = app.store->ping(); !ok) co_return unavailable("store unreachable: " + ok.error().message());
     // A store that reads but cannot commit (a full disk) cannot accept webhooks: not ready.
-    if (auto writable = co_await app.store->check_writable(); !writable)
+    // (A full write queue is load, not a broken store: it answers 503 to the writes themselves.)
+    if (auto writable = co_await app.store->check_writable();
+        !writable && writable.error() != orchestration::StoreErrc::overloaded)
       co_return unavailable("store cannot write: " + writable.error().message());
     co_return json_response(200, {{"status", "ready"}});
   });

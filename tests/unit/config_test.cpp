@@ -120,6 +120,10 @@ TEST(Config, ValidationTable) {
       {"server: { threads: 0 }\nprojects: {}\n", {{"server.threads", "between 1 and 256"}}},
       {"server: { max_body: lots }\nprojects: {}\n", {{"server.max_body", "size"}}},
       {"server: { timeouts: { header: 0s } }\nprojects: {}\n", {{"server.timeouts.header", "greater than 0"}}},
+      {"server: { max_body: 10MiB, max_body_memory: 5MiB }\nprojects: {}\n",
+       {{"server.max_body_memory", "at least server.max_body"}}},
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "    trust_build_actor: maybe\n",
+       {{"projects.app.trust_build_actor", "true or false"}}},
       {"store: mysql://x\nprojects: {}\n", {{"store", "sqlite:PATH"}}},
       {"github: { secrets: [\"\"] }\nprojects: {}\n", {{"github.secrets[0]", "must not be empty"}}},
       {"reviewers: { bob: { can: [approve] } }\nprojects: {}\n", {{"reviewers.bob", "needs token"}}},
@@ -197,6 +201,15 @@ TEST(Config, ValidationTable) {
       EXPECT_NE(r.errors[i].message.find(c.want[i].second), std::string::npos) << c.yaml << got;
     }
   }
+}
+
+TEST(Config, BodyMemoryMakesRoomForTheLargestBodyUnlessSetExplicitly) {
+  auto r = load_config_text("server: { max_body: 100MiB }\nprojects: {}\n", env_of({}));
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front().to_string();
+  EXPECT_EQ(r.config->server.max_body_memory, 100u << 20);
+  r = load_config_text("projects: {}\n", env_of({}));
+  EXPECT_EQ(r.config->server.max_body_memory, 64u << 20);
+  EXPECT_EQ(r.config->server.max_connections_per_client, 256);
 }
 
 TEST(Config, ReportsEveryErrorInOneRun) {
