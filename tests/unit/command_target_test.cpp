@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "deploy/command_target.hpp"
@@ -129,8 +130,12 @@ TEST(CommandTarget, AResumedRunWaitsForTheRunLeftByACrash) {
   auto ctx = context();
   ctx.marker = "shipgate-test-" + std::to_string(::getpid()) + "-resume";
   // What a crashed daemon leaves behind: a run of this deployment, still going, carrying its marker.
-  const std::string orphan = "SHIPGATE_MARKER=" + ctx.marker + " /bin/sh -c 'sleep 1; echo orphan-end >> " + log + "' &";
+  const std::string orphan = "SHIPGATE_MARKER=" + ctx.marker + " /bin/sh -c 'touch " + dir.file("started") +
+                             "; sleep 1; echo orphan-end >> " + log + "' &";
   ASSERT_EQ(std::system(orphan.c_str()), 0);
+  // Running with its marker (the shell has started), as a run left by a crash would be.
+  ASSERT_TRUE(shipgate::testing::wait_until([&] { return std::filesystem::exists(dir.file("started")); },
+                                            std::chrono::seconds(5)));
   config::CommandTargetConfig cfg;
   cfg.argv = {"/bin/sh", "-c", "echo resumed-run >> " + log};
   auto out = run_awaitable(make_command_target(cfg)->resume(ctx));
