@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test test-asan bench layout fuzz clean
+.PHONY: all setup build run test test-asan bench fuzz clean
 
 all: build
 
@@ -29,11 +29,6 @@ test-asan:
 bench: build
 	@scripts/setup --bench
 	@bench/ingest $(BUILD_DIR)
-
-# Rewrites cmake/hot-code.ld (the code layout, docs/architecture.md) from a callgrind run of this build.
-layout: build
-	@scripts/setup --bench
-	@scripts/layout-code $(BUILD_DIR)
 
 # Not part of `make test`: clang + libFuzzer, FUZZ_SECONDS per target (default 60).
 fuzz:

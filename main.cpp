@@ -109,6 +109,7 @@ int serve(const std::vector<std::string>& args) {
   // Left to itself, glibc raises its mmap threshold after the first large free, keeps later bodies in
   // the heap, and holds on to that memory after a flood of them.
   ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  init_crypto();
   server::raise_open_files_limit(cfg->server.max_connections);
   config::ConfigRegistry registry(cfg);
   auto config_source = [&registry] { return registry.current(); };

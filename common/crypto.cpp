@@ -1,14 +1,10 @@
 #include "common/crypto.hpp"
 
-// SHA-256 through OpenSSL's block-level interface (SHA256_Init/Update/Final: deprecated since 3.0 but
-// kept, with the same SHA-NI/AVX2 code underneath). The EVP interface would initialise OpenSSL's
-// provider machinery on the first digest: 2.3 MiB more resident memory for an idle daemon whose only
-// other use of OpenSSL is outbound TLS, plus a method lookup under a lock on every call. HMAC (RFC 2104)
-// is composed here from that hash, and held to OpenSSL's own HMAC by the unit tests. (The precompiled
-// header has already included OpenSSL, so the deprecation warnings are silenced with a pragma.)
+// SHA-256 and HMAC-SHA256 through OpenSSL 3's supported interface (EVP_MD, EVP_MAC).
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <openssl/params.h>
 #include <sys/random.h>
 
 #include <array>
@@ -32,36 +28,41 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 
 }  // namespace
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 namespace {
 
-using Block = std::array<unsigned char, SHA256_CBLOCK>;
-
-// SHA-256 of an optional leading block, then data. Not OpenSSL's one-shot SHA256(): in 3.0 it goes
-// through EVP.
-void sha256(const Block* lead, std::string_view data, unsigned char* md) {
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  if (lead) SHA256_Update(&ctx, lead->data(), lead->size());
-  SHA256_Update(&ctx, data.data(), data.size());
-  SHA256_Final(md, &ctx);
-  OPENSSL_cleanse(&ctx, sizeof ctx);  // it held the key's pad
+// The algorithms are fetched from OpenSSL's default provider once, the first time they are needed (a
+// fetch looks them up under a lock); every call then uses a context of its own.
+EVP_MAC* hmac_algorithm() {
+  static EVP_MAC* const mac = [] {
+    EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (!m) throw std::runtime_error("OpenSSL has no HMAC");
+    return m;
+  }();
+  return mac;
 }
 
-// HMAC's inner or outer key block: K0 XOR the pad byte.
-Block xor_pad(const Block& k0, unsigned char pad) {
-  Block out;
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = k0[i] ^ pad;
-  return out;
+const EVP_MD* sha256_algorithm() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (!m) throw std::runtime_error("OpenSSL has no SHA-256");
+    return m;
+  }();
+  return md;
 }
 
 }  // namespace
 
+void init_crypto() {
+  hmac_algorithm();
+  sha256_algorithm();
+}
+
 std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> md{};
-  sha256(nullptr, data, md.data());
-  return to_hex(md.data(), md.size());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), md.data(), &size, sha256_algorithm(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  return to_hex(md.data(), size);
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
@@ -70,37 +71,33 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   return mac.final_hex();
 }
 
-// The inner hash runs over the data as it comes; the outer pad waits for the final step.
 struct HmacSha256::State {
-  SHA256_CTX inner;
-  Block opad;
+  EVP_MAC_CTX* ctx = nullptr;
 };
 
 HmacSha256::HmacSha256(std::string_view key) : state_(std::make_unique<State>()) {
-  // K0: the key zero-padded to the block size, or its digest when longer than a block.
-  Block k0{};
-  if (key.size() > k0.size())
-    sha256(nullptr, key, k0.data());
-  else if (!key.empty())
-    std::memcpy(k0.data(), key.data(), key.size());
-  Block ipad = xor_pad(k0, 0x36);
-  state_->opad = xor_pad(k0, 0x5c);
-  SHA256_Init(&state_->inner);
-  SHA256_Update(&state_->inner, ipad.data(), ipad.size());
-  for (Block* b : {&k0, &ipad}) OPENSSL_cleanse(b->data(), b->size());
+  state_->ctx = EVP_MAC_CTX_new(hmac_algorithm());
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  // An empty key is a valid HMAC key (RFC 2104); OpenSSL wants a non-null pointer for it.
+  static const unsigned char no_key = 0;
+  const auto* k = key.empty() ? &no_key : reinterpret_cast<const unsigned char*>(key.data());
+  if (!state_->ctx || EVP_MAC_init(state_->ctx, k, key.size(), params) != 1) throw std::runtime_error("HMAC init failed");
 }
 
-HmacSha256::~HmacSha256() { OPENSSL_cleanse(state_.get(), sizeof(State)); }
+HmacSha256::~HmacSha256() { EVP_MAC_CTX_free(state_->ctx); }
 
-void HmacSha256::update(std::string_view data) { SHA256_Update(&state_->inner, data.data(), data.size()); }
+void HmacSha256::update(std::string_view data) {
+  if (EVP_MAC_update(state_->ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
+    throw std::runtime_error("HMAC update failed");
+}
 
 std::string HmacSha256::final_hex() {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> inner{}, outer{};
-  SHA256_Final(inner.data(), &state_->inner);
-  sha256(&state_->opad, std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), outer.data());
-  return to_hex(outer.data(), outer.size());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  std::size_t size = 0;
+  if (EVP_MAC_final(state_->ctx, out.data(), &size, out.size()) != 1) throw std::runtime_error("HMAC final failed");
+  return to_hex(out.data(), size);
 }
-#pragma GCC diagnostic pop
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

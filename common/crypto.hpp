@@ -7,6 +7,10 @@
 
 namespace shipgate {
 
+// Fetches the algorithms below from OpenSSL once; call at start-up (the first use would otherwise).
+// Throws when OpenSSL lacks them.
+void init_crypto();
+
 // Lowercase hex of SHA-256(data).
 std::string sha256_hex(std::string_view data);
 

@@ -5,7 +5,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url.hpp>
 
+#include <openssl/x509.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -171,7 +174,13 @@ class BeastHttpClient final : public HttpClient {
     ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     error_code ec;
-    ctx->set_default_verify_paths(ec);
+    // The system roots, looked up by subject hash in the certificate directory when a chain needs one,
+    // rather than the whole bundle parsed into memory up front (~140 certificates, 1 MiB and more that
+    // stay resident for the daemon's life). SSL_CERT_FILE or SSL_CERT_DIR, when set, are honoured as usual.
+    if (std::getenv("SSL_CERT_FILE") || std::getenv("SSL_CERT_DIR"))
+      ctx->set_default_verify_paths(ec);
+    else
+      ctx->add_verify_path(X509_get_default_cert_dir(), ec);
     if (!req.ca_file.empty()) {
       ctx->load_verify_file(req.ca_file, ec);
       if (ec) return ec;

@@ -58,8 +58,8 @@ TEST(Crypto, HmacSha256Rfc4231) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
-// The hash and HMAC are built on OpenSSL's block-level SHA-256; they must agree with OpenSSL's EVP
-// digest and HMAC for every key length around the block size and message lengths around its edges.
+// The hash and the HMAC (fed whole or in parts) must agree with OpenSSL's one-shot EVP digest and HMAC for
+// every key length around the block size and message lengths around its edges.
 TEST(Crypto, AgreesWithOpenSslEvp) {
   const auto hex = [](const unsigned char* md, unsigned int n) {
     std::string out;
