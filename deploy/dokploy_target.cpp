@@ -1,4 +1,4 @@
-// Dokploy, in two modes (protocols.md section 2):
+// Dokploy, in two modes (docs/protocols.md section 2):
 //  - API mode: POST application.deploy / compose.deploy with x-api-key and a marker in the title and
 //    description, then poll deployment.all / deployment.allByCompose for the row carrying the marker
 //    until it is done (success) or error/cancelled (failure).

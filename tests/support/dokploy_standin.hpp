@@ -1,4 +1,4 @@
-// A Dokploy API stand-in following protocols.md section 2: x-api-key auth (401), JSON-only POSTs
+// A Dokploy API stand-in following docs/protocols.md section 2: x-api-key auth (401), JSON-only POSTs
 // (415), application.deploy / compose.deploy queue a job and answer 200 with an empty body, and
 // deployment.all / deployment.allByCompose list jobs newest first. A job stays `running` for a number
 // of status reads ("ticks"), then becomes `done` or `error` as configured for its application.

@@ -1,4 +1,4 @@
-// A Kubernetes API stand-in following protocols.md section 3, over TLS with a test CA:
+// A Kubernetes API stand-in following docs/protocols.md section 3, over TLS with a test CA:
 // - bearer-token auth (401 Status otherwise), RBAC per verb (403 Status naming verb and resource),
 //   404 Status for unknown Deployments;
 // - GET and PATCH of apps/v1 Deployments; PATCH takes application/strategic-merge-patch+json only and

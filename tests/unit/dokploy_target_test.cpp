@@ -1,4 +1,4 @@
-// The Dokploy target against the stand-in that follows protocols.md.
+// The Dokploy target against the stand-in that follows docs/protocols.md.
 #include <gtest/gtest.h>
 
 #include "deploy/dokploy_target.hpp"
@@ -160,7 +160,7 @@ TEST(DokployTarget, DeployUrlModeSucceedsOnlyOn2xx) {
   EXPECT_EQ(dokploy.requests()[0].header("X-GitHub-Event"), "push");
 }
 
-// The stand-in must behave as protocols.md describes, or the tests above prove nothing.
+// The stand-in must behave as docs/protocols.md describes, or the tests above prove nothing.
 TEST(DokployStandin, FollowsTheDocumentedProtocol) {
   shipgate::testing::DokployStandin dokploy("secret-key");
   dokploy.add_app("app_1", {"done", "", 1});
