@@ -34,7 +34,9 @@ class Hostile : public E2E {
 TEST_F(Hostile, TenThousandHeldConnectionsAreBoundedAndHealthStaysAnswered) {
   const int limit = open_files_limit();
   const int wanted = std::min(10'000, limit / 2 - 100);
-  ASSERT_GT(wanted, 2000) << "open files limit too low: " << limit;
+  if (wanted <= 2000)
+    GTEST_SKIP() << "the open files limit (" << limit << ") is too low to hold thousands of connections; "
+                 << "raise it (ulimit -n 65536) to run this test";
   start("  max_connections: 1024\n");
   std::vector<std::unique_ptr<RawConnection>> held;
   held.reserve(wanted);
