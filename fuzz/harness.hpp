@@ -10,7 +10,7 @@
 #include <string>
 
 #include "handlers/app.hpp"
-#include "handlers/http_types.hpp"
+#include "handlers/router.hpp"
 
 namespace shipgate::fuzz {
 

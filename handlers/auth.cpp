@@ -9,6 +9,7 @@ const config::Reviewer* authenticate(const config::Config& config, const Request
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
     error = error_response(401, "unauthorized", "missing Authorization: Bearer <token>");
+    error.failed_authentication = true;
     error.headers.emplace_back("WWW-Authenticate", "Bearer");
     return nullptr;
   }
@@ -18,6 +19,7 @@ const config::Reviewer* authenticate(const config::Config& config, const Request
     if (constant_time_equal(presented, r.token_sha256) && !found) found = &r;
   if (!found) {
     error = error_response(401, "unauthorized", "token is not valid");
+    error.failed_authentication = true;
     error.headers.emplace_back("WWW-Authenticate", "Bearer");
   }
   return found;

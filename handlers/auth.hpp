@@ -1,7 +1,7 @@
 // Reviewer tokens: "Authorization: Bearer <token>", compared by SHA-256 in constant time.
 #pragma once
 #include "config/config.hpp"
-#include "handlers/http_types.hpp"
+#include "handlers/router.hpp"
 
 namespace shipgate::handlers {
 

@@ -71,7 +71,7 @@ boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
 }  // namespace
 
 void add_build_routes(Router& router, const App& app) {
-  router.add("POST", "/webhooks/build", RouteKind::webhook, [&app](Request& r) { return handle_build(app, r); });
+  router.add("POST", "/webhooks/build", RouteKind::webhook, [&app](Request& r) { return handle_build(app, r); }, "build");
 }
 
 }  // namespace shipgate::handlers

@@ -248,6 +248,7 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
   r.body = result->response.body;
   if (result->duplicate) {
     r.headers.emplace_back("X-Shipgate-Duplicate", "true");
+    r.duplicate = true;
     spdlog::info("[{}] {}: repeated delivery, answered as before", request.request_id, delivery_key);
     co_return r;
   }

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "handlers/app.hpp"
-#include "handlers/http_types.hpp"
 #include "handlers/push_fields.hpp"
 #include "orchestration/triggers.hpp"
 

@@ -1,5 +1,7 @@
 #include "handlers/router.hpp"
 
+#include <array>
+
 namespace shipgate::handlers {
 
 namespace {
@@ -19,8 +21,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, RouteKind kind, Handler handler) {
-  Route r{pattern, std::move(method), {}, kind, std::move(handler)};
+void Router::add(std::string method, std::string pattern, RouteKind kind, Handler handler, std::string webhook_event) {
+  Route r{pattern, std::move(method), {}, kind, std::move(handler), std::move(webhook_event)};
   for (auto s : split_path(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -57,11 +59,32 @@ Router::Match Router::match(Request& request) const {
   return m;
 }
 
-Router::RouteInfo Router::classify(std::string_view path) const {
+const Router::Route* Router::find(std::string_view path) const {
   const auto segments = split_path(path);
   for (const auto& r : routes_)
-    if (segments_match(r.segments, segments, nullptr)) return {r.pattern, r.kind};
-  return {};
+    if (segments_match(r.segments, segments, nullptr)) return &r;
+  return nullptr;
+}
+
+http::RouteInfo Router::classify(const Request& request) const {
+  http::RouteInfo info;
+  const auto* r = find(request.path);
+  if (!r) return info;
+  info.label = r->pattern;
+  info.kind = r->kind;
+  info.limited = r->pattern.rfind("/api/", 0) == 0;
+  info.probe = r->pattern == "/healthz" || r->pattern == "/readyz";
+  if (r->kind == RouteKind::webhook)
+    info.webhook_event = r->webhook_event.empty() ? std::string(webhook_event_label(request.header("X-GitHub-Event")))
+                                                  : r->webhook_event;
+  return info;
+}
+
+boost::asio::awaitable<Response> Router::handle(Request& request) const {
+  auto response = co_await dispatch(*this, request);
+  if (const auto* r = find(request.path); r && r->kind == RouteKind::webhook)
+    response.outcome = std::string(webhook_outcome(response.status, response.duplicate));
+  co_return response;
 }
 
 boost::asio::awaitable<Response> dispatch(const Router& router, Request& request) {
@@ -74,6 +97,28 @@ boost::asio::awaitable<Response> dispatch(const Router& router, Request& request
     co_return r;
   }
   co_return error_response(404, "not_found", "no route for " + request.path);
+}
+
+std::string_view webhook_event_label(std::string_view event) {
+  static constexpr std::array<std::string_view, 6> known = {"push", "ping", "repository_dispatch", "release",
+                                                            "create", "workflow_run"};
+  for (auto k : known)
+    if (event == k) return k;
+  return "other";
+}
+
+std::string_view webhook_outcome(int status, bool duplicate) {
+  switch (status) {
+    case 202: return duplicate ? "duplicate" : "accepted";
+    case 200: return duplicate ? "duplicate" : "ignored";
+    case 401: return "bad_signature";
+    case 400:
+    case 415:
+    case 422: return "malformed";
+    case 413: return "too_large";
+    case 503: return "unavailable";
+    default: return "other";
+  }
 }
 
 }  // namespace shipgate::handlers

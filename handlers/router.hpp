@@ -1,23 +1,31 @@
-// Routing table: method + path pattern ("/api/v1/deployments/{id}") -> handler.
+// Routing table: method + path pattern ("/api/v1/deployments/{id}") -> handler. It is the application
+// the server serves (http::Service): it says how a path is treated before its body is read, dispatches
+// the request, and labels webhook answers for the server's metrics.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
-#include "handlers/http_types.hpp"
+#include "http/service.hpp"
 
 namespace shipgate::handlers {
 
+using http::error_response;
+using http::json_response;
+using http::Request;
+using http::Response;
+using http::RouteKind;
+
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
-// Webhook routes take GitHub-sized bodies; the rest take small JSON.
-enum class RouteKind { webhook, api };
-
-class Router {
+class Router final : public http::Service {
  public:
-  void add(std::string method, std::string pattern, RouteKind kind, Handler handler);
+  // Routes under /api/ are rate limited per client; /healthz and /readyz are health probes. A webhook
+  // route counts its answers under `webhook_event`, or under the request's X-GitHub-Event when empty.
+  void add(std::string method, std::string pattern, RouteKind kind, Handler handler, std::string webhook_event = "");
 
   struct Match {
     const Handler* handler = nullptr;  // null: see status
@@ -27,14 +35,9 @@ class Router {
   };
   // Fills request.params on a match.
   Match match(Request& request) const;
-  // Decided from the path alone, before the body is read: which body limit applies (kind), and the
-  // route's pattern ("/api/v1/deployments/{id}", "unmatched" if none), a bounded label for metrics.
-  struct RouteInfo {
-    std::string pattern = "unmatched";
-    RouteKind kind = RouteKind::api;
-  };
-  RouteInfo classify(std::string_view path) const;
-  RouteKind kind_of(std::string_view path) const { return classify(path).kind; }
+
+  http::RouteInfo classify(const Request& request) const override;
+  boost::asio::awaitable<Response> handle(Request& request) const override;
 
  private:
   struct Route {
@@ -43,13 +46,23 @@ class Router {
     std::vector<std::string> segments;
     RouteKind kind;
     Handler handler;
+    std::string webhook_event;
   };
   static bool segments_match(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path,
                              std::map<std::string, std::string>* params);
+  const Route* find(std::string_view path) const;
   std::vector<Route> routes_;
 };
 
 // Runs a router over a request: 404/405 with JSON bodies when nothing matches.
 boost::asio::awaitable<Response> dispatch(const Router& router, Request& request);
+
+// The X-GitHub-Event label for metrics: one of the events shipgate knows, or "other", so a client
+// cannot create a time series per request.
+std::string_view webhook_event_label(std::string_view event);
+
+// A webhook answer's outcome label: accepted, duplicate, ignored, bad_signature, malformed, too_large,
+// unavailable or other.
+std::string_view webhook_outcome(int status, bool duplicate);
 
 }  // namespace shipgate::handlers

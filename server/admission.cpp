@@ -2,10 +2,6 @@
 
 namespace shipgate::server {
 
-namespace {
-bool is_api(const std::string& path) { return path.rfind("/api/", 0) == 0; }
-}  // namespace
-
 Admission::Admission(const config::ServerConfig& c, Metrics* metrics)
     : metrics_(metrics),
       api_rate_(c.api_rate, c.api_burst),
@@ -16,27 +12,26 @@ void Admission::configure(const config::ServerConfig& c) {
   auth_failures_.configure(c.auth_failures_per_minute / 60.0, c.auth_failures_per_minute);
 }
 
-std::optional<handlers::Response> Admission::check(const std::string& path, const std::string& client) {
-  if (!is_api(path)) return std::nullopt;
+std::optional<http::Response> Admission::check(const std::string& client) {
   const auto now = RateLimiter::Clock::now();
   if (const int wait = auth_failures_.wait_needed(client, now)) {
     if (metrics_) metrics_->refused("auth_failures");
-    auto r = handlers::error_response(429, "too_many_failures",
+    auto r = http::error_response(429, "too_many_failures",
                                       "too many failed authentications from " + client + "; try again later");
     r.headers.emplace_back("Retry-After", std::to_string(wait));
     return r;
   }
   if (const int wait = api_rate_.take(client, now)) {
     if (metrics_) metrics_->refused("api_rate");
-    auto r = handlers::error_response(429, "rate_limited", "too many API requests from " + client);
+    auto r = http::error_response(429, "rate_limited", "too many API requests from " + client);
     r.headers.emplace_back("Retry-After", std::to_string(wait));
     return r;
   }
   return std::nullopt;
 }
 
-void Admission::failed_authentication(const std::string& path, const std::string& client) {
-  if (is_api(path)) auth_failures_.take(client, RateLimiter::Clock::now());
+void Admission::failed_authentication(const std::string& client) {
+  auth_failures_.take(client, RateLimiter::Clock::now());
 }
 
 }  // namespace shipgate::server

@@ -1,6 +1,6 @@
 // Per-client limits on the API, decided before a handler runs: the request rate, and a lockout after
-// too many failed authentications. Paths reach it in canonical form (request_checks.hpp), so every
-// API request is seen as one.
+// too many failed authentications. The service says which routes are limited; paths reach it only in
+// canonical form (request_checks.hpp), so no spelling of a limited route escapes it.
 #pragma once
 #include <optional>
 #include <string>
@@ -8,7 +8,7 @@
 #include "common/metrics.hpp"
 #include "common/rate_limiter.hpp"
 #include "config/config.hpp"
-#include "handlers/http_types.hpp"
+#include "http/message.hpp"
 
 namespace shipgate::server {
 
@@ -16,10 +16,10 @@ class Admission {
  public:
   // `metrics` may be null.
   Admission(const config::ServerConfig& config, Metrics* metrics);
-  // The 429 refusal for `client`, or nothing when the request may run.
-  std::optional<handlers::Response> check(const std::string& path, const std::string& client);
-  // An API request from `client` was answered 401: it counts toward the lockout.
-  void failed_authentication(const std::string& path, const std::string& client);
+  // The 429 refusal for a rate-limited route's request from `client`, or nothing when it may run.
+  std::optional<http::Response> check(const std::string& client);
+  // A request from `client` to a rate-limited route failed authentication: it counts toward the lockout.
+  void failed_authentication(const std::string& client);
   void configure(const config::ServerConfig& config);
 
  private:

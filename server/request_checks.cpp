@@ -1,6 +1,5 @@
 #include "server/request_checks.hpp"
 
-#include <array>
 #include <cctype>
 
 namespace shipgate::server {
@@ -49,28 +48,6 @@ bool has_obs_fold(std::string_view header) {
     if (next == ' ' || next == '\t') return true;
   }
   return false;
-}
-
-std::string_view webhook_event_label(std::string_view event) {
-  static constexpr std::array<std::string_view, 6> known = {"push", "ping", "repository_dispatch", "release",
-                                                            "create", "workflow_run"};
-  for (auto k : known)
-    if (event == k) return k;
-  return "other";
-}
-
-std::string_view webhook_outcome(int status, bool duplicate) {
-  switch (status) {
-    case 202: return duplicate ? "duplicate" : "accepted";
-    case 200: return duplicate ? "duplicate" : "ignored";
-    case 401: return "bad_signature";
-    case 400:
-    case 415:
-    case 422: return "malformed";
-    case 413: return "too_large";
-    case 503: return "unavailable";
-    default: return "other";
-  }
 }
 
 }  // namespace shipgate::server

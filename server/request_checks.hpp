@@ -22,12 +22,4 @@ bool transfer_encoding_acceptable(const std::vector<std::string_view>& values);
 // shipgate does, since a proxy in front may have read the folded line differently.
 bool has_obs_fold(std::string_view header);
 
-// The X-GitHub-Event label for metrics: one of the events shipgate knows, or "other", so a client
-// cannot create a time series per request.
-std::string_view webhook_event_label(std::string_view event);
-
-// A webhook answer's outcome label: accepted, duplicate, ignored, bad_signature, malformed, too_large,
-// unavailable or other.
-std::string_view webhook_outcome(int status, bool duplicate);
-
 }  // namespace shipgate::server

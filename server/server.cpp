@@ -21,16 +21,21 @@ namespace {
 // A connection beyond the connection bounds may only ask for health; it gets this long to do so.
 constexpr std::chrono::milliseconds kRestrictedHeaderTimeout{2'000};
 
-bool is_health_probe(std::string_view method, std::string_view path) {
-  return method == "GET" && (path == "/healthz" || path == "/readyz");
+// The outcome label of an answer the server gives itself, before any handler ran.
+std::string_view own_outcome(int status) {
+  switch (status) {
+    case 413: return "too_large";
+    case 503: return "unavailable";
+    default: return "malformed";
+  }
 }
 
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-  Impl(asio::io_context& ioc, config::ServerConfig c, const handlers::Router& router, const std::atomic<bool>& draining,
+  Impl(asio::io_context& ioc, config::ServerConfig c, const http::Service& service, const std::atomic<bool>& draining,
        Metrics* metrics)
-      : ioc(ioc), initial(std::move(c)), router(router), draining(draining), metrics(metrics), acceptor(ioc),
+      : ioc(ioc), initial(std::move(c)), service(service), draining(draining), metrics(metrics), acceptor(ioc),
         tls_acceptor(ioc), id_prefix(random_hex(4)),
         admission(initial, metrics),
         body_memory(initial.max_body_memory) {
@@ -39,7 +44,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   asio::io_context& ioc;
   const config::ServerConfig initial;  // addresses and threads: fixed until a restart
-  const handlers::Router& router;
+  const http::Service& service;
   const std::atomic<bool>& draining;
   Metrics* metrics;
   tcp::acceptor acceptor;       // server.listen: HTTP, or HTTPS when server.tls has no listen of its own
@@ -76,12 +81,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::string request_id() { return id_prefix + "-" + std::to_string(++next_request); }
 
   // Counts an answered request by route and status, and webhooks by event and outcome.
-  void count(const handlers::Router::RouteInfo& route, std::string_view event, int status, bool duplicate) {
+  void count(const http::RouteInfo& route, int status, std::string_view outcome) {
     if (!metrics) return;
-    metrics->http_request(route.pattern, status);
-    if (route.kind != handlers::RouteKind::webhook) return;
-    metrics->webhook(route.pattern == "/webhooks/build" ? std::string_view("build") : webhook_event_label(event),
-                     webhook_outcome(status, duplicate));
+    metrics->http_request(route.label, status);
+    if (route.kind == http::RouteKind::webhook && !outcome.empty()) metrics->webhook(route.webhook_event, outcome);
   }
 
   void set_idle(std::uint64_t id, const std::shared_ptr<beast::tcp_stream>& stream, bool is_idle) {
@@ -135,11 +138,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   template <class Stream>
   asio::awaitable<void> reject(Stream& stream, const config::ServerConfig& cfg, int status, std::string_view code,
                                std::string_view message, const std::string& rid,
-                               const handlers::Router::RouteInfo* route = nullptr, std::string_view event = "") {
+                               const http::RouteInfo* route = nullptr) {
     // A pointer, not a defaulted object: GCC 12 mishandles class-type temporaries in co_await expressions.
-    static const handlers::Router::RouteInfo unmatched;
-    count(route ? *route : unmatched, event, status, false);
-    auto r = handlers::error_response(status, code, message);
+    static const http::RouteInfo unmatched;
+    count(route ? *route : unmatched, status, own_outcome(status));
+    auto r = http::error_response(status, code, message);
     if (status == 503) r.headers.emplace_back("Retry-After", "1");
     auto res = to_wire(r, 11, false, rid);
     const bool written = co_await write(stream, res, cfg);
@@ -233,16 +236,16 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         co_await reject(stream, cfg, 400, "malformed", "a header field continues on the next line (obs-fold)", rid);
         break;
       }
-      http::request_parser<http::string_body> parser;
+      bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(boost::none);
       {
-        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (ec == beast::error::timeout) {
           spdlog::info("[{}] closed: request header not complete within {} ms", rid, header_timeout.count());
           break;
         }
-        if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
         if (ec) {
           const std::string why = "malformed HTTP request: " + ec.message();
           co_await reject(stream, cfg, 400, "malformed", why, rid);
@@ -250,65 +253,64 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         }
       }
       auto& header = parser.get();
-      if (!transfer_encoding_acceptable(field_values(header, http::field::transfer_encoding))) {
+      if (!transfer_encoding_acceptable(field_values(header, bhttp::field::transfer_encoding))) {
         co_await reject(stream, cfg, 400, "malformed",
                         "Transfer-Encoding must be exactly 'chunked' (or absent, with Content-Length)", rid);
         break;
       }
-      handlers::Request req;
+      http::Request req;
       req.method = std::string(header.method_string());
       const std::string_view target = header.target();
       const auto q = target.find('?');
       req.path = std::string(target.substr(0, q));
       if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-      if (restricted && !is_health_probe(req.method, req.path)) {
+      for (const auto& f : header) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      const bool canonical = is_canonical_path(req.path);
+      // Once per request, before the body: its limit, the metrics labels, the limits that apply.
+      const auto route = canonical ? service.classify(req) : http::RouteInfo{};
+      if (restricted && !(route.probe && req.method == "GET")) {
         // Named first: GCC 12 mishandles class-type temporaries in co_await expressions.
         const std::string why = open > cfg.max_connections ? "too many open connections"
                                                            : "too many open connections from " + client;
         co_await reject(stream, cfg, 503, "overloaded", why, rid);
         break;
       }
-      const bool canonical = is_canonical_path(req.path);
-      // Once per request: body limit and metrics label.
-      const auto route = canonical ? router.classify(req.path) : handlers::Router::RouteInfo{};
-      const auto kind = route.kind;
-      const std::size_t limit = kind == handlers::RouteKind::webhook ? cfg.max_body : cfg.max_api_body;
+      const std::size_t limit = route.kind == http::RouteKind::webhook ? cfg.max_body : cfg.max_api_body;
       if (parser.content_length() && *parser.content_length() > limit) {
         const std::string why = "body of " + std::to_string(*parser.content_length()) +
                                 " bytes exceeds the limit of " + std::to_string(limit) + " bytes";
-        co_await reject(stream, cfg, 413, "too_large", why, rid, &route, header["X-GitHub-Event"]);
+        co_await reject(stream, cfg, 413, "too_large", why, rid, &route);
         break;
       }
       parser.body_limit(limit);
       BodyShare body_share{body_memory};
       if (parser.content_length() && !body_share.grow_to(*parser.content_length())) {
         if (metrics) metrics->refused("body_memory");
-        co_await reject(stream, cfg, 503, "overloaded", "too many request bodies in memory; retry shortly", rid, &route,
-                        header["X-GitHub-Event"]);
+        co_await reject(stream, cfg, 503, "overloaded", "too many request bodies in memory; retry shortly", rid, &route);
         break;
       }
-      if (beast::iequals(header[http::field::expect], "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, header.version()};
+      if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
         if (!co_await write(stream, cont, cfg)) break;
       }
       tcp_layer.expires_after(cfg.body_timeout);
       // Read piece by piece: a chunked body takes its share of the body memory as it grows.
       bool body_read = true;
       while (!parser.is_done()) {
-        auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (!ec && body_share.grow_to(parser.get().body().capacity())) continue;
         body_read = false;
         if (!ec) {
           if (metrics) metrics->refused("body_memory");
           co_await reject(stream, cfg, 503, "overloaded", "too many request bodies in memory; retry shortly", rid,
-                          &route, header["X-GitHub-Event"]);
-        } else if (ec == http::error::body_limit) {
+                          &route);
+        } else if (ec == bhttp::error::body_limit) {
           const std::string why = "body exceeds the limit of " + std::to_string(limit) + " bytes";
-          co_await reject(stream, cfg, 413, "too_large", why, rid, &route, header["X-GitHub-Event"]);
+          co_await reject(stream, cfg, 413, "too_large", why, rid, &route);
         } else if (ec == beast::error::timeout) {
           // The stream closed the socket when its deadline passed: nothing can be answered.
           spdlog::info("[{}] closed: request body not complete within {} ms", rid, cfg.body_timeout.count());
-        } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
+        } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
                    ec != ssl::error::stream_truncated) {
           const std::string why = "malformed HTTP request body: " + ec.message();
           co_await reject(stream, cfg, 400, "malformed", why, rid);
@@ -317,44 +319,39 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       if (!body_read) break;
       auto msg = parser.release();
-      for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       req.body = std::move(msg.body());
       req.request_id = rid;
 
-      handlers::Response res;
+      http::Response res;
       // Counts the request while it is handled, not while its answer is written: a client that has
       // its answer must find the slot free for its next request.
       const bool over_bound = ++inflight > cfg.max_inflight;
       if (over_bound && !restricted) {
         // GitHub shows a failed delivery that can be redelivered; clients retry after the hint.
         if (metrics) metrics->refused("inflight");
-        res = handlers::error_response(503, "overloaded", "too many requests in progress; retry shortly");
+        res = http::error_response(503, "overloaded", "too many requests in progress; retry shortly");
         res.headers.emplace_back("Retry-After", "1");
+        res.outcome = "unavailable";
       } else if (!canonical) {
-        res = handlers::error_response(404, "not_found",
-                                       "no route for " + req.path + " (paths have no empty, '.' or '..' segments "
-                                       "and no trailing '/')");
-      } else if (auto refusal = admission.check(req.path, client)) {
+        res = http::error_response(404, "not_found",
+                                   "no route for " + req.path + " (paths have no empty, '.' or '..' segments "
+                                   "and no trailing '/')");
+      } else if (auto refusal = route.limited ? admission.check(client) : std::nullopt) {
         res = std::move(*refusal);
       } else {
         try {
-          res = co_await handlers::dispatch(router, req);
+          res = co_await service.handle(req);
         } catch (const std::exception& e) {
           spdlog::error("[{}] handler failed: {}", rid, e.what());
-          res = handlers::error_response(500, "internal", "internal error; see the server log for request " + rid);
+          res = http::error_response(500, "internal", "internal error; see the server log for request " + rid);
         }
         // A wrong token counts against the address: guessing tokens soon meets 429.
-        if (res.status == 401) admission.failed_authentication(req.path, client);
+        if (res.failed_authentication && route.limited) admission.failed_authentication(client);
         // The store could not take the write (its queue is full, or the disk failed): nothing accepted.
-        if (res.status == 503 && metrics && route.kind == handlers::RouteKind::webhook) metrics->refused("store");
+        if (res.outcome == "unavailable" && metrics) metrics->refused("store");
       }
       --inflight;
-      count(route, req.header("X-GitHub-Event"), res.status,
-            [&] {
-              for (const auto& [k, v] : res.headers)
-                if (k == "X-Shipgate-Duplicate") return true;
-              return false;
-            }());
+      count(route, res.status, res.outcome);
       const bool keep_alive = msg.keep_alive() && !draining && !restricted;
       auto wire = to_wire(res, msg.version(), keep_alive, rid);
       const bool written = co_await write(stream, wire, cfg);
@@ -368,9 +365,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 };
 
-Server::Server(asio::io_context& ioc, config::ServerConfig config, const handlers::Router& router,
+Server::Server(asio::io_context& ioc, config::ServerConfig config, const http::Service& service,
                const std::atomic<bool>& draining, Metrics* metrics)
-    : impl_(std::make_shared<Impl>(ioc, std::move(config), router, draining, metrics)) {}
+    : impl_(std::make_shared<Impl>(ioc, std::move(config), service, draining, metrics)) {}
 
 Server::~Server() = default;
 

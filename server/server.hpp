@@ -1,4 +1,5 @@
-// HTTP/1.1 listener and sessions. Converts between the wire and handlers::Request/Response, and
+// HTTP/1.1 listener and sessions. Converts between the wire and http::Request/Response, serves an
+// http::Service (it knows no endpoint: the service classifies each request and answers it), and
 // enforces the transport limits: header/body/idle/write timeouts, body limits per route kind, bounds
 // on open connections and on requests in progress (503 + Retry-After), a per-address API rate and a
 // per-address limit on failed authentications (429). Serves HTTP, HTTPS (TLS 1.2+, optional client
@@ -18,14 +19,14 @@
 
 #include "common/metrics.hpp"
 #include "config/config.hpp"
-#include "handlers/router.hpp"
+#include "http/service.hpp"
 
 namespace shipgate::server {
 
 class Server {
  public:
   // `metrics` may be null.
-  Server(boost::asio::io_context& ioc, config::ServerConfig config, const handlers::Router& router,
+  Server(boost::asio::io_context& ioc, config::ServerConfig config, const http::Service& service,
          const std::atomic<bool>& draining, Metrics* metrics = nullptr);
   ~Server();
 

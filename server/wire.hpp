@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "handlers/http_types.hpp"
+#include "http/message.hpp"
 
 namespace shipgate::server::wire {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -28,11 +28,11 @@ using boost::system::error_code;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 
-inline http::response<http::string_body> to_wire(const handlers::Response& r, unsigned version, bool keep_alive,
+inline bhttp::response<bhttp::string_body> to_wire(const http::Response& r, unsigned version, bool keep_alive,
                                           const std::string& request_id) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "shipgate");
-  res.set(http::field::content_type, r.content_type);
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, "shipgate");
+  res.set(bhttp::field::content_type, r.content_type);
   res.set("X-Request-Id", request_id);
   for (const auto& [k, v] : r.headers) res.set(k, v);
   res.body() = r.body;
@@ -53,7 +53,7 @@ inline std::string client_address(beast::tcp_stream& s) {
 template <class Stream, class Message>
 asio::awaitable<bool> write(Stream& stream, Message& msg, const config::ServerConfig& cfg) {
   lowest(stream).expires_after(cfg.write_timeout);
-  auto [ec, n] = co_await http::async_write(stream, msg, asio::as_tuple(asio::use_awaitable));
+  auto [ec, n] = co_await bhttp::async_write(stream, msg, asio::as_tuple(asio::use_awaitable));
   co_return !ec;
 }
 
@@ -92,7 +92,7 @@ asio::awaitable<std::size_t> read_raw_header(Stream& stream, beast::flat_buffer&
 
 // The values of every field named `name`, in order.
 template <class Fields>
-std::vector<std::string_view> field_values(const Fields& fields, http::field name) {
+std::vector<std::string_view> field_values(const Fields& fields, bhttp::field name) {
   std::vector<std::string_view> out;
   for (const auto& f : fields)
     if (f.name() == name) out.push_back(f.value());

@@ -32,17 +32,6 @@ TEST(ObsFold, AContinuationLineIsFound) {
   EXPECT_TRUE(has_obs_fold("GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n"));
 }
 
-TEST(WebhookLabels, UnknownEventsAreOther) {
-  EXPECT_EQ(webhook_event_label("push"), "push");
-  EXPECT_EQ(webhook_event_label("repository_dispatch"), "repository_dispatch");
-  EXPECT_EQ(webhook_event_label("Push"), "other");
-  EXPECT_EQ(webhook_event_label("anything-else"), "other");
-  EXPECT_EQ(webhook_outcome(202, false), "accepted");
-  EXPECT_EQ(webhook_outcome(202, true), "duplicate");
-  EXPECT_EQ(webhook_outcome(422, false), "malformed");
-  EXPECT_EQ(webhook_outcome(418, false), "other");
-}
-
 TEST(BodyMemory, SharesAreTakenOnlyWhileTheyFitAndGivenBack) {
   BodyMemory memory(100);
   {

@@ -43,9 +43,47 @@ TEST(Router, MatchesParamsAndReportsMethodAndPathErrors) {
   EXPECT_EQ(res.status, 404);
   EXPECT_EQ(nlohmann::json::parse(res.body)["error"], "not_found");
 
-  EXPECT_EQ(router.kind_of("/webhooks/github"), RouteKind::webhook);
-  EXPECT_EQ(router.kind_of("/api/v1/deployments/1"), RouteKind::api);
-  EXPECT_EQ(router.kind_of("/unknown"), RouteKind::api);
+  EXPECT_EQ(router.classify(request("POST", "/webhooks/github")).kind, RouteKind::webhook);
+  EXPECT_EQ(router.classify(request("GET", "/api/v1/deployments/1")).kind, RouteKind::api);
+  EXPECT_EQ(router.classify(request("GET", "/unknown")).kind, RouteKind::api);
+  EXPECT_EQ(router.classify(request("GET", "/unknown")).label, "unmatched");
+}
+
+TEST(Router, TellsTheServerHowToTreatEachRoute) {
+  Router router;
+  router.add("GET", "/api/v1/deployments/{id}", RouteKind::api, answer(200));
+  router.add("GET", "/healthz", RouteKind::api, answer(200));
+  router.add("POST", "/webhooks/github", RouteKind::webhook, answer(202));
+  router.add("POST", "/webhooks/build", RouteKind::webhook, answer(401), "build");
+  const auto api = router.classify(request("GET", "/api/v1/deployments/7"));
+  EXPECT_EQ(api.label, "/api/v1/deployments/{id}");
+  EXPECT_TRUE(api.limited);
+  EXPECT_FALSE(api.probe);
+  const auto health = router.classify(request("GET", "/healthz"));
+  EXPECT_TRUE(health.probe);
+  EXPECT_FALSE(health.limited);
+  auto push = request("POST", "/webhooks/github");
+  push.headers = {{"X-GitHub-Event", "push"}};
+  EXPECT_EQ(router.classify(push).webhook_event, "push");
+  push.headers = {{"X-GitHub-Event", "made-up"}};
+  EXPECT_EQ(router.classify(push).webhook_event, "other");  // never a label per request
+  auto build = request("POST", "/webhooks/build");
+  EXPECT_EQ(router.classify(build).webhook_event, "build");
+  // Webhook answers carry their outcome for the server to count; other answers carry none.
+  EXPECT_EQ(run_awaitable(router.handle(push)).outcome, "accepted");
+  EXPECT_EQ(run_awaitable(router.handle(build)).outcome, "bad_signature");
+  auto read = request("GET", "/api/v1/deployments/7");
+  EXPECT_EQ(run_awaitable(router.handle(read)).outcome, "");
+}
+
+TEST(Router, WebhookLabelsAreBounded) {
+  EXPECT_EQ(webhook_event_label("push"), "push");
+  EXPECT_EQ(webhook_event_label("repository_dispatch"), "repository_dispatch");
+  EXPECT_EQ(webhook_event_label("Push"), "other");
+  EXPECT_EQ(webhook_outcome(202, false), "accepted");
+  EXPECT_EQ(webhook_outcome(202, true), "duplicate");
+  EXPECT_EQ(webhook_outcome(422, false), "malformed");
+  EXPECT_EQ(webhook_outcome(418, false), "other");
 }
 
 TEST(Router, QueryParametersAreDecoded) {

@@ -1,10 +1,10 @@
-#include "handlers/http_types.hpp"
+#include "http/message.hpp"
 
 #include <strings.h>
 
 #include "common/text.hpp"
 
-namespace shipgate::handlers {
+namespace shipgate::http {
 
 namespace {
 bool iequal(std::string_view a, std::string_view b) {
@@ -41,4 +41,4 @@ Response error_response(int status, std::string_view code, std::string_view mess
   return json_response(status, {{"error", code}, {"message", message}});
 }
 
-}  // namespace shipgate::handlers
+}  // namespace shipgate::http

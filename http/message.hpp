@@ -1,5 +1,6 @@
-// The request and response the handlers see: plain data, no sockets, no Beast. The server converts
-// to and from the wire, so every handler is testable by calling it with a Request.
+// The request and response that pass between the server and the handlers: plain data, no sockets, no
+// Beast. The server converts to and from the wire, so every handler is testable by calling it with a
+// Request. Neither side includes the other: both use this room.
 #pragma once
 #include <map>
 #include <string>
@@ -9,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace shipgate::handlers {
+namespace shipgate::http {
 
 struct Request {
   std::string method;
@@ -31,10 +32,14 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string content_type = "application/json";
+  // What the server counts, said by the side that knows:
+  bool duplicate = false;              // a repeated delivery, answered as before
+  bool failed_authentication = false;  // a token that was missing or wrong (counts toward the lockout)
+  std::string outcome;                 // webhook routes: accepted, duplicate, ignored, bad_signature, ...
 };
 
 Response json_response(int status, const nlohmann::json& body);
 // Every error body has the same shape: {"error": "<code>", "message": "<why>"}.
 Response error_response(int status, std::string_view code, std::string_view message);
 
-}  // namespace shipgate::handlers
+}  // namespace shipgate::http
