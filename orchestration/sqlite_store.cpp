@@ -189,9 +189,12 @@ CREATE INDEX deployments_expiring ON deployments(expires_at) WHERE state = 'pend
 UPDATE deliveries SET key = 'github:' || lower(replace(source, rtrim(source, replace(source, ' ', '')), '')) || ':' ||
   substr(key, 8) WHERE key LIKE 'github:%' AND key NOT LIKE 'github:%/%:%';
 )sql",
-    // One row /readyz rewrites to learn whether the store can still commit.
+    // One row /readyz rewrites to learn whether the store can still commit. The lease columns of the
+    // first schema were never used.
     R"sql(
 CREATE TABLE health (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
+ALTER TABLE deployments DROP COLUMN lease_owner;
+ALTER TABLE deployments DROP COLUMN lease_until;
 )sql",
 };
 
@@ -489,14 +492,6 @@ class SqliteStore final : public Store {
     return read_outbox(st);
   }
 
-  Result<std::vector<OutboxItem>> outbox_recent(int limit) override {
-    std::lock_guard lock(read_mutex_);
-    auto st = reader_db_.prepare(std::string("SELECT ") + kOutboxColumns +
-                                 " WHERE o.kind != 'event' ORDER BY o.id DESC LIMIT ?");
-    st.bind(1, std::int64_t{limit});
-    return read_outbox(st);
-  }
-
   static Result<std::vector<OutboxItem>> read_outbox(Statement& st) {
     std::vector<OutboxItem> out;
     int rc;
@@ -610,13 +605,6 @@ class SqliteStore final : public Store {
                      open.int64(4)});
     if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     return out;
-  }
-
-  Result<std::int64_t> count_deliveries() override {
-    std::lock_guard lock(read_mutex_);
-    auto st = reader_db_.prepare("SELECT count(*) FROM deliveries");
-    if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
-    return st.int64(0);
   }
 
   Result<void> ping() override {

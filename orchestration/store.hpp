@@ -170,8 +170,6 @@ class Store {
   virtual boost::asio::awaitable<Result<std::int64_t>> outbox_prune(std::int64_t before_ms) = 0;
   // Pending outbox rows due at `now_ms`, oldest first (GitHub rows one at a time per deployment).
   virtual Result<std::vector<OutboxItem>> outbox_due(std::int64_t now_ms, int limit) = 0;
-  // The newest deliveries, for tests and troubleshooting.
-  virtual Result<std::vector<OutboxItem>> outbox_recent(int limit) = 0;
 
   virtual Result<std::optional<Deployment>> deployment(std::int64_t id, bool with_history) = 0;
   virtual Result<std::vector<Deployment>> deployments(const DeploymentFilter& filter) = 0;
@@ -181,7 +179,6 @@ class Store {
   virtual Result<std::vector<std::pair<std::string, std::string>>> lanes_with_work() = 0;
   // The config generations (config_sha) that unfinished deployments were created under.
   virtual Result<std::set<std::string>> unfinished_config_shas() = 0;
-  virtual Result<std::int64_t> count_deliveries() = 0;
   // Deployments per (project, environment) and state: every final state ever reached (durable counts)
   // and the unfinished ones now.
   virtual Result<std::vector<StateCount>> state_counts() = 0;
