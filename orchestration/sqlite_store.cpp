@@ -347,10 +347,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<void>> record_audit(AuditEntry entry) override {
-    return submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> {
-      add_audit(db, e);
-      return {};
-    });
+    return submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> { return add_audit(db, e); });
   }
 
   Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment) override {
@@ -723,14 +720,22 @@ class SqliteStore final : public Store {
       for (auto& op : batch) op->fail(make_error_code(StoreErrc::io_error));
       return;
     }
+    // A savepoint that cannot be taken, undone or released leaves the transaction in an unknown state:
+    // then nothing of the batch is committed.
+    bool intact = true;
     for (auto& op : batch) {
-      writer_db_.prepare("SAVEPOINT op").step();  // cached: parsing it for every write cost more than running it
+      // Cached statements: parsing them for every write cost more than running them.
+      if (writer_db_.prepare("SAVEPOINT op").step() != SQLITE_DONE) {
+        intact = false;
+        break;
+      }
       op->run(writer_db_);
-      if (!op->ok()) writer_db_.prepare("ROLLBACK TO op").step();
-      writer_db_.prepare("RELEASE op").step();
+      if (!op->ok() && writer_db_.prepare("ROLLBACK TO op").step() != SQLITE_DONE) intact = false;
+      if (writer_db_.prepare("RELEASE op").step() != SQLITE_DONE) intact = false;
+      if (!intact) break;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    const bool committed = writer_db_.exec("COMMIT") == SQLITE_OK;
+    const bool committed = intact && writer_db_.exec("COMMIT") == SQLITE_OK;
     if (committed && options_.on_commit)
       options_.on_commit(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (!committed) {
@@ -741,7 +746,9 @@ class SqliteStore final : public Store {
     }
   }
 
-  void add_audit(Db& db, const AuditEntry& e) {
+  // Side writes (audit, history, outbox events) fail their whole write when they fail: the caller
+  // returns the error, and the write's savepoint is rolled back with everything it did.
+  Result<void> add_audit(Db& db, const AuditEntry& e) {
     auto st = db.prepare(
         "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -750,11 +757,12 @@ class SqliteStore final : public Store {
     if (e.deployment > 0) st.bind(6, e.deployment);
     else st.bind_null(6);
     st.bind(7, e.reason).bind(8, e.details.dump());
-    st.step();
+    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return {};
   }
 
   // Every history entry is also an audit entry, so the audit log alone tells the whole story.
-  void add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
+  Result<void> add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
                    std::optional<State> from, State to, const std::string& actor, const std::string& reason,
                    std::int64_t at) {
     auto st = db.prepare(
@@ -763,30 +771,32 @@ class SqliteStore final : public Store {
     if (from) st.bind(3, to_string(*from));
     else st.bind_null(3);
     st.bind(4, to_string(to)).bind(5, actor).bind(6, reason);
-    st.step();
+    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     if (is_final(to)) {
       auto c = db.prepare(
           "INSERT INTO final_counts (project, environment, state, n) VALUES (?, ?, ?, 1) "
           "ON CONFLICT (project, environment, state) DO UPDATE SET n = n + 1");
       c.bind(1, project).bind(2, environment).bind(3, to_string(to));
-      c.step();
+      if (c.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     }
     json details = {{"to", to_string(to)}};
     if (from) details["from"] = to_string(*from);
     const char* action = !from ? "created" : to == State::rejected ? "reject" : to == State::cancelled ? "cancel" : "transition";
-    add_audit(db, {0, at, actor, action, project, environment, id, reason, details});
-    if (!from || *from != to) add_event(db, id, to_string(to), at);
+    if (auto r = add_audit(db, {0, at, actor, action, project, environment, id, reason, details}); !r) return r;
+    if (!from || *from != to) return add_event(db, id, to_string(to), at);
+    return {};
   }
 
   // A state change for the outbox, in the transaction that made it: the outbox worker turns it into
   // notifications and GitHub statuses, so none is lost to a crash and none is sent for a change
   // that did not commit.
-  void add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at) {
-    if (!record_events_) return;
+  Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at) {
+    if (!record_events_) return {};
     auto st = db.prepare(
         "INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) VALUES ('event', ?, ?, ?, ?)");
     st.bind(1, deployment).bind(2, std::string(event)).bind(3, at).bind(4, at);
-    st.step();
+    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    return {};
   }
 
   bool is_bad(Db& db, const std::string& project, const std::string& environment, const std::string& version,
@@ -812,8 +822,10 @@ class SqliteStore final : public Store {
       std::string why;
       if (is_bad(db, nd.project, nd.environment, nd.version, nd.sha, why)) {
         created.skipped = why;
-        add_audit(db, {0, now, nd.actor, "skipped", nd.project, nd.environment, 0, why,
-                       {{"version", nd.version}, {"sha", nd.sha}, {"trigger", nd.trigger}}});
+        if (auto r = add_audit(db, {0, now, nd.actor, "skipped", nd.project, nd.environment, 0, why,
+                                    {{"version", nd.version}, {"sha", nd.sha}, {"trigger", nd.trigger}}});
+            !r)
+          return r.error();
         return created;
       }
     }
@@ -848,8 +860,11 @@ class SqliteStore final : public Store {
     ins.bind(16, nd.config_sha);
     if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     created.id = sqlite3_last_insert_rowid(db.handle());
-    add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);
-    if (nd.trigger == "override") add_event(db, created.id, "override", now);
+    if (auto r = add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);
+        !r)
+      return r.error();
+    if (nd.trigger == "override")
+      if (auto r = add_event(db, created.id, "override", now); !r) return r.error();
     // A newer version supersedes older ones of the same environment that have not started; approvals
     // never carry over. Rollbacks and overrides jump the queue but leave the rest waiting.
     if (nd.priority > 0) return created;
@@ -859,7 +874,9 @@ class SqliteStore final : public Store {
           "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
       up.bind(1, now).bind(2, now).bind(3, why).bind(4, old_id);
       if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-      add_history(db, old_id, nd.project, nd.environment, old_state, State::superseded, "shipgate", why, now);
+      if (auto r = add_history(db, old_id, nd.project, nd.environment, old_state, State::superseded, "shipgate", why, now);
+          !r)
+        return r.error();
       created.superseded.push_back(old_id);
     }
     return created;
@@ -896,7 +913,7 @@ class SqliteStore final : public Store {
     }
     for (auto e : req.audit) {
       if (e.deployment == 0 && !out.deployments.empty()) e.deployment = out.deployments.front().id;
-      add_audit(db, e);
+      if (auto r = add_audit(db, e); !r) return r.error();
     }
     out.response = req.respond ? req.respond(out.deployments) : StoredResponse{202, "{}"};
     auto st = db.prepare("INSERT INTO deliveries (key, received_at, source, status, body) VALUES (?, ?, ?, ?, ?)");
@@ -934,13 +951,14 @@ class SqliteStore final : public Store {
     else up.bind_null(5);
     up.bind(6, req.id);
     if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    add_history(db, req.id, project, environment, current, *next, req.actor, req.reason, now);
+    if (auto r = add_history(db, req.id, project, environment, current, *next, req.actor, req.reason, now); !r)
+      return r.error();
     TransitionOutcome out{true, *next, {}};
     // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
     if (*next == State::succeeded && (trigger == "manual" || trigger == "override")) {
       auto del = db.prepare("DELETE FROM bad_versions WHERE project = ? AND environment = ? AND (version = ? OR sha = ?)");
       del.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
-      del.step();
+      if (del.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     }
     for (const auto& b : req.mark_bad)
       if (auto r = mark_bad(db, b, now); !r) return r.error();
@@ -977,12 +995,14 @@ class SqliteStore final : public Store {
     {
       auto st = db.prepare("SELECT count(*) FROM approvals WHERE deployment_id = ?");
       st.bind(1, req.id);
-      st.step();
+      if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
       out.approvals = static_cast<int>(st.int64(0));
     }
     if (out.kind == ApprovalOutcome::Kind::counted)
-      add_audit(db, {0, now, req.reviewer, "approve", project, environment, req.id, req.comment,
-                     {{"approvals", out.approvals}, {"required", req.required}}});
+      if (auto r = add_audit(db, {0, now, req.reviewer, "approve", project, environment, req.id, req.comment,
+                                  {{"approvals", out.approvals}, {"required", req.required}}});
+          !r)
+        return r.error();
     if (out.approvals >= req.required) {
       auto t = do_transition(db, {req.id, Event::approved, req.reviewer,
                                   "approved by " + std::to_string(out.approvals) + " of " +

@@ -72,6 +72,14 @@ class StoreTest : public ::testing::Test {
     return *out;
   }
   State state_of(std::int64_t id) { return (*store->deployment(id, false))->state; }
+  // Runs SQL on a connection of the test's own (the store is idle between the test's calls).
+  void exec(const char* sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(dir.file("state/shipgate.db").c_str(), &db);
+    sqlite3_busy_timeout(db, 5000);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
   // Rows of a table, read with a connection of the test's own.
   std::int64_t rows(const char* table) {
     sqlite3* db = nullptr;
@@ -104,6 +112,27 @@ TEST_F(StoreTest, IngestCreatesDeploymentsWithHistory) {
   EXPECT_FALSE((*d)->history[0].from);
   EXPECT_EQ((*d)->history[0].actor, "octocat");
   EXPECT_EQ(rows("deliveries"), 1);
+}
+
+TEST_F(StoreTest, AFailedSideWriteFailsTheWholeWrite) {
+  const auto id = ingest(ingest_request("github:side", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
+  const auto audit_before = rows("audit"), history_before = rows("history");
+  // Every audit insert now fails, as a full disk or a broken page would make it.
+  exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+  auto moved = run_awaitable(store->transition({id, Event::start, "tester", "because"}));
+  EXPECT_FALSE(moved) << "the transition was applied without its audit entry";
+  EXPECT_EQ(state_of(id), State::queued);
+  EXPECT_EQ(rows("history"), history_before);  // no history entry without its audit entry
+  auto created = run_awaitable(store->ingest(ingest_request("github:side2", {new_deployment("staging", "bbbbbbb")})));
+  EXPECT_FALSE(created);
+  EXPECT_EQ(rows("deliveries"), 1);  // nothing of the refused delivery was kept
+  EXPECT_FALSE(run_awaitable(store->record_audit({0, 0, "tester", "note", "", "", 0, "x", {}})));
+  exec("DROP TRIGGER refuse_audit");
+  // The store goes on: the same transition now lands, with its entries.
+  EXPECT_TRUE(run_awaitable(store->transition({id, Event::start, "tester", "because"})));
+  EXPECT_EQ(state_of(id), State::running);
+  EXPECT_EQ(rows("history"), history_before + 1);
+  EXPECT_EQ(rows("audit"), audit_before + 1);
 }
 
 TEST_F(StoreTest, RepeatedDeliveryReturnsTheOriginalAnswerAndCreatesNothing) {
