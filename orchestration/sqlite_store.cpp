@@ -28,6 +28,8 @@
 #include <spdlog/spdlog.h>
 
 #include "orchestration/sqlite_db.hpp"
+#include "orchestration/sqlite_rows.hpp"
+#include "orchestration/sqlite_schema.hpp"
 
 namespace shipgate::orchestration {
 
@@ -51,197 +53,6 @@ class StoreCategory final : public boost::system::error_category {
   }
 };
 
-// Schema migrations, applied in order; PRAGMA user_version records how many ran.
-const char* const kMigrations[] = {
-    R"sql(
-CREATE TABLE deliveries (
-  key TEXT PRIMARY KEY,
-  received_at INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  body TEXT NOT NULL
-);
-CREATE TABLE deployments (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  project TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  state TEXT NOT NULL,
-  version TEXT NOT NULL,
-  sha TEXT NOT NULL,
-  ref TEXT NOT NULL,
-  images TEXT NOT NULL,
-  trigger TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  delivery TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  started_at INTEGER,
-  finished_at INTEGER,
-  message TEXT NOT NULL DEFAULT '',
-  result TEXT NOT NULL DEFAULT '{}',
-  lease_owner TEXT,
-  lease_until INTEGER
-);
-CREATE INDEX deployments_by_env ON deployments(project, environment, id);
-CREATE INDEX deployments_by_env_state ON deployments(project, environment, state, id);
-CREATE INDEX deployments_by_state ON deployments(state, id);
-CREATE TABLE history (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
-  at INTEGER NOT NULL,
-  from_state TEXT,
-  to_state TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE INDEX history_by_deployment ON history(deployment_id, id);
-)sql",
-    R"sql(
-ALTER TABLE deployments ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE deployments ADD COLUMN policy TEXT NOT NULL DEFAULT '{}';
-ALTER TABLE deployments ADD COLUMN expires_at INTEGER;
-ALTER TABLE deployments ADD COLUMN waiting_reason TEXT NOT NULL DEFAULT '';
-CREATE INDEX deployments_by_expiry ON deployments(state, expires_at);
-CREATE TABLE approvals (
-  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
-  reviewer TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  comment TEXT NOT NULL,
-  PRIMARY KEY (deployment_id, reviewer)
-);
-CREATE TABLE bad_versions (
-  project TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  version TEXT NOT NULL,
-  sha TEXT NOT NULL,
-  marked_at INTEGER NOT NULL,
-  deployment_id INTEGER,
-  reason TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  PRIMARY KEY (project, environment, version)
-);
-CREATE TABLE audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  project TEXT NOT NULL DEFAULT '',
-  environment TEXT NOT NULL DEFAULT '',
-  deployment_id INTEGER,
-  reason TEXT NOT NULL DEFAULT '',
-  details TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX audit_by_time ON audit(at, id);
-)sql",
-    R"sql(
-CREATE TABLE final_counts (
-  project TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  state TEXT NOT NULL,
-  n INTEGER NOT NULL,
-  PRIMARY KEY (project, environment, state)
-);
-INSERT INTO final_counts (project, environment, state, n)
-  SELECT project, environment, state, count(*) FROM deployments
-  WHERE state NOT IN ('pending_approval', 'queued', 'running') GROUP BY project, environment, state;
-)sql",
-    R"sql(
-ALTER TABLE deployments ADD COLUMN config_sha TEXT NOT NULL DEFAULT '';
-)sql",
-    R"sql(
-ALTER TABLE deployments ADD COLUMN github_id INTEGER;
-CREATE TABLE outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind TEXT NOT NULL,
-  destination TEXT NOT NULL DEFAULT '',
-  deployment_id INTEGER NOT NULL,
-  event TEXT NOT NULL,
-  payload TEXT NOT NULL DEFAULT '{}',
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  done_at INTEGER,
-  outcome TEXT NOT NULL DEFAULT '',
-  last_error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX outbox_pending ON outbox(done_at, next_at);
-CREATE INDEX outbox_by_deployment ON outbox(deployment_id, id);
-)sql",
-    // Lists filtered by project only (newest first, LIMIT n) walk this index and stop after n rows,
-    // instead of sorting every deployment of the project.
-    R"sql(
-CREATE INDEX deployments_by_project ON deployments(project, id);
-)sql",
-    // Only waiting and running deployments (a handful) are looked up by state across projects, and
-    // only pending approvals by expiry: partial indexes hold just those rows, so a deployment reaching
-    // a final state leaves them instead of being written into them (fewer pages per commit).
-    R"sql(
-DROP INDEX deployments_by_state;
-CREATE INDEX deployments_active ON deployments(state, id) WHERE state IN ('pending_approval', 'queued', 'running');
-DROP INDEX deployments_by_expiry;
-CREATE INDEX deployments_expiring ON deployments(expires_at) WHERE state = 'pending_approval' AND expires_at IS NOT NULL;
-)sql",
-    // GitHub delivery keys name their repository ("github:owner/name:<delivery id>"), so one project's
-    // secret holder cannot reach another's stored answers. Keys stored before carry the repository as
-    // the last word of their source ("github push acme/app"): rewritten, so a redelivery of an older
-    // delivery still finds it.
-    R"sql(
-UPDATE deliveries SET key = 'github:' || lower(replace(source, rtrim(source, replace(source, ' ', '')), '')) || ':' ||
-  substr(key, 8) WHERE key LIKE 'github:%' AND key NOT LIKE 'github:%/%:%';
-)sql",
-    // One row /readyz rewrites to learn whether the store can still commit. The lease columns of the
-    // first schema were never used.
-    R"sql(
-CREATE TABLE health (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
-ALTER TABLE deployments DROP COLUMN lease_owner;
-ALTER TABLE deployments DROP COLUMN lease_until;
-)sql",
-};
-
-// Queries over unfinished deployments of every project carry this term exactly as written in the
-// partial index deployments_active: SQLite uses a partial index only when the query repeats its WHERE.
-#define SHIPGATE_UNFINISHED "state IN ('pending_approval', 'queued', 'running')"
-
-constexpr const char* kDeploymentColumns =
-    "id, project, environment, state, version, sha, ref, images, trigger, actor, delivery, created_at, "
-    "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason, config_sha";
-
-// Outbox rows with the GitHub deployment id remembered on their deployment.
-constexpr const char* kOutboxColumns =
-    "o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, d.github_id, "
-    "o.outcome, o.last_error, o.done_at FROM outbox o LEFT JOIN deployments d ON d.id = o.deployment_id";
-
-Deployment read_deployment(const Statement& s) {
-  Deployment d;
-  d.id = s.int64(0);
-  d.project = s.text(1);
-  d.environment = s.text(2);
-  d.state = parse_state(s.text(3)).value_or(State::failed);
-  d.version = s.text(4);
-  d.sha = s.text(5);
-  d.ref = s.text(6);
-  auto images = json::parse(s.text(7), nullptr, false);
-  if (images.is_object())
-    for (auto it = images.begin(); it != images.end(); ++it)
-      if (it->is_string()) d.images[it.key()] = it->get<std::string>();
-  d.trigger = s.text(8);
-  d.actor = s.text(9);
-  d.delivery = s.text(10);
-  d.created_ms = s.int64(11);
-  d.updated_ms = s.int64(12);
-  d.started_ms = s.is_null(13) ? 0 : s.int64(13);
-  d.finished_ms = s.is_null(14) ? 0 : s.int64(14);
-  d.message = s.text(15);
-  d.result = json::parse(s.text(16), nullptr, false);
-  if (d.result.is_discarded()) d.result = json::object();
-  d.priority = static_cast<int>(s.int64(17));
-  d.policy = json::parse(s.text(18), nullptr, false);
-  if (!d.policy.is_object()) d.policy = json::object();
-  d.expires_ms = s.is_null(19) ? 0 : s.int64(19);
-  d.waiting_reason = s.text(20);
-  d.config_sha = s.text(21);
-  return d;
-}
 
 // One queued write: runs on the writer thread inside the group transaction, then completes on the
 // submitter's executor after COMMIT.
@@ -289,8 +100,8 @@ class SqliteStore final : public Store {
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                                "PRAGMA temp_store=MEMORY"})
       if (writer_db_.exec(pragma) != SQLITE_OK) return writer_db_.last_error();
-    if (auto err = quick_check(); !err.empty()) return err;
-    if (auto err = migrate(); !err.empty()) return err;
+    if (auto err = quick_check(writer_db_); !err.empty()) return err;
+    if (auto err = migrate(writer_db_); !err.empty()) return err;
     if (auto err = reader_db_.open(options_.path, true); !err.empty()) return err;
     writer_ = std::thread([this] { writer_loop(); });
     return {};
@@ -489,30 +300,6 @@ class SqliteStore final : public Store {
     return read_outbox(st);
   }
 
-  static Result<std::vector<OutboxItem>> read_outbox(Statement& st) {
-    std::vector<OutboxItem> out;
-    int rc;
-    while ((rc = st.step()) == SQLITE_ROW) {
-      OutboxItem item;
-      item.id = st.int64(0);
-      item.kind = st.text(1);
-      item.destination = st.text(2);
-      item.deployment = st.int64(3);
-      item.event = st.text(4);
-      item.payload = json::parse(st.text(5), nullptr, false);
-      if (!item.payload.is_object()) item.payload = json::object();
-      item.attempts = static_cast<int>(st.int64(6));
-      item.created_ms = st.int64(7);
-      item.github_id = st.is_null(8) ? 0 : st.int64(8);
-      item.outcome = st.text(9);
-      item.last_error = st.text(10);
-      item.done_ms = st.is_null(11) ? 0 : st.int64(11);
-      out.push_back(std::move(item));
-    }
-    if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    return out;
-  }
-
   void record_events(bool on) override { record_events_ = on; }
 
   asio::awaitable<Result<void>> outbox_expand(std::vector<std::int64_t> event_ids, std::vector<OutboxItem> deliveries) override {
@@ -630,39 +417,6 @@ class SqliteStore final : public Store {
 
  private:
   std::int64_t now_ms() const { return epoch_ms(clock_->now()); }
-
-  // SQLite's quick integrity check (structure, not index contents): a damaged file is refused at start
-  // rather than failing some later write.
-  std::string quick_check() {
-    auto st = writer_db_.prepare("PRAGMA quick_check");
-    if (st.step() != SQLITE_ROW) return "integrity check could not run: " + writer_db_.last_error();
-    const std::string first = st.text(0);
-    if (first != "ok") return "integrity check failed: " + first;
-    return {};
-  }
-
-  std::string migrate() {
-    std::size_t applied = 0;
-    {
-      // Reset before migrating: an unfinished statement keeps tables locked against DROP INDEX.
-      auto st = writer_db_.prepare("PRAGMA user_version");
-      if (st.step() != SQLITE_ROW) return writer_db_.last_error();
-      applied = static_cast<std::size_t>(st.int64(0));
-    }
-    const std::size_t total = std::size(kMigrations);
-    if (applied > total) return "database schema version " + std::to_string(applied) + " is newer than this shipgate";
-    for (std::size_t i = applied; i < total; ++i) {
-      const std::string sql = std::string("BEGIN;") + kMigrations[i] + "PRAGMA user_version = " +
-                              std::to_string(i + 1) + "; COMMIT;";
-      if (writer_db_.exec(sql.c_str()) != SQLITE_OK) {
-        std::string err = writer_db_.last_error();
-        writer_db_.exec("ROLLBACK");
-        return "migration " + std::to_string(i + 1) + " failed: " + err;
-      }
-      spdlog::info("store: applied schema migration {}", i + 1);
-    }
-    return {};
-  }
 
   template <class T, class Fn>
   asio::awaitable<Result<T>> submit(Fn fn) {
