@@ -1,7 +1,6 @@
-// SQLite store. One writer thread owns the write connection and commits in groups: every write
-// submitted while the previous commit was syncing shares the next commit (and its fsync). Each
-// write runs inside its own SAVEPOINT, so one failing write never undoes another.
-// WAL mode with synchronous=FULL: a commit is on disk when COMMIT returns.
+// SQLite store: the Store interface over one write connection, owned by the group-commit writer
+// (sqlite_writer.hpp), and one read connection. Its schema is in sqlite_schema.cpp, its row mapping in
+// sqlite_rows.cpp. WAL mode with synchronous=FULL: a commit is on disk when COMMIT returns.
 #include "orchestration/sqlite_store.hpp"
 
 #include <boost/asio/associated_executor.hpp>
@@ -30,6 +29,7 @@
 #include "orchestration/sqlite_db.hpp"
 #include "orchestration/sqlite_rows.hpp"
 #include "orchestration/sqlite_schema.hpp"
+#include "orchestration/sqlite_writer.hpp"
 
 namespace shipgate::orchestration {
 
@@ -54,35 +54,6 @@ class StoreCategory final : public boost::system::error_category {
 };
 
 
-// One queued write: runs on the writer thread inside the group transaction, then completes on the
-// submitter's executor after COMMIT.
-class WriteOp {
- public:
-  virtual ~WriteOp() = default;
-  virtual void run(Db& db) = 0;
-  virtual bool ok() const = 0;
-  virtual void fail(boost::system::error_code ec) = 0;
-  virtual void complete() = 0;
-};
-
-template <class T, class Fn, class Handler>
-class WriteOpImpl final : public WriteOp {
- public:
-  WriteOpImpl(Fn fn, Handler h) : fn_(std::move(fn)), handler_(std::move(h)) {}
-  void run(Db& db) override { result_.emplace(fn_(db)); }
-  bool ok() const override { return result_ && result_->has_value(); }
-  void fail(boost::system::error_code ec) override { result_.emplace(ec); }
-  void complete() override {
-    auto ex = asio::get_associated_executor(handler_);
-    asio::post(ex, [h = std::move(handler_), r = std::move(*result_)]() mutable { std::move(h)(std::move(r)); });
-  }
-
- private:
-  Fn fn_;
-  Handler handler_;
-  std::optional<Result<T>> result_;
-};
-
 class SqliteStore final : public Store {
  public:
   SqliteStore(SqliteStoreOptions options, std::shared_ptr<const Clock> clock, int lock_fd)
@@ -103,34 +74,26 @@ class SqliteStore final : public Store {
     if (auto err = quick_check(writer_db_); !err.empty()) return err;
     if (auto err = migrate(writer_db_); !err.empty()) return err;
     if (auto err = reader_db_.open(options_.path, true); !err.empty()) return err;
-    writer_ = std::thread([this] { writer_loop(); });
+    writer_.start();
     return {};
   }
 
-  void close() override {
-    {
-      std::lock_guard lock(mutex_);
-      if (closed_) return;
-      closed_ = true;
-    }
-    cv_.notify_all();
-    if (writer_.joinable()) writer_.join();
-  }
+  void close() override { writer_.close(); }
 
   // These are deliberately not coroutines: they hand the work to the writer and return its
   // awaitable. (GCC 12 double-destroys lambda captures created inside a co_await expression.)
   asio::awaitable<Result<IngestResult>> ingest(IngestRequest request) override {
-    return submit<IngestResult>(
+    return writer_.submit<IngestResult>(
         [this, req = std::move(request)](Db& db) -> Result<IngestResult> { return do_ingest(db, req); });
   }
 
   asio::awaitable<Result<TransitionOutcome>> transition(TransitionRequest request) override {
-    return submit<TransitionOutcome>(
+    return writer_.submit<TransitionOutcome>(
         [this, req = std::move(request)](Db& db) -> Result<TransitionOutcome> { return do_transition(db, req); });
   }
 
   asio::awaitable<Result<void>> record_result(std::int64_t id, json result) override {
-    return submit<void>([this, id, r = std::move(result)](Db& db) -> Result<void> {
+    return writer_.submit<void>([this, id, r = std::move(result)](Db& db) -> Result<void> {
       auto st = db.prepare("UPDATE deployments SET result = ?, updated_at = ? WHERE id = ?");
       st.bind(1, r.dump()).bind(2, now_ms()).bind(3, id);
       if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
@@ -139,17 +102,17 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<ApprovalOutcome>> approve(ApprovalRequest request) override {
-    return submit<ApprovalOutcome>(
+    return writer_.submit<ApprovalOutcome>(
         [this, req = std::move(request)](Db& db) -> Result<ApprovalOutcome> { return do_approve(db, req); });
   }
 
   asio::awaitable<Result<std::vector<std::int64_t>>> expire_due(std::int64_t now) override {
-    return submit<std::vector<std::int64_t>>(
+    return writer_.submit<std::vector<std::int64_t>>(
         [this, now](Db& db) -> Result<std::vector<std::int64_t>> { return do_expire(db, now); });
   }
 
   asio::awaitable<Result<void>> set_waiting_reason(std::int64_t id, std::string reason) override {
-    return submit<void>([this, id, reason = std::move(reason)](Db& db) -> Result<void> {
+    return writer_.submit<void>([this, id, reason = std::move(reason)](Db& db) -> Result<void> {
       auto st = db.prepare("UPDATE deployments SET waiting_reason = ?, updated_at = ? WHERE id = ? AND waiting_reason != ?");
       st.bind(1, reason).bind(2, now_ms()).bind(3, id).bind(4, reason);
       if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
@@ -158,7 +121,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<void>> record_audit(AuditEntry entry) override {
-    return submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> { return add_audit(db, e); });
+    return writer_.submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> { return add_audit(db, e); });
   }
 
   Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment) override {
@@ -303,7 +266,7 @@ class SqliteStore final : public Store {
   void record_events(bool on) override { record_events_ = on; }
 
   asio::awaitable<Result<void>> outbox_expand(std::vector<std::int64_t> event_ids, std::vector<OutboxItem> deliveries) override {
-    return submit<void>([this, event_ids = std::move(event_ids), deliveries = std::move(deliveries)](Db& db) -> Result<void> {
+    return writer_.submit<void>([this, event_ids = std::move(event_ids), deliveries = std::move(deliveries)](Db& db) -> Result<void> {
       const auto now = now_ms();
       for (const auto& d : deliveries) {
         auto ins = db.prepare(
@@ -323,7 +286,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<void>> outbox_record(OutboxAttempt attempt) override {
-    return submit<void>([this, a = std::move(attempt)](Db& db) -> Result<void> {
+    return writer_.submit<void>([this, a = std::move(attempt)](Db& db) -> Result<void> {
       const auto now = now_ms();
       auto up = db.prepare(
           "UPDATE outbox SET attempts = attempts + 1, next_at = ?, done_at = ?, outcome = ?, last_error = ? WHERE id = ?");
@@ -342,7 +305,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::int64_t>> outbox_prune(std::int64_t before_ms) override {
-    return submit<std::int64_t>([before_ms](Db& db) -> Result<std::int64_t> {
+    return writer_.submit<std::int64_t>([before_ms](Db& db) -> Result<std::int64_t> {
       auto st = db.prepare("DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?");
       st.bind(1, before_ms);
       if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
@@ -403,7 +366,7 @@ class SqliteStore final : public Store {
       std::lock_guard lock(probe_mutex_);
       if (std::chrono::steady_clock::now() - probed_at_ < std::chrono::seconds(1)) co_return probe_result_;
     }
-    auto result = co_await submit<void>([this](Db& db) -> Result<void> {
+    auto result = co_await writer_.submit<void>([this](Db& db) -> Result<void> {
       auto st = db.prepare("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
       st.bind(1, now_ms());
       if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
@@ -417,88 +380,6 @@ class SqliteStore final : public Store {
 
  private:
   std::int64_t now_ms() const { return epoch_ms(clock_->now()); }
-
-  template <class T, class Fn>
-  asio::awaitable<Result<T>> submit(Fn fn) {
-    return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result<T>)>(
-        [this](auto handler, Fn fn) {
-          using Op = WriteOpImpl<T, Fn, decltype(handler)>;
-          auto op = std::make_unique<Op>(std::move(fn), std::move(handler));
-          std::unique_lock lock(mutex_);
-          if (closed_ || queue_.size() >= options_.max_queued_writes) {
-            lock.unlock();
-            op->fail(make_error_code(closed_ ? StoreErrc::closed : StoreErrc::overloaded));
-            op->complete();
-            return;
-          }
-          queue_.push_back(std::move(op));
-          lock.unlock();
-          cv_.notify_one();
-        },
-        asio::use_awaitable, std::move(fn));
-  }
-
-  void writer_loop() {
-    // SCHED_BATCH: waking the writer does not preempt the thread that submitted the write. When both
-    // share a core, the HTTP thread finishes the requests it has already read (and submits them
-    // too) before the writer runs: half the context switches, and fuller commits. On an idle core
-    // the writer runs at once as before. Needs no privilege; if refused, the default policy stays.
-    sched_param normal{};
-    if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &normal) != 0)
-      spdlog::debug("store: the writer thread keeps the default scheduling policy");
-    std::vector<std::unique_ptr<WriteOp>> batch;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
-        // Woken by the first write of a burst: give the threads submitting the rest of it a turn
-        // before taking the batch, so they share this commit instead of waiting for the next one.
-        lock.unlock();
-        std::this_thread::yield();
-        lock.lock();
-        if (queue_.empty()) return;  // closed and drained
-        while (!queue_.empty() && batch.size() < options_.max_batch) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      commit_batch(batch);
-      for (auto& op : batch) op->complete();
-      batch.clear();
-    }
-  }
-
-  void commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch) {
-    if (writer_db_.exec("BEGIN IMMEDIATE") != SQLITE_OK) {
-      spdlog::error("store: cannot begin transaction: {}", writer_db_.last_error());
-      for (auto& op : batch) op->fail(make_error_code(StoreErrc::io_error));
-      return;
-    }
-    // A savepoint that cannot be taken, undone or released leaves the transaction in an unknown state:
-    // then nothing of the batch is committed.
-    bool intact = true;
-    for (auto& op : batch) {
-      // Cached statements: parsing them for every write cost more than running them.
-      if (writer_db_.prepare("SAVEPOINT op").step() != SQLITE_DONE) {
-        intact = false;
-        break;
-      }
-      op->run(writer_db_);
-      if (!op->ok() && writer_db_.prepare("ROLLBACK TO op").step() != SQLITE_DONE) intact = false;
-      if (writer_db_.prepare("RELEASE op").step() != SQLITE_DONE) intact = false;
-      if (!intact) break;
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    const bool committed = intact && writer_db_.exec("COMMIT") == SQLITE_OK;
-    if (committed && options_.on_commit)
-      options_.on_commit(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    if (!committed) {
-      // Nothing of this batch is durable: every submitter hears so and answers accordingly.
-      spdlog::error("store: commit failed: {}", writer_db_.last_error());
-      writer_db_.exec("ROLLBACK");
-      for (auto& op : batch) op->fail(make_error_code(StoreErrc::io_error));
-    }
-  }
 
   // Side writes (audit, history, outbox events) fail their whole write when they fail: the caller
   // returns the error, and the write's savepoint is rolled back with everything it did.
@@ -791,12 +672,8 @@ class SqliteStore final : public Store {
   Db writer_db_;
   Db reader_db_;
   std::mutex read_mutex_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<WriteOp>> queue_;
-  bool closed_ = false;
+  GroupCommitWriter writer_{writer_db_, {options_.max_queued_writes, options_.max_batch, options_.on_commit}};
   std::atomic<bool> record_events_{true};
-  std::thread writer_;
   std::mutex probe_mutex_;
   std::chrono::steady_clock::time_point probed_at_{};
   Result<void> probe_result_{};
