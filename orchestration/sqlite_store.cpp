@@ -30,6 +30,7 @@
 #include "orchestration/sqlite_rows.hpp"
 #include "orchestration/sqlite_schema.hpp"
 #include "orchestration/sqlite_writer.hpp"
+#include "orchestration/sqlite_writes.hpp"
 
 namespace shipgate::orchestration {
 
@@ -84,12 +85,12 @@ class SqliteStore final : public Store {
   // awaitable. (GCC 12 double-destroys lambda captures created inside a co_await expression.)
   asio::awaitable<Result<IngestResult>> ingest(IngestRequest request) override {
     return writer_.submit<IngestResult>(
-        [this, req = std::move(request)](Db& db) -> Result<IngestResult> { return do_ingest(db, req); });
+        [this, req = std::move(request)](Db& db) -> Result<IngestResult> { return writes_.do_ingest(db, req); });
   }
 
   asio::awaitable<Result<TransitionOutcome>> transition(TransitionRequest request) override {
     return writer_.submit<TransitionOutcome>(
-        [this, req = std::move(request)](Db& db) -> Result<TransitionOutcome> { return do_transition(db, req); });
+        [this, req = std::move(request)](Db& db) -> Result<TransitionOutcome> { return writes_.do_transition(db, req); });
   }
 
   asio::awaitable<Result<void>> record_result(std::int64_t id, json result) override {
@@ -103,12 +104,12 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<ApprovalOutcome>> approve(ApprovalRequest request) override {
     return writer_.submit<ApprovalOutcome>(
-        [this, req = std::move(request)](Db& db) -> Result<ApprovalOutcome> { return do_approve(db, req); });
+        [this, req = std::move(request)](Db& db) -> Result<ApprovalOutcome> { return writes_.do_approve(db, req); });
   }
 
   asio::awaitable<Result<std::vector<std::int64_t>>> expire_due(std::int64_t now) override {
     return writer_.submit<std::vector<std::int64_t>>(
-        [this, now](Db& db) -> Result<std::vector<std::int64_t>> { return do_expire(db, now); });
+        [this, now](Db& db) -> Result<std::vector<std::int64_t>> { return writes_.do_expire(db, now); });
   }
 
   asio::awaitable<Result<void>> set_waiting_reason(std::int64_t id, std::string reason) override {
@@ -121,7 +122,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<void>> record_audit(AuditEntry entry) override {
-    return writer_.submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> { return add_audit(db, e); });
+    return writer_.submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> { return writes_.add_audit(db, e); });
   }
 
   Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment) override {
@@ -381,291 +382,6 @@ class SqliteStore final : public Store {
  private:
   std::int64_t now_ms() const { return epoch_ms(clock_->now()); }
 
-  // Side writes (audit, history, outbox events) fail their whole write when they fail: the caller
-  // returns the error, and the write's savepoint is rolled back with everything it did.
-  Result<void> add_audit(Db& db, const AuditEntry& e) {
-    auto st = db.prepare(
-        "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    st.bind(1, e.at_ms ? e.at_ms : now_ms()).bind(2, e.actor).bind(3, e.action).bind(4, e.project);
-    st.bind(5, e.environment);
-    if (e.deployment > 0) st.bind(6, e.deployment);
-    else st.bind_null(6);
-    st.bind(7, e.reason).bind(8, e.details.dump());
-    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    return {};
-  }
-
-  // Every history entry is also an audit entry, so the audit log alone tells the whole story.
-  Result<void> add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
-                   std::optional<State> from, State to, const std::string& actor, const std::string& reason,
-                   std::int64_t at) {
-    auto st = db.prepare(
-        "INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) VALUES (?, ?, ?, ?, ?, ?)");
-    st.bind(1, id).bind(2, at);
-    if (from) st.bind(3, to_string(*from));
-    else st.bind_null(3);
-    st.bind(4, to_string(to)).bind(5, actor).bind(6, reason);
-    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    if (is_final(to)) {
-      auto c = db.prepare(
-          "INSERT INTO final_counts (project, environment, state, n) VALUES (?, ?, ?, 1) "
-          "ON CONFLICT (project, environment, state) DO UPDATE SET n = n + 1");
-      c.bind(1, project).bind(2, environment).bind(3, to_string(to));
-      if (c.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    }
-    json details = {{"to", to_string(to)}};
-    if (from) details["from"] = to_string(*from);
-    const char* action = !from ? "created" : to == State::rejected ? "reject" : to == State::cancelled ? "cancel" : "transition";
-    if (auto r = add_audit(db, {0, at, actor, action, project, environment, id, reason, details}); !r) return r;
-    if (!from || *from != to) return add_event(db, id, to_string(to), at);
-    return {};
-  }
-
-  // A state change for the outbox, in the transaction that made it: the outbox worker turns it into
-  // notifications and GitHub statuses, so none is lost to a crash and none is sent for a change
-  // that did not commit.
-  Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at) {
-    if (!record_events_) return {};
-    auto st = db.prepare(
-        "INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) VALUES ('event', ?, ?, ?, ?)");
-    st.bind(1, deployment).bind(2, std::string(event)).bind(3, at).bind(4, at);
-    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    return {};
-  }
-
-  bool is_bad(Db& db, const std::string& project, const std::string& environment, const std::string& version,
-              const std::string& sha, std::string& why) {
-    auto st = db.prepare(
-        "SELECT version, reason, deployment_id FROM bad_versions WHERE project = ? AND environment = ? AND "
-        "(version = ? OR (sha != '' AND sha = ?)) LIMIT 1");
-    st.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
-    if (st.step() != SQLITE_ROW) return false;
-    why = "version " + st.text(0) + " is marked bad in " + environment + " (rolled back from deployment " +
-          std::to_string(st.int64(2)) + (st.text(1).empty() ? "" : ": " + st.text(1)) +
-          "); deploy it manually to override";
-    return true;
-  }
-
-  // Creates one deployment (or finds the unfinished one of the same version, or skips a bad version)
-  // and supersedes older waiting ones of the same environment.
-  Result<IngestedDeployment> insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
-                                               std::int64_t now) {
-    const std::string images = json(nd.images).dump();
-    IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
-    if (nd.automatic) {
-      std::string why;
-      if (is_bad(db, nd.project, nd.environment, nd.version, nd.sha, why)) {
-        created.skipped = why;
-        if (auto r = add_audit(db, {0, now, nd.actor, "skipped", nd.project, nd.environment, 0, why,
-                                    {{"version", nd.version}, {"sha", nd.sha}, {"trigger", nd.trigger}}});
-            !r)
-          return r.error();
-        return created;
-      }
-    }
-    // The environment's unfinished deployments, read once: the same version already waiting or
-    // running is not deployed twice; older waiting ones are superseded by the new one below.
-    std::vector<std::pair<std::int64_t, State>> older;
-    {
-      auto st = db.prepare(
-          "SELECT id, state, version = ?3 AND sha = ?4 AND images = ?5, priority FROM deployments "
-          "WHERE project = ?1 AND environment = ?2 AND " SHIPGATE_UNFINISHED);
-      st.bind(1, nd.project).bind(2, nd.environment).bind(3, nd.version).bind(4, nd.sha).bind(5, images);
-      while (st.step() == SQLITE_ROW) {
-        const State state = parse_state(st.text(1)).value_or(State::queued);
-        if (nd.priority == 0 && st.int64(2) == 1) {
-          created.id = st.int64(0);
-          created.state = state;
-          created.reused = true;
-          return created;
-        }
-        if (state != State::running && st.int64(3) == 0) older.emplace_back(st.int64(0), state);
-      }
-    }
-    auto ins = db.prepare(
-        "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
-        "delivery, created_at, updated_at, priority, policy, expires_at, config_sha) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    ins.bind(1, nd.project).bind(2, nd.environment).bind(3, to_string(nd.initial)).bind(4, nd.version);
-    ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, images).bind(8, nd.trigger).bind(9, nd.actor);
-    ins.bind(10, delivery).bind(11, now).bind(12, now).bind(13, nd.priority).bind(14, nd.policy.dump());
-    if (nd.expires_ms > 0) ins.bind(15, nd.expires_ms);
-    else ins.bind_null(15);
-    ins.bind(16, nd.config_sha);
-    if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    created.id = sqlite3_last_insert_rowid(db.handle());
-    if (auto r = add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);
-        !r)
-      return r.error();
-    if (nd.trigger == "override")
-      if (auto r = add_event(db, created.id, "override", now); !r) return r.error();
-    // A newer version supersedes older ones of the same environment that have not started; approvals
-    // never carry over. Rollbacks and overrides jump the queue but leave the rest waiting.
-    if (nd.priority > 0) return created;
-    for (const auto& [old_id, old_state] : older) {
-      const std::string why = "superseded by deployment " + std::to_string(created.id) + " (" + nd.version + ")";
-      auto up = db.prepare(
-          "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
-      up.bind(1, now).bind(2, now).bind(3, why).bind(4, old_id);
-      if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-      if (auto r = add_history(db, old_id, nd.project, nd.environment, old_state, State::superseded, "shipgate", why, now);
-          !r)
-        return r.error();
-      created.superseded.push_back(old_id);
-    }
-    return created;
-  }
-
-  Result<void> mark_bad(Db& db, const BadVersion& b, std::int64_t now) {
-    auto st = db.prepare(
-        "INSERT OR REPLACE INTO bad_versions (project, environment, version, sha, marked_at, deployment_id, reason, "
-        "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    st.bind(1, b.project).bind(2, b.environment).bind(3, b.version).bind(4, b.sha).bind(5, now);
-    st.bind(6, b.deployment).bind(7, b.reason).bind(8, b.actor);
-    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    return {};
-  }
-
-  Result<IngestResult> do_ingest(Db& db, const IngestRequest& req) {
-    const std::int64_t now = now_ms();
-    IngestResult out;
-    {
-      auto st = db.prepare("SELECT status, body FROM deliveries WHERE key = ?");
-      st.bind(1, req.delivery_key);
-      if (st.step() == SQLITE_ROW) {
-        out.duplicate = true;
-        out.response = {static_cast<int>(st.int64(0)), st.text(1)};
-        return out;
-      }
-    }
-    for (const auto& b : req.mark_bad)
-      if (auto r = mark_bad(db, b, now); !r) return r.error();
-    for (const auto& nd : req.deployments) {
-      auto created = insert_deployment(db, nd, req.delivery_key, now);
-      if (!created) return created.error();
-      out.deployments.push_back(std::move(*created));
-    }
-    for (auto e : req.audit) {
-      if (e.deployment == 0 && !out.deployments.empty()) e.deployment = out.deployments.front().id;
-      if (auto r = add_audit(db, e); !r) return r.error();
-    }
-    out.response = req.respond ? req.respond(out.deployments) : StoredResponse{202, "{}"};
-    auto st = db.prepare("INSERT INTO deliveries (key, received_at, source, status, body) VALUES (?, ?, ?, ?, ?)");
-    st.bind(1, req.delivery_key).bind(2, now).bind(3, req.source).bind(4, out.response.status).bind(5, out.response.body);
-    if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    return out;
-  }
-
-  Result<TransitionOutcome> do_transition(Db& db, const TransitionRequest& req) {
-    const std::int64_t now = now_ms();
-    State current;
-    std::string trigger, version, sha, project, environment;
-    {
-      auto st = db.prepare("SELECT state, trigger, version, sha, project, environment FROM deployments WHERE id = ?");
-      st.bind(1, req.id);
-      if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::not_found);
-      current = parse_state(st.text(0)).value_or(State::failed);
-      trigger = st.text(1);
-      version = st.text(2);
-      sha = st.text(3);
-      project = st.text(4);
-      environment = st.text(5);
-    }
-    const auto next = next_state(current, req.event);
-    if (!next) return TransitionOutcome{false, current, {}};
-    auto up = db.prepare(
-        "UPDATE deployments SET state = ?1, updated_at = ?2, "
-        "started_at = CASE WHEN ?1 = 'running' AND started_at IS NULL THEN ?2 ELSE started_at END, "
-        "finished_at = CASE WHEN ?3 THEN ?2 ELSE finished_at END, "
-        "message = CASE WHEN ?3 THEN ?4 ELSE message END, "
-        "waiting_reason = CASE WHEN ?1 = 'queued' THEN waiting_reason ELSE '' END, "
-        "result = COALESCE(?5, result) WHERE id = ?6");
-    up.bind(1, to_string(*next)).bind(2, now).bind(3, is_final(*next) ? 1 : 0).bind(4, req.reason);
-    if (req.result) up.bind(5, req.result->dump());
-    else up.bind_null(5);
-    up.bind(6, req.id);
-    if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    if (auto r = add_history(db, req.id, project, environment, current, *next, req.actor, req.reason, now); !r)
-      return r.error();
-    TransitionOutcome out{true, *next, {}};
-    // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
-    if (*next == State::succeeded && (trigger == "manual" || trigger == "override")) {
-      auto del = db.prepare("DELETE FROM bad_versions WHERE project = ? AND environment = ? AND (version = ? OR sha = ?)");
-      del.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
-      if (del.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    }
-    for (const auto& b : req.mark_bad)
-      if (auto r = mark_bad(db, b, now); !r) return r.error();
-    for (const auto& nd : req.then_create) {
-      auto created = insert_deployment(db, nd, "", now);
-      if (!created) return created.error();
-      out.created.push_back(std::move(*created));
-    }
-    return out;
-  }
-
-  Result<ApprovalOutcome> do_approve(Db& db, const ApprovalRequest& req) {
-    const std::int64_t now = now_ms();
-    State current;
-    std::string project, environment;
-    {
-      auto st = db.prepare("SELECT state, project, environment FROM deployments WHERE id = ?");
-      st.bind(1, req.id);
-      if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::not_found);
-      current = parse_state(st.text(0)).value_or(State::failed);
-      project = st.text(1);
-      environment = st.text(2);
-    }
-    ApprovalOutcome out;
-    out.state = current;
-    if (current != State::pending_approval) {
-      out.kind = ApprovalOutcome::Kind::not_pending;
-      return out;
-    }
-    auto ins = db.prepare("INSERT OR IGNORE INTO approvals (deployment_id, reviewer, at, comment) VALUES (?, ?, ?, ?)");
-    ins.bind(1, req.id).bind(2, req.reviewer).bind(3, now).bind(4, req.comment);
-    if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    out.kind = sqlite3_changes(db.handle()) == 1 ? ApprovalOutcome::Kind::counted : ApprovalOutcome::Kind::repeated;
-    {
-      auto st = db.prepare("SELECT count(*) FROM approvals WHERE deployment_id = ?");
-      st.bind(1, req.id);
-      if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
-      out.approvals = static_cast<int>(st.int64(0));
-    }
-    if (out.kind == ApprovalOutcome::Kind::counted)
-      if (auto r = add_audit(db, {0, now, req.reviewer, "approve", project, environment, req.id, req.comment,
-                                  {{"approvals", out.approvals}, {"required", req.required}}});
-          !r)
-        return r.error();
-    if (out.approvals >= req.required) {
-      auto t = do_transition(db, {req.id, Event::approved, req.reviewer,
-                                  "approved by " + std::to_string(out.approvals) + " of " +
-                                      std::to_string(req.required) + " required reviewers",
-                                  std::nullopt, {}});
-      if (!t) return t.error();
-      out.state = t->state;
-    }
-    return out;
-  }
-
-  Result<std::vector<std::int64_t>> do_expire(Db& db, std::int64_t now) {
-    std::vector<std::int64_t> due;
-    {
-      auto st = db.prepare(
-          "SELECT id FROM deployments WHERE state = 'pending_approval' AND expires_at IS NOT NULL AND expires_at <= ?");
-      st.bind(1, now);
-      while (st.step() == SQLITE_ROW) due.push_back(st.int64(0));
-    }
-    std::vector<std::int64_t> expired;
-    for (auto id : due) {
-      auto t = do_transition(db, {id, Event::expire, "shipgate", "not approved in time", std::nullopt, {}});
-      if (!t) return t.error();
-      if (t->applied) expired.push_back(id);
-    }
-    return expired;
-  }
-
   SqliteStoreOptions options_;
   std::shared_ptr<const Clock> clock_;
   int lock_fd_;
@@ -674,6 +390,7 @@ class SqliteStore final : public Store {
   std::mutex read_mutex_;
   GroupCommitWriter writer_{writer_db_, {options_.max_queued_writes, options_.max_batch, options_.on_commit}};
   std::atomic<bool> record_events_{true};
+  SqliteWrites writes_{clock_, record_events_};
   std::mutex probe_mutex_;
   std::chrono::steady_clock::time_point probed_at_{};
   Result<void> probe_result_{};

@@ -1,0 +1,45 @@
+// The SQLite store's writes: each runs on the writer thread inside its own savepoint of a group
+// transaction (sqlite_writer.hpp) and returns an error when any statement of it fails, so the savepoint
+// is undone whole: a state change is never kept without its history, audit and outbox rows.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "orchestration/sqlite_db.hpp"
+#include "orchestration/store.hpp"
+
+namespace shipgate::orchestration {
+
+class SqliteWrites {
+ public:
+  // `record_events`: whether state changes also write outbox events (the store's switch).
+  SqliteWrites(std::shared_ptr<const Clock> clock, const std::atomic<bool>& record_events);
+
+  Result<void> add_audit(Db& db, const AuditEntry& e);
+  Result<IngestResult> do_ingest(Db& db, const IngestRequest& req);
+  Result<TransitionOutcome> do_transition(Db& db, const TransitionRequest& req);
+  Result<ApprovalOutcome> do_approve(Db& db, const ApprovalRequest& req);
+  Result<std::vector<std::int64_t>> do_expire(Db& db, std::int64_t now);
+
+ private:
+  std::int64_t now_ms() const;
+  Result<void> add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
+                           std::optional<State> from, State to, const std::string& actor, const std::string& reason,
+                           std::int64_t at);
+  Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at);
+  bool is_bad(Db& db, const std::string& project, const std::string& environment, const std::string& version,
+              const std::string& sha, std::string& why);
+  Result<IngestedDeployment> insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
+                                               std::int64_t now);
+  Result<void> mark_bad(Db& db, const BadVersion& b, std::int64_t now);
+
+  std::shared_ptr<const Clock> clock_;
+  const std::atomic<bool>& record_events_;
+};
+
+}  // namespace shipgate::orchestration
