@@ -1,0 +1,99 @@
+// The config loader's internals, shared by its source files (loader.cpp, yaml_reader.cpp,
+// loader_projects.cpp); nothing outside config/ includes this.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/loader.hpp"
+
+namespace shipgate::config::detail {
+
+inline std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+inline bool valid_name(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+// Walks the YAML tree, converting and validating as it goes. Never throws for bad input: every
+// problem becomes a ConfigError so all of them are reported together.
+class Loader {
+ public:
+  explicit Loader(const EnvLookup& env) : env_(env) {}
+
+  std::vector<ConfigError> errors;
+
+  // Reading values (yaml_reader.cpp): each reports what is wrong under its key path and returns nothing.
+  void error(const std::string& path, std::string msg) { errors.push_back({path, std::move(msg)}); }
+  bool is_map(const YAML::Node& n, const std::string& path);
+  void check_keys(const YAML::Node& map, const std::string& path,
+                  std::initializer_list<std::string_view> allowed);
+  // YAML parsers keep only one of two equal keys; a config that says a thing twice is a mistake.
+  void check_duplicates(const YAML::Node& map, const std::string& path);
+  // "${NAME}" is replaced from the environment; "$$" is a literal "$".
+  std::optional<std::string> substitute(const std::string& raw, const std::string& path);
+  std::optional<std::string> string(const YAML::Node& n, const std::string& path);
+  std::optional<std::string> nonempty_string(const YAML::Node& n, const std::string& path);
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& path);
+  std::optional<long long> integer(const YAML::Node& n, const std::string& path, long long min,
+                                   long long max);
+  std::optional<Millis> duration(const YAML::Node& n, const std::string& path);
+  std::optional<std::size_t> size(const YAML::Node& n, const std::string& path);
+  std::vector<std::string> string_list(const YAML::Node& n, const std::string& path);
+  // Converts a YAML subtree to JSON (for templated target bodies), substituting variables.
+  nlohmann::json to_json(const YAML::Node& n, const std::string& path);
+  void check_template(const std::string& tmpl, const std::string& path, const Project* project);
+  void check_template_json(const nlohmann::json& doc, const std::string& path, const Project* project);
+  void check_url(const std::string& url, const std::string& path);
+  // HOST:PORT into its parts; false (with an error) when malformed.
+  bool address(const YAML::Node& n, const std::string& path, std::string& listen, std::string& host,
+               std::uint16_t& port_out);
+
+  // The top-level sections and the checks across them (loader.cpp).
+  void load_server_tls(const YAML::Node& n, std::optional<ServerTlsConfig>& out);
+  void load_server(const YAML::Node& n, ServerConfig& s);
+  void check_server(const ServerConfig& s);
+  void load_log(const YAML::Node& n, LogConfig& l);
+  void load_store(const YAML::Node& n, StoreConfig& s);
+  void load_github(const YAML::Node& n, GithubConfig& g);
+  void load_platform(const YAML::Node& n, std::optional<PlatformConfig>& out);
+  void load_reviewers(const YAML::Node& n, std::vector<Reviewer>& out);
+  void cross_check(Config& c);
+  void load_root(const YAML::Node& root, Config& c);
+  void load_notify(const YAML::Node& n, std::vector<Notifier>& out);
+
+  // Projects, environments and targets (loader_projects.cpp).
+  void load_dokploy(const YAML::Node& t, const std::string& path, TargetConfig& out);
+  void load_http(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out);
+  void load_kubernetes(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out);
+  void load_command(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out);
+  void load_smoke(const YAML::Node& n, const std::string& path, std::vector<SmokeCheck>& out);
+  void load_targets(const YAML::Node& n, const std::string& path, const Project& project,
+                    std::vector<TargetConfig>& out);
+  void load_approval(const YAML::Node& n, const std::string& path, ApprovalConfig& a);
+  void load_windows(const YAML::Node& n, const std::string& path, std::vector<DeployWindow>& out);
+  void load_freezes(const YAML::Node& n, const std::string& path, std::vector<Freeze>& out);
+  void load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env);
+  void load_project(const YAML::Node& n, const std::string& path, Project& p);
+  void load_github_deployments(const YAML::Node& n, const std::string& path, std::optional<GithubDeploymentsConfig>& out);
+
+ private:
+  const EnvLookup& env_;
+};
+
+}  // namespace shipgate::config::detail
