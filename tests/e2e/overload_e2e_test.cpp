@@ -20,6 +20,20 @@ struct Flood {
   int accepted = 0, refused = 0, other = 0;
   bool refusals_have_retry_after = true;
   std::string unexpected;  // the first answer that was neither 202 nor 503
+
+  void record(const Reply& r) {
+    if (r.status == 202) {
+      ++accepted;
+      const auto created = r.json()["deployments"];  // a copy: r.json() is a temporary
+      for (const auto& dep : created) accepted_ids.insert(dep["id"].get<std::int64_t>());
+    } else if (r.status == 503) {
+      ++refused;
+      refusals_have_retry_after = refusals_have_retry_after && !r.header("Retry-After").empty() &&
+                                  r.json().value("error", "") == "overloaded";
+    } else if (other++ == 0) {
+      unexpected = std::to_string(r.status) + " " + r.body;
+    }
+  }
 };
 
 // `threads` clients each send up to `per_thread` signed pushes (distinct SHAs, so every 202 creates a
@@ -37,19 +51,9 @@ Flood flood(Daemon& d, const std::string& repo, const std::string& secret, int t
         const std::string body = push_payload(repo, "refs/heads/main", sha);
         auto r = d.post("/webhooks/github", github_headers("push", new_delivery_id(), secret, body), body);
         std::lock_guard lock(m);
-        if (r.status == 202) {
-          ++f.accepted;
-          ++accepted;
-          const auto created = r.json()["deployments"];  // a copy: r.json() is a temporary
-          for (const auto& dep : created) f.accepted_ids.insert(dep["id"].get<std::int64_t>());
-        } else if (r.status == 503) {
-          ++f.refused;
-          ++refused;
-          f.refusals_have_retry_after = f.refusals_have_retry_after && !r.header("Retry-After").empty() &&
-                                        r.json().value("error", "") == "overloaded";
-        } else {
-          if (f.other++ == 0) f.unexpected = std::to_string(r.status) + " " + r.body;
-        }
+        f.record(r);
+        accepted += r.status == 202;
+        refused += r.status == 503;
       }
     });
   for (auto& t : pool) t.join();
@@ -105,18 +109,8 @@ TEST_F(Overload, BeyondTheStoreQueueBoundWebhooksGet503AndNothingIsClaimed) {
       const std::string body = push_payload("acme/planera", "refs/heads/main", sha);
       auto r = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
       std::lock_guard lock(m);
-      if (r.status == 202) {
-        ++f.accepted;
-        const auto created = r.json()["deployments"];
-        for (const auto& dep : created) f.accepted_ids.insert(dep["id"].get<std::int64_t>());
-      } else if (r.status == 503) {
-        ++f.refused;
-        ++refused;
-        f.refusals_have_retry_after = f.refusals_have_retry_after && !r.header("Retry-After").empty() &&
-                                      r.json().value("error", "") == "overloaded";
-      } else if (f.other++ == 0) {
-        f.unexpected = std::to_string(r.status) + " " + r.body;
-      }
+      f.record(r);
+      refused += r.status == 503;
     });
   // At most two of the six can be taken while the lock is held.
   EXPECT_TRUE(wait_until([&] { return refused.load() >= 4; }, std::chrono::seconds(4)));
