@@ -126,6 +126,9 @@ TEST_F(Unauthenticated, HealthIsAnsweredWhileConnectionsAreExhausted) {
 }
 
 TEST_F(Unauthenticated, RunningOutOfDescriptorsBacksOffAndRecovers) {
+  // The sanitizers' runtime checks memory through a pipe of its own: with no descriptor left it reports
+  // every object as invalid and aborts, so this test means something only in the regular build.
+  if (kSanitized) GTEST_SKIP() << "needs descriptors the sanitizer runtime would also run out of";
   start();
   rlimit low{64, 64};
   ASSERT_EQ(::prlimit(daemon->process().pid(), RLIMIT_NOFILE, &low, nullptr), 0);

@@ -38,8 +38,10 @@ long rss_kib(pid_t pid);
 // on purpose: there the memory assertions are skipped and everything else still runs.
 #if defined(__SANITIZE_ADDRESS__)
 inline constexpr bool kMeasureMemory = false;
+inline constexpr bool kSanitized = true;
 #else
 inline constexpr bool kMeasureMemory = true;
+inline constexpr bool kSanitized = false;
 #endif
 
 // Runs a command to completion, capturing its combined output.
