@@ -6,6 +6,7 @@
 #include "handlers/app.hpp"
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
+#include "handlers/params.hpp"
 #include "orchestration/gate_policy.hpp"
 #include "orchestration/input_rules.hpp"
 
@@ -16,13 +17,6 @@ using orchestration::Deployment;
 using orchestration::State;
 
 namespace {
-
-bool parse_positive(const std::string& s, std::int64_t& out) {
-  if (s.empty() || s.size() > 18) return false;
-  char* end = nullptr;
-  out = std::strtoll(s.c_str(), &end, 10);
-  return *end == '\0' && out > 0;
-}
 
 bool looks_like_sha(const std::string& s) { return s.size() >= 7 && s.size() <= 64 && is_hex(s); }
 
@@ -62,18 +56,18 @@ std::string delivery_key_for(const Request& req, const config::Reviewer& r) {
 // Loads the deployment named in the path, for a reviewer allowed to see its project.
 boost::asio::awaitable<std::optional<Deployment>> load(const App& app, Request& req, const config::Reviewer& reviewer,
                                                       Response& error) {
-  std::int64_t id;
-  if (!parse_positive(req.params["id"], id)) {
+  const auto id = parse_integer(req.params["id"], 1, INT64_MAX);
+  if (!id) {
     error = error_response(400, "invalid", "deployment id must be a number");
     co_return std::nullopt;
   }
-  auto d = app.store->deployment(id, true);
+  auto d = app.store->deployment(*id, true);
   if (!d) {
     error = unavailable("store read failed: " + d.error().message());
     co_return std::nullopt;
   }
   if (!*d || !reviewer.may(config::Permission::view, (*d)->project)) {
-    error = error_response(404, "not_found", "no deployment " + std::to_string(id));
+    error = error_response(404, "not_found", "no deployment " + std::to_string(*id));
     co_return std::nullopt;
   }
   co_return std::move(**d);

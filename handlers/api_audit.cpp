@@ -3,6 +3,7 @@
 #include "handlers/app.hpp"
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
+#include "handlers/params.hpp"
 
 namespace shipgate::handlers {
 
@@ -20,14 +21,14 @@ boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
     f.since_ms = *ms;
   }
   if (auto after = req.query_param("after"); !after.empty()) {
-    char* end = nullptr;
-    f.after_id = std::strtoll(after.c_str(), &end, 10);
-    if (*end != '\0' || f.after_id < 0) co_return error_response(400, "invalid", "after must be an audit entry id");
+    const auto id = parse_integer(after, 0, INT64_MAX);
+    if (!id) co_return error_response(400, "invalid", "after must be an audit entry id");
+    f.after_id = *id;
   }
   if (auto limit = req.query_param("limit"); !limit.empty()) {
-    char* end = nullptr;
-    f.limit = static_cast<int>(std::strtol(limit.c_str(), &end, 10));
-    if (*end != '\0' || f.limit < 1 || f.limit > 1000) co_return error_response(400, "invalid", "limit must be 1 to 1000");
+    const auto n = parse_integer(limit, 1, 1000);
+    if (!n) co_return error_response(400, "invalid", "limit must be 1 to 1000");
+    f.limit = static_cast<int>(*n);
   }
   auto entries = app.store->audit(f);
   if (!entries) co_return unavailable("store read failed: " + entries.error().message());

@@ -6,6 +6,7 @@
 #include "handlers/app.hpp"
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
+#include "handlers/params.hpp"
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/gate_policy.hpp"
 
@@ -24,12 +25,11 @@ Response store_failure(const boost::system::error_code& ec) {
   return unavailable("store read failed: " + ec.message());
 }
 
-// Parses a positive integer, or returns false.
+// A deployment id (or a page size), parsed like every number in a path or query.
 bool parse_id(const std::string& s, std::int64_t& out) {
-  if (s.empty() || s.size() > 18) return false;
-  char* end = nullptr;
-  out = std::strtoll(s.c_str(), &end, 10);
-  return *end == '\0' && out > 0;
+  const auto v = parse_integer(s, 1, INT64_MAX);
+  if (v) out = *v;
+  return v.has_value();
 }
 
 // Current version, what runs, what waits: the summary of one environment.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "handlers/params.hpp"
 #include "handlers/router.hpp"
 #include "tests/support/run.hpp"
 
@@ -92,4 +93,13 @@ TEST(Router, QueryParametersAreDecoded) {
   EXPECT_EQ(r.query_param("project"), "planera");
   EXPECT_EQ(r.query_param("note"), "a b!");
   EXPECT_EQ(r.query_param("missing"), "");
+}
+
+TEST(Params, NumbersAreDigitsOnlyAndInRange) {
+  EXPECT_EQ(parse_integer("12", 1, 100), 12);
+  EXPECT_EQ(parse_integer("0", 0, 10), 0);
+  EXPECT_EQ(parse_integer("9223372036854775807", 1, INT64_MAX), INT64_MAX);
+  for (const char* bad : {"", "-1", "+1", " 12", "12 ", "12x", "1e3", "0x10", "9223372036854775808", "101"})
+    EXPECT_FALSE(parse_integer(bad, 0, 100)) << bad;
+  EXPECT_FALSE(parse_integer("0", 1, 100));
 }
