@@ -6,7 +6,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "handlers/signature.hpp"
 #include "orchestration/gate_policy.hpp"
@@ -125,21 +124,16 @@ boost::asio::awaitable<void> yield_to_others() {
   co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
 }
 
-// The index of the first secret whose HMAC of `body` equals `header` (already checked for shape), or -1.
-// Every secret is tried, so timing does not reveal which matched.
+// The index of the first secret whose HMAC of `body` `header` presents (already checked for shape), or -1,
+// hashing a slice at a time.
 boost::asio::awaitable<int> first_matching(std::string_view header, const std::vector<std::string_view>& secrets,
                                            std::string_view body) {
-  std::vector<std::unique_ptr<HmacSha256>> macs;
-  for (auto s : secrets) macs.push_back(std::make_unique<HmacSha256>(s));
+  SecretsMac macs(secrets);
   for (std::size_t at = 0; at < body.size(); at += kSlice) {
-    for (auto& m : macs) m->update(body.substr(at, kSlice));
+    macs.update(body.substr(at, kSlice));
     if (at + kSlice < body.size()) co_await yield_to_others();
   }
-  const std::string presented = to_lower(header);
-  int found = -1;
-  for (std::size_t i = 0; i < macs.size(); ++i)
-    if (constant_time_equal(presented, "sha256=" + macs[i]->final_hex()) && found < 0) found = static_cast<int>(i);
-  co_return found;
+  co_return macs.first_match(header);
 }
 
 }  // namespace

@@ -54,6 +54,7 @@ Router::Match Router::match(Request& request) const {
       return m;
     }
     m.status = 405;
+    m.kind = r.kind;
     m.allow += (m.allow.empty() ? "" : ", ") + r.method;
   }
   return m;
@@ -81,23 +82,24 @@ http::RouteInfo Router::classify(const Request& request) const {
 }
 
 boost::asio::awaitable<Response> Router::handle(Request& request) const {
-  auto response = co_await dispatch(*this, request);
-  if (const auto* r = find(request.path); r && r->kind == RouteKind::webhook)
+  const auto m = match(request);
+  Response response;
+  if (m.handler) {
+    response = co_await (*m.handler)(request);
+  } else if (m.status == 405) {
+    response = error_response(405, "method_not_allowed", request.method + " is not allowed on " + request.path +
+                                                             " (allowed: " + m.allow + ")");
+    response.headers.emplace_back("Allow", m.allow);
+  } else {
+    response = error_response(404, "not_found", "no route for " + request.path);
+  }
+  // The path named a webhook route: its answer is counted by outcome.
+  if (m.status != 404 && m.kind == RouteKind::webhook)
     response.outcome = std::string(webhook_outcome(response.status, response.duplicate));
   co_return response;
 }
 
-boost::asio::awaitable<Response> dispatch(const Router& router, Request& request) {
-  const auto m = router.match(request);
-  if (m.handler) co_return co_await (*m.handler)(request);
-  if (m.status == 405) {
-    auto r = error_response(405, "method_not_allowed", request.method + " is not allowed on " + request.path +
-                                                           " (allowed: " + m.allow + ")");
-    r.headers.emplace_back("Allow", m.allow);
-    co_return r;
-  }
-  co_return error_response(404, "not_found", "no route for " + request.path);
-}
+boost::asio::awaitable<Response> dispatch(const Router& router, Request& request) { return router.handle(request); }
 
 std::string_view webhook_event_label(std::string_view event) {
   static constexpr std::array<std::string_view, 6> known = {"push", "ping", "repository_dispatch", "release",
@@ -113,8 +115,7 @@ std::string_view webhook_outcome(int status, bool duplicate) {
     case 200: return duplicate ? "duplicate" : "ignored";
     case 401: return "bad_signature";
     case 400:
-    case 415:
-    case 422: return "malformed";
+    case 415: return "malformed";
     case 413: return "too_large";
     case 503: return "unavailable";
     default: return "other";

@@ -31,7 +31,7 @@ class Router final : public http::Service {
     const Handler* handler = nullptr;  // null: see status
     int status = 404;                   // 404 unknown path, 405 known path with another method
     std::string allow;                  // for 405
-    RouteKind kind = RouteKind::api;
+    RouteKind kind = RouteKind::api;    // of the route the path named (also for 405)
   };
   // Fills request.params on a match.
   Match match(Request& request) const;
@@ -54,7 +54,7 @@ class Router final : public http::Service {
   std::vector<Route> routes_;
 };
 
-// Runs a router over a request: 404/405 with JSON bodies when nothing matches.
+// Runs a router over a request (Router::handle): 404/405 with JSON bodies when nothing matches.
 boost::asio::awaitable<Response> dispatch(const Router& router, Request& request);
 
 // The X-GitHub-Event label for metrics: one of the events shipgate knows, or "other", so a client

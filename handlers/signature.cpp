@@ -30,14 +30,33 @@ SignatureCheck verify_signature(std::string_view header, std::string_view secret
   return constant_time_equal(presented, sign_body(secret, body)) ? SignatureCheck::valid : SignatureCheck::mismatch;
 }
 
+SecretsMac::SecretsMac(const std::vector<std::string_view>& secrets) {
+  for (auto secret : secrets) macs_.push_back(std::make_unique<HmacSha256>(secret));
+}
+
+SecretsMac::~SecretsMac() = default;
+
+void SecretsMac::update(std::string_view part) {
+  for (auto& mac : macs_) mac->update(part);
+}
+
+int SecretsMac::first_match(std::string_view header) {
+  // GitHub sends lowercase hex; accept uppercase too without a data-dependent branch on the MAC.
+  const std::string presented = to_lower(header);
+  int found = -1;
+  for (std::size_t i = 0; i < macs_.size(); ++i)
+    if (constant_time_equal(presented, std::string(kPrefix) + macs_[i]->final_hex()) && found < 0)
+      found = static_cast<int>(i);
+  return found;
+}
+
 int verify_any(std::string_view header, const std::vector<std::string_view>& secrets, std::string_view body,
                SignatureCheck& status) {
   status = signature_shape(header);
   if (status != SignatureCheck::valid) return -1;
-  const std::string presented = to_lower(header);
-  int found = -1;
-  for (std::size_t i = 0; i < secrets.size(); ++i)
-    if (constant_time_equal(presented, sign_body(secrets[i], body)) && found < 0) found = static_cast<int>(i);
+  SecretsMac macs(secrets);
+  macs.update(body);
+  const int found = macs.first_match(header);
   status = found >= 0 ? SignatureCheck::valid : SignatureCheck::mismatch;
   return found;
 }

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
+#include "common/text.hpp"
 #include "common/time_format.hpp"
 
 namespace shipgate::orchestration {
@@ -27,15 +28,8 @@ std::string what(const Deployment& d) {
 }
 
 // Notification endpoints (a Slack webhook URL is itself a secret) are named by a hash in the store and
-// by their host in the log.
+// by their origin (url_origin) in the log.
 std::string destination_id(const std::string& url) { return sha256_hex(url).substr(0, 16); }
-
-std::string host_of(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  const auto end = url.find_first_of("/?#", start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
 
 bool permanent(int status) { return status >= 400 && status < 500 && status != 408 && status != 429; }
 
@@ -242,18 +236,18 @@ asio::awaitable<OutboxAttempt> Outbox::send_notification(const OutboxItem& item)
   const int attempts = item.attempts + 1;
   if (result && result->status >= 200 && result->status < 300) {
     a.outcome = "delivered";
-    spdlog::info("notification for deployment {} ({}) delivered to {}", item.deployment, item.event, host_of(notifier->url));
+    spdlog::info("notification for deployment {} ({}) delivered to {}", item.deployment, item.event, url_origin(notifier->url));
     co_return a;
   }
   a.error = deploy::describe_failure(result);
   if (attempts >= notifier->max_attempts) {
     a.outcome = "gave_up";
     spdlog::warn("notification for deployment {} ({}) to {}: gave up after {} attempts: {}", item.deployment, item.event,
-                 host_of(notifier->url), attempts, a.error);
+                 url_origin(notifier->url), attempts, a.error);
   } else {
     a.next_ms = retry_at(attempts);
     spdlog::info("notification for deployment {} ({}) to {}: attempt {} failed ({}); retrying", item.deployment,
-                 item.event, host_of(notifier->url), attempts, a.error);
+                 item.event, url_origin(notifier->url), attempts, a.error);
   }
   co_return a;
 }

@@ -110,9 +110,7 @@ Plan plan_push(const config::Project& project, const PushEvent& ev) {
     std::string error;
     auto images = resolve_images(project, env, version, ev.after, ev.ref, {}, error);
     if (!images) {
-      plan.error = error;
-      plan.invalid = "image";
-      plan.deployments.clear();
+      refused(plan, "image", error);
       return plan;
     }
     plan.deployments.push_back(make(project, env, version, ev.after, ev.ref, std::move(*images), config::Trigger::push,
@@ -151,9 +149,7 @@ Plan plan_version_request(const config::Project& project, const VersionRequest& 
     std::string error;
     auto images = resolve_images(project, env, version, req.sha, req.ref, req.images, error);
     if (!images) {
-      plan.error = error;
-      plan.invalid = "image";
-      plan.deployments.clear();
+      refused(plan, "image", error);
       return plan;
     }
     plan.deployments.push_back(make(project, env, version, req.sha, req.ref, std::move(*images), trigger, req.actor,

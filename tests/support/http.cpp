@@ -148,10 +148,12 @@ bool RawConnection::send(const std::string& bytes) {
   return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
 }
 
-std::string RawConnection::read_all(std::chrono::milliseconds timeout) {
+std::string RawConnection::read_all(std::chrono::milliseconds timeout) { return read_until("", timeout); }
+
+std::string RawConnection::read_until(std::string_view needle, std::chrono::milliseconds timeout) {
   std::string out;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (fd_ >= 0) {
+  while (fd_ >= 0 && (needle.empty() || out.find(needle) == std::string::npos)) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fd_, POLLIN, 0};

@@ -54,6 +54,8 @@ class RawConnection {
   bool send(const std::string& bytes);  // false once the peer closed
   // Reads until the peer closes or `timeout` passes.
   std::string read_all(std::chrono::milliseconds timeout);
+  // Reads until what was read contains `needle`, the peer closes, or `timeout` passes.
+  std::string read_until(std::string_view needle, std::chrono::milliseconds timeout);
   // Whether the peer closed the connection within `timeout`.
   bool closed_within(std::chrono::milliseconds timeout);
 

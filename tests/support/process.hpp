@@ -37,12 +37,11 @@ long rss_kib(pid_t pid);
 // Memory ceilings mean nothing under AddressSanitizer, which keeps freed memory in quarantine (256 MiB)
 // on purpose: there the memory assertions are skipped and everything else still runs.
 #if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kMeasureMemory = false;
 inline constexpr bool kSanitized = true;
 #else
-inline constexpr bool kMeasureMemory = true;
 inline constexpr bool kSanitized = false;
 #endif
+inline constexpr bool kMeasureMemory = !kSanitized;
 
 // Runs a command to completion, capturing its combined output.
 struct RunResult {

@@ -73,6 +73,8 @@ TEST(Router, TellsTheServerHowToTreatEachRoute) {
   // Webhook answers carry their outcome for the server to count; other answers carry none.
   EXPECT_EQ(run_awaitable(router.handle(push)).outcome, "accepted");
   EXPECT_EQ(run_awaitable(router.handle(build)).outcome, "bad_signature");
+  auto wrong_method = request("GET", "/webhooks/github");  // counted under the webhook route too
+  EXPECT_EQ(run_awaitable(router.handle(wrong_method)).outcome, "other");
   auto read = request("GET", "/api/v1/deployments/7");
   EXPECT_EQ(run_awaitable(router.handle(read)).outcome, "");
 }
@@ -83,7 +85,7 @@ TEST(Router, WebhookLabelsAreBounded) {
   EXPECT_EQ(webhook_event_label("Push"), "other");
   EXPECT_EQ(webhook_outcome(202, false), "accepted");
   EXPECT_EQ(webhook_outcome(202, true), "duplicate");
-  EXPECT_EQ(webhook_outcome(422, false), "malformed");
+  EXPECT_EQ(webhook_outcome(415, false), "malformed");
   EXPECT_EQ(webhook_outcome(418, false), "other");
 }
 
