@@ -22,29 +22,36 @@ bool looks_like_sha(const std::string& s) { return s.size() >= 7 && s.size() <= 
 
 // Records a refused protected action, then returns the refusal.
 // Callers pass named values, never temporaries: GCC 12 mishandles some temporaries in co_await expressions.
+// Why a reviewer may not do what they asked: the answer, and the audit entry's reason.
+struct Refusal {
+  int status = 403;
+  std::string code;
+  std::string message;
+};
+
 boost::asio::awaitable<Response> refuse(const App& app, std::string actor, const char* action, std::string project,
-                                        std::string environment, std::int64_t deployment, Response response) {
+                                        std::string environment, std::int64_t deployment, Refusal refusal) {
   orchestration::AuditEntry e;
   e.actor = std::move(actor);
   e.action = "refused";
   e.project = std::move(project);
   e.environment = std::move(environment);
   e.deployment = deployment;
-  e.reason = json::parse(response.body, nullptr, false).value("message", "");
-  e.details = {{"attempted", action}, {"status", response.status}};
+  e.reason = refusal.message;
+  e.details = {{"attempted", action}, {"status", refusal.status}};
   auto r = co_await app.store->record_audit(std::move(e));
   if (!r) spdlog::error("cannot record refusal in the audit log: {}", r.error().message());
-  co_return response;
+  co_return error_response(refusal.status, refusal.code, refusal.message);
 }
 
-Response forbidden(const config::Reviewer& r, config::Permission p, const std::string& project) {
-  return error_response(403, "forbidden", "reviewer " + r.name + " lacks the '" + std::string(config::to_string(p)) +
-                                              "' permission for project " + project);
+Refusal forbidden(const config::Reviewer& r, config::Permission p, const std::string& project) {
+  return {403, "forbidden", "reviewer " + r.name + " lacks the '" + std::string(config::to_string(p)) +
+                                "' permission for project " + project};
 }
 
 // The request body as a JSON object (an empty body counts as {}).
-std::optional<json> body_object(const Request& req, Response& error) {
-  if (req.body.empty()) return json::object();
+std::optional<boost::json::object> body_object(const Request& req, Response& error) {
+  if (req.body.empty()) return boost::json::object();
   return parse_json(req.body, error);
 }
 
@@ -77,7 +84,7 @@ boost::asio::awaitable<std::optional<Deployment>> load(const App& app, Request& 
 // permission (a refusal is audited). On failure `error` holds the answer.
 struct DeploymentAction {
   const config::Reviewer* reviewer = nullptr;
-  json body;
+  boost::json::object body;
   Deployment deployment;
 };
 
@@ -95,7 +102,7 @@ boost::asio::awaitable<std::optional<DeploymentAction>> begin_action(const App& 
   if (!d) co_return std::nullopt;
   a.deployment = std::move(*d);
   if (!a.reviewer->may(permission, a.deployment.project)) {
-    Response refusal = forbidden(*a.reviewer, permission, a.deployment.project);
+    Refusal refusal = forbidden(*a.reviewer, permission, a.deployment.project);
     error = co_await refuse(app, a.reviewer->name, action, a.deployment.project, a.deployment.environment,
                             a.deployment.id, std::move(refusal));
     co_return std::nullopt;
@@ -128,17 +135,17 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   const auto* env = project->environment(ename);
   if (!env) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
 
-  const auto override_it = body->find("override");
-  const bool is_override = override_it != body->end() && !override_it->is_null();
+  const auto* override_value = body->if_contains("override");
+  const bool is_override = override_value && !override_value->is_null();
   std::string override_reason;
   if (is_override) {
-    if (!override_it->is_object() || str(*override_it, "reason").empty())
+    if (override_value->is_object()) override_reason = str(override_value->get_object(), "reason");
+    if (override_reason.empty())
       co_return error_response(400, "invalid", "override needs {\"reason\": \"why this cannot wait\"}");
-    override_reason = str(*override_it, "reason");
   }
   const auto permission = is_override ? config::Permission::override_ : config::Permission::deploy;
   if (!reviewer->may(permission, pname)) {
-    Response refusal = forbidden(*reviewer, permission, pname);
+    Refusal refusal = forbidden(*reviewer, permission, pname);
     co_return co_await refuse(app, reviewer->name, is_override ? "override" : "deploy", pname, ename, 0, std::move(refusal));
   }
   if (!env->confirm.empty() && str(*body, "confirm") != env->confirm)
@@ -199,7 +206,7 @@ boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req,
   if (d->state != State::pending_approval) co_return not_pending(d->id, d->state);
   // Rejecting a version you triggered yourself is allowed; approving it is not.
   if (auto why = orchestration::check_approver(*d, *reviewer); why && (approve || why->code != "self_approval")) {
-    Response refusal = error_response(why->status, why->code, why->message);
+    Refusal refusal{why->status, why->code, why->message};
     co_return co_await refuse(app, reviewer->name, action, d->project, d->environment, d->id, std::move(refusal));
   }
 
@@ -255,7 +262,7 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
     co_return error_response(404, "not_found", "no project " + pname);
   if (!project->environment(ename)) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
   if (!reviewer->may(config::Permission::rollback, pname)) {
-    Response refusal = forbidden(*reviewer, config::Permission::rollback, pname);
+    Refusal refusal = forbidden(*reviewer, config::Permission::rollback, pname);
     co_return co_await refuse(app, reviewer->name, "rollback", pname, ename, 0, std::move(refusal));
   }
   const std::string reason = str(*body, "reason");

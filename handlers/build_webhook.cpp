@@ -19,16 +19,6 @@ bool is_actor_name(std::string_view s) {
 
 boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   const auto config = app.config();
-  Response parse_error;
-  std::optional<nlohmann::json> body;
-  bool parsed = false;
-  auto parse_once = [&]() -> const nlohmann::json* {
-    if (!parsed) {
-      parsed = true;
-      body = parse_json(req.body, parse_error);
-    }
-    return body ? &*body : nullptr;
-  };
   const ClaimedProject claimed_project = [&]() -> boost::asio::awaitable<std::string> {
     co_return co_await read_claimed_project(*config, req.body, ClaimBy::project);
   };
@@ -41,7 +31,9 @@ boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   const std::string content_type = to_lower(req.header("Content-Type"));
   if (!content_type.empty() && content_type.rfind("application/json", 0) != 0)
     co_return error_response(415, "unsupported_media_type", "Content-Type must be application/json");
-  if (!parse_once()) co_return parse_error;
+  Response parse_error;
+  const auto body = parse_json(req.body, parse_error);
+  if (!body) co_return parse_error;
   const std::string name = str(*body, "project");
   if (name.empty()) co_return error_response(400, "invalid", "body needs \"project\"");
   const auto* project = config->project(name);

@@ -14,44 +14,10 @@ namespace shipgate::handlers {
 
 using nlohmann::json;
 
-namespace {
-
-// Depth of [ and { outside strings; rejects hostile nesting before the recursive parser sees it.
-bool depth_ok(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string nested_str(const json& j, const char* outer, const char* inner) {
-  auto it = j.find(outer);
-  return it != j.end() && it->is_object() ? str(*it, inner) : std::string();
-}
-
-bool read_version_request(const json& body, orchestration::VersionRequest& out, std::string& error) {
+bool read_version_request(const boost::json::object& body, orchestration::VersionRequest& out, std::string& error) {
   for (const char* key : {"environment", "version", "sha", "ref"}) {
-    auto it = body.find(key);
-    if (it != body.end() && !it->is_null() && !it->is_string()) {
+    const auto* v = body.if_contains(key);
+    if (v && !v->is_null() && !v->is_string()) {
       error = std::string(key) + " must be a string";
       return false;
     }
@@ -60,17 +26,18 @@ bool read_version_request(const json& body, orchestration::VersionRequest& out, 
   out.version = str(body, "version");
   out.sha = to_lower(str(body, "sha"));
   out.ref = str(body, "ref");
-  if (auto it = body.find("images"); it != body.end() && !it->is_null()) {
-    if (!it->is_object()) {
+  if (const auto* images = body.if_contains("images"); images && !images->is_null()) {
+    if (!images->is_object()) {
       error = "images must be an object of component -> image reference";
       return false;
     }
-    for (auto img = it->begin(); img != it->end(); ++img) {
-      if (!img->is_string()) {
-        error = "images." + img.key() + " must be a string";
+    for (const auto& [component, image] : images->get_object()) {
+      const std::string name(component.data(), component.size());
+      if (!image.is_string()) {
+        error = "images." + name + " must be a string";
         return false;
       }
-      out.images[img.key()] = img->get<std::string>();
+      out.images[name] = std::string(image.get_string().data(), image.get_string().size());
     }
   }
   return true;
@@ -80,38 +47,6 @@ Response unavailable(std::string_view message) {
   auto r = error_response(503, "unavailable", message);
   r.headers.emplace_back("Retry-After", "1");
   return r;
-}
-
-Response json_error(JsonCheck check) {
-  switch (check) {
-    case JsonCheck::too_deep:
-      return error_response(400, "malformed", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    case JsonCheck::not_object: return error_response(400, "malformed", "body must be a JSON object");
-    default: return error_response(400, "malformed", "body is not valid JSON");
-  }
-}
-
-std::optional<json> parse_json(std::string_view text, Response& error) {
-  if (!depth_ok(text, kMaxJsonDepth)) {
-    error = json_error(JsonCheck::too_deep);
-    return std::nullopt;
-  }
-  // nlohmann's parser stops at a NUL byte as if the text ended there, so "{}\0junk" would pass; a raw
-  // NUL is invalid anywhere in JSON text.
-  if (text.find('\0') != std::string_view::npos) {
-    error = json_error(JsonCheck::malformed);
-    return std::nullopt;
-  }
-  auto doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) {
-    error = json_error(JsonCheck::malformed);
-    return std::nullopt;
-  }
-  if (!doc.is_object()) {
-    error = json_error(JsonCheck::not_object);
-    return std::nullopt;
-  }
-  return doc;
 }
 
 namespace {
@@ -141,7 +76,7 @@ boost::asio::awaitable<int> first_matching(std::string_view header, const std::v
 boost::asio::awaitable<std::string> read_claimed_project(const config::Config& config, std::string_view text,
                                                          ClaimBy by) {
   PushFields fields;
-  PushFieldsReader reader(kMaxJsonDepth, fields);
+  PushFieldsReader reader(fields);
   for (std::size_t at = 0; at <= text.size(); at += kSlice) {
     const bool last = at + kSlice >= text.size();
     if (!reader.write(text.substr(at, kSlice), last)) co_return std::string();

@@ -7,18 +7,11 @@
 #include <string>
 
 #include "handlers/app.hpp"
+#include "handlers/json_body.hpp"
 #include "handlers/push_fields.hpp"
 #include "orchestration/triggers.hpp"
 
 namespace shipgate::handlers {
-
-constexpr int kMaxJsonDepth = 64;
-
-// Parses JSON with a nesting bound; on failure fills `error` with a 400 response.
-std::optional<nlohmann::json> parse_json(std::string_view text, Response& error);
-
-// The 400 answer for a body that failed a check (`check` is not ok).
-Response json_error(JsonCheck check);
 
 // Reads the name of the project a body claims to be for; called only when it must be known.
 using ClaimedProject = std::function<boost::asio::awaitable<std::string>()>;
@@ -48,11 +41,7 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
 
 Response unavailable(std::string_view message);
 
-// A string member, or empty when absent or not a string.
-std::string str(const nlohmann::json& j, const char* key);
-std::string nested_str(const nlohmann::json& j, const char* outer, const char* inner);
-
 // repository_dispatch client_payload or build body -> VersionRequest. Fills `error` when malformed.
-bool read_version_request(const nlohmann::json& body, orchestration::VersionRequest& out, std::string& error);
+bool read_version_request(const boost::json::object& body, orchestration::VersionRequest& out, std::string& error);
 
 }  // namespace shipgate::handlers

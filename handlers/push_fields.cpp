@@ -137,15 +137,14 @@ struct PushFieldsReader::Impl {
 };
 
 namespace {
-boost::json::parse_options depth_limit(int max_depth) {
+boost::json::parse_options depth_limit() {
   boost::json::parse_options options;
-  options.max_depth = static_cast<std::size_t>(max_depth);
+  options.max_depth = kMaxJsonDepth;
   return options;
 }
 }  // namespace
 
-PushFieldsReader::PushFieldsReader(int max_depth, PushFields& out)
-    : impl_(std::make_unique<Impl>(depth_limit(max_depth), out)) {
+PushFieldsReader::PushFieldsReader(PushFields& out) : impl_(std::make_unique<Impl>(depth_limit(), out)) {
   out = PushFields{};
 }
 
@@ -166,8 +165,8 @@ bool PushFieldsReader::write(std::string_view part, bool last) {
   return true;
 }
 
-JsonCheck read_push_fields(std::string_view text, int max_depth, PushFields& out) {
-  PushFieldsReader reader(max_depth, out);
+JsonCheck read_push_fields(std::string_view text, PushFields& out) {
+  PushFieldsReader reader(out);
   reader.write(text, true);
   return reader.result();
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "handlers/json_body.hpp"
+
 namespace shipgate::handlers {
 
 struct PushFields {
@@ -18,18 +20,15 @@ struct PushFields {
   std::string project;       // project (the build webhook's body)
 };
 
-// What a strict parse of a webhook body found.
-enum class JsonCheck { ok, malformed, too_deep, not_object };
-
-// Reads `text` (the whole body) as strict JSON nested at most `max_depth` levels. A field that is
-// absent or of another type reads as empty (false for `deleted`); when a key repeats, the last one
+// Reads `text` (the whole body) by the rules of parse_object (same parser, same verdicts). A field that
+// is absent or of another type reads as empty (false for `deleted`); when a key repeats, the last one
 // counts. Anything but `ok` leaves `out` unspecified.
-JsonCheck read_push_fields(std::string_view text, int max_depth, PushFields& out);
+JsonCheck read_push_fields(std::string_view text, PushFields& out);
 
 // The same reading, fed a part at a time, so a large body can be read between other work.
 class PushFieldsReader {
  public:
-  PushFieldsReader(int max_depth, PushFields& out);
+  explicit PushFieldsReader(PushFields& out);
   ~PushFieldsReader();
   // Reads the next part of the text (`last` for the final one); false once the text cannot be valid.
   bool write(std::string_view part, bool last);

@@ -1,13 +1,9 @@
 // The push field reader against the document parser it stands in for: same fields, same verdicts.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
-#include "handlers/intake.hpp"
 #include "handlers/push_fields.hpp"
 
 using namespace shipgate::handlers;
-using nlohmann::json;
 
 namespace {
 
@@ -23,15 +19,15 @@ const std::string kPush = R"({
 })";
 
 // What the handler read from a parsed document before the field reader existed.
-PushFields from_document(const json& j) {
+PushFields from_document(const boost::json::object& j) {
   PushFields f;
   f.ref = str(j, "ref");
   f.after = str(j, "after");
-  const auto d = j.find("deleted");
-  f.deleted = d != j.end() && d->is_boolean() && d->get<bool>();
+  f.deleted = is_true(j, "deleted");
   f.repository = nested_str(j, "repository", "full_name");
   f.sender_login = nested_str(j, "sender", "login");
   f.pusher_name = nested_str(j, "pusher", "name");
+  f.project = str(j, "project");
   return f;
 }
 
@@ -42,12 +38,13 @@ void expect_same(const PushFields& a, const PushFields& b, const std::string& in
   EXPECT_EQ(a.repository, b.repository) << input;
   EXPECT_EQ(a.sender_login, b.sender_login) << input;
   EXPECT_EQ(a.pusher_name, b.pusher_name) << input;
+  EXPECT_EQ(a.project, b.project) << input;
 }
 
 // Both readers on one input: the same verdict and, when accepted, the same fields.
 void expect_agree(const std::string& input) {
   PushFields fast;
-  const JsonCheck check = read_push_fields(input, kMaxJsonDepth, fast);
+  const JsonCheck check = read_push_fields(input, fast);
   Response error;
   const auto doc = parse_json(input, error);
   ASSERT_EQ(check == JsonCheck::ok, doc.has_value()) << input;
@@ -58,7 +55,7 @@ void expect_agree(const std::string& input) {
 
 TEST(PushFields, ReadsOnlyTheTopLevelAndNamedNestedFields) {
   PushFields f;
-  ASSERT_EQ(read_push_fields(kPush, kMaxJsonDepth, f), JsonCheck::ok);
+  ASSERT_EQ(read_push_fields(kPush, f), JsonCheck::ok);
   EXPECT_EQ(f.ref, "refs/heads/main");  // escapes decoded
   EXPECT_EQ(f.after, "AbC1230000000000000000000000000000000def");
   EXPECT_FALSE(f.deleted);
@@ -80,30 +77,30 @@ TEST(PushFields, OtherTypesReadAsEmptyAndTheLastRepeatedKeyCounts) {
        })
     expect_agree(input);
   PushFields f;
-  ASSERT_EQ(read_push_fields(R"({"deleted": true, "ref": 1, "ref": "r"})", kMaxJsonDepth, f), JsonCheck::ok);
+  ASSERT_EQ(read_push_fields(R"({"deleted": true, "ref": 1, "ref": "r"})", f), JsonCheck::ok);
   EXPECT_TRUE(f.deleted);
   EXPECT_EQ(f.ref, "r");
 }
 
 TEST(PushFields, RejectsWhatTheDocumentParserRejects) {
   PushFields f;
-  EXPECT_EQ(read_push_fields("", kMaxJsonDepth, f), JsonCheck::malformed);
-  EXPECT_EQ(read_push_fields(R"({"ref": "a"} x)", kMaxJsonDepth, f), JsonCheck::malformed);
-  EXPECT_EQ(read_push_fields(R"({"ref": "a",})", kMaxJsonDepth, f), JsonCheck::malformed);
-  EXPECT_EQ(read_push_fields("{\"ref\": \"\xff\xfe\"}", kMaxJsonDepth, f), JsonCheck::malformed);
-  EXPECT_EQ(read_push_fields(R"({"ref": "a" /* c */})", kMaxJsonDepth, f), JsonCheck::malformed);
-  EXPECT_EQ(read_push_fields(R"([{"ref": "a"}])", kMaxJsonDepth, f), JsonCheck::not_object);
-  EXPECT_EQ(read_push_fields(R"("text")", kMaxJsonDepth, f), JsonCheck::not_object);
-  EXPECT_EQ(read_push_fields(" {\"ref\": \"a\"} \n", kMaxJsonDepth, f), JsonCheck::ok);
+  EXPECT_EQ(read_push_fields("", f), JsonCheck::malformed);
+  EXPECT_EQ(read_push_fields(R"({"ref": "a"} x)", f), JsonCheck::malformed);
+  EXPECT_EQ(read_push_fields(R"({"ref": "a",})", f), JsonCheck::malformed);
+  EXPECT_EQ(read_push_fields("{\"ref\": \"\xff\xfe\"}", f), JsonCheck::malformed);
+  EXPECT_EQ(read_push_fields(R"({"ref": "a" /* c */})", f), JsonCheck::malformed);
+  EXPECT_EQ(read_push_fields(R"([{"ref": "a"}])", f), JsonCheck::not_object);
+  EXPECT_EQ(read_push_fields(R"("text")", f), JsonCheck::not_object);
+  EXPECT_EQ(read_push_fields(" {\"ref\": \"a\"} \n", f), JsonCheck::ok);
   // A NUL byte after the object: the document parser used to stop reading there and accept it.
   const std::string nul_tail("{}\0junk", 7);
-  EXPECT_EQ(read_push_fields(nul_tail, kMaxJsonDepth, f), JsonCheck::malformed);
+  EXPECT_EQ(read_push_fields(nul_tail, f), JsonCheck::malformed);
   expect_agree(nul_tail);
   expect_agree(std::string("{\"ref\": \"a\0b\"}", 14));
   const std::string deep = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
-  EXPECT_EQ(read_push_fields("{\"a\":" + deep + "}", kMaxJsonDepth, f), JsonCheck::too_deep);
+  EXPECT_EQ(read_push_fields("{\"a\":" + deep + "}", f), JsonCheck::too_deep);
   const std::string fits = std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']');
-  EXPECT_EQ(read_push_fields("{\"a\":" + fits + "}", kMaxJsonDepth, f), JsonCheck::ok);
+  EXPECT_EQ(read_push_fields("{\"a\":" + fits + "}", f), JsonCheck::ok);
 }
 
 TEST(PushFields, AgreesWithTheDocumentParserOnEveryTruncationAndByteChange) {
@@ -115,4 +112,17 @@ TEST(PushFields, AgreesWithTheDocumentParserOnEveryTruncationAndByteChange) {
       mutated[i] = c;
       expect_agree(mutated);
     }
+}
+
+TEST(PushFields, ReadsTheSameFedInParts) {
+  PushFields whole;
+  ASSERT_EQ(read_push_fields(kPush, whole), JsonCheck::ok);
+  for (std::size_t part : {1, 7, 64}) {
+    PushFields f;
+    PushFieldsReader reader(f);
+    for (std::size_t at = 0; at < kPush.size(); at += part)
+      ASSERT_TRUE(reader.write(std::string_view(kPush).substr(at, part), at + part >= kPush.size())) << part;
+    ASSERT_EQ(reader.result(), JsonCheck::ok) << part;
+    expect_same(f, whole, "parts of " + std::to_string(part));
+  }
 }
