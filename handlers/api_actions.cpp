@@ -7,6 +7,7 @@
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
+#include "orchestration/deployment_rules.hpp"
 #include "orchestration/gate_policy.hpp"
 #include "orchestration/input_rules.hpp"
 
@@ -33,7 +34,7 @@ boost::asio::awaitable<Response> refuse(const App& app, std::string actor, const
                                         std::string environment, std::int64_t deployment, Refusal refusal) {
   orchestration::AuditEntry e;
   e.actor = std::move(actor);
-  e.action = "refused";
+  e.action = orchestration::AuditAction::refused;
   e.project = std::move(project);
   e.environment = std::move(environment);
   e.deployment = deployment;
@@ -173,15 +174,13 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   }
   nd.project = pname;
   nd.environment = ename;
-  nd.trigger = is_override ? "override" : "manual";
+  nd.trigger = is_override ? orchestration::Trigger::override_ : orchestration::Trigger::manual;
   nd.actor = reviewer->name;
-  nd.automatic = false;
   orchestration::Plan plan;
   if (is_override) {
-    nd.priority = 1;
     nd.initial = State::queued;
     nd.reason = "emergency override by " + reviewer->name + ": " + override_reason;
-    plan.audit.push_back({0, 0, reviewer->name, "override", pname, ename, 0, override_reason,
+    plan.audit.push_back({0, 0, reviewer->name, orchestration::AuditAction::override_, pname, ename, 0, override_reason,
                           {{"version", nd.version}, {"sha", nd.sha}}});
   } else {
     nd.reason = "manual deploy of " + nd.version + " by " + reviewer->name;
@@ -267,16 +266,11 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   }
   const std::string reason = str(*body, "reason");
 
-  auto done = app.store->deployments({pname, ename, {State::succeeded}, 200, 0});
+  auto done = app.store->deployments({pname, ename, {State::succeeded}, orchestration::kPreviousVersionSearch, 0});
   if (!done) co_return unavailable("store read failed: " + done.error().message());
   if (done->empty()) co_return error_response(409, "conflict", pname + "/" + ename + " has no succeeded deployment to roll back");
   const Deployment& current = done->front();
-  const Deployment* previous = nullptr;
-  for (const auto& d : *done)
-    if (d.version != current.version || d.images != current.images) {
-      previous = &d;
-      break;
-    }
+  const Deployment* previous = orchestration::previous_version(*done, current);
   if (!previous)
     co_return error_response(409, "conflict", pname + "/" + ename + " has no earlier succeeded version than " + current.version);
 
@@ -287,10 +281,8 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   nd.sha = previous->sha;
   nd.ref = previous->ref;
   nd.images = previous->images;
-  nd.trigger = "rollback";
+  nd.trigger = orchestration::Trigger::rollback;
   nd.actor = reviewer->name;
-  nd.automatic = false;
-  nd.priority = 1;
   nd.initial = State::queued;
   nd.reason = "rollback by " + reviewer->name + " from " + current.version + " to " + previous->version +
               (reason.empty() ? "" : ": " + reason);
@@ -298,7 +290,7 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   plan.deployments.push_back(std::move(nd));
   plan.mark_bad.push_back({pname, ename, current.version, current.sha, 0, current.id,
                            reason.empty() ? "rolled back by " + reviewer->name : reason, reviewer->name});
-  plan.audit.push_back({0, 0, reviewer->name, "rollback", pname, ename, 0, reason,
+  plan.audit.push_back({0, 0, reviewer->name, orchestration::AuditAction::rollback, pname, ename, 0, reason,
                         {{"from", current.version}, {"to", previous->version}, {"marked_bad", current.version}}});
   std::string key = delivery_key_for(req, *reviewer);
   std::string source = "api rollback " + pname + "/" + ename;

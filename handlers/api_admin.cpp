@@ -21,7 +21,7 @@ boost::asio::awaitable<Response> reload(const App& app, Request& req) {
     // A refused attempt is part of the record, like every refused protected action.
     orchestration::AuditEntry entry;
     entry.actor = reviewer->name;
-    entry.action = "refused";
+    entry.action = orchestration::AuditAction::refused;
     entry.reason = "lacks the 'reload' permission (for every project)";
     entry.details = {{"attempted", "reload"}, {"status", 403}};
     auto recorded = co_await app.store->record_audit(std::move(entry));

@@ -137,7 +137,7 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
     nd.config_sha = config->source_sha256;  // it runs with this generation's targets, even after a reload
     const auto* project = config->project(nd.project);
     const auto* env = project ? project->environment(nd.environment) : nullptr;
-    if (env && nd.priority == 0 && nd.trigger != "rollback" && nd.trigger != "override")
+    if (env && orchestration::priority(nd.trigger) == 0)
       orchestration::apply_approval_policy(nd, *env, app.clock->now());
   }
   orchestration::IngestRequest ingest;

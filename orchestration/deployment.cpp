@@ -5,25 +5,58 @@
 namespace shipgate::orchestration {
 
 namespace {
-constexpr std::pair<State, std::string_view> kNames[] = {
+
+// One name table per enum; to_string and parse read the same table.
+template <typename E, std::size_t N>
+std::string_view name_of(const std::pair<E, std::string_view> (&table)[N], E value) {
+  for (const auto& [e, name] : table)
+    if (e == value) return name;
+  return "unknown";
+}
+
+template <typename E, std::size_t N>
+std::optional<E> value_of(const std::pair<E, std::string_view> (&table)[N], std::string_view name) {
+  for (const auto& [e, n] : table)
+    if (n == name) return e;
+  return std::nullopt;
+}
+
+constexpr std::pair<State, std::string_view> kStates[] = {
     {State::pending_approval, "pending_approval"}, {State::queued, "queued"},
     {State::running, "running"},                   {State::succeeded, "succeeded"},
     {State::failed, "failed"},                     {State::rolled_back, "rolled_back"},
     {State::rejected, "rejected"},                 {State::expired, "expired"},
     {State::superseded, "superseded"},             {State::cancelled, "cancelled"},
 };
+
+constexpr std::pair<Trigger, std::string_view> kTriggers[] = {
+    {Trigger::push, "push"},           {Trigger::tag, "tag"},           {Trigger::dispatch, "dispatch"},
+    {Trigger::build, "build"},         {Trigger::manual, "manual"},     {Trigger::promotion, "promotion"},
+    {Trigger::override_, "override"},  {Trigger::rollback, "rollback"}, {Trigger::config_change, "config"},
+};
+
+constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
+    {AuditAction::created, "created"},   {AuditAction::transition, "transition"},
+    {AuditAction::approve, "approve"},   {AuditAction::reject, "reject"},
+    {AuditAction::cancel, "cancel"},     {AuditAction::override_, "override"},
+    {AuditAction::rollback, "rollback"}, {AuditAction::refused, "refused"},
+    {AuditAction::skipped, "skipped"},   {AuditAction::reload, "reload"},
+    {AuditAction::reload_refused, "reload_refused"},
+};
+
 }  // namespace
 
-std::string_view to_string(State s) {
-  for (const auto& [state, name] : kNames)
-    if (state == s) return name;
-  return "unknown";
-}
+std::string_view to_string(State s) { return name_of(kStates, s); }
+std::optional<State> parse_state(std::string_view s) { return value_of(kStates, s); }
+std::string_view to_string(Trigger t) { return name_of(kTriggers, t); }
+std::optional<Trigger> parse_trigger(std::string_view s) { return value_of(kTriggers, s); }
+std::string_view to_string(AuditAction a) { return name_of(kAuditActions, a); }
+std::optional<AuditAction> parse_audit_action(std::string_view s) { return value_of(kAuditActions, s); }
 
-std::optional<State> parse_state(std::string_view s) {
-  for (const auto& [state, name] : kNames)
-    if (name == s) return state;
-  return std::nullopt;
+int priority(Trigger t) { return t == Trigger::override_ || t == Trigger::rollback ? 1 : 0; }
+
+bool is_automatic(Trigger t) {
+  return t != Trigger::manual && t != Trigger::override_ && t != Trigger::rollback;
 }
 
 bool is_final(State s) {
@@ -44,7 +77,7 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
       {"sha", d.sha},
       {"ref", d.ref},
       {"images", d.images},
-      {"trigger", d.trigger},
+      {"trigger", to_string(d.trigger)},
       {"actor", d.actor},
       {"created_at", time_or_null(d.created_ms)},
       {"updated_at", time_or_null(d.updated_ms)},
@@ -52,7 +85,7 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
       {"finished_at", time_or_null(d.finished_ms)},
       {"message", d.message},
   };
-  if (d.priority > 0) j["priority"] = d.priority;
+  if (priority(d.trigger) > 0) j["priority"] = priority(d.trigger);
   if (!d.waiting_reason.empty() && !is_final(d.state)) j["waiting_reason"] = d.waiting_reason;
   if (!d.config_sha.empty()) j["config_sha256"] = d.config_sha;
   if (d.state == State::pending_approval && d.expires_ms > 0) j["expires_at"] = format_rfc3339_ms(d.expires_ms);
@@ -76,7 +109,7 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
 
 nlohmann::json to_json(const AuditEntry& e) {
   nlohmann::json j = {{"id", e.id},           {"at", format_rfc3339_ms(e.at_ms)}, {"actor", e.actor},
-                      {"action", e.action},   {"reason", e.reason}};
+                      {"action", to_string(e.action)},   {"reason", e.reason}};
   if (!e.project.empty()) j["project"] = e.project;
   if (!e.environment.empty()) j["environment"] = e.environment;
   if (e.deployment > 0) j["deployment"] = e.deployment;

@@ -28,6 +28,42 @@ std::string_view to_string(State s);
 std::optional<State> parse_state(std::string_view s);
 bool is_final(State s);
 
+// What created a deployment. Stored and shown by name (the names are the API's `trigger` values).
+enum class Trigger {
+  push,           // a push to a configured branch
+  tag,            // a pushed tag
+  dispatch,       // repository_dispatch
+  build,          // POST /webhooks/build
+  manual,         // POST /api/v1/deployments
+  promotion,      // the version that succeeded in the environment a gated one promotes from
+  override_,      // a manual deploy past the approval gate, with a reason
+  rollback,       // back to the previous version, by a reviewer
+  config_change,  // the environment's config changed in the platform repository
+};
+std::string_view to_string(Trigger t);
+std::optional<Trigger> parse_trigger(std::string_view s);
+// Overrides and rollbacks jump their environment's queue (and deploy windows), and supersede nothing.
+int priority(Trigger t);
+// Triggers that fire without a person choosing this version: refused for a version marked bad.
+bool is_automatic(Trigger t);
+
+// What an audit entry records.
+enum class AuditAction {
+  created,         // a deployment was created
+  transition,      // a deployment changed state
+  approve,
+  reject,
+  cancel,
+  override_,       // a manual deploy past the gate
+  rollback,        // a rollback asked for by a reviewer
+  refused,         // a request the reviewer was not allowed to make
+  skipped,         // an automatic trigger for a version marked bad
+  reload,          // the config was reloaded
+  reload_refused,  // a reload that failed validation or found another in progress
+};
+std::string_view to_string(AuditAction a);
+std::optional<AuditAction> parse_audit_action(std::string_view s);
+
 struct HistoryEntry {
   std::int64_t at_ms = 0;
   std::optional<State> from;  // none for the creating entry
@@ -44,12 +80,10 @@ struct NewDeployment {
   std::string sha;
   std::string ref;
   std::map<std::string, std::string> images;  // component -> full reference
-  std::string trigger;                        // push | dispatch | build | manual
+  Trigger trigger = Trigger::push;            // also decides priority() and is_automatic()
   std::string actor;                          // GitHub login or reviewer name
   State initial = State::queued;
   std::string reason;
-  int priority = 0;               // overrides and rollbacks jump the environment's queue
-  bool automatic = true;          // push, dispatch, build, promotion: refused for a version marked bad
   nlohmann::json policy = nlohmann::json::object();  // approval rules in force when it was created
   std::int64_t expires_ms = 0;    // pending_approval ends `expired` after this
   std::string config_sha;         // the config in force at creation: it runs with those settings
@@ -77,7 +111,7 @@ struct AuditEntry {
   std::int64_t id = 0;
   std::int64_t at_ms = 0;
   std::string actor;
-  std::string action;  // created, transition, approve, reject, override, cancel, rollback, refused, skipped
+  AuditAction action = AuditAction::transition;
   std::string project;
   std::string environment;
   std::int64_t deployment = 0;
@@ -94,7 +128,7 @@ struct Deployment {
   std::string sha;
   std::string ref;
   std::map<std::string, std::string> images;
-  std::string trigger;
+  Trigger trigger = Trigger::push;
   std::string actor;
   std::string delivery;
   std::int64_t created_ms = 0;
@@ -103,7 +137,6 @@ struct Deployment {
   std::int64_t finished_ms = 0;
   std::string message;
   nlohmann::json result = nlohmann::json::object();
-  int priority = 0;
   nlohmann::json policy = nlohmann::json::object();
   std::int64_t expires_ms = 0;
   std::string waiting_reason;  // why a queued deployment has not started (deploy window, freeze)

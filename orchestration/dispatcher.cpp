@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/deploy_gate.hpp"
+#include "orchestration/deployment_rules.hpp"
 #include "orchestration/gate_policy.hpp"
 
 namespace shipgate::orchestration {
@@ -109,7 +110,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     Deployment d = std::move(**next);
     const bool resume = d.state == State::running;
     // Deploy windows and freezes hold ordinary deployments; overrides and rollbacks (priority) pass.
-    if (!resume && d.priority == 0) {
+    if (!resume && priority(d.trigger) == 0) {
       const auto config = config_();
       const auto* project_cfg = config->project(project);
       const auto* env = project_cfg ? project_cfg->environment(environment) : nullptr;
@@ -255,14 +256,8 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
                                             const config::Environment& env, std::string failure, json result,
                                             std::size_t changed) {
   // Back to the newest version that succeeded here before this one.
-  auto succeeded = store_.deployments({d.project, d.environment, {State::succeeded}, 50, 0});
-  const Deployment* previous = nullptr;
-  if (succeeded)
-    for (const auto& s : *succeeded)
-      if (s.id != d.id && (s.version != d.version || s.images != d.images)) {
-        previous = &s;
-        break;
-      }
+  auto succeeded = store_.deployments({d.project, d.environment, {State::succeeded}, kPreviousVersionSearch, 0});
+  const Deployment* previous = succeeded ? previous_version(*succeeded, d) : nullptr;
   if (!previous) {
     std::string why = failure + "; nothing to roll back to (no earlier succeeded version in " + d.environment + ")";
     spdlog::error("deployment {}: {}", d.id, why);

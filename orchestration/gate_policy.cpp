@@ -58,10 +58,9 @@ std::vector<NewDeployment> plan_promotion(const config::Project& project, const 
     d.sha = ok.sha;
     d.ref = ok.ref;
     d.images = ok.images;
-    d.trigger = "promotion";
+    d.trigger = Trigger::promotion;
     d.actor = ok.actor;  // who triggered the version: self-approval is judged against them
     d.reason = "promoted from " + ok.environment + " after deployment " + std::to_string(ok.id) + " succeeded";
-    d.automatic = true;
     apply_approval_policy(d, env, now);
     out.push_back(std::move(d));
   }

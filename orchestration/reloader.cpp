@@ -71,7 +71,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
     outcome.errors.push_back("another reload is in progress");
     AuditEntry entry;
     entry.actor = actor;
-    entry.action = "reload_refused";
+    entry.action = AuditAction::reload_refused;
     entry.reason = "another reload is in progress";
     entry.details = to_json(outcome);
     co_await store_.record_audit(std::move(entry));
@@ -105,7 +105,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
     if (metrics_) metrics_->config_reload("refused");
     AuditEntry entry;
     entry.actor = actor;
-    entry.action = "reload_refused";
+    entry.action = AuditAction::reload_refused;
     entry.reason = std::to_string(outcome.errors.size()) + " error(s) in " + path_;
     entry.details = to_json(outcome);
     co_await store_.record_audit(std::move(entry));
@@ -141,7 +141,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
 
   AuditEntry entry;
   entry.actor = actor;
-  entry.action = "reload";
+  entry.action = AuditAction::reload;
   entry.reason = outcome.changed ? "config reloaded" : "config reloaded (file unchanged)";
   entry.details = to_json(outcome);
   co_await store_.record_audit(std::move(entry));

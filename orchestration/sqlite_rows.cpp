@@ -12,6 +12,15 @@ const char* const kOutboxColumns =
     "o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, d.github_id, "
     "o.outcome, o.last_error, o.done_at FROM outbox o LEFT JOIN deployments d ON d.id = o.deployment_id";
 
+std::map<std::string, std::string> parse_images(const std::string& text) {
+  std::map<std::string, std::string> out;
+  auto images = json::parse(text, nullptr, false);
+  if (images.is_object())
+    for (auto it = images.begin(); it != images.end(); ++it)
+      if (it->is_string()) out[it.key()] = it->get<std::string>();
+  return out;
+}
+
 Deployment read_deployment(const Statement& s) {
   Deployment d;
   d.id = s.int64(0);
@@ -21,11 +30,8 @@ Deployment read_deployment(const Statement& s) {
   d.version = s.text(4);
   d.sha = s.text(5);
   d.ref = s.text(6);
-  auto images = json::parse(s.text(7), nullptr, false);
-  if (images.is_object())
-    for (auto it = images.begin(); it != images.end(); ++it)
-      if (it->is_string()) d.images[it.key()] = it->get<std::string>();
-  d.trigger = s.text(8);
+  d.images = parse_images(s.text(7));
+  d.trigger = parse_trigger(s.text(8)).value_or(Trigger::push);
   d.actor = s.text(9);
   d.delivery = s.text(10);
   d.created_ms = s.int64(11);
@@ -35,7 +41,6 @@ Deployment read_deployment(const Statement& s) {
   d.message = s.text(15);
   d.result = json::parse(s.text(16), nullptr, false);
   if (d.result.is_discarded()) d.result = json::object();
-  d.priority = static_cast<int>(s.int64(17));
   d.policy = json::parse(s.text(18), nullptr, false);
   if (!d.policy.is_object()) d.policy = json::object();
   d.expires_ms = s.is_null(19) ? 0 : s.int64(19);

@@ -1,6 +1,8 @@
 // How the SQLite store's rows map to the store's types: the column lists its queries select, and the
 // readers that turn a row into a Deployment or an outbox item.
 #pragma once
+#include <map>
+#include <string>
 #include <vector>
 
 #include "orchestration/sqlite_db.hpp"
@@ -16,6 +18,8 @@ extern const char* const kDeploymentColumns;
 // Outbox rows with the GitHub deployment id remembered on their deployment (FROM included).
 extern const char* const kOutboxColumns;
 
+// The images column (a JSON object of component -> reference).
+std::map<std::string, std::string> parse_images(const std::string& text);
 // A row selected with kDeploymentColumns.
 Deployment read_deployment(const Statement& s);
 // Every row of a statement selecting kOutboxColumns.

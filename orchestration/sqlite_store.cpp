@@ -156,7 +156,7 @@ class SqliteStore final : public Store {
       e.id = st.int64(0);
       e.at_ms = st.int64(1);
       e.actor = st.text(2);
-      e.action = st.text(3);
+      e.action = parse_audit_action(st.text(3)).value_or(AuditAction::transition);
       e.project = st.text(4);
       e.environment = st.text(5);
       e.deployment = st.is_null(6) ? 0 : st.int64(6);

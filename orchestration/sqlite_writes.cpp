@@ -1,5 +1,6 @@
 #include "orchestration/sqlite_writes.hpp"
 
+#include "orchestration/deployment_rules.hpp"
 #include "orchestration/sqlite_rows.hpp"
 
 namespace shipgate::orchestration {
@@ -17,7 +18,7 @@ Result<void> SqliteWrites::add_audit(Db& db, const AuditEntry& e) {
   auto st = db.prepare(
       "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  st.bind(1, e.at_ms ? e.at_ms : now_ms()).bind(2, e.actor).bind(3, e.action).bind(4, e.project);
+  st.bind(1, e.at_ms ? e.at_ms : now_ms()).bind(2, e.actor).bind(3, to_string(e.action)).bind(4, e.project);
   st.bind(5, e.environment);
   if (e.deployment > 0) st.bind(6, e.deployment);
   else st.bind_null(6);
@@ -46,8 +47,8 @@ Result<void> SqliteWrites::add_history(Db& db, std::int64_t id, const std::strin
   }
   json details = {{"to", to_string(to)}};
   if (from) details["from"] = to_string(*from);
-  const char* action = !from ? "created" : to == State::rejected ? "reject" : to == State::cancelled ? "cancel" : "transition";
-  if (auto r = add_audit(db, {0, at, actor, action, project, environment, id, reason, details}); !r) return r;
+  if (auto r = add_audit(db, {0, at, actor, audit_action(from, to), project, environment, id, reason, details}); !r)
+    return r;
   if (!from || *from != to) return add_event(db, id, to_string(to), at);
   return {};
 }
@@ -64,62 +65,78 @@ Result<void> SqliteWrites::add_event(Db& db, std::int64_t deployment, std::strin
   return {};
 }
 
-bool SqliteWrites::is_bad(Db& db, const std::string& project, const std::string& environment, const std::string& version,
-            const std::string& sha, std::string& why) {
+Result<std::optional<BadVersion>> SqliteWrites::bad_mark(Db& db, const std::string& project,
+                                                         const std::string& environment, const std::string& version,
+                                                         const std::string& sha) {
   auto st = db.prepare(
-      "SELECT version, reason, deployment_id FROM bad_versions WHERE project = ? AND environment = ? AND "
-      "(version = ? OR (sha != '' AND sha = ?)) LIMIT 1");
-  st.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
-  if (st.step() != SQLITE_ROW) return false;
-  why = "version " + st.text(0) + " is marked bad in " + environment + " (rolled back from deployment " +
-        std::to_string(st.int64(2)) + (st.text(1).empty() ? "" : ": " + st.text(1)) +
-        "); deploy it manually to override";
-  return true;
+      "SELECT version, sha, deployment_id, reason FROM bad_versions WHERE project = ? AND environment = ?");
+  st.bind(1, project).bind(2, environment);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    BadVersion b{project, environment, st.text(0), st.text(1), 0, st.int64(2), st.text(3), {}};
+    if (names_version(b, version, sha)) return std::optional<BadVersion>(std::move(b));
+  }
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return std::optional<BadVersion>();
+}
+
+Result<std::vector<Unfinished>> SqliteWrites::unfinished(Db& db, const std::string& project,
+                                                         const std::string& environment) {
+  auto st = db.prepare("SELECT id, state, version, sha, images, trigger FROM deployments "
+                       "WHERE project = ? AND environment = ? AND " SHIPGATE_UNFINISHED);
+  st.bind(1, project).bind(2, environment);
+  std::vector<Unfinished> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    Unfinished u;
+    u.id = st.int64(0);
+    u.state = parse_state(st.text(1)).value_or(State::queued);
+    u.version = st.text(2);
+    u.sha = st.text(3);
+    u.images = parse_images(st.text(4));
+    u.trigger = parse_trigger(st.text(5)).value_or(Trigger::push);
+    out.push_back(std::move(u));
+  }
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
 }
 
 // Creates one deployment (or finds the unfinished one of the same version, or skips a bad version)
 // and supersedes older waiting ones of the same environment.
 Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
                                              std::int64_t now) {
-  const std::string images = json(nd.images).dump();
   IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
-  if (nd.automatic) {
-    std::string why;
-    if (is_bad(db, nd.project, nd.environment, nd.version, nd.sha, why)) {
-      created.skipped = why;
-      if (auto r = add_audit(db, {0, now, nd.actor, "skipped", nd.project, nd.environment, 0, why,
-                                  {{"version", nd.version}, {"sha", nd.sha}, {"trigger", nd.trigger}}});
+  if (is_automatic(nd.trigger)) {
+    auto bad = bad_mark(db, nd.project, nd.environment, nd.version, nd.sha);
+    if (!bad) return bad.error();
+    if (*bad) {
+      const auto& b = **bad;
+      created.skipped = "version " + b.version + " is marked bad in " + nd.environment + " (rolled back from deployment " +
+                        std::to_string(b.deployment) + (b.reason.empty() ? "" : ": " + b.reason) +
+                        "); deploy it manually to override";
+      if (auto r = add_audit(db, {0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped,
+                                  {{"version", nd.version}, {"sha", nd.sha}, {"trigger", to_string(nd.trigger)}}});
           !r)
         return r.error();
       return created;
     }
   }
-  // The environment's unfinished deployments, read once: the same version already waiting or
-  // running is not deployed twice; older waiting ones are superseded by the new one below.
-  std::vector<std::pair<std::int64_t, State>> older;
-  {
-    auto st = db.prepare(
-        "SELECT id, state, version = ?3 AND sha = ?4 AND images = ?5, priority FROM deployments "
-        "WHERE project = ?1 AND environment = ?2 AND " SHIPGATE_UNFINISHED);
-    st.bind(1, nd.project).bind(2, nd.environment).bind(3, nd.version).bind(4, nd.sha).bind(5, images);
-    while (st.step() == SQLITE_ROW) {
-      const State state = parse_state(st.text(1)).value_or(State::queued);
-      if (nd.priority == 0 && st.int64(2) == 1) {
-        created.id = st.int64(0);
-        created.state = state;
-        created.reused = true;
-        return created;
-      }
-      if (state != State::running && st.int64(3) == 0) older.emplace_back(st.int64(0), state);
-    }
+  auto waiting = unfinished(db, nd.project, nd.environment);
+  if (!waiting) return waiting.error();
+  const Placement placement = place(nd, *waiting);
+  if (placement.existing) {
+    created.id = placement.existing->id;
+    created.state = placement.existing->state;
+    created.reused = true;
+    return created;
   }
   auto ins = db.prepare(
       "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
       "delivery, created_at, updated_at, priority, policy, expires_at, config_sha) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, nd.project).bind(2, nd.environment).bind(3, to_string(nd.initial)).bind(4, nd.version);
-  ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, images).bind(8, nd.trigger).bind(9, nd.actor);
-  ins.bind(10, delivery).bind(11, now).bind(12, now).bind(13, nd.priority).bind(14, nd.policy.dump());
+  ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, json(nd.images).dump()).bind(8, to_string(nd.trigger)).bind(9, nd.actor);
+  ins.bind(10, delivery).bind(11, now).bind(12, now).bind(13, priority(nd.trigger)).bind(14, nd.policy.dump());
   if (nd.expires_ms > 0) ins.bind(15, nd.expires_ms);
   else ins.bind_null(15);
   ins.bind(16, nd.config_sha);
@@ -128,21 +145,18 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
   if (auto r = add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);
       !r)
     return r.error();
-  if (nd.trigger == "override")
+  if (nd.trigger == Trigger::override_)
     if (auto r = add_event(db, created.id, "override", now); !r) return r.error();
-  // A newer version supersedes older ones of the same environment that have not started; approvals
-  // never carry over. Rollbacks and overrides jump the queue but leave the rest waiting.
-  if (nd.priority > 0) return created;
-  for (const auto& [old_id, old_state] : older) {
+  for (const auto& old : placement.superseded) {
     const std::string why = "superseded by deployment " + std::to_string(created.id) + " (" + nd.version + ")";
     auto up = db.prepare(
         "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
-    up.bind(1, now).bind(2, now).bind(3, why).bind(4, old_id);
+    up.bind(1, now).bind(2, now).bind(3, why).bind(4, old.id);
     if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-    if (auto r = add_history(db, old_id, nd.project, nd.environment, old_state, State::superseded, "shipgate", why, now);
+    if (auto r = add_history(db, old.id, nd.project, nd.environment, old.state, State::superseded, "shipgate", why, now);
         !r)
       return r.error();
-    created.superseded.push_back(old_id);
+    created.superseded.push_back(old.id);
   }
   return created;
 }
@@ -190,13 +204,14 @@ Result<IngestResult> SqliteWrites::do_ingest(Db& db, const IngestRequest& req) {
 Result<TransitionOutcome> SqliteWrites::do_transition(Db& db, const TransitionRequest& req) {
   const std::int64_t now = now_ms();
   State current;
-  std::string trigger, version, sha, project, environment;
+  Trigger trigger;
+  std::string version, sha, project, environment;
   {
     auto st = db.prepare("SELECT state, trigger, version, sha, project, environment FROM deployments WHERE id = ?");
     st.bind(1, req.id);
     if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::not_found);
     current = parse_state(st.text(0)).value_or(State::failed);
-    trigger = st.text(1);
+    trigger = parse_trigger(st.text(1)).value_or(Trigger::push);
     version = st.text(2);
     sha = st.text(3);
     project = st.text(4);
@@ -220,10 +235,15 @@ Result<TransitionOutcome> SqliteWrites::do_transition(Db& db, const TransitionRe
     return r.error();
   TransitionOutcome out{true, *next, {}};
   // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
-  if (*next == State::succeeded && (trigger == "manual" || trigger == "override")) {
-    auto del = db.prepare("DELETE FROM bad_versions WHERE project = ? AND environment = ? AND (version = ? OR sha = ?)");
-    del.bind(1, project).bind(2, environment).bind(3, version).bind(4, sha);
-    if (del.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  if (clears_bad_mark(trigger, *next)) {
+    for (;;) {  // a version and its SHA may be named by more than one mark
+      auto bad = bad_mark(db, project, environment, version, sha);
+      if (!bad) return bad.error();
+      if (!*bad) break;
+      auto del = db.prepare("DELETE FROM bad_versions WHERE project = ? AND environment = ? AND version = ?");
+      del.bind(1, project).bind(2, environment).bind(3, (*bad)->version);
+      if (del.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+    }
   }
   for (const auto& b : req.mark_bad)
     if (auto r = mark_bad(db, b, now); !r) return r.error();
@@ -264,7 +284,7 @@ Result<ApprovalOutcome> SqliteWrites::do_approve(Db& db, const ApprovalRequest& 
     out.approvals = static_cast<int>(st.int64(0));
   }
   if (out.kind == ApprovalOutcome::Kind::counted)
-    if (auto r = add_audit(db, {0, now, req.reviewer, "approve", project, environment, req.id, req.comment,
+    if (auto r = add_audit(db, {0, now, req.reviewer, AuditAction::approve, project, environment, req.id, req.comment,
                                 {{"approvals", out.approvals}, {"required", req.required}}});
         !r)
       return r.error();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "orchestration/deployment_rules.hpp"
 #include "orchestration/sqlite_db.hpp"
 #include "orchestration/store.hpp"
 
@@ -32,8 +33,10 @@ class SqliteWrites {
                            std::optional<State> from, State to, const std::string& actor, const std::string& reason,
                            std::int64_t at);
   Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at);
-  bool is_bad(Db& db, const std::string& project, const std::string& environment, const std::string& version,
-              const std::string& sha, std::string& why);
+  // The bad-version mark that names this version in the environment, if any (names_version decides).
+  Result<std::optional<BadVersion>> bad_mark(Db& db, const std::string& project, const std::string& environment,
+                                             const std::string& version, const std::string& sha);
+  Result<std::vector<Unfinished>> unfinished(Db& db, const std::string& project, const std::string& environment);
   Result<IngestedDeployment> insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
                                                std::int64_t now);
   Result<void> mark_bad(Db& db, const BadVersion& b, std::int64_t now);

@@ -27,7 +27,11 @@ NewDeployment make(const config::Project& p, const config::Environment& e, std::
   d.sha = std::move(sha);
   d.ref = std::move(ref);
   d.images = std::move(images);
-  d.trigger = std::string(config::to_string(trigger));
+  // A push of a tag is recorded as a tag: the event is the same, what it deploys is a release.
+  d.trigger = trigger == config::Trigger::dispatch ? Trigger::dispatch
+              : trigger == config::Trigger::build  ? Trigger::build
+              : d.ref.rfind("refs/tags/", 0) == 0  ? Trigger::tag
+                                                   : Trigger::push;
   d.actor = std::move(actor);
   d.initial = e.approval ? State::pending_approval : State::queued;
   d.reason = std::move(reason);
@@ -205,7 +209,7 @@ Plan plan_config_change(const config::Config& config, const PlatformPush& push, 
     d.sha = now->sha;
     d.ref = now->ref;
     d.images = now->images;
-    d.trigger = "config";
+    d.trigger = Trigger::config_change;
     d.actor = push.actor;
     d.reason = "config change " + push.after.substr(0, 7) + " in " + config.platform->repository + " (" +
                (push.truncated && matched.empty() ? "change list truncated by GitHub" : "touched " + matched) + ")";

@@ -120,7 +120,8 @@ projects:
   EXPECT_EQ(plan[0].version, "v1.6.1");
   EXPECT_EQ(plan[0].initial, State::pending_approval);
   EXPECT_EQ(plan[0].actor, "octocat");
-  EXPECT_TRUE(plan[0].automatic);
+  EXPECT_EQ(plan[0].trigger, Trigger::promotion);
+  EXPECT_TRUE(is_automatic(plan[0].trigger));
   EXPECT_EQ(plan[1].environment, "qa");
   EXPECT_EQ(plan[1].initial, State::queued);
   ok.environment = "production";
@@ -247,7 +248,7 @@ projects:
   ASSERT_EQ(plan.deployments.size(), 1u);
   EXPECT_EQ(plan.deployments[0].project, "planera");
   EXPECT_EQ(plan.deployments[0].version, "v1");
-  EXPECT_EQ(plan.deployments[0].trigger, "config");
+  EXPECT_EQ(plan.deployments[0].trigger, Trigger::config_change);
   EXPECT_NE(plan.deployments[0].reason.find("configs/planera/deep/values.yaml"), std::string::npos);
 
   push.files = {"docs/x.md"};

@@ -23,7 +23,7 @@ NewDeployment make(const std::string& env, const std::string& version, State ini
   d.version = version;
   d.sha = version + "000000";
   d.images = {{"backend", "img:" + version}};
-  d.trigger = "push";
+  d.trigger = Trigger::push;
   d.actor = "octocat";
   d.initial = initial;
   if (initial == State::pending_approval) d.policy = {{"required", required}, {"reviewers", {"alice", "bob"}}};
@@ -163,21 +163,19 @@ TEST_F(GateStore, BadVersionsAreSkippedForAutomaticTriggersOnly) {
   EXPECT_NE(out->deployments[0].skipped.find("marked bad"), std::string::npos);
   EXPECT_NE(out->deployments[0].skipped.find("500s on login"), std::string::npos);
   auto manual = make("staging", "v2", State::queued);
-  manual.automatic = false;
-  manual.trigger = "manual";
+  manual.trigger = Trigger::manual;
   EXPECT_GT(create(manual), 0);
   auto listed = store->bad_versions("planera", "staging");
   ASSERT_EQ(listed->size(), 1u);
   bool skipped_in_audit = false;
-  for (const auto& e : *store->audit({})) skipped_in_audit = skipped_in_audit || e.action == "skipped";
+  for (const auto& e : *store->audit({})) skipped_in_audit = skipped_in_audit || e.action == AuditAction::skipped;
   EXPECT_TRUE(skipped_in_audit);
 }
 
 TEST_F(GateStore, PriorityJumpsTheQueueWithoutSupersedingIt) {
   const auto a = create(make("staging", "v1", State::queued));
   auto urgent = make("staging", "v0", State::queued);
-  urgent.priority = 1;
-  urgent.automatic = false;
+  urgent.trigger = Trigger::override_;
   const auto b = create(urgent);
   EXPECT_EQ(state_of(a), State::queued);
   EXPECT_EQ((*store->next_to_run("planera", "staging"))->id, b);
@@ -187,7 +185,7 @@ TEST_F(GateStore, PromotionIsCreatedInTheSameTransactionAsTheSuccess) {
   const auto id = create(make("staging", "v1", State::queued));
   run_awaitable(store->transition({id, Event::start}));
   auto promoted = make("production", "v1", State::pending_approval);
-  promoted.trigger = "promotion";
+  promoted.trigger = Trigger::promotion;
   auto r = run_awaitable(store->transition({id, Event::succeed, "shipgate", "deployed", std::nullopt, {promoted}}));
   ASSERT_TRUE(r && r->applied);
   ASSERT_EQ(r->created.size(), 1u);
@@ -203,9 +201,9 @@ TEST_F(GateStore, AuditKeepsEveryTransitionInOrderAndPages) {
   approve(id, "alice");
   approve(id, "bob");
   auto all = *store->audit({0, 0, 100});
-  std::vector<std::string> actions;
-  for (const auto& e : all) actions.push_back(e.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"created", "approve", "approve", "transition"}));
+  std::vector<std::string_view> actions;
+  for (const auto& e : all) actions.push_back(to_string(e.action));
+  EXPECT_EQ(actions, (std::vector<std::string_view>{"created", "approve", "approve", "transition"}));
   auto page = *store->audit({0, all[1].id, 1});
   ASSERT_EQ(page.size(), 1u);
   EXPECT_EQ(page[0].id, all[2].id);

@@ -37,8 +37,8 @@ TEST(Reloader, OverlappingReloadsWaitOrAreRefusedOnTheRecord) {
   ASSERT_TRUE(audit);
   int applied = 0, refused = 0;
   for (const auto& e : *audit) {
-    applied += e.action == "reload";
-    refused += e.action == "reload_refused" && e.actor == "api";
+    applied += e.action == AuditAction::reload;
+    refused += e.action == AuditAction::reload_refused && e.actor == "api";
   }
   EXPECT_EQ(applied, 2);
   EXPECT_EQ(refused, 1);

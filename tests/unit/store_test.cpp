@@ -25,7 +25,7 @@ NewDeployment new_deployment(const std::string& env, const std::string& version,
   d.sha = version;
   d.ref = "refs/heads/main";
   d.images = {{"backend", "ghcr.io/acme/backend:" + version}};
-  d.trigger = "push";
+  d.trigger = Trigger::push;
   d.actor = "octocat";
   d.initial = initial;
   d.reason = "push";
@@ -126,7 +126,7 @@ TEST_F(StoreTest, AFailedSideWriteFailsTheWholeWrite) {
   auto created = run_awaitable(store->ingest(ingest_request("github:side2", {new_deployment("staging", "bbbbbbb")})));
   EXPECT_FALSE(created);
   EXPECT_EQ(rows("deliveries"), 1);  // nothing of the refused delivery was kept
-  EXPECT_FALSE(run_awaitable(store->record_audit({0, 0, "tester", "note", "", "", 0, "x", {}})));
+  EXPECT_FALSE(run_awaitable(store->record_audit({0, 0, "tester", AuditAction::refused, "", "", 0, "x", {}})));
   exec("DROP TRIGGER refuse_audit");
   // The store goes on: the same transition now lands, with its entries.
   EXPECT_TRUE(run_awaitable(store->transition({id, Event::start, "tester", "because"})));

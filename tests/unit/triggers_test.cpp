@@ -27,7 +27,7 @@ TEST_F(Triggers, PushToMainDeploysStagingWithTemplatedImages) {
   EXPECT_EQ(d.images.at("backend"), "ghcr.io/acme/backend:staging-0123456");
   EXPECT_EQ(d.images.at("frontend"), "ghcr.io/acme/frontend:staging-0123456");
   EXPECT_EQ(d.initial, State::queued);
-  EXPECT_EQ(d.trigger, "push");
+  EXPECT_EQ(d.trigger, Trigger::push);
   EXPECT_EQ(d.actor, "octocat");
 }
 

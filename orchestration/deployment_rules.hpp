@@ -1,0 +1,52 @@
+// The rules a store applies when it writes, as pure functions: a store reads the rows a rule needs,
+// asks the rule, and writes what it decided. Every store (SQLite, PostgreSQL) applies the same rules.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "orchestration/deployment.hpp"
+
+namespace shipgate::orchestration {
+
+// An unfinished (pending_approval, queued or running) deployment of the environment a new one joins.
+struct Unfinished {
+  std::int64_t id = 0;
+  State state = State::queued;
+  std::string version;
+  std::string sha;
+  std::map<std::string, std::string> images;
+  Trigger trigger = Trigger::push;
+};
+
+// Where a new deployment goes among the unfinished ones of its environment.
+struct Placement {
+  std::optional<Unfinished> existing;  // the same version already waits or runs: nothing is created
+  std::vector<Unfinished> superseded;  // older ones that have not started: ended `superseded`
+};
+
+// The same version (SHA and images) already waiting or running is not deployed twice. Otherwise the
+// new deployment supersedes every older one that has not started, except those that jump the queue
+// (overrides and rollbacks); a new override or rollback supersedes nothing and always gets its own row.
+Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished);
+
+// Whether a bad-version mark names this version: by version, or by SHA when both know one.
+bool names_version(const BadVersion& mark, std::string_view version, std::string_view sha);
+
+// A version a person chose to deploy (manual or override) that then succeeded is no longer bad there.
+bool clears_bad_mark(Trigger trigger, State reached);
+
+// The audit action a history entry is also recorded as.
+AuditAction audit_action(std::optional<State> from, State to);
+
+// How many succeeded deployments of an environment are searched for the previous version.
+constexpr int kPreviousVersionSearch = 200;
+
+// The version to roll back to: the newest succeeded deployment (the list is newest first) other than
+// `current` whose version or images differ from it. nullptr when there is none.
+const Deployment* previous_version(const std::vector<Deployment>& succeeded, const Deployment& current);
+
+}  // namespace shipgate::orchestration
