@@ -1,25 +1,11 @@
 #include "orchestration/deployment.hpp"
 
+#include "common/name_table.hpp"
 #include "common/time_format.hpp"
 
 namespace shipgate::orchestration {
 
 namespace {
-
-// One name table per enum; to_string and parse read the same table.
-template <typename E, std::size_t N>
-std::string_view name_of(const std::pair<E, std::string_view> (&table)[N], E value) {
-  for (const auto& [e, name] : table)
-    if (e == value) return name;
-  return "unknown";
-}
-
-template <typename E, std::size_t N>
-std::optional<E> value_of(const std::pair<E, std::string_view> (&table)[N], std::string_view name) {
-  for (const auto& [e, n] : table)
-    if (n == name) return e;
-  return std::nullopt;
-}
 
 constexpr std::pair<State, std::string_view> kStates[] = {
     {State::pending_approval, "pending_approval"}, {State::queued, "queued"},
@@ -46,12 +32,12 @@ constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
 
 }  // namespace
 
-std::string_view to_string(State s) { return name_of(kStates, s); }
-std::optional<State> parse_state(std::string_view s) { return value_of(kStates, s); }
-std::string_view to_string(Trigger t) { return name_of(kTriggers, t); }
-std::optional<Trigger> parse_trigger(std::string_view s) { return value_of(kTriggers, s); }
-std::string_view to_string(AuditAction a) { return name_of(kAuditActions, a); }
-std::optional<AuditAction> parse_audit_action(std::string_view s) { return value_of(kAuditActions, s); }
+std::string_view to_string(State s) { return name_in(kStates, s); }
+std::optional<State> parse_state(std::string_view s) { return value_in(kStates, s); }
+std::string_view to_string(Trigger t) { return name_in(kTriggers, t); }
+std::optional<Trigger> parse_trigger(std::string_view s) { return value_in(kTriggers, s); }
+std::string_view to_string(AuditAction a) { return name_in(kAuditActions, a); }
+std::optional<AuditAction> parse_audit_action(std::string_view s) { return value_in(kAuditActions, s); }
 
 int priority(Trigger t) { return t == Trigger::override_ || t == Trigger::rollback ? 1 : 0; }
 

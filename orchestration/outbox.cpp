@@ -12,6 +12,7 @@
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "common/time_format.hpp"
+#include "notify/github_deployments.hpp"
 
 namespace shipgate::orchestration {
 
@@ -20,60 +21,28 @@ using nlohmann::json;
 
 namespace {
 
-std::string short_sha(const Deployment& d) { return d.sha.size() > 7 ? d.sha.substr(0, 7) : d.sha; }
-
-std::string what(const Deployment& d) {
-  const std::string sha = short_sha(d);
-  return d.version == d.sha || sha.empty() ? d.version.substr(0, 12) : d.version + " (" + sha + ")";
-}
-
 // Notification endpoints (a Slack webhook URL is itself a secret) are named by a hash in the store and
 // by their origin (url_origin) in the log.
 std::string destination_id(const std::string& url) { return sha256_hex(url).substr(0, 16); }
 
-bool permanent(int status) { return status >= 400 && status < 500 && status != 408 && status != 429; }
+const char* format_of(const config::Notifier& n) { return n.slack ? "slack" : "json"; }
 
 }  // namespace
 
-std::string_view github_state(std::string_view event) {
-  if (event == "queued" || event == "pending_approval") return "queued";
-  if (event == "running") return "in_progress";
-  if (event == "succeeded") return "success";
-  if (event == "failed" || event == "rolled_back") return "failure";
-  if (event == "superseded" || event == "cancelled" || event == "rejected" || event == "expired") return "inactive";
-  return "";
-}
-
-json notification_body(const config::Notifier& notifier, std::string_view event, const Deployment& d,
-                       const std::string& link, std::int64_t at_ms) {
-  const std::string where = d.project + "/" + d.environment;
-  std::string text;
-  std::string approve;
-  if (event == "pending_approval") {
-    approve = "shipgate approve " + std::to_string(d.id);
-    text = ":hourglass: " + where + ": " + what(d) + " waits for approval. Approve with `" + approve + "`";
-  } else if (event == "succeeded") {
-    text = ":white_check_mark: " + where + ": deployed " + what(d);
-  } else if (event == "failed") {
-    text = ":x: " + where + ": deploying " + what(d) + " failed: " + d.message;
-  } else if (event == "rolled_back") {
-    text = ":leftwards_arrow_with_hook: " + where + ": " + what(d) + " failed and was rolled back: " + d.message;
-  } else if (event == "override") {
-    text = ":rotating_light: " + where + ": emergency override by " + d.actor + ", deploying " + what(d);
-  } else {
-    text = where + ": deployment " + std::to_string(d.id) + " " + std::string(event);
-  }
-  if (notifier.slack) {
-    // Slack incoming webhooks take {"text"} with mrkdwn links as <url|label>.
-    return {{"text", text + " (<" + link + "|deployment " + std::to_string(d.id) + ">)"}};
-  }
-  json body = {{"event", event},
-               {"text", text},
-               {"link", link},
-               {"at", format_rfc3339_ms(at_ms)},
-               {"deployment", to_json(d, false)}};
-  if (!approve.empty()) body["approve_command"] = approve;
-  return body;
+notify::Notice notice_of(std::string_view event, const Deployment& d, std::string link, std::int64_t at_ms) {
+  notify::Notice n;
+  n.event = std::string(event);
+  n.deployment = d.id;
+  n.project = d.project;
+  n.environment = d.environment;
+  n.version = d.version;
+  n.sha = d.sha;
+  n.actor = d.actor;
+  n.message = d.message;
+  n.link = std::move(link);
+  n.at_ms = at_ms;
+  n.details = to_json(d, false);
+  return n;
 }
 
 Outbox::Outbox(asio::any_io_executor executor, Store& store, std::function<config::ConfigPtr()> config,
@@ -115,7 +84,7 @@ asio::awaitable<void> Outbox::run_once() {
   std::vector<OutboxItem> events;
   for (auto& item : *due) {
     if (in_flight_.contains(item.id)) continue;
-    if (item.kind == "event") {
+    if (item.kind == OutboxKind::event) {
       events.push_back(std::move(item));
       continue;
     }
@@ -154,23 +123,23 @@ void Outbox::fan_out(const config::Config& cfg, const OutboxItem& event, std::ve
       if (!n.events.empty() && !n.events.contains(*notify_event)) continue;
       if (!n.projects.empty() && std::find(n.projects.begin(), n.projects.end(), d.project) == n.projects.end()) continue;
       OutboxItem item;
-      item.kind = "notify";
+      item.kind = OutboxKind::notify;
       item.destination = destination_id(n.url);
       item.deployment = d.id;
       item.event = event.event;
-      item.payload = {{"format", n.slack ? "slack" : "json"},
-                      {"body", notification_body(n, event.event, d, link(*config, d.id), event.created_ms)}};
+      item.payload = {{"format", format_of(n)},
+                      {"body", notify::notification_body(n, notice_of(event.event, d, link(*config, d.id), event.created_ms))}};
       deliveries.push_back(std::move(item));
     }
     const auto* project = config->project(d.project);
-    const auto state = github_state(event.event);
+    const auto state = notify::github_state(event.event);
     if (project && project->github_deployments && !state.empty()) {
       const auto* env = project->environment(d.environment);
       std::string description = d.message.empty() ? std::string(event.event) : d.message;
       if (event.event == "pending_approval") description = "waiting for approval";
       if (description.size() > 140) description = description.substr(0, 137) + "...";
       OutboxItem item;
-      item.kind = "github";
+      item.kind = OutboxKind::github;
       item.destination = d.project;
       item.deployment = d.id;
       item.event = event.event;
@@ -198,9 +167,12 @@ std::int64_t Outbox::retry_at(int attempts_so_far) const {
 asio::awaitable<void> Outbox::deliver(OutboxItem item) {
   // Plain statements around co_await: GCC 12 mishandles temporaries inside co_await expressions.
   OutboxAttempt attempt;
-  if (item.kind == "github") attempt = co_await send_github(item);
+  if (item.kind == OutboxKind::github) attempt = co_await send_github(item);
   else attempt = co_await send_notification(item);
-  if (metrics_) metrics_->outbox_delivery(item.kind, attempt.outcome.empty() ? "retried" : attempt.outcome);
+  if (metrics_) {
+    const bool retried = attempt.outcome == OutboxOutcome::pending;
+    metrics_->outbox_delivery(to_string(item.kind), retried ? "retried" : to_string(attempt.outcome));
+  }
   auto r = co_await store_.outbox_record(attempt);
   if (!r) spdlog::error("outbox: cannot record delivery {}: {}", item.id, r.error().message());
   in_flight_.erase(item.id);
@@ -211,37 +183,25 @@ asio::awaitable<OutboxAttempt> Outbox::send_notification(const OutboxItem& item)
   const auto config = config_();
   const config::Notifier* notifier = nullptr;
   for (const auto& n : config->notify)
-    if (destination_id(n.url) == item.destination && (n.slack ? "slack" : "json") == item.payload.value("format", ""))
-      notifier = &n;
+    if (destination_id(n.url) == item.destination && format_of(n) == item.payload.value("format", "")) notifier = &n;
   if (!notifier) {
-    a.outcome = "gave_up";
+    a.outcome = OutboxOutcome::gave_up;
     a.error = "the notification endpoint is no longer configured";
     spdlog::warn("notification for deployment {} ({}) dropped: {}", item.deployment, item.event, a.error);
     co_return a;
   }
-  deploy::OutboundRequest req;
-  req.method = "POST";
-  req.url = notifier->url;
-  req.body = item.payload.value("body", json::object()).dump();
-  req.timeout = notifier->timeout;
-  req.connect_timeout = std::min(notifier->timeout, deploy::Millis(5'000));
-  req.ca_file = notifier->tls.ca_file;
-  req.headers = {{"Content-Type", "application/json"},
-                 {"User-Agent", "shipgate/" + options_.version},
-                 {"X-Shipgate-Event", item.event},
-                 {"X-Shipgate-Delivery", std::to_string(item.id)}};
-  if (!notifier->secret.empty())
-    req.headers.emplace_back("X-Shipgate-Signature-256", "sha256=" + hmac_sha256_hex(notifier->secret, req.body));
-  auto result = co_await http_->send(std::move(req));
+  std::string body = item.payload.value("body", json::object()).dump();
+  const std::string user_agent = "shipgate/" + options_.version;
+  auto result = co_await notify::send_notification(*http_, *notifier, std::move(body), item.event, item.id, user_agent);
   const int attempts = item.attempts + 1;
   if (result && result->status >= 200 && result->status < 300) {
-    a.outcome = "delivered";
+    a.outcome = OutboxOutcome::delivered;
     spdlog::info("notification for deployment {} ({}) delivered to {}", item.deployment, item.event, url_origin(notifier->url));
     co_return a;
   }
   a.error = deploy::describe_failure(result);
   if (attempts >= notifier->max_attempts) {
-    a.outcome = "gave_up";
+    a.outcome = OutboxOutcome::gave_up;
     spdlog::warn("notification for deployment {} ({}) to {}: gave up after {} attempts: {}", item.deployment, item.event,
                  url_origin(notifier->url), attempts, a.error);
   } else {
@@ -257,78 +217,38 @@ asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
   const auto config = config_();
   const auto* project = config->project(item.destination);
   if (!project || !project->github_deployments) {
-    a.outcome = "gave_up";
+    a.outcome = OutboxOutcome::gave_up;
     a.error = "GitHub deployments are no longer configured for project " + item.destination;
     co_return a;
   }
-  const auto& gh = *project->github_deployments;
-  const std::string api = gh.api_url + "/repos/" + project->repository + "/deployments";
-  auto request = [&](std::string url, json body) {
-    deploy::OutboundRequest req;
-    req.method = "POST";
-    req.url = std::move(url);
-    req.body = body.dump();
-    req.timeout = std::chrono::seconds(15);
-    req.ca_file = gh.tls.ca_file;
-    req.headers = {{"Authorization", "Bearer " + gh.token},
-                   {"Accept", "application/vnd.github+json"},
-                   {"X-GitHub-Api-Version", "2022-11-28"},
-                   {"Content-Type", "application/json"},
-                   {"User-Agent", "shipgate/" + options_.version}};
-    return req;
-  };
   const auto& p = item.payload;
-  const int attempts = item.attempts + 1;
-  auto fail = [&](const deploy::HttpResult& r, const char* step) {
-    a.error = std::string(step) + ": " + deploy::describe_failure(r);
-    if ((r && permanent(r->status)) || attempts >= options_.github_max_attempts) {
-      a.outcome = "gave_up";
-      spdlog::warn("GitHub status for deployment {} ({}): gave up after {} attempt{}: {}", item.deployment, item.event,
-                   attempts, attempts == 1 ? "" : "s", a.error);
-    } else {
-      a.next_ms = retry_at(attempts);
-    }
-  };
-
-  std::int64_t github_id = item.github_id;
-  if (github_id == 0) {
-    // required_contexts: [] so GitHub does not hold the record back on commit statuses; shipgate has
-    // already decided, this only reports.
-    json body = {{"ref", p.value("ref", "")},
-                 {"environment", p.value("environment", "")},
-                 {"description", "shipgate deployment " + std::to_string(item.deployment) + ": " + p.value("version", "")},
-                 {"auto_merge", false},
-                 {"required_contexts", json::array()},
-                 {"payload", {{"shipgate_deployment", item.deployment}, {"version", p.value("version", "")}}},
-                 {"production_environment", p.value("production", false)},
-                 {"transient_environment", false}};
-    auto create_request = request(api, std::move(body));
-    auto created = co_await http_->send(std::move(create_request));
-    if (!created || created->status != 201) {
-      fail(created, "creating the GitHub deployment");
-      co_return a;
-    }
-    auto j = json::parse(created->body, nullptr, false);
-    if (!j.is_object() || !j.contains("id") || !j["id"].is_number_integer()) {
-      a.error = "GitHub answered 201 without a deployment id";
-      a.next_ms = retry_at(attempts);
-      co_return a;
-    }
-    github_id = j["id"].get<std::int64_t>();
-    a.github_id = github_id;  // kept even if the status below fails: the next attempt reuses it
-  }
-  json status = {{"state", p.value("state", "")},
-                 {"description", p.value("description", "")},
-                 {"environment", p.value("environment", "")},
-                 {"log_url", p.value("log_url", "")},
-                 {"auto_inactive", true}};
-  auto status_request = request(api + "/" + std::to_string(github_id) + "/statuses", std::move(status));
-  auto posted = co_await http_->send(std::move(status_request));
-  if (!posted || posted->status != 201) {
-    fail(posted, "posting the GitHub deployment status");
+  notify::GithubStatus status;
+  status.repository = project->repository;
+  status.environment = p.value("environment", "");
+  status.ref = p.value("ref", "");
+  status.version = p.value("version", "");
+  status.production = p.value("production", false);
+  status.state = p.value("state", "");
+  status.description = p.value("description", "");
+  status.log_url = p.value("log_url", "");
+  status.deployment = item.deployment;
+  const std::string user_agent = "shipgate/" + options_.version;
+  const auto report = co_await notify::report_github_status(*http_, *project->github_deployments, status, item.github_id,
+                                                            user_agent);
+  if (report.github_id != item.github_id) a.github_id = report.github_id;  // a retry reuses it
+  if (report.delivered) {
+    a.outcome = OutboxOutcome::delivered;
     co_return a;
   }
-  a.outcome = "delivered";
+  a.error = report.error;
+  const int attempts = item.attempts + 1;
+  if (report.permanent || attempts >= options_.github_max_attempts) {
+    a.outcome = OutboxOutcome::gave_up;
+    spdlog::warn("GitHub status for deployment {} ({}): gave up after {} attempt{}: {}", item.deployment, item.event,
+                 attempts, attempts == 1 ? "" : "s", a.error);
+  } else {
+    a.next_ms = retry_at(attempts);
+  }
   co_return a;
 }
 

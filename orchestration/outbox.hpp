@@ -20,6 +20,7 @@
 #include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "deploy/http_client.hpp"
+#include "notify/notification.hpp"
 #include "orchestration/store.hpp"
 
 namespace shipgate::orchestration {
@@ -36,11 +37,8 @@ struct OutboxOptions {
   std::string version = "dev";             // User-Agent toward GitHub
 };
 
-// The text a notification carries, per format. Exposed for tests.
-nlohmann::json notification_body(const config::Notifier& notifier, std::string_view event, const Deployment& d,
-                                 const std::string& link, std::int64_t at_ms);
-// The GitHub deployment status state for a shipgate state ("" when none applies).
-std::string_view github_state(std::string_view event);
+// What a notification about `event` of deployment `d` says (the message itself is notify's).
+notify::Notice notice_of(std::string_view event, const Deployment& d, std::string link, std::int64_t at_ms);
 
 class Outbox : public std::enable_shared_from_this<Outbox> {
  public:

@@ -55,7 +55,7 @@ Result<std::vector<OutboxItem>> read_outbox(Statement& st) {
   while ((rc = st.step()) == SQLITE_ROW) {
     OutboxItem item;
     item.id = st.int64(0);
-    item.kind = st.text(1);
+    item.kind = parse_outbox_kind(st.text(1)).value_or(OutboxKind::event);
     item.destination = st.text(2);
     item.deployment = st.int64(3);
     item.event = st.text(4);
@@ -64,7 +64,7 @@ Result<std::vector<OutboxItem>> read_outbox(Statement& st) {
     item.attempts = static_cast<int>(st.int64(6));
     item.created_ms = st.int64(7);
     item.github_id = st.is_null(8) ? 0 : st.int64(8);
-    item.outcome = st.text(9);
+    item.outcome = parse_outbox_outcome(st.text(9)).value_or(OutboxOutcome::pending);
     item.last_error = st.text(10);
     item.done_ms = st.is_null(11) ? 0 : st.int64(11);
     out.push_back(std::move(item));

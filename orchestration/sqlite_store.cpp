@@ -39,22 +39,6 @@ using nlohmann::json;
 
 namespace {
 
-class StoreCategory final : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "shipgate.store"; }
-  std::string message(int ev) const override {
-    switch (static_cast<StoreErrc>(ev)) {
-      case StoreErrc::overloaded: return "store write queue is full";
-      case StoreErrc::io_error: return "store write failed";
-      case StoreErrc::not_found: return "not found";
-      case StoreErrc::closed: return "store is closed";
-      case StoreErrc::in_use: return "store is in use by another process";
-    }
-    return "unknown store error";
-  }
-};
-
-
 class SqliteStore final : public Store {
  public:
   SqliteStore(SqliteStoreOptions options, std::shared_ptr<const Clock> clock, int lock_fd)
@@ -273,7 +257,7 @@ class SqliteStore final : public Store {
         auto ins = db.prepare(
             "INSERT INTO outbox (kind, destination, deployment_id, event, payload, next_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)");
-        ins.bind(1, d.kind).bind(2, d.destination).bind(3, d.deployment).bind(4, d.event).bind(5, d.payload.dump());
+        ins.bind(1, to_string(d.kind)).bind(2, d.destination).bind(3, d.deployment).bind(4, d.event).bind(5, d.payload.dump());
         ins.bind(6, now).bind(7, now);
         if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
       }
@@ -292,9 +276,9 @@ class SqliteStore final : public Store {
       auto up = db.prepare(
           "UPDATE outbox SET attempts = attempts + 1, next_at = ?, done_at = ?, outcome = ?, last_error = ? WHERE id = ?");
       up.bind(1, a.next_ms);
-      if (a.outcome.empty()) up.bind_null(2);
+      if (a.outcome == OutboxOutcome::pending) up.bind_null(2);
       else up.bind(2, now);
-      up.bind(3, a.outcome).bind(4, a.error).bind(5, a.id);
+      up.bind(3, to_string(a.outcome)).bind(4, a.error).bind(5, a.id);
       if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
       if (a.github_id > 0) {
         auto g = db.prepare("UPDATE deployments SET github_id = ? WHERE id = ?");
@@ -397,11 +381,6 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
-
-const boost::system::error_category& store_category() {
-  static const StoreCategory category;
-  return category;
-}
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options, std::shared_ptr<const Clock> clock) {
   // SQLite's memory statistics take a process-wide mutex on every allocation, and nothing reads them.

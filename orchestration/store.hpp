@@ -117,11 +117,20 @@ struct DeploymentFilter {
   std::int64_t before_id = 0;  // paging: only ids below this
 };
 
-// A row of the outbox: a state change to fan out ("event"), or one delivery of it to a notification
-// endpoint ("notify") or to GitHub ("github").
+// What an outbox row is: a state change to fan out, or one delivery of it to a notification endpoint
+// or to GitHub.
+enum class OutboxKind { event, notify, github };
+std::string_view to_string(OutboxKind k);
+std::optional<OutboxKind> parse_outbox_kind(std::string_view s);
+
+// How an outbox row ended (pending while it has not).
+enum class OutboxOutcome { pending, delivered, gave_up, expanded };
+std::string_view to_string(OutboxOutcome o);  // "" for pending
+std::optional<OutboxOutcome> parse_outbox_outcome(std::string_view s);
+
 struct OutboxItem {
   std::int64_t id = 0;
-  std::string kind;         // event | notify | github
+  OutboxKind kind = OutboxKind::event;
   std::string destination;  // notify: the endpoint URL; github: the repository
   std::int64_t deployment = 0;
   std::string event;        // a state (queued, running, succeeded, ...) or "override"
@@ -129,16 +138,16 @@ struct OutboxItem {
   int attempts = 0;
   std::int64_t created_ms = 0;
   std::int64_t github_id = 0;  // the GitHub deployment made for this deployment, once there is one
-  std::string outcome;         // "" while pending; delivered | gave_up | expanded
+  OutboxOutcome outcome = OutboxOutcome::pending;
   std::string last_error;
   std::int64_t done_ms = 0;
 };
 
-// The result of one delivery attempt. An empty outcome means "try again at next_ms".
+// The result of one delivery attempt. A pending outcome means "try again at next_ms".
 struct OutboxAttempt {
   std::int64_t id = 0;
   std::int64_t deployment = 0;
-  std::string outcome;
+  OutboxOutcome outcome = OutboxOutcome::pending;
   std::string error;
   std::int64_t next_ms = 0;
   std::int64_t github_id = 0;  // remembered for the deployment when set

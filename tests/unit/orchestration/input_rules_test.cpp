@@ -6,7 +6,7 @@
 #include "config/template.hpp"
 #include "orchestration/input_rules.hpp"
 #include "orchestration/triggers.hpp"
-#include "tests/unit/test_config.hpp"
+#include "tests/support/test_config.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "orchestration/triggers.hpp"
-#include "tests/unit/test_config.hpp"
+#include "tests/support/test_config.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;

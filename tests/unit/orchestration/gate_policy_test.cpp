@@ -5,7 +5,7 @@
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/gate_policy.hpp"
 #include "orchestration/triggers.hpp"
-#include "tests/unit/test_config.hpp"
+#include "tests/support/test_config.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;

@@ -8,7 +8,7 @@
 #include "orchestration/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/run.hpp"
-#include "tests/unit/test_config.hpp"
+#include "tests/support/test_config.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;

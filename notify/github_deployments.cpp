@@ -1,0 +1,90 @@
+#include "notify/github_deployments.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace shipgate::notify {
+
+using nlohmann::json;
+
+namespace {
+
+bool permanent(int status) { return status >= 400 && status < 500 && status != 408 && status != 429; }
+
+deploy::OutboundRequest post(const config::GithubDeploymentsConfig& github, std::string url, const json& body,
+                             std::string_view user_agent) {
+  deploy::OutboundRequest req;
+  req.method = "POST";
+  req.url = std::move(url);
+  req.body = body.dump();
+  req.timeout = std::chrono::seconds(15);
+  req.ca_file = github.tls.ca_file;
+  req.headers = {{"Authorization", "Bearer " + github.token},
+                 {"Accept", "application/vnd.github+json"},
+                 {"X-GitHub-Api-Version", "2022-11-28"},
+                 {"Content-Type", "application/json"},
+                 {"User-Agent", std::string(user_agent)}};
+  return req;
+}
+
+void failed(GithubReport& report, const deploy::HttpResult& r, const char* step) {
+  report.error = std::string(step) + ": " + deploy::describe_failure(r);
+  report.permanent = r && permanent(r->status);
+}
+
+}  // namespace
+
+std::string_view github_state(std::string_view state) {
+  if (state == "queued" || state == "pending_approval") return "queued";
+  if (state == "running") return "in_progress";
+  if (state == "succeeded") return "success";
+  if (state == "failed" || state == "rolled_back") return "failure";
+  if (state == "superseded" || state == "cancelled" || state == "rejected" || state == "expired") return "inactive";
+  return "";
+}
+
+boost::asio::awaitable<GithubReport> report_github_status(deploy::HttpClient& http,
+                                                          const config::GithubDeploymentsConfig& github,
+                                                          const GithubStatus& s, std::int64_t github_id,
+                                                          std::string_view user_agent) {
+  GithubReport report;
+  report.github_id = github_id;
+  const std::string api = github.api_url + "/repos/" + s.repository + "/deployments";
+  if (github_id == 0) {
+    // required_contexts: [] so GitHub does not hold the record back on commit statuses.
+    const json body = {{"ref", s.ref},
+                       {"environment", s.environment},
+                       {"description", "shipgate deployment " + std::to_string(s.deployment) + ": " + s.version},
+                       {"auto_merge", false},
+                       {"required_contexts", json::array()},
+                       {"payload", {{"shipgate_deployment", s.deployment}, {"version", s.version}}},
+                       {"production_environment", s.production},
+                       {"transient_environment", false}};
+    auto create_request = post(github, api, body, user_agent);
+    auto created = co_await http.send(std::move(create_request));
+    if (!created || created->status != 201) {
+      failed(report, created, "creating the GitHub deployment");
+      co_return report;
+    }
+    const auto j = json::parse(created->body, nullptr, false);
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_number_integer()) {
+      report.error = "GitHub answered 201 without a deployment id";
+      co_return report;
+    }
+    report.github_id = j["id"].get<std::int64_t>();  // kept even if the status fails: a retry reuses it
+  }
+  const json status = {{"state", s.state},
+                       {"description", s.description},
+                       {"environment", s.environment},
+                       {"log_url", s.log_url},
+                       {"auto_inactive", true}};
+  auto status_request = post(github, api + "/" + std::to_string(report.github_id) + "/statuses", status, user_agent);
+  auto posted = co_await http.send(std::move(status_request));
+  if (!posted || posted->status != 201) {
+    failed(report, posted, "posting the GitHub deployment status");
+    co_return report;
+  }
+  report.delivered = true;
+  co_return report;
+}
+
+}  // namespace shipgate::notify

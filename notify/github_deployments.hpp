@@ -1,0 +1,44 @@
+// GitHub's deployments API as shipgate reports to it: one GitHub deployment per shipgate deployment
+// (created on the first status), then a status for each state change. The repository's
+// Environments page then shows what runs where. Only reports: shipgate has already decided.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "deploy/http_client.hpp"
+
+namespace shipgate::notify {
+
+// GitHub's deployment status state for a shipgate deployment state ("" when none applies).
+std::string_view github_state(std::string_view shipgate_state);
+
+struct GithubStatus {
+  std::string repository;   // owner/name
+  std::string environment;
+  std::string ref;          // the SHA (or the ref when there is none)
+  std::string version;
+  bool production = false;
+  std::string state;        // from github_state
+  std::string description;  // at most 140 characters
+  std::string log_url;
+  std::int64_t deployment = 0;  // shipgate's id
+};
+
+struct GithubReport {
+  bool delivered = false;
+  bool permanent = false;      // failed in a way a retry cannot fix (a 4xx other than 408 and 429)
+  std::string error;
+  std::int64_t github_id = 0;  // the GitHub deployment, created now or passed in
+};
+
+// Posts the status, first creating the GitHub deployment when `github_id` is 0.
+boost::asio::awaitable<GithubReport> report_github_status(deploy::HttpClient& http,
+                                                          const config::GithubDeploymentsConfig& github,
+                                                          const GithubStatus& status, std::int64_t github_id,
+                                                          std::string_view user_agent);
+
+}  // namespace shipgate::notify

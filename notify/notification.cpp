@@ -1,0 +1,68 @@
+#include "notify/notification.hpp"
+
+#include "common/crypto.hpp"
+#include "common/time_format.hpp"
+
+namespace shipgate::notify {
+
+namespace {
+
+std::string what(const Notice& n) {
+  const std::string sha = n.sha.size() > 7 ? n.sha.substr(0, 7) : n.sha;
+  return n.version == n.sha || sha.empty() ? n.version.substr(0, 12) : n.version + " (" + sha + ")";
+}
+
+}  // namespace
+
+nlohmann::json notification_body(const config::Notifier& notifier, const Notice& n) {
+  const std::string where = n.project + "/" + n.environment;
+  std::string text;
+  std::string approve;
+  if (n.event == "pending_approval") {
+    approve = "shipgate approve " + std::to_string(n.deployment);
+    text = ":hourglass: " + where + ": " + what(n) + " waits for approval. Approve with `" + approve + "`";
+  } else if (n.event == "succeeded") {
+    text = ":white_check_mark: " + where + ": deployed " + what(n);
+  } else if (n.event == "failed") {
+    text = ":x: " + where + ": deploying " + what(n) + " failed: " + n.message;
+  } else if (n.event == "rolled_back") {
+    text = ":leftwards_arrow_with_hook: " + where + ": " + what(n) + " failed and was rolled back: " + n.message;
+  } else if (n.event == "override") {
+    text = ":rotating_light: " + where + ": emergency override by " + n.actor + ", deploying " + what(n);
+  } else {
+    text = where + ": deployment " + std::to_string(n.deployment) + " " + n.event;
+  }
+  if (notifier.slack) {
+    // Slack incoming webhooks take {"text"} with mrkdwn links as <url|label>.
+    return {{"text", text + " (<" + n.link + "|deployment " + std::to_string(n.deployment) + ">)"}};
+  }
+  nlohmann::json body = {{"event", n.event},
+                         {"text", text},
+                         {"link", n.link},
+                         {"at", format_rfc3339_ms(n.at_ms)},
+                         {"deployment", n.details}};
+  if (!approve.empty()) body["approve_command"] = approve;
+  return body;
+}
+
+boost::asio::awaitable<deploy::HttpResult> send_notification(deploy::HttpClient& http, const config::Notifier& notifier,
+                                                             std::string body, std::string_view event,
+                                                             std::int64_t delivery, std::string_view user_agent) {
+  deploy::OutboundRequest req;
+  req.method = "POST";
+  req.url = notifier.url;
+  req.body = std::move(body);
+  req.timeout = notifier.timeout;
+  req.connect_timeout = std::min(notifier.timeout, deploy::Millis(5'000));
+  req.ca_file = notifier.tls.ca_file;
+  req.headers = {{"Content-Type", "application/json"},
+                 {"User-Agent", std::string(user_agent)},
+                 {"X-Shipgate-Event", std::string(event)},
+                 {"X-Shipgate-Delivery", std::to_string(delivery)}};
+  if (!notifier.secret.empty())
+    req.headers.emplace_back("X-Shipgate-Signature-256", "sha256=" + hmac_sha256_hex(notifier.secret, req.body));
+  auto result = co_await http.send(std::move(req));
+  co_return result;
+}
+
+}  // namespace shipgate::notify
