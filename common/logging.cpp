@@ -3,7 +3,6 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -15,15 +14,20 @@ namespace shipgate {
 
 namespace {
 
-// The daemon's messages put the request id first ("[3d8741b2-12] ...") and name deployments as
-// "deployment 42": lift both into fields so log queries need no text matching.
+thread_local const LogFields* current_fields = nullptr;
+
+const LogFields& fields_of_this_line() {
+  static const LogFields none;
+  return current_fields ? *current_fields : none;
+}
+
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     const auto level = spdlog::level::to_string_view(msg.level);
     const std::string line = json_log_line(format_rfc3339_ms(ms), std::string(level.data(), level.size()),
-                                           std::string(msg.payload.data(), msg.payload.size()));
+                                           std::string(msg.payload.data(), msg.payload.size()), fields_of_this_line());
     dest.append(line.data(), line.data() + line.size());
     dest.push_back('\n');
   }
@@ -37,10 +41,14 @@ class TextFormatter final : public spdlog::formatter {
   TextFormatter() : inner_(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v")) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::string_view payload(msg.payload.data(), msg.payload.size());
-    bool clean = true;
+    const auto& fields = fields_of_this_line();
+    bool clean = fields.request_id.empty();
     for (char c : payload) clean = clean && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
     if (clean) return inner_->format(msg, dest);
-    const std::string escaped = escape_control(payload);
+    std::string text;
+    if (!fields.request_id.empty()) text = "[" + std::string(fields.request_id) + "] ";
+    text += payload;
+    const std::string escaped = escape_control(text);
     spdlog::details::log_msg copy = msg;
     copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
     inner_->format(copy, dest);
@@ -53,7 +61,13 @@ class TextFormatter final : public spdlog::formatter {
 
 }  // namespace
 
-std::string text_log_line(const std::string& message) {
+namespace detail {
+LogFieldsScope::LogFieldsScope(const LogFields& fields) : previous_(current_fields) { current_fields = &fields; }
+LogFieldsScope::~LogFieldsScope() { current_fields = previous_; }
+}  // namespace detail
+
+std::string text_log_line(const std::string& message, const LogFields& fields) {
+  detail::LogFieldsScope scope(fields);
   TextFormatter f;
   spdlog::details::log_msg msg(spdlog::source_loc{}, "", spdlog::level::info,
                                spdlog::string_view_t(message.data(), message.size()));
@@ -62,23 +76,12 @@ std::string text_log_line(const std::string& message) {
   return std::string(buf.data(), buf.size());
 }
 
-std::string json_log_line(const std::string& time, const std::string& level, const std::string& message) {
+std::string json_log_line(const std::string& time, const std::string& level, const std::string& message,
+                          const LogFields& fields) {
   nlohmann::json j = {{"time", time}, {"level", level}};
-  std::string text = message;
-  if (text.size() > 2 && text[0] == '[') {
-    const auto close = text.find("] ");
-    if (close != std::string::npos && close < 64) {
-      j["request_id"] = text.substr(1, close - 1);
-      text = text.substr(close + 2);
-    }
-  }
-  if (const auto at = text.find("deployment "); at != std::string::npos) {
-    std::size_t i = at + 11, n = 0;
-    std::int64_t id = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) && n < 18) id = id * 10 + (text[i++] - '0'), ++n;
-    if (n > 0) j["deployment"] = id;
-  }
-  j["msg"] = text;
+  if (!fields.request_id.empty()) j["request_id"] = fields.request_id;
+  if (fields.deployment > 0) j["deployment"] = fields.deployment;
+  j["msg"] = message;
   // Invalid UTF-8 from a request (a header, a path) is replaced rather than breaking the line.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

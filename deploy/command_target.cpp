@@ -1,5 +1,7 @@
 #include "deploy/command_target.hpp"
 
+#include "common/logging.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -98,7 +100,7 @@ class CommandTarget final : public DeployTarget {
     const auto deadline = std::chrono::steady_clock::now() + cfg_.timeout;
     bool waited = false;
     for (auto left = processes_with(entry); !left.empty(); left = processes_with(entry)) {
-      if (!waited) spdlog::info("deployment {}: waiting for the run left by the last stop ({} process(es))", ctx.deployment_id, left.size());
+      if (!waited) log_with(spdlog::level::info, {.deployment = ctx.deployment_id}, "deployment {}: waiting for the run left by the last stop ({} process(es))", ctx.deployment_id, left.size());
       waited = true;
       if (std::chrono::steady_clock::now() >= deadline)
         for (pid_t p : left) ::kill(p, SIGKILL);

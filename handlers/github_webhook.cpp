@@ -3,6 +3,8 @@
 // same event through a second hook) gets the original answer and creates nothing.
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
+
 #include "common/text.hpp"
 #include "handlers/app.hpp"
 #include "handlers/intake.hpp"
@@ -66,7 +68,7 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   std::string signed_by;
   Response error;
   if (!co_await verify_webhook(*config, req, claimed_project, signed_by, error)) {
-    spdlog::warn("[{}] github delivery {}: rejected: bad signature", req.request_id, delivery);
+    log_with(spdlog::level::warn, {.request_id = req.request_id}, "github delivery {}: rejected: bad signature", delivery);
     co_return error;
   }
   const std::string_view text = json_text();

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -164,7 +166,7 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
   };
   auto result = co_await app.store->ingest(std::move(ingest));
   if (!result) {
-    spdlog::error("[{}] {}: not accepted: {}", request.request_id, delivery_key, result.error().message());
+    log_with(spdlog::level::err, {.request_id = request.request_id}, "{}: not accepted: {}", delivery_key, result.error().message());
     if (result.error() == orchestration::StoreErrc::overloaded) {
       auto r = error_response(503, "overloaded", "too many writes waiting for the store; nothing was accepted, retry shortly");
       r.headers.emplace_back("Retry-After", "1");
@@ -178,16 +180,15 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
   if (result->duplicate) {
     r.headers.emplace_back("X-Shipgate-Duplicate", "true");
     r.duplicate = true;
-    spdlog::info("[{}] {}: repeated delivery, answered as before", request.request_id, delivery_key);
+    log_with(spdlog::level::info, {.request_id = request.request_id}, "{}: repeated delivery, answered as before", delivery_key);
     co_return r;
   }
   for (const auto& d : result->deployments) {
     if (!d.skipped.empty()) {
-      spdlog::warn("[{}] {}/{} version {} not deployed: {}", request.request_id, d.project, d.environment, d.version, d.skipped);
+      log_with(spdlog::level::warn, {.request_id = request.request_id}, "{}/{} version {} not deployed: {}", d.project, d.environment, d.version, d.skipped);
       continue;
     }
-    spdlog::info("[{}] deployment {} {} {}/{} version {}", request.request_id, d.id, d.reused ? "exists" : "created",
-                 d.project, d.environment, d.version);
+    log_with(spdlog::level::info, {.request_id = request.request_id, .deployment = d.id}, "deployment {} {} {}/{} version {}", d.id, d.reused ? "exists" : "created", d.project, d.environment, d.version);
     if (d.state == orchestration::State::queued) app.dispatcher->notify(d.project, d.environment);
   }
   co_return r;

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
+
 #include "common/clock.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/deploy_gate.hpp"
@@ -81,7 +83,7 @@ asio::awaitable<void> Dispatcher::tick() {
   auto expired = co_await store_.expire_due(epoch_ms(clock_->now()));
   if (!expired) spdlog::error("dispatcher: cannot expire approvals: {}", expired.error().message());
   else
-    for (auto id : *expired) spdlog::info("deployment {}: expired waiting for approval", id);
+    for (auto id : *expired) log_with(spdlog::level::info, {.deployment = id}, "deployment {}: expired waiting for approval", id);
 }
 
 void Dispatcher::wake_at(const std::string& project, const std::string& environment, TimePoint when) {
@@ -131,7 +133,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     auto claimed = co_await store_.transition(std::move(claim));
     if (!claimed) {
       // The store refused the write (disk full, overloaded): try again shortly rather than spin.
-      spdlog::error("dispatcher: deployment {}: cannot start: {}", d.id, claimed.error().message());
+      log_with(spdlog::level::err, {.deployment = d.id}, "dispatcher: deployment {}: cannot start: {}", d.id, claimed.error().message());
       asio::steady_timer t(strand_, std::chrono::seconds(1));
       co_await t.async_wait(asio::use_awaitable);
       continue;
@@ -175,8 +177,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     co_return;
   }
   const auto ctx = context_for(d, *project);
-  spdlog::info("deployment {}: {} {}/{} version {}", d.id, resume ? "resuming" : "starting", d.project,
-               d.environment, d.version);
+  log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: {} {}/{} version {}", d.id, resume ? "resuming" : "starting", d.project, d.environment, d.version);
 
   json result = d.result.is_object() ? d.result : json::object();
   json& done = result["targets"];
@@ -199,13 +200,13 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     if (metrics_) metrics_->target_call(env->targets[i].type, outcome.ok);
     if (i < done.size()) done[i] = entry;
     else done.push_back(entry);
-    spdlog::log(outcome.ok ? spdlog::level::info : spdlog::level::warn, "deployment {}: target {} ({}): {}", d.id,
-                i + 1, target->describe(), outcome.message);
+    log_with(outcome.ok ? spdlog::level::info : spdlog::level::warn, {.deployment = d.id}, "deployment {}: target {} ({}): {}",
+             d.id, i + 1, target->describe(), outcome.message);
     if (!outcome.ok) {
       failure = "target " + std::to_string(i + 1) + " (" + target->describe() + "): " + outcome.message;
     } else if (i + 1 < env->targets.size() || !env->smoke.empty()) {
       auto saved = co_await store_.record_result(d.id, result);
-      if (!saved) spdlog::warn("deployment {}: cannot record progress: {}", d.id, saved.error().message());
+      if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record progress: {}", d.id, saved.error().message());
     }
   }
 
@@ -229,7 +230,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
 
   if (failure.empty()) {
     const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    spdlog::info("deployment {}: succeeded in {} ms", d.id, total.count());
+    log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: succeeded in {} ms", d.id, total.count());
     std::string done_message = "deployed " + d.version;
     if (metrics_) metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(total).count());
     // Promotion follows the config in force now (a reload may have changed the next environment).
@@ -260,7 +261,7 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
   const Deployment* previous = succeeded ? previous_version(*succeeded, d) : nullptr;
   if (!previous) {
     std::string why = failure + "; nothing to roll back to (no earlier succeeded version in " + d.environment + ")";
-    spdlog::error("deployment {}: {}", d.id, why);
+    log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
     co_await finish(d.id, Event::fail, std::move(why), result);
     co_return;
   }
@@ -268,7 +269,7 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
     TransitionRequest note{d.id, Event::note, "shipgate", "rolling back to " + previous->version + " after: " + failure};
     co_await store_.transition(std::move(note));
   }
-  spdlog::warn("deployment {}: rolling back {} target(s) to {} after: {}", d.id, changed, previous->version, failure);
+  log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: rolling back {} target(s) to {} after: {}", d.id, changed, previous->version, failure);
   const auto back = context_for(*previous, project);
   json& steps = result["rollback"] = json::array();
   std::string rollback_error;
@@ -287,7 +288,7 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
     co_await finish_request(std::move(request));
   } else {
     std::string why = failure + "; rollback to " + previous->version + " failed: " + rollback_error;
-    spdlog::error("deployment {}: {}", d.id, why);
+    log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
     TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), result, {}, {bad}};
     co_await finish_request(std::move(request));
   }
@@ -306,15 +307,15 @@ asio::awaitable<void> Dispatcher::finish_request(TransitionRequest request) {
     if (r) {
       // Promoted deployments that need no approval start now.
       for (const auto& c : r->created) {
-        if (!c.skipped.empty()) spdlog::warn("deployment {}: promotion to {} skipped: {}", request.id, c.environment, c.skipped);
-        else spdlog::info("deployment {}: promoted to {} as deployment {} ({})", request.id, c.environment, c.id, to_string(c.state));
+        if (!c.skipped.empty()) log_with(spdlog::level::warn, {.deployment = request.id}, "deployment {}: promotion to {} skipped: {}", request.id, c.environment, c.skipped);
+        else log_with(spdlog::level::info, {.deployment = request.id}, "deployment {}: promoted to {} as deployment {} ({})", request.id, c.environment, c.id, to_string(c.state));
         if (c.state == State::queued) notify(c.project, c.environment);
       }
       co_return;
     }
     // The outcome must reach the store; until it does the deployment stays running (and would be
     // resumed after a restart), so keep trying.
-    spdlog::error("dispatcher: deployment {}: cannot record outcome: {}", request.id, r.error().message());
+    log_with(spdlog::level::err, {.deployment = request.id}, "dispatcher: deployment {}: cannot record outcome: {}", request.id, r.error().message());
     asio::steady_timer t(strand_, std::chrono::seconds(std::min(attempt + 1, 10)));
     co_await t.async_wait(asio::use_awaitable);
   }

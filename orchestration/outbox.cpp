@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
+
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "common/time_format.hpp"
@@ -187,7 +189,7 @@ asio::awaitable<OutboxAttempt> Outbox::send_notification(const OutboxItem& item)
   if (!notifier) {
     a.outcome = OutboxOutcome::gave_up;
     a.error = "the notification endpoint is no longer configured";
-    spdlog::warn("notification for deployment {} ({}) dropped: {}", item.deployment, item.event, a.error);
+    log_with(spdlog::level::warn, {.deployment = item.deployment}, "notification for deployment {} ({}) dropped: {}", item.deployment, item.event, a.error);
     co_return a;
   }
   std::string body = item.payload.value("body", json::object()).dump();
@@ -196,18 +198,16 @@ asio::awaitable<OutboxAttempt> Outbox::send_notification(const OutboxItem& item)
   const int attempts = item.attempts + 1;
   if (result && result->status >= 200 && result->status < 300) {
     a.outcome = OutboxOutcome::delivered;
-    spdlog::info("notification for deployment {} ({}) delivered to {}", item.deployment, item.event, url_origin(notifier->url));
+    log_with(spdlog::level::info, {.deployment = item.deployment}, "notification for deployment {} ({}) delivered to {}", item.deployment, item.event, url_origin(notifier->url));
     co_return a;
   }
   a.error = deploy::describe_failure(result);
   if (attempts >= notifier->max_attempts) {
     a.outcome = OutboxOutcome::gave_up;
-    spdlog::warn("notification for deployment {} ({}) to {}: gave up after {} attempts: {}", item.deployment, item.event,
-                 url_origin(notifier->url), attempts, a.error);
+    log_with(spdlog::level::warn, {.deployment = item.deployment}, "notification for deployment {} ({}) to {}: gave up after {} attempts: {}", item.deployment, item.event, url_origin(notifier->url), attempts, a.error);
   } else {
     a.next_ms = retry_at(attempts);
-    spdlog::info("notification for deployment {} ({}) to {}: attempt {} failed ({}); retrying", item.deployment,
-                 item.event, url_origin(notifier->url), attempts, a.error);
+    log_with(spdlog::level::info, {.deployment = item.deployment}, "notification for deployment {} ({}) to {}: attempt {} failed ({}); retrying", item.deployment, item.event, url_origin(notifier->url), attempts, a.error);
   }
   co_return a;
 }
@@ -244,8 +244,7 @@ asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
   const int attempts = item.attempts + 1;
   if (report.permanent || attempts >= options_.github_max_attempts) {
     a.outcome = OutboxOutcome::gave_up;
-    spdlog::warn("GitHub status for deployment {} ({}): gave up after {} attempt{}: {}", item.deployment, item.event,
-                 attempts, attempts == 1 ? "" : "s", a.error);
+    log_with(spdlog::level::warn, {.deployment = item.deployment}, "GitHub status for deployment {} ({}): gave up after {} attempt{}: {}", item.deployment, item.event, attempts, attempts == 1 ? "" : "s", a.error);
   } else {
     a.next_ms = retry_at(attempts);
   }

@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
+
 namespace shipgate::orchestration {
 
 namespace asio = boost::asio;
@@ -167,7 +169,7 @@ asio::awaitable<void> Reloader::cancel_removed(const config::Config& next, Reloa
     auto r = co_await store_.transition(std::move(request));
     if (r && r->applied) {
       outcome.cancelled.push_back(d.id);
-      spdlog::info("deployment {}: cancelled: {}", d.id, why);
+      log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: cancelled: {}", d.id, why);
     }
   }
 }

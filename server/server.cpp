@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/logging.hpp"
+
 #include "common/crypto.hpp"
 #include "server/admission.hpp"
 #include "server/limits.hpp"
@@ -146,7 +148,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     if (status == 503) r.headers.emplace_back("Retry-After", "1");
     auto res = to_wire(r, 11, false, rid);
     const bool written = co_await write(stream, res, cfg);
-    spdlog::info("[{}] {} {}", rid, status, message);
+    log_with(spdlog::level::info, {.request_id = rid}, "{} {}", status, message);
     if (written) co_await linger(lowest(stream));
   }
 
@@ -242,7 +244,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       {
         auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (ec == beast::error::timeout) {
-          spdlog::info("[{}] closed: request header not complete within {} ms", rid, header_timeout.count());
+          log_with(spdlog::level::info, {.request_id = rid}, "closed: request header not complete within {} ms", header_timeout.count());
           break;
         }
         if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
@@ -309,7 +311,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           co_await reject(stream, cfg, 413, "too_large", why, rid, &route);
         } else if (ec == beast::error::timeout) {
           // The stream closed the socket when its deadline passed: nothing can be answered.
-          spdlog::info("[{}] closed: request body not complete within {} ms", rid, cfg.body_timeout.count());
+          log_with(spdlog::level::info, {.request_id = rid}, "closed: request body not complete within {} ms", cfg.body_timeout.count());
         } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
                    ec != ssl::error::stream_truncated) {
           const std::string why = "malformed HTTP request body: " + ec.message();
@@ -342,7 +344,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         try {
           res = co_await service.handle(req);
         } catch (const std::exception& e) {
-          spdlog::error("[{}] handler failed: {}", rid, e.what());
+          log_with(spdlog::level::err, {.request_id = rid}, "handler failed: {}", e.what());
           res = http::error_response(500, "internal", "internal error; see the server log for request " + rid);
         }
         // A wrong token counts against the address: guessing tokens soon meets 429.
@@ -356,7 +358,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       auto wire = to_wire(res, msg.version(), keep_alive, rid);
       const bool written = co_await write(stream, wire, cfg);
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-      spdlog::info("[{}] {} {} {} {:.1f}ms", rid, req.method, req.path, res.status, us.count() / 1000.0);
+      log_with(spdlog::level::info, {.request_id = rid}, "{} {} {} {:.1f}ms", req.method, req.path, res.status, us.count() / 1000.0);
       if (!written || !keep_alive) break;
       first = false;
     }
