@@ -4,7 +4,7 @@
 
 #include "common/text.hpp"
 #include "handlers/app.hpp"
-#include "handlers/auth.hpp"
+#include "handlers/api_call.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
 #include "orchestration/deployment_rules.hpp"
@@ -50,65 +50,24 @@ Refusal forbidden(const config::Reviewer& r, config::Permission p, const std::st
                                 "' permission for project " + project};
 }
 
-// The request body as a JSON object (an empty body counts as {}).
-std::optional<boost::json::object> body_object(const Request& req, Response& error) {
-  if (req.body.empty()) return boost::json::object();
-  return parse_json(req.body, error);
-}
-
 std::string delivery_key_for(const Request& req, const config::Reviewer& r) {
   const std::string key(req.header("Idempotency-Key"));
   return key.empty() ? "api:" + req.request_id : "api:" + r.name + ":" + key.substr(0, 200);
 }
 
-// Loads the deployment named in the path, for a reviewer allowed to see its project.
-boost::asio::awaitable<std::optional<Deployment>> load(const App& app, Request& req, const config::Reviewer& reviewer,
-                                                      Response& error) {
-  const auto id = parse_integer(req.params["id"], 1, INT64_MAX);
-  if (!id) {
-    error = error_response(400, "invalid", "deployment id must be a number");
+// Opens a call on the deployment its path names and checks the reviewer's permission for it (a refusal
+// is audited). On failure `error` holds the answer.
+boost::asio::awaitable<std::optional<ApiCall>> open_action(const App& app, Request& req, config::Permission permission,
+                                                           const char* action, Response& error) {
+  auto call = open_call(app, req, PathNames::deployment, error);
+  if (!call) co_return std::nullopt;
+  const auto& d = call->deployment;
+  if (!call->reviewer->may(permission, d.project)) {
+    Refusal refusal = forbidden(*call->reviewer, permission, d.project);
+    error = co_await refuse(app, call->reviewer->name, action, d.project, d.environment, d.id, std::move(refusal));
     co_return std::nullopt;
   }
-  auto d = app.store->deployment(*id, true);
-  if (!d) {
-    error = unavailable("store read failed: " + d.error().message());
-    co_return std::nullopt;
-  }
-  if (!*d || !reviewer.may(config::Permission::view, (*d)->project)) {
-    error = error_response(404, "not_found", "no deployment " + std::to_string(*id));
-    co_return std::nullopt;
-  }
-  co_return std::move(**d);
-}
-
-// What every action on one deployment starts with: the reviewer, the body, the deployment, and the
-// permission (a refusal is audited). On failure `error` holds the answer.
-struct DeploymentAction {
-  const config::Reviewer* reviewer = nullptr;
-  boost::json::object body;
-  Deployment deployment;
-};
-
-boost::asio::awaitable<std::optional<DeploymentAction>> begin_action(const App& app, Request& req,
-                                                                     const config::Config& config,
-                                                                     config::Permission permission, const char* action,
-                                                                     Response& error) {
-  DeploymentAction a;
-  a.reviewer = authenticate(config, req, error);
-  if (!a.reviewer) co_return std::nullopt;
-  auto body = body_object(req, error);
-  if (!body) co_return std::nullopt;
-  a.body = std::move(*body);
-  auto d = co_await load(app, req, *a.reviewer, error);
-  if (!d) co_return std::nullopt;
-  a.deployment = std::move(*d);
-  if (!a.reviewer->may(permission, a.deployment.project)) {
-    Refusal refusal = forbidden(*a.reviewer, permission, a.deployment.project);
-    error = co_await refuse(app, a.reviewer->name, action, a.deployment.project, a.deployment.environment,
-                            a.deployment.id, std::move(refusal));
-    co_return std::nullopt;
-  }
-  co_return a;
+  co_return call;
 }
 
 Response not_pending(std::int64_t id, State state, const char* what = "not pending approval") {
@@ -117,12 +76,11 @@ Response not_pending(std::int64_t id, State state, const char* what = "not pendi
 }
 
 boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
-  auto body = body_object(req, error);
-  if (!body) co_return error;
+  auto call = open_call(app, req, PathNames::nothing, error);
+  if (!call) co_return error;
+  const auto* reviewer = call->reviewer;
+  const auto* body = &call->body;
   const std::string pname = str(*body, "project"), ename = str(*body, "environment"), version = str(*body, "version");
   if (pname.empty() || ename.empty() || version.empty())
     co_return error_response(400, "invalid", "body needs \"project\", \"environment\" and \"version\"");
@@ -130,11 +88,9 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
     if (app.metrics) app.metrics->rejected_input("version");
     co_return error_response(400, "invalid", *why);
   }
-  const auto* project = config->project(pname);
-  if (!project || !reviewer->may(config::Permission::view, pname))
-    co_return error_response(404, "not_found", "no project " + pname);
-  const auto* env = project->environment(ename);
-  if (!env) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
+  if (!find_environment(*call, pname, ename, error)) co_return error;
+  const auto* project = call->project;
+  const auto* env = call->environment;
 
   const auto* override_value = body->if_contains("override");
   const bool is_override = override_value && !override_value->is_null();
@@ -192,10 +148,9 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
 }
 
 boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req, bool approve) {
-  const auto config = app.config();
   const char* action = approve ? "approve" : "reject";
   Response error;
-  auto a = co_await begin_action(app, req, *config, config::Permission::approve, action, error);
+  auto a = co_await open_action(app, req, config::Permission::approve, action, error);
   if (!a) co_return error;
   const auto* reviewer = a->reviewer;
   const auto* d = &a->deployment;
@@ -231,9 +186,8 @@ boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req,
 }
 
 boost::asio::awaitable<Response> cancel(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  auto a = co_await begin_action(app, req, *config, config::Permission::deploy, "cancel", error);
+  auto a = co_await open_action(app, req, config::Permission::deploy, "cancel", error);
   if (!a) co_return error;
   const auto* reviewer = a->reviewer;
   const auto* d = &a->deployment;
@@ -248,18 +202,13 @@ boost::asio::awaitable<Response> cancel(const App& app, Request& req) {
 }
 
 boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
-  auto body = body_object(req, error);
-  if (!body) co_return error;
-  const auto& pname = req.params["project"];
-  const auto& ename = req.params["environment"];
-  const auto* project = config->project(pname);
-  if (!project || !reviewer->may(config::Permission::view, pname))
-    co_return error_response(404, "not_found", "no project " + pname);
-  if (!project->environment(ename)) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
+  auto call = open_call(app, req, PathNames::environment, error);
+  if (!call) co_return error;
+  const auto* reviewer = call->reviewer;
+  const auto* body = &call->body;
+  const std::string& pname = call->project->name;
+  const std::string& ename = call->environment->name;
   if (!reviewer->may(config::Permission::rollback, pname)) {
     Refusal refusal = forbidden(*reviewer, config::Permission::rollback, pname);
     co_return co_await refuse(app, reviewer->name, "rollback", pname, ename, 0, std::move(refusal));

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "handlers/app.hpp"
-#include "handlers/auth.hpp"
+#include "handlers/api_call.hpp"
 #include "orchestration/reloader.hpp"
 
 namespace shipgate::handlers {
@@ -11,10 +11,10 @@ namespace shipgate::handlers {
 namespace {
 
 boost::asio::awaitable<Response> reload(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
+  const auto call = open_call(app, req, PathNames::nothing, error);
+  if (!call) co_return error;
+  const auto* reviewer = call->reviewer;
   if (!reviewer->may(config::Permission::reload, "")) {
     Response refusal = error_response(403, "forbidden",
                                       "reviewer " + reviewer->name + " lacks the 'reload' permission (for every project)");

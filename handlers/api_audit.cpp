@@ -1,7 +1,7 @@
 // GET /api/v1/audit: the append-only log of every action and transition.
 #include "config/time_zone.hpp"
 #include "handlers/app.hpp"
-#include "handlers/auth.hpp"
+#include "handlers/api_call.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
 
@@ -10,10 +10,10 @@ namespace shipgate::handlers {
 namespace {
 
 boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
+  const auto call = open_call(app, req, PathNames::nothing, error);
+  if (!call) co_return error;
+  const auto* reviewer = call->reviewer;
   orchestration::AuditFilter f;
   if (auto since = req.query_param("since"); !since.empty()) {
     auto ms = config::parse_rfc3339(since);
@@ -31,7 +31,7 @@ boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
     f.limit = static_cast<int>(*n);
   }
   auto entries = app.store->audit(f);
-  if (!entries) co_return unavailable("store read failed: " + entries.error().message());
+  if (!entries) co_return store_failure(entries.error());
   nlohmann::json out = nlohmann::json::array();
   // Entries of no project (reloads, refused reloads) concern the whole daemon: only reviewers without a
   // project restriction see them.

@@ -4,7 +4,7 @@
 
 #include "common/time_format.hpp"
 #include "handlers/app.hpp"
-#include "handlers/auth.hpp"
+#include "handlers/api_call.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
 #include "orchestration/deploy_gate.hpp"
@@ -20,17 +20,6 @@ using orchestration::State;
 namespace {
 
 constexpr int kRecent = 10;
-
-Response store_failure(const boost::system::error_code& ec) {
-  return unavailable("store read failed: " + ec.message());
-}
-
-// A deployment id (or a page size), parsed like every number in a path or query.
-bool parse_id(const std::string& s, std::int64_t& out) {
-  const auto v = parse_integer(s, 1, INT64_MAX);
-  if (v) out = *v;
-  return v.has_value();
-}
 
 // Current version, what runs, what waits: the summary of one environment.
 struct EnvironmentView {
@@ -89,10 +78,10 @@ json waiting_json(orchestration::Store& store, const Deployment& summary, std::s
 }
 
 boost::asio::awaitable<Response> list_deployments(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
+  const auto call = open_call(app, req, PathNames::nothing, error);
+  if (!call) co_return error;
+  const auto* reviewer = call->reviewer;
   DeploymentFilter f;
   f.project = req.query_param("project");
   f.environment = req.query_param("environment");
@@ -102,12 +91,14 @@ boost::asio::awaitable<Response> list_deployments(const App& app, Request& req) 
     f.states.push_back(*st);
   }
   if (auto l = req.query_param("limit"); !l.empty()) {
-    std::int64_t n;
-    if (!parse_id(l, n) || n > 500) co_return error_response(400, "invalid", "limit must be 1 to 500");
-    f.limit = static_cast<int>(n);
+    const auto n = parse_integer(l, 1, 500);
+    if (!n) co_return error_response(400, "invalid", "limit must be 1 to 500");
+    f.limit = static_cast<int>(*n);
   }
   if (auto b = req.query_param("before"); !b.empty()) {
-    if (!parse_id(b, f.before_id)) co_return error_response(400, "invalid", "before must be a deployment id");
+    const auto before = parse_integer(b, 1, INT64_MAX);
+    if (!before) co_return error_response(400, "invalid", "before must be a deployment id");
+    f.before_id = *before;
   }
   if (!f.project.empty() && !reviewer->may(config::Permission::view, f.project))
     co_return error_response(403, "forbidden", "reviewer " + reviewer->name + " may not view project " + f.project);
@@ -122,24 +113,18 @@ boost::asio::awaitable<Response> list_deployments(const App& app, Request& req) 
 }
 
 boost::asio::awaitable<Response> get_deployment(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
-  std::int64_t id;
-  if (!parse_id(req.params["id"], id)) co_return error_response(400, "invalid", "deployment id must be a number");
-  auto d = app.store->deployment(id, true);
-  if (!d) co_return store_failure(d.error());
-  if (!*d || !reviewer->may(config::Permission::view, (*d)->project))
-    co_return error_response(404, "not_found", "no deployment " + std::to_string(id));
-  co_return json_response(200, to_json(**d, true));
+  const auto call = open_call(app, req, PathNames::deployment, error);
+  if (!call) co_return error;
+  co_return json_response(200, to_json(call->deployment, true));
 }
 
 boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
+  const auto call = open_call(app, req, PathNames::nothing, error);
+  if (!call) co_return error;
+  const auto& config = call->config;
+  const auto* reviewer = call->reviewer;
   json projects = json::array();
   for (const auto& p : config->projects) {
     if (!reviewer->may(config::Permission::view, p.name)) continue;
@@ -164,17 +149,12 @@ boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
 }
 
 boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
-  const auto config = app.config();
   Response error;
-  const auto* reviewer = authenticate(*config, req, error);
-  if (!reviewer) co_return error;
-  const auto& pname = req.params["project"];
-  const auto& ename = req.params["environment"];
-  const auto* project = config->project(pname);
-  if (!project || !reviewer->may(config::Permission::view, pname))
-    co_return error_response(404, "not_found", "no project " + pname);
-  const auto* env = project->environment(ename);
-  if (!env) co_return error_response(404, "not_found", "project " + pname + " has no environment " + ename);
+  const auto call = open_call(app, req, PathNames::environment, error);
+  if (!call) co_return error;
+  const std::string& pname = call->project->name;
+  const std::string& ename = call->environment->name;
+  const auto* env = call->environment;
   auto v = view_of(*app.store, pname, ename);
   if (!v) co_return store_failure(v.error());
   auto recent = app.store->deployments({pname, ename, {}, kRecent, 0});

@@ -1,7 +1,7 @@
 // Liveness and readiness for orchestrators and load balancers (no authentication), and what is running.
 #include "handlers/app.hpp"
 #include "common/time_format.hpp"
-#include "handlers/auth.hpp"
+#include "handlers/api_call.hpp"
 #include "handlers/intake.hpp"
 
 namespace shipgate::handlers {
@@ -21,9 +21,10 @@ void add_health_routes(Router& router, const App& app) {
     co_return json_response(200, {{"status", "ready"}});
   });
   router.add("GET", "/api/v1/info", RouteKind::api, [&app](Request& req) -> boost::asio::awaitable<Response> {
-    const auto config = app.config();
     Response error;
-    if (!authenticate(*config, req, error)) co_return error;
+    const auto call = open_call(app, req, PathNames::nothing, error);
+    if (!call) co_return error;
+    const auto& config = call->config;
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(app.clock->now() - app.started_at).count();
     const auto colon = config->store.url.find(':');
     co_return json_response(200, {{"version", app.version},
