@@ -2,6 +2,8 @@
 // then down, then up gets the notification after it recovers, signed, while the deployment itself
 // never waited; give-ups are logged and counted; GitHub (a stand-in of its REST API) sees a
 // deployment per shipgate deployment with its statuses in order.
+#include <sqlite3.h>
+
 #include <atomic>
 #include <map>
 #include <set>
@@ -92,8 +94,21 @@ TEST_F(Notify, ASlowThenDownReceiverGetsTheSignedNotificationAfterItRecoversAndN
     notified.insert(body["deployment"]["id"].get<std::int64_t>());
   }
   EXPECT_EQ(notified, (std::set<std::int64_t>{first, second}));
-  // Delivered means done: no more attempts.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Delivered means done: both rows are finished in the store, so the worker never picks them again,
+  // and no attempt arrived after the last one each delivery recorded.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(dir.file("shipgate.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  auto unfinished = [&] {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox WHERE kind = 'notify' AND (done_at IS NULL OR outcome != 'delivered')",
+                       -1, &st, nullptr);
+    const int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+  };
+  EXPECT_TRUE(wait_until([&] { return unfinished() == 0; }));
+  sqlite3_close(db);
   EXPECT_EQ(receiver.server.requests().size(), requests.size());
 }
 
