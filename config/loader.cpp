@@ -13,81 +13,53 @@
 namespace shipgate::config::detail {
 
 void Loader::load_server_tls(const YAML::Node& n, std::optional<ServerTlsConfig>& out) {
-  const std::string path = "server.tls";
-  if (!is_map(n, path)) return;
-  check_keys(n, path, {"listen", "cert", "key", "client_ca"});
+  if (!is_map(n, "server.tls")) return;
+  Section tls(*this, n, "server.tls");
   ServerTlsConfig t;
-  if (n["listen"]) address(n["listen"], path + ".listen", t.listen, t.host, t.port);
-  if (!n["cert"]) error(path + ".cert", "is required (PEM certificate chain file)");
-  else if (auto v = nonempty_string(n["cert"], path + ".cert")) t.cert = *v;
-  if (!n["key"]) error(path + ".key", "is required (PEM private key file)");
-  else if (auto v = nonempty_string(n["key"], path + ".key")) t.key = *v;
-  if (n["client_ca"])
-    if (auto v = nonempty_string(n["client_ca"], path + ".client_ca")) t.client_ca = *v;
+  if (const auto listen = tls["listen"]) address(listen, tls.at("listen"), t.listen, t.host, t.port);
+  if (tls.require("cert", "PEM certificate chain file")) tls.nonempty("cert", t.cert);
+  if (tls.require("key", "PEM private key file")) tls.nonempty("key", t.key);
+  tls.nonempty("client_ca", t.client_ca);
   out = std::move(t);
 }
 
 void Loader::load_server(const YAML::Node& n, ServerConfig& s) {
-  const std::string path = "server";
-  if (!is_map(n, path)) return;
-  check_keys(n, path, {"listen", "threads", "max_body", "max_api_body", "timeouts", "max_connections",
-                       "max_connections_per_client", "max_body_memory", "max_inflight", "max_queued_writes",
-                       "api_rate", "api_burst", "auth_failures_per_minute",
-                       "shutdown_grace", "public_url", "tls"});
-  if (n["tls"]) load_server_tls(n["tls"], s.tls);
-  if (n["public_url"])
-    if (auto v = nonempty_string(n["public_url"], "server.public_url")) {
-      check_url(*v, "server.public_url");
-      s.public_url = *v;
-      while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
-    }
-  if (n["max_inflight"])
-    if (auto v = integer(n["max_inflight"], "server.max_inflight", 1, 1'000'000)) s.max_inflight = static_cast<int>(*v);
-  if (n["max_queued_writes"])
-    if (auto v = integer(n["max_queued_writes"], "server.max_queued_writes", 1, 10'000'000))
-      s.max_queued_writes = static_cast<std::size_t>(*v);
-  if (n["api_rate"])
-    if (auto v = integer(n["api_rate"], "server.api_rate", 1, 1'000'000)) s.api_rate = static_cast<double>(*v);
-  if (n["api_burst"])
-    if (auto v = integer(n["api_burst"], "server.api_burst", 1, 1'000'000)) s.api_burst = static_cast<int>(*v);
-  if (n["auth_failures_per_minute"])
-    if (auto v = integer(n["auth_failures_per_minute"], "server.auth_failures_per_minute", 1, 1'000'000))
-      s.auth_failures_per_minute = static_cast<int>(*v);
-  if (n["listen"]) address(n["listen"], "server.listen", s.listen, s.host, s.port);
-  if (n["threads"])
-    if (auto v = integer(n["threads"], "server.threads", 1, 256)) s.threads = static_cast<int>(*v);
-  if (n["max_body"])
-    if (auto v = size(n["max_body"], "server.max_body")) s.max_body = *v;
-  if (n["max_api_body"])
-    if (auto v = size(n["max_api_body"], "server.max_api_body")) s.max_api_body = *v;
-  if (n["max_connections"])
-    if (auto v = integer(n["max_connections"], "server.max_connections", 1, 1'000'000))
-      s.max_connections = static_cast<int>(*v);
-  if (n["max_connections_per_client"])
-    if (auto v = integer(n["max_connections_per_client"], "server.max_connections_per_client", 1, 1'000'000))
-      s.max_connections_per_client = static_cast<int>(*v);
-  if (n["max_body_memory"]) {
-    if (auto v = size(n["max_body_memory"], "server.max_body_memory")) s.max_body_memory = *v;
-  } else {
-    s.max_body_memory = std::max(s.max_body_memory, s.max_body);  // room for one body of the largest size
-  }
-  if (n["shutdown_grace"])
-    if (auto v = duration(n["shutdown_grace"], "server.shutdown_grace")) s.shutdown_grace = *v;
-  if (const auto t = n["timeouts"]) {
-    if (is_map(t, "server.timeouts")) {
-      check_keys(t, "server.timeouts", {"header", "body", "idle", "write"});
+  if (!is_map(n, "server")) return;
+  Section server(*this, n, "server");
+  if (const auto listen = server["listen"]) address(listen, server.at("listen"), s.listen, s.host, s.port);
+  server.integer("threads", s.threads, 1, 256);
+  server.size("max_body", s.max_body);
+  server.size("max_api_body", s.max_api_body);
+  if (const auto t = server["timeouts"]) {
+    if (is_map(t, server.at("timeouts"))) {
+      Section timeouts(*this, t, server.at("timeouts"));
       struct Field { const char* key; Millis* out; };
       for (Field f : {Field{"header", &s.header_timeout}, Field{"body", &s.body_timeout},
                       Field{"idle", &s.idle_timeout}, Field{"write", &s.write_timeout}}) {
-        if (!t[f.key]) continue;
-        const std::string p = std::string("server.timeouts.") + f.key;
-        if (auto v = duration(t[f.key], p)) {
-          if (v->count() <= 0) error(p, "must be greater than 0");
-          else *f.out = *v;
-        }
+        Millis v{-1};
+        timeouts.duration(f.key, v);
+        if (!timeouts[f.key] || v.count() < 0) continue;
+        if (v.count() == 0) error(timeouts.at(f.key), "must be greater than 0");
+        else *f.out = v;
       }
     }
   }
+  server.integer("max_connections", s.max_connections, 1, 1'000'000);
+  server.integer("max_connections_per_client", s.max_connections_per_client, 1, 1'000'000);
+  if (server["max_body_memory"]) server.size("max_body_memory", s.max_body_memory);
+  else s.max_body_memory = std::max(s.max_body_memory, s.max_body);  // room for one body of the largest size
+  server.integer("max_inflight", s.max_inflight, 1, 1'000'000);
+  server.integer("max_queued_writes", s.max_queued_writes, 1, 10'000'000);
+  server.integer("api_rate", s.api_rate, 1, 1'000'000);
+  server.integer("api_burst", s.api_burst, 1, 1'000'000);
+  server.integer("auth_failures_per_minute", s.auth_failures_per_minute, 1, 1'000'000);
+  server.duration("shutdown_grace", s.shutdown_grace);
+  server.nonempty("public_url", s.public_url);
+  if (!s.public_url.empty()) {
+    check_url(s.public_url, server.at("public_url"));
+    while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
+  }
+  if (const auto tls = server["tls"]) load_server_tls(tls, s.tls);
 }
 
 void Loader::check_server(const ServerConfig& s) {
@@ -100,18 +72,16 @@ void Loader::check_server(const ServerConfig& s) {
 
 void Loader::load_log(const YAML::Node& n, LogConfig& l) {
   if (!is_map(n, "log")) return;
-  check_keys(n, "log", {"format", "level"});
-  if (n["format"])
-    if (auto v = string(n["format"], "log.format")) {
-      if (*v != "text" && *v != "json") error("log.format", "must be text or json");
-      l.json = *v == "json";
-    }
-  if (n["level"])
-    if (auto v = string(n["level"], "log.level")) {
-      if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
-        error("log.level", "must be debug, info, warn or error");
-      else l.level = *v;
-    }
+  Section log(*this, n, "log");
+  if (const auto format = log.text("format")) {
+    if (*format != "text" && *format != "json") error(log.at("format"), "must be text or json");
+    l.json = *format == "json";
+  }
+  if (const auto level = log.text("level")) {
+    if (*level != "debug" && *level != "info" && *level != "warn" && *level != "error")
+      error(log.at("level"), "must be debug, info, warn or error");
+    else l.level = *level;
+  }
 }
 
 void Loader::load_store(const YAML::Node& n, StoreConfig& s) {
@@ -129,24 +99,19 @@ void Loader::load_store(const YAML::Node& n, StoreConfig& s) {
 
 void Loader::load_github(const YAML::Node& n, GithubConfig& g) {
   if (!is_map(n, "github")) return;
-  check_keys(n, "github", {"secrets", "dispatch_event"});
-  if (n["secrets"]) {
-    g.secrets = string_list(n["secrets"], "github.secrets");
-    for (std::size_t i = 0; i < g.secrets.size(); ++i)
-      if (g.secrets[i].empty()) error("github.secrets[" + std::to_string(i) + "]", "must not be empty");
-  }
-  if (n["dispatch_event"])
-    if (auto v = nonempty_string(n["dispatch_event"], "github.dispatch_event")) g.dispatch_event = *v;
+  Section github(*this, n, "github");
+  github.list("secrets", g.secrets);
+  for (std::size_t i = 0; i < g.secrets.size(); ++i)
+    if (g.secrets[i].empty()) error(github.at("secrets") + "[" + std::to_string(i) + "]", "must not be empty");
+  github.nonempty("dispatch_event", g.dispatch_event);
 }
 
 void Loader::load_platform(const YAML::Node& n, std::optional<PlatformConfig>& out) {
   if (!is_map(n, "platform")) return;
-  check_keys(n, "platform", {"repository", "branch"});
+  Section platform(*this, n, "platform");
   PlatformConfig p;
-  if (!n["repository"]) error("platform.repository", "is required");
-  else if (auto v = nonempty_string(n["repository"], "platform.repository")) p.repository = *v;
-  if (n["branch"])
-    if (auto v = nonempty_string(n["branch"], "platform.branch")) p.branch = *v;
+  if (platform.require("repository")) platform.nonempty("repository", p.repository);
+  platform.nonempty("branch", p.branch);
   out = p;
 }
 
@@ -157,39 +122,37 @@ void Loader::load_reviewers(const YAML::Node& n, std::vector<Reviewer>& out) {
     const std::string name = kv.first.Scalar();
     const std::string path = join("reviewers", name);
     if (!valid_name(name)) error(path, "reviewer names use lowercase letters, digits, '-' and '_'");
-    const YAML::Node r = kv.second;
-    if (!is_map(r, path)) continue;
-    check_keys(r, path, {"token_sha256", "token", "github", "can", "projects"});
+    if (!is_map(kv.second, path)) continue;
+    Section r(*this, kv.second, path);
     Reviewer rev;
     rev.name = name;
-    if (r["token_sha256"] && r["token"]) {
+    const bool hashed = bool(r["token_sha256"]), plain = bool(r["token"]);
+    if (hashed && plain) {
       error(path, "set either token or token_sha256, not both");
-    } else if (r["token_sha256"]) {
-      if (auto v = string(r["token_sha256"], path + ".token_sha256")) {
+    } else if (hashed) {
+      if (auto v = r.text("token_sha256")) {
         const std::string h = to_lower(*v);
         if (h.size() != 64 || !is_hex(h))
-          error(path + ".token_sha256", "must be 64 hex characters (see `shipgate hash-token`)");
+          error(r.at("token_sha256"), "must be 64 hex characters (see `shipgate hash-token`)");
         rev.token_sha256 = h;
       }
-    } else if (r["token"]) {
-      if (auto v = nonempty_string(r["token"], path + ".token")) {
-        if (v->size() < 16) error(path + ".token", "must be at least 16 characters");
-        rev.token_sha256 = sha256_hex(*v);  // the plain token is not kept
-      }
+    } else if (plain) {
+      std::string token;
+      r.nonempty("token", token);
+      if (!token.empty() && token.size() < 16) error(r.at("token"), "must be at least 16 characters");
+      if (!token.empty()) rev.token_sha256 = sha256_hex(token);  // the plain token is not kept
     } else {
       error(path, "needs token or token_sha256");
     }
-    if (r["github"])
-      if (auto v = nonempty_string(r["github"], path + ".github")) rev.github = *v;
-    if (r["can"]) {
-      const auto list = string_list(r["can"], path + ".can");
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        if (auto p = parse_permission(list[i])) rev.can.insert(*p);
-        else error(path + ".can[" + std::to_string(i) + "]",
-                   "unknown permission '" + list[i] + "' (view, approve, deploy, rollback, override, reload)");
-      }
+    r.nonempty("github", rev.github);
+    std::vector<std::string> can;
+    r.list("can", can);
+    for (std::size_t i = 0; i < can.size(); ++i) {
+      if (auto p = parse_permission(can[i])) rev.can.insert(*p);
+      else error(r.at("can") + "[" + std::to_string(i) + "]",
+                 "unknown permission '" + can[i] + "' (view, approve, deploy, rollback, override, reload)");
     }
-    if (r["projects"]) rev.projects = string_list(r["projects"], path + ".projects");
+    r.list("projects", rev.projects);
     out.push_back(std::move(rev));
   }
 }
@@ -236,20 +199,21 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
     error("", "the config must be a YAML mapping");
     return;
   }
-  check_keys(root, "", {"server", "log", "store", "github", "platform", "reviewers", "notify", "projects"});
-  if (root["server"]) load_server(root["server"], c.server);
+  Section top(*this, root, "");
+  if (const auto n = top["server"]) load_server(n, c.server);
   check_server(c.server);
-  if (root["log"]) load_log(root["log"], c.log);
-  if (root["store"]) load_store(root["store"], c.store);
-  if (root["github"]) load_github(root["github"], c.github);
-  if (root["platform"]) load_platform(root["platform"], c.platform);
-  if (root["reviewers"]) load_reviewers(root["reviewers"], c.reviewers);
-  if (root["notify"]) load_notify(root["notify"], c.notify);
-  if (!root["projects"]) {
+  if (const auto n = top["log"]) load_log(n, c.log);
+  if (const auto n = top["store"]) load_store(n, c.store);
+  if (const auto n = top["github"]) load_github(n, c.github);
+  if (const auto n = top["platform"]) load_platform(n, c.platform);
+  if (const auto n = top["reviewers"]) load_reviewers(n, c.reviewers);
+  if (const auto n = top["notify"]) load_notify(n, c.notify);
+  const auto projects = top["projects"];
+  if (!projects) {
     error("projects", "is required");
-  } else if (is_map(root["projects"], "projects")) {
-    check_duplicates(root["projects"], "projects");
-    for (const auto& kv : root["projects"]) {
+  } else if (is_map(projects, "projects")) {
+    check_duplicates(projects, "projects");
+    for (const auto& kv : projects) {
       const std::string name = kv.first.Scalar();
       const std::string path = join("projects", name);
       if (!valid_name(name)) error(path, "project names use lowercase letters, digits, '-' and '_'");
@@ -275,36 +239,27 @@ void Loader::load_notify(const YAML::Node& n, std::vector<Notifier>& out) {
   for (std::size_t i = 0; i < n.size(); ++i) {
     const std::string path = "notify[" + std::to_string(i) + "]";
     if (!is_map(n[i], path)) continue;
-    check_keys(n[i], path, {"url", "format", "events", "projects", "secret", "timeout", "max_attempts", "ca_file"});
+    Section notify(*this, n[i], path);
     Notifier nt;
-    if (!n[i]["url"]) error(path + ".url", "is required");
-    else if (auto v = nonempty_string(n[i]["url"], path + ".url")) {
-      check_url(*v, path + ".url");
-      nt.url = *v;
+    if (notify.require("url")) notify.nonempty("url", nt.url);
+    if (!nt.url.empty()) check_url(nt.url, notify.at("url"));
+    if (const auto format = notify.text("format")) {
+      if (*format != "slack" && *format != "json") error(notify.at("format"), "must be slack or json");
+      nt.slack = *format == "slack";
     }
-    if (n[i]["format"])
-      if (auto v = string(n[i]["format"], path + ".format")) {
-        if (*v != "slack" && *v != "json") error(path + ".format", "must be slack or json");
-        nt.slack = *v == "slack";
-      }
-    if (n[i]["events"]) {
-      const auto list = string_list(n[i]["events"], path + ".events");
-      for (std::size_t k = 0; k < list.size(); ++k) {
-        if (auto e = parse_notify_event(list[k])) nt.events.insert(*e);
-        else
-          error(path + ".events[" + std::to_string(k) + "]",
-                "unknown event '" + list[k] + "' (pending_approval, succeeded, failed, rolled_back, override)");
-      }
+    std::vector<std::string> events;
+    notify.list("events", events);
+    for (std::size_t k = 0; k < events.size(); ++k) {
+      if (auto e = parse_notify_event(events[k])) nt.events.insert(*e);
+      else
+        error(notify.at("events") + "[" + std::to_string(k) + "]",
+              "unknown event '" + events[k] + "' (pending_approval, succeeded, failed, rolled_back, override)");
     }
-    if (n[i]["projects"]) nt.projects = string_list(n[i]["projects"], path + ".projects");
-    if (n[i]["secret"])
-      if (auto v = nonempty_string(n[i]["secret"], path + ".secret")) nt.secret = *v;
-    if (n[i]["timeout"])
-      if (auto v = duration(n[i]["timeout"], path + ".timeout")) nt.timeout = *v;
-    if (n[i]["max_attempts"])
-      if (auto v = integer(n[i]["max_attempts"], path + ".max_attempts", 1, 100)) nt.max_attempts = static_cast<int>(*v);
-    if (n[i]["ca_file"])
-      if (auto v = nonempty_string(n[i]["ca_file"], path + ".ca_file")) nt.tls.ca_file = *v;
+    notify.list("projects", nt.projects);
+    notify.nonempty("secret", nt.secret);
+    notify.duration("timeout", nt.timeout);
+    notify.integer("max_attempts", nt.max_attempts, 1, 100);
+    notify.nonempty("ca_file", nt.tls.ca_file);
     out.push_back(std::move(nt));
   }
 }

@@ -30,6 +30,8 @@ inline bool valid_name(std::string_view s) {
   return true;
 }
 
+class Section;
+
 // Walks the YAML tree, converting and validating as it goes. Never throws for bad input: every
 // problem becomes a ConfigError so all of them are reported together.
 class Loader {
@@ -41,8 +43,6 @@ class Loader {
   // Reading values (yaml_reader.cpp): each reports what is wrong under its key path and returns nothing.
   void error(const std::string& path, std::string msg) { errors.push_back({path, std::move(msg)}); }
   bool is_map(const YAML::Node& n, const std::string& path);
-  void check_keys(const YAML::Node& map, const std::string& path,
-                  std::initializer_list<std::string_view> allowed);
   // YAML parsers keep only one of two equal keys; a config that says a thing twice is a mistake.
   void check_duplicates(const YAML::Node& map, const std::string& path);
   // "${NAME}" is replaced from the environment; "$$" is a literal "$".
@@ -78,10 +78,10 @@ class Loader {
   void load_notify(const YAML::Node& n, std::vector<Notifier>& out);
 
   // Projects, environments and targets (loader_projects.cpp).
-  void load_dokploy(const YAML::Node& t, const std::string& path, TargetConfig& out);
-  void load_http(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out);
-  void load_kubernetes(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out);
-  void load_command(const YAML::Node& t, const std::string& path, const Project& project, TargetConfig& out);
+  void load_dokploy(Section& target, TargetConfig& out);
+  void load_http(Section& target, const Project& project, TargetConfig& out);
+  void load_kubernetes(Section& target, const Project& project, TargetConfig& out);
+  void load_command(Section& target, const Project& project, TargetConfig& out);
   void load_smoke(const YAML::Node& n, const std::string& path, std::vector<SmokeCheck>& out);
   void load_targets(const YAML::Node& n, const std::string& path, const Project& project,
                     std::vector<TargetConfig>& out);
@@ -94,6 +94,51 @@ class Loader {
 
  private:
   const EnvLookup& env_;
+};
+
+// One YAML mapping being read. Each key is named once, where it is read: asking for a key makes it
+// known, and when the section ends every key of the mapping nobody asked for is reported as unknown,
+// with the known ones listed. Duplicate keys are reported when it opens.
+class Section {
+ public:
+  Section(Loader& loader, const YAML::Node& map, std::string path);
+  ~Section();
+  Section(const Section&) = delete;
+  Section& operator=(const Section&) = delete;
+
+  // The value under `key`: an undefined node (false in a condition) when absent.
+  YAML::Node operator[](std::string_view key);
+  // The key's path for messages: "<section path>.<key>".
+  std::string at(std::string_view key) const { return join(path_, key); }
+  const std::string& path() const { return path_; }
+  Loader& loader() { return loader_; }
+
+  // The string under `key` when present and valid (a bad value is reported).
+  std::optional<std::string> text(std::string_view key);
+  // Optional values, read into `field` when present; a bad value is reported and leaves `field` alone.
+  void string(std::string_view key, std::string& field);
+  void nonempty(std::string_view key, std::string& field);
+  void boolean(std::string_view key, bool& field);
+  void duration(std::string_view key, Millis& field);
+  void size(std::string_view key, std::size_t& field);
+  void list(std::string_view key, std::vector<std::string>& field);
+  template <typename T>
+  void integer(std::string_view key, T& field, long long min, long long max) {
+    if (const auto n = (*this)[key])
+      if (auto v = loader_.integer(n, at(key), min, max)) field = static_cast<T>(*v);
+  }
+  // A key that must be present: reports "is required" (and `hint`) when absent; whether it is present.
+  bool require(std::string_view key, const std::string& hint = "");
+
+  // The section is already in error and was not read to its end: no unknown-key report.
+  void abandon() { abandoned_ = true; }
+
+ private:
+  Loader& loader_;
+  YAML::Node map_;
+  std::string path_;
+  std::vector<std::string> known_;
+  bool abandoned_ = false;
 };
 
 }  // namespace shipgate::config::detail

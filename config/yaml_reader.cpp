@@ -1,5 +1,6 @@
 #include "config/loader_internal.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <set>
@@ -18,19 +19,67 @@ bool Loader::is_map(const YAML::Node& n, const std::string& path) {
   return false;
 }
 
-void Loader::check_keys(const YAML::Node& map, const std::string& path,
-                std::initializer_list<std::string_view> allowed) {
-  check_duplicates(map, path);
-  for (const auto& kv : map) {
+Section::Section(Loader& loader, const YAML::Node& map, std::string path)
+    : loader_(loader), map_(map), path_(std::move(path)) {
+  loader_.check_duplicates(map_, path_);
+}
+
+Section::~Section() {
+  if (abandoned_ || !map_.IsMap()) return;
+  for (const auto& kv : map_) {
     const std::string key = kv.first.Scalar();
-    bool ok = false;
-    for (auto a : allowed) ok = ok || key == a;
-    if (!ok) {
-      std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      error(join(path, key), "unknown key (allowed: " + list + ")");
-    }
+    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+    std::string list;
+    for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
+    loader_.error(join(path_, key), "unknown key (allowed: " + list + ")");
   }
+}
+
+YAML::Node Section::operator[](std::string_view key) {
+  const std::string k(key);
+  if (std::find(known_.begin(), known_.end(), k) == known_.end()) known_.push_back(k);
+  const YAML::Node& map = map_;  // the const operator[] never inserts
+  return map[k];
+}
+
+std::optional<std::string> Section::text(std::string_view key) {
+  const auto n = (*this)[key];
+  return n ? loader_.string(n, at(key)) : std::nullopt;
+}
+
+void Section::string(std::string_view key, std::string& field) {
+  if (const auto n = (*this)[key])
+    if (auto v = loader_.string(n, at(key))) field = *v;
+}
+
+void Section::nonempty(std::string_view key, std::string& field) {
+  if (const auto n = (*this)[key])
+    if (auto v = loader_.nonempty_string(n, at(key))) field = *v;
+}
+
+void Section::boolean(std::string_view key, bool& field) {
+  if (const auto n = (*this)[key])
+    if (auto v = loader_.boolean(n, at(key))) field = *v;
+}
+
+void Section::duration(std::string_view key, Millis& field) {
+  if (const auto n = (*this)[key])
+    if (auto v = loader_.duration(n, at(key))) field = *v;
+}
+
+void Section::size(std::string_view key, std::size_t& field) {
+  if (const auto n = (*this)[key])
+    if (auto v = loader_.size(n, at(key))) field = *v;
+}
+
+void Section::list(std::string_view key, std::vector<std::string>& field) {
+  if (const auto n = (*this)[key]) field = loader_.string_list(n, at(key));
+}
+
+bool Section::require(std::string_view key, const std::string& hint) {
+  if ((*this)[key]) return true;
+  loader_.error(at(key), hint.empty() ? "is required" : "is required (" + hint + ")");
+  return false;
 }
 
 // YAML parsers keep only one of two equal keys; a config that says a thing twice is a mistake.

@@ -178,11 +178,11 @@ TEST(Config, ValidationTable) {
       {"server: { threads: 2, threads: 3 }\nprojects: {}\n", {{"server.threads", "duplicate key"}}},
       {"server: {\n", {{"", "YAML syntax error"}}},
       {"server: { tls: { key: k.pem, client: x } }\nprojects: {}\n",
-       {{"server.tls.client", "unknown key"}, {"server.tls.cert", "is required"}}},
+       {{"server.tls.cert", "is required"}, {"server.tls.client", "unknown key (allowed: listen, cert, key, client_ca)"}}},
       {"server: { listen: \"0.0.0.0:8443\", tls: { listen: \"0.0.0.0:8443\", cert: c, key: k } }\nprojects: {}\n",
        {{"server.tls.listen", "must differ"}}},
       {"server: { public_url: shipgate.acme.dev, max_inflight: 0 }\nprojects: {}\n",
-       {{"server.public_url", "http:// or https://"}, {"server.max_inflight", "between 1"}}},
+       {{"server.max_inflight", "between 1"}, {"server.public_url", "http:// or https://"}}},
       {"notify: { url: x }\nprojects: {}\n", {{"notify", "must be a list"}}},
       {"notify:\n  - { format: teams, events: [deployed], projects: [ghost] }\nprojects: {}\n",
        {{"notify[0].url", "is required"}, {"notify[0].format", "slack or json"},
@@ -225,4 +225,111 @@ projects:
 )", env_of({}));
   // listen, threads, store, token_sha256, can[0], repository, targets[0].url, secret
   EXPECT_EQ(r.errors.size(), 8u);
+}
+
+// Every key of every section, each once: the loader knows them all (a key read only on some paths
+// would be refused as unknown here), and an unknown key names the section's keys.
+TEST(Config, EveryKeyOfEverySectionIsKnown) {
+  const std::string full = R"(
+server:
+  listen: "127.0.0.1:8080"
+  threads: 2
+  max_body: 1MiB
+  max_api_body: 64KiB
+  timeouts: { header: 5s, body: 10s, idle: 30s, write: 10s }
+  max_connections: 100
+  max_connections_per_client: 10
+  max_body_memory: 8MiB
+  max_inflight: 50
+  max_queued_writes: 1000
+  api_rate: 10
+  api_burst: 20
+  auth_failures_per_minute: 5
+  shutdown_grace: 10s
+  public_url: "https://shipgate.example.com/"
+  tls: { listen: "127.0.0.1:8443", cert: c.pem, key: k.pem, client_ca: ca.pem }
+log: { format: json, level: debug }
+store: "sqlite:/tmp/x.db"
+github: { secrets: [s], dispatch_event: deploy }
+platform: { repository: acme/platform, branch: main }
+reviewers:
+  alice: { token: "alice-token-123456", github: alice-gh, can: [approve], projects: [app] }
+  bob: { token_sha256: "0000000000000000000000000000000000000000000000000000000000000000" }
+notify:
+  - { url: "https://hooks.example.com/x", format: json, events: [failed], projects: [app], secret: n,
+      timeout: 5s, max_attempts: 3, ca_file: ca.pem }
+projects:
+  app:
+    repository: acme/app
+    secret: own
+    branch: main
+    config_paths: ["app/**"]
+    github_deployments: { token: t, api_url: "https://ghe.example.com/api/v3", ca_file: ca.pem }
+    trust_build_actor: true
+    components: { api: { image: ghcr.io/acme/api, allow_repositories: ["ghcr.io/acme/*"] } }
+    environments:
+      staging:
+        deploy_on: [push]
+        branch: main
+        tags: "v*"
+        tag: "{sha}"
+        rollback_on_failure: true
+        smoke: [ { url: "https://x.example.com/h", expect: 200, body_contains: ok, attempts: 2, interval: 1s,
+                   timeout: 1s, ca_file: ca.pem } ]
+        targets:
+          - { type: dokploy, url: "https://d.example.com", api_key: k, application_id: a, poll_interval: 1s,
+              timeout: 1m, ca_file: ca.pem }
+          - { type: http, url: "https://h.example.com", method: PUT, headers: { X-A: b }, body: { v: "{version}" },
+              secret: s, timeout: 5s, ca_file: ca.pem }
+          - { type: kubernetes, namespace: n, deployments: { api: { deployment: api, container: main } },
+              kubeconfig: kc, context: ctx, rollout_timeout: 1m, poll_interval: 1s }
+          - { type: kubernetes, namespace: n, deployments: { api: api }, service_account_dir: /var/run/sa }
+          - { type: command, argv: [/bin/true, "{version}"], timeout: 1m, workdir: /tmp, env: { A: b } }
+          - { type: dokploy, deploy_url: "https://d.example.com/api/deploy/x" }
+      production:
+        promote_from: staging
+        approval: { required: 1, reviewers: [alice], expire_after: 1h, allow_self_approval: false }
+        confirm: yes-really
+        windows: [ { days: [mon], from: "09:00", to: "17:00", timezone: UTC } ]
+        freezes: [ { from: "2026-12-20T00:00:00Z", to: "2027-01-05T00:00:00Z", reason: holidays } ]
+        targets: [ { type: dokploy, url: "https://d.example.com", api_key: k, compose_id: c } ]
+)";
+  auto r = load_config_text(full, [](const std::string&) { return std::optional<std::string>("x"); });
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->server.public_url, "https://shipgate.example.com");
+  const auto* staging = r.config->project("app")->environment("staging");
+  ASSERT_EQ(staging->targets.size(), 6u);
+
+  struct Case {
+    std::string from, to;
+    std::string path;
+    std::string allowed;
+  };
+  const Case cases[] = {
+      {"  max_inflight: 50\n", "  max_inflight: 50\n  colour: red\n", "server.colour",
+       "listen, threads, max_body, max_api_body, timeouts, max_connections, max_connections_per_client, "
+       "max_body_memory, max_inflight, max_queued_writes, api_rate, api_burst, auth_failures_per_minute, "
+       "shutdown_grace, public_url, tls"},
+      {"idle: 30s,", "idle: 30s, colour: red,", "server.timeouts.colour", "header, body, idle, write"},
+      {"dispatch_event: deploy }", "dispatch_event: deploy, colour: red }", "github.colour", "secrets, dispatch_event"},
+      {"max_attempts: 3,", "max_attempts: 3, colour: red,", "notify[0].colour",
+       "url, format, events, projects, secret, timeout, max_attempts, ca_file"},
+      {"confirm: yes-really\n", "confirm: yes-really\n        colour: red\n", "projects.app.environments.production.colour",
+       "deploy_on, branch, tags, tag, promote_from, approval, confirm, windows, smoke, rollback_on_failure, "
+       "freezes, targets"},
+      {"workdir: /tmp,", "workdir: /tmp, colour: red,", "projects.app.environments.staging.targets[4].colour",
+       "type, argv, timeout, workdir, env"},
+      {"deployment: api, container: main", "deployment: api, container: main, colour: red",
+       "projects.app.environments.staging.targets[2].deployments.api.colour", "deployment, container"},
+  };
+  for (const auto& c : cases) {
+    std::string yaml = full;
+    ASSERT_NE(yaml.find(c.from), std::string::npos) << c.from;
+    yaml.replace(yaml.find(c.from), c.from.size(), c.to);
+    auto bad = load_config_text(yaml, [](const std::string&) { return std::optional<std::string>("x"); });
+    ASSERT_EQ(bad.errors.size(), 1u) << c.path << (bad.errors.empty() ? "" : ": " + bad.errors[0].to_string());
+    EXPECT_EQ(bad.errors[0].path, c.path);
+    EXPECT_EQ(bad.errors[0].message, "unknown key (allowed: " + c.allowed + ")");
+  }
 }
