@@ -70,6 +70,7 @@ int check(const std::vector<std::string>& args) {
   if (path.empty()) return usage(), kExitUsage;
   auto cfg = load_or_report(path);
   if (!cfg) return kExitInvalidConfig;
+  for (const auto& w : config::unpinned_targets(*cfg)) std::printf("warning: %s\n", w.c_str());
   std::printf("%s: valid (%zu project%s, listening on %s, store %s)\n", path.c_str(), cfg->projects.size(),
               cfg->projects.size() == 1 ? "" : "s", cfg->server.listen.c_str(), cfg->store.url.c_str());
   return kExitOk;
@@ -105,6 +106,7 @@ int serve(const std::vector<std::string>& args) {
   // The config's log settings; SHIPGATE_LOG_LEVEL, when set, still wins (handy for one debug run).
   const char* level_override = std::getenv("SHIPGATE_LOG_LEVEL");
   configure_logging(cfg->log.json, level_override ? level_override : cfg->log.level);
+  for (const auto& w : config::unpinned_targets(*cfg)) spdlog::warn("{}", w);
   // Request bodies are large and short-lived: give each its own mapping, returned to the system when freed.
   // Left to itself, glibc raises its mmap threshold after the first large free, keeps later bodies in
   // the heap, and holds on to that memory after a flood of them.

@@ -153,4 +153,22 @@ std::vector<std::string> secret_values(const Config& c) {
   return out;
 }
 
+std::vector<std::string> unpinned_targets(const Config& c) {
+  std::vector<std::string> out;
+  for (const auto& p : c.projects)
+    for (const auto& e : p.environments)
+      for (std::size_t i = 0; i < e.targets.size(); ++i) {
+        const auto* d = std::get_if<DokployTargetConfig>(&e.targets[i].spec);
+        if (!d) continue;
+        const std::string where = "projects." + p.name + ".environments." + e.name + ".targets[" + std::to_string(i) + "]";
+        if (!d->deploy_url.empty())
+          out.push_back(where + ": a Dokploy deploy URL only triggers a build of the application's configured "
+                                "source; shipgate cannot make it run this deployment's version");
+        else if (!d->pin_version)
+          out.push_back(where + ": pin_version is false; Dokploy deploys what it is configured with, not "
+                                "necessarily this deployment's version");
+      }
+  return out;
+}
+
 }  // namespace shipgate::config

@@ -100,6 +100,11 @@ struct DokployTargetConfig {
   std::string application_id;  // exactly one of application_id / compose_id in API mode
   std::string compose_id;
   std::string deploy_url;      // deploy-URL mode: the secret per-application URL
+  // API mode: how the version reaches Dokploy. An application runs the image of `component` (set before
+  // each deploy); `env` keys (templates) are set in the application's or stack's environment text.
+  std::string component;
+  std::map<std::string, std::string> env;
+  bool pin_version = true;     // false: Dokploy deploys what it is configured with (a git build)
   Millis poll_interval{2'000};
   Millis timeout{900'000};
   TlsClientConfig tls;
@@ -283,5 +288,9 @@ using ConfigPtr = std::shared_ptr<const Config>;
 // Dokploy API keys and deploy URLs, http target secrets and header values, notification URLs and
 // secrets, GitHub tokens. Command output is scrubbed of them.
 std::vector<std::string> secret_values(const Config& config);
+
+// Targets that cannot make sure the deployment's version is what runs (a Dokploy deploy URL, or
+// pin_version: false): one line each, for `shipgate check` and the daemon's start-up log.
+std::vector<std::string> unpinned_targets(const Config& config);
 
 }  // namespace shipgate::config

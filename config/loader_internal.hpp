@@ -78,7 +78,7 @@ class Loader {
   void load_notify(const YAML::Node& n, std::vector<Notifier>& out);
 
   // Projects, environments and targets (loader_projects.cpp).
-  void load_dokploy(Section& target, TargetConfig& out);
+  void load_dokploy(Section& target, const Project& project, TargetConfig& out);
   void load_http(Section& target, const Project& project, TargetConfig& out);
   void load_kubernetes(Section& target, const Project& project, TargetConfig& out);
   void load_command(Section& target, const Project& project, TargetConfig& out);

@@ -12,9 +12,29 @@
 
 namespace shipgate::config::detail {
 
-void Loader::load_dokploy(Section& t, TargetConfig& out) {
+void Loader::load_dokploy(Section& t, const Project& project, TargetConfig& out) {
   DokployTargetConfig d;
   const std::string& path = t.path();
+  t.nonempty("component", d.component);
+  if (!d.component.empty() && !project.component(d.component))
+    error(t.at("component"), "project " + project.name + " has no component '" + d.component + "'");
+  if (const auto env = t["env"]) {
+    if (is_map(env, t.at("env"))) {
+      check_duplicates(env, t.at("env"));
+      for (const auto& kv : env) {
+        const std::string key = kv.first.Scalar();
+        const std::string p = t.at("env") + "." + key;
+        bool name_ok = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
+        for (char c : key) name_ok = name_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+        if (!name_ok) error(p, "environment names use letters, digits and '_' and do not start with a digit");
+        if (auto v = string(kv.second, p)) {
+          check_template(*v, p, &project);
+          d.env[key] = *v;
+        }
+      }
+    }
+  }
+  t.boolean("pin_version", d.pin_version);
   t.nonempty("url", d.url);
   t.nonempty("api_key", d.api_key);
   t.nonempty("application_id", d.application_id);
@@ -29,12 +49,25 @@ void Loader::load_dokploy(Section& t, TargetConfig& out) {
     check_url(d.deploy_url, t.at("deploy_url"));
     if (url || api_key || application || compose)
       error(path, "deploy_url mode takes no url, api_key, application_id or compose_id");
+    if (!d.component.empty() || !d.env.empty())
+      error(path, "deploy_url mode cannot set an image or environment; use API mode (url, api_key) to pin the version");
   } else {
     if (!url) error(t.at("url"), "is required (or use deploy_url)");
     else if (!d.url.empty()) check_url(d.url, t.at("url"));
     if (!api_key) error(t.at("api_key"), "is required in API mode");
     if (application == compose) error(path, "needs exactly one of application_id or compose_id");
     while (!d.url.empty() && d.url.back() == '/') d.url.pop_back();
+    // The version must reach Dokploy: an application through its image, a compose stack through env.
+    if (d.pin_version && application && d.component.empty()) {
+      if (project.components.size() == 1) d.component = project.components.front().name;
+      else
+        error(t.at("component"), "names the component whose image this application runs (the project has " +
+                                     std::to_string(project.components.size()) +
+                                     " components), or set pin_version: false to deploy what Dokploy is configured with");
+    }
+    if (d.pin_version && compose && d.env.empty())
+      error(t.at("env"), "a compose stack gets the version through its environment: set keys such as "
+                         "{ VERSION: \"{version}\" }, or set pin_version: false");
   }
   out.spec = std::move(d);
 }
@@ -167,7 +200,7 @@ void Loader::load_targets(const YAML::Node& n, const std::string& path, const Pr
       continue;
     }
     target.type = *type;
-    if (*type == "dokploy") load_dokploy(t, target);
+    if (*type == "dokploy") load_dokploy(t, project, target);
     else if (*type == "http") load_http(t, project, target);
     else if (*type == "kubernetes") load_kubernetes(t, project, target);
     else if (*type == "command") load_command(t, project, target);

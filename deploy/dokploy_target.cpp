@@ -1,10 +1,14 @@
 // Dokploy, in two modes (docs/protocols.md section 2):
-//  - API mode: POST application.deploy / compose.deploy with x-api-key and a marker in the title and
-//    description, then poll deployment.all / deployment.allByCompose for the row carrying the marker
-//    until it is done (success) or error/cancelled (failure).
+//  - API mode: first the version goes in (an application's Docker image, the configured keys of the
+//    application's or stack's environment), then POST application.deploy / compose.deploy with x-api-key
+//    and a marker in the title and description, then poll deployment.all / deployment.allByCompose for
+//    the row carrying the marker until it is done (success) or error/cancelled (failure). What was set
+//    before is kept in the details, and a rollback puts exactly that back and deploys again.
 //  - Deploy-URL mode: POST a GitHub-style push payload to the per-application URL; only a 2xx is a
 //    success (Dokploy answers 301 "Branch Not Match" and similar with a message).
 #include "deploy/dokploy_target.hpp"
+
+#include "deploy/dotenv.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -37,38 +41,149 @@ class DokployTarget final : public DeployTarget {
 
   asio::awaitable<TargetOutcome> deploy(const DeployContext& ctx) override {
     if (!cfg_.deploy_url.empty()) co_return co_await deploy_url(ctx);
-    const auto deadline = std::chrono::steady_clock::now() + cfg_.timeout;
-    json body = {{compose() ? "composeId" : "applicationId", compose() ? cfg_.compose_id : cfg_.application_id},
-                 {"title", title(ctx)},
-                 {"description", description(ctx)}};
-    auto request = api_request("POST", compose() ? "/api/compose.deploy" : "/api/application.deploy", body.dump());
-    auto res = co_await http_->send(std::move(request));
-    if (!res || res->status != 200)
-      co_return TargetOutcome{false, "dokploy deploy refused: " + message_of(res)};
-    co_return co_await watch(ctx, deadline);
+    Settings wanted;
+    if (auto why = wanted_settings(ctx, wanted)) co_return TargetOutcome{false, *why};
+    co_return co_await apply_and_deploy(ctx, ctx.marker, wanted);
   }
 
   asio::awaitable<TargetOutcome> resume(const DeployContext& ctx) override {
     if (!cfg_.deploy_url.empty()) co_return co_await deploy(ctx);
-    // If Dokploy already has our job, keep watching it instead of deploying a second time.
+    // If Dokploy already has our job, keep watching it instead of deploying a second time. Otherwise
+    // the settings are applied again (the same values: no harm) and the job is sent once.
     auto rows = co_await list_rows();
-    if (rows && find_row(*rows, ctx)) {
+    if (rows && find_row(*rows, ctx.marker)) {
       const auto deadline = std::chrono::steady_clock::now() + cfg_.timeout;
-      co_return co_await watch(ctx, deadline);
+      co_return co_await watch(ctx.marker, deadline);
     }
     co_return co_await deploy(ctx);
   }
 
+  // Puts back what the failed deployment replaced (its details' "before"), or, when it did not record
+  // that, the previous version's own settings; then deploys under a marker of its own.
+  asio::awaitable<TargetOutcome> rollback(const DeployContext& previous, const json& failed) override {
+    if (!cfg_.deploy_url.empty()) co_return co_await deploy(previous);
+    Settings wanted;
+    if (auto why = wanted_settings(previous, wanted)) co_return TargetOutcome{false, *why};
+    const json* before = failed.is_object() && failed.contains("before") ? &failed["before"] : nullptr;
+    if (before && before->contains("dockerImage") && (*before)["dockerImage"].is_string())
+      wanted.image = (*before)["dockerImage"].get<std::string>();
+    if (before && before->contains("env") && (*before)["env"].is_object())
+      for (const auto& [key, value] : (*before)["env"].items())
+        wanted.env[key] = value.is_string() ? std::optional<std::string>(value.get<std::string>()) : std::nullopt;
+    const std::string marker = failed.value("marker", previous.marker) + "-rollback";
+    co_return co_await apply_and_deploy(previous, marker, wanted);
+  }
+
  private:
+  // What a deployment sets in Dokploy before its job runs.
+  struct Settings {
+    std::optional<std::string> image;                             // an application's Docker image
+    std::map<std::string, std::optional<std::string>> env;       // keys of the environment text
+  };
+
+  // The settings for `ctx`; a reason when it cannot have them.
+  std::optional<std::string> wanted_settings(const DeployContext& ctx, Settings& out) const {
+    if (!compose() && cfg_.pin_version) {
+      const auto it = ctx.images.find(cfg_.component);
+      if (it == ctx.images.end() || it->second.empty())
+        return "deployment has no image for component '" + cfg_.component + "' to give dokploy application " +
+               cfg_.application_id;
+      out.image = it->second;
+    }
+    for (const auto& [key, tmpl] : cfg_.env) {
+      std::string missing;
+      auto value = config::expand_template(tmpl, ctx.vars, &missing);
+      if (!value) return "env." + key + ": no value for {" + missing + "}";
+      if (!is_env_value(*value)) return "env." + key + ": the value would break the environment text (a line break)";
+      out.env[key] = *value;
+    }
+    return std::nullopt;
+  }
+
+  asio::awaitable<TargetOutcome> apply_and_deploy(const DeployContext& ctx, const std::string& marker,
+                                                  const Settings& wanted) {
+    const auto deadline = std::chrono::steady_clock::now() + cfg_.timeout;
+    json before = json::object();
+    if (auto why = co_await apply(wanted, before)) co_return TargetOutcome{false, *why, {{"before", before}}};
+    json body = {{compose() ? "composeId" : "applicationId", compose() ? cfg_.compose_id : cfg_.application_id},
+                 {"title", title(ctx)},
+                 {"description", description(ctx, marker)}};
+    auto request = api_request("POST", compose() ? "/api/compose.deploy" : "/api/application.deploy", body.dump());
+    auto res = co_await http_->send(std::move(request));
+    if (!res || res->status != 200)
+      co_return TargetOutcome{false, "dokploy deploy refused: " + message_of(res), {{"before", before}, {"marker", marker}}};
+    auto out = co_await watch(marker, deadline);
+    out.details["before"] = std::move(before);
+    out.details["marker"] = marker;
+    if (wanted.image) out.details["image"] = *wanted.image;
+    co_return out;
+  }
+
+  // Reads the application or stack, refuses a git-built application it must pin, and saves what
+  // differs from `wanted`; `before` receives the values it replaced. A reason when it failed.
+  asio::awaitable<std::optional<std::string>> apply(const Settings& wanted, json& before) {
+    const std::string kind = compose() ? "compose" : "application";
+    const std::string id_field = compose() ? "composeId" : "applicationId";
+    const std::string& id = compose() ? cfg_.compose_id : cfg_.application_id;
+    if (!wanted.image && wanted.env.empty()) co_return std::nullopt;
+    auto read = api_request("GET", "/api/" + kind + ".one?" + id_field + "=" + config::percent_encode(id));
+    auto res = co_await http_->send(std::move(read));
+    if (!res || res->status != 200) co_return "dokploy " + kind + " " + id + " could not be read: " + message_of(res);
+    const auto current = json::parse(res->body, nullptr, false);
+    if (!current.is_object()) co_return "dokploy answered " + kind + ".one without a JSON object";
+    auto text = [&](const char* key) {
+      const auto it = current.find(key);
+      return it != current.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (wanted.image) {
+      const std::string source = text("sourceType");
+      if (source != "docker")
+        co_return "dokploy application " + id + " builds from its " + (source.empty() ? "git" : source) +
+            " source, so shipgate cannot give it version " + *wanted.image +
+            ": switch the application to a Docker image source (shipgate then sets the image for each "
+            "deployment), or set pin_version: false on this target (Dokploy then builds its configured branch)";
+      if (text("dockerImage") != *wanted.image) {
+        before["dockerImage"] = text("dockerImage");
+        // saveDockerProvider replaces every registry field: the ones Dokploy has are sent back unchanged.
+        json body = {{"applicationId", id}, {"dockerImage", *wanted.image}, {"username", current.value("username", json())},
+                     {"password", current.value("password", json())}, {"registryUrl", current.value("registryUrl", json())}};
+        auto save = api_request("POST", "/api/application.saveDockerProvider", body.dump());
+        auto saved = co_await http_->send(std::move(save));
+        if (!saved || saved->status != 200) co_return "dokploy refused the image " + *wanted.image + ": " + message_of(saved);
+      }
+    }
+    if (!wanted.env.empty()) {
+      const std::string env = text("env");
+      std::map<std::string, std::string> keys;
+      for (const auto& [key, value] : wanted.env) keys[key] = "";
+      json previous = json::object();
+      for (const auto& [key, value] : env_values(env, keys)) previous[key] = value ? json(*value) : json(nullptr);
+      const std::string next = with_env_values(env, wanted.env);
+      if (next != env) {
+        before["env"] = std::move(previous);
+        json body = {{id_field, id}, {"env", next}};
+        if (!compose()) {  // the application's call replaces its build settings too: send them back
+          body["buildArgs"] = current.value("buildArgs", json());
+          body["buildSecrets"] = current.value("buildSecrets", json());
+          body["createEnvFile"] = current.value("createEnvFile", true);
+        }
+        auto save = api_request("POST", "/api/" + kind + ".saveEnvironment", body.dump());
+        auto saved = co_await http_->send(std::move(save));
+        if (!saved || saved->status != 200) co_return "dokploy refused the environment: " + message_of(saved);
+      }
+    }
+    co_return std::nullopt;
+  }
+
   bool compose() const { return !cfg_.compose_id.empty(); }
 
   static std::string title(const DeployContext& ctx) {
     return "shipgate #" + std::to_string(ctx.deployment_id) + " " + ctx.project + "/" + ctx.environment + " " + ctx.version;
   }
   // The marker ends with ';' so deployment 4 never matches deployment 42's row.
-  static std::string marker_text(const DeployContext& ctx) { return "shipgate-deployment=" + ctx.marker + ";"; }
-  static std::string description(const DeployContext& ctx) {
-    return marker_text(ctx) + " version=" + ctx.version + "; sha=" + ctx.sha;
+  static std::string marker_text(const std::string& marker) { return "shipgate-deployment=" + marker + ";"; }
+  static std::string description(const DeployContext& ctx, const std::string& marker) {
+    return marker_text(marker) + " version=" + ctx.version + "; sha=" + ctx.sha;
   }
 
   OutboundRequest api_request(std::string method, std::string path, std::string body = {}) const {
@@ -104,8 +219,8 @@ class DokployTarget final : public DeployTarget {
     co_return rows;
   }
 
-  static const json* find_row(const json& rows, const DeployContext& ctx) {
-    const std::string marker = marker_text(ctx);
+  static const json* find_row(const json& rows, const std::string& marker_value) {
+    const std::string marker = marker_text(marker_value);
     for (const auto& row : rows) {
       if (!row.is_object()) continue;
       for (const char* field : {"description", "title"}) {
@@ -117,7 +232,7 @@ class DokployTarget final : public DeployTarget {
     return nullptr;
   }
 
-  asio::awaitable<TargetOutcome> watch(const DeployContext& ctx, std::chrono::steady_clock::time_point deadline) {
+  asio::awaitable<TargetOutcome> watch(const std::string& marker, std::chrono::steady_clock::time_point deadline) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     // A job row normally appears at once; give it a bounded grace before calling it lost.
     const auto appear_deadline = std::chrono::steady_clock::now() + std::min(cfg_.timeout, Millis(120'000));
@@ -127,7 +242,7 @@ class DokployTarget final : public DeployTarget {
       if (!rows && rows.error() == boost::system::errc::protocol_error)
         co_return TargetOutcome{false, "dokploy status check refused: " + last_error_};
       if (rows) {
-        if (const json* row = find_row(*rows, ctx)) {
+        if (const json* row = find_row(*rows, marker)) {
           last_status = row->value("status", "");
           TargetOutcome out;
           out.details = {{"dokploy_deployment_id", row->value("deploymentId", "")}, {"status", last_status}};
@@ -143,7 +258,7 @@ class DokployTarget final : public DeployTarget {
             co_return out;
           }
         } else if (std::chrono::steady_clock::now() > appear_deadline) {
-          co_return TargetOutcome{false, "dokploy accepted the deploy but shows no job with marker " + marker_text(ctx)};
+          co_return TargetOutcome{false, "dokploy accepted the deploy but shows no job with marker " + marker_text(marker)};
         }
       }
       if (std::chrono::steady_clock::now() + cfg_.poll_interval > deadline)

@@ -55,6 +55,7 @@ projects:
   other:
     repository: acme/other
     secret: ")" + kOtherSecret + R"("
+    components: { web: { image: ghcr.io/acme/other-web } }
     environments:
       staging:
         deploy_on: [push, build]

@@ -43,6 +43,7 @@ projects:
   billing:
     repository: acme/billing
     config_paths: ["configs/billing/**"]
+    components: { api: { image: ghcr.io/acme/billing-api } }
     environments:
       staging:
         deploy_on: [push]
@@ -223,6 +224,11 @@ TEST_F(Gate, RollbackMarksTheVersionBadAndAutomaticPushesOfItAreHeld) {
   ASSERT_TRUE(wait_state(back, "succeeded"));
   EXPECT_EQ(deployment(back)["version"], kSha);
   EXPECT_EQ(deployment(back)["trigger"], "rollback");
+  // Dokploy runs the first version's image again, set before the rollback's own deploy call.
+  const std::string first_image = deployment(v1)["images"]["backend"];
+  EXPECT_EQ(dokploy.deployed_images("app_staging"),
+            (std::vector<std::string>{first_image, deployment(v2)["images"]["backend"].get<std::string>(), first_image}));
+  EXPECT_EQ(dokploy.app("app_staging").docker_image, first_image);
   auto env = daemon->get("/api/v1/projects/planera/environments/staging", kAliceToken).json();
   EXPECT_EQ(env["current"]["version"], kSha);
   ASSERT_EQ(env["bad_versions"].size(), 1u);

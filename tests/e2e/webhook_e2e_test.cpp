@@ -26,6 +26,8 @@ TEST_F(E2E, SignedPushDeploysStagingThroughDokployAndShowsSucceeded) {
   EXPECT_EQ(states, (std::vector<std::string>{"queued", "running", "succeeded"}));
   EXPECT_EQ(d["result"]["targets"][0]["ok"], true);
   EXPECT_EQ(dokploy.deploy_calls(), 1u);
+  // The version reached Dokploy: the application ran the pushed SHA's image when the deploy was called.
+  EXPECT_EQ(dokploy.deployed_images("app_staging"), (std::vector<std::string>{d["images"]["backend"].get<std::string>()}));
   EXPECT_NE(dokploy.jobs("app_staging")[0]["description"].get<std::string>().find("shipgate-deployment=" + std::to_string(id) + "-"),
             std::string::npos);
 

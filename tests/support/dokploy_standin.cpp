@@ -65,6 +65,17 @@ void DokployStandin::add_deploy_token(const std::string& token, const std::strin
   tokens_[token] = branch;
 }
 
+DokployStandin::App DokployStandin::app(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = apps_.find(id);
+  return it == apps_.end() ? App{} : it->second;
+}
+
+std::vector<std::string> DokployStandin::deployed_images(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  return deployed_images_[id];
+}
+
 json DokployStandin::jobs(const std::string& app_id) {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(app_id);
@@ -94,8 +105,13 @@ StandinReply DokployStandin::handle(const RecordedRequest& r) {
       return message(415, "Unsupported content type", "UNSUPPORTED_MEDIA_TYPE");
     if (path == "/api/application.deploy" || path == "/api/application.redeploy") return deploy("applicationId", r);
     if (path == "/api/compose.deploy" || path == "/api/compose.redeploy") return deploy("composeId", r);
+    if (path == "/api/application.saveDockerProvider" || path == "/api/application.saveEnvironment" ||
+        path == "/api/compose.saveEnvironment")
+      return save(path, r);
     return message(404, "Not found", "NOT_FOUND");
   }
+  if (r.method == "GET" && path == "/api/application.one") return one(query_value(r.target, "applicationId"), false);
+  if (r.method == "GET" && path == "/api/compose.one") return one(query_value(r.target, "composeId"), true);
   if (r.method == "GET" && path == "/api/deployment.all") return list(query_value(r.target, "applicationId"));
   if (r.method == "GET" && path == "/api/deployment.allByCompose") return list(query_value(r.target, "composeId"));
   return message(404, "Not found", "NOT_FOUND");
@@ -123,8 +139,53 @@ StandinReply DokployStandin::deploy(const std::string& id_field, const RecordedR
   auto& list = jobs_[id];
   if (!list.is_array()) list = json::array();
   list.insert(list.begin(), row);
+  deployed_images_[id].push_back(app->second.docker_image);
   ticks_left_[deployment_id] = app->second.ticks;
   return {200, ""};
+}
+
+StandinReply DokployStandin::one(const std::string& id, bool compose) {
+  std::lock_guard lock(mutex_);
+  auto app = apps_.find(id);
+  if (app == apps_.end() && accept_any_ && !compose) app = apps_.emplace(id, App{}).first;
+  if (app == apps_.end() || app->second.compose != compose)
+    return message(404, compose ? "Compose not found" : "Application not found", "NOT_FOUND");
+  const App& a = app->second;
+  if (compose) return {200, json{{"composeId", id}, {"name", id}, {"env", a.env}, {"sourceType", "github"}}.dump()};
+  return {200, json{{"applicationId", id}, {"name", id}, {"sourceType", a.source_type},
+                    {"dockerImage", a.docker_image.empty() ? json(nullptr) : json(a.docker_image)},
+                    {"username", a.username}, {"password", "registry-password"}, {"registryUrl", "ghcr.io"},
+                    {"env", a.env}, {"buildArgs", "NODE_ENV=production"}, {"buildSecrets", nullptr},
+                    {"createEnvFile", true}, {"applicationStatus", "done"}}.dump()};
+}
+
+// Dokploy's input schemas for these calls make every field they replace required (null allowed).
+StandinReply DokployStandin::save(const std::string& path, const RecordedRequest& r) {
+  auto body = json::parse(r.body, nullptr, false);
+  const bool compose = path == "/api/compose.saveEnvironment";
+  const char* id_field = compose ? "composeId" : "applicationId";
+  std::vector<const char*> required = {id_field};
+  if (path == "/api/application.saveDockerProvider") required = {id_field, "dockerImage", "username", "password", "registryUrl"};
+  if (path == "/api/application.saveEnvironment") required = {id_field, "env", "buildArgs", "buildSecrets", "createEnvFile"};
+  if (path == "/api/compose.saveEnvironment") required = {id_field, "env"};
+  if (!body.is_object()) return message(400, "Invalid input", "BAD_REQUEST");
+  for (const char* key : required)
+    if (!body.contains(key)) return message(400, std::string("Invalid input: ") + key + " is required", "BAD_REQUEST");
+  if (!body[id_field].is_string()) return message(400, std::string("Invalid input: ") + id_field, "BAD_REQUEST");
+  std::lock_guard lock(mutex_);
+  auto app = apps_.find(body[id_field].get<std::string>());
+  if (app == apps_.end() || app->second.compose != compose)
+    return message(404, compose ? "Compose not found" : "Application not found", "NOT_FOUND");
+  if (path == "/api/application.saveDockerProvider") {
+    if (!body["dockerImage"].is_string()) return message(400, "Invalid input: dockerImage", "BAD_REQUEST");
+    app->second.docker_image = body["dockerImage"].get<std::string>();
+    app->second.source_type = "docker";
+    app->second.username = body["username"].is_string() ? body["username"].get<std::string>() : "";
+  } else {
+    if (!body["env"].is_string()) return message(400, "Invalid input: env", "BAD_REQUEST");
+    app->second.env = body["env"].get<std::string>();
+  }
+  return {200, "true"};
 }
 
 StandinReply DokployStandin::list(const std::string& app_id) {

@@ -278,7 +278,7 @@ projects:
                    timeout: 1s, ca_file: ca.pem } ]
         targets:
           - { type: dokploy, url: "https://d.example.com", api_key: k, application_id: a, poll_interval: 1s,
-              timeout: 1m, ca_file: ca.pem }
+              timeout: 1m, ca_file: ca.pem, component: api, env: { VERSION: "{version}" }, pin_version: true }
           - { type: http, url: "https://h.example.com", method: PUT, headers: { X-A: b }, body: { v: "{version}" },
               secret: s, timeout: 5s, ca_file: ca.pem }
           - { type: kubernetes, namespace: n, deployments: { api: { deployment: api, container: main } },
@@ -292,7 +292,7 @@ projects:
         confirm: yes-really
         windows: [ { days: [mon], from: "09:00", to: "17:00", timezone: UTC } ]
         freezes: [ { from: "2026-12-20T00:00:00Z", to: "2027-01-05T00:00:00Z", reason: holidays } ]
-        targets: [ { type: dokploy, url: "https://d.example.com", api_key: k, compose_id: c } ]
+        targets: [ { type: dokploy, url: "https://d.example.com", api_key: k, compose_id: c, env: { V: "{version}" } } ]
 )";
   auto r = load_config_text(full, [](const std::string&) { return std::optional<std::string>("x"); });
   for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
@@ -300,6 +300,7 @@ projects:
   EXPECT_EQ(r.config->server.public_url, "https://shipgate.example.com");
   const auto* staging = r.config->project("app")->environment("staging");
   ASSERT_EQ(staging->targets.size(), 6u);
+  EXPECT_EQ(unpinned_targets(*r.config).size(), 1u) << "the deploy URL target";
 
   struct Case {
     std::string from, to;
@@ -332,4 +333,36 @@ projects:
     EXPECT_EQ(bad.errors[0].path, c.path);
     EXPECT_EQ(bad.errors[0].message, "unknown key (allowed: " + c.allowed + ")");
   }
+}
+
+TEST(Config, ADokployTargetMustBeAbleToPinTheVersion) {
+  auto load = [](const std::string& components, const std::string& target) {
+    return load_config_text("github: { secrets: [s] }\nprojects:\n  app:\n    repository: acme/app\n" + components +
+                                "    environments:\n      staging:\n        targets: [ " + target + " ]\n",
+                            [](const std::string&) { return std::optional<std::string>("x"); });
+  };
+  const std::string two = "    components: { api: { image: r/api }, web: { image: r/web } }\n";
+  const std::string one = "    components: { api: { image: r/api } }\n";
+  const std::string app = "{ type: dokploy, url: \"https://d.example.com\", api_key: k, application_id: a";
+  const std::string stack = "{ type: dokploy, url: \"https://d.example.com\", api_key: k, compose_id: c";
+  // One component: it is the one. Two: the target names it, or says not to pin.
+  auto single = load(one, app + " }");
+  ASSERT_TRUE(single.config);
+  EXPECT_EQ(std::get<DokployTargetConfig>(single.config->project("app")->environments[0].targets[0].spec).component, "api");
+  auto ambiguous = load(two, app + " }");
+  ASSERT_EQ(ambiguous.errors.size(), 1u);
+  EXPECT_EQ(ambiguous.errors[0].path, "projects.app.environments.staging.targets[0].component");
+  EXPECT_NE(ambiguous.errors[0].message.find("pin_version: false"), std::string::npos);
+  EXPECT_TRUE(load(two, app + ", component: web }").config);
+  EXPECT_FALSE(load(two, app + ", component: db }").config);
+  auto unpinned = load(two, app + ", pin_version: false }");
+  ASSERT_TRUE(unpinned.config);
+  EXPECT_EQ(unpinned_targets(*unpinned.config).size(), 1u);
+  // A stack takes the version through env keys, whose names must be names.
+  EXPECT_FALSE(load(one, stack + " }").config);
+  EXPECT_TRUE(load(one, stack + ", env: { VERSION: \"{version}\", API_IMAGE: \"{image.api}\" } }").config);
+  EXPECT_FALSE(load(one, stack + ", env: { \"BAD KEY\": x } }").config);
+  EXPECT_FALSE(load(one, stack + ", env: { V: \"{nope}\" } }").config);
+  // A deploy URL cannot be given an image or environment.
+  EXPECT_FALSE(load(one, "{ type: dokploy, deploy_url: \"https://d.example.com/api/deploy/x\", env: { V: x } }").config);
 }

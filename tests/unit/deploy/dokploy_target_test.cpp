@@ -23,6 +23,7 @@ DeployContext context(std::int64_t id) {
   c.sha = c.version;
   c.ref = "refs/heads/main";
   c.branch = "main";
+  c.images = {{"backend", "ghcr.io/acme/backend:" + c.version}};
   c.vars = template_vars(c);
   return c;
 }
@@ -32,6 +33,7 @@ config::DokployTargetConfig api_config(const shipgate::testing::DokployStandin& 
   c.url = d.url();
   c.api_key = std::move(key);
   c.application_id = std::move(app);
+  c.component = "backend";
   c.poll_interval = std::chrono::milliseconds(10);
   c.timeout = std::chrono::seconds(10);
   return c;
@@ -54,9 +56,10 @@ TEST(DokployTarget, DeploysAndWaitsForDone) {
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_NE(jobs[0]["description"].get<std::string>().find("shipgate-deployment=7-1700000000000;"), std::string::npos);
   EXPECT_NE(jobs[0]["title"].get<std::string>().find("planera/staging"), std::string::npos);
-  const auto reqs = dokploy.requests();
-  EXPECT_EQ(reqs[0].header("Content-Type"), "application/json");
-  EXPECT_EQ(reqs[0].header("x-api-key"), "secret-key");
+  for (const auto& r : dokploy.requests()) {
+    EXPECT_EQ(r.header("x-api-key"), "secret-key") << r.target;
+    if (r.method == "POST") EXPECT_EQ(r.header("Content-Type"), "application/json") << r.target;
+  }
 }
 
 TEST(DokployTarget, ErrorRowFailsWithDokploysMessage) {
@@ -133,10 +136,16 @@ TEST(DokployTarget, ComposeUsesComposeEndpoints) {
   dokploy.add_app("cmp_1", {"done", "", 1, /*compose=*/true});
   auto cfg = api_config(dokploy, "");
   cfg.application_id.clear();
+  cfg.component.clear();
   cfg.compose_id = "cmp_1";
+  cfg.env = {{"VERSION", "{version}"}};
   auto out = deploy_with(cfg, context(13));
   EXPECT_TRUE(out.ok) << out.message;
-  EXPECT_EQ(dokploy.requests()[0].target, "/api/compose.deploy");
+  const auto reqs = dokploy.requests();
+  ASSERT_GE(reqs.size(), 3u);
+  EXPECT_EQ(reqs[0].target, "/api/compose.one?composeId=cmp_1");
+  EXPECT_EQ(reqs[1].target, "/api/compose.saveEnvironment");
+  EXPECT_EQ(reqs[2].target, "/api/compose.deploy");
 }
 
 TEST(DokployTarget, DeployUrlModeSucceedsOnlyOn2xx) {
