@@ -154,9 +154,12 @@ struct TargetConfig {
 
 // Checked after every target succeeded; the deployment succeeds only if all pass.
 struct SmokeCheck {
-  std::string url;
+  std::string url;                             // templates, like a target's: {version}, {sha}, ...
+  std::string method = "GET";                  // GET | POST | PUT | HEAD
+  std::map<std::string, std::string> headers;  // values are templates
+  nlohmann::json body;                         // sent as JSON when set; strings inside are templates
   int expect = 200;
-  std::string body_contains;
+  std::string body_contains;                   // a template: "{version}" proves the new version answers
   int attempts = 1;
   Millis interval{2'000};
   Millis timeout{5'000};  // per attempt

@@ -82,7 +82,7 @@ class Loader {
   void load_http(Section& target, const Project& project, TargetConfig& out);
   void load_kubernetes(Section& target, const Project& project, TargetConfig& out);
   void load_command(Section& target, const Project& project, TargetConfig& out);
-  void load_smoke(const YAML::Node& n, const std::string& path, std::vector<SmokeCheck>& out);
+  void load_smoke(const YAML::Node& n, const std::string& path, const Project& project, std::vector<SmokeCheck>& out);
   void load_targets(const YAML::Node& n, const std::string& path, const Project& project,
                     std::vector<TargetConfig>& out);
   void load_approval(const YAML::Node& n, const std::string& path, ApprovalConfig& a);

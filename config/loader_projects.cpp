@@ -156,7 +156,8 @@ void Loader::load_command(Section& t, const Project& project, TargetConfig& out)
   out.spec = std::move(c);
 }
 
-void Loader::load_smoke(const YAML::Node& n, const std::string& path, std::vector<SmokeCheck>& out) {
+void Loader::load_smoke(const YAML::Node& n, const std::string& path, const Project& project,
+                        std::vector<SmokeCheck>& out) {
   if (!n.IsSequence()) {
     error(path, "must be a list of checks");
     return;
@@ -167,9 +168,33 @@ void Loader::load_smoke(const YAML::Node& n, const std::string& path, std::vecto
     Section check(*this, n[i], p);
     SmokeCheck c;
     if (check.require("url")) check.nonempty("url", c.url);
-    if (!c.url.empty()) check_url(c.url, check.at("url"));
+    if (!c.url.empty()) {
+      check_url(c.url, check.at("url"));
+      check_template(c.url, check.at("url"), &project);
+    }
+    if (const auto method = check.text("method")) {
+      if (*method != "GET" && *method != "POST" && *method != "PUT" && *method != "HEAD")
+        error(check.at("method"), "must be GET, POST, PUT or HEAD");
+      else c.method = *method;
+    }
+    if (const auto hs = check["headers"]) {
+      if (is_map(hs, check.at("headers")))
+        for (const auto& kv : hs) {
+          const std::string hp = check.at("headers") + "." + kv.first.Scalar();
+          if (auto v = string(kv.second, hp)) {
+            check_template(*v, hp, &project);
+            c.headers[kv.first.Scalar()] = *v;
+          }
+        }
+    }
+    if (const auto body = check["body"]) {
+      c.body = to_json(body, check.at("body"));
+      check_template_json(c.body, check.at("body"), &project);
+      if (c.method == "GET" || c.method == "HEAD") error(check.at("body"), "needs method POST or PUT");
+    }
     check.integer("expect", c.expect, 100, 599);
     check.string("body_contains", c.body_contains);
+    if (!c.body_contains.empty()) check_template(c.body_contains, check.at("body_contains"), &project);
     check.integer("attempts", c.attempts, 1, 1000);
     check.duration("interval", c.interval);
     check.duration("timeout", c.timeout);
@@ -318,7 +343,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   }
   e.nonempty("confirm", env.confirm);
   if (const auto windows = e["windows"]) load_windows(windows, e.at("windows"), env.windows);
-  if (const auto smoke = e["smoke"]) load_smoke(smoke, e.at("smoke"), env.smoke);
+  if (const auto smoke = e["smoke"]) load_smoke(smoke, e.at("smoke"), project, env.smoke);
   e.boolean("rollback_on_failure", env.rollback_on_failure);
   if (const auto freezes = e["freezes"]) load_freezes(freezes, e.at("freezes"), env.freezes);
   if (e.require("targets")) load_targets(e["targets"], e.at("targets"), project, env.targets);

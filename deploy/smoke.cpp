@@ -8,9 +8,26 @@ namespace shipgate::deploy {
 
 namespace asio = boost::asio;
 
-asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::SmokeCheck& check, const AttemptNote& note) {
+asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::SmokeCheck& check,
+                                               const config::TemplateVars& vars, const AttemptNote& note) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   TargetOutcome out;
+  std::string missing;
+  const auto url = config::expand_template(check.url, vars, &missing, config::Escape::url_component);
+  const auto expected = config::expand_template(check.body_contains, vars, &missing);
+  const auto body = check.body.is_null() ? std::optional<nlohmann::json>(nlohmann::json())
+                                         : config::expand_json_template(check.body, vars, &missing);
+  Headers headers;
+  for (const auto& [name, tmpl] : check.headers) {
+    auto value = config::expand_template(tmpl, vars, &missing);
+    if (!value) break;
+    headers.emplace_back(name, *value);
+  }
+  if (!url || !expected || !body || headers.size() != check.headers.size()) {
+    out.message = "smoke check " + check.url + ": no value for {" + missing + "}";
+    co_return out;
+  }
+  if (!body->is_null()) headers.emplace_back("Content-Type", "application/json");
   out.details = {{"url", check.url}, {"attempts", nlohmann::json::array()}};
   for (int attempt = 1; attempt <= check.attempts; ++attempt) {
     if (attempt > 1) {
@@ -18,7 +35,10 @@ asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::S
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     OutboundRequest req;
-    req.url = check.url;
+    req.method = check.method;
+    req.url = *url;
+    req.headers = headers;
+    if (!body->is_null()) req.body = body->dump();
     req.timeout = check.timeout;
     req.connect_timeout = std::min(check.timeout, Millis(5'000));
     req.ca_file = check.tls.ca_file;
@@ -31,8 +51,8 @@ asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::S
       outcome = res.error().message();
     } else if (res->status != check.expect) {
       outcome = "HTTP " + std::to_string(res->status) + ", expected " + std::to_string(check.expect);
-    } else if (!check.body_contains.empty() && res->body.find(check.body_contains) == std::string::npos) {
-      outcome = "HTTP " + std::to_string(res->status) + " without \"" + check.body_contains + "\" in the body";
+    } else if (!expected->empty() && res->body.find(*expected) == std::string::npos) {
+      outcome = "HTTP " + std::to_string(res->status) + " without \"" + *expected + "\" in the body";
     } else {
       ok = true;
       outcome = "HTTP " + std::to_string(res->status);

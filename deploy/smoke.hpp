@@ -1,4 +1,6 @@
-// Smoke checks: HTTP(S) GETs that must answer as expected before a deployment counts as succeeded.
+// Smoke checks: HTTP(S) requests that must answer as expected before a deployment counts as succeeded.
+// URL, headers, body and body_contains are templates over the deployment's values, so a check can ask
+// the new version to prove itself (`body_contains: "{version}"`).
 #pragma once
 #include <boost/asio/awaitable.hpp>
 
@@ -15,8 +17,9 @@ namespace shipgate::deploy {
 using AttemptNote = std::function<boost::asio::awaitable<void>(std::string)>;
 
 // Tries `check.attempts` times, `check.interval` apart, each bounded by `check.timeout`; passes on the
-// first attempt whose status equals `expect` and whose body contains `body_contains`.
+// first attempt whose status equals `expect` and whose body contains `body_contains`, with the templates
+// expanded from `vars` (URL values percent-encoded).
 boost::asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::SmokeCheck& check,
-                                                      const AttemptNote& note);
+                                                      const config::TemplateVars& vars, const AttemptNote& note);
 
 }  // namespace shipgate::deploy

@@ -218,8 +218,9 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
       TransitionRequest request{id, Event::note, "shipgate", std::move(line)};
       co_await store_.transition(std::move(request));
     };
+    const auto vars = ctx.vars;
     for (const auto& check : env->smoke) {
-      auto outcome = co_await deploy::run_smoke_check(*smoke_http_, check, note);
+      auto outcome = co_await deploy::run_smoke_check(*smoke_http_, check, vars, note);
       checks.push_back({{"url", check.url}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details}});
       if (!outcome.ok) {
         failure = outcome.message;

@@ -274,8 +274,9 @@ projects:
         tags: "v*"
         tag: "{sha}"
         rollback_on_failure: true
-        smoke: [ { url: "https://x.example.com/h", expect: 200, body_contains: ok, attempts: 2, interval: 1s,
-                   timeout: 1s, ca_file: ca.pem } ]
+        smoke: [ { url: "https://x.example.com/h/{version}", expect: 200, body_contains: "{version}", attempts: 2,
+                   interval: 1s, timeout: 1s, ca_file: ca.pem, method: POST, headers: { X-V: "{sha}" },
+                   body: { v: "{version}" } } ]
         targets:
           - { type: dokploy, url: "https://d.example.com", api_key: k, application_id: a, poll_interval: 1s,
               timeout: 1m, ca_file: ca.pem, component: api, env: { VERSION: "{version}" }, pin_version: true }

@@ -27,8 +27,11 @@ projects:
 
 TEST(ConfigRegistry, KeepsGenerationsUntilNoDeploymentNeedsThem) {
   auto one = config_from(kBase);
-  auto two = config_from(std::string(kBase) + "# edited\n");
-  auto three = config_from(std::string(kBase) + "# edited again\n");
+  std::string edited = kBase, edited_again = kBase;  // appended, not concatenated: GCC 12 warns falsely on that
+  edited += "# edited\n";
+  edited_again += "# edited again\n";
+  auto two = config_from(edited);
+  auto three = config_from(edited_again);
   config::ConfigRegistry registry(one);
   registry.install(two);
   registry.install(three);

@@ -58,7 +58,9 @@ TEST(DokployTarget, DeploysAndWaitsForDone) {
   EXPECT_NE(jobs[0]["title"].get<std::string>().find("planera/staging"), std::string::npos);
   for (const auto& r : dokploy.requests()) {
     EXPECT_EQ(r.header("x-api-key"), "secret-key") << r.target;
-    if (r.method == "POST") EXPECT_EQ(r.header("Content-Type"), "application/json") << r.target;
+    if (r.method == "POST") {
+      EXPECT_EQ(r.header("Content-Type"), "application/json") << r.target;
+    }
   }
 }
 
