@@ -82,6 +82,11 @@ class Loader {
   void load_http(Section& target, const Project& project, TargetConfig& out);
   void load_kubernetes(Section& target, const Project& project, TargetConfig& out);
   void load_command(Section& target, const Project& project, TargetConfig& out);
+  // The request an http target or a smoke check sends: a required URL, a method out of `methods`, and
+  // headers and a JSON body; all templates.
+  void load_request(Section& s, const Project& project, std::initializer_list<std::string_view> methods,
+                    std::string& url, std::string& method, std::map<std::string, std::string>& headers,
+                    nlohmann::json& body);
   void load_smoke(const YAML::Node& n, const std::string& path, const Project& project, std::vector<SmokeCheck>& out);
   void load_targets(const YAML::Node& n, const std::string& path, const Project& project,
                     std::vector<TargetConfig>& out);

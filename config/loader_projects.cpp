@@ -74,34 +74,45 @@ void Loader::load_dokploy(Section& t, const Project& project, TargetConfig& out)
 
 void Loader::load_http(Section& t, const Project& project, TargetConfig& out) {
   HttpTargetConfig h;
-  if (t.require("url")) t.nonempty("url", h.url);
-  if (!h.url.empty()) {
-    check_url(h.url, t.at("url"));
-    check_template(h.url, t.at("url"), &project);
-  }
-  if (const auto method = t.text("method")) {
-    if (*method != "POST" && *method != "PUT" && *method != "PATCH" && *method != "GET")
-      error(t.at("method"), "must be POST, PUT, PATCH or GET");
-    else h.method = *method;
-  }
-  if (const auto hs = t["headers"]) {
-    if (is_map(hs, t.at("headers")))
-      for (const auto& kv : hs) {
-        const std::string p = t.at("headers") + "." + kv.first.Scalar();
-        if (auto v = string(kv.second, p)) {
-          check_template(*v, p, &project);
-          h.headers[kv.first.Scalar()] = *v;
-        }
-      }
-  }
-  if (const auto body = t["body"]) {
-    h.body = to_json(body, t.at("body"));
-    check_template_json(h.body, t.at("body"), &project);
-  }
+  load_request(t, project, {"POST", "PUT", "PATCH", "GET"}, h.url, h.method, h.headers, h.body);
   t.nonempty("secret", h.secret);
   t.duration("timeout", h.timeout);
   t.nonempty("ca_file", h.tls.ca_file);
   out.spec = std::move(h);
+}
+
+void Loader::load_request(Section& s, const Project& project, std::initializer_list<std::string_view> methods,
+                          std::string& url, std::string& method, std::map<std::string, std::string>& headers,
+                          nlohmann::json& body) {
+  if (s.require("url")) s.nonempty("url", url);
+  if (!url.empty()) {
+    check_url(url, s.at("url"));
+    check_template(url, s.at("url"), &project);
+  }
+  if (const auto m = s.text("method")) {
+    std::string list;
+    bool known = false;
+    for (auto allowed : methods) {
+      known = known || *m == allowed;
+      list += (list.empty() ? "" : ", ") + std::string(allowed);
+    }
+    if (!known) error(s.at("method"), "must be one of " + list);
+    else method = *m;
+  }
+  if (const auto hs = s["headers"]) {
+    if (is_map(hs, s.at("headers")))
+      for (const auto& kv : hs) {
+        const std::string p = s.at("headers") + "." + kv.first.Scalar();
+        if (auto v = string(kv.second, p)) {
+          check_template(*v, p, &project);
+          headers[kv.first.Scalar()] = *v;
+        }
+      }
+  }
+  if (const auto b = s["body"]) {
+    body = to_json(b, s.at("body"));
+    check_template_json(body, s.at("body"), &project);
+  }
 }
 
 void Loader::load_kubernetes(Section& t, const Project& project, TargetConfig& out) {
@@ -167,31 +178,9 @@ void Loader::load_smoke(const YAML::Node& n, const std::string& path, const Proj
     if (!is_map(n[i], p)) continue;
     Section check(*this, n[i], p);
     SmokeCheck c;
-    if (check.require("url")) check.nonempty("url", c.url);
-    if (!c.url.empty()) {
-      check_url(c.url, check.at("url"));
-      check_template(c.url, check.at("url"), &project);
-    }
-    if (const auto method = check.text("method")) {
-      if (*method != "GET" && *method != "POST" && *method != "PUT" && *method != "HEAD")
-        error(check.at("method"), "must be GET, POST, PUT or HEAD");
-      else c.method = *method;
-    }
-    if (const auto hs = check["headers"]) {
-      if (is_map(hs, check.at("headers")))
-        for (const auto& kv : hs) {
-          const std::string hp = check.at("headers") + "." + kv.first.Scalar();
-          if (auto v = string(kv.second, hp)) {
-            check_template(*v, hp, &project);
-            c.headers[kv.first.Scalar()] = *v;
-          }
-        }
-    }
-    if (const auto body = check["body"]) {
-      c.body = to_json(body, check.at("body"));
-      check_template_json(c.body, check.at("body"), &project);
-      if (c.method == "GET" || c.method == "HEAD") error(check.at("body"), "needs method POST or PUT");
-    }
+    load_request(check, project, {"GET", "POST", "PUT", "HEAD"}, c.url, c.method, c.headers, c.body);
+    if (!c.body.is_null() && (c.method == "GET" || c.method == "HEAD"))
+      error(check.at("body"), "needs method POST or PUT");
     check.integer("expect", c.expect, 100, 599);
     check.string("body_contains", c.body_contains);
     if (!c.body_contains.empty()) check_template(c.body_contains, check.at("body_contains"), &project);
