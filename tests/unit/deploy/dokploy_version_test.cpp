@@ -156,3 +156,23 @@ TEST(DokployVersion, AValueThatWouldBreakTheEnvironmentTextIsRefused) {
   EXPECT_NE(out.message.find("line break"), std::string::npos);
   EXPECT_TRUE(dokploy.requests().empty()) << "nothing was sent";
 }
+
+TEST(DokployVersion, AnApplicationsEnvironmentKeysAreSetWithItsBuildSettingsSentBack) {
+  DokployStandin dokploy("key");
+  DokployStandin::App app{"done", "", 1, false, "docker", "ghcr.io/acme/backend:staging-v1"};
+  app.env = "LOG_LEVEL=info\nVERSION=v1";
+  dokploy.add_app("app", app);
+  auto cfg = application(dokploy, "app");
+  cfg.env = {{"VERSION", "{version}"}};
+  const auto out = run_awaitable(make_dokploy_target(cfg, make_beast_http_client())->deploy(context(9, "v2")));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(dokploy.app("app").env, "LOG_LEVEL=info\nVERSION=v2");  // no newline added where there was none
+  for (const auto& r : dokploy.requests())
+    if (r.target == "/api/application.saveEnvironment") {
+      const auto body = nlohmann::json::parse(r.body);
+      EXPECT_EQ(body["buildArgs"], "NODE_ENV=production");  // what Dokploy had, unchanged
+      EXPECT_TRUE(body.contains("buildSecrets"));
+      EXPECT_EQ(body["createEnvFile"], true);
+    }
+  EXPECT_EQ(out.details["before"]["env"], (nlohmann::json{{"VERSION", "v1"}}));
+}
