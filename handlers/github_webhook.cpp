@@ -45,6 +45,37 @@ orchestration::Plan plan_platform_push(orchestration::Store& store, const config
   });
 }
 
+// repository_dispatch -> the version it names for `project`; false with the answer in `refusal` when
+// the dispatch is not one shipgate acts on (another action: 200 ignored) or is malformed (400).
+bool plan_dispatch(const config::Config& config, const config::Project& project, const boost::json::object& body,
+                   orchestration::Plan& plan, Response& refusal) {
+  const std::string action = str(body, "action");
+  if (action != config.github.dispatch_event) {
+    refusal = json_response(200, {{"message", "repository_dispatch '" + action + "' is not '" + config.github.dispatch_event + "'"},
+                                  {"ignored", true}});
+    return false;
+  }
+  orchestration::VersionRequest vr;
+  vr.actor = nested_str(body, "sender", "login");
+  const auto* payload = body.if_contains("client_payload");
+  if (payload && !payload->is_null()) {
+    if (!payload->is_object()) {
+      refusal = error_response(400, "malformed", "client_payload must be an object");
+      return false;
+    }
+    std::string why;
+    if (!read_version_request(payload->get_object(), vr, why)) {
+      refusal = error_response(400, "malformed", "client_payload." + why);
+      return false;
+    }
+  }
+  if (vr.ref.empty()) {
+    if (auto branch = str(body, "branch"); !branch.empty()) vr.ref = "refs/heads/" + branch;
+  }
+  plan = orchestration::plan_version_request(project, vr, config::Trigger::dispatch);
+  return true;
+}
+
 boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const auto config = app.config();
   const std::string event(req.header("X-GitHub-Event"));
@@ -113,10 +144,21 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     std::string source = "github platform push " + repository;
     co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
   }
+  const bool from_platform = config->platform && to_lower(repository) == to_lower(config->platform->repository);
   const config::Project* project = repository.empty() ? nullptr : config->project_by_repository(repository);
   if (!is_push && event != "repository_dispatch")
     co_return json_response(200, {{"message", "event '" + event + "' is not used by shipgate"}, {"ignored", true}});
   if (repository.empty()) co_return error_response(400, "malformed", "payload has no repository.full_name");
+  // The platform repository relays the app repositories' dispatches: client_payload names the project.
+  if (!is_push && from_platform) {
+    if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
+    const auto* payload = body->if_contains("client_payload");
+    const std::string name = payload && payload->is_object() ? str(payload->get_object(), "project") : std::string();
+    if (name.empty())
+      co_return error_response(400, "invalid", "a dispatch to the platform repository names the project in client_payload.project");
+    project = config->project(name);
+    if (!project) co_return error_response(404, "not_found", "no project '" + name + "' is configured in shipgate");
+  }
   if (!project)
     co_return json_response(200, {{"message", "repository " + repository + " is not configured"}, {"ignored", true}});
   if (!signed_by.empty() && signed_by != project->name)
@@ -133,23 +175,8 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     if (push.ref.empty()) co_return error_response(400, "malformed", "push payload has no ref");
     plan = orchestration::plan_push(*project, push);
   } else {
-    const std::string action = str(*body, "action");
-    if (action != config->github.dispatch_event)
-      co_return json_response(200, {{"message", "repository_dispatch '" + action + "' is not '" +
-                                                    config->github.dispatch_event + "'"},
-                                    {"ignored", true}});
-    orchestration::VersionRequest vr;
-    vr.actor = nested_str(*body, "sender", "login");
-    const auto* payload = body->if_contains("client_payload");
-    if (payload && !payload->is_null()) {
-      if (!payload->is_object()) co_return error_response(400, "malformed", "client_payload must be an object");
-      std::string why;
-      if (!read_version_request(payload->get_object(), vr, why)) co_return error_response(400, "malformed", "client_payload." + why);
-    }
-    if (vr.ref.empty()) {
-      if (auto branch = str(*body, "branch"); !branch.empty()) vr.ref = "refs/heads/" + branch;
-    }
-    plan = orchestration::plan_version_request(*project, vr, config::Trigger::dispatch);
+    Response refusal;
+    if (!plan_dispatch(*config, *project, *body, plan, refusal)) co_return refusal;
   }
   // The repository is part of the key: a delivery id names a delivery only within its source.
   std::string key = "github:" + to_lower(repository) + ":" + delivery;
