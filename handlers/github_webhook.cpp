@@ -39,8 +39,11 @@ orchestration::Plan plan_platform_push(orchestration::Store& store, const config
       if (listed >= orchestration::kMaxCommitFiles) push.truncated = true;
     }
   }
+  // The version current in an environment is the newest running, queued or succeeded one: a config
+  // redeploy never puts an older version back over a newer one on its way.
+  using orchestration::State;
   return orchestration::plan_config_change(config, push, [&store](const std::string& p, const std::string& e) {
-    auto current = store.deployments({p, e, {orchestration::State::succeeded}, 1, 0});
+    auto current = store.deployments({p, e, {State::running, State::queued, State::succeeded}, 1, 0});
     return current && !current->empty() ? std::optional<orchestration::Deployment>(current->front()) : std::nullopt;
   });
 }

@@ -17,6 +17,7 @@ platform: { repository: acme/platform }
 projects:
   planera:
     repository: acme/planera
+    config_paths: ["configs/planera/**"]
     components: { backend: { image: ghcr.io/acme/backend } }
     environments:
       staging:
@@ -84,4 +85,24 @@ TEST(GithubDispatch, AnAppRepositoryStillDeploysItsOwnProject) {
                         "billing-own-secret");
   ASSERT_EQ(other.status, 202) << other.body;
   EXPECT_EQ(json::parse(other.body)["deployments"][0]["project"], "billing");
+}
+
+TEST(GithubDispatch, AConfigChangeRedeploysTheNewestVersionOnItsWayNotAnOlderOne) {
+  Gate gate(kConfig);
+  const auto v1 = gate.ingest({shipgate::testing::new_deployment("planera", "staging", "v1")})[0];
+  ASSERT_EQ(gate.settle(v1), orchestration::State::succeeded);
+  // v2 is queued (the dispatcher has not run it yet) when the platform's config changes.
+  const auto v2 = gate.ingest({shipgate::testing::new_deployment("planera", "staging", "v2")})[0];
+  const json body = {{"ref", "refs/heads/main"}, {"after", std::string(40, 'd')},
+                     {"repository", {{"full_name", "acme/platform"}}}, {"sender", {{"login", "ops"}}},
+                     {"commits", json::array({{{"modified", {"configs/planera/app.yaml"}}}})}};
+  auto r = gate.call("POST", "/webhooks/github", body, "",
+                     {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "p1"},
+                      {"X-Hub-Signature-256", handlers::sign_body("hook-secret", body.dump())}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto created = json::parse(r.body)["deployments"][0];
+  EXPECT_EQ(created["version"], "v2");
+  EXPECT_EQ(created["id"], v2) << "the queued v2 is the answer; v1 does not come back over it";
+  EXPECT_EQ(gate.settle(v2), orchestration::State::succeeded);
+  EXPECT_EQ(gate.targets.versions("deploy"), (std::vector<std::string>{"v1", "v2"}));
 }
