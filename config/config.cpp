@@ -62,6 +62,7 @@ std::optional<Trigger> parse_trigger(std::string_view s) {
   if (s == "push") return Trigger::push;
   if (s == "dispatch") return Trigger::dispatch;
   if (s == "build") return Trigger::build;
+  if (s == "release") return Trigger::release;
   return std::nullopt;
 }
 
@@ -70,6 +71,7 @@ std::string_view to_string(Trigger t) {
     case Trigger::push: return "push";
     case Trigger::dispatch: return "dispatch";
     case Trigger::build: return "build";
+    case Trigger::release: return "release";
   }
   return "?";
 }

@@ -86,7 +86,7 @@ struct Reviewer {
   bool may(Permission p, std::string_view project) const;
 };
 
-enum class Trigger { push, dispatch, build };
+enum class Trigger { push, dispatch, build, release };
 std::optional<Trigger> parse_trigger(std::string_view s);
 std::string_view to_string(Trigger t);
 

@@ -316,7 +316,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   for (std::size_t i = 0; i < deploy_on.size(); ++i) {
     if (auto t = parse_trigger(deploy_on[i])) env.deploy_on.insert(*t);
     else error(e.at("deploy_on") + "[" + std::to_string(i) + "]",
-               "unknown trigger '" + deploy_on[i] + "' (push, dispatch, build)");
+               "unknown trigger '" + deploy_on[i] + "' (push, dispatch, build, release)");
   }
   e.nonempty("branch", env.branch);
   e.nonempty("tags", env.tags);

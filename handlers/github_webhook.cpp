@@ -79,6 +79,36 @@ bool plan_dispatch(const config::Config& config, const config::Project& project,
   return true;
 }
 
+// A published release -> its tag for the environments that deploy on releases. The commit is known when
+// the release names one (target_commitish as a full SHA); a branch name there says nothing of the tag's
+// commit, so the version is then the tag alone.
+bool plan_release(const config::Project& project, const boost::json::object& body, orchestration::Plan& plan,
+                  Response& refusal) {
+  const std::string action = str(body, "action");
+  if (action != "published") {
+    refusal = json_response(200, {{"message", "release '" + action + "' is not 'published'"}, {"ignored", true}});
+    return false;
+  }
+  const auto* release = body.if_contains("release");
+  if (!release || !release->is_object()) {
+    refusal = error_response(400, "malformed", "release payload has no release object");
+    return false;
+  }
+  orchestration::VersionRequest vr;
+  vr.version = str(release->get_object(), "tag_name");
+  if (vr.version.empty()) {
+    refusal = error_response(400, "malformed", "release payload has no release.tag_name");
+    return false;
+  }
+  vr.ref = "refs/tags/" + vr.version;
+  if (const auto commitish = to_lower(str(release->get_object(), "target_commitish"));
+      commitish.size() == 40 && is_hex(commitish))
+    vr.sha = commitish;
+  vr.actor = nested_str(body, "sender", "login");
+  plan = orchestration::plan_version_request(project, vr, config::Trigger::release);
+  return true;
+}
+
 boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const auto config = app.config();
   const std::string event(req.header("X-GitHub-Event"));
@@ -149,11 +179,11 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   }
   const bool from_platform = config->platform && to_lower(repository) == to_lower(config->platform->repository);
   const config::Project* project = repository.empty() ? nullptr : config->project_by_repository(repository);
-  if (!is_push && event != "repository_dispatch")
+  if (!is_push && event != "repository_dispatch" && event != "release")
     co_return json_response(200, {{"message", "event '" + event + "' is not used by shipgate"}, {"ignored", true}});
   if (repository.empty()) co_return error_response(400, "malformed", "payload has no repository.full_name");
   // The platform repository relays the app repositories' dispatches: client_payload names the project.
-  if (!is_push && from_platform) {
+  if (event == "repository_dispatch" && from_platform) {
     if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
     const auto* payload = body->if_contains("client_payload");
     const std::string name = payload && payload->is_object() ? str(payload->get_object(), "project") : std::string();
@@ -177,6 +207,9 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     push.actor = push_fields.sender_login.empty() ? std::move(push_fields.pusher_name) : std::move(push_fields.sender_login);
     if (push.ref.empty()) co_return error_response(400, "malformed", "push payload has no ref");
     plan = orchestration::plan_push(*project, push);
+  } else if (event == "release") {
+    Response refusal;
+    if (!plan_release(*project, *body, plan, refusal)) co_return refusal;
   } else {
     Response refusal;
     if (!plan_dispatch(*config, *project, *body, plan, refusal)) co_return refusal;

@@ -34,6 +34,7 @@ enum class Trigger {
   tag,            // a pushed tag
   dispatch,       // repository_dispatch
   build,          // POST /webhooks/build
+  release,        // a published GitHub release
   manual,         // POST /api/v1/deployments
   promotion,      // the version that succeeded in the environment a gated one promotes from
   override_,      // a manual deploy past the approval gate, with a reason

@@ -30,6 +30,7 @@ NewDeployment make(const config::Project& p, const config::Environment& e, std::
   // A push of a tag is recorded as a tag: the event is the same, what it deploys is a release.
   d.trigger = trigger == config::Trigger::dispatch ? Trigger::dispatch
               : trigger == config::Trigger::build  ? Trigger::build
+              : trigger == config::Trigger::release ? Trigger::release
               : d.ref.rfind("refs/tags/", 0) == 0  ? Trigger::tag
                                                    : Trigger::push;
   d.actor = std::move(actor);

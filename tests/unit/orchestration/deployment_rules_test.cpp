@@ -141,7 +141,7 @@ TEST(Trigger, NamesRoundTripAndDecidePriorityAndAutomatic) {
       {Trigger::dispatch, "dispatch", 0, true},  {Trigger::build, "build", 0, true},
       {Trigger::manual, "manual", 0, false},     {Trigger::promotion, "promotion", 0, true},
       {Trigger::override_, "override", 1, false}, {Trigger::rollback, "rollback", 1, false},
-      {Trigger::config_change, "config", 0, true},
+      {Trigger::config_change, "config", 0, true}, {Trigger::release, "release", 0, true},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(to_string(c.trigger), c.name);
