@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/crypto.hpp"
+#include "handlers/signature.hpp"
 #include "orchestration/sqlite_store.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/test_config.hpp"
@@ -82,6 +83,13 @@ handlers::Response Gate::call(const std::string& method, const std::string& path
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   req.headers = std::move(headers);
   return run_awaitable(handlers::dispatch(*router, req));
+}
+
+handlers::Response Gate::github(const std::string& event, const std::string& delivery, const nlohmann::json& body,
+                                const std::string& secret) {
+  return call("POST", "/webhooks/github", body, "",
+              {{"X-GitHub-Event", event}, {"X-GitHub-Delivery", delivery},
+               {"X-Hub-Signature-256", handlers::sign_body(secret, body.dump())}});
 }
 
 std::vector<std::int64_t> Gate::ingest(std::vector<orchestration::NewDeployment> deployments) {

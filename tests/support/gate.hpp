@@ -43,6 +43,9 @@ class Gate {
   // Runs a request through the router as the server would (the token becomes a Bearer header).
   handlers::Response call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
                           const std::string& token = "", std::vector<std::pair<std::string, std::string>> headers = {});
+  // A GitHub delivery of `event`, signed with `secret` as GitHub signs.
+  handlers::Response github(const std::string& event, const std::string& delivery, const nlohmann::json& body,
+                            const std::string& secret);
   // Stores deployments as a webhook would and wakes the dispatcher; returns their ids.
   std::vector<std::int64_t> ingest(std::vector<orchestration::NewDeployment> deployments);
   // Runs the io_context until `done` holds or `limit` passes; whether it held.

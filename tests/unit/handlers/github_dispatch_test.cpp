@@ -2,7 +2,6 @@
 // repository with the project named in client_payload.
 #include <gtest/gtest.h>
 
-#include "handlers/signature.hpp"
 #include "tests/support/gate.hpp"
 
 using namespace shipgate;
@@ -37,9 +36,7 @@ handlers::Response dispatch(Gate& gate, const std::string& repository, const jso
                             const std::string& secret = "hook-secret") {
   const json body = {{"action", "deploy"}, {"client_payload", payload}, {"repository", {{"full_name", repository}}},
                      {"sender", {{"login", "ci-bot"}}}};
-  return gate.call("POST", "/webhooks/github", body, "",
-                   {{"X-GitHub-Event", "repository_dispatch"}, {"X-GitHub-Delivery", delivery},
-                    {"X-Hub-Signature-256", handlers::sign_body(secret, body.dump())}});
+  return gate.github("repository_dispatch", delivery, body, secret);
 }
 
 std::size_t deployments(Gate& gate) { return gate.store->deployments({}).value().size(); }
@@ -96,9 +93,7 @@ TEST(GithubDispatch, AConfigChangeRedeploysTheNewestVersionOnItsWayNotAnOlderOne
   const json body = {{"ref", "refs/heads/main"}, {"after", std::string(40, 'd')},
                      {"repository", {{"full_name", "acme/platform"}}}, {"sender", {{"login", "ops"}}},
                      {"commits", json::array({{{"modified", {"configs/planera/app.yaml"}}}})}};
-  auto r = gate.call("POST", "/webhooks/github", body, "",
-                     {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "p1"},
-                      {"X-Hub-Signature-256", handlers::sign_body("hook-secret", body.dump())}});
+  auto r = gate.github("push", "p1", body, "hook-secret");
   ASSERT_EQ(r.status, 202) << r.body;
   const auto created = json::parse(r.body)["deployments"][0];
   EXPECT_EQ(created["version"], "v2");

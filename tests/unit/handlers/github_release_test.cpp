@@ -1,7 +1,6 @@
 // A published GitHub release deploys its tag to the environments that deploy on releases.
 #include <gtest/gtest.h>
 
-#include "handlers/signature.hpp"
 #include "tests/support/gate.hpp"
 
 using namespace shipgate;
@@ -29,9 +28,7 @@ projects:
 handlers::Response release(Gate& gate, const std::string& action, const json& release, const std::string& delivery) {
   const json body = {{"action", action}, {"release", release}, {"repository", {{"full_name", "acme/planera"}}},
                      {"sender", {{"login", "maintainer"}}}};
-  return gate.call("POST", "/webhooks/github", body, "",
-                   {{"X-GitHub-Event", "release"}, {"X-GitHub-Delivery", delivery},
-                    {"X-Hub-Signature-256", handlers::sign_body("hook-secret", body.dump())}});
+  return gate.github("release", delivery, body, "hook-secret");
 }
 
 }  // namespace
