@@ -18,12 +18,13 @@ asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::S
   const auto body = check.body.is_null() ? std::optional<nlohmann::json>(nlohmann::json())
                                          : config::expand_json_template(check.body, vars, &missing);
   Headers headers;
+  bool headers_expanded = true;
   for (const auto& [name, tmpl] : check.headers) {
     auto value = config::expand_template(tmpl, vars, &missing);
-    if (!value) break;
-    headers.emplace_back(name, *value);
+    headers_expanded = headers_expanded && value;
+    if (value) headers.emplace_back(name, *value);
   }
-  if (!url || !expected || !body || headers.size() != check.headers.size()) {
+  if (!url || !expected || !body || !headers_expanded) {
     out.message = "smoke check " + check.url + ": no value for {" + missing + "}";
     co_return out;
   }

@@ -23,12 +23,7 @@ bool looks_like_sha(const std::string& s) { return s.size() >= 7 && s.size() <= 
 
 // Records a refused protected action, then returns the refusal.
 // Callers pass named values, never temporaries: GCC 12 mishandles some temporaries in co_await expressions.
-// Why a reviewer may not do what they asked: the answer, and the audit entry's reason.
-struct Refusal {
-  int status = 403;
-  std::string code;
-  std::string message;
-};
+using orchestration::Refusal;  // the answer, and the audit entry's reason
 
 boost::asio::awaitable<Response> refuse(const App& app, std::string actor, const char* action, std::string project,
                                         std::string environment, std::int64_t deployment, Refusal refusal) {
@@ -112,7 +107,7 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   // A version that succeeded somewhere is deployed exactly as it was (SHA, tag, image references).
   orchestration::NewDeployment nd;
   auto known = app.store->find_version(pname, version);
-  if (!known) co_return unavailable("store read failed: " + known.error().message());
+  if (!known) co_return store_failure(known.error());
   if (*known) {
     nd.version = (*known)->version;
     nd.sha = (*known)->sha;
@@ -160,8 +155,7 @@ boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req,
   if (d->state != State::pending_approval) co_return not_pending(d->id, d->state);
   // Rejecting a version you triggered yourself is allowed; approving it is not.
   if (auto why = orchestration::check_approver(*d, *reviewer); why && (approve || why->code != "self_approval")) {
-    Refusal refusal{why->status, why->code, why->message};
-    co_return co_await refuse(app, reviewer->name, action, d->project, d->environment, d->id, std::move(refusal));
+    co_return co_await refuse(app, reviewer->name, action, d->project, d->environment, d->id, std::move(*why));
   }
 
   if (!approve) {
@@ -216,7 +210,7 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   const std::string reason = str(*body, "reason");
 
   auto done = app.store->deployments({pname, ename, {State::succeeded}, orchestration::kPreviousVersionSearch, 0});
-  if (!done) co_return unavailable("store read failed: " + done.error().message());
+  if (!done) co_return store_failure(done.error());
   if (done->empty()) co_return error_response(409, "conflict", pname + "/" + ename + " has no succeeded deployment to roll back");
   const Deployment& current = done->front();
   const Deployment* previous = orchestration::previous_version(*done, current);

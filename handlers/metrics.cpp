@@ -1,5 +1,6 @@
 // GET /metrics: the Prometheus text exposition, no authentication (scrapers rarely carry tokens;
 // nothing here names a secret). Queue gauges and deployment counts are read from the store per scrape.
+#include "handlers/api_call.hpp"
 #include "handlers/app.hpp"
 #include "handlers/intake.hpp"
 
@@ -8,7 +9,7 @@ namespace shipgate::handlers {
 void add_metrics_routes(Router& router, const App& app) {
   router.add("GET", "/metrics", RouteKind::api, [&app](Request&) -> boost::asio::awaitable<Response> {
     auto counts = app.store->state_counts();
-    if (!counts) co_return unavailable("store read failed: " + counts.error().message());
+    if (!counts) co_return store_failure(counts.error());
     std::map<std::pair<std::string, std::string>, Metrics::EnvironmentGauge> envs;
     // Every configured environment appears, with zeros when nothing waits.
     for (const auto& p : app.config()->projects)

@@ -65,19 +65,20 @@ Result<void> SqliteWrites::add_event(Db& db, std::int64_t deployment, std::strin
   return {};
 }
 
-Result<std::optional<BadVersion>> SqliteWrites::bad_mark(Db& db, const std::string& project,
-                                                         const std::string& environment, const std::string& version,
-                                                         const std::string& sha) {
+Result<std::vector<BadVersion>> SqliteWrites::bad_marks(Db& db, const std::string& project,
+                                                        const std::string& environment, const std::string& version,
+                                                        const std::string& sha) {
   auto st = db.prepare(
       "SELECT version, sha, deployment_id, reason FROM bad_versions WHERE project = ? AND environment = ?");
   st.bind(1, project).bind(2, environment);
+  std::vector<BadVersion> out;
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) {
     BadVersion b{project, environment, st.text(0), st.text(1), 0, st.int64(2), st.text(3), {}};
-    if (names_version(b, version, sha)) return std::optional<BadVersion>(std::move(b));
+    if (names_version(b, version, sha)) out.push_back(std::move(b));
   }
   if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-  return std::optional<BadVersion>();
+  return out;
 }
 
 Result<std::vector<Unfinished>> SqliteWrites::unfinished(Db& db, const std::string& project,
@@ -107,10 +108,10 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
                                              std::int64_t now) {
   IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
   if (is_automatic(nd.trigger)) {
-    auto bad = bad_mark(db, nd.project, nd.environment, nd.version, nd.sha);
+    auto bad = bad_marks(db, nd.project, nd.environment, nd.version, nd.sha);
     if (!bad) return bad.error();
-    if (*bad) {
-      const auto& b = **bad;
+    if (!bad->empty()) {
+      const auto& b = bad->front();
       created.skipped = "version " + b.version + " is marked bad in " + nd.environment + " (rolled back from deployment " +
                         std::to_string(b.deployment) + (b.reason.empty() ? "" : ": " + b.reason) +
                         "); deploy it manually to override";
@@ -236,12 +237,11 @@ Result<TransitionOutcome> SqliteWrites::do_transition(Db& db, const TransitionRe
   TransitionOutcome out{true, *next, {}};
   // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
   if (clears_bad_mark(trigger, *next)) {
-    for (;;) {  // a version and its SHA may be named by more than one mark
-      auto bad = bad_mark(db, project, environment, version, sha);
-      if (!bad) return bad.error();
-      if (!*bad) break;
+    auto bad = bad_marks(db, project, environment, version, sha);  // the version and its SHA may have several
+    if (!bad) return bad.error();
+    for (const auto& b : *bad) {
       auto del = db.prepare("DELETE FROM bad_versions WHERE project = ? AND environment = ? AND version = ?");
-      del.bind(1, project).bind(2, environment).bind(3, (*bad)->version);
+      del.bind(1, project).bind(2, environment).bind(3, b.version);
       if (del.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
     }
   }

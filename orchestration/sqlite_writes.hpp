@@ -33,8 +33,8 @@ class SqliteWrites {
                            std::optional<State> from, State to, const std::string& actor, const std::string& reason,
                            std::int64_t at);
   Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at);
-  // The bad-version mark that names this version in the environment, if any (names_version decides).
-  Result<std::optional<BadVersion>> bad_mark(Db& db, const std::string& project, const std::string& environment,
+  // The bad-version marks that name this version in the environment (names_version decides).
+  Result<std::vector<BadVersion>> bad_marks(Db& db, const std::string& project, const std::string& environment,
                                              const std::string& version, const std::string& sha);
   Result<std::vector<Unfinished>> unfinished(Db& db, const std::string& project, const std::string& environment);
   Result<IngestedDeployment> insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,

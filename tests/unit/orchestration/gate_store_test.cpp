@@ -172,6 +172,22 @@ TEST_F(GateStore, BadVersionsAreSkippedForAutomaticTriggersOnly) {
   EXPECT_TRUE(skipped_in_audit);
 }
 
+TEST_F(GateStore, AChosenVersionThatSucceedsClearsEveryMarkNamingItAndNoOther) {
+  const auto base = create(make("staging", "v1", State::queued));
+  // Marked once by its version and once, under another name, by its SHA; a third mark is another version.
+  create(make("staging", "v0", State::queued), {{"planera", "staging", "v2", "v2000000", 0, base, "a", "alice"},
+                                                {"planera", "staging", "v2-hotfix", "v2000000", 0, base, "b", "bob"},
+                                                {"planera", "staging", "v3", "v3000000", 0, base, "c", "carol"}});
+  auto manual = make("staging", "v2", State::queued);
+  manual.trigger = Trigger::manual;
+  const auto id = create(manual);
+  ASSERT_TRUE(run_awaitable(store->transition({id, Event::start})));
+  ASSERT_TRUE(run_awaitable(store->transition({id, Event::succeed})));
+  const auto left = *store->bad_versions("planera", "staging");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].version, "v3");
+}
+
 TEST_F(GateStore, PriorityJumpsTheQueueWithoutSupersedingIt) {
   const auto a = create(make("staging", "v1", State::queued));
   auto urgent = make("staging", "v0", State::queued);
