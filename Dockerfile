@@ -2,7 +2,7 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY scripts/setup scripts/setup
-RUN scripts/setup
+RUN scripts/setup --build-only
 COPY . .
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
  && cmake --build build --target shipgate \

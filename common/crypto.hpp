@@ -35,6 +35,9 @@ class HmacSha256 {
 // Compares two byte strings in time that depends only on their lengths (CRYPTO_memcmp).
 bool constant_time_equal(std::string_view a, std::string_view b);
 
+// Standard base64 with padding.
+std::string base64_encode(std::string_view in);
+
 // Standard base64 (with padding, whitespace ignored); nullopt when malformed.
 std::optional<std::string> base64_decode(std::string_view in);
 

@@ -31,4 +31,7 @@ std::string escape_control(std::string_view s);
 
 std::string to_lower(std::string_view s);
 
+// Without leading and trailing spaces and tabs.
+std::string_view trim(std::string_view s);
+
 }  // namespace shipgate

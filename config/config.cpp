@@ -126,6 +126,11 @@ const Reviewer* Config::reviewer(std::string_view n) const {
   return nullptr;
 }
 
+const RegistryConfig* Config::registry(const std::string& host) const {
+  const auto it = registries.find(host);
+  return it == registries.end() ? nullptr : &it->second;
+}
+
 bool Config::reports_events() const {
   if (!notify.empty()) return true;
   for (const auto& p : projects)
@@ -136,6 +141,7 @@ bool Config::reports_events() const {
 std::vector<std::string> secret_values(const Config& c) {
   std::vector<std::string> out(c.github.secrets.begin(), c.github.secrets.end());
   for (const auto& n : c.notify) out.insert(out.end(), {n.url, n.secret});
+  for (const auto& [host, r] : c.registries) out.push_back(r.password);
   for (const auto& p : c.projects) {
     out.push_back(p.secret);
     if (p.github_deployments) out.push_back(p.github_deployments->token);

@@ -94,6 +94,16 @@ struct TlsClientConfig {
   std::string ca_file;  // extra trust anchor for an internal CA; system roots otherwise
 };
 
+// A container registry shipgate asks about images (wait_for_images, pin_digests). Registries without
+// an entry are asked anonymously over HTTPS.
+struct RegistryConfig {
+  std::string host;         // as image references name it: ghcr.io, registry.example.com:5000
+  std::string username;     // sent to the registry's token service (or as basic auth); anonymous when empty
+  std::string password;
+  bool plain_http = false;  // http:// instead of https://, for a registry on loopback or a private network
+  TlsClientConfig tls;
+};
+
 struct DokployTargetConfig {
   std::string url;             // API mode: Dokploy base URL
   std::string api_key;
@@ -210,6 +220,14 @@ struct Environment {
   std::vector<TargetConfig> targets;
   std::vector<SmokeCheck> smoke;
   bool rollback_on_failure = false;
+  // Before the first target runs: wait up to this long for every image to exist in its registry
+  // (0: do not ask), and record each image's digest.
+  Millis wait_for_images{0};
+  bool pin_digests = false;  // targets receive name@sha256:... instead of the tag
+  // A promoted version keeps the images the environment before tested (copy, by digest where known),
+  // or resolves this environment's own tag template for the same SHA and version (retag).
+  enum class PromoteImages { copy, retag } promote_images = PromoteImages::copy;
+  bool checks_images() const { return wait_for_images.count() > 0 || pin_digests; }
 };
 
 // GitHub Deployments and their statuses mirror what shipgate does, for the repository's Environments page.
@@ -266,6 +284,7 @@ struct Config {
   std::vector<Reviewer> reviewers;
   std::vector<Project> projects;
   std::vector<Notifier> notify;
+  std::map<std::string, RegistryConfig> registries;  // by host
   std::string source_sha256;  // of the file as read, for /api/v1/info and reload logs
 
   const Project* project(std::string_view name) const;
@@ -273,6 +292,7 @@ struct Config {
   // Builds the lookup indexes; the loader calls it once the projects are final.
   void index();
   const Reviewer* reviewer(std::string_view name) const;
+  const RegistryConfig* registry(const std::string& host) const;
   // Whether any project has a webhook secret of its own (only then is a body read before it verifies).
   bool any_project_secret() const { return any_project_secret_; }
   // Whether anything consumes state changes: notify endpoints or GitHub deployment statuses.

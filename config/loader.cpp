@@ -115,6 +115,30 @@ void Loader::load_platform(const YAML::Node& n, std::optional<PlatformConfig>& o
   out = p;
 }
 
+void Loader::load_registries(const YAML::Node& n, std::map<std::string, RegistryConfig>& out) {
+  if (!is_map(n, "registries")) return;
+  check_duplicates(n, "registries");
+  for (const auto& kv : n) {
+    RegistryConfig r;
+    r.host = kv.first.Scalar();
+    const std::string path = join("registries", r.host);
+    // The host as image references write it: a name with a dot or a port, or localhost.
+    const bool shaped = !r.host.empty() && r.host.size() <= 260 &&
+                        r.host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") ==
+                            std::string::npos;
+    if (!shaped) error(path, "registry hosts are written as in image references, e.g. ghcr.io or 127.0.0.1:5000");
+    if (!is_map(kv.second, path)) continue;
+    Section registry(*this, kv.second, path);
+    registry.nonempty("username", r.username);
+    registry.nonempty("password", r.password);
+    if (r.username.empty() != r.password.empty())
+      error(path, "username and password go together (a token is the password)");
+    registry.boolean("plain_http", r.plain_http);
+    registry.nonempty("ca_file", r.tls.ca_file);
+    out.emplace(r.host, std::move(r));
+  }
+}
+
 void Loader::load_reviewers(const YAML::Node& n, std::vector<Reviewer>& out) {
   if (!is_map(n, "reviewers")) return;
   check_duplicates(n, "reviewers");
@@ -208,6 +232,7 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
   if (const auto n = top["platform"]) load_platform(n, c.platform);
   if (const auto n = top["reviewers"]) load_reviewers(n, c.reviewers);
   if (const auto n = top["notify"]) load_notify(n, c.notify);
+  if (const auto n = top["registries"]) load_registries(n, c.registries);
   const auto projects = top["projects"];
   if (!projects) {
     error("projects", "is required");

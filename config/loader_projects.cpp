@@ -325,6 +325,15 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   if (!tag.empty()) check_template(tag, e.at("tag"), nullptr);
   env.tag_template = tag.empty() ? "{sha}" : tag;
   e.nonempty("promote_from", env.promote_from);
+  if (const auto promote = e["promote"]; promote && is_map(promote, e.at("promote"))) {
+    Section p(*this, promote, e.at("promote"));
+    if (auto images = p.text("images")) {
+      if (*images == "retag") env.promote_images = Environment::PromoteImages::retag;
+      else if (*images != "copy") error(p.at("images"), "must be copy (the images the environment before tested) or retag");
+    }
+  }
+  e.duration("wait_for_images", env.wait_for_images);
+  e.boolean("pin_digests", env.pin_digests);
   if (const auto approval = e["approval"]) {
     ApprovalConfig a;
     load_approval(approval, e.at("approval"), a);
@@ -390,6 +399,8 @@ void Loader::load_project(const YAML::Node& n, const std::string& path, Project&
   // Cross-references inside the project.
   for (const auto& e : p.environments) {
     const std::string epath = join(project.at("environments"), e.name);
+    if (e.promote_images == Environment::PromoteImages::retag && e.promote_from.empty())
+      error(epath + ".promote.images", "retag applies to promoted versions: set promote_from");
     if (!e.promote_from.empty()) {
       if (e.promote_from == e.name) error(epath + ".promote_from", "cannot promote from itself");
       else if (!p.environment(e.promote_from))

@@ -53,4 +53,17 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
   return n * mult;
 }
 
+std::string format_duration(std::chrono::milliseconds d) {
+  std::int64_t left = d.count();
+  if (left <= 0) return "0s";
+  std::string out;
+  for (const auto& [unit, ms] : {std::pair<const char*, std::int64_t>{"d", 86'400'000}, {"h", 3'600'000},
+                                 {"m", 60'000}, {"s", 1000}, {"ms", 1}}) {
+    if (left < ms) continue;
+    out += std::to_string(left / ms) + unit;
+    left %= ms;
+  }
+  return out;
+}
+
 }  // namespace shipgate::config

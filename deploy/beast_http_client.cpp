@@ -154,6 +154,7 @@ class BeastHttpClient final : public HttpClient {
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(req.max_response_body);
+    parser.skip(req.method == "HEAD");  // a HEAD answer announces a length but sends no body
     auto [rec, rn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (rec) co_return rec;
     OutboundResponse out;

@@ -14,6 +14,7 @@
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/deployment_rules.hpp"
 #include "orchestration/gate_policy.hpp"
+#include "orchestration/image_check.hpp"
 
 namespace shipgate::orchestration {
 
@@ -22,14 +23,14 @@ using nlohmann::json;
 using deploy::TargetOutcome;
 
 Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-                       std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http,
+                       std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http,
                        Metrics* metrics)
     : strand_(asio::make_strand(executor)),
       store_(store),
       config_(std::move(config)),
       targets_(std::move(targets)),
       clock_(std::move(clock)),
-      smoke_http_(smoke_http ? std::move(smoke_http) : deploy::make_beast_http_client()),
+      http_(http ? std::move(http) : deploy::make_beast_http_client()),
       metrics_(metrics) {}
 
 void Dispatcher::start(std::chrono::milliseconds every) {
@@ -144,7 +145,8 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
   }
 }
 
-deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config::Project& project) const {
+deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config::Project& project,
+                                              const config::Environment& env) const {
   deploy::DeployContext ctx;
   ctx.deployment_id = d.id;
   ctx.marker = d.marker();
@@ -155,7 +157,8 @@ deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config:
   ctx.sha = d.sha;
   ctx.ref = d.ref;
   ctx.branch = d.ref.rfind("refs/heads/", 0) == 0 ? d.ref.substr(11) : project.branch;
-  ctx.images = d.images;
+  // With pin_digests a target gets each image by the digest checked before the first target ran.
+  ctx.images = env.pin_digests ? pinned_images(d.images, recorded_digests(d.result)) : d.images;
   ctx.vars = deploy::template_vars(ctx);
   return ctx;
 }
@@ -176,10 +179,31 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     co_await finish(d.id, Event::fail, std::move(why), d.result);
     co_return;
   }
-  const auto ctx = context_for(d, *project);
   log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: {} {}/{} version {}", d.id, resume ? "resuming" : "starting", d.project, d.environment, d.version);
 
   json result = d.result.is_object() ? d.result : json::object();
+  // Images first: they exist, and their digests are recorded (once: a resume keeps what was found).
+  if (env->checks_images() && !d.images.empty() && recorded_digests(result).size() < d.images.size()) {
+    const std::int64_t id = d.id;
+    WaitingNote waiting = [this, id](std::string line) -> asio::awaitable<void> {
+      if (!line.empty()) {
+        TransitionRequest note{id, Event::note, "shipgate", line};
+        co_await store_.transition(std::move(note));
+      }
+      co_await store_.set_waiting_reason(id, std::move(line));
+    };
+    auto checked = co_await check_images(*http_, *config, *env, d.images, waiting);
+    if (!checked.ok) {
+      log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: {}", d.id, checked.message);
+      co_await finish(d.id, Event::fail, std::move(checked.message), result);
+      co_return;
+    }
+    result["images"] = digest_record(d.images, checked.digests);
+    auto saved = co_await store_.record_result(d.id, result);
+    if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record image digests: {}", d.id, saved.error().message());
+    d.result = result;
+  }
+  const auto ctx = context_for(d, *project, *env);
   json& done = result["targets"];
   if (!done.is_array()) done = json::array();
   const auto started = std::chrono::steady_clock::now();
@@ -220,7 +244,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     };
     const auto vars = ctx.vars;
     for (const auto& check : env->smoke) {
-      auto outcome = co_await deploy::run_smoke_check(*smoke_http_, check, vars, note);
+      auto outcome = co_await deploy::run_smoke_check(*http_, check, vars, note);
       checks.push_back({{"url", check.url}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details}});
       if (!outcome.ok) {
         failure = outcome.message;
@@ -238,7 +262,10 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     std::vector<NewDeployment> promote;
     const auto now_config = config_();
     if (const auto* current_project = now_config->project(d.project)) {
-      promote = plan_promotion(*current_project, d, clock_->now());
+      // The next environment gets the images tested here, by digest where they were checked.
+      Deployment tested = d;
+      tested.images = pinned_images(d.images, recorded_digests(result));
+      promote = plan_promotion(*current_project, tested, clock_->now());
       for (auto& p : promote) p.config_sha = now_config->source_sha256;
     }
     co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
@@ -271,7 +298,7 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
     co_await store_.transition(std::move(note));
   }
   log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: rolling back {} target(s) to {} after: {}", d.id, changed, previous->version, failure);
-  const auto back = context_for(*previous, project);
+  const auto back = context_for(*previous, project, env);
   json& steps = result["rollback"] = json::array();
   std::string rollback_error;
   for (std::size_t j = changed; j-- > 0;) {  // undo in reverse order

@@ -27,7 +27,7 @@ using TargetFactory = std::function<std::unique_ptr<deploy::DeployTarget>(const 
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-             std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> smoke_http = nullptr,
+             std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http = nullptr,
              Metrics* metrics = nullptr);
 
   // Picks up what the store says is queued or was running when the process stopped, and starts the
@@ -71,7 +71,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
                                          const config::Environment& env, std::string failure, nlohmann::json result,
                                          std::size_t changed);
   config::ConfigPtr config_for(const Deployment& d) const;
-  deploy::DeployContext context_for(const Deployment& d, const config::Project& project) const;
+  deploy::DeployContext context_for(const Deployment& d, const config::Project& project,
+                                    const config::Environment& env) const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;
@@ -79,7 +80,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::function<config::ConfigPtr(std::string_view)> generations_;
   TargetFactory targets_;
   std::shared_ptr<const Clock> clock_;
-  std::shared_ptr<deploy::HttpClient> smoke_http_;
+  std::shared_ptr<deploy::HttpClient> http_;  // smoke checks and registry lookups
   Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::atomic<bool> draining_{false};

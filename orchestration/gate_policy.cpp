@@ -1,6 +1,7 @@
 #include "orchestration/gate_policy.hpp"
 
 #include "common/text.hpp"
+#include "orchestration/triggers.hpp"
 
 namespace shipgate::orchestration {
 
@@ -61,6 +62,12 @@ std::vector<NewDeployment> plan_promotion(const config::Project& project, const 
     d.trigger = Trigger::promotion;
     d.actor = ok.actor;  // who triggered the version: self-approval is judged against them
     d.reason = "promoted from " + ok.environment + " after deployment " + std::to_string(ok.id) + " succeeded";
+    if (env.promote_images == config::Environment::PromoteImages::retag) {
+      // The same SHA and version, built for this environment: its own tag template names the images.
+      std::string error;
+      if (auto own = resolve_images(project, env, ok.version, ok.sha, ok.ref, {}, error)) d.images = std::move(*own);
+      else d.reason += "; kept " + ok.environment + "'s images: " + error;
+    }
     apply_approval_policy(d, env, now);
     out.push_back(std::move(d));
   }

@@ -29,8 +29,9 @@ int required_approvals(const Deployment& d);
 // Listed reviewers who have not approved yet (empty list: anyone with the approve permission).
 std::vector<std::string> missing_approvers(const Deployment& d);
 
-// The same version (SHA, tag, image references: exactly what was tested) for every environment
-// promoted from the one that just succeeded.
+// The same version (SHA, tag, image references: exactly what was tested, pinned by digest where the
+// caller knows them) for every environment promoted from the one that just succeeded. An environment
+// with `promote: {images: retag}` resolves its own tag template for that SHA and version instead.
 std::vector<NewDeployment> plan_promotion(const config::Project& project, const Deployment& succeeded, TimePoint now);
 
 }  // namespace shipgate::orchestration

@@ -258,6 +258,8 @@ reviewers:
 notify:
   - { url: "https://hooks.example.com/x", format: json, events: [failed], projects: [app], secret: n,
       timeout: 5s, max_attempts: 3, ca_file: ca.pem }
+registries:
+  "127.0.0.1:5000": { username: ci, password: "${REGISTRY_TOKEN}", plain_http: true, ca_file: ca.pem }
 projects:
   app:
     repository: acme/app
@@ -274,6 +276,8 @@ projects:
         tags: "v*"
         tag: "{sha}"
         rollback_on_failure: true
+        wait_for_images: 10m
+        pin_digests: true
         smoke: [ { url: "https://x.example.com/h/{version}", expect: 200, body_contains: "{version}", attempts: 2,
                    interval: 1s, timeout: 1s, ca_file: ca.pem, method: POST, headers: { X-V: "{sha}" },
                    body: { v: "{version}" } } ]
@@ -289,6 +293,7 @@ projects:
           - { type: dokploy, deploy_url: "https://d.example.com/api/deploy/x" }
       production:
         promote_from: staging
+        promote: { images: retag }
         approval: { required: 1, reviewers: [alice], expire_after: 1h, allow_self_approval: false }
         confirm: yes-really
         windows: [ { days: [mon], from: "09:00", to: "17:00", timezone: UTC } ]
@@ -302,6 +307,12 @@ projects:
   const auto* staging = r.config->project("app")->environment("staging");
   ASSERT_EQ(staging->targets.size(), 6u);
   EXPECT_EQ(unpinned_targets(*r.config).size(), 1u) << "the deploy URL target";
+  EXPECT_EQ(staging->wait_for_images, std::chrono::minutes(10));
+  EXPECT_TRUE(staging->pin_digests);
+  EXPECT_EQ(r.config->project("app")->environment("production")->promote_images, Environment::PromoteImages::retag);
+  ASSERT_TRUE(r.config->registry("127.0.0.1:5000"));
+  EXPECT_TRUE(r.config->registry("127.0.0.1:5000")->plain_http);
+  EXPECT_EQ(r.config->registry("127.0.0.1:5000")->password, "x");
 
   struct Case {
     std::string from, to;
@@ -318,8 +329,11 @@ projects:
       {"max_attempts: 3,", "max_attempts: 3, colour: red,", "notify[0].colour",
        "url, format, events, projects, secret, timeout, max_attempts, ca_file"},
       {"confirm: yes-really\n", "confirm: yes-really\n        colour: red\n", "projects.app.environments.production.colour",
-       "deploy_on, branch, tags, tag, promote_from, approval, confirm, windows, smoke, rollback_on_failure, "
-       "freezes, targets"},
+       "deploy_on, branch, tags, tag, promote_from, promote, wait_for_images, pin_digests, approval, confirm, "
+       "windows, smoke, rollback_on_failure, freezes, targets"},
+      {"plain_http: true,", "plain_http: true, colour: red,", "registries.127.0.0.1:5000.colour",
+       "username, password, plain_http, ca_file"},
+      {"images: retag }", "images: retag, colour: red }", "projects.app.environments.production.promote.colour", "images"},
       {"workdir: /tmp,", "workdir: /tmp, colour: red,", "projects.app.environments.staging.targets[4].colour",
        "type, argv, timeout, workdir, env"},
       {"deployment: api, container: main", "deployment: api, container: main, colour: red",
@@ -334,6 +348,30 @@ projects:
     EXPECT_EQ(bad.errors[0].path, c.path);
     EXPECT_EQ(bad.errors[0].message, "unknown key (allowed: " + c.allowed + ")");
   }
+}
+
+TEST(Config, ImageChecksAndPromotionChoicesAreChecked) {
+  auto errors_of = [](const std::string& extra, const std::string& staging) {
+    const auto r = load_config_text("github: { secrets: [s] }\n" + extra +
+                                        "projects:\n  app:\n    repository: acme/app\n"
+                                        "    components: { api: { image: ghcr.io/acme/api } }\n"
+                                        "    environments:\n      staging:\n" + staging +
+                                        "        targets: [ { type: command, argv: [/bin/true] } ]\n",
+                                    [](const std::string&) { return std::optional<std::string>("x"); });
+    std::vector<std::string> out;
+    for (const auto& e : r.errors) out.push_back(e.to_string());
+    return out;
+  };
+  EXPECT_TRUE(errors_of("", "        wait_for_images: 90s\n        pin_digests: true\n").empty());
+  EXPECT_EQ(errors_of("", "        wait_for_images: soon\n").size(), 1u);
+  EXPECT_EQ(errors_of("", "        promote: { images: rebuild }\n").size(), 1u);
+  const auto retag = errors_of("", "        promote: { images: retag }\n");
+  ASSERT_EQ(retag.size(), 1u);
+  EXPECT_NE(retag[0].find("set promote_from"), std::string::npos) << retag[0];
+  const auto half = errors_of("registries: { ghcr.io: { username: ci } }\n", "");
+  ASSERT_EQ(half.size(), 1u);
+  EXPECT_NE(half[0].find("username and password go together"), std::string::npos) << half[0];
+  EXPECT_EQ(errors_of("registries: { \"ghcr.io/acme\": { plain_http: true } }\n", "").size(), 1u);
 }
 
 TEST(Config, ADokployTargetMustBeAbleToPinTheVersion) {

@@ -1,0 +1,164 @@
+#include "deploy/registry_client.hpp"
+
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.hpp"
+#include "common/text.hpp"
+#include "config/template.hpp"
+
+namespace shipgate::deploy {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Image indexes first: a multi-platform image is found by its index digest, which is what a
+// Kubernetes node or Docker resolves the tag to as well.
+constexpr const char* kManifestTypes =
+    "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+
+OutboundRequest request(std::string method, std::string url, const config::RegistryConfig* access, Millis timeout) {
+  OutboundRequest r;
+  r.method = std::move(method);
+  r.url = std::move(url);
+  r.timeout = timeout;
+  r.connect_timeout = std::min(timeout, Millis(5'000));
+  r.max_response_body = 4u << 20;  // manifests are small; a token answer too
+  if (access) r.ca_file = access->tls.ca_file;
+  return r;
+}
+
+std::string basic_credentials(const config::RegistryConfig& access) {
+  return "Basic " + base64_encode(access.username + ":" + access.password);
+}
+
+ImageLookup unavailable(std::string message) { return {ImageState::unavailable, {}, std::move(message)}; }
+ImageLookup refused(std::string message) { return {ImageState::refused, {}, std::move(message)}; }
+
+// The Authorization value a 401's challenge asks for, or a lookup that says why there is none.
+asio::awaitable<std::variant<std::string, ImageLookup>> authorize(HttpClient& http, const OutboundResponse& denied,
+                                                                  const config::RegistryConfig* access, Millis timeout) {
+  const auto challenge = parse_challenge(denied.header("WWW-Authenticate"));
+  if (challenge && challenge->scheme == "basic") {
+    if (!access || access->username.empty()) co_return refused("the registry wants credentials; add them under registries");
+    co_return basic_credentials(*access);
+  }
+  if (!challenge || challenge->scheme != "bearer" || !challenge->params.count("realm"))
+    co_return refused("HTTP 401 without a challenge shipgate understands");
+  const std::string& realm = challenge->params.at("realm");
+  // Credentials go to the realm only over HTTPS, or plain HTTP where the registry itself is.
+  const bool realm_https = realm.rfind("https://", 0) == 0;
+  const bool plain = access && access->plain_http;
+  if (!realm_https && !(plain && realm.rfind("http://", 0) == 0))
+    co_return refused("the registry's token service " + realm + " is not HTTPS");
+  std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
+  bool first = true;
+  for (const char* key : {"service", "scope"}) {
+    const auto it = challenge->params.find(key);
+    if (it == challenge->params.end()) continue;
+    url += (first ? "" : "&") + std::string(key) + "=" + config::percent_encode(it->second);
+    first = false;
+  }
+  auto req = request("GET", url, access, timeout);
+  if (access && !access->username.empty()) req.headers.emplace_back("Authorization", basic_credentials(*access));
+  auto res = co_await http.send(std::move(req));
+  if (!res) co_return unavailable("token service " + realm + ": " + res.error().message());
+  if (res->status == 401 || res->status == 403)
+    co_return refused("token service " + realm + " refused the credentials (HTTP " + std::to_string(res->status) + ")");
+  if (res->status != 200) co_return unavailable("token service " + realm + ": " + describe_failure(res));
+  const auto doc = nlohmann::json::parse(res->body, nullptr, false);
+  std::string token;
+  if (doc.is_object()) {
+    // Docker's token protocol names it `token`; OAuth2-style services `access_token`.
+    for (const char* key : {"token", "access_token"})
+      if (doc.contains(key) && doc[key].is_string() && token.empty()) token = doc[key].get<std::string>();
+  }
+  if (token.empty() || token.size() > 16384 || token.find_first_of("\r\n ") != std::string::npos)
+    co_return refused("token service " + realm + " answered without a usable token");
+  co_return "Bearer " + token;
+}
+
+}  // namespace
+
+std::optional<Challenge> parse_challenge(std::string_view h) {
+  h = trim(h);
+  const auto space = h.find(' ');
+  if (h.empty()) return std::nullopt;
+  Challenge c;
+  c.scheme = to_lower(h.substr(0, space));
+  if (space == std::string_view::npos) return c;
+  std::string_view rest = h.substr(space + 1);
+  while (!rest.empty()) {
+    rest = trim(rest);
+    const auto eq = rest.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    std::string key = to_lower(trim(rest.substr(0, eq)));
+    rest = rest.substr(eq + 1);
+    std::string value;
+    if (!rest.empty() && rest.front() == '"') {
+      std::size_t i = 1;
+      for (; i < rest.size() && rest[i] != '"'; ++i) {
+        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+        value.push_back(rest[i]);
+      }
+      if (i >= rest.size()) return std::nullopt;  // unterminated quote
+      rest = rest.substr(i + 1);
+    } else {
+      const auto comma = rest.find(',');
+      value = std::string(trim(rest.substr(0, comma)));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma);
+    }
+    rest = trim(rest);
+    if (!rest.empty()) {
+      if (rest.front() != ',') return std::nullopt;
+      rest = rest.substr(1);
+    }
+    c.params[std::move(key)] = std::move(value);
+  }
+  return c;
+}
+
+asio::awaitable<ImageLookup> look_up_image(HttpClient& http, const ImageReference& image,
+                                           const config::RegistryConfig* access, Millis timeout) {
+  const std::string base = std::string(access && access->plain_http ? "http://" : "https://") + image.api_host();
+  const std::string url = base + "/v2/" + image.repository + "/manifests/" + image.manifest_reference();
+  std::string authorization;
+  for (int round = 0; round < 2; ++round) {
+    auto req = request("HEAD", url, access, timeout);
+    req.headers.emplace_back("Accept", kManifestTypes);
+    if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
+    auto res = co_await http.send(std::move(req));
+    if (!res) co_return unavailable(image.registry + ": " + res.error().message());
+    if (res->status == 401 && round == 0) {
+      auto auth = co_await authorize(http, *res, access, timeout);
+      if (auto* failed = std::get_if<ImageLookup>(&auth)) co_return std::move(*failed);
+      authorization = std::get<std::string>(auth);
+      continue;
+    }
+    if (res->status == 404) co_return ImageLookup{ImageState::missing, {}, "not found"};
+    if (res->status == 401 || res->status == 403)
+      co_return refused(image.registry + " refused to show it (HTTP " + std::to_string(res->status) + ")");
+    if (res->status == 429 || res->status >= 500) co_return unavailable(image.registry + ": HTTP " + std::to_string(res->status));
+    if (res->status != 200) co_return refused(image.registry + ": unexpected HTTP " + std::to_string(res->status));
+    std::string digest = res->header("Docker-Content-Digest");
+    if (digest.empty()) {
+      // Some registries leave the digest out of HEAD answers: it is the SHA-256 of the manifest itself.
+      auto get = request("GET", url, access, timeout);
+      get.headers.emplace_back("Accept", kManifestTypes);
+      if (!authorization.empty()) get.headers.emplace_back("Authorization", authorization);
+      auto body = co_await http.send(std::move(get));
+      if (!body || body->status != 200) co_return unavailable(image.registry + ": manifest: " + describe_failure(body));
+      digest = "sha256:" + sha256_hex(body->body);
+    }
+    if (!is_sha256_digest(digest)) co_return refused(image.registry + " answered with a digest shipgate does not use: " + digest.substr(0, 80));
+    // Asked by digest: the answer must be that very manifest.
+    if (!image.digest.empty() && digest != image.digest) co_return refused(image.registry + " answered with another digest");
+    co_return ImageLookup{ImageState::found, digest, {}};
+  }
+  co_return refused(image.registry + " refused the token it issued");
+}
+
+}  // namespace shipgate::deploy
