@@ -1,6 +1,27 @@
 #include "orchestration/deployment_rules.hpp"
 
+#include "orchestration/semver.hpp"
+
 namespace shipgate::orchestration {
+
+std::optional<std::string> newer_version_in_place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished,
+                                                  std::string_view running) {
+  if (!is_automatic(incoming.trigger)) return std::nullopt;
+  const auto mine = parse_semver(incoming.version);
+  if (!mine) return std::nullopt;
+  std::optional<std::string> newest;
+  std::optional<SemVer> newest_v;
+  auto consider = [&](std::string_view version) {
+    const auto v = parse_semver(version);
+    if (v && compare(*v, *mine) > 0 && (!newest_v || compare(*v, *newest_v) > 0)) {
+      newest = std::string(version);
+      newest_v = v;
+    }
+  };
+  consider(running);
+  for (const auto& u : unfinished) consider(u.version);
+  return newest;
+}
 
 Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished) {
   Placement out;

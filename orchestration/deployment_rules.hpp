@@ -33,6 +33,13 @@ struct Placement {
 // (overrides and rollbacks); a new override or rollback supersedes nothing and always gets its own row.
 Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished);
 
+// An automatic trigger never puts an older semantic version over a newer one: the version that runs
+// in the environment (`running`, its newest succeeded version) or one waiting or running there. The
+// newer version it would replace, or nothing (also when the versions are not semantic versions).
+// Manual deploys, overrides and rollbacks may go back.
+std::optional<std::string> newer_version_in_place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished,
+                                                  std::string_view running);
+
 // Whether a bad-version mark names this version: by version, or by SHA when both know one.
 bool names_version(const BadVersion& mark, std::string_view version, std::string_view sha);
 

@@ -1,6 +1,7 @@
 #include "orchestration/sqlite_writes.hpp"
 
 #include "orchestration/deployment_rules.hpp"
+#include "orchestration/semver.hpp"
 #include "orchestration/sqlite_rows.hpp"
 
 namespace shipgate::orchestration {
@@ -81,6 +82,16 @@ Result<std::vector<BadVersion>> SqliteWrites::bad_marks(Db& db, const std::strin
   return out;
 }
 
+Result<std::string> SqliteWrites::running_version(Db& db, const std::string& project, const std::string& environment) {
+  auto st = db.prepare("SELECT version FROM deployments WHERE project = ? AND environment = ? AND state = 'succeeded' "
+                       "ORDER BY finished_at DESC, id DESC LIMIT 1");
+  st.bind(1, project).bind(2, environment);
+  const int rc = st.step();
+  if (rc == SQLITE_ROW) return st.text(0);
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return std::string();
+}
+
 Result<std::vector<Unfinished>> SqliteWrites::unfinished(Db& db, const std::string& project,
                                                          const std::string& environment) {
   auto st = db.prepare("SELECT id, state, version, sha, images, trigger FROM deployments "
@@ -124,6 +135,20 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
   }
   auto waiting = unfinished(db, nd.project, nd.environment);
   if (!waiting) return waiting.error();
+  // Only semantic versions have an order; a SHA does not (and costs no read).
+  if (is_automatic(nd.trigger) && parse_semver(nd.version)) {
+    auto running = running_version(db, nd.project, nd.environment);
+    if (!running) return running.error();
+    if (auto newer = newer_version_in_place(nd, *waiting, *running)) {
+      created.skipped = "version " + nd.version + " is older than " + *newer + " in " + nd.environment +
+                        "; automatic triggers never go back to an older version (deploy it manually to do that)";
+      if (auto r = add_audit(db, {0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped,
+                                  {{"version", nd.version}, {"sha", nd.sha}, {"trigger", to_string(nd.trigger)}, {"newer", *newer}}});
+          !r)
+        return r.error();
+      return created;
+    }
+  }
   const Placement placement = place(nd, *waiting);
   if (placement.existing) {
     created.id = placement.existing->id;

@@ -34,6 +34,8 @@ class SqliteWrites {
                            std::int64_t at);
   Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at);
   // The bad-version marks that name this version in the environment (names_version decides).
+  // The version of the environment's newest succeeded deployment (what runs there), empty when none.
+  Result<std::string> running_version(Db& db, const std::string& project, const std::string& environment);
   Result<std::vector<BadVersion>> bad_marks(Db& db, const std::string& project, const std::string& environment,
                                              const std::string& version, const std::string& sha);
   Result<std::vector<Unfinished>> unfinished(Db& db, const std::string& project, const std::string& environment);

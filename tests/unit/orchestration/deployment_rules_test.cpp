@@ -28,6 +28,34 @@ std::vector<std::int64_t> ids(const std::vector<Unfinished>& list) {
 
 }  // namespace
 
+TEST(NewerVersionInPlace, AnAutomaticTriggerNeverGoesBackToAnOlderSemanticVersion) {
+  struct Case {
+    const char* name;
+    NewDeployment incoming;
+    std::vector<Unfinished> unfinished;
+    std::string running;
+    std::optional<std::string> newer;
+  };
+  const Case cases[] = {
+      {"older than what runs", incoming("v1.5.0", Trigger::build), {}, "v1.6.1", "v1.6.1"},
+      {"older than what is queued", incoming("v1.5.0"), {waiting(1, "v1.6.1", State::queued)}, "v1.4.0", "v1.6.1"},
+      {"older than what waits for approval", incoming("v1.5.0", Trigger::promotion),
+       {waiting(1, "v1.6.1", State::pending_approval)}, "", "v1.6.1"},
+      {"the newest of several is named", incoming("v1.0.0", Trigger::release),
+       {waiting(1, "v1.2.0", State::running), waiting(2, "v1.3.0", State::queued)}, "v1.1.0", "v1.3.0"},
+      {"newer than everything", incoming("v1.7.0"), {waiting(1, "v1.6.1", State::running)}, "v1.6.0", std::nullopt},
+      {"the same version (a rebuild)", incoming("v1.6.1"), {}, "v1.6.1", std::nullopt},
+      {"a release after its candidate", incoming("v2.0.0"), {}, "v2.0.0-rc.2", std::nullopt},
+      {"a candidate after its release", incoming("v2.0.0-rc.3", Trigger::dispatch), {}, "v2.0.0", "v2.0.0"},
+      {"not a semantic version", incoming("0123456789abcdef0123456789abcdef01234567"), {}, "v9.9.9", std::nullopt},
+      {"running version not semantic", incoming("v1.0.0"), {}, "0123456789abcdef0123456789abcdef01234567", std::nullopt},
+      {"manual may go back", incoming("v1.5.0", Trigger::manual), {}, "v1.6.1", std::nullopt},
+      {"override may go back", incoming("v1.5.0", Trigger::override_), {}, "v1.6.1", std::nullopt},
+      {"rollback goes back", incoming("v1.5.0", Trigger::rollback), {}, "v1.6.1", std::nullopt},
+  };
+  for (const auto& c : cases) EXPECT_EQ(newer_version_in_place(c.incoming, c.unfinished, c.running), c.newer) << c.name;
+}
+
 TEST(Place, SupersedesWhatHasNotStartedAndReusesTheSameVersion) {
   struct Case {
     const char* name;

@@ -113,3 +113,27 @@ TEST(Dispatcher, AClosedWindowHoldsOrdinaryDeploymentsButNotAnOverride) {
   EXPECT_EQ(gate.targets.versions("deploy"), (std::vector<std::string>{"v0.9.9"}));
   EXPECT_EQ(gate.state_of(held), State::queued) << "the override supersedes nothing";
 }
+
+TEST(Dispatcher, ALateOlderBuildIsSkippedAndAuditedButAManualDeployMayGoBack) {
+  Gate gate(kConfig);
+  const auto current = gate.ingest({new_deployment("planera", "staging", "v1.6.1", Trigger::build)})[0];
+  ASSERT_EQ(gate.settle(current), State::succeeded);
+  // CI finished v1.5.0's build late: it never replaces v1.6.1, and the audit log says why.
+  EXPECT_EQ(gate.ingest({new_deployment("planera", "staging", "v1.5.0", Trigger::build)})[0], 0);
+  const auto audit = gate.store->audit({0, 0, 100});
+  ASSERT_TRUE(audit);
+  const auto& last = audit->back();
+  EXPECT_EQ(last.action, AuditAction::skipped);
+  EXPECT_EQ(last.reason, "version v1.5.0 is older than v1.6.1 in staging; automatic triggers never go back to an "
+                         "older version (deploy it manually to do that)");
+  EXPECT_EQ(last.details["newer"], "v1.6.1");
+  // A newer version queued (not yet started) counts as well.
+  const auto queued = gate.ingest({new_deployment("planera", "staging", "v1.7.0")})[0];
+  EXPECT_NE(queued, 0);
+  EXPECT_EQ(gate.ingest({new_deployment("planera", "staging", "v1.6.5")})[0], 0);
+  ASSERT_EQ(gate.settle(queued), State::succeeded);
+  // A person may still go back on purpose (the rollback flow).
+  const auto back = gate.ingest({new_deployment("planera", "staging", "v1.5.0", Trigger::manual)})[0];
+  ASSERT_NE(back, 0);
+  EXPECT_EQ(gate.settle(back), State::succeeded);
+}
