@@ -131,6 +131,7 @@ class CommandTarget final : public DeployTarget {
     env["SHIPGATE_SHA"] = ctx.sha;
     env["SHIPGATE_REF"] = ctx.ref;
     env["SHIPGATE_DEPLOYMENT_ID"] = std::to_string(ctx.deployment_id);
+    env["SHIPGATE_CONFIG_COMMIT"] = ctx.config_commit;
     for (const auto& [component, image] : ctx.images) env[env_name(component)] = image;
 
     int out_pipe[2];

@@ -28,6 +28,7 @@ config::TemplateVars template_vars(const DeployContext& ctx) {
   v["project"] = ctx.project;
   v["environment"] = ctx.environment;
   v["deployment_id"] = std::to_string(ctx.deployment_id);
+  v["config_commit"] = ctx.config_commit;
   for (const auto& [component, image] : ctx.images) v["image." + component] = image;
   return v;
 }

@@ -27,6 +27,7 @@ struct DeployContext {
   std::string ref;
   std::string branch;
   std::map<std::string, std::string> images;  // component -> full image reference
+  std::string config_commit;                  // platform commit behind a config redeploy, else empty
   config::TemplateVars vars;                  // {sha} {version} {image.backend} ...
 };
 

@@ -75,6 +75,7 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
   if (priority(d.trigger) > 0) j["priority"] = priority(d.trigger);
   if (!d.waiting_reason.empty() && !is_final(d.state)) j["waiting_reason"] = d.waiting_reason;
   if (!d.config_sha.empty()) j["config_sha256"] = d.config_sha;
+  if (!d.config_commit.empty()) j["config_commit"] = d.config_commit;
   if (d.state == State::pending_approval && d.expires_ms > 0) j["expires_at"] = format_rfc3339_ms(d.expires_ms);
   if (with_history) {
     j["result"] = d.result;

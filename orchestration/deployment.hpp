@@ -88,6 +88,7 @@ struct NewDeployment {
   nlohmann::json policy = nlohmann::json::object();  // approval rules in force when it was created
   std::int64_t expires_ms = 0;    // pending_approval ends `expired` after this
   std::string config_sha;         // the config in force at creation: it runs with those settings
+  std::string config_commit;      // the platform commit that caused a config redeploy (and its promotions)
 };
 
 struct Approval {
@@ -142,6 +143,7 @@ struct Deployment {
   std::int64_t expires_ms = 0;
   std::string waiting_reason;  // why a queued deployment has not started (deploy window, freeze)
   std::string config_sha;      // config generation it was created under (see config::ConfigRegistry)
+  std::string config_commit;   // platform commit that caused a config redeploy, else empty
   std::vector<HistoryEntry> history;
   std::vector<Approval> approvals;
 

@@ -156,6 +156,7 @@ deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config:
   ctx.version = d.version;
   ctx.sha = d.sha;
   ctx.ref = d.ref;
+  ctx.config_commit = d.config_commit;
   ctx.branch = d.ref.rfind("refs/heads/", 0) == 0 ? d.ref.substr(11) : project.branch;
   // With pin_digests a target gets each image by the digest checked before the first target ran.
   ctx.images = env.pin_digests ? pinned_images(d.images, recorded_digests(d.result)) : d.images;

@@ -60,6 +60,7 @@ std::vector<NewDeployment> plan_promotion(const config::Project& project, const 
     d.ref = ok.ref;
     d.images = ok.images;
     d.trigger = Trigger::promotion;
+    d.config_commit = ok.config_commit;  // a config redeploy carries its platform commit onward
     d.actor = ok.actor;  // who triggered the version: self-approval is judged against them
     d.reason = "promoted from " + ok.environment + " after deployment " + std::to_string(ok.id) + " succeeded";
     if (env.promote_images == config::Environment::PromoteImages::retag) {

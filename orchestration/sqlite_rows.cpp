@@ -6,7 +6,7 @@ using nlohmann::json;
 
 const char* const kDeploymentColumns =
     "id, project, environment, state, version, sha, ref, images, trigger, actor, delivery, created_at, "
-    "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason, config_sha";
+    "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason, config_sha, config_commit";
 
 const char* const kOutboxColumns =
     "o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, d.github_id, "
@@ -46,6 +46,7 @@ Deployment read_deployment(const Statement& s) {
   d.expires_ms = s.is_null(19) ? 0 : s.int64(19);
   d.waiting_reason = s.text(20);
   d.config_sha = s.text(21);
+  d.config_commit = s.text(22);
   return d;
 }
 

@@ -151,6 +151,10 @@ CREATE TABLE health (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 ALTER TABLE deployments DROP COLUMN lease_owner;
 ALTER TABLE deployments DROP COLUMN lease_until;
 )sql",
+    // The platform commit behind a config redeploy, for targets ({config_commit}).
+    R"sql(
+ALTER TABLE deployments ADD COLUMN config_commit TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

@@ -211,6 +211,7 @@ Plan plan_config_change(const config::Config& config, const PlatformPush& push, 
     d.ref = now->ref;
     d.images = now->images;
     d.trigger = Trigger::config_change;
+    d.config_commit = push.after;
     d.actor = push.actor;
     d.reason = "config change " + push.after.substr(0, 7) + " in " + config.platform->repository + " (" +
                (push.truncated && matched.empty() ? "change list truncated by GitHub" : "touched " + matched) + ")";

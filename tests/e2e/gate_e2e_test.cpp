@@ -273,6 +273,7 @@ TEST_F(Gate, PlatformPushTouchingAProjectsConfigRedeploysOnlyThatProject) {
   EXPECT_EQ(redeploy["version"], kSha);  // the current version, not the platform commit
   EXPECT_TRUE(wait_state(redeploy["id"].get<std::int64_t>(), "succeeded"));
   EXPECT_EQ(deployment(redeploy["id"].get<std::int64_t>())["trigger"], "config");
+  EXPECT_EQ(deployment(redeploy["id"].get<std::int64_t>())["config_commit"], kSha3);  // the platform commit
 
   json other = json::parse(push_payload("acme/platform", "refs/heads/main", kSha2));
   other["commits"][0]["modified"] = {"docs/index.md"};

@@ -25,6 +25,7 @@ DeployContext context() {
   c.version = "v1.6.1";
   c.sha = "0123456789abcdef0123456789abcdef01234567";
   c.images = {{"backend", "ghcr.io/acme/backend:v1.6.1"}, {"web-ui", "ghcr.io/acme/web:v1.6.1"}};
+  c.config_commit = "fedcba9876543210fedcba9876543210fedcba98";
   c.vars = template_vars(c);
   return c;
 }
@@ -35,14 +36,15 @@ TEST(CommandTarget, SucceedsOnExit0WithTheDeploymentInItsEnvironment) {
   shipgate::testing::TempDir dir;
   config::CommandTargetConfig cfg;
   cfg.argv = {"/bin/sh", "-c", "echo $SHIPGATE_PROJECT $SHIPGATE_VERSION $SHIPGATE_SHA $SHIPGATE_DEPLOYMENT_ID "
-                               "$SHIPGATE_IMAGE_BACKEND $SHIPGATE_IMAGE_WEB_UI $EXTRA; pwd", "{version}"};
+                               "$SHIPGATE_IMAGE_BACKEND $SHIPGATE_IMAGE_WEB_UI $EXTRA $SHIPGATE_CONFIG_COMMIT {config_commit}; pwd", "{version}"};
   cfg.workdir = dir.path();
   cfg.env = {{"EXTRA", "from-config"}};
   auto out = run(cfg);
   ASSERT_TRUE(out.ok) << out.message;
   const std::string tail = out.details["output_tail"];
   EXPECT_NE(tail.find("planera v1.6.1 0123456789abcdef0123456789abcdef01234567 9 ghcr.io/acme/backend:v1.6.1 "
-                      "ghcr.io/acme/web:v1.6.1 from-config"), std::string::npos) << tail;
+                      "ghcr.io/acme/web:v1.6.1 from-config fedcba9876543210fedcba9876543210fedcba98 "
+                      "fedcba9876543210fedcba9876543210fedcba98"), std::string::npos) << tail;
   EXPECT_NE(tail.find(dir.path()), std::string::npos);
   EXPECT_EQ(out.details["exit_code"], 0);
 }

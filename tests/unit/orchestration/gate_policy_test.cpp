@@ -112,6 +112,7 @@ projects:
   ok.ref = "refs/tags/v1.6.1";
   ok.images = {{"web", "ghcr.io/acme/web@sha256:feed"}};
   ok.actor = "octocat";
+  ok.config_commit = "fedcba9876543210fedcba9876543210fedcba98";
   auto plan = plan_promotion(*cfg->project("app"), ok, at("2026-11-26T10:00:00Z"));
   ASSERT_EQ(plan.size(), 2u);
   EXPECT_EQ(plan[0].environment, "production");
@@ -121,6 +122,7 @@ projects:
   EXPECT_EQ(plan[0].initial, State::pending_approval);
   EXPECT_EQ(plan[0].actor, "octocat");
   EXPECT_EQ(plan[0].trigger, Trigger::promotion);
+  EXPECT_EQ(plan[0].config_commit, ok.config_commit);  // a config redeploy's commit travels with it
   EXPECT_TRUE(is_automatic(plan[0].trigger));
   EXPECT_EQ(plan[1].environment, "qa");
   EXPECT_EQ(plan[1].initial, State::queued);
@@ -249,6 +251,7 @@ projects:
   EXPECT_EQ(plan.deployments[0].project, "planera");
   EXPECT_EQ(plan.deployments[0].version, "v1");
   EXPECT_EQ(plan.deployments[0].trigger, Trigger::config_change);
+  EXPECT_EQ(plan.deployments[0].config_commit, push.after);  // targets see it as {config_commit}
   EXPECT_NE(plan.deployments[0].reason.find("configs/planera/deep/values.yaml"), std::string::npos);
 
   push.files = {"docs/x.md"};
