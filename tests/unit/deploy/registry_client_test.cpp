@@ -26,6 +26,18 @@ config::RegistryConfig plain(const Registry& r) {
   return c;
 }
 
+// A config that reaches the test registry, and an environment that waits `wait` for images.
+struct Setting {
+  config::Config config;
+  config::Environment env;
+};
+Setting waiting_for(const Registry& r, std::chrono::milliseconds wait) {
+  Setting s;
+  s.config.registries[r.host()] = plain(r);
+  s.env.wait_for_images = wait;
+  return s;
+}
+
 ImageLookup look_up(const std::string& text, const config::RegistryConfig& access) {
   auto http = make_beast_http_client();
   const auto ref = parse_image_reference(text);
@@ -87,10 +99,7 @@ TEST(RegistryClient, ARegistryThatIsNotThereIsUnavailableNotMissing) {
 
 TEST(ImageCheck, WaitsForAnImagePushedLaterAndRecordsItsDigest) {
   Registry registry;
-  config::Config cfg;
-  cfg.registries[registry.host()] = plain(registry);
-  config::Environment env;
-  env.wait_for_images = std::chrono::seconds(20);
+  auto [cfg, env] = waiting_for(registry, std::chrono::seconds(20));
   const std::map<std::string, std::string> images{{"backend", registry.host() + "/acme/api:staging-abc"}};
   std::string digest;
   std::thread ci([&] {
@@ -116,10 +125,7 @@ TEST(ImageCheck, WaitsForAnImagePushedLaterAndRecordsItsDigest) {
 
 TEST(ImageCheck, GivesUpWithTheImageAndTheTimeItWaited) {
   Registry registry;
-  config::Config cfg;
-  cfg.registries[registry.host()] = plain(registry);
-  config::Environment env;
-  env.wait_for_images = std::chrono::seconds(2);
+  auto [cfg, env] = waiting_for(registry, std::chrono::seconds(2));
   const std::map<std::string, std::string> images{{"backend", registry.host() + "/acme/api:staging-1a2b3c"}};
   auto http = make_beast_http_client();
   const auto checked = run_awaitable(orchestration::check_images(*http, cfg, env, images, nullptr));
