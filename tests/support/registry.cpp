@@ -1,32 +1,13 @@
 #include "tests/support/registry.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/ports.hpp"
+
 namespace shipgate::testing {
-
-namespace {
-
-std::uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-}  // namespace
 
 Registry::Registry(std::string token_realm) : token_(!token_realm.empty()) {
   const std::string binary = "/usr/bin/docker-registry";
@@ -56,7 +37,9 @@ Registry::~Registry() = default;
 std::string Registry::push(const std::string& repository_and_tag, const std::string& content) const {
   std::map<std::string, std::string> env;
   if (token_) env["REGISTRY_AUTH"] = "Bearer test-pusher";
-  std::vector<std::string> argv{std::string(SHIPGATE_SOURCE_DIR) + "/scripts/push-image", url(), repository_and_tag};
+  std::string script = SHIPGATE_SOURCE_DIR;
+  script += "/scripts/push-image";
+  std::vector<std::string> argv{script, url(), repository_and_tag};
   if (!content.empty()) argv.push_back(content);
   const auto r = run_command(argv, env);
   if (r.status != 0) throw std::runtime_error("push-image " + repository_and_tag + " failed: " + r.output);

@@ -1,0 +1,181 @@
+#include "orchestration/pg_connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+using WaitType = asio::posix::stream_descriptor::wait_type;
+
+namespace {
+
+std::string trimmed(const char* message) {
+  std::string s = message ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+// ---- rows
+
+PgRows::PgRows(pg_result* r) : r_(r) {}
+PgRows::~PgRows() {
+  if (r_) PQclear(r_);
+}
+PgRows::PgRows(PgRows&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
+PgRows& PgRows::operator=(PgRows&& other) noexcept {
+  if (this != &other) {
+    if (r_) PQclear(r_);
+    r_ = std::exchange(other.r_, nullptr);
+  }
+  return *this;
+}
+int PgRows::size() const { return r_ ? PQntuples(r_) : 0; }
+bool PgRows::is_null(int row, int col) const { return !r_ || PQgetisnull(r_, row, col); }
+std::string PgRows::text(int row, int col) const {
+  if (is_null(row, col)) return {};
+  return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+}
+std::int64_t PgRows::int64(int row, int col) const {
+  return is_null(row, col) ? 0 : std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+}
+std::int64_t PgRows::affected() const {
+  const char* n = r_ ? PQcmdTuples(r_) : "";
+  return *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+// ---- connection
+
+struct PgConnection::Impl {
+  explicit Impl(asio::any_io_executor ex) : socket(ex) {}
+  ~Impl() {
+    if (socket.is_open()) socket.release();  // libpq owns the descriptor and closes it
+    if (conn) PQfinish(conn);
+  }
+
+  // Follows libpq's socket, which may change while connecting (several hosts or addresses).
+  bool track_socket() {
+    const int fd = PQsocket(conn);
+    if (fd < 0) return false;
+    if (socket.is_open() && socket.native_handle() == fd) return true;
+    if (socket.is_open()) socket.release();
+    boost::system::error_code ec;
+    socket.assign(fd, ec);
+    return !ec;
+  }
+
+  // Waits until the socket is ready for `what` or the deadline passes; false on timeout or error.
+  asio::awaitable<bool> wait(WaitType what, Clock::time_point deadline) {
+    asio::steady_timer timer(socket.get_executor(), deadline);
+    auto ready = socket.async_wait(what, asio::as_tuple(asio::use_awaitable));
+    auto expired = timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto first = std::move(ready) || std::move(expired);
+    const auto outcome = co_await std::move(first);
+    co_return outcome.index() == 0 && !std::get<0>(std::get<0>(outcome));
+  }
+
+  PgError error(std::string prefix = {}) {
+    const bool lost = !conn || PQstatus(conn) == CONNECTION_BAD;
+    if (lost) broken = true;
+    return PgError{prefix + trimmed(conn ? PQerrorMessage(conn) : "out of memory"), {}, lost};
+  }
+
+  PgError timed_out(const char* what) {
+    broken = true;  // mid-exchange: the protocol state is unknown, so the connection is dropped
+    return PgError{std::string("PostgreSQL ") + what + " timed out", {}, true};
+  }
+
+  pg_conn* conn = nullptr;
+  asio::posix::stream_descriptor socket;
+  bool broken = false;
+};
+
+PgConnection::PgConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PgConnection::~PgConnection() = default;
+
+bool PgConnection::ok() const { return !impl_->broken && PQstatus(impl_->conn) == CONNECTION_OK; }
+
+asio::awaitable<boost::system::result<std::unique_ptr<PgConnection>, PgError>> PgConnection::connect(
+    asio::any_io_executor executor, std::string conninfo, Millis timeout) {
+  auto impl = std::make_unique<Impl>(executor);
+  impl->conn = PQconnectStart(conninfo.c_str());
+  if (!impl->conn || PQstatus(impl->conn) == CONNECTION_BAD) co_return impl->error("cannot connect to PostgreSQL: ");
+  const auto deadline = Clock::now() + timeout;
+  // libpq's documented loop: start as if the last poll asked to write.
+  PostgresPollingStatusType polled = PGRES_POLLING_WRITING;
+  while (polled != PGRES_POLLING_OK) {
+    if (polled == PGRES_POLLING_FAILED) co_return impl->error("cannot connect to PostgreSQL: ");
+    if (!impl->track_socket()) co_return impl->error("cannot connect to PostgreSQL: ");
+    const auto what = polled == PGRES_POLLING_READING ? WaitType::wait_read : WaitType::wait_write;
+    if (!co_await impl->wait(what, deadline)) co_return impl->timed_out("connect");
+    polled = PQconnectPoll(impl->conn);
+  }
+  if (PQsetnonblocking(impl->conn, 1) != 0 || !impl->track_socket()) co_return impl->error("cannot connect to PostgreSQL: ");
+  co_return std::unique_ptr<PgConnection>(new PgConnection(std::move(impl)));
+}
+
+asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::optional<std::string>> params,
+                                              Millis timeout) {
+  Impl& c = *impl_;
+  if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
+  const auto deadline = Clock::now() + timeout;
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  if (!PQsendQueryParams(c.conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                         nullptr, 0))
+    co_return c.error();
+  // Send everything; while the server's answer fills our buffer, read it so neither side blocks.
+  for (;;) {
+    const int flushed = PQflush(c.conn);
+    if (flushed == 0) break;
+    if (flushed < 0) co_return c.error();
+    if (!co_await c.wait(WaitType::wait_write, deadline)) co_return c.timed_out("query");
+    if (!PQconsumeInput(c.conn)) co_return c.error();
+  }
+  std::optional<PgRows> rows;
+  std::optional<PgError> failed;
+  for (;;) {
+    if (!PQconsumeInput(c.conn)) co_return c.error();
+    while (!PQisBusy(c.conn)) {
+      pg_result* r = PQgetResult(c.conn);
+      if (!r) {
+        if (failed) co_return std::move(*failed);
+        if (rows) co_return std::move(*rows);
+        co_return PgError{"PostgreSQL sent no result", {}, false};
+      }
+      const auto status = PQresultStatus(r);
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        rows.emplace(r);  // a multi-statement text keeps the last answer
+      } else {
+        if (!failed) {
+          const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+          failed = PgError{trimmed(PQresultErrorMessage(r)), state ? state : "", PQstatus(c.conn) == CONNECTION_BAD};
+        }
+        PQclear(r);
+      }
+    }
+    if (!co_await c.wait(WaitType::wait_read, deadline)) co_return c.timed_out("query");
+  }
+}
+
+}  // namespace shipgate::orchestration
+
+namespace boost::system {
+void throw_exception_from_error(const shipgate::orchestration::PgError& e, boost::source_location const&) {
+  throw std::runtime_error(e.message);
+}
+}  // namespace boost::system

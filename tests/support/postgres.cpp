@@ -1,0 +1,91 @@
+#include "tests/support/postgres.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/ports.hpp"
+
+namespace shipgate::testing {
+
+namespace {
+
+// The newest installed server: /usr/lib/postgresql/<major>/bin.
+std::string server_bin() {
+  std::string best;
+  int best_major = -1;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
+    const auto name = entry.path().filename().string();
+    const int major = std::atoi(name.c_str());
+    if (major > best_major && std::filesystem::exists(entry.path() / "bin" / "postgres")) {
+      best_major = major;
+      best = (entry.path() / "bin").string();
+    }
+  }
+  if (best.empty())
+    throw std::runtime_error("no PostgreSQL server under /usr/lib/postgresql: run scripts/setup (package postgresql)");
+  return best;
+}
+
+}  // namespace
+
+std::vector<std::string> Postgres::as_owner(std::vector<std::string> argv) const {
+  if (::geteuid() != 0) return argv;
+  // setpriv execs the program itself (no su session in between), so signals reach the server.
+  std::vector<std::string> out{"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+Postgres::Postgres() : bin_(server_bin()), data_(dir_.file("data")) {
+  if (::geteuid() == 0) {
+    const passwd* pw = ::getpwnam("postgres");
+    if (!pw) throw std::runtime_error("running as root, but there is no postgres account to run PostgreSQL as");
+    if (::chown(dir_.path().c_str(), pw->pw_uid, pw->pw_gid) != 0)
+      throw std::runtime_error("cannot hand " + dir_.path() + " to the postgres account");
+  }
+  const auto init = run_command(as_owner({bin_ + "/initdb", "-D", data_, "-U", "shipgate", "--auth=trust",
+                                          "--encoding=UTF8", "--no-sync", "--no-instructions"}));
+  if (init.status != 0) throw std::runtime_error("initdb failed: " + init.output);
+  start();
+}
+
+Postgres::~Postgres() {
+  if (running()) stop();
+}
+
+void Postgres::start() {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (port_ == 0 || attempt > 0) port_ = free_loopback_port();
+    // Unix sockets in the data directory's parent (never /var/run/postgresql); loopback TCP only.
+    process_ = std::make_unique<Process>(
+        as_owner({bin_ + "/postgres", "-D", data_, "-h", "127.0.0.1", "-p", std::to_string(port_), "-k", dir_.path(),
+                  "-c", "max_connections=200", "-c", "shared_buffers=16MB"}),
+        std::map<std::string, std::string>{}, dir_.file("postgres-" + std::to_string(attempt) + ".log"));
+    for (int i = 0; i < 200 && process_->running(); ++i) {
+      const auto ready = run_command({bin_ + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port_)});
+      if (ready.status == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    process_->signal(SIGINT);
+    process_->wait(std::chrono::seconds(10));
+  }
+  throw std::runtime_error("PostgreSQL did not start; its log:\n" + log());
+}
+
+void Postgres::stop() {
+  if (!process_) return;
+  process_->signal(SIGINT);  // fast shutdown: clients are disconnected, the cluster is left clean
+  if (!process_->wait(std::chrono::seconds(30))) process_->signal(SIGKILL);
+}
+
+std::string Postgres::uri() const {
+  return "postgresql://shipgate@127.0.0.1:" + std::to_string(port_) + "/postgres?connect_timeout=5";
+}
+
+}  // namespace shipgate::testing

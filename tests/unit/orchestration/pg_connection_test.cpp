@@ -1,0 +1,115 @@
+// The asynchronous PostgreSQL connection against a real server (a temporary cluster on loopback):
+// queries with parameters, errors with their SQLSTATE, timeouts, a server that goes away and comes back.
+#include <gtest/gtest.h>
+
+#include <boost/asio/this_coro.hpp>
+
+#include "orchestration/pg_connection.hpp"
+#include "tests/support/postgres.hpp"
+#include "tests/support/run.hpp"
+
+using namespace shipgate::orchestration;
+using shipgate::testing::Postgres;
+using shipgate::testing::run_awaitable;
+namespace asio = boost::asio;
+
+namespace {
+
+asio::awaitable<std::unique_ptr<PgConnection>> connect(std::string uri) {
+  auto c = co_await PgConnection::connect(co_await asio::this_coro::executor, std::move(uri), Millis(5'000));
+  if (!c) ADD_FAILURE() << c.error().message;
+  co_return c ? std::move(*c) : nullptr;
+}
+
+asio::awaitable<void> queries(std::string uri) {
+  auto c = co_await connect(uri);
+  if (!c) co_return;
+  auto made = co_await c->query("CREATE TABLE t (id BIGSERIAL PRIMARY KEY, name TEXT UNIQUE, note TEXT)");
+  EXPECT_TRUE(made) << (made ? "" : made.error().message);
+  // Parameters travel apart from the SQL text: a quote in a value is data, never syntax.
+  std::vector<std::optional<std::string>> rows{"o'brien", std::nullopt, "second", "x"};
+  auto inserted = co_await c->query("INSERT INTO t (name, note) VALUES ($1, $2), ($3, $4) RETURNING id", rows);
+  EXPECT_TRUE(inserted) << (inserted ? "" : inserted.error().message);
+  if (inserted) {
+    EXPECT_EQ(inserted->size(), 2);
+    EXPECT_EQ(inserted->int64(0, 0), 1);
+  }
+  std::vector<std::optional<std::string>> name{"o'brien"};
+  auto read = co_await c->query("SELECT name, note FROM t WHERE name = $1", name);
+  EXPECT_TRUE(read && read->size() == 1);
+  if (read && read->size() == 1) {
+    EXPECT_EQ(read->text(0, 0), "o'brien");
+    EXPECT_TRUE(read->is_null(0, 1));
+  }
+  auto updated = co_await c->query("UPDATE t SET note = 'n'");
+  EXPECT_TRUE(updated && updated->affected() == 2);
+  // A constraint violation is an answer with its SQLSTATE; the connection stays usable.
+  std::vector<std::optional<std::string>> second{"second"};
+  auto duplicate = co_await c->query("INSERT INTO t (name) VALUES ($1)", second);
+  EXPECT_FALSE(duplicate);
+  if (!duplicate) {
+    EXPECT_EQ(duplicate.error().sqlstate, "23505");
+    EXPECT_NE(duplicate.error().message.find("duplicate key"), std::string::npos) << duplicate.error().message;
+    EXPECT_FALSE(duplicate.error().connection_lost);
+  }
+  EXPECT_TRUE(c->ok());
+  auto count = co_await c->query("SELECT count(*) FROM t");
+  EXPECT_TRUE(count && count->int64(0, 0) == 2);
+  // A big answer arrives whole, read as the socket allows.
+  auto big = co_await c->query("SELECT repeat('x', 1000) FROM generate_series(1, 5000)");
+  EXPECT_TRUE(big && big->size() == 5000 && big->text(4999, 0).size() == 1000);
+}
+
+asio::awaitable<void> timeout(std::string uri) {
+  auto c = co_await connect(uri);
+  if (!c) co_return;
+  std::vector<std::optional<std::string>> none;
+  auto slow = co_await c->query("SELECT pg_sleep(5)", none, Millis(200));
+  EXPECT_FALSE(slow);
+  if (!slow) {
+    EXPECT_EQ(slow.error().message, "PostgreSQL query timed out");
+  }
+  EXPECT_FALSE(c->ok()) << "a connection left mid-query is dropped";
+  auto again = co_await c->query("SELECT 1");
+  EXPECT_FALSE(again);
+}
+
+asio::awaitable<void> server_restart(Postgres* pg) {
+  auto c = co_await connect(pg->uri());
+  if (!c) co_return;
+  pg->stop();
+  std::vector<std::optional<std::string>> none;
+  auto lost = co_await c->query("SELECT 1", none, Millis(5'000));
+  EXPECT_FALSE(lost);
+  if (!lost) {
+    EXPECT_TRUE(lost.error().connection_lost) << lost.error().message;
+  }
+  EXPECT_FALSE(c->ok());
+  auto refused = co_await PgConnection::connect(co_await asio::this_coro::executor, pg->uri(), Millis(5'000));
+  EXPECT_FALSE(refused);
+  if (!refused) {
+    EXPECT_NE(refused.error().message.find("cannot connect to PostgreSQL"), std::string::npos);
+  }
+  pg->start();
+  auto fresh = co_await connect(pg->uri());
+  if (!fresh) co_return;
+  auto one = co_await fresh->query("SELECT 1");
+  EXPECT_TRUE(one && one->int64(0, 0) == 1);
+}
+
+}  // namespace
+
+TEST(PgConnection, QueriesWithParametersAndErrorsWithTheirSqlstate) {
+  Postgres pg;
+  run_awaitable(queries(pg.uri()));
+}
+
+TEST(PgConnection, AQueryPastItsTimeoutEndsAndTheConnectionIsDropped) {
+  Postgres pg;
+  run_awaitable(timeout(pg.uri()));
+}
+
+TEST(PgConnection, AServerThatGoesAwayIsALostConnectionAndANewOneWorksOnceItIsBack) {
+  Postgres pg;
+  run_awaitable(server_restart(&pg));
+}
