@@ -138,6 +138,19 @@ asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::
   if (!PQsendQueryParams(c.conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                          nullptr, 0))
     co_return c.error();
+  co_return co_await exchange(deadline);
+}
+
+asio::awaitable<PgResult> PgConnection::execute(std::string script, Millis timeout) {
+  Impl& c = *impl_;
+  if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
+  const auto deadline = Clock::now() + timeout;
+  if (!PQsendQuery(c.conn, script.c_str())) co_return c.error();
+  co_return co_await exchange(deadline);
+}
+
+asio::awaitable<PgResult> PgConnection::exchange(Clock::time_point deadline) {
+  Impl& c = *impl_;
   // Send everything; while the server's answer fills our buffer, read it so neither side blocks.
   for (;;) {
     const int flushed = PQflush(c.conn);

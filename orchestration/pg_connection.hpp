@@ -66,9 +66,14 @@ class PgConnection {
   // false) and the pool drops it.
   boost::asio::awaitable<PgResult> query(std::string sql, std::vector<std::optional<std::string>> params = {},
                                          Millis timeout = Millis(30'000));
+  // A script of several statements without parameters (schema migrations), through the simple query
+  // protocol; the answer of the last statement.
+  boost::asio::awaitable<PgResult> execute(std::string script, Millis timeout = Millis(60'000));
   bool ok() const;
 
  private:
+  // Sends what libpq has buffered, then collects the answers until the server is done.
+  boost::asio::awaitable<PgResult> exchange(std::chrono::steady_clock::time_point deadline);
   struct Impl;
   explicit PgConnection(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1,10 +1,14 @@
 // The asynchronous PostgreSQL connection against a real server (a temporary cluster on loopback):
-// queries with parameters, errors with their SQLSTATE, timeouts, a server that goes away and comes back.
+// queries with parameters, errors with their SQLSTATE, timeouts, a server that goes away and comes back,
+// and the schema migrated once by replicas that start together.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "orchestration/pg_connection.hpp"
+#include "orchestration/pg_schema.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/run.hpp"
 
@@ -112,4 +116,44 @@ TEST(PgConnection, AQueryPastItsTimeoutEndsAndTheConnectionIsDropped) {
 TEST(PgConnection, AServerThatGoesAwayIsALostConnectionAndANewOneWorksOnceItIsBack) {
   Postgres pg;
   run_awaitable(server_restart(&pg));
+}
+
+namespace {
+
+asio::awaitable<std::string> migrate_once(std::string uri) {
+  auto c = co_await connect(uri);
+  if (!c) co_return "no connection";
+  co_return co_await migrate_pg(*c);
+}
+
+asio::awaitable<void> check_schema(std::string uri) {
+  auto c = co_await connect(uri);
+  if (!c) co_return;
+  auto versions = co_await c->query("SELECT count(*), max(version) FROM schema_migrations");
+  EXPECT_TRUE(versions && versions->int64(0, 0) == pg_schema_version() && versions->int64(0, 1) == pg_schema_version());
+  auto tables = co_await c->query("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND "
+                                  "table_name IN ('deployments', 'history', 'audit', 'deliveries', 'outbox', 'lanes')");
+  EXPECT_TRUE(tables && tables->int64(0, 0) == 6);
+  // A database a newer shipgate migrated is refused.
+  auto newer = co_await c->execute("INSERT INTO schema_migrations (version) VALUES (999)");
+  EXPECT_TRUE(newer);
+  const auto refused = co_await migrate_pg(*c);
+  EXPECT_EQ(refused, "database schema version 999 is newer than this shipgate");
+}
+
+}  // namespace
+
+TEST(PgSchema, ReplicasStartingTogetherMigrateOnceUnderTheLock) {
+  Postgres pg;
+  // Three replicas at once, each on its own connection; the advisory lock lets one migrate.
+  boost::asio::io_context ioc;
+  std::vector<std::string> outcomes;
+  for (int i = 0; i < 3; ++i)
+    asio::co_spawn(ioc, migrate_once(pg.uri()), [&](std::exception_ptr e, std::string r) {
+      outcomes.push_back(e ? "exception" : r);
+    });
+  ioc.run();
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"", "", ""}));
+  EXPECT_EQ(run_awaitable(migrate_once(pg.uri())), "") << "a second start applies nothing and succeeds";
+  run_awaitable(check_schema(pg.uri()));
 }
