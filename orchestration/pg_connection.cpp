@@ -149,6 +149,24 @@ asio::awaitable<PgResult> PgConnection::execute(std::string script, Millis timeo
   co_return co_await exchange(deadline);
 }
 
+asio::awaitable<PgNotifications> PgConnection::notifications(Millis timeout) {
+  Impl& c = *impl_;
+  if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
+  const auto deadline = Clock::now() + timeout;
+  std::vector<PgNotification> out;
+  for (;;) {
+    if (!PQconsumeInput(c.conn)) co_return c.error();
+    while (PGnotify* n = PQnotifies(c.conn)) {
+      out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
+      PQfreemem(n);
+    }
+    if (!out.empty() || Clock::now() >= deadline) co_return out;
+    // A timeout here is no fault (nothing was said); the loop looks once more and ends empty.
+    const bool ready = co_await c.wait(WaitType::wait_read, deadline);
+    if (!ready && PQstatus(c.conn) == CONNECTION_BAD) co_return c.error();
+  }
+}
+
 asio::awaitable<PgResult> PgConnection::exchange(Clock::time_point deadline) {
   Impl& c = *impl_;
   // Send everything; while the server's answer fills our buffer, read it so neither side blocks.

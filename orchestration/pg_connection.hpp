@@ -49,6 +49,13 @@ class PgRows {
 };
 
 using PgResult = boost::system::result<PgRows, PgError>;
+
+// A NOTIFY another session sent on a channel this one LISTENs on.
+struct PgNotification {
+  std::string channel;
+  std::string payload;
+};
+using PgNotifications = boost::system::result<std::vector<PgNotification>, PgError>;
 using Millis = std::chrono::milliseconds;
 
 class PgConnection {
@@ -69,6 +76,10 @@ class PgConnection {
   // A script of several statements without parameters (schema migrations), through the simple query
   // protocol; the answer of the last statement.
   boost::asio::awaitable<PgResult> execute(std::string script, Millis timeout = Millis(60'000));
+  // Waits up to `timeout` for notifications on the channels this connection LISTENs on (run LISTEN
+  // with query() first); empty when none came. Only for a connection kept for listening: no query may
+  // run on it meanwhile.
+  boost::asio::awaitable<PgNotifications> notifications(Millis timeout);
   bool ok() const;
 
  private:

@@ -157,3 +157,34 @@ TEST(PgSchema, ReplicasStartingTogetherMigrateOnceUnderTheLock) {
   EXPECT_EQ(run_awaitable(migrate_once(pg.uri())), "") << "a second start applies nothing and succeeds";
   run_awaitable(check_schema(pg.uri()));
 }
+
+namespace {
+
+asio::awaitable<void> listen_and_notify(std::string uri) {
+  auto listener = co_await connect(uri);
+  auto sender = co_await connect(uri);
+  if (!listener || !sender) co_return;
+  auto listening = co_await listener->execute("LISTEN shipgate_work");
+  EXPECT_TRUE(listening);
+  // Nothing said yet: the wait ends empty at its timeout, and the connection stays usable.
+  auto quiet = co_await listener->notifications(Millis(150));
+  EXPECT_TRUE(quiet && quiet->empty());
+  // Another session's commit wakes the listener with the payload (a replica naming a lane with work).
+  std::vector<std::optional<std::string>> lane{"planera/production"};
+  auto sent = co_await sender->query("SELECT pg_notify('shipgate_work', $1)", lane);
+  EXPECT_TRUE(sent);
+  auto heard = co_await listener->notifications(Millis(5'000));
+  EXPECT_TRUE(heard && heard->size() == 1);
+  if (heard && heard->size() == 1) {
+    EXPECT_EQ((*heard)[0].channel, "shipgate_work");
+    EXPECT_EQ((*heard)[0].payload, "planera/production");
+  }
+  EXPECT_TRUE(listener->ok());
+}
+
+}  // namespace
+
+TEST(PgConnection, AListenerHearsAnotherSessionsNotifyWithItsPayload) {
+  Postgres pg;
+  run_awaitable(listen_and_notify(pg.uri()));
+}
