@@ -9,24 +9,20 @@
 
 #include "orchestration/pg_connection.hpp"
 #include "orchestration/pg_schema.hpp"
+#include "tests/support/pg_session.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/run.hpp"
 
 using namespace shipgate::orchestration;
+using shipgate::testing::pg_connect;
 using shipgate::testing::Postgres;
 using shipgate::testing::run_awaitable;
 namespace asio = boost::asio;
 
 namespace {
 
-asio::awaitable<std::unique_ptr<PgConnection>> connect(std::string uri) {
-  auto c = co_await PgConnection::connect(co_await asio::this_coro::executor, std::move(uri), Millis(5'000));
-  if (!c) ADD_FAILURE() << c.error().message;
-  co_return c ? std::move(*c) : nullptr;
-}
-
 asio::awaitable<void> queries(std::string uri) {
-  auto c = co_await connect(uri);
+  auto c = co_await pg_connect(uri);
   if (!c) co_return;
   auto made = co_await c->query("CREATE TABLE t (id BIGSERIAL PRIMARY KEY, name TEXT UNIQUE, note TEXT)");
   EXPECT_TRUE(made) << (made ? "" : made.error().message);
@@ -65,7 +61,7 @@ asio::awaitable<void> queries(std::string uri) {
 }
 
 asio::awaitable<void> timeout(std::string uri) {
-  auto c = co_await connect(uri);
+  auto c = co_await pg_connect(uri);
   if (!c) co_return;
   std::vector<std::optional<std::string>> none;
   auto slow = co_await c->query("SELECT pg_sleep(5)", none, Millis(200));
@@ -79,7 +75,8 @@ asio::awaitable<void> timeout(std::string uri) {
 }
 
 asio::awaitable<void> server_restart(Postgres* pg) {
-  auto c = co_await connect(pg->uri());
+  const std::string uri = pg->uri();
+  auto c = co_await pg_connect(uri);
   if (!c) co_return;
   pg->stop();
   std::vector<std::optional<std::string>> none;
@@ -89,13 +86,14 @@ asio::awaitable<void> server_restart(Postgres* pg) {
     EXPECT_TRUE(lost.error().connection_lost) << lost.error().message;
   }
   EXPECT_FALSE(c->ok());
-  auto refused = co_await PgConnection::connect(co_await asio::this_coro::executor, pg->uri(), Millis(5'000));
+  const auto executor = co_await asio::this_coro::executor;
+  auto refused = co_await PgConnection::connect(executor, uri, Millis(5'000));
   EXPECT_FALSE(refused);
   if (!refused) {
     EXPECT_NE(refused.error().message.find("cannot connect to PostgreSQL"), std::string::npos);
   }
   pg->start();
-  auto fresh = co_await connect(pg->uri());
+  auto fresh = co_await pg_connect(uri);
   if (!fresh) co_return;
   auto one = co_await fresh->query("SELECT 1");
   EXPECT_TRUE(one && one->int64(0, 0) == 1);
@@ -121,13 +119,13 @@ TEST(PgConnection, AServerThatGoesAwayIsALostConnectionAndANewOneWorksOnceItIsBa
 namespace {
 
 asio::awaitable<std::string> migrate_once(std::string uri) {
-  auto c = co_await connect(uri);
+  auto c = co_await pg_connect(uri);
   if (!c) co_return "no connection";
   co_return co_await migrate_pg(*c);
 }
 
 asio::awaitable<void> check_schema(std::string uri) {
-  auto c = co_await connect(uri);
+  auto c = co_await pg_connect(uri);
   if (!c) co_return;
   auto versions = co_await c->query("SELECT count(*), max(version) FROM schema_migrations");
   EXPECT_TRUE(versions && versions->int64(0, 0) == pg_schema_version() && versions->int64(0, 1) == pg_schema_version());
@@ -161,8 +159,8 @@ TEST(PgSchema, ReplicasStartingTogetherMigrateOnceUnderTheLock) {
 namespace {
 
 asio::awaitable<void> listen_and_notify(std::string uri) {
-  auto listener = co_await connect(uri);
-  auto sender = co_await connect(uri);
+  auto listener = co_await pg_connect(uri);
+  auto sender = co_await pg_connect(uri);
   if (!listener || !sender) co_return;
   auto listening = co_await listener->execute("LISTEN shipgate_work");
   EXPECT_TRUE(listening);

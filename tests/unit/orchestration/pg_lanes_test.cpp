@@ -8,21 +8,17 @@
 
 #include "orchestration/pg_lanes.hpp"
 #include "orchestration/pg_schema.hpp"
+#include "tests/support/pg_session.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/run.hpp"
 
 using namespace shipgate::orchestration;
+using shipgate::testing::pg_connect;
 using shipgate::testing::Postgres;
 using shipgate::testing::run_awaitable;
 namespace asio = boost::asio;
 
 namespace {
-
-asio::awaitable<std::unique_ptr<PgConnection>> connect(std::string uri) {
-  auto c = co_await PgConnection::connect(co_await asio::this_coro::executor, std::move(uri), Millis(5'000));
-  if (!c) ADD_FAILURE() << c.error().message;
-  co_return c ? std::move(*c) : nullptr;
-}
 
 asio::awaitable<void> pause(Millis ms) {
   asio::steady_timer t(co_await asio::this_coro::executor, ms);
@@ -40,8 +36,8 @@ asio::awaitable<std::int64_t> fenced_write(PgConnection& c, const LaneLease& lea
 }
 
 asio::awaitable<void> two_replicas(std::string uri) {
-  auto a = co_await connect(uri);
-  auto b = co_await connect(uri);
+  auto a = co_await pg_connect(uri);
+  auto b = co_await pg_connect(uri);
   if (!a || !b) co_return;
   const auto migrated = co_await migrate_pg(*a);
   EXPECT_EQ(migrated, "");
