@@ -193,10 +193,17 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
       }
       co_await store_.set_waiting_reason(id, std::move(line));
     };
-    auto checked = co_await check_images(*http_, *config, *env, d.images, waiting);
+    // Newer work queued behind it ends the wait: nothing has been deployed yet, so it is superseded.
+    NewerWork newer = [this, &d]() -> std::optional<std::string> {
+      auto queued = store_.deployments({d.project, d.environment, {State::queued}, 1, 0});
+      if (!queued || queued->empty()) return std::nullopt;
+      const auto& next = queued->front();
+      return "superseded by deployment " + std::to_string(next.id) + " (" + next.version + ")";
+    };
+    auto checked = co_await check_images(*http_, *config, *env, d.images, waiting, newer);
     if (!checked.ok) {
       log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: {}", d.id, checked.message);
-      co_await finish(d.id, Event::fail, std::move(checked.message), result);
+      co_await finish(d.id, checked.superseded ? Event::supersede : Event::fail, std::move(checked.message), result);
       co_return;
     }
     result["images"] = digest_record(d.images, checked.digests);

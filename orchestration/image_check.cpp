@@ -15,7 +15,8 @@ using deploy::ImageState;
 
 asio::awaitable<ImageCheck> check_images(deploy::HttpClient& http, const config::Config& config,
                                          const config::Environment& env,
-                                         const std::map<std::string, std::string>& images, const WaitingNote& waiting) {
+                                         const std::map<std::string, std::string>& images, const WaitingNote& waiting,
+                                         const NewerWork& newer) {
   ImageCheck out;
   std::map<std::string, deploy::ImageReference> pending;  // component -> image not found yet
   for (const auto& [component, text] : images) {
@@ -49,6 +50,13 @@ asio::awaitable<ImageCheck> check_images(deploy::HttpClient& http, const config:
     }
     const auto now = std::chrono::steady_clock::now();
     if (pending.empty() || now >= deadline) break;
+    if (auto reason = newer ? newer() : std::nullopt) {
+      const auto& first = *pending.begin();
+      out.superseded = true;
+      out.message = *reason + " while waiting for image " + images.at(first.first);
+      if (noted && waiting) co_await waiting("");
+      co_return out;
+    }
     if (!noted && waiting) {
       std::string line = "waiting for image";
       for (const auto& [component, ref] : pending) line += " " + images.at(component);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@ namespace shipgate::orchestration {
 
 struct ImageCheck {
   bool ok = false;
+  bool superseded = false;                     // gave up waiting: newer work is queued behind it
   std::string message;                         // why not, when !ok
   std::map<std::string, std::string> digests;  // component -> sha256:...
 };
@@ -24,12 +26,17 @@ struct ImageCheck {
 // Called when an image is first found missing ("waiting for image ...") and once all are there ("").
 using WaitingNote = std::function<boost::asio::awaitable<void>(std::string)>;
 
+// Asked before each pause: a reason to stop waiting (a newer deployment is queued behind this one), or
+// nothing. A missing image must not hold the environment's queue for the whole wait.
+using NewerWork = std::function<std::optional<std::string>()>;
+
 // Asks each image's registry; with `env.wait_for_images`, asks again with growing pauses (1 s doubling
-// to 15 s) until all exist or the time is up. A registry that refuses (credentials) fails at once.
+// to 15 s) until all exist, the time is up, or `newer` names work queued behind it. A registry that
+// refuses (credentials) fails at once.
 boost::asio::awaitable<ImageCheck> check_images(deploy::HttpClient& http, const config::Config& config,
                                                 const config::Environment& env,
                                                 const std::map<std::string, std::string>& images,
-                                                const WaitingNote& waiting);
+                                                const WaitingNote& waiting, const NewerWork& newer = nullptr);
 
 // The images a target receives: with `pin_digests`, each reference pinned to its recorded digest.
 std::map<std::string, std::string> pinned_images(const std::map<std::string, std::string>& images,

@@ -44,6 +44,8 @@ std::optional<State> next_state(State from, Event e) {
         case Event::succeed: return State::succeeded;
         case Event::fail: return State::failed;
         case Event::roll_back: return State::rolled_back;
+        // Only while no target has run yet (it waits for its images): the dispatcher makes sure.
+        case Event::supersede: return State::superseded;
         default: return std::nullopt;
       }
     default:

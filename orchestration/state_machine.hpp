@@ -16,7 +16,7 @@ enum class Event {
   succeed,
   fail,
   roll_back,   // failed, and the previous version was put back
-  supersede,   // a newer version arrived for the same environment before this one started
+  supersede,   // a newer version arrived for the same environment before this one changed anything
   cancel,
   reject,
   expire,

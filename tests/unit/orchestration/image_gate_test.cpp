@@ -106,3 +106,20 @@ TEST(ImageGate, RetagResolvesProductionsOwnImageForTheSameShaAndWaitsForIt) {
   EXPECT_EQ(gate.targets.calls.back().context.images.at("backend"), registry.host() + "/acme/backend:prod-v3.0.0");
   EXPECT_TRUE(gate.deployment(prod.id).waiting_reason.empty());
 }
+
+TEST(ImageGate, ANewerVersionQueuedBehindAMissingImageSupersedesTheWait) {
+  Registry registry;
+  Gate gate(config_for(registry, ""));
+  // CI never finished v4.0.0's image; v4.1.0's is there. The queue does not wait out the 20 s for it.
+  const auto stuck = gate.ingest({staging(registry, "v4.0.0")})[0];
+  ASSERT_TRUE(gate.run_until([&] { return !gate.deployment(stuck).waiting_reason.empty(); }, std::chrono::seconds(10)));
+  registry.push("acme/backend:staging-v4.1.0");
+  const auto next = gate.ingest({staging(registry, "v4.1.0")})[0];
+  ASSERT_TRUE(gate.run_until([&] { return gate.state_of(next) == State::succeeded; }, std::chrono::seconds(15)));
+  const auto d = gate.deployment(stuck);
+  EXPECT_EQ(d.state, State::superseded);
+  EXPECT_EQ(d.message, "superseded by deployment " + std::to_string(next) + " (v4.1.0) while waiting for image " +
+                           registry.host() + "/acme/backend:staging-v4.0.0");
+  EXPECT_TRUE(d.waiting_reason.empty());
+  EXPECT_EQ(gate.targets.versions("deploy").front(), "v4.1.0") << "no target ever saw v4.0.0";
+}

@@ -24,7 +24,7 @@ TEST(StateMachine, TransitionTable) {
       {State::running, Event::resume, State::running},
       {State::running, Event::note, State::running},
       {State::queued, Event::note, std::nullopt},
-      {State::running, Event::supersede, std::nullopt},       // a started deployment is never superseded
+      {State::running, Event::supersede, State::superseded},  // only before its first target (waiting for images)
       {State::running, Event::cancel, std::nullopt},
       {State::running, Event::start, std::nullopt},           // never claimed twice
   };
