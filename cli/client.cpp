@@ -203,7 +203,13 @@ int status(const Options& o) {
     const auto& cur = b["current"];
     std::printf("  current:  %s\n", cur.is_null() ? "-" : (text(cur, "version") + " since " + text(cur, "since") +
                                                          " (deployment " + text(cur, "deployment") + ")").c_str());
-    std::printf("  running:  %s\n", b["running"].is_null() ? "-" : (text(b["running"], "id") + " " + text(b["running"], "version")).c_str());
+    std::string running = "-";
+    if (!b["running"].is_null()) {
+      running = text(b["running"], "id") + " " + text(b["running"], "version");
+      // A running deployment may still wait, for its images: say so, or it looks stuck.
+      if (b["running"].contains("waiting_reason")) running += ": " + text(b["running"], "waiting_reason");
+    }
+    std::printf("  running:  %s\n", running.c_str());
     if (b.contains("gate")) std::printf("  gate:     %s\n", b["gate"]["open"] == true ? "open" : text(b["gate"], "reason").c_str());
     for (const auto& w : b["waiting"])
       std::printf("  waiting:  %s %s %s: %s\n", text(w, "id").c_str(), short_version(text(w, "version")).c_str(),

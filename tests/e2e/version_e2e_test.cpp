@@ -88,6 +88,12 @@ TEST_F(Versions, APushWaitsForTheImageCiPushesLaterAndProductionRunsTheSameDiges
   ASSERT_TRUE(wait_until([&] { return deployment(id).value("waiting_reason", "") == "waiting for image " + registry.host() + "/" + tag; },
                          std::chrono::seconds(10)))
       << deployment(id).dump(2);
+  // `shipgate status` says what it waits for.
+  const std::string url = "http://127.0.0.1:" + std::to_string(daemon->port());
+  const auto status = run_command({shipgate_binary(), "status", "planera", "staging"},
+                                  {{"SHIPGATE_URL", url}, {"SHIPGATE_TOKEN", kAliceToken}});
+  EXPECT_NE(status.output.find("running:  " + std::to_string(id) + " "), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find(": waiting for image " + registry.host() + "/" + tag), std::string::npos) << status.output;
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_EQ(dokploy.deploy_calls(), 0u);
   const auto digest = registry.push(tag, "the build CI finished 3 s later");
