@@ -23,6 +23,9 @@ class Metrics {
   // From the webhook that created a deployment to its first target call.
   void dispatch_latency(double seconds);
   void target_call(std::string_view type, bool ok);
+  // Images checked before a deployment's first target: found, failed (missing after the wait, or
+  // refused) or superseded (newer work queued behind the wait), and how long it took.
+  void image_check(std::string_view outcome, double seconds);
   void store_commit(double seconds);
   void connection_opened();
   void connection_closed();

@@ -200,7 +200,11 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
       const auto& next = queued->front();
       return "superseded by deployment " + std::to_string(next.id) + " (" + next.version + ")";
     };
+    const auto asked = std::chrono::steady_clock::now();
     auto checked = co_await check_images(*http_, *config, *env, d.images, waiting, newer);
+    if (metrics_)
+      metrics_->image_check(checked.ok ? "found" : checked.superseded ? "superseded" : "failed",
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
     if (!checked.ok) {
       log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: {}", d.id, checked.message);
       co_await finish(d.id, checked.superseded ? Event::supersede : Event::fail, std::move(checked.message), result);

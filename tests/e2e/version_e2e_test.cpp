@@ -101,6 +101,8 @@ TEST_F(Versions, APushWaitsForTheImageCiPushesLaterAndProductionRunsTheSameDiges
   const std::string pinned = registry.host() + "/acme/backend@" + digest;
   EXPECT_EQ(dokploy.deployed_images("app_staging"), (std::vector<std::string>{pinned}));
   EXPECT_EQ(deployment(id)["result"]["images"]["backend"]["digest"], digest);
+  const auto metrics = daemon->get("/metrics").body;
+  EXPECT_NE(metrics.find("shipgate_image_check_seconds_count{outcome=\"found\"} 1"), std::string::npos) << metrics;
   // The tag moves afterwards (a rebuild); production still gets what staging ran.
   registry.push(tag, "a rebuild nobody tested");
   const auto prod = daemon->get("/api/v1/deployments?environment=production", kAliceToken).json()["deployments"];
