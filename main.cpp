@@ -17,6 +17,7 @@
 #include "common/crypto.hpp"
 #include "common/logging.hpp"
 #include "common/metrics.hpp"
+#include "common/replica.hpp"
 #include "config/loader.hpp"
 #include "deploy/http_client.hpp"
 #include "handlers/app.hpp"
@@ -119,7 +120,13 @@ int serve(const std::vector<std::string>& args) {
   const int threads = cfg->server.threads;
   asio::io_context ioc(threads);
   auto clock = std::make_shared<SystemClock>();
+  const auto replica = replica_id(std::getenv("SHIPGATE_REPLICA_ID"));
+  if (!replica) {
+    spdlog::critical("refusing to start: SHIPGATE_REPLICA_ID must be 1 to 63 letters, digits, '.', '_' or '-'");
+    return kExitUsage;
+  }
   Metrics metrics(SHIPGATE_VERSION, SHIPGATE_GIT_SHA);
+  metrics.set_replica(*replica);
   orchestration::SqliteStoreOptions store_options{cfg->store.sqlite_path};
   store_options.max_queued_writes = cfg->server.max_queued_writes;
   store_options.init_empty = std::find(args.begin(), args.end(), "--init") != args.end();
@@ -161,6 +168,7 @@ int serve(const std::vector<std::string>& args) {
   handlers::App app{config_source, store->get(), dispatcher, &draining, clock, &metrics, SHIPGATE_VERSION,
                     SHIPGATE_GIT_SHA, clock->now()};
   app.reloader = &reloader;
+  app.replica = *replica;
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining, &metrics);
   if (auto r = server.listen(); !r) {

@@ -61,6 +61,8 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("shipgate_rejected_inputs_total").Help("Signed or authenticated requests refused for a value that broke a rule, by field").Register(registry);
   prometheus::Family<prometheus::Counter>& outbox =
       prometheus::BuildCounter().Name("shipgate_outbox_deliveries_total").Help("Notification and GitHub status delivery attempts by kind and outcome").Register(registry);
+  prometheus::Family<prometheus::Gauge>& replica =
+      prometheus::BuildGauge().Name("shipgate_replica_info").Help("The replica these figures come from (SHIPGATE_REPLICA_ID or the host name)").Register(registry);
   prometheus::Family<prometheus::Histogram>& image_waits =
       prometheus::BuildHistogram().Name("shipgate_image_check_seconds").Help("Time from the first registry lookup of a deployment's images to all found (or given up), by outcome").Register(registry);
   prometheus::Gauge& open = connections.Add({});
@@ -94,6 +96,8 @@ void Metrics::dispatch_latency(double seconds) { impl_->dispatch_all.Observe(sec
 void Metrics::target_call(std::string_view type, bool ok) {
   impl_->targets.Add({{"type", std::string(type)}, {"outcome", ok ? "ok" : "failed"}}).Increment();
 }
+
+void Metrics::set_replica(const std::string& id) { impl_->replica.Add({{"replica", id}}).Set(1); }
 
 void Metrics::image_check(std::string_view outcome, double seconds) {
   impl_->image_waits.Add({{"outcome", bounded(outcome)}}, kDeploySeconds).Observe(seconds);

@@ -26,6 +26,8 @@ class Metrics {
   // Images checked before a deployment's first target: found, failed (missing after the wait, or
   // refused) or superseded (newer work queued behind the wait), and how long it took.
   void image_check(std::string_view outcome, double seconds);
+  // shipgate_replica_info{replica} 1: which process these figures come from.
+  void set_replica(const std::string& id);
   void store_commit(double seconds);
   void connection_opened();
   void connection_closed();

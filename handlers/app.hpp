@@ -28,6 +28,7 @@ struct App {
   std::string git_sha = "unknown";
   TimePoint started_at = std::chrono::system_clock::now();
   orchestration::Reloader* reloader = nullptr;  // POST /api/v1/reload answers 501 without one
+  std::string replica = "shipgate";  // this process among replicas (common/replica.hpp)
 };
 
 Router build_router(const App& app);

@@ -29,6 +29,7 @@ void add_health_routes(Router& router, const App& app) {
     const auto colon = config->store.url.find(':');
     co_return json_response(200, {{"version", app.version},
                                   {"git_sha", app.git_sha},
+                                  {"replica", app.replica},
                                   {"uptime_seconds", uptime},
                                   {"started_at", format_rfc3339_ms(epoch_ms(app.started_at))},
                                   {"config_sha256", config->source_sha256},

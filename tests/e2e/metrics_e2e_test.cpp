@@ -63,7 +63,22 @@ TEST_F(E2E, InfoAndHealthcheck) {
   EXPECT_EQ(info["store"], "sqlite");
   EXPECT_EQ(info["config_sha256"], shipgate::sha256_hex(read_text_file(dir.file("shipgate.yaml"))));
   EXPECT_GE(info["uptime_seconds"].get<int>(), 0);
+  EXPECT_FALSE(info["replica"].get<std::string>().empty());  // the host name unless SHIPGATE_REPLICA_ID is set
   const std::string url = "http://127.0.0.1:" + std::to_string(daemon->port());
   EXPECT_EQ(run_command({shipgate_binary(), "healthcheck", url}).status, 0);
   EXPECT_EQ(run_command({shipgate_binary(), "healthcheck", "http://127.0.0.1:1"}).status, 1);
+}
+
+TEST_F(E2E, TheReplicaIdComesFromTheEnvironmentAndShowsInInfoAndMetrics) {
+  daemon = std::make_unique<Daemon>(dir, e2e_config(dokploy.url()), std::map<std::string, std::string>{{"SHIPGATE_REPLICA_ID", "shipgate-7d9f-x2"}});
+  ASSERT_TRUE(daemon->start()) << daemon->log();
+  EXPECT_EQ(daemon->get("/api/v1/info", kAliceToken).json()["replica"], "shipgate-7d9f-x2");
+  const auto metrics = parse_exposition(daemon->get("/metrics").body);
+  EXPECT_EQ(metrics.get(R"(shipgate_replica_info{replica="shipgate-7d9f-x2"})"), 1);
+  daemon->terminate();
+  // A value that could not be a label or a plain log word: refused at start, with the reason.
+  TempDir other;  // its own log: the first daemon's "listening" line must not count
+  Daemon bad(other, e2e_config(dokploy.url()), {{"SHIPGATE_REPLICA_ID", "pod a\"}"}});
+  EXPECT_FALSE(bad.start());
+  EXPECT_NE(bad.log().find("SHIPGATE_REPLICA_ID must be"), std::string::npos) << bad.log();
 }
