@@ -23,6 +23,14 @@ std::optional<std::string> newer_version_in_place(const NewDeployment& incoming,
   return newest;
 }
 
+const Deployment* newer_queued_work(const Deployment& waiting, const std::vector<Deployment>& queued) {
+  const Deployment* found = nullptr;
+  for (const auto& q : queued)
+    if (q.id > waiting.id && priority(q.trigger) >= priority(waiting.trigger) && (!found || q.id > found->id))
+      found = &q;
+  return found;
+}
+
 Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished) {
   Placement out;
   if (priority(incoming.trigger) > 0) return out;

@@ -40,6 +40,11 @@ Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& un
 std::optional<std::string> newer_version_in_place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished,
                                                   std::string_view running);
 
+// The queued deployment that ends the image wait of `waiting` (which has changed nothing yet): one
+// created after it that ranks at least as high (an automatic push never replaces a person's override
+// or rollback; an older deployment queued behind an override never replaces it). nullptr when none.
+const Deployment* newer_queued_work(const Deployment& waiting, const std::vector<Deployment>& queued);
+
 // Whether a bad-version mark names this version: by version, or by SHA when both know one.
 bool names_version(const BadVersion& mark, std::string_view version, std::string_view sha);
 

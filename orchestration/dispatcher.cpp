@@ -193,12 +193,15 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
       }
       co_await store_.set_waiting_reason(id, std::move(line));
     };
-    // Newer work queued behind it ends the wait: nothing has been deployed yet, so it is superseded.
-    NewerWork newer = [this, &d]() -> std::optional<std::string> {
-      auto queued = store_.deployments({d.project, d.environment, {State::queued}, 1, 0});
-      if (!queued || queued->empty()) return std::nullopt;
-      const auto& next = queued->front();
-      return "superseded by deployment " + std::to_string(next.id) + " (" + next.version + ")";
+    // Newer work queued behind it ends the wait, as long as nothing has been deployed yet (a resume
+    // whose targets already ran, under a config that now checks images, keeps waiting).
+    const bool untouched = !result.contains("targets") || result["targets"].empty();
+    NewerWork newer = [this, &d, untouched]() -> std::optional<std::string> {
+      if (!untouched) return std::nullopt;
+      auto queued = store_.deployments({d.project, d.environment, {State::queued}, 50, 0});
+      const Deployment* next = queued ? newer_queued_work(d, *queued) : nullptr;
+      if (!next) return std::nullopt;
+      return "superseded by deployment " + std::to_string(next->id) + " (" + next->version + ")";
     };
     const auto asked = std::chrono::steady_clock::now();
     auto checked = co_await check_images(*http_, *config, *env, d.images, waiting, newer);

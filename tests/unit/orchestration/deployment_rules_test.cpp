@@ -56,6 +56,34 @@ TEST(NewerVersionInPlace, AnAutomaticTriggerNeverGoesBackToAnOlderSemanticVersio
   for (const auto& c : cases) EXPECT_EQ(newer_version_in_place(c.incoming, c.unfinished, c.running), c.newer) << c.name;
 }
 
+TEST(NewerQueuedWork, OnlyLaterWorkOfAtLeastTheSameRankEndsAnImageWait) {
+  auto deployment = [](std::int64_t id, Trigger trigger) {
+    Deployment d;
+    d.id = id;
+    d.trigger = trigger;
+    return d;
+  };
+  struct Case {
+    const char* name;
+    Deployment waiting;
+    std::vector<Deployment> queued;
+    std::optional<std::int64_t> ends_it;
+  };
+  const Case cases[] = {
+      {"a later push", deployment(5, Trigger::push), {deployment(6, Trigger::push)}, 6},
+      {"the newest of several", deployment(5, Trigger::build), {deployment(7, Trigger::push), deployment(6, Trigger::push)}, 7},
+      {"nothing queued", deployment(5, Trigger::push), {}, std::nullopt},
+      {"an older one queued behind an override", deployment(5, Trigger::override_), {deployment(3, Trigger::push)}, std::nullopt},
+      {"a later push does not replace an override", deployment(5, Trigger::override_), {deployment(6, Trigger::push)}, std::nullopt},
+      {"a later rollback replaces a push", deployment(5, Trigger::push), {deployment(6, Trigger::rollback)}, 6},
+      {"a later override replaces an override", deployment(5, Trigger::override_), {deployment(6, Trigger::override_)}, 6},
+  };
+  for (const auto& c : cases) {
+    const Deployment* found = newer_queued_work(c.waiting, c.queued);
+    EXPECT_EQ(found ? std::optional<std::int64_t>(found->id) : std::nullopt, c.ends_it) << c.name;
+  }
+}
+
 TEST(Place, SupersedesWhatHasNotStartedAndReusesTheSameVersion) {
   struct Case {
     const char* name;
