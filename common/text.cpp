@@ -142,4 +142,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+bool is_plain_name(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
 }  // namespace shipgate

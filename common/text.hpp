@@ -20,6 +20,9 @@ bool is_hex(std::string_view s);
 // 1 to `max` visible ASCII characters (0x21-0x7e): safe in a key, a header and a log line.
 bool is_token(std::string_view s, std::size_t max);
 
+// 1 to `max` ASCII letters, digits, '.', '_' and '-': a name that is plain in a label, a URL and a log.
+bool is_plain_name(std::string_view s, std::size_t max);
+
 // "scheme://host[:port]" of a URL, without credentials, path or query: URLs such as Slack's incoming
 // webhooks carry their secret in the path, so logs and results show only this part ("/..." marks that
 // something was left out).

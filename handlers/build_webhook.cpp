@@ -10,12 +10,7 @@ namespace shipgate::handlers {
 
 namespace {
 
-bool is_actor_name(std::string_view s) {
-  if (s.empty() || s.size() > 100) return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
-  return true;
-}
+bool is_actor_name(std::string_view s) { return is_plain_name(s, 100); }
 
 boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   const auto config = app.config();
