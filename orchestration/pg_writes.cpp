@@ -1,0 +1,236 @@
+#include "orchestration/pg_writes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "orchestration/deployment_rules.hpp"
+#include "orchestration/semver.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using Params = std::vector<std::optional<std::string>>;
+
+namespace {
+
+// A PostgreSQL failure as the store reports it; the server's words go to the log.
+boost::system::error_code failed(const PgError& e) {
+  spdlog::warn("store: PostgreSQL: {}", e.message);
+  return make_error_code(StoreErrc::io_error);
+}
+
+std::string text(std::int64_t v) { return std::to_string(v); }
+
+std::map<std::string, std::string> images_of(const std::string& column) {
+  std::map<std::string, std::string> out;
+  const auto doc = json::parse(column, nullptr, false);
+  if (doc.is_object())
+    for (const auto& [component, ref] : doc.items())
+      if (ref.is_string()) out[component] = ref.get<std::string>();
+  return out;
+}
+
+}  // namespace
+
+PgWrites::PgWrites(std::shared_ptr<const Clock> clock, bool record_events)
+    : clock_(std::move(clock)), record_events_(record_events) {}
+
+asio::awaitable<PgWrites::Done> PgWrites::add_audit(PgConnection& c, const AuditEntry& e) {
+  const std::string sql =
+      "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  Params p{text(e.at_ms ? e.at_ms : epoch_ms(clock_->now())), e.actor, std::string(to_string(e.action)), e.project,
+           e.environment, e.deployment > 0 ? std::optional<std::string>(text(e.deployment)) : std::nullopt, e.reason,
+           e.details.dump()};
+  auto r = co_await c.query(sql, p);
+  if (!r) co_return failed(r.error());
+  co_return Done();
+}
+
+asio::awaitable<PgWrites::Done> PgWrites::add_event(PgConnection& c, std::int64_t deployment, std::string event,
+                                                    std::int64_t at) {
+  if (!record_events_) co_return Done();
+  const std::string sql =
+      "INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) VALUES ('event', $1, $2, $3, $3)";
+  Params p{text(deployment), std::move(event), text(at)};
+  auto r = co_await c.query(sql, p);
+  if (!r) co_return failed(r.error());
+  co_return Done();
+}
+
+// Every history entry is also an audit entry, and a final state counts in final_counts, as in SQLite.
+asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int64_t id, const std::string& project,
+                                                      const std::string& environment, std::optional<State> from,
+                                                      State to, const std::string& actor, const std::string& reason,
+                                                      std::int64_t at) {
+  const std::string sql =
+      "INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)";
+  Params p{text(id), text(at), from ? std::optional<std::string>(std::string(to_string(*from))) : std::nullopt,
+           std::string(to_string(to)), actor, reason};
+  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
+  if (is_final(to)) {
+    const std::string count =
+        "INSERT INTO final_counts (project, environment, state, n) VALUES ($1, $2, $3, 1) "
+        "ON CONFLICT (project, environment, state) DO UPDATE SET n = final_counts.n + 1";
+    Params cp{project, environment, std::string(to_string(to))};
+    if (auto r = co_await c.query(count, cp); !r) co_return failed(r.error());
+  }
+  json details = {{"to", to_string(to)}};
+  if (from) details["from"] = to_string(*from);
+  const AuditEntry entry{0, at, actor, audit_action(from, to), project, environment, id, reason, details};
+  if (auto r = co_await add_audit(c, entry); !r) co_return r;
+  if (!from || *from != to) {
+    std::string event(to_string(to));
+    co_return co_await add_event(c, id, std::move(event), at);
+  }
+  co_return Done();
+}
+
+asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnection& c, const NewDeployment& nd,
+                                                                        const std::string& delivery, std::int64_t now) {
+  IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
+  // Replicas take turns per environment until commit: what they read below stays true until then.
+  const std::string lock = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+  Params lane{nd.project + "\n" + nd.environment};
+  if (auto r = co_await c.query(lock, lane); !r) co_return failed(r.error());
+  const auto skip = [&](std::string why, json details) -> asio::awaitable<Result<IngestedDeployment>> {
+    created.skipped = std::move(why);
+    details["version"] = nd.version;
+    details["sha"] = nd.sha;
+    details["trigger"] = to_string(nd.trigger);
+    const AuditEntry e{0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped, details};
+    if (auto r = co_await add_audit(c, e); !r) co_return r.error();
+    co_return created;
+  };
+  Params env{nd.project, nd.environment};
+  if (is_automatic(nd.trigger)) {
+    const std::string marks = "SELECT version, sha, deployment_id, reason FROM bad_versions WHERE project = $1 AND environment = $2";
+    auto rows = co_await c.query(marks, env);
+    if (!rows) co_return failed(rows.error());
+    for (int i = 0; i < rows->size(); ++i) {
+      const BadVersion b{nd.project, nd.environment, rows->text(i, 0), rows->text(i, 1), 0, rows->int64(i, 2), rows->text(i, 3), {}};
+      if (!names_version(b, nd.version, nd.sha)) continue;
+      std::string why = "version " + b.version + " is marked bad in " + nd.environment + " (rolled back from deployment " +
+                        text(b.deployment) + (b.reason.empty() ? "" : ": " + b.reason) + "); deploy it manually to override";
+      co_return co_await skip(std::move(why), json::object());
+    }
+  }
+  const std::string open_sql = "SELECT id, state, version, sha, images, trigger FROM deployments WHERE project = $1 AND "
+                               "environment = $2 AND state IN ('pending_approval', 'queued', 'running')";
+  auto open = co_await c.query(open_sql, env);
+  if (!open) co_return failed(open.error());
+  std::vector<Unfinished> waiting;
+  for (int i = 0; i < open->size(); ++i)
+    waiting.push_back({open->int64(i, 0), parse_state(open->text(i, 1)).value_or(State::queued), open->text(i, 2),
+                       open->text(i, 3), images_of(open->text(i, 4)), parse_trigger(open->text(i, 5)).value_or(Trigger::push)});
+  if (is_automatic(nd.trigger) && parse_semver(nd.version)) {
+    const std::string running_sql = "SELECT version FROM deployments WHERE project = $1 AND environment = $2 AND "
+                                    "state = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1";
+    auto running = co_await c.query(running_sql, env);
+    if (!running) co_return failed(running.error());
+    const std::string current = running->size() ? running->text(0, 0) : std::string();
+    if (auto newer = newer_version_in_place(nd, waiting, current)) {
+      std::string why = "version " + nd.version + " is older than " + *newer + " in " + nd.environment +
+                        "; automatic triggers never go back to an older version (deploy it manually to do that)";
+      json details = json::object();
+      details["newer"] = *newer;
+      co_return co_await skip(std::move(why), std::move(details));
+    }
+  }
+  const Placement placement = place(nd, waiting);
+  if (placement.existing) {
+    created.id = placement.existing->id;
+    created.state = placement.existing->state;
+    created.reused = true;
+    co_return created;
+  }
+  const std::string insert =
+      "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, delivery, "
+      "created_at, updated_at, priority, policy, expires_at, config_sha, config_commit) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16) RETURNING id";
+  Params row{nd.project, nd.environment, std::string(to_string(nd.initial)), nd.version, nd.sha, nd.ref,
+             json(nd.images).dump(), std::string(to_string(nd.trigger)), nd.actor, delivery, text(now),
+             text(priority(nd.trigger)), nd.policy.dump(),
+             nd.expires_ms > 0 ? std::optional<std::string>(text(nd.expires_ms)) : std::nullopt, nd.config_sha,
+             nd.config_commit};
+  auto inserted = co_await c.query(insert, row);
+  if (!inserted) co_return failed(inserted.error());
+  created.id = inserted->int64(0, 0);
+  if (auto r = co_await add_history(c, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor,
+                                    nd.reason, now);
+      !r)
+    co_return r.error();
+  if (nd.trigger == Trigger::override_)
+    if (auto r = co_await add_event(c, created.id, "override", now); !r) co_return r.error();
+  for (const auto& old : placement.superseded) {
+    const std::string why = "superseded by deployment " + text(created.id) + " (" + nd.version + ")";
+    const std::string update =
+        "UPDATE deployments SET state = 'superseded', updated_at = $1, finished_at = $1, message = $2 WHERE id = $3";
+    Params up{text(now), why, text(old.id)};
+    if (auto r = co_await c.query(update, up); !r) co_return failed(r.error());
+    if (auto r = co_await add_history(c, old.id, nd.project, nd.environment, old.state, State::superseded, "shipgate", why, now);
+        !r)
+      co_return r.error();
+    created.superseded.push_back(old.id);
+  }
+  co_return created;
+}
+
+asio::awaitable<Result<IngestResult>> PgWrites::ingest(PgConnection& c, const IngestRequest& req) {
+  const std::int64_t now = epoch_ms(clock_->now());
+  IngestResult out;
+  if (auto begun = co_await c.execute("BEGIN"); !begun) co_return failed(begun.error());
+  // Claim the delivery first: a replica committing the same delivery right now makes this wait, then
+  // find its row. The answer is filled in once it is known, before the commit.
+  const std::string claim = "INSERT INTO deliveries (key, received_at, source, status, body) VALUES ($1, $2, $3, 0, '') "
+                            "ON CONFLICT (key) DO NOTHING RETURNING key";
+  Params key{req.delivery_key, text(now), req.source};
+  auto claimed = co_await c.query(claim, key);
+  Result<void> status = claimed ? Result<void>() : Result<void>(failed(claimed.error()));
+  if (status && claimed->size() == 0) {
+    const std::string seen = "SELECT status, body FROM deliveries WHERE key = $1";
+    Params k{req.delivery_key};
+    auto stored = co_await c.query(seen, k);
+    co_await c.execute("ROLLBACK");
+    if (!stored) co_return failed(stored.error());
+    out.duplicate = true;
+    out.response = {static_cast<int>(stored->int64(0, 0)), stored->text(0, 1)};
+    co_return out;
+  }
+  for (const auto& b : req.mark_bad) {
+    if (!status) break;
+    const std::string mark =
+        "INSERT INTO bad_versions (project, environment, version, sha, marked_at, deployment_id, reason, actor) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (project, environment, version) DO UPDATE SET "
+        "sha = EXCLUDED.sha, marked_at = EXCLUDED.marked_at, deployment_id = EXCLUDED.deployment_id, "
+        "reason = EXCLUDED.reason, actor = EXCLUDED.actor";
+    Params p{b.project, b.environment, b.version, b.sha, text(now), text(b.deployment), b.reason, b.actor};
+    if (auto r = co_await c.query(mark, p); !r) status = failed(r.error());
+  }
+  for (const auto& nd : req.deployments) {
+    if (!status) break;
+    auto created = co_await insert_deployment(c, nd, req.delivery_key, now);
+    if (!created) status = created.error();
+    else out.deployments.push_back(std::move(*created));
+  }
+  for (auto e : req.audit) {
+    if (!status) break;
+    if (e.deployment == 0 && !out.deployments.empty()) e.deployment = out.deployments.front().id;
+    status = co_await add_audit(c, e);
+  }
+  if (status) {
+    out.response = req.respond ? req.respond(out.deployments) : StoredResponse{202, "{}"};
+    const std::string answer = "UPDATE deliveries SET status = $2, body = $3 WHERE key = $1";
+    Params p{req.delivery_key, text(out.response.status), out.response.body};
+    if (auto r = co_await c.query(answer, p); !r) status = failed(r.error());
+  }
+  if (status) {
+    // COMMIT returns once the commit is durable (synchronous_commit on): only then is a 2xx answered.
+    if (auto committed = co_await c.execute("COMMIT"); !committed) co_return failed(committed.error());
+    co_return out;
+  }
+  if (c.ok()) co_await c.execute("ROLLBACK");
+  co_return status.error();
+}
+
+}  // namespace shipgate::orchestration

@@ -1,0 +1,40 @@
+// The PostgreSQL store's writes, each one transaction on a connection the caller borrowed from the
+// pool. They apply the same rules as the SQLite store (deployment_rules.hpp); what differs is that
+// several replicas write at once, so every write that reads before it decides (which deployments a new
+// one supersedes, whether a delivery was seen) holds a lock that makes replicas take turns:
+// a transaction-scoped advisory lock per environment, and the deliveries table's key.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+
+#include "common/clock.hpp"
+#include "orchestration/pg_connection.hpp"
+#include "orchestration/store.hpp"
+
+namespace shipgate::orchestration {
+
+class PgWrites {
+ public:
+  PgWrites(std::shared_ptr<const Clock> clock, bool record_events);
+
+  // A webhook's deployments, its bad-version marks and audit entries, and its stored answer, in one
+  // transaction. The same delivery key again (on any replica, even while the first is committing)
+  // gets the first answer and changes nothing.
+  boost::asio::awaitable<Result<IngestResult>> ingest(PgConnection& c, const IngestRequest& request);
+
+ private:
+  using Done = Result<void>;
+  boost::asio::awaitable<Result<IngestedDeployment>> insert_deployment(PgConnection& c, const NewDeployment& nd,
+                                                                       const std::string& delivery, std::int64_t now);
+  boost::asio::awaitable<Done> add_history(PgConnection& c, std::int64_t id, const std::string& project,
+                                           const std::string& environment, std::optional<State> from, State to,
+                                           const std::string& actor, const std::string& reason, std::int64_t at);
+  boost::asio::awaitable<Done> add_audit(PgConnection& c, const AuditEntry& e);
+  boost::asio::awaitable<Done> add_event(PgConnection& c, std::int64_t deployment, std::string event, std::int64_t at);
+
+  std::shared_ptr<const Clock> clock_;
+  bool record_events_;
+};
+
+}  // namespace shipgate::orchestration

@@ -1,0 +1,158 @@
+// The PostgreSQL store's ingest against a real server: the same rules as SQLite (supersede, skip an
+// older semantic version, answer a redelivery as before), and two replicas taking the same delivery at
+// once create one deployment between them.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "orchestration/pg_schema.hpp"
+#include "orchestration/pg_writes.hpp"
+#include "tests/support/pg_session.hpp"
+#include "tests/support/postgres.hpp"
+#include "tests/support/run.hpp"
+
+using namespace shipgate;
+using namespace shipgate::orchestration;
+using shipgate::testing::pg_connect;
+using shipgate::testing::Postgres;
+using shipgate::testing::run_awaitable;
+namespace asio = boost::asio;
+
+namespace {
+
+NewDeployment push_of(const std::string& version, Trigger trigger = Trigger::push) {
+  NewDeployment d;
+  d.project = "planera";
+  d.environment = "staging";
+  d.version = version;
+  d.sha = std::string(40, version.back());
+  d.ref = "refs/tags/" + version;
+  d.images = {{"backend", "ghcr.io/acme/backend:" + version}};
+  d.trigger = trigger;
+  d.actor = "octocat";
+  d.reason = "push";
+  return d;
+}
+
+IngestRequest request(const std::string& key, NewDeployment d) {
+  IngestRequest r;
+  r.delivery_key = key;
+  r.source = "github push acme/planera";
+  r.deployments.push_back(std::move(d));
+  r.respond = [](const std::vector<IngestedDeployment>& created) {
+    std::string ids;
+    for (const auto& c : created) ids += (ids.empty() ? "" : ",") + (c.skipped.empty() ? std::to_string(c.id) : "skipped");
+    return StoredResponse{202, "{\"created\":\"" + ids + "\"}"};
+  };
+  return r;
+}
+
+struct Fixture {
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(from_epoch_ms(1'800'000'000'000));
+  PgWrites writes{clock, true};
+};
+
+asio::awaitable<std::int64_t> count(PgConnection& c, std::string sql) {
+  std::vector<std::optional<std::string>> none;
+  auto r = co_await c.query(std::move(sql), std::move(none));
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  co_return r ? r->int64(0, 0) : -1;
+}
+
+asio::awaitable<void> rules(std::string uri) {
+  auto c = co_await pg_connect(uri);
+  if (!c) co_return;
+  const auto migrated = co_await migrate_pg(*c);
+  EXPECT_EQ(migrated, "");
+  Fixture f;
+  const auto d1 = request("github:acme/planera:d1", push_of("v1.0.0"));
+  auto first = co_await f.writes.ingest(*c, d1);
+  EXPECT_TRUE(first && !first->duplicate && first->deployments.size() == 1);
+  if (!first || first->deployments.empty()) co_return;
+  const auto id = first->deployments[0].id;
+  EXPECT_EQ(first->response.body, "{\"created\":\"" + std::to_string(id) + "\"}");
+  // The creation is in the history, the audit log and the outbox, as in the SQLite store.
+  const std::string history = "SELECT count(*) FROM history WHERE deployment_id = " + std::to_string(id);
+  const auto n1 = co_await count(*c, history);
+  EXPECT_EQ(n1, 1);
+  const auto n2 = co_await count(*c, "SELECT count(*) FROM audit WHERE action = 'created'");
+  EXPECT_EQ(n2, 1);
+  const auto n3 = co_await count(*c, "SELECT count(*) FROM outbox WHERE event = 'queued'");
+  EXPECT_EQ(n3, 1);
+
+  // A redelivery gets the stored answer and creates nothing.
+  auto again = co_await f.writes.ingest(*c, d1);
+  EXPECT_TRUE(again && again->duplicate);
+  if (again) {
+    EXPECT_EQ(again->response.body, first->response.body);
+  }
+  const auto n4 = co_await count(*c, "SELECT count(*) FROM deployments");
+  EXPECT_EQ(n4, 1);
+
+  // A newer version supersedes the one still queued.
+  const auto d2 = request("github:acme/planera:d2", push_of("v1.1.0"));
+  auto newer = co_await f.writes.ingest(*c, d2);
+  EXPECT_TRUE(newer && newer->deployments.size() == 1 && newer->deployments[0].superseded == std::vector<std::int64_t>{id});
+  const auto n5 = co_await count(*c, "SELECT count(*) FROM deployments WHERE state = 'superseded'");
+  EXPECT_EQ(n5, 1);
+  const auto n6 = co_await count(*c, "SELECT n FROM final_counts WHERE state = 'superseded'");
+  EXPECT_EQ(n6, 1);
+
+  // A late build of an older semantic version is skipped and audited, not created.
+  const auto ci1 = request("build:planera:ci-1", push_of("v1.0.5", Trigger::build));
+  auto late = co_await f.writes.ingest(*c, ci1);
+  EXPECT_TRUE(late && late->deployments.size() == 1);
+  if (late && !late->deployments.empty()) {
+    EXPECT_EQ(late->deployments[0].skipped, "version v1.0.5 is older than v1.1.0 in staging; automatic triggers never "
+                                            "go back to an older version (deploy it manually to do that)");
+  }
+  const auto n7 = co_await count(*c, "SELECT count(*) FROM audit WHERE action = 'skipped'");
+  EXPECT_EQ(n7, 1);
+  const auto n8 = co_await count(*c, "SELECT count(*) FROM deployments");
+  EXPECT_EQ(n8, 2);
+}
+
+asio::awaitable<void> replica(std::string uri, IngestRequest req, std::vector<IngestResult>* out) {
+  auto c = co_await pg_connect(uri);
+  if (!c) co_return;
+  Fixture f;
+  auto r = co_await f.writes.ingest(*c, req);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message());
+  if (r) out->push_back(std::move(*r));
+}
+
+}  // namespace
+
+TEST(PgWrites, IngestAppliesTheStoreRules) {
+  Postgres pg;
+  run_awaitable(rules(pg.uri()));
+}
+
+TEST(PgWrites, TwoReplicasTakingTheSameDeliveryAtOnceCreateOneDeployment) {
+  Postgres pg;
+  run_awaitable([](std::string uri) -> asio::awaitable<void> {
+    auto c = co_await pg_connect(uri);
+    if (!c) co_return;
+    const auto migrated = co_await migrate_pg(*c);
+    EXPECT_EQ(migrated, "");
+  }(pg.uri()));
+  asio::io_context ioc;
+  std::vector<IngestResult> results;
+  for (int i = 0; i < 4; ++i)
+    asio::co_spawn(ioc, replica(pg.uri(), request("github:acme/planera:same", push_of("v2.0.0")), &results), asio::detached);
+  ioc.run();
+  ASSERT_EQ(results.size(), 4u);
+  int fresh = 0;
+  for (const auto& r : results) fresh += r.duplicate ? 0 : 1;
+  EXPECT_EQ(fresh, 1);
+  for (const auto& r : results) EXPECT_EQ(r.response.body, results[0].response.body);
+  std::vector<std::int64_t> counted;
+  run_awaitable([](std::string uri, std::vector<std::int64_t>* n) -> asio::awaitable<void> {
+    auto c = co_await pg_connect(uri);
+    if (!c) co_return;
+    const auto rows = co_await count(*c, "SELECT count(*) FROM deployments");
+    n->push_back(rows);
+  }(pg.uri(), &counted));
+  EXPECT_EQ(counted, std::vector<std::int64_t>{1});
+}
