@@ -86,6 +86,32 @@ asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int6
   co_return Done();
 }
 
+asio::awaitable<Result<std::vector<BadVersion>>> PgWrites::bad_marks(PgConnection& c, const std::string& project,
+                                                                     const std::string& environment,
+                                                                     const std::string& version, const std::string& sha) {
+  const std::string sql = "SELECT version, sha, deployment_id, reason FROM bad_versions WHERE project = $1 AND environment = $2";
+  Params env{project, environment};
+  auto rows = co_await c.query(sql, env);
+  if (!rows) co_return failed(rows.error());
+  std::vector<BadVersion> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    BadVersion b{project, environment, rows->text(i, 0), rows->text(i, 1), 0, rows->int64(i, 2), rows->text(i, 3), {}};
+    if (names_version(b, version, sha)) out.push_back(std::move(b));
+  }
+  co_return out;
+}
+
+asio::awaitable<PgWrites::Done> PgWrites::mark_bad(PgConnection& c, const BadVersion& b, std::int64_t now) {
+  const std::string sql =
+      "INSERT INTO bad_versions (project, environment, version, sha, marked_at, deployment_id, reason, actor) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (project, environment, version) DO UPDATE SET "
+      "sha = EXCLUDED.sha, marked_at = EXCLUDED.marked_at, deployment_id = EXCLUDED.deployment_id, "
+      "reason = EXCLUDED.reason, actor = EXCLUDED.actor";
+  Params p{b.project, b.environment, b.version, b.sha, text(now), text(b.deployment), b.reason, b.actor};
+  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
+  co_return Done();
+}
+
 asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnection& c, const NewDeployment& nd,
                                                                         const std::string& delivery, std::int64_t now) {
   IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
@@ -104,12 +130,10 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
   };
   Params env{nd.project, nd.environment};
   if (is_automatic(nd.trigger)) {
-    const std::string marks = "SELECT version, sha, deployment_id, reason FROM bad_versions WHERE project = $1 AND environment = $2";
-    auto rows = co_await c.query(marks, env);
-    if (!rows) co_return failed(rows.error());
-    for (int i = 0; i < rows->size(); ++i) {
-      const BadVersion b{nd.project, nd.environment, rows->text(i, 0), rows->text(i, 1), 0, rows->int64(i, 2), rows->text(i, 3), {}};
-      if (!names_version(b, nd.version, nd.sha)) continue;
+    auto bad = co_await bad_marks(c, nd.project, nd.environment, nd.version, nd.sha);
+    if (!bad) co_return bad.error();
+    if (!bad->empty()) {
+      const auto& b = bad->front();
       std::string why = "version " + b.version + " is marked bad in " + nd.environment + " (rolled back from deployment " +
                         text(b.deployment) + (b.reason.empty() ? "" : ": " + b.reason) + "); deploy it manually to override";
       co_return co_await skip(std::move(why), json::object());
@@ -199,13 +223,7 @@ asio::awaitable<Result<IngestResult>> PgWrites::ingest(PgConnection& c, const In
   }
   for (const auto& b : req.mark_bad) {
     if (!status) break;
-    const std::string mark =
-        "INSERT INTO bad_versions (project, environment, version, sha, marked_at, deployment_id, reason, actor) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (project, environment, version) DO UPDATE SET "
-        "sha = EXCLUDED.sha, marked_at = EXCLUDED.marked_at, deployment_id = EXCLUDED.deployment_id, "
-        "reason = EXCLUDED.reason, actor = EXCLUDED.actor";
-    Params p{b.project, b.environment, b.version, b.sha, text(now), text(b.deployment), b.reason, b.actor};
-    if (auto r = co_await c.query(mark, p); !r) status = failed(r.error());
+    status = co_await mark_bad(c, b, now);
   }
   for (const auto& nd : req.deployments) {
     if (!status) break;
@@ -231,6 +249,72 @@ asio::awaitable<Result<IngestResult>> PgWrites::ingest(PgConnection& c, const In
   }
   if (c.ok()) co_await c.execute("ROLLBACK");
   co_return status.error();
+}
+
+asio::awaitable<Result<TransitionOutcome>> PgWrites::transition(PgConnection& c, const TransitionRequest& req,
+                                                                const LaneLease* lease) {
+  const std::int64_t now = epoch_ms(clock_->now());
+  if (auto begun = co_await c.execute("BEGIN"); !begun) co_return failed(begun.error());
+  auto outcome = co_await transition_body(c, req, lease, now);
+  if (outcome && outcome->applied) {
+    if (auto committed = co_await c.execute("COMMIT"); !committed) co_return failed(committed.error());
+    co_return outcome;
+  }
+  if (c.ok()) co_await c.execute("ROLLBACK");
+  co_return outcome;
+}
+
+asio::awaitable<Result<TransitionOutcome>> PgWrites::transition_body(PgConnection& c, const TransitionRequest& req,
+                                                                     const LaneLease* lease, std::int64_t now) {
+  // The row is locked until commit: a transition on another replica waits and then sees this one's state.
+  const std::string read = "SELECT state, trigger, version, sha, project, environment FROM deployments WHERE id = $1 FOR UPDATE";
+  Params id{text(req.id)};
+  auto row = co_await c.query(read, id);
+  if (!row) co_return failed(row.error());
+  if (row->size() == 0) co_return make_error_code(StoreErrc::not_found);
+  const State current = parse_state(row->text(0, 0)).value_or(State::failed);
+  const Trigger trigger = parse_trigger(row->text(0, 1)).value_or(Trigger::push);
+  const std::string version = row->text(0, 2), sha = row->text(0, 3), project = row->text(0, 4),
+                    environment = row->text(0, 5);
+  const auto next = next_state(current, req.event);
+  if (!next) co_return TransitionOutcome{false, current, {}};
+  std::string update =
+      "UPDATE deployments SET state = $1, updated_at = $2, "
+      "started_at = CASE WHEN $1 = 'running' AND started_at IS NULL THEN $2 ELSE started_at END, "
+      "finished_at = CASE WHEN $3 THEN $2 ELSE finished_at END, "
+      "message = CASE WHEN $3 THEN $4 ELSE message END, "
+      "waiting_reason = CASE WHEN $1 = 'queued' THEN waiting_reason ELSE '' END, "
+      "result = COALESCE($5, result) WHERE id = $6";
+  Params p{std::string(to_string(*next)), text(now), is_final(*next) ? "true" : "false", req.reason,
+           req.result ? std::optional<std::string>(req.result->dump()) : std::nullopt, text(req.id)};
+  if (lease) {
+    update += " AND " + lane_fence_condition(7);
+    for (const auto& v : {lease->project, lease->environment, lease->holder, text(lease->fence)}) p.push_back(v);
+  }
+  auto updated = co_await c.query(update, p);
+  if (!updated) co_return failed(updated.error());
+  if (updated->affected() == 0) co_return TransitionOutcome{false, current, {}};  // the lease was lost
+  if (auto r = co_await add_history(c, req.id, project, environment, current, *next, req.actor, req.reason, now); !r)
+    co_return r.error();
+  TransitionOutcome out{true, *next, {}};
+  // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
+  if (clears_bad_mark(trigger, *next)) {
+    auto bad = co_await bad_marks(c, project, environment, version, sha);
+    if (!bad) co_return bad.error();
+    for (const auto& b : *bad) {
+      const std::string del = "DELETE FROM bad_versions WHERE project = $1 AND environment = $2 AND version = $3";
+      Params key{project, environment, b.version};
+      if (auto r = co_await c.query(del, key); !r) co_return failed(r.error());
+    }
+  }
+  for (const auto& b : req.mark_bad)
+    if (auto r = co_await mark_bad(c, b, now); !r) co_return r.error();
+  for (const auto& nd : req.then_create) {
+    auto created = co_await insert_deployment(c, nd, "", now);
+    if (!created) co_return created.error();
+    out.created.push_back(std::move(*created));
+  }
+  co_return out;
 }
 
 }  // namespace shipgate::orchestration

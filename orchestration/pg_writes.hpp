@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "orchestration/pg_connection.hpp"
+#include "orchestration/pg_lanes.hpp"
 #include "orchestration/store.hpp"
 
 namespace shipgate::orchestration {
@@ -23,7 +24,19 @@ class PgWrites {
   // gets the first answer and changes nothing.
   boost::asio::awaitable<Result<IngestResult>> ingest(PgConnection& c, const IngestRequest& request);
 
+  // A state change with its history, audit and outbox rows, the marks it sets or clears, and the
+  // deployments it creates (promotion), in one transaction. With `lease`, the change applies only while
+  // that lease still holds the deployment's lane: a replica that lost it is refused (applied false).
+  boost::asio::awaitable<Result<TransitionOutcome>> transition(PgConnection& c, const TransitionRequest& request,
+                                                               const LaneLease* lease = nullptr);
+
  private:
+  boost::asio::awaitable<Result<std::vector<BadVersion>>> bad_marks(PgConnection& c, const std::string& project,
+                                                                    const std::string& environment,
+                                                                    const std::string& version, const std::string& sha);
+  boost::asio::awaitable<Result<void>> mark_bad(PgConnection& c, const BadVersion& b, std::int64_t now);
+  boost::asio::awaitable<Result<TransitionOutcome>> transition_body(PgConnection& c, const TransitionRequest& request,
+                                                                    const LaneLease* lease, std::int64_t now);
   using Done = Result<void>;
   boost::asio::awaitable<Result<IngestedDeployment>> insert_deployment(PgConnection& c, const NewDeployment& nd,
                                                                        const std::string& delivery, std::int64_t now);

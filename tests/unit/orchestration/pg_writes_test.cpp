@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "orchestration/pg_lanes.hpp"
 #include "orchestration/pg_schema.hpp"
 #include "orchestration/pg_writes.hpp"
 #include "tests/support/pg_session.hpp"
@@ -122,7 +123,61 @@ asio::awaitable<void> replica(std::string uri, IngestRequest req, std::vector<In
   if (r) out->push_back(std::move(*r));
 }
 
+asio::awaitable<void> transitions(std::string uri) {
+  auto c = co_await pg_connect(uri);
+  if (!c) co_return;
+  const auto migrated = co_await migrate_pg(*c);
+  EXPECT_EQ(migrated, "");
+  Fixture f;
+  const auto d1 = request("github:acme/planera:t1", push_of("v3.0.0"));
+  auto created = co_await f.writes.ingest(*c, d1);
+  if (!created || created->deployments.empty()) co_return;
+  const auto id = created->deployments[0].id;
+
+  // The replica holding the lane moves it; one whose lease was taken over is refused.
+  const std::string take = "INSERT INTO lanes (project, environment, holder, fence, expires_at) VALUES "
+                           "('planera', 'staging', 'replica-b', 2, 9999999999999)";
+  const auto taken = co_await c->execute(take);
+  EXPECT_TRUE(taken);
+  const LaneLease stale{"planera", "staging", "replica-a", 1};
+  const LaneLease holder{"planera", "staging", "replica-b", 2};
+  TransitionRequest start{id, Event::start, "shipgate", "started"};
+  auto refused = co_await f.writes.transition(*c, start, &stale);
+  EXPECT_TRUE(refused && !refused->applied && refused->state == State::queued);
+  auto started = co_await f.writes.transition(*c, start, &holder);
+  EXPECT_TRUE(started && started->applied && started->state == State::running);
+
+  // Success with a promotion created in the same transaction; a second success is refused.
+  TransitionRequest done{id, Event::succeed, "shipgate", "deployed v3.0.0"};
+  done.result = nlohmann::json{{"targets", nlohmann::json::array()}};
+  auto promoted = push_of("v3.0.0", Trigger::promotion);
+  promoted.environment = "production";
+  done.then_create.push_back(promoted);
+  auto succeeded = co_await f.writes.transition(*c, done, &holder);
+  EXPECT_TRUE(succeeded && succeeded->applied && succeeded->created.size() == 1);
+  auto again = co_await f.writes.transition(*c, done, &holder);
+  EXPECT_TRUE(again && !again->applied && again->state == State::succeeded);
+  const std::string history = "SELECT count(*) FROM history WHERE deployment_id = " + std::to_string(id);
+  const auto steps = co_await count(*c, history);
+  EXPECT_EQ(steps, 3);  // queued, running, succeeded
+  const auto finals = co_await count(*c, "SELECT n FROM final_counts WHERE state = 'succeeded'");
+  EXPECT_EQ(finals, 1);
+  const auto production = co_await count(*c, "SELECT count(*) FROM deployments WHERE environment = 'production'");
+  EXPECT_EQ(production, 1);
+  const auto finished = co_await count(*c, "SELECT count(*) FROM deployments WHERE finished_at IS NOT NULL AND "
+                                           "message = 'deployed v3.0.0' AND result LIKE '%targets%'");
+  EXPECT_EQ(finished, 1);
+  TransitionRequest unknown{999, Event::start, "shipgate", ""};
+  auto missing = co_await f.writes.transition(*c, unknown);
+  EXPECT_FALSE(missing);
+}
+
 }  // namespace
+
+TEST(PgWrites, TransitionsFollowTheStateMachineAndTheLaneFence) {
+  Postgres pg;
+  run_awaitable(transitions(pg.uri()));
+}
 
 TEST(PgWrites, IngestAppliesTheStoreRules) {
   Postgres pg;
