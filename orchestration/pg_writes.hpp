@@ -30,11 +30,20 @@ class PgWrites {
   boost::asio::awaitable<Result<TransitionOutcome>> transition(PgConnection& c, const TransitionRequest& request,
                                                                const LaneLease* lease = nullptr);
 
+  // One reviewer's approval (once per reviewer); the last one required queues the deployment, in the
+  // same transaction. Two reviewers approving at once on two replicas are counted one after the other.
+  boost::asio::awaitable<Result<ApprovalOutcome>> approve(PgConnection& c, const ApprovalRequest& request);
+
+  // Every deployment waiting for approval past its expiry ends `expired`; their ids.
+  boost::asio::awaitable<Result<std::vector<std::int64_t>>> expire_due(PgConnection& c, std::int64_t now_ms);
+
  private:
   boost::asio::awaitable<Result<std::vector<BadVersion>>> bad_marks(PgConnection& c, const std::string& project,
                                                                     const std::string& environment,
                                                                     const std::string& version, const std::string& sha);
   boost::asio::awaitable<Result<void>> mark_bad(PgConnection& c, const BadVersion& b, std::int64_t now);
+  boost::asio::awaitable<Result<ApprovalOutcome>> approve_body(PgConnection& c, const ApprovalRequest& request,
+                                                               std::int64_t now);
   boost::asio::awaitable<Result<TransitionOutcome>> transition_body(PgConnection& c, const TransitionRequest& request,
                                                                     const LaneLease* lease, std::int64_t now);
   using Done = Result<void>;

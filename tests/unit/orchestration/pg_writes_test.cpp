@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "orchestration/pg_lanes.hpp"
@@ -172,7 +173,80 @@ asio::awaitable<void> transitions(std::string uri) {
   EXPECT_FALSE(missing);
 }
 
+NewDeployment needing_approval(const std::string& version, std::int64_t expires_ms) {
+  auto d = push_of(version, Trigger::promotion);
+  d.environment = "production";
+  d.initial = State::pending_approval;
+  d.expires_ms = expires_ms;
+  return d;
+}
+
+asio::awaitable<void> approve_as(std::string uri, std::int64_t id, std::string reviewer, std::vector<ApprovalOutcome>* out) {
+  auto c = co_await pg_connect(uri);
+  if (!c) co_return;
+  Fixture f;
+  const ApprovalRequest req{id, std::move(reviewer), "looks good", 2};
+  auto r = co_await f.writes.approve(*c, req);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message());
+  if (r) out->push_back(*r);
+}
+
+asio::awaitable<std::int64_t> seed(std::string uri, NewDeployment d, std::string key) {
+  auto c = co_await pg_connect(uri);
+  if (!c) co_return 0;
+  const auto migrated = co_await migrate_pg(*c);
+  EXPECT_EQ(migrated, "");
+  Fixture f;
+  const auto req = request(key, std::move(d));
+  auto created = co_await f.writes.ingest(*c, req);
+  co_return created && !created->deployments.empty() ? created->deployments[0].id : 0;
+}
+
+asio::awaitable<void> approvals_and_expiry(std::string uri, std::int64_t id, std::int64_t stale) {
+  auto c = co_await pg_connect(uri);
+  if (!c) co_return;
+  Fixture f;
+  // Once queued, another approval changes nothing.
+  const ApprovalRequest again{id, "alice", "twice", 2};
+  auto late = co_await f.writes.approve(*c, again);
+  EXPECT_TRUE(late && late->kind == ApprovalOutcome::Kind::not_pending && late->state == State::queued);
+  const auto approved_steps = co_await count(*c, "SELECT count(*) FROM history WHERE to_state = 'queued'");
+  EXPECT_EQ(approved_steps, 1) << "the last approval queued it once";
+  // Expiry: only the deployment whose time passed, once.
+  auto expired = co_await f.writes.expire_due(*c, epoch_ms(f.clock->now()));
+  EXPECT_TRUE(expired && *expired == std::vector<std::int64_t>{stale});
+  auto none = co_await f.writes.expire_due(*c, epoch_ms(f.clock->now()));
+  EXPECT_TRUE(none && none->empty());
+}
+
 }  // namespace
+
+TEST(PgWrites, ConcurrentApprovalsCountOnceEachAndTheLastQueuesItAndExpiryEndsOnlyTheOverdue) {
+  Postgres pg;
+  const auto now = 1'800'000'000'000LL;
+  const auto id = run_awaitable(seed(pg.uri(), needing_approval("v5.0.0", now + 3'600'000), "github:x:a"));
+  ASSERT_GT(id, 0);
+  // Alice and Bob approve at the same moment, on two replicas.
+  asio::io_context ioc;
+  std::vector<ApprovalOutcome> outcomes;
+  asio::co_spawn(ioc, approve_as(pg.uri(), id, "alice", &outcomes), asio::detached);
+  asio::co_spawn(ioc, approve_as(pg.uri(), id, "bob", &outcomes), asio::detached);
+  ioc.run();
+  ASSERT_EQ(outcomes.size(), 2u);
+  // Each was counted; whichever came second saw both and queued the deployment.
+  EXPECT_EQ(outcomes[0].kind, ApprovalOutcome::Kind::counted);
+  EXPECT_EQ(outcomes[1].kind, ApprovalOutcome::Kind::counted);
+  const auto& last = outcomes[0].approvals == 2 ? outcomes[0] : outcomes[1];
+  const auto& first = outcomes[0].approvals == 2 ? outcomes[1] : outcomes[0];
+  EXPECT_EQ(first.approvals, 1);
+  EXPECT_EQ(first.state, State::pending_approval);
+  EXPECT_EQ(last.approvals, 2);
+  EXPECT_EQ(last.state, State::queued);
+  auto stale = needing_approval("v5.1.0", now - 1);
+  stale.environment = "qa";
+  const auto overdue = run_awaitable(seed(pg.uri(), stale, "github:x:b"));
+  run_awaitable(approvals_and_expiry(pg.uri(), id, overdue));
+}
 
 TEST(PgWrites, TransitionsFollowTheStateMachineAndTheLaneFence) {
   Postgres pg;
