@@ -11,14 +11,14 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using Params = std::vector<std::optional<std::string>>;
 
-namespace {
-
-// A PostgreSQL failure as the store reports it; the server's words go to the log.
-boost::system::error_code failed(const PgError& e) {
+boost::system::error_code pg_store_error(const PgError& e) {
   spdlog::warn("store: PostgreSQL: {}", e.message);
   return make_error_code(StoreErrc::io_error);
 }
 
+namespace {
+
+boost::system::error_code failed(const PgError& e) { return pg_store_error(e); }
 std::string text(std::int64_t v) { return std::to_string(v); }
 
 std::map<std::string, std::string> images_of(const std::string& column) {
@@ -394,6 +394,31 @@ asio::awaitable<Result<std::vector<std::int64_t>>> PgWrites::expire_due(PgConnec
   }
   if (c.ok()) co_await c.execute("ROLLBACK");
   co_return out;
+}
+
+asio::awaitable<Result<bool>> PgWrites::record_result(PgConnection& c, std::int64_t id, const json& result,
+                                                      const LaneLease* lease) {
+  std::string sql = "UPDATE deployments SET result = $1, updated_at = $2 WHERE id = $3";
+  Params p{result.dump(), text(epoch_ms(clock_->now())), text(id)};
+  if (lease) {
+    sql += " AND " + lane_fence_condition(4);
+    for (const auto& v : {lease->project, lease->environment, lease->holder, text(lease->fence)}) p.push_back(v);
+  }
+  auto r = co_await c.query(sql, p);
+  // in_place_error: an error_code would otherwise convert to the bool.
+  if (!r) co_return Result<bool>(boost::system::in_place_error, failed(r.error()));
+  co_return r->affected() == 1;
+}
+
+asio::awaitable<Result<void>> PgWrites::set_waiting_reason(PgConnection& c, std::int64_t id, const std::string& reason) {
+  const std::string sql = "UPDATE deployments SET waiting_reason = $1, updated_at = $2 WHERE id = $3 AND waiting_reason <> $1";
+  Params p{reason, text(epoch_ms(clock_->now())), text(id)};
+  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
+  co_return Result<void>();
+}
+
+asio::awaitable<Result<void>> PgWrites::record_audit(PgConnection& c, const AuditEntry& entry) {
+  co_return co_await add_audit(c, entry);
 }
 
 }  // namespace shipgate::orchestration

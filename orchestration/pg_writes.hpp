@@ -15,6 +15,9 @@
 
 namespace shipgate::orchestration {
 
+// A PostgreSQL failure as the store reports it (io_error); the server's words go to the log.
+boost::system::error_code pg_store_error(const PgError& e);
+
 class PgWrites {
  public:
   PgWrites(std::shared_ptr<const Clock> clock, bool record_events);
@@ -36,6 +39,20 @@ class PgWrites {
 
   // Every deployment waiting for approval past its expiry ends `expired`; their ids.
   boost::asio::awaitable<Result<std::vector<std::int64_t>>> expire_due(PgConnection& c, std::int64_t now_ms);
+
+  // A running deployment's progress; with `lease`, only while that lease holds the lane (false: lost).
+  boost::asio::awaitable<Result<bool>> record_result(PgConnection& c, std::int64_t id, const nlohmann::json& result,
+                                                     const LaneLease* lease = nullptr);
+  // Why a deployment waits; written only when it changes.
+  boost::asio::awaitable<Result<void>> set_waiting_reason(PgConnection& c, std::int64_t id, const std::string& reason);
+  boost::asio::awaitable<Result<void>> record_audit(PgConnection& c, const AuditEntry& entry);
+
+  // The outbox (pg_writes_outbox.cpp): events replaced by their deliveries in one transaction, the
+  // outcome of a delivery attempt, and the pruning of finished rows.
+  boost::asio::awaitable<Result<void>> outbox_expand(PgConnection& c, const std::vector<std::int64_t>& event_ids,
+                                                     const std::vector<OutboxItem>& deliveries);
+  boost::asio::awaitable<Result<void>> outbox_record(PgConnection& c, const OutboxAttempt& attempt);
+  boost::asio::awaitable<Result<std::int64_t>> outbox_prune(PgConnection& c, std::int64_t before_ms);
 
  private:
   boost::asio::awaitable<Result<std::vector<BadVersion>>> bad_marks(PgConnection& c, const std::string& project,

@@ -219,7 +219,61 @@ asio::awaitable<void> approvals_and_expiry(std::string uri, std::int64_t id, std
   EXPECT_TRUE(none && none->empty());
 }
 
+asio::awaitable<void> progress_and_outbox(std::string uri) {
+  auto c = co_await pg_connect(uri);
+  if (!c) co_return;
+  const auto migrated = co_await migrate_pg(*c);
+  EXPECT_EQ(migrated, "");
+  Fixture f;
+  const auto d1 = request("github:acme/planera:o1", push_of("v6.0.0"));
+  auto created = co_await f.writes.ingest(*c, d1);
+  if (!created || created->deployments.empty()) co_return;
+  const auto id = created->deployments[0].id;
+
+  // Progress of a running deployment lands only while the writer's lease holds the lane.
+  const auto taken = co_await c->execute("INSERT INTO lanes (project, environment, holder, fence, expires_at) VALUES "
+                                         "('planera', 'staging', 'replica-b', 2, 9999999999999)");
+  EXPECT_TRUE(taken);
+  const LaneLease stale{"planera", "staging", "replica-a", 1};
+  const LaneLease holder{"planera", "staging", "replica-b", 2};
+  const nlohmann::json progress = {{"targets", nlohmann::json::array({{{"ok", true}}})}};
+  auto lost = co_await f.writes.record_result(*c, id, progress, &stale);
+  EXPECT_TRUE(lost && !*lost);
+  auto kept = co_await f.writes.record_result(*c, id, progress, &holder);
+  EXPECT_TRUE(kept && *kept);
+  const auto waited = co_await f.writes.set_waiting_reason(*c, id, "waiting for image x");
+  EXPECT_TRUE(waited);
+  const auto stored = co_await count(*c, "SELECT count(*) FROM deployments WHERE result LIKE '%targets%' AND "
+                                         "waiting_reason = 'waiting for image x'");
+  EXPECT_EQ(stored, 1);
+
+  // The creation's event becomes a notification delivery, which is delivered, and both are pruned.
+  const auto event = co_await count(*c, "SELECT id FROM outbox WHERE kind = 'event'");
+  OutboxItem notice;
+  notice.kind = OutboxKind::notify;
+  notice.destination = "https://hooks.example.com/x";
+  notice.deployment = id;
+  notice.event = "queued";
+  const std::vector<std::int64_t> events{event};
+  const std::vector<OutboxItem> deliveries{notice};
+  const auto expanded = co_await f.writes.outbox_expand(*c, events, deliveries);
+  EXPECT_TRUE(expanded);
+  const auto delivery = co_await count(*c, "SELECT id FROM outbox WHERE kind = 'notify'");
+  const OutboxAttempt attempt{delivery, id, OutboxOutcome::delivered, "", 0, 0};
+  const auto recorded = co_await f.writes.outbox_record(*c, attempt);
+  EXPECT_TRUE(recorded);
+  const auto open_rows = co_await count(*c, "SELECT count(*) FROM outbox WHERE done_at IS NULL");
+  EXPECT_EQ(open_rows, 0);
+  auto pruned = co_await f.writes.outbox_prune(*c, epoch_ms(f.clock->now()) + 1);
+  EXPECT_TRUE(pruned && *pruned == 2);
+}
+
 }  // namespace
+
+TEST(PgWrites, ProgressIsFencedAndTheOutboxExpandsRecordsAndPrunes) {
+  Postgres pg;
+  run_awaitable(progress_and_outbox(pg.uri()));
+}
 
 TEST(PgWrites, ConcurrentApprovalsCountOnceEachAndTheLastQueuesItAndExpiryEndsOnlyTheOverdue) {
   Postgres pg;
