@@ -9,6 +9,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -124,6 +126,10 @@ asio::awaitable<boost::system::result<std::unique_ptr<PgConnection>, PgError>> P
     polled = PQconnectPoll(impl->conn);
   }
   if (PQsetnonblocking(impl->conn, 1) != 0 || !impl->track_socket()) co_return impl->error("cannot connect to PostgreSQL: ");
+  // The server's notices ("relation ... already exists, skipping") go to the log at debug level, not
+  // raw onto stderr.
+  PQsetNoticeProcessor(
+      impl->conn, [](void*, const char* message) { spdlog::debug("PostgreSQL: {}", trimmed(message)); }, nullptr);
   co_return std::unique_ptr<PgConnection>(new PgConnection(std::move(impl)));
 }
 

@@ -62,6 +62,26 @@ asio::awaitable<std::int64_t> count(PgConnection& c, std::string sql) {
   co_return r ? r->int64(0, 0) : -1;
 }
 
+// A migrated database with one deployment ingested: the connection and the deployment's id (null and
+// 0 after a failure the test already reported).
+struct Seeded {
+  std::unique_ptr<PgConnection> c;
+  std::int64_t id = 0;
+};
+asio::awaitable<Seeded> seeded(std::string uri, Fixture& f, std::string key, NewDeployment d) {
+  Seeded out;
+  out.c = co_await pg_connect(uri);
+  if (!out.c) co_return out;
+  const auto migrated = co_await migrate_pg(*out.c);
+  EXPECT_EQ(migrated, "");
+  const auto req = request(key, std::move(d));
+  auto created = co_await f.writes.ingest(*out.c, req);
+  EXPECT_TRUE(created && !created->deployments.empty());
+  if (created && !created->deployments.empty()) out.id = created->deployments[0].id;
+  else out.c.reset();
+  co_return out;
+}
+
 asio::awaitable<void> rules(std::string uri) {
   auto c = co_await pg_connect(uri);
   if (!c) co_return;
@@ -125,15 +145,9 @@ asio::awaitable<void> replica(std::string uri, IngestRequest req, std::vector<In
 }
 
 asio::awaitable<void> transitions(std::string uri) {
-  auto c = co_await pg_connect(uri);
-  if (!c) co_return;
-  const auto migrated = co_await migrate_pg(*c);
-  EXPECT_EQ(migrated, "");
   Fixture f;
-  const auto d1 = request("github:acme/planera:t1", push_of("v3.0.0"));
-  auto created = co_await f.writes.ingest(*c, d1);
-  if (!created || created->deployments.empty()) co_return;
-  const auto id = created->deployments[0].id;
+  auto [c, id] = co_await seeded(uri, f, "github:acme/planera:t1", push_of("v3.0.0"));
+  if (!c) co_return;
 
   // The replica holding the lane moves it; one whose lease was taken over is refused.
   const std::string take = "INSERT INTO lanes (project, environment, holder, fence, expires_at) VALUES "
@@ -192,14 +206,9 @@ asio::awaitable<void> approve_as(std::string uri, std::int64_t id, std::string r
 }
 
 asio::awaitable<std::int64_t> seed(std::string uri, NewDeployment d, std::string key) {
-  auto c = co_await pg_connect(uri);
-  if (!c) co_return 0;
-  const auto migrated = co_await migrate_pg(*c);
-  EXPECT_EQ(migrated, "");
   Fixture f;
-  const auto req = request(key, std::move(d));
-  auto created = co_await f.writes.ingest(*c, req);
-  co_return created && !created->deployments.empty() ? created->deployments[0].id : 0;
+  auto [c, id] = co_await seeded(std::move(uri), f, std::move(key), std::move(d));
+  co_return id;
 }
 
 asio::awaitable<void> approvals_and_expiry(std::string uri, std::int64_t id, std::int64_t stale) {
@@ -220,15 +229,9 @@ asio::awaitable<void> approvals_and_expiry(std::string uri, std::int64_t id, std
 }
 
 asio::awaitable<void> progress_and_outbox(std::string uri) {
-  auto c = co_await pg_connect(uri);
-  if (!c) co_return;
-  const auto migrated = co_await migrate_pg(*c);
-  EXPECT_EQ(migrated, "");
   Fixture f;
-  const auto d1 = request("github:acme/planera:o1", push_of("v6.0.0"));
-  auto created = co_await f.writes.ingest(*c, d1);
-  if (!created || created->deployments.empty()) co_return;
-  const auto id = created->deployments[0].id;
+  auto [c, id] = co_await seeded(uri, f, "github:acme/planera:o1", push_of("v6.0.0"));
+  if (!c) co_return;
 
   // Progress of a running deployment lands only while the writer's lease holds the lane.
   const auto taken = co_await c->execute("INSERT INTO lanes (project, environment, holder, fence, expires_at) VALUES "
