@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "orchestration/deployment_rules.hpp"
+#include "orchestration/images_column.hpp"
 #include "orchestration/semver.hpp"
 
 namespace shipgate::orchestration {
@@ -20,15 +21,6 @@ namespace {
 
 boost::system::error_code failed(const PgError& e) { return pg_store_error(e); }
 std::string text(std::int64_t v) { return std::to_string(v); }
-
-std::map<std::string, std::string> images_of(const std::string& column) {
-  std::map<std::string, std::string> out;
-  const auto doc = json::parse(column, nullptr, false);
-  if (doc.is_object())
-    for (const auto& [component, ref] : doc.items())
-      if (ref.is_string()) out[component] = ref.get<std::string>();
-  return out;
-}
 
 }  // namespace
 
@@ -146,7 +138,7 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
   std::vector<Unfinished> waiting;
   for (int i = 0; i < open->size(); ++i)
     waiting.push_back({open->int64(i, 0), parse_state(open->text(i, 1)).value_or(State::queued), open->text(i, 2),
-                       open->text(i, 3), images_of(open->text(i, 4)), parse_trigger(open->text(i, 5)).value_or(Trigger::push)});
+                       open->text(i, 3), parse_images(open->text(i, 4)), parse_trigger(open->text(i, 5)).value_or(Trigger::push)});
   if (is_automatic(nd.trigger) && parse_semver(nd.version)) {
     const std::string running_sql = "SELECT version FROM deployments WHERE project = $1 AND environment = $2 AND "
                                     "state = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1";

@@ -12,15 +12,6 @@ const char* const kOutboxColumns =
     "o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, d.github_id, "
     "o.outcome, o.last_error, o.done_at FROM outbox o LEFT JOIN deployments d ON d.id = o.deployment_id";
 
-std::map<std::string, std::string> parse_images(const std::string& text) {
-  std::map<std::string, std::string> out;
-  auto images = json::parse(text, nullptr, false);
-  if (images.is_object())
-    for (auto it = images.begin(); it != images.end(); ++it)
-      if (it->is_string()) out[it.key()] = it->get<std::string>();
-  return out;
-}
-
 Deployment read_deployment(const Statement& s) {
   Deployment d;
   d.id = s.int64(0);

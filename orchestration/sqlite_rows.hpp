@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "orchestration/images_column.hpp"
 #include "orchestration/sqlite_db.hpp"
 #include "orchestration/store.hpp"
 
@@ -18,8 +19,6 @@ extern const char* const kDeploymentColumns;
 // Outbox rows with the GitHub deployment id remembered on their deployment (FROM included).
 extern const char* const kOutboxColumns;
 
-// The images column (a JSON object of component -> reference).
-std::map<std::string, std::string> parse_images(const std::string& text);
 // A row selected with kDeploymentColumns.
 Deployment read_deployment(const Statement& s);
 // Every row of a statement selecting kOutboxColumns.
