@@ -54,7 +54,7 @@ std::string delivery_key_for(const Request& req, const config::Reviewer& r) {
 // is audited). On failure `error` holds the answer.
 boost::asio::awaitable<std::optional<ApiCall>> open_action(const App& app, Request& req, config::Permission permission,
                                                            const char* action, Response& error) {
-  auto call = open_call(app, req, PathNames::deployment, error);
+  auto call = co_await open_call(app, req, PathNames::deployment, error);
   if (!call) co_return std::nullopt;
   const auto& d = call->deployment;
   if (!call->reviewer->may(permission, d.project)) {
@@ -72,7 +72,7 @@ Response not_pending(std::int64_t id, State state, const char* what = "not pendi
 
 boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   Response error;
-  auto call = open_call(app, req, PathNames::nothing, error);
+  auto call = co_await open_call(app, req, PathNames::nothing, error);
   if (!call) co_return error;
   const auto* reviewer = call->reviewer;
   const auto* body = &call->body;
@@ -106,7 +106,7 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
 
   // A version that succeeded somewhere is deployed exactly as it was (SHA, tag, image references).
   orchestration::NewDeployment nd;
-  auto known = app.store->find_version(pname, version);
+  auto known = co_await app.store->find_version(pname, version);
   if (!known) co_return store_failure(known.error());
   if (*known) {
     nd.version = (*known)->version;
@@ -197,7 +197,7 @@ boost::asio::awaitable<Response> cancel(const App& app, Request& req) {
 
 boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   Response error;
-  auto call = open_call(app, req, PathNames::environment, error);
+  auto call = co_await open_call(app, req, PathNames::environment, error);
   if (!call) co_return error;
   const auto* reviewer = call->reviewer;
   const auto* body = &call->body;
@@ -209,7 +209,8 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   }
   const std::string reason = str(*body, "reason");
 
-  auto done = app.store->deployments({pname, ename, {State::succeeded}, orchestration::kPreviousVersionSearch, 0});
+  orchestration::DeploymentFilter succeeded{pname, ename, {State::succeeded}, orchestration::kPreviousVersionSearch, 0};
+  auto done = co_await app.store->deployments(succeeded);
   if (!done) co_return store_failure(done.error());
   if (done->empty()) co_return error_response(409, "conflict", pname + "/" + ename + " has no succeeded deployment to roll back");
   const Deployment& current = done->front();

@@ -12,7 +12,7 @@ namespace {
 
 boost::asio::awaitable<Response> reload(const App& app, Request& req) {
   Response error;
-  const auto call = open_call(app, req, PathNames::nothing, error);
+  const auto call = co_await open_call(app, req, PathNames::nothing, error);
   if (!call) co_return error;
   const auto* reviewer = call->reviewer;
   if (!reviewer->may(config::Permission::reload, "")) {

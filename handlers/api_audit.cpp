@@ -11,7 +11,7 @@ namespace {
 
 boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
   Response error;
-  const auto call = open_call(app, req, PathNames::nothing, error);
+  const auto call = co_await open_call(app, req, PathNames::nothing, error);
   if (!call) co_return error;
   const auto* reviewer = call->reviewer;
   orchestration::AuditFilter f;
@@ -30,7 +30,7 @@ boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
     if (!n) co_return error_response(400, "invalid", "limit must be 1 to 1000");
     f.limit = static_cast<int>(*n);
   }
-  auto entries = app.store->audit(f);
+  auto entries = co_await app.store->audit(f);
   if (!entries) co_return store_failure(entries.error());
   nlohmann::json out = nlohmann::json::array();
   // Entries of no project (reloads, refused reloads) concern the whole daemon: only reviewers without a

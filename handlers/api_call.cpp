@@ -22,37 +22,37 @@ bool find_environment(ApiCall& call, const std::string& project, const std::stri
   return true;
 }
 
-std::optional<ApiCall> open_call(const App& app, Request& req, PathNames names, Response& error) {
+boost::asio::awaitable<std::optional<ApiCall>> open_call(const App& app, Request& req, PathNames names, Response& error) {
   ApiCall call;
   call.config = app.config();
   call.reviewer = authenticate(*call.config, req, error);
-  if (!call.reviewer) return std::nullopt;
+  if (!call.reviewer) co_return std::nullopt;
   if (req.method == "POST" && !req.body.empty()) {
     auto body = parse_json(req.body, error);
-    if (!body) return std::nullopt;
+    if (!body) co_return std::nullopt;
     call.body = std::move(*body);
   }
   if (names == PathNames::environment &&
       !find_environment(call, req.params["project"], req.params["environment"], error))
-    return std::nullopt;
+    co_return std::nullopt;
   if (names == PathNames::deployment) {
     const auto id = parse_integer(req.params["id"], 1, INT64_MAX);
     if (!id) {
       error = error_response(400, "invalid", "deployment id must be a number");
-      return std::nullopt;
+      co_return std::nullopt;
     }
-    auto d = app.store->deployment(*id, true);
+    auto d = co_await app.store->deployment(*id, true);
     if (!d) {
       error = store_failure(d.error());
-      return std::nullopt;
+      co_return std::nullopt;
     }
     if (!*d || !call.reviewer->may(config::Permission::view, (*d)->project)) {
       error = error_response(404, "not_found", "no deployment " + std::to_string(*id));
-      return std::nullopt;
+      co_return std::nullopt;
     }
     call.deployment = std::move(**d);
   }
-  return call;
+  co_return call;
 }
 
 }  // namespace shipgate::handlers

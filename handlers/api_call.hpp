@@ -2,6 +2,8 @@
 // and what the path names, a project's environment or a deployment (400 for a malformed id; 404 when it
 // does not exist or the reviewer may not view its project, so a restricted reviewer cannot probe names).
 #pragma once
+#include <boost/asio/awaitable.hpp>
+
 #include <optional>
 #include <string>
 
@@ -24,7 +26,7 @@ struct ApiCall {
 enum class PathNames { nothing, environment, deployment };
 
 // The opening steps; on failure, nothing with the answer in `error`.
-std::optional<ApiCall> open_call(const App& app, Request& req, PathNames names, Response& error);
+boost::asio::awaitable<std::optional<ApiCall>> open_call(const App& app, Request& req, PathNames names, Response& error);
 
 // Finds `project`/`environment` for the call's reviewer: false with a 404 in `error` when either does not
 // exist or the reviewer may not view the project.

@@ -28,19 +28,23 @@ struct EnvironmentView {
   std::vector<Deployment> waiting;  // oldest first
 };
 
-boost::system::result<EnvironmentView> view_of(orchestration::Store& store, const std::string& project,
-                                               const std::string& environment) {
+// Three reads of one environment; a coroutine, so each filter is named before it is awaited.
+boost::asio::awaitable<boost::system::result<EnvironmentView>> view_of(orchestration::Store& store,
+                                                                       std::string project, std::string environment) {
   EnvironmentView v;
-  auto current = store.deployments({project, environment, {State::succeeded}, 1, 0});
-  if (!current) return current.error();
+  DeploymentFilter succeeded{project, environment, {State::succeeded}, 1, 0};
+  auto current = co_await store.deployments(succeeded);
+  if (!current) co_return current.error();
   if (!current->empty()) v.current = current->front();
-  auto running = store.deployments({project, environment, {State::running}, 1, 0});
-  if (!running) return running.error();
+  DeploymentFilter running_filter{project, environment, {State::running}, 1, 0};
+  auto running = co_await store.deployments(running_filter);
+  if (!running) co_return running.error();
   if (!running->empty()) v.running = running->front();
-  auto waiting = store.deployments({project, environment, {State::queued, State::pending_approval}, 100, 0});
-  if (!waiting) return waiting.error();
+  DeploymentFilter waiting_filter{project, environment, {State::queued, State::pending_approval}, 100, 0};
+  auto waiting = co_await store.deployments(waiting_filter);
+  if (!waiting) co_return waiting.error();
   v.waiting.assign(waiting->rbegin(), waiting->rend());
-  return v;
+  co_return v;
 }
 
 json current_json(const std::optional<Deployment>& d) {
@@ -50,10 +54,10 @@ json current_json(const std::optional<Deployment>& d) {
 }
 
 // What a waiting deployment waits for, in words and in fields a script can read.
-json waiting_json(orchestration::Store& store, const Deployment& summary, std::size_t position) {
+boost::asio::awaitable<json> waiting_json(orchestration::Store& store, Deployment summary, std::size_t position) {
   json j = to_json(summary, false);
   if (summary.state == State::pending_approval) {
-    auto full = store.deployment(summary.id, true);
+    auto full = co_await store.deployment(summary.id, true);
     const Deployment& d = full && *full ? **full : summary;
     const int required = orchestration::required_approvals(d);
     const auto missing = orchestration::missing_approvers(d);
@@ -74,12 +78,12 @@ json waiting_json(orchestration::Store& store, const Deployment& summary, std::s
     j["waiting_for"] = "queue";
     j["reason"] = position == 0 ? "next to run" : std::to_string(position) + " deployment(s) ahead";
   }
-  return j;
+  co_return j;
 }
 
 boost::asio::awaitable<Response> list_deployments(const App& app, Request& req) {
   Response error;
-  const auto call = open_call(app, req, PathNames::nothing, error);
+  const auto call = co_await open_call(app, req, PathNames::nothing, error);
   if (!call) co_return error;
   const auto* reviewer = call->reviewer;
   DeploymentFilter f;
@@ -102,7 +106,7 @@ boost::asio::awaitable<Response> list_deployments(const App& app, Request& req) 
   }
   if (!f.project.empty() && !reviewer->may(config::Permission::view, f.project))
     co_return error_response(403, "forbidden", "reviewer " + reviewer->name + " may not view project " + f.project);
-  auto list = app.store->deployments(f);
+  auto list = co_await app.store->deployments(f);
   if (!list) co_return store_failure(list.error());
   json items = json::array();
   for (const auto& d : *list)
@@ -114,14 +118,14 @@ boost::asio::awaitable<Response> list_deployments(const App& app, Request& req) 
 
 boost::asio::awaitable<Response> get_deployment(const App& app, Request& req) {
   Response error;
-  const auto call = open_call(app, req, PathNames::deployment, error);
+  const auto call = co_await open_call(app, req, PathNames::deployment, error);
   if (!call) co_return error;
   co_return json_response(200, to_json(call->deployment, true));
 }
 
 boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
   Response error;
-  const auto call = open_call(app, req, PathNames::nothing, error);
+  const auto call = co_await open_call(app, req, PathNames::nothing, error);
   if (!call) co_return error;
   const auto& config = call->config;
   const auto* reviewer = call->reviewer;
@@ -130,7 +134,7 @@ boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
     if (!reviewer->may(config::Permission::view, p.name)) continue;
     json envs = json::array();
     for (const auto& e : p.environments) {
-      auto v = view_of(*app.store, p.name, e.name);
+      auto v = co_await view_of(*app.store, p.name, e.name);
       if (!v) co_return store_failure(v.error());
       json waiting = json::array();
       for (const auto& d : v->waiting) {
@@ -150,19 +154,23 @@ boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
 
 boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
   Response error;
-  const auto call = open_call(app, req, PathNames::environment, error);
+  const auto call = co_await open_call(app, req, PathNames::environment, error);
   if (!call) co_return error;
   const std::string& pname = call->project->name;
   const std::string& ename = call->environment->name;
   const auto* env = call->environment;
-  auto v = view_of(*app.store, pname, ename);
+  auto v = co_await view_of(*app.store, pname, ename);
   if (!v) co_return store_failure(v.error());
-  auto recent = app.store->deployments({pname, ename, {}, kRecent, 0});
+  DeploymentFilter recent_filter{pname, ename, {}, kRecent, 0};
+  auto recent = co_await app.store->deployments(recent_filter);
   if (!recent) co_return store_failure(recent.error());
   json waiting = json::array();
   std::size_t position = v->running ? 1 : 0;
-  for (const auto& d : v->waiting) waiting.push_back(waiting_json(*app.store, d, d.state == State::queued ? position++ : 0));
-  auto bad = app.store->bad_versions(pname, ename);
+  for (const auto& d : v->waiting) {
+    const std::size_t ahead = d.state == State::queued ? position++ : 0;
+    waiting.push_back(co_await waiting_json(*app.store, d, ahead));
+  }
+  auto bad = co_await app.store->bad_versions(pname, ename);
   if (!bad) co_return store_failure(bad.error());
   json bad_json = json::array();
   for (const auto& b : *bad) bad_json.push_back(orchestration::to_json(b));

@@ -15,8 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-orchestration::Plan plan_platform_push(orchestration::Store& store, const config::Config& config,
-                                       const boost::json::object& body) {
+orchestration::PlatformPush read_platform_push(const boost::json::object& body) {
   orchestration::PlatformPush push;
   push.ref = str(body, "ref");
   push.after = to_lower(str(body, "after"));
@@ -39,13 +38,22 @@ orchestration::Plan plan_platform_push(orchestration::Store& store, const config
       if (listed >= orchestration::kMaxCommitFiles) push.truncated = true;
     }
   }
-  // The version current in an environment is the newest running, queued or succeeded one: a config
-  // redeploy never puts an older version back over a newer one on its way.
-  using orchestration::State;
-  return orchestration::plan_config_change(config, push, [&store](const std::string& p, const std::string& e) {
-    auto current = store.deployments({p, e, {State::running, State::queued, State::succeeded}, 1, 0});
-    return current && !current->empty() ? std::optional<orchestration::Deployment>(current->front()) : std::nullopt;
-  });
+  return push;
+}
+
+// The version current in an environment is the newest running, queued or succeeded one: a config
+// redeploy never puts an older version back over a newer one on its way.
+boost::asio::awaitable<orchestration::Plan> plan_platform_push(orchestration::Store& store, const config::Config& config,
+                                                               const boost::json::object& body) {
+  const auto push = read_platform_push(body);
+  orchestration::CurrentVersions current;
+  for (const auto& lane : orchestration::config_change_lanes(config)) {
+    using orchestration::State;
+    orchestration::DeploymentFilter newest{lane.first, lane.second, {State::running, State::queued, State::succeeded}, 1, 0};
+    auto found = co_await store.deployments(newest);
+    if (found && !found->empty()) current.emplace(lane, found->front());
+  }
+  co_return orchestration::plan_config_change(config, push, current);
 }
 
 // repository_dispatch -> the version it names for `project`; false with the answer in `refusal` when
@@ -172,7 +180,7 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   if (is_push && config->platform && to_lower(repository) == to_lower(config->platform->repository)) {
     if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
     if (!parse_once()) co_return parse_error;  // its commit lists say which projects' config changed
-    auto plan = plan_platform_push(*app.store, *config, *body);
+    auto plan = co_await plan_platform_push(*app.store, *config, *body);
     std::string key = "github:" + to_lower(repository) + ":" + delivery;
     std::string source = "github platform push " + repository;
     co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));

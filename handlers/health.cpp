@@ -12,7 +12,7 @@ void add_health_routes(Router& router, const App& app) {
   });
   router.add("GET", "/readyz", RouteKind::api, [&app](Request&) -> boost::asio::awaitable<Response> {
     if (app.draining && app.draining->load()) co_return unavailable("shutting down");
-    if (auto ok = app.store->ping(); !ok) co_return unavailable("store unreachable: " + ok.error().message());
+    if (auto ok = co_await app.store->ping(); !ok) co_return unavailable("store unreachable: " + ok.error().message());
     // A store that reads but cannot commit (a full disk) cannot accept webhooks: not ready.
     // (A full write queue is load, not a broken store: it answers 503 to the writes themselves.)
     if (auto writable = co_await app.store->check_writable();
@@ -22,7 +22,7 @@ void add_health_routes(Router& router, const App& app) {
   });
   router.add("GET", "/api/v1/info", RouteKind::api, [&app](Request& req) -> boost::asio::awaitable<Response> {
     Response error;
-    const auto call = open_call(app, req, PathNames::nothing, error);
+    const auto call = co_await open_call(app, req, PathNames::nothing, error);
     if (!call) co_return error;
     const auto& config = call->config;
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(app.clock->now() - app.started_at).count();

@@ -8,7 +8,7 @@ namespace shipgate::handlers {
 
 void add_metrics_routes(Router& router, const App& app) {
   router.add("GET", "/metrics", RouteKind::api, [&app](Request&) -> boost::asio::awaitable<Response> {
-    auto counts = app.store->state_counts();
+    auto counts = co_await app.store->state_counts();
     if (!counts) co_return store_failure(counts.error());
     std::map<std::pair<std::string, std::string>, Metrics::EnvironmentGauge> envs;
     // Every configured environment appears, with zeros when nothing waits.

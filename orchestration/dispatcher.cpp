@@ -35,17 +35,19 @@ Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSourc
 
 void Dispatcher::start(std::chrono::milliseconds every) {
   asio::co_spawn(strand_, tick_loop(every), asio::detached);
-  auto lanes = store_.lanes_with_work();
-  if (!lanes) {
-    spdlog::error("dispatcher: cannot list pending work: {}", lanes.error().message());
-    return;
-  }
-  for (const auto& [project, environment] : *lanes) notify(project, environment);
+  notify_all();
 }
 
 void Dispatcher::notify_all() {
-  auto lanes = store_.lanes_with_work();
-  if (!lanes) return;
+  asio::co_spawn(strand_, wake_lanes_with_work(), asio::detached);
+}
+
+asio::awaitable<void> Dispatcher::wake_lanes_with_work() {
+  auto lanes = co_await store_.lanes_with_work();
+  if (!lanes) {
+    spdlog::error("dispatcher: cannot list pending work: {}", lanes.error().message());
+    co_return;
+  }
   for (const auto& [project, environment] : *lanes) notify(project, environment);
 }
 
@@ -102,7 +104,8 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
   const auto key = std::make_pair(project, environment);
   for (;;) {
     lanes_[key].again = false;
-    auto next = draining_ ? Result<std::optional<Deployment>>(std::optional<Deployment>()) : store_.next_to_run(project, environment);
+    Result<std::optional<Deployment>> next = std::optional<Deployment>();
+    if (!draining_) next = co_await store_.next_to_run(project, environment);
     if (!next) spdlog::error("dispatcher: {}/{}: cannot read queue: {}", project, environment, next.error().message());
     if (!next || !*next) {
       if (lanes_[key].again && !draining_) continue;
@@ -196,12 +199,13 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     // Newer work queued behind it ends the wait, as long as nothing has been deployed yet (a resume
     // whose targets already ran, under a config that now checks images, keeps waiting).
     const bool untouched = !result.contains("targets") || result["targets"].empty();
-    NewerWork newer = [this, &d, untouched]() -> std::optional<std::string> {
-      if (!untouched) return std::nullopt;
-      auto queued = store_.deployments({d.project, d.environment, {State::queued}, 50, 0});
+    NewerWork newer = [this, &d, untouched]() -> asio::awaitable<std::optional<std::string>> {
+      if (!untouched) co_return std::nullopt;
+      DeploymentFilter behind{d.project, d.environment, {State::queued}, 50, 0};
+      auto queued = co_await store_.deployments(behind);
       const Deployment* next = queued ? newer_queued_work(d, *queued) : nullptr;
-      if (!next) return std::nullopt;
-      return "superseded by deployment " + std::to_string(next->id) + " (" + next->version + ")";
+      if (!next) co_return std::nullopt;
+      co_return "superseded by deployment " + std::to_string(next->id) + " (" + next->version + ")";
     };
     const auto asked = std::chrono::steady_clock::now();
     auto checked = co_await check_images(*http_, *config, *env, d.images, waiting, newer);
@@ -300,7 +304,8 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
                                             const config::Environment& env, std::string failure, json result,
                                             std::size_t changed) {
   // Back to the newest version that succeeded here before this one.
-  auto succeeded = store_.deployments({d.project, d.environment, {State::succeeded}, kPreviousVersionSearch, 0});
+  DeploymentFilter earlier{d.project, d.environment, {State::succeeded}, kPreviousVersionSearch, 0};
+  auto succeeded = co_await store_.deployments(earlier);
   const Deployment* previous = succeeded ? previous_version(*succeeded, d) : nullptr;
   if (!previous) {
     std::string why = failure + "; nothing to roll back to (no earlier succeeded version in " + d.environment + ")";

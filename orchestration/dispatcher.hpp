@@ -58,6 +58,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
 
   boost::asio::awaitable<void> run_lane(std::string project, std::string environment);
   boost::asio::awaitable<void> tick_loop(std::chrono::milliseconds every);
+  boost::asio::awaitable<void> wake_lanes_with_work();
   // The lane stops while its environment is closed (window, freeze); this wakes it when it opens.
   void wake_at(const std::string& project, const std::string& environment, TimePoint when);
   boost::asio::awaitable<void> run_one(Deployment d, bool resume);

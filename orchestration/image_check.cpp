@@ -50,7 +50,9 @@ asio::awaitable<ImageCheck> check_images(deploy::HttpClient& http, const config:
     }
     const auto now = std::chrono::steady_clock::now();
     if (pending.empty() || now >= deadline) break;
-    if (auto reason = newer ? newer() : std::nullopt) {
+    std::optional<std::string> reason;
+    if (newer) reason = co_await newer();
+    if (reason) {
       const auto& first = *pending.begin();
       out.superseded = true;
       out.message = *reason + " while waiting for image " + images.at(first.first);

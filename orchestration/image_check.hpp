@@ -28,7 +28,7 @@ using WaitingNote = std::function<boost::asio::awaitable<void>(std::string)>;
 
 // Asked before each pause: a reason to stop waiting (a newer deployment is queued behind this one), or
 // nothing. A missing image must not hold the environment's queue for the whole wait.
-using NewerWork = std::function<std::optional<std::string>()>;
+using NewerWork = std::function<boost::asio::awaitable<std::optional<std::string>>()>;
 
 // Asks each image's registry; with `env.wait_for_images`, asks again with growing pauses (1 s doubling
 // to 15 s) until all exist, the time is up, or `newer` names work queued behind it. A registry that

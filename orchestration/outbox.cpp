@@ -78,7 +78,8 @@ asio::awaitable<void> Outbox::loop() {
 }
 
 asio::awaitable<void> Outbox::run_once() {
-  auto due = store_.outbox_due(epoch_ms(clock_->now()), options_.batch);
+  const auto now = epoch_ms(clock_->now());
+  auto due = co_await store_.outbox_due(now, options_.batch);
   if (!due) {
     spdlog::error("outbox: cannot read: {}", due.error().message());
     co_return;
@@ -108,52 +109,50 @@ asio::awaitable<void> Outbox::expand(std::vector<OutboxItem> events) {
   const auto config = config_();
   for (const auto& event : events) {
     ids.push_back(event.id);
-    fan_out(*config, event, deliveries);
+    auto found = co_await store_.deployment(event.deployment, false);
+    if (found && *found) fan_out(*config, event, **found, deliveries);
   }
   auto r = co_await store_.outbox_expand(std::move(ids), std::move(deliveries));
   if (!r) spdlog::error("outbox: cannot fan out {} event(s): {}", events.size(), r.error().message());
 }
 
-void Outbox::fan_out(const config::Config& cfg, const OutboxItem& event, std::vector<OutboxItem>& deliveries) const {
+void Outbox::fan_out(const config::Config& cfg, const OutboxItem& event, const Deployment& d,
+                     std::vector<OutboxItem>& deliveries) const {
   const auto* config = &cfg;
-  auto found = store_.deployment(event.deployment, false);
-  if (found && *found) {
-    const Deployment& d = **found;
-    const auto notify_event = config::parse_notify_event(event.event);
-    for (const auto& n : config->notify) {
-      if (!notify_event) break;
-      if (!n.events.empty() && !n.events.contains(*notify_event)) continue;
-      if (!n.projects.empty() && std::find(n.projects.begin(), n.projects.end(), d.project) == n.projects.end()) continue;
-      OutboxItem item;
-      item.kind = OutboxKind::notify;
-      item.destination = destination_id(n.url);
-      item.deployment = d.id;
-      item.event = event.event;
-      item.payload = {{"format", format_of(n)},
-                      {"body", notify::notification_body(n, notice_of(event.event, d, link(*config, d.id), event.created_ms))}};
-      deliveries.push_back(std::move(item));
-    }
-    const auto* project = config->project(d.project);
-    const auto state = notify::github_state(event.event);
-    if (project && project->github_deployments && !state.empty()) {
-      const auto* env = project->environment(d.environment);
-      std::string description = d.message.empty() ? std::string(event.event) : d.message;
-      if (event.event == "pending_approval") description = "waiting for approval";
-      if (description.size() > 140) description = description.substr(0, 137) + "...";
-      OutboxItem item;
-      item.kind = OutboxKind::github;
-      item.destination = d.project;
-      item.deployment = d.id;
-      item.event = event.event;
-      item.payload = {{"state", state},
-                      {"description", description},
-                      {"environment", d.environment},
-                      {"ref", d.sha.empty() ? d.ref : d.sha},
-                      {"version", d.version},
-                      {"production", env && env->approval.has_value()},
-                      {"log_url", link(*config, d.id)}};
-      deliveries.push_back(std::move(item));
-    }
+  const auto notify_event = config::parse_notify_event(event.event);
+  for (const auto& n : config->notify) {
+    if (!notify_event) break;
+    if (!n.events.empty() && !n.events.contains(*notify_event)) continue;
+    if (!n.projects.empty() && std::find(n.projects.begin(), n.projects.end(), d.project) == n.projects.end()) continue;
+    OutboxItem item;
+    item.kind = OutboxKind::notify;
+    item.destination = destination_id(n.url);
+    item.deployment = d.id;
+    item.event = event.event;
+    item.payload = {{"format", format_of(n)},
+                    {"body", notify::notification_body(n, notice_of(event.event, d, link(*config, d.id), event.created_ms))}};
+    deliveries.push_back(std::move(item));
+  }
+  const auto* project = config->project(d.project);
+  const auto state = notify::github_state(event.event);
+  if (project && project->github_deployments && !state.empty()) {
+    const auto* env = project->environment(d.environment);
+    std::string description = d.message.empty() ? std::string(event.event) : d.message;
+    if (event.event == "pending_approval") description = "waiting for approval";
+    if (description.size() > 140) description = description.substr(0, 137) + "...";
+    OutboxItem item;
+    item.kind = OutboxKind::github;
+    item.destination = d.project;
+    item.deployment = d.id;
+    item.event = event.event;
+    item.payload = {{"state", state},
+                    {"description", description},
+                    {"environment", d.environment},
+                    {"ref", d.sha.empty() ? d.ref : d.sha},
+                    {"version", d.version},
+                    {"production", env && env->approval.has_value()},
+                    {"log_url", link(*config, d.id)}};
+    deliveries.push_back(std::move(item));
   }
 }
 

@@ -55,7 +55,8 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
  private:
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> expand(std::vector<OutboxItem> events);
-  void fan_out(const config::Config& config, const OutboxItem& event, std::vector<OutboxItem>& deliveries) const;
+  void fan_out(const config::Config& config, const OutboxItem& event, const Deployment& deployment,
+               std::vector<OutboxItem>& deliveries) const;
   boost::asio::awaitable<void> deliver(OutboxItem item);
   boost::asio::awaitable<OutboxAttempt> send_notification(const OutboxItem& item);
   boost::asio::awaitable<OutboxAttempt> send_github(const OutboxItem& item);

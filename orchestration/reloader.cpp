@@ -128,7 +128,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
   // Keep generations that unfinished deployments still run under; drop the rest.
   std::set<std::string> keep;
   // The replaced one stays too: a webhook being accepted right now may have been planned with it.
-  if (auto in_use = store_.unfinished_config_shas()) keep = std::move(*in_use);
+  if (auto in_use = co_await store_.unfinished_config_shas()) keep = std::move(*in_use);
   keep.insert(old->source_sha256);
   registry_.install(loaded.config);
   registry_.retain_only(keep);
@@ -155,7 +155,7 @@ asio::awaitable<void> Reloader::cancel_removed(const config::Config& next, Reloa
   DeploymentFilter filter;
   filter.states = {State::pending_approval, State::queued};
   filter.limit = 100'000;
-  auto waiting = store_.deployments(filter);
+  auto waiting = co_await store_.deployments(filter);
   if (!waiting) {
     spdlog::error("reload: cannot list waiting deployments: {}", waiting.error().message());
     co_return;

@@ -1,8 +1,9 @@
 // Durable state behind an interface: SQLite today, PostgreSQL later for several replicas.
 //
 // Writes complete only once committed and synced to disk, so a caller may answer 2xx right after.
-// Writes are awaitable from any executor; the completion resumes the caller on its own executor.
-// Reads are synchronous and short (indexed), callable from any thread.
+// Reads and writes are awaitable from any executor; the completion resumes the caller on its own
+// executor. (SQLite answers reads at once; PostgreSQL awaits its socket on the caller's io_context.)
+// Arguments are taken by value: an awaitable may outlive the expression that created it.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
@@ -178,25 +179,28 @@ class Store {
   // Deletes outbox rows finished before `before_ms`; returns how many.
   virtual boost::asio::awaitable<Result<std::int64_t>> outbox_prune(std::int64_t before_ms) = 0;
   // Pending outbox rows due at `now_ms`, oldest first (GitHub rows one at a time per deployment).
-  virtual Result<std::vector<OutboxItem>> outbox_due(std::int64_t now_ms, int limit) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<OutboxItem>>> outbox_due(std::int64_t now_ms, int limit) = 0;
 
-  virtual Result<std::optional<Deployment>> deployment(std::int64_t id, bool with_history) = 0;
-  virtual Result<std::vector<Deployment>> deployments(const DeploymentFilter& filter) = 0;
+  virtual boost::asio::awaitable<Result<std::optional<Deployment>>> deployment(std::int64_t id, bool with_history) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<Deployment>>> deployments(DeploymentFilter filter) = 0;
   // Oldest deployment of one environment that should run next: an orphaned `running` one first.
-  virtual Result<std::optional<Deployment>> next_to_run(const std::string& project, const std::string& environment) = 0;
+  virtual boost::asio::awaitable<Result<std::optional<Deployment>>> next_to_run(std::string project,
+                                                                                std::string environment) = 0;
   // Every (project, environment) with queued or running work.
-  virtual Result<std::vector<std::pair<std::string, std::string>>> lanes_with_work() = 0;
+  virtual boost::asio::awaitable<Result<std::vector<std::pair<std::string, std::string>>>> lanes_with_work() = 0;
   // The config generations (config_sha) that unfinished deployments were created under.
-  virtual Result<std::set<std::string>> unfinished_config_shas() = 0;
+  virtual boost::asio::awaitable<Result<std::set<std::string>>> unfinished_config_shas() = 0;
   // Deployments per (project, environment) and state: every final state ever reached (durable counts)
   // and the unfinished ones now.
-  virtual Result<std::vector<StateCount>> state_counts() = 0;
+  virtual boost::asio::awaitable<Result<std::vector<StateCount>>> state_counts() = 0;
   // The newest succeeded deployment of `project` (any environment) whose version, SHA or SHA prefix
   // (7+ characters) is `version`.
-  virtual Result<std::optional<Deployment>> find_version(const std::string& project, const std::string& version) = 0;
-  virtual Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment) = 0;
-  virtual Result<std::vector<AuditEntry>> audit(const AuditFilter& filter) = 0;
-  virtual Result<void> ping() = 0;
+  virtual boost::asio::awaitable<Result<std::optional<Deployment>>> find_version(std::string project,
+                                                                                 std::string version) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<BadVersion>>> bad_versions(std::string project,
+                                                                               std::string environment) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<AuditEntry>>> audit(AuditFilter filter) = 0;
+  virtual boost::asio::awaitable<Result<void>> ping() = 0;
   // Whether a write can be committed now (a full disk, a read-only file system and a broken file make
   // it fail). Probes with a tiny write at most once a second; calls in between get the last answer.
   virtual boost::asio::awaitable<Result<void>> check_writable() = 0;

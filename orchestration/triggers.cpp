@@ -173,7 +173,15 @@ Plan plan_version_request(const config::Project& project, const VersionRequest& 
 
 namespace shipgate::orchestration {
 
-Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersion& current) {
+std::vector<std::pair<std::string, std::string>> config_change_lanes(const config::Config& config) {
+  std::vector<std::pair<std::string, std::string>> lanes;
+  for (const auto& project : config.projects)
+    if (!project.config_paths.empty() && !project.environments.empty())
+      lanes.emplace_back(project.name, project.environments.front().name);
+  return lanes;
+}
+
+Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersions& current) {
   Plan plan;
   const std::string branch = "refs/heads/" + config.platform->branch;
   if (push.deleted) {
@@ -198,11 +206,12 @@ Plan plan_config_change(const config::Config& config, const PlatformPush& push, 
       continue;
     }
     const auto& env = project.environments.front();
-    const auto now = current(project.name, env.name);
-    if (!now) {
+    const auto found = current.find({project.name, env.name});
+    if (found == current.end()) {
       nothing_current.push_back(project.name);
       continue;
     }
+    const Deployment* now = &found->second;
     NewDeployment d;
     d.project = project.name;
     d.environment = env.name;

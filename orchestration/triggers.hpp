@@ -54,12 +54,15 @@ struct PlatformPush {
 constexpr std::size_t kMaxPushCommits = 2048;
 constexpr std::size_t kMaxCommitFiles = 3000;
 
-// The current version of an environment (its newest succeeded deployment), if any.
-using CurrentVersion = std::function<std::optional<Deployment>(const std::string& project, const std::string& environment)>;
+// The current version of each environment that has one, by (project, environment).
+using CurrentVersions = std::map<std::pair<std::string, std::string>, Deployment>;
+// The environments whose current version plan_config_change may need: each project with config_paths,
+// its first environment.
+std::vector<std::pair<std::string, std::string>> config_change_lanes(const config::Config& config);
 
 // Redeploys the current version of every project whose config_paths the push touched, to the project's
 // first environment (promotion carries it onward).
-Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersion& current);
+Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersions& current);
 Plan plan_version_request(const config::Project& project, const VersionRequest& request, config::Trigger trigger);
 
 // Image references for a version in one environment: explicit ones win, the rest come from the

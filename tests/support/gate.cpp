@@ -118,7 +118,7 @@ bool Gate::run_until(const std::function<bool()>& done, std::chrono::millisecond
 }
 
 orchestration::Deployment Gate::deployment(std::int64_t id) {
-  auto d = store->deployment(id, true);
+  auto d = run_awaitable(store->deployment(id, true));
   EXPECT_TRUE(d && *d) << "no deployment " << id;
   return d && *d ? **d : orchestration::Deployment{};
 }

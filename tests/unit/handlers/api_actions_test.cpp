@@ -9,6 +9,7 @@ using namespace shipgate;
 using namespace shipgate::orchestration;
 using nlohmann::json;
 using shipgate::testing::Gate;
+using shipgate::testing::run_awaitable;
 using shipgate::testing::new_deployment;
 
 namespace {
@@ -47,7 +48,7 @@ json body_of(const handlers::Response& r) { return json::parse(r.body); }
 std::int64_t pending_production(Gate& gate, const std::string& version = "v1.0.0") {
   const auto staging = gate.ingest({new_deployment("planera", "staging", version)})[0];
   EXPECT_EQ(gate.settle(staging), State::succeeded);
-  auto production = gate.store->deployments({"planera", "production", {State::pending_approval}, 1, 0});
+  auto production = run_awaitable(gate.store->deployments({"planera", "production", {State::pending_approval}, 1, 0}));
   EXPECT_EQ(production->size(), 1u);
   return production->empty() ? 0 : production->front().id;
 }
@@ -88,7 +89,7 @@ TEST(ApiActions, SelfApprovalIsRefusedAndTheRefusalIsAudited) {
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(body_of(refused)["error"], "self_approval");
   bool audited = false;
-  for (const auto& e : *gate.store->audit({}))
+  for (const auto& e : *run_awaitable(gate.store->audit({})))
     audited = audited || (e.action == AuditAction::refused && e.actor == "bob" && e.deployment == id);
   EXPECT_TRUE(audited);
   // Rejecting one's own version is allowed, with a reason.
@@ -139,7 +140,7 @@ TEST(ApiActions, RollbackQueuesThePreviousVersionFirstAndMarksTheCurrentOneBad) 
   EXPECT_EQ(d.version, "v1.0.0");
   EXPECT_EQ(priority(d.trigger), 1);
   EXPECT_EQ(gate.settle(id), State::succeeded);
-  auto marks = gate.store->bad_versions("planera", "staging");
+  auto marks = run_awaitable(gate.store->bad_versions("planera", "staging"));
   ASSERT_EQ(marks->size(), 1u);
   EXPECT_EQ(marks->front().version, "v1.1.0");
   EXPECT_EQ(marks->front().reason, "500s on login");

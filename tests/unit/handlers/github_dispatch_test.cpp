@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/gate.hpp"
+#include "tests/support/run.hpp"
 
 using namespace shipgate;
 using nlohmann::json;
 using shipgate::testing::Gate;
+using shipgate::testing::run_awaitable;
 
 namespace {
 
@@ -39,7 +41,7 @@ handlers::Response dispatch(Gate& gate, const std::string& repository, const jso
   return gate.github("repository_dispatch", delivery, body, secret);
 }
 
-std::size_t deployments(Gate& gate) { return gate.store->deployments({}).value().size(); }
+std::size_t deployments(Gate& gate) { return run_awaitable(gate.store->deployments({})).value().size(); }
 
 }  // namespace
 

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/gate.hpp"
+#include "tests/support/run.hpp"
 
 using namespace shipgate;
 using nlohmann::json;
 using shipgate::testing::Gate;
+using shipgate::testing::run_awaitable;
 
 namespace {
 
@@ -62,5 +64,5 @@ TEST(GithubRelease, OtherActionsAndMalformedReleasesCreateNothing) {
   auto on_branch = release(gate, "published", {{"tag_name", "v1.7.0"}, {"target_commitish", "main"}}, "r5");
   ASSERT_EQ(on_branch.status, 202) << on_branch.body;
   EXPECT_EQ(gate.deployment(json::parse(on_branch.body)["deployments"][0]["id"].get<std::int64_t>()).sha, "");
-  EXPECT_EQ(gate.store->deployments({}).value().size(), 1u);
+  EXPECT_EQ(run_awaitable(gate.store->deployments({})).value().size(), 1u);
 }

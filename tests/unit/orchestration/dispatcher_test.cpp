@@ -3,10 +3,12 @@
 
 #include "orchestration/deployment_rules.hpp"
 #include "tests/support/gate.hpp"
+#include "tests/support/run.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;
 using shipgate::testing::Gate;
+using shipgate::testing::run_awaitable;
 using shipgate::testing::new_deployment;
 
 namespace {
@@ -47,7 +49,7 @@ TEST(Dispatcher, RunsEveryTargetInOrderAndPromotesTheSameVersion) {
   ASSERT_EQ(d.result["targets"].size(), 2u);
   EXPECT_TRUE(d.result["targets"][1]["ok"].get<bool>());
   // The success created the production deployment of exactly this version, waiting for approval.
-  auto production = gate.store->deployments({"planera", "production", {}, 10, 0});
+  auto production = run_awaitable(gate.store->deployments({"planera", "production", {}, 10, 0}));
   ASSERT_EQ(production->size(), 1u);
   EXPECT_EQ(production->front().state, State::pending_approval);
   EXPECT_EQ(production->front().trigger, Trigger::promotion);
@@ -70,12 +72,12 @@ TEST(Dispatcher, AFailedTargetRollsBackWhatChangedToThePreviousVersion) {
   EXPECT_NE(d.message.find("rolled back to v1.0.0"), std::string::npos) << d.message;
   EXPECT_NE(d.message.find("HTTP 500"), std::string::npos) << d.message;
   // The version is marked bad: an automatic trigger for it is skipped, a manual deploy is not.
-  auto marks = gate.store->bad_versions("planera", "staging");
+  auto marks = run_awaitable(gate.store->bad_versions("planera", "staging"));
   ASSERT_EQ(marks->size(), 1u);
   EXPECT_EQ(marks->front().version, "v1.1.0");
   auto again = gate.ingest({new_deployment("planera", "staging", "v1.1.0")});
   EXPECT_EQ(again[0], 0);
-  EXPECT_TRUE(gate.store->deployments({"planera", "production", {}, 10, 0})->size() == 1u)
+  EXPECT_TRUE(run_awaitable(gate.store->deployments({"planera", "production", {}, 10, 0}))->size() == 1u)
       << "only the good version was promoted";
 }
 
@@ -120,7 +122,7 @@ TEST(Dispatcher, ALateOlderBuildIsSkippedAndAuditedButAManualDeployMayGoBack) {
   ASSERT_EQ(gate.settle(current), State::succeeded);
   // CI finished v1.5.0's build late: it never replaces v1.6.1, and the audit log says why.
   EXPECT_EQ(gate.ingest({new_deployment("planera", "staging", "v1.5.0", Trigger::build)})[0], 0);
-  const auto audit = gate.store->audit({0, 0, 100});
+  const auto audit = run_awaitable(gate.store->audit({0, 0, 100}));
   ASSERT_TRUE(audit);
   const auto& last = audit->back();
   EXPECT_EQ(last.action, AuditAction::skipped);

@@ -236,14 +236,14 @@ projects:
     repository: acme/untracked
     environments: { staging: { targets: [ { type: http, url: "http://x" } ] } }
 )");
-  auto current = [](const std::string& project, const std::string&) -> std::optional<Deployment> {
-    if (project == "billing") return std::nullopt;  // nothing deployed yet
-    Deployment d;
-    d.version = "v1";
-    d.sha = "0123456789abcdef0123456789abcdef01234567";
-    d.images = {{"web", "img:v1"}};
-    return d;
-  };
+  // billing has nothing deployed yet
+  Deployment d;
+  d.version = "v1";
+  d.sha = "0123456789abcdef0123456789abcdef01234567";
+  d.images = {{"web", "img:v1"}};
+  const CurrentVersions current{{{"planera", "staging"}, d}};
+  const std::vector<std::pair<std::string, std::string>> asked{{"planera", "staging"}, {"billing", "staging"}};
+  EXPECT_EQ(config_change_lanes(*cfg), asked);  // untracked has no config_paths
   PlatformPush push{"refs/heads/main", "fedcba9876543210fedcba9876543210fedcba98", false, "octocat",
                     {"configs/planera/deep/values.yaml", "docs/x.md"}, false};
   auto plan = plan_config_change(*cfg, push, current);

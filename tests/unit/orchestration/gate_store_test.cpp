@@ -53,7 +53,7 @@ class GateStore : public ::testing::Test {
     EXPECT_TRUE(r);
     return *r;
   }
-  State state_of(std::int64_t id) { return (*store->deployment(id, false))->state; }
+  State state_of(std::int64_t id) { return (*run_awaitable(store->deployment(id, false)))->state; }
   // A pending deployment that expires an hour from now, and a dispatcher whose tick() expires it.
   std::int64_t create_expiring_in_an_hour() {
     auto pending = make("production", "v1", State::pending_approval);
@@ -86,7 +86,7 @@ TEST_F(GateStore, DistinctReviewersAreCountedOnceAndTheLastQueues) {
   EXPECT_EQ(second.approvals, 2);
   EXPECT_EQ(second.state, State::queued);
   EXPECT_EQ(approve(id, "carol").kind, ApprovalOutcome::Kind::not_pending);
-  const auto d = *store->deployment(id, true);
+  const auto d = *run_awaitable(store->deployment(id, true));
   ASSERT_EQ(d->approvals.size(), 2u);
   EXPECT_EQ(d->history.back().actor, "bob");
 }
@@ -145,7 +145,7 @@ TEST_F(GateStore, TheClockJumpingBackNeverExpiresEarlyAndAJumpForwardExpiresOnce
   run_awaitable(dispatcher->tick());
   EXPECT_EQ(state_of(id), State::expired);
   int expired_entries = 0;
-  const auto history = store->deployment(id, true).value()->history;  // a copy: the result is a temporary
+  const auto history = run_awaitable(store->deployment(id, true)).value()->history;  // a copy: the result is a temporary
   for (const auto& h : history) expired_entries += h.to == State::expired;
   EXPECT_EQ(expired_entries, 1);
 }
@@ -165,10 +165,10 @@ TEST_F(GateStore, BadVersionsAreSkippedForAutomaticTriggersOnly) {
   auto manual = make("staging", "v2", State::queued);
   manual.trigger = Trigger::manual;
   EXPECT_GT(create(manual), 0);
-  auto listed = store->bad_versions("planera", "staging");
+  auto listed = run_awaitable(store->bad_versions("planera", "staging"));
   ASSERT_EQ(listed->size(), 1u);
   bool skipped_in_audit = false;
-  for (const auto& e : *store->audit({})) skipped_in_audit = skipped_in_audit || e.action == AuditAction::skipped;
+  for (const auto& e : *run_awaitable(store->audit({}))) skipped_in_audit = skipped_in_audit || e.action == AuditAction::skipped;
   EXPECT_TRUE(skipped_in_audit);
 }
 
@@ -183,7 +183,7 @@ TEST_F(GateStore, AChosenVersionThatSucceedsClearsEveryMarkNamingItAndNoOther) {
   const auto id = create(manual);
   ASSERT_TRUE(run_awaitable(store->transition({id, Event::start})));
   ASSERT_TRUE(run_awaitable(store->transition({id, Event::succeed})));
-  const auto left = *store->bad_versions("planera", "staging");
+  const auto left = *run_awaitable(store->bad_versions("planera", "staging"));
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].version, "v3");
 }
@@ -194,7 +194,7 @@ TEST_F(GateStore, PriorityJumpsTheQueueWithoutSupersedingIt) {
   urgent.trigger = Trigger::override_;
   const auto b = create(urgent);
   EXPECT_EQ(state_of(a), State::queued);
-  EXPECT_EQ((*store->next_to_run("planera", "staging"))->id, b);
+  EXPECT_EQ((*run_awaitable(store->next_to_run("planera", "staging")))->id, b);
 }
 
 TEST_F(GateStore, PromotionIsCreatedInTheSameTransactionAsTheSuccess) {
@@ -216,13 +216,13 @@ TEST_F(GateStore, AuditKeepsEveryTransitionInOrderAndPages) {
   const auto id = create(make("production", "v1", State::pending_approval));
   approve(id, "alice");
   approve(id, "bob");
-  auto all = *store->audit({0, 0, 100});
+  auto all = *run_awaitable(store->audit({0, 0, 100}));
   std::vector<std::string_view> actions;
   for (const auto& e : all) actions.push_back(to_string(e.action));
   EXPECT_EQ(actions, (std::vector<std::string_view>{"created", "approve", "approve", "transition"}));
-  auto page = *store->audit({0, all[1].id, 1});
+  auto page = *run_awaitable(store->audit({0, all[1].id, 1}));
   ASSERT_EQ(page.size(), 1u);
   EXPECT_EQ(page[0].id, all[2].id);
-  auto since = *store->audit({epoch_ms(clock->now()) + 1, 0, 100});
+  auto since = *run_awaitable(store->audit({epoch_ms(clock->now()) + 1, 0, 100}));
   EXPECT_TRUE(since.empty());
 }

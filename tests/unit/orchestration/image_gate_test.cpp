@@ -6,10 +6,12 @@
 #include "orchestration/image_check.hpp"
 #include "tests/support/gate.hpp"
 #include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;
 using shipgate::testing::Gate;
+using shipgate::testing::run_awaitable;
 using shipgate::testing::new_deployment;
 using shipgate::testing::Registry;
 
@@ -60,7 +62,7 @@ TEST(ImageGate, TargetsGetTheCheckedDigestAndProductionGetsTheSameOneAfterTheTag
   // Production (no checks of its own) was promoted with the digest, not the tag: a re-push of the
   // tag after staging tested it changes nothing for production.
   registry.push("acme/backend:staging-v1.0.0", "rebuilt behind everyone's back");
-  auto production = gate.store->deployments({"planera", "production", {}, 10, 0});
+  auto production = run_awaitable(gate.store->deployments({"planera", "production", {}, 10, 0}));
   ASSERT_EQ(production->size(), 1u);
   EXPECT_EQ(production->front().images.at("backend"), pinned);
   ASSERT_EQ(gate.settle(production->front().id), State::succeeded);
@@ -82,7 +84,7 @@ TEST(ImageGate, AnImageThatNeverArrivesFailsBeforeAnyTargetRuns) {
   bool noted = false;
   for (const auto& h : d.history) noted = noted || h.reason == "waiting for image " + registry.host() + "/acme/backend:staging-v2.0.0";
   EXPECT_TRUE(noted) << "the history says what it waited for";
-  EXPECT_TRUE(gate.store->deployments({"planera", "production", {}, 10, 0})->empty());
+  EXPECT_TRUE(run_awaitable(gate.store->deployments({"planera", "production", {}, 10, 0}))->empty());
 }
 
 TEST(ImageGate, RetagResolvesProductionsOwnImageForTheSameShaAndWaitsForIt) {
@@ -91,7 +93,7 @@ TEST(ImageGate, RetagResolvesProductionsOwnImageForTheSameShaAndWaitsForIt) {
   registry.push("acme/backend:staging-v3.0.0", "built for staging");
   const auto id = gate.ingest({staging(registry, "v3.0.0")})[0];
   ASSERT_EQ(gate.settle(id), State::succeeded);
-  auto production = gate.store->deployments({"planera", "production", {}, 10, 0});
+  auto production = run_awaitable(gate.store->deployments({"planera", "production", {}, 10, 0}));
   ASSERT_EQ(production->size(), 1u);
   const auto prod = production->front();
   EXPECT_EQ(prod.sha, gate.deployment(id).sha);

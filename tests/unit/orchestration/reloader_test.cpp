@@ -10,9 +10,11 @@
 #include "orchestration/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/test_config.hpp"
+#include "tests/support/run.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;
+using shipgate::testing::run_awaitable;
 
 TEST(Reloader, OverlappingReloadsWaitOrAreRefusedOnTheRecord) {
   shipgate::testing::TempDir dir;
@@ -33,7 +35,7 @@ TEST(Reloader, OverlappingReloadsWaitOrAreRefusedOnTheRecord) {
   EXPECT_TRUE(outcomes[0].applied);
   EXPECT_TRUE(outcomes[1].applied) << "the waiting reload was lost";
   EXPECT_TRUE(outcomes[2].busy);
-  auto audit = (*store)->audit({});
+  auto audit = run_awaitable((*store)->audit({}));
   ASSERT_TRUE(audit);
   int applied = 0, refused = 0;
   for (const auto& e : *audit) {

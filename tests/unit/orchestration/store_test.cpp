@@ -71,7 +71,7 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(out);
     return *out;
   }
-  State state_of(std::int64_t id) { return (*store->deployment(id, false))->state; }
+  State state_of(std::int64_t id) { return (*run_awaitable(store->deployment(id, false)))->state; }
   // Runs SQL on a connection of the test's own (the store is idle between the test's calls).
   void exec(const char* sql) {
     sqlite3* db = nullptr;
@@ -103,7 +103,7 @@ TEST_F(StoreTest, IngestCreatesDeploymentsWithHistory) {
   ASSERT_EQ(r.deployments.size(), 1u);
   EXPECT_EQ(r.response.status, 202);
   const auto id = r.deployments[0].id;
-  auto d = store->deployment(id, true);
+  auto d = run_awaitable(store->deployment(id, true));
   ASSERT_TRUE(d && *d);
   EXPECT_EQ((*d)->state, State::queued);
   EXPECT_EQ((*d)->images.at("backend"), "ghcr.io/acme/backend:aaaaaaa");
@@ -141,7 +141,7 @@ TEST_F(StoreTest, RepeatedDeliveryReturnsTheOriginalAnswerAndCreatesNothing) {
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.response.status, first.response.status);
   EXPECT_EQ(again.response.body, first.response.body);
-  EXPECT_EQ(store->deployments({})->size(), 1u);
+  EXPECT_EQ(run_awaitable(store->deployments({}))->size(), 1u);
 }
 
 TEST_F(StoreTest, NewerVersionSupersedesWaitingOnesButNotRunningOnes) {
@@ -154,7 +154,7 @@ TEST_F(StoreTest, NewerVersionSupersedesWaitingOnesButNotRunningOnes) {
   EXPECT_EQ(state_of(b), State::superseded);
   EXPECT_EQ(state_of(p), State::pending_approval);  // other environment untouched
   EXPECT_EQ(c.deployments[0].superseded, std::vector<std::int64_t>{b});
-  auto hist = (*store->deployment(b, true))->history;
+  auto hist = (*run_awaitable(store->deployment(b, true)))->history;
   ASSERT_EQ(hist.size(), 2u);
   EXPECT_EQ(hist[1].to, State::superseded);
   EXPECT_NE(hist[1].reason.find("ccccccc"), std::string::npos);
@@ -165,7 +165,7 @@ TEST_F(StoreTest, SameVersionAlreadyWaitingIsReused) {
   auto b = ingest(ingest_request("k2", {new_deployment("staging", "aaaaaaa")}));
   EXPECT_TRUE(b.deployments[0].reused);
   EXPECT_EQ(b.deployments[0].id, a.deployments[0].id);
-  EXPECT_EQ(store->deployments({})->size(), 1u);
+  EXPECT_EQ(run_awaitable(store->deployments({}))->size(), 1u);
 }
 
 TEST_F(StoreTest, TransitionsFollowTheStateMachineAndStampTimes) {
@@ -177,7 +177,7 @@ TEST_F(StoreTest, TransitionsFollowTheStateMachineAndStampTimes) {
   clock->advance(std::chrono::seconds(7));
   auto done = run_awaitable(store->transition({id, Event::succeed, "shipgate", "deployed", nlohmann::json{{"k", 1}}}));
   ASSERT_TRUE(done && done->applied);
-  auto d = *store->deployment(id, true);
+  auto d = *run_awaitable(store->deployment(id, true));
   EXPECT_EQ(d->state, State::succeeded);
   EXPECT_EQ(d->started_ms, 1'700'000'005'000);
   EXPECT_EQ(d->finished_ms, 1'700'000'012'000);
@@ -191,12 +191,12 @@ TEST_F(StoreTest, TransitionsFollowTheStateMachineAndStampTimes) {
 TEST_F(StoreTest, NextToRunPrefersOrphanedRunningThenOldestQueued) {
   auto a = ingest(ingest_request("k1", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
   ingest(ingest_request("k2", {new_deployment("production", "bbbbbbb")}));
-  EXPECT_EQ((*store->next_to_run("planera", "staging"))->id, a);
+  EXPECT_EQ((*run_awaitable(store->next_to_run("planera", "staging")))->id, a);
   transition(a, Event::start);
-  EXPECT_EQ((*store->next_to_run("planera", "staging"))->id, a);  // running one first (resume)
+  EXPECT_EQ((*run_awaitable(store->next_to_run("planera", "staging")))->id, a);  // running one first (resume)
   transition(a, Event::succeed);
-  EXPECT_FALSE(*store->next_to_run("planera", "staging"));
-  EXPECT_EQ(store->lanes_with_work()->size(), 1u);
+  EXPECT_FALSE(*run_awaitable(store->next_to_run("planera", "staging")));
+  EXPECT_EQ(run_awaitable(store->lanes_with_work())->size(), 1u);
 }
 
 TEST_F(StoreTest, SurvivesReopenAndRefusesASecondOpener) {
@@ -205,7 +205,7 @@ TEST_F(StoreTest, SurvivesReopenAndRefusesASecondOpener) {
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error(), make_error_code(StoreErrc::in_use));
   reopen();
-  EXPECT_EQ((*store->deployment(id, false))->version, "aaaaaaa");
+  EXPECT_EQ((*run_awaitable(store->deployment(id, false)))->version, "aaaaaaa");
   EXPECT_TRUE(ingest(ingest_request("k1", {})).duplicate);
 }
 
@@ -225,11 +225,11 @@ TEST_F(StoreTest, ConcurrentWritesShareCommitsAndAllLand) {
 
 TEST_F(StoreTest, FilterByEnvironmentStateAndPage) {
   for (int i = 0; i < 5; ++i) ingest(ingest_request("k" + std::to_string(i), {new_deployment("e" + std::to_string(i % 2), "v" + std::to_string(i))}));
-  EXPECT_EQ(store->deployments({"planera", "e0", {}, 50, 0})->size(), 3u);
-  auto page = *store->deployments({"", "", {}, 2, 0});
+  EXPECT_EQ(run_awaitable(store->deployments({"planera", "e0", {}, 50, 0}))->size(), 3u);
+  auto page = *run_awaitable(store->deployments({"", "", {}, 2, 0}));
   ASSERT_EQ(page.size(), 2u);
   EXPECT_GT(page[0].id, page[1].id);  // newest first
-  auto next = *store->deployments({"", "", {}, 2, page[1].id});
+  auto next = *run_awaitable(store->deployments({"", "", {}, 2, page[1].id}));
   EXPECT_LT(next[0].id, page[1].id);
-  EXPECT_EQ(store->deployments({"", "", {State::superseded}, 50, 0})->size(), 3u);
+  EXPECT_EQ(run_awaitable(store->deployments({"", "", {State::superseded}, 50, 0}))->size(), 3u);
 }

@@ -1,0 +1,197 @@
+#include "orchestration/sqlite_reads.hpp"
+
+#include <algorithm>
+
+#include "orchestration/sqlite_rows.hpp"
+
+namespace shipgate::orchestration {
+
+using nlohmann::json;
+
+Result<std::vector<BadVersion>> SqliteReads::bad_versions(const std::string& project, const std::string& environment) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(
+      "SELECT version, sha, marked_at, deployment_id, reason, actor FROM bad_versions WHERE project = ? AND "
+      "environment = ? ORDER BY marked_at DESC");
+  st.bind(1, project).bind(2, environment);
+  std::vector<BadVersion> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW)
+    out.push_back({project, environment, st.text(0), st.text(1), st.int64(2), st.int64(3), st.text(4), st.text(5)});
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
+
+Result<std::vector<AuditEntry>> SqliteReads::audit(const AuditFilter& f) {
+  std::lock_guard lock(mutex_);
+  // Without a cursor: the newest `limit` entries; with one: the next `limit` after it. Oldest first.
+  const bool cursor = f.since_ms > 0 || f.after_id > 0;
+  auto st = db_.prepare(
+      cursor ? "SELECT id, at, actor, action, project, environment, deployment_id, reason, details FROM audit "
+               "WHERE at >= ? AND id > ? ORDER BY id ASC LIMIT ?"
+             : "SELECT * FROM (SELECT id, at, actor, action, project, environment, deployment_id, reason, details "
+               "FROM audit WHERE at >= ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id ASC");
+  st.bind(1, f.since_ms).bind(2, f.after_id).bind(3, std::int64_t{f.limit});
+  std::vector<AuditEntry> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    AuditEntry e;
+    e.id = st.int64(0);
+    e.at_ms = st.int64(1);
+    e.actor = st.text(2);
+    e.action = parse_audit_action(st.text(3)).value_or(AuditAction::transition);
+    e.project = st.text(4);
+    e.environment = st.text(5);
+    e.deployment = st.is_null(6) ? 0 : st.int64(6);
+    e.reason = st.text(7);
+    e.details = json::parse(st.text(8), nullptr, false);
+    if (!e.details.is_object()) e.details = json::object();
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
+
+Result<std::optional<Deployment>> SqliteReads::deployment(std::int64_t id, bool with_history) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE id = ?");
+  st.bind(1, id);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return std::optional<Deployment>();
+  if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+  Deployment d = read_deployment(st);
+  if (with_history) {
+    auto h = db_.prepare(
+        "SELECT at, from_state, to_state, actor, reason FROM history WHERE deployment_id = ? ORDER BY id");
+    h.bind(1, id);
+    while (h.step() == SQLITE_ROW) {
+      HistoryEntry e;
+      e.at_ms = h.int64(0);
+      if (!h.is_null(1)) e.from = parse_state(h.text(1));
+      e.to = parse_state(h.text(2)).value_or(State::failed);
+      e.actor = h.text(3);
+      e.reason = h.text(4);
+      d.history.push_back(std::move(e));
+    }
+    auto a = db_.prepare("SELECT reviewer, at, comment FROM approvals WHERE deployment_id = ? ORDER BY at");
+    a.bind(1, id);
+    while (a.step() == SQLITE_ROW) d.approvals.push_back({a.text(0), a.int64(1), a.text(2)});
+  }
+  return std::optional<Deployment>(std::move(d));
+}
+
+Result<std::vector<Deployment>> SqliteReads::deployments(const DeploymentFilter& f) {
+  std::string sql = std::string("SELECT ") + kDeploymentColumns + " FROM deployments";
+  // Waiting and running deployments are a handful among a million finished ones: look them up by
+  // state instead of letting SQLite walk the environment's whole history for the ORDER BY.
+  if (!f.project.empty() && !f.environment.empty() && !f.states.empty()) sql += " INDEXED BY deployments_by_env_state";
+  sql += " WHERE 1=1";
+  if (!f.project.empty()) sql += " AND project = ?1";
+  if (!f.environment.empty()) sql += " AND environment = ?2";
+  if (f.before_id > 0) sql += " AND id < ?3";
+  if (!f.states.empty()) {
+    const bool unfinished_only = std::all_of(f.states.begin(), f.states.end(), [](State st) { return !is_final(st); });
+    if (unfinished_only) sql += " AND " SHIPGATE_UNFINISHED;
+    sql += " AND state IN (";
+    for (std::size_t i = 0; i < f.states.size(); ++i)
+      sql += (i ? ", '" : "'") + std::string(to_string(f.states[i])) + "'";
+    sql += ")";
+  }
+  sql += " ORDER BY id DESC LIMIT ?4";
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(sql);
+  if (!f.project.empty()) st.bind(1, f.project);
+  if (!f.environment.empty()) st.bind(2, f.environment);
+  if (f.before_id > 0) st.bind(3, f.before_id);
+  st.bind(4, std::int64_t{f.limit});
+  std::vector<Deployment> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_deployment(st));
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
+
+Result<std::optional<Deployment>> SqliteReads::next_to_run(const std::string& project, const std::string& environment) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(std::string("SELECT ") + kDeploymentColumns +
+                               " FROM deployments WHERE project = ? AND environment = ? AND state IN "
+                               "('running', 'queued') ORDER BY state = 'running' DESC, priority DESC, id ASC LIMIT 1");
+  st.bind(1, project).bind(2, environment);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return std::optional<Deployment>();
+  if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+  return std::optional<Deployment>(read_deployment(st));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteReads::lanes_with_work() {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(
+      "SELECT DISTINCT project, environment FROM deployments WHERE " SHIPGATE_UNFINISHED
+      " AND state IN ('running', 'queued')");
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.emplace_back(st.text(0), st.text(1));
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
+
+Result<std::vector<OutboxItem>> SqliteReads::outbox_due(std::int64_t now_ms, int limit) {
+  std::lock_guard lock(mutex_);
+  // Due rows, oldest first; a GitHub status waits while an earlier one of its deployment is undone,
+  // so GitHub sees them in order (and the deployment exists before its first status).
+  auto st = db_.prepare(std::string("SELECT ") + kOutboxColumns +
+                               " WHERE o.done_at IS NULL AND o.next_at <= ?1 AND (o.kind != 'github' OR NOT EXISTS ("
+                               "SELECT 1 FROM outbox e WHERE e.deployment_id = o.deployment_id AND e.kind = 'github' "
+                               "AND e.done_at IS NULL AND e.id < o.id)) ORDER BY o.id LIMIT ?2");
+  st.bind(1, now_ms).bind(2, std::int64_t{limit});
+  return read_outbox(st);
+}
+
+Result<std::set<std::string>> SqliteReads::unfinished_config_shas() {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(
+      "SELECT DISTINCT config_sha FROM deployments WHERE " SHIPGATE_UNFINISHED);
+  std::set<std::string> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.insert(st.text(0));
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
+
+Result<std::optional<Deployment>> SqliteReads::find_version(const std::string& project, const std::string& version) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(std::string("SELECT ") + kDeploymentColumns +
+                               " FROM deployments WHERE project = ?1 AND state = 'succeeded' AND (version = ?2 OR "
+                               "sha = ?2 OR (length(?2) >= 7 AND substr(sha, 1, length(?2)) = ?2)) ORDER BY id DESC LIMIT 1");
+  st.bind(1, project).bind(2, version);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return std::optional<Deployment>();
+  if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+  return std::optional<Deployment>(read_deployment(st));
+}
+
+Result<std::vector<StateCount>> SqliteReads::state_counts() {
+  std::lock_guard lock(mutex_);
+  std::vector<StateCount> out;
+  auto finals = db_.prepare("SELECT project, environment, state, n FROM final_counts");
+  int rc;
+  while ((rc = finals.step()) == SQLITE_ROW)
+    out.push_back({finals.text(0), finals.text(1), parse_state(finals.text(2)).value_or(State::failed), finals.int64(3), 0});
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  auto open = db_.prepare(
+      "SELECT project, environment, state, count(*), min(created_at) FROM deployments WHERE " SHIPGATE_UNFINISHED
+      " GROUP BY project, environment, state");
+  while ((rc = open.step()) == SQLITE_ROW)
+    out.push_back({open.text(0), open.text(1), parse_state(open.text(2)).value_or(State::queued), open.int64(3),
+                   open.int64(4)});
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
+
+Result<void> SqliteReads::ping() {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare("SELECT 1");
+  if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+  return {};
+}
+}  // namespace shipgate::orchestration
