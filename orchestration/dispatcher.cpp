@@ -75,8 +75,16 @@ void Dispatcher::notify(const std::string& project, const std::string& environme
 
 asio::awaitable<void> Dispatcher::tick_loop(std::chrono::milliseconds every) {
   asio::steady_timer timer(strand_);
+  auto next_poll = std::chrono::steady_clock::now();
   while (!draining_) {
     co_await tick();
+    co_await renew_holds();
+    // Replicas wake each other when they queue work; the poll is the safety net (a lost wake-up, a
+    // lane whose holder died).
+    if (store_.shared() && std::chrono::steady_clock::now() >= next_poll) {
+      next_poll = std::chrono::steady_clock::now() + kSharedStorePoll;
+      co_await wake_lanes_with_work();
+    }
     timer.expires_after(every);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -108,10 +116,24 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     if (!draining_) next = co_await store_.next_to_run(project, environment);
     if (!next) spdlog::error("dispatcher: {}/{}: cannot read queue: {}", project, environment, next.error().message());
     if (!next || !*next) {
+      co_await let_go(key);
       if (lanes_[key].again && !draining_) continue;
       lanes_[key].running = false;
       --active_;
       co_return;
+    }
+    if (!lanes_[key].hold) {
+      // Replicas sharing the store take turns per lane: one that holds it runs its deployments.
+      auto claimed = co_await store_.claim_lane(project, environment);
+      if (!claimed || !*claimed) {
+        // Held by another replica, or the store failed (the poll comes back to it).
+        if (!claimed) spdlog::warn("dispatcher: {}/{}: cannot claim: {}", project, environment, claimed.error().message());
+        lanes_[key].running = false;
+        --active_;
+        co_return;
+      }
+      lanes_[key].hold = std::move(**claimed);
+      continue;  // read the queue again: its holder until now may have changed it
     }
     Deployment d = std::move(**next);
     const bool resume = d.state == State::running;
@@ -125,6 +147,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
         if (!gate.open) {
           co_await store_.set_waiting_reason(d.id, gate.reason);
           if (gate.opens) wake_at(project, environment, *gate.opens);
+          co_await let_go(key);
           if (lanes_[key].again) continue;  // new work arrived meanwhile (an override passes the gate)
           lanes_[key].running = false;
           --active_;
@@ -134,6 +157,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     }
     TransitionRequest claim{d.id, resume ? Event::resume : Event::start, "shipgate",
                             resume ? "resumed after restart: shipgate stopped while this deployment was running" : "started"};
+    claim.lane = lanes_[key].hold;
     auto claimed = co_await store_.transition(std::move(claim));
     if (!claimed) {
       // The store refused the write (disk full, overloaded): try again shortly rather than spin.
@@ -142,9 +166,12 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
       co_await t.async_wait(asio::use_awaitable);
       continue;
     }
-    if (!claimed->applied) continue;  // superseded or cancelled meanwhile
+    if (!claimed->applied) continue;  // superseded or cancelled meanwhile, or the lane was lost
     if (metrics_ && !resume) metrics_->dispatch_latency((epoch_ms(clock_->now()) - d.created_ms) / 1000.0);
+    const std::int64_t id = d.id;
+    running_holds_[id] = *lanes_[key].hold;
     co_await run_one(std::move(d), resume);
+    running_holds_.erase(id);
   }
 }
 
@@ -218,7 +245,8 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
       co_return;
     }
     result["images"] = digest_record(d.images, checked.digests);
-    auto saved = co_await store_.record_result(d.id, result);
+    auto hold = hold_of(d.id);
+    auto saved = co_await store_.record_result(d.id, result, hold);
     if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record image digests: {}", d.id, saved.error().message());
     d.result = result;
   }
@@ -248,7 +276,8 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     if (!outcome.ok) {
       failure = "target " + std::to_string(i + 1) + " (" + target->describe() + "): " + outcome.message;
     } else if (i + 1 < env->targets.size() || !env->smoke.empty()) {
-      auto saved = co_await store_.record_result(d.id, result);
+      auto hold = hold_of(d.id);
+      auto saved = co_await store_.record_result(d.id, result, hold);
       if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record progress: {}", d.id, saved.error().message());
     }
   }
@@ -349,6 +378,7 @@ asio::awaitable<void> Dispatcher::finish(std::int64_t id, Event event, std::stri
 }
 
 asio::awaitable<void> Dispatcher::finish_request(TransitionRequest request) {
+  request.lane = hold_of(request.id);
   for (int attempt = 0;; ++attempt) {
     TransitionRequest copy = request;
     auto r = co_await store_.transition(std::move(copy));
@@ -359,6 +389,9 @@ asio::awaitable<void> Dispatcher::finish_request(TransitionRequest request) {
         else log_with(spdlog::level::info, {.deployment = request.id}, "deployment {}: promoted to {} as deployment {} ({})", request.id, c.environment, c.id, to_string(c.state));
         if (c.state == State::queued) notify(c.project, c.environment);
       }
+      if (!r->applied && request.lane)
+        log_with(spdlog::level::warn, {.deployment = request.id}, "deployment {}: outcome not recorded: another replica "
+                 "took over {}/{} and resumes it", request.id, request.lane->project, request.lane->environment);
       co_return;
     }
     // The outcome must reach the store; until it does the deployment stays running (and would be
@@ -378,6 +411,37 @@ asio::awaitable<void> Dispatcher::drain(std::chrono::milliseconds grace) {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   if (active_ > 0) spdlog::warn("dispatcher: {} deployment(s) still running at shutdown; they resume at next start", active_.load());
+  // What this replica still holds passes to the others at once instead of when the holds run out.
+  for (auto& [key, lane] : lanes_) co_await let_go(key);
+}
+
+std::optional<LaneHold> Dispatcher::hold_of(std::int64_t deployment) const {
+  const auto it = running_holds_.find(deployment);
+  if (it == running_holds_.end()) return std::nullopt;
+  return it->second;
+}
+
+asio::awaitable<void> Dispatcher::let_go(const std::pair<std::string, std::string>& key) {
+  auto& lane = lanes_[key];
+  if (!lane.hold) co_return;
+  LaneHold hold = std::move(*lane.hold);
+  lane.hold.reset();
+  auto released = co_await store_.release_lane(std::move(hold));
+  if (!released) spdlog::warn("dispatcher: {}/{}: cannot release: {}", key.first, key.second, released.error().message());
+}
+
+asio::awaitable<void> Dispatcher::renew_holds() {
+  for (auto& [key, lane] : lanes_) {
+    if (!lane.hold) continue;
+    LaneHold hold = *lane.hold;
+    auto renewed = co_await store_.renew_lane(std::move(hold));
+    if (!renewed) {
+      spdlog::warn("dispatcher: {}/{}: cannot renew: {}", key.first, key.second, renewed.error().message());
+    } else if (!*renewed && lanes_[key].hold) {
+      spdlog::warn("dispatcher: {}/{}: another replica took the lane over", key.first, key.second);
+      lanes_[key].hold.reset();
+    }
+  }
 }
 
 }  // namespace shipgate::orchestration

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.hpp"
@@ -53,12 +54,21 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  private:
   struct Lane {
     bool running = false;
-    bool again = false;  // notified while running: look for more work before going idle
+    bool again = false;             // notified while running: look for more work before going idle
+    std::optional<LaneHold> hold;   // while this replica runs the lane's deployments
   };
+  // How often replicas sharing a store look for work they were not told about.
+  static constexpr std::chrono::seconds kSharedStorePoll{2};
 
   boost::asio::awaitable<void> run_lane(std::string project, std::string environment);
   boost::asio::awaitable<void> tick_loop(std::chrono::milliseconds every);
   boost::asio::awaitable<void> wake_lanes_with_work();
+  // The hold a running deployment's writes are made under (none when it is not running here).
+  std::optional<LaneHold> hold_of(std::int64_t deployment) const;
+  // Gives the lane's hold back (the lane goes idle, or the replica drains).
+  boost::asio::awaitable<void> let_go(const std::pair<std::string, std::string>& key);
+  // Renews every hold; a lost one is dropped (its deployment's writes are refused from then on).
+  boost::asio::awaitable<void> renew_holds();
   // The lane stops while its environment is closed (window, freeze); this wakes it when it opens.
   void wake_at(const std::string& project, const std::string& environment, TimePoint when);
   boost::asio::awaitable<void> run_one(Deployment d, bool resume);
@@ -84,6 +94,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::shared_ptr<deploy::HttpClient> http_;  // smoke checks and registry lookups
   Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
+  std::map<std::int64_t, LaneHold> running_holds_;  // deployment -> the hold it started under
   std::atomic<bool> draining_{false};
   std::atomic<int> active_{0};
 };

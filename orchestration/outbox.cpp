@@ -64,7 +64,8 @@ asio::awaitable<void> Outbox::loop() {
   asio::steady_timer timer(strand_);
   auto next_prune = std::chrono::steady_clock::now();
   while (!stopped_) {
-    co_await run_once();
+    // Replicas sharing a store all run this loop; the one holding the outbox's lane delivers.
+    if (co_await leading()) co_await run_once();
     if (std::chrono::steady_clock::now() >= next_prune) {
       next_prune = std::chrono::steady_clock::now() + options_.prune_every;
       const auto before = epoch_ms(clock_->now()) -
@@ -75,6 +76,22 @@ asio::awaitable<void> Outbox::loop() {
     timer.expires_after(options_.poll);
     co_await timer.async_wait(asio::use_awaitable);
   }
+}
+
+asio::awaitable<bool> Outbox::leading() {
+  if (hold_) {
+    LaneHold held = *hold_;
+    auto renewed = co_await store_.renew_lane(std::move(held));
+    if (renewed && !*renewed) {
+      spdlog::info("outbox: another replica delivers from now on");
+      hold_.reset();
+    }
+    if (hold_) co_return true;
+  }
+  const std::string project = "*", lane = "outbox";  // "*" is no project's name
+  auto claimed = co_await store_.claim_lane(project, lane);
+  if (claimed && *claimed) hold_ = std::move(**claimed);
+  co_return hold_.has_value();
 }
 
 asio::awaitable<void> Outbox::run_once() {

@@ -54,6 +54,8 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
 
  private:
   boost::asio::awaitable<void> loop();
+  // Whether this replica delivers now: it holds (or just took) the outbox's lane.
+  boost::asio::awaitable<bool> leading();
   boost::asio::awaitable<void> expand(std::vector<OutboxItem> events);
   void fan_out(const config::Config& config, const OutboxItem& event, const Deployment& deployment,
                std::vector<OutboxItem>& deliveries) const;
@@ -71,6 +73,7 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
   Metrics* metrics_;
   OutboxOptions options_;
   std::set<std::int64_t> in_flight_;
+  std::optional<LaneHold> hold_;  // the outbox's lane ("*", "outbox"): held by the replica that delivers
   std::atomic<bool> stopped_{false};
 };
 

@@ -15,7 +15,7 @@ namespace shipgate::orchestration {
 // partial index deployments_active: SQLite uses a partial index only when the query repeats its WHERE.
 #define SHIPGATE_UNFINISHED "state IN ('pending_approval', 'queued', 'running')"
 
-extern const char* const kDeploymentColumns;
+extern const char* const kDeploymentColumns;  // SHIPGATE_DEPLOYMENT_COLUMNS (store_rows.hpp)
 // Outbox rows with the GitHub deployment id remembered on their deployment (FROM included).
 extern const char* const kOutboxColumns;
 

@@ -78,7 +78,8 @@ class SqliteStore final : public Store {
         [this, req = std::move(request)](Db& db) -> Result<TransitionOutcome> { return writes_.do_transition(db, req); });
   }
 
-  asio::awaitable<Result<void>> record_result(std::int64_t id, json result) override {
+  // One process alone holds every lane: the lane arguments change nothing here.
+  asio::awaitable<Result<void>> record_result(std::int64_t id, json result, std::optional<LaneHold>) override {
     return writer_.submit<void>([this, id, r = std::move(result)](Db& db) -> Result<void> {
       auto st = db.prepare("UPDATE deployments SET result = ?, updated_at = ? WHERE id = ?");
       st.bind(1, r.dump()).bind(2, now_ms()).bind(3, id);
@@ -137,6 +138,14 @@ class SqliteStore final : public Store {
   }
   asio::awaitable<Result<std::vector<AuditEntry>>> audit(AuditFilter filter) override { co_return reads_.audit(filter); }
   asio::awaitable<Result<void>> ping() override { co_return reads_.ping(); }
+
+  asio::awaitable<Result<std::optional<LaneHold>>> claim_lane(std::string project, std::string environment) override {
+    co_return std::optional<LaneHold>(LaneHold{std::move(project), std::move(environment), 0});
+  }
+  asio::awaitable<Result<bool>> renew_lane(LaneHold) override { co_return true; }
+  asio::awaitable<Result<void>> release_lane(LaneHold) override { co_return Result<void>(); }
+  bool shared() const override { return false; }
+  void on_work(std::function<void(const std::string&, const std::string&)>) override {}
 
   void record_events(bool on) override { record_events_ = on; }
 

@@ -17,6 +17,7 @@ class StoreCategory final : public boost::system::error_category {
       case StoreErrc::not_found: return "not found";
       case StoreErrc::closed: return "store is closed";
       case StoreErrc::in_use: return "store is in use by another process";
+      case StoreErrc::lane_lost: return "another replica took over this deployment's environment";
     }
     return "unknown store error";
   }

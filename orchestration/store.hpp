@@ -25,7 +25,7 @@ namespace shipgate::orchestration {
 template <class T>
 using Result = boost::system::result<T>;
 
-enum class StoreErrc { overloaded = 1, io_error, not_found, closed, in_use };
+enum class StoreErrc { overloaded = 1, io_error, not_found, closed, in_use, lane_lost };
 const boost::system::error_category& store_category();
 inline boost::system::error_code make_error_code(StoreErrc e) { return {static_cast<int>(e), store_category()}; }
 
@@ -63,6 +63,15 @@ struct IngestResult {
   std::vector<IngestedDeployment> deployments;  // empty for a duplicate
 };
 
+// Which replica runs a lane: an environment's queue, or a timer every replica has but one should run
+// (the outbox). `fence` numbers the hold; writes made under it name it, so a replica whose hold was
+// taken over writes nothing. One process alone (SQLite) holds every lane, with fence 0.
+struct LaneHold {
+  std::string project;
+  std::string environment;
+  std::int64_t fence = 0;
+};
+
 struct TransitionRequest {
   std::int64_t id = 0;
   Event event = Event::start;
@@ -73,6 +82,8 @@ struct TransitionRequest {
   std::vector<NewDeployment> then_create;
   // Marked in the same transaction when the transition applies (an automatic rollback).
   std::vector<BadVersion> mark_bad;
+  // Applied only while this hold is still the lane's (a running deployment's progress and end).
+  std::optional<LaneHold> lane;
 };
 
 // Applied: the deployment moved (or recorded the note). Refused: its state did not allow the event.
@@ -160,8 +171,10 @@ class Store {
 
   virtual boost::asio::awaitable<Result<IngestResult>> ingest(IngestRequest request) = 0;
   virtual boost::asio::awaitable<Result<TransitionOutcome>> transition(TransitionRequest request) = 0;
-  // Replaces the stored result (progress of a running deployment) without a state change.
-  virtual boost::asio::awaitable<Result<void>> record_result(std::int64_t id, nlohmann::json result) = 0;
+  // Replaces the stored result (progress of a running deployment) without a state change; with `lane`,
+  // only while that hold is still the lane's (StoreErrc::lane_lost otherwise).
+  virtual boost::asio::awaitable<Result<void>> record_result(std::int64_t id, nlohmann::json result,
+                                                             std::optional<LaneHold> lane) = 0;
   // Records one reviewer's approval (once per reviewer); the last required one queues the deployment.
   virtual boost::asio::awaitable<Result<ApprovalOutcome>> approve(ApprovalRequest request) = 0;
   // Moves every pending_approval deployment whose expiry passed to `expired`; returns their ids.
@@ -204,6 +217,20 @@ class Store {
   // Whether a write can be committed now (a full disk, a read-only file system and a broken file make
   // it fail). Probes with a tiny write at most once a second; calls in between get the last answer.
   virtual boost::asio::awaitable<Result<void>> check_writable() = 0;
+
+  // Lanes (store.hpp's LaneHold). A hold runs out unless renewed (the dispatcher renews the lanes it
+  // holds every second), so the lanes of a replica that died pass to another. Nothing while another
+  // replica holds the lane; false from renew_lane when the hold was lost.
+  virtual boost::asio::awaitable<Result<std::optional<LaneHold>>> claim_lane(std::string project,
+                                                                             std::string environment) = 0;
+  virtual boost::asio::awaitable<Result<bool>> renew_lane(LaneHold hold) = 0;
+  virtual boost::asio::awaitable<Result<void>> release_lane(LaneHold hold) = 0;
+  // Whether other processes share this store (then lanes are contended and work can appear that this
+  // process did not accept: the dispatcher polls for it as well as listening).
+  virtual bool shared() const = 0;
+  // Called, on any thread, when another process queued work in a lane. Never called by a store only
+  // one process uses.
+  virtual void on_work(std::function<void(const std::string& project, const std::string& environment)> wake) = 0;
 
   // Stops the writer after it finished what was already submitted.
   virtual void close() = 0;
