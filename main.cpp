@@ -25,6 +25,7 @@
 #include "orchestration/dispatcher.hpp"
 #include "orchestration/outbox.hpp"
 #include "orchestration/reloader.hpp"
+#include "orchestration/pg_store.hpp"
 #include "orchestration/sqlite_store.hpp"
 #include "server/limits.hpp"
 #include "server/server.hpp"
@@ -92,6 +93,35 @@ int hash_token(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// The store the config names: the embedded SQLite file, or a PostgreSQL database replicas share.
+// Nothing (the reason logged) when it cannot be opened.
+std::unique_ptr<orchestration::Store> open_store(const config::Config& cfg, asio::any_io_executor executor,
+                                                 std::shared_ptr<const Clock> clock, Metrics& metrics,
+                                                 const std::string& replica, bool init_empty) {
+  if (cfg.store.kind == config::StoreKind::postgresql) {
+    orchestration::PgStoreOptions options;
+    options.conninfo = cfg.store.postgres_conninfo;
+    options.replica = replica;
+    options.lease = cfg.server.lane_lease;
+    auto store = orchestration::open_pg_store(std::move(executor), options, std::move(clock));
+    if (!store) {
+      spdlog::critical("cannot open store {}: {}", cfg.store.url, store.error());
+      return nullptr;
+    }
+    return std::move(*store);
+  }
+  orchestration::SqliteStoreOptions options{cfg.store.sqlite_path};
+  options.max_queued_writes = cfg.server.max_queued_writes;
+  options.init_empty = init_empty;
+  options.on_commit = [&metrics](double seconds) { metrics.store_commit(seconds); };
+  auto store = orchestration::open_sqlite_store(options, std::move(clock));
+  if (!store) {
+    spdlog::critical("cannot open store {}: {}", cfg.store.url, store.error().message());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
 int serve(const std::vector<std::string>& args) {
   // A file size limit (RLIMIT_FSIZE) or a closed pipe must surface as an error on that write (the store
   // answers 503, a command target fails), not kill the daemon.
@@ -127,31 +157,29 @@ int serve(const std::vector<std::string>& args) {
   }
   Metrics metrics(SHIPGATE_VERSION, SHIPGATE_GIT_SHA);
   metrics.set_replica(*replica);
-  orchestration::SqliteStoreOptions store_options{cfg->store.sqlite_path};
-  store_options.max_queued_writes = cfg->server.max_queued_writes;
-  store_options.init_empty = std::find(args.begin(), args.end(), "--init") != args.end();
-  store_options.on_commit = [&metrics](double seconds) { metrics.store_commit(seconds); };
-  auto store = orchestration::open_sqlite_store(store_options, clock);
-  if (!store) {
-    spdlog::critical("cannot open store {}: {}", cfg->store.url, store.error().message());
-    return kExitStartup;
-  }
+  const bool init_empty = std::find(args.begin(), args.end(), "--init") != args.end();
+  auto store = open_store(*cfg, ioc.get_executor(), clock, metrics, *replica, init_empty);
+  if (!store) return kExitStartup;
   // State changes go to the outbox only while something reads them (a reload may switch it on).
-  (*store)->record_events(cfg->reports_events());
+  store->record_events(cfg->reports_events());
   auto http = deploy::make_retrying_http_client(deploy::make_beast_http_client(), {});
   auto dispatcher = std::make_shared<orchestration::Dispatcher>(
-      ioc.get_executor(), **store, config_source,
+      ioc.get_executor(), *store, config_source,
       [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
   dispatcher->set_generations([&registry](std::string_view sha) { return registry.find(sha); });
+  // Work another replica queued wakes this one's lane at once (PostgreSQL's NOTIFY).
+  store->on_work([dispatcher](const std::string& project, const std::string& environment) {
+    dispatcher->notify(project, environment);
+  });
 
   // Notifications and GitHub statuses: their own client without the deploy retries (the outbox has its
   // own schedule), on the same executor pool, never in the dispatcher's way.
   orchestration::OutboxOptions outbox_options;
   outbox_options.version = SHIPGATE_VERSION;
-  auto outbox = std::make_shared<orchestration::Outbox>(ioc.get_executor(), **store, config_source,
+  auto outbox = std::make_shared<orchestration::Outbox>(ioc.get_executor(), *store, config_source,
                                                          deploy::make_beast_http_client(), clock, &metrics, outbox_options);
 
-  orchestration::Reloader reloader(path, config::process_environment(), registry, **store, &metrics);
+  orchestration::Reloader reloader(path, config::process_environment(), registry, *store, &metrics);
   reloader.add_hook({"log", [level_override](const config::Config& next) {
                        return orchestration::ReloadHook::Prepared{[json = next.log.json, level = next.log.level, level_override] {
                          configure_logging(json, level_override ? level_override : level);
@@ -160,12 +188,12 @@ int serve(const std::vector<std::string>& args) {
   reloader.add_hook({"dispatcher", [dispatcher](const config::Config&) {
                        return orchestration::ReloadHook::Prepared{[dispatcher] { dispatcher->notify_all(); }};
                      }});
-  reloader.add_hook({"outbox", [store = store->get()](const config::Config& next) {
+  reloader.add_hook({"outbox", [store = store.get()](const config::Config& next) {
                        return orchestration::ReloadHook::Prepared{[store, on = next.reports_events()] { store->record_events(on); }};
                      }});
 
   std::atomic<bool> draining{false};
-  handlers::App app{config_source, store->get(), dispatcher, &draining, clock, &metrics, SHIPGATE_VERSION,
+  handlers::App app{config_source, store.get(), dispatcher, &draining, clock, &metrics, SHIPGATE_VERSION,
                     SHIPGATE_GIT_SHA, clock->now()};
   app.reloader = &reloader;
   app.replica = *replica;
@@ -236,7 +264,7 @@ int serve(const std::vector<std::string>& args) {
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
-  (*store)->close();
+  store->close();
   spdlog::info("shipgate stopped");
   return kExitOk;
 }

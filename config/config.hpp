@@ -54,13 +54,20 @@ struct ServerConfig {
   int api_burst = 100;
   int auth_failures_per_minute = 10;     // failed tokens or signatures per client address before 429
   Millis shutdown_grace{30'000};
+  // Several replicas on PostgreSQL: how long a replica's hold on an environment (or on the outbox) lasts
+  // after its last renewal (every second), i.e. how soon another replica takes over from a dead one.
+  Millis lane_lease{15'000};
   std::string public_url;                // how people reach shipgate (links in notifications)
   std::optional<ServerTlsConfig> tls;
 };
 
+enum class StoreKind { sqlite, postgresql };
+
 struct StoreConfig {
-  std::string url = "sqlite:var/shipgate.db";
+  StoreKind kind = StoreKind::sqlite;
+  std::string url = "sqlite:var/shipgate.db";  // for logs and /api/v1/info: a password in it is masked
   std::string sqlite_path = "var/shipgate.db";
+  std::string postgres_conninfo;  // the URL as written, for libpq
 };
 
 struct GithubConfig {

@@ -54,6 +54,8 @@ void Loader::load_server(const YAML::Node& n, ServerConfig& s) {
   server.integer("api_burst", s.api_burst, 1, 1'000'000);
   server.integer("auth_failures_per_minute", s.auth_failures_per_minute, 1, 1'000'000);
   server.duration("shutdown_grace", s.shutdown_grace);
+  server.duration("lane_lease", s.lane_lease);
+  if (s.lane_lease < Millis(3'000)) error(server.at("lane_lease"), "must be at least 3s (holds are renewed every second)");
   server.nonempty("public_url", s.public_url);
   if (!s.public_url.empty()) {
     check_url(s.public_url, server.at("public_url"));
@@ -84,6 +86,28 @@ void Loader::load_log(const YAML::Node& n, LogConfig& l) {
   }
 }
 
+namespace {
+
+// A libpq URI with its password (user:PASSWORD@host, or ?password=) replaced by "***", for logs.
+std::string mask_password(std::string url) {
+  const auto scheme = url.find("://");
+  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto end = std::min(url.find_first_of("/?#", start), url.size());
+  const auto at = url.rfind('@', end == 0 ? 0 : end - 1);
+  if (at != std::string::npos && at >= start) {
+    const auto colon = url.find(':', start);
+    if (colon < at) url.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (auto p = url.find("password=", start); p != std::string::npos; p = url.find("password=", p + 1)) {
+    const auto value = p + 9;
+    const auto stop = std::min(url.find('&', value), url.size());
+    url.replace(value, stop - value, "***");
+  }
+  return url;
+}
+
+}  // namespace
+
 void Loader::load_store(const YAML::Node& n, StoreConfig& s) {
   auto v = nonempty_string(n, "store");
   if (!v) return;
@@ -91,9 +115,11 @@ void Loader::load_store(const YAML::Node& n, StoreConfig& s) {
     s.url = *v;
     s.sqlite_path = v->substr(7);
   } else if (v->rfind("postgresql://", 0) == 0 || v->rfind("postgres://", 0) == 0) {
-    error("store", "PostgreSQL is not available in this build yet; use sqlite:PATH");
+    s.kind = StoreKind::postgresql;
+    s.postgres_conninfo = *v;
+    s.url = mask_password(*v);
   } else {
-    error("store", "must be sqlite:PATH (e.g. sqlite:var/shipgate.db)");
+    error("store", "must be sqlite:PATH (e.g. sqlite:var/shipgate.db) or postgresql://USER@HOST:PORT/DB");
   }
 }
 

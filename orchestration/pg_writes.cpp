@@ -71,6 +71,12 @@ asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int6
   if (from) details["from"] = to_string(*from);
   const AuditEntry entry{0, at, actor, audit_action(from, to), project, environment, id, reason, details};
   if (auto r = co_await add_audit(c, entry); !r) co_return r;
+  if (to == State::queued) {
+    // Delivered at commit to every replica listening: whichever holds the lane starts it at once.
+    const std::string wake = "SELECT pg_notify('" SHIPGATE_WORK_CHANNEL "', $1)";
+    Params lane{project + "\n" + environment};
+    if (auto r = co_await c.query(wake, lane); !r) co_return failed(r.error());
+  }
   if (!from || *from != to) {
     std::string event(to_string(to));
     co_return co_await add_event(c, id, std::move(event), at);

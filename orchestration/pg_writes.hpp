@@ -6,12 +6,16 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <memory>
 
 #include "common/clock.hpp"
 #include "orchestration/pg_connection.hpp"
 #include "orchestration/pg_lanes.hpp"
 #include "orchestration/store.hpp"
+
+// The channel replicas LISTEN on: a deployment became queued in the lane "<project>\n<environment>".
+#define SHIPGATE_WORK_CHANNEL "shipgate_work"
 
 namespace shipgate::orchestration {
 
@@ -21,6 +25,8 @@ boost::system::error_code pg_store_error(const PgError& e);
 class PgWrites {
  public:
   PgWrites(std::shared_ptr<const Clock> clock, bool record_events);
+  // Whether state changes also write outbox events (the store's switch; see Store::record_events).
+  void record_events(bool on) { record_events_ = on; }
 
   // A webhook's deployments, its bad-version marks and audit entries, and its stored answer, in one
   // transaction. The same delivery key again (on any replica, even while the first is committing)
@@ -73,7 +79,7 @@ class PgWrites {
   boost::asio::awaitable<Done> add_event(PgConnection& c, std::int64_t deployment, std::string event, std::int64_t at);
 
   std::shared_ptr<const Clock> clock_;
-  bool record_events_;
+  std::atomic<bool> record_events_;
 };
 
 }  // namespace shipgate::orchestration

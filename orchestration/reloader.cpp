@@ -27,7 +27,7 @@ std::vector<std::string> needs_restart(const config::Config& a, const config::Co
       (a.server.tls && b.server.tls && a.server.tls->listen != b.server.tls->listen))
     out.push_back("server.tls.listen");
   if (a.server.max_queued_writes != b.server.max_queued_writes) out.push_back("server.max_queued_writes");
-  if (a.store.url != b.store.url) out.push_back("store");
+  if (a.store.url != b.store.url || a.store.postgres_conninfo != b.store.postgres_conninfo) out.push_back("store");
   return out;
 }
 

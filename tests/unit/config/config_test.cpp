@@ -47,6 +47,24 @@ std::map<std::string, std::string> good_env() {
 
 }  // namespace
 
+// A PostgreSQL URL goes to libpq as written; logs and /api/v1/info see it with the password masked.
+TEST(Config, APostgresStoreKeepsItsUrlForLibpqAndMasksThePassword) {
+  struct Case {
+    std::string url, shown;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"postgresql://sg:pa55@db:5432/shipgate?sslmode=verify-full", "postgresql://sg:***@db:5432/shipgate?sslmode=verify-full"},
+           {"postgres://sg@db/shipgate?password=pa55&sslmode=require", "postgres://sg@db/shipgate?password=***&sslmode=require"},
+           {"postgresql://db/shipgate", "postgresql://db/shipgate"},
+           {"postgresql://sg:p@ss@db/x", "postgresql://sg:***@db/x"}}) {
+    auto r = load_config_text("store: \"" + c.url + "\"\nprojects: {}\n", env_of({}));
+    ASSERT_TRUE(r.errors.empty()) << c.url << ": " << r.errors.front().to_string();
+    EXPECT_EQ(r.config->store.kind, StoreKind::postgresql);
+    EXPECT_EQ(r.config->store.postgres_conninfo, c.url);
+    EXPECT_EQ(r.config->store.url, c.shown);
+  }
+}
+
 TEST(Config, LoadsAValidConfig) {
   auto r = load_config_text(kValid, env_of(good_env()));
   ASSERT_TRUE(r.errors.empty()) << r.errors.front().to_string();
@@ -125,6 +143,7 @@ TEST(Config, ValidationTable) {
       {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "    trust_build_actor: maybe\n",
        {{"projects.app.trust_build_actor", "true or false"}}},
       {"store: mysql://x\nprojects: {}\n", {{"store", "sqlite:PATH"}}},
+      {"server: { lane_lease: 1s }\nprojects: {}\n", {{"server.lane_lease", "at least 3s"}}},
       {"github: { secrets: [\"\"] }\nprojects: {}\n", {{"github.secrets[0]", "must not be empty"}}},
       {"reviewers: { bob: { can: [approve] } }\nprojects: {}\n", {{"reviewers.bob", "needs token"}}},
       {"reviewers: { bob: { token: short } }\nprojects: {}\n", {{"reviewers.bob.token", "at least 16"}}},
@@ -323,7 +342,7 @@ projects:
       {"  max_inflight: 50\n", "  max_inflight: 50\n  colour: red\n", "server.colour",
        "listen, threads, max_body, max_api_body, timeouts, max_connections, max_connections_per_client, "
        "max_body_memory, max_inflight, max_queued_writes, api_rate, api_burst, auth_failures_per_minute, "
-       "shutdown_grace, public_url, tls"},
+       "shutdown_grace, lane_lease, public_url, tls"},
       {"idle: 30s,", "idle: 30s, colour: red,", "server.timeouts.colour", "header, body, idle, write"},
       {"dispatch_event: deploy }", "dispatch_event: deploy, colour: red }", "github.colour", "secrets, dispatch_event"},
       {"max_attempts: 3,", "max_attempts: 3, colour: red,", "notify[0].colour",

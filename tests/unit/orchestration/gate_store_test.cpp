@@ -1,4 +1,4 @@
-// The gate's durable side on a real SQLite file, with a manual clock.
+// The gate's durable side, on both stores (a real SQLite file and a real PostgreSQL), with a manual clock.
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -8,11 +8,14 @@
 #include "orchestration/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/store_under_test.hpp"
 #include "tests/support/test_config.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;
 using shipgate::testing::run_awaitable;
+using shipgate::testing::StoreUnderTest;
+using shipgate::testing::StoreUnderTestKind;
 
 namespace {
 
@@ -32,12 +35,16 @@ NewDeployment make(const std::string& env, const std::string& version, State ini
 
 }  // namespace
 
-class GateStore : public ::testing::Test {
+class GateStore : public ::testing::TestWithParam<StoreUnderTestKind> {
  protected:
   void SetUp() override {
-    auto s = open_sqlite_store({dir.file("gate.db")}, clock);
-    ASSERT_TRUE(s);
-    store = std::move(*s);
+    under = std::make_unique<StoreUnderTest>(GetParam(), clock);
+    store = under->open();
+    ASSERT_TRUE(store);
+  }
+  void TearDown() override {
+    store.reset();
+    under.reset();
   }
   std::int64_t create(NewDeployment nd, std::vector<BadVersion> bad = {}) {
     IngestRequest r;
@@ -67,13 +74,16 @@ class GateStore : public ::testing::Test {
   }
 
   boost::asio::io_context ioc;
-  shipgate::testing::TempDir dir;
+  std::unique_ptr<StoreUnderTest> under;
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(from_epoch_ms(1'800'000'000'000));
   std::unique_ptr<Store> store;
   int n = 0;
 };
 
-TEST_F(GateStore, DistinctReviewersAreCountedOnceAndTheLastQueues) {
+INSTANTIATE_TEST_SUITE_P(Stores, GateStore, ::testing::Values(StoreUnderTestKind::sqlite, StoreUnderTestKind::postgresql),
+                         [](const auto& info) { return shipgate::testing::store_kind_name(info.param); });
+
+TEST_P(GateStore, DistinctReviewersAreCountedOnceAndTheLastQueues) {
   const auto id = create(make("production", "v1", State::pending_approval));
   auto first = approve(id, "alice");
   EXPECT_EQ(first.kind, ApprovalOutcome::Kind::counted);
@@ -91,17 +101,16 @@ TEST_F(GateStore, DistinctReviewersAreCountedOnceAndTheLastQueues) {
   EXPECT_EQ(d->history.back().actor, "bob");
 }
 
-TEST_F(GateStore, ApprovalsSurviveAReopen) {
+TEST_P(GateStore, ApprovalsSurviveAReopen) {
   const auto id = create(make("production", "v1", State::pending_approval));
   approve(id, "alice");
   store.reset();
-  auto s = open_sqlite_store({dir.file("gate.db")}, clock);
-  ASSERT_TRUE(s);
-  store = std::move(*s);
+  store = under->open();
+  ASSERT_TRUE(store);
   EXPECT_EQ(approve(id, "bob").state, State::queued);
 }
 
-TEST_F(GateStore, ANewerVersionSupersedesAPendingOneAndItsApprovals) {
+TEST_P(GateStore, ANewerVersionSupersedesAPendingOneAndItsApprovals) {
   const auto old_id = create(make("production", "v1", State::pending_approval));
   approve(old_id, "alice");
   const auto new_id = create(make("production", "v2", State::pending_approval));
@@ -110,7 +119,7 @@ TEST_F(GateStore, ANewerVersionSupersedesAPendingOneAndItsApprovals) {
   EXPECT_EQ(state_of(new_id), State::pending_approval);
 }
 
-TEST_F(GateStore, ARejectionEndsOnlyThatDeployment) {
+TEST_P(GateStore, ARejectionEndsOnlyThatDeployment) {
   const auto v1 = create(make("production", "v1", State::pending_approval));
   auto r = run_awaitable(store->transition({v1, Event::reject, "alice", "broken login page"}));
   ASSERT_TRUE(r && r->applied);
@@ -120,7 +129,7 @@ TEST_F(GateStore, ARejectionEndsOnlyThatDeployment) {
   EXPECT_EQ(approve(v2, "alice").kind, ApprovalOutcome::Kind::counted);
 }
 
-TEST_F(GateStore, TheDispatchersTickExpiresOverdueApprovalsByItsClock) {
+TEST_P(GateStore, TheDispatchersTickExpiresOverdueApprovalsByItsClock) {
   const auto id = create_expiring_in_an_hour();
   auto dispatcher = housekeeper();
   run_awaitable(dispatcher->tick());
@@ -131,7 +140,7 @@ TEST_F(GateStore, TheDispatchersTickExpiresOverdueApprovalsByItsClock) {
   EXPECT_EQ(approve(id, "alice").kind, ApprovalOutcome::Kind::not_pending);
 }
 
-TEST_F(GateStore, TheClockJumpingBackNeverExpiresEarlyAndAJumpForwardExpiresOnce) {
+TEST_P(GateStore, TheClockJumpingBackNeverExpiresEarlyAndAJumpForwardExpiresOnce) {
   const auto id = create_expiring_in_an_hour();
   auto dispatcher = housekeeper();
   clock->advance(-std::chrono::hours(5));  // NTP steps the clock back
@@ -150,7 +159,7 @@ TEST_F(GateStore, TheClockJumpingBackNeverExpiresEarlyAndAJumpForwardExpiresOnce
   EXPECT_EQ(expired_entries, 1);
 }
 
-TEST_F(GateStore, BadVersionsAreSkippedForAutomaticTriggersOnly) {
+TEST_P(GateStore, BadVersionsAreSkippedForAutomaticTriggersOnly) {
   const auto good = create(make("staging", "v1", State::queued));
   BadVersion bad{"planera", "staging", "v2", "v2000000", 0, good, "500s on login", "alice"};
   create(make("staging", "v1-rollback", State::queued), {bad});
@@ -172,7 +181,7 @@ TEST_F(GateStore, BadVersionsAreSkippedForAutomaticTriggersOnly) {
   EXPECT_TRUE(skipped_in_audit);
 }
 
-TEST_F(GateStore, AChosenVersionThatSucceedsClearsEveryMarkNamingItAndNoOther) {
+TEST_P(GateStore, AChosenVersionThatSucceedsClearsEveryMarkNamingItAndNoOther) {
   const auto base = create(make("staging", "v1", State::queued));
   // Marked once by its version and once, under another name, by its SHA; a third mark is another version.
   create(make("staging", "v0", State::queued), {{"planera", "staging", "v2", "v2000000", 0, base, "a", "alice"},
@@ -188,7 +197,7 @@ TEST_F(GateStore, AChosenVersionThatSucceedsClearsEveryMarkNamingItAndNoOther) {
   EXPECT_EQ(left[0].version, "v3");
 }
 
-TEST_F(GateStore, PriorityJumpsTheQueueWithoutSupersedingIt) {
+TEST_P(GateStore, PriorityJumpsTheQueueWithoutSupersedingIt) {
   const auto a = create(make("staging", "v1", State::queued));
   auto urgent = make("staging", "v0", State::queued);
   urgent.trigger = Trigger::override_;
@@ -197,7 +206,7 @@ TEST_F(GateStore, PriorityJumpsTheQueueWithoutSupersedingIt) {
   EXPECT_EQ((*run_awaitable(store->next_to_run("planera", "staging")))->id, b);
 }
 
-TEST_F(GateStore, PromotionIsCreatedInTheSameTransactionAsTheSuccess) {
+TEST_P(GateStore, PromotionIsCreatedInTheSameTransactionAsTheSuccess) {
   const auto id = create(make("staging", "v1", State::queued));
   run_awaitable(store->transition({id, Event::start}));
   auto promoted = make("production", "v1", State::pending_approval);
@@ -212,7 +221,7 @@ TEST_F(GateStore, PromotionIsCreatedInTheSameTransactionAsTheSuccess) {
   EXPECT_TRUE(again->created.empty());
 }
 
-TEST_F(GateStore, AuditKeepsEveryTransitionInOrderAndPages) {
+TEST_P(GateStore, AuditKeepsEveryTransitionInOrderAndPages) {
   const auto id = create(make("production", "v1", State::pending_approval));
   approve(id, "alice");
   approve(id, "bob");

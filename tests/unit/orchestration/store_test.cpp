@@ -1,19 +1,20 @@
-// The SQLite store, on a real database file.
+// The store suite, run against both stores: SQLite on a real file, PostgreSQL on a real server.
 #include <gtest/gtest.h>
-
-#include <sqlite3.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "orchestration/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
+#include "tests/support/store_under_test.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;
 using shipgate::testing::run_awaitable;
+using shipgate::testing::StoreUnderTest;
+using shipgate::testing::StoreUnderTestKind;
 
 namespace {
 
@@ -52,15 +53,22 @@ boost::asio::awaitable<void> ingest_one(Store& store, int i, std::atomic<int>& o
 
 }  // namespace
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<StoreUnderTestKind> {
  protected:
-  void SetUp() override { reopen(); }
+  void SetUp() override {
+    under = std::make_unique<StoreUnderTest>(GetParam(), clock);
+    reopen();
+  }
+  void TearDown() override {
+    store.reset();
+    under.reset();
+  }
   void reopen() {
     store.reset();
-    auto s = open_sqlite_store({dir.file("state/shipgate.db")}, clock);
-    ASSERT_TRUE(s) << s.error().message();
-    store = std::move(*s);
+    store = under->open();
+    ASSERT_TRUE(store);
   }
+  bool postgres() const { return GetParam() == StoreUnderTestKind::postgresql; }
   IngestResult ingest(IngestRequest r) {
     auto out = run_awaitable(store->ingest(std::move(r)));
     EXPECT_TRUE(out) << out.error().message();
@@ -72,32 +80,18 @@ class StoreTest : public ::testing::Test {
     return *out;
   }
   State state_of(std::int64_t id) { return (*run_awaitable(store->deployment(id, false)))->state; }
-  // Runs SQL on a connection of the test's own (the store is idle between the test's calls).
-  void exec(const char* sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open(dir.file("state/shipgate.db").c_str(), &db);
-    sqlite3_busy_timeout(db, 5000);
-    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
-  // Rows of a table, read with a connection of the test's own.
-  std::int64_t rows(const char* table) {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(dir.file("state/shipgate.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &st, nullptr);
-    const std::int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-  }
+  void exec(const std::string& sql) { under->exec(sql); }
+  std::int64_t rows(const std::string& table) { return under->rows(table); }
 
-  shipgate::testing::TempDir dir;
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(from_epoch_ms(1'700'000'000'000));
+  std::unique_ptr<StoreUnderTest> under;
   std::unique_ptr<Store> store;
 };
 
-TEST_F(StoreTest, IngestCreatesDeploymentsWithHistory) {
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values(StoreUnderTestKind::sqlite, StoreUnderTestKind::postgresql),
+                         [](const auto& info) { return shipgate::testing::store_kind_name(info.param); });
+
+TEST_P(StoreTest, IngestCreatesDeploymentsWithHistory) {
   auto r = ingest(ingest_request("github:1", {new_deployment("staging", "aaaaaaa")}));
   EXPECT_FALSE(r.duplicate);
   ASSERT_EQ(r.deployments.size(), 1u);
@@ -114,11 +108,15 @@ TEST_F(StoreTest, IngestCreatesDeploymentsWithHistory) {
   EXPECT_EQ(rows("deliveries"), 1);
 }
 
-TEST_F(StoreTest, AFailedSideWriteFailsTheWholeWrite) {
+TEST_P(StoreTest, AFailedSideWriteFailsTheWholeWrite) {
   const auto id = ingest(ingest_request("github:side", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
   const auto audit_before = rows("audit"), history_before = rows("history");
   // Every audit insert now fails, as a full disk or a broken page would make it.
-  exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+  if (postgres())
+    exec("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$ LANGUAGE plpgsql; "
+         "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse()");
+  else
+    exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
   auto moved = run_awaitable(store->transition({id, Event::start, "tester", "because"}));
   EXPECT_FALSE(moved) << "the transition was applied without its audit entry";
   EXPECT_EQ(state_of(id), State::queued);
@@ -127,7 +125,7 @@ TEST_F(StoreTest, AFailedSideWriteFailsTheWholeWrite) {
   EXPECT_FALSE(created);
   EXPECT_EQ(rows("deliveries"), 1);  // nothing of the refused delivery was kept
   EXPECT_FALSE(run_awaitable(store->record_audit({0, 0, "tester", AuditAction::refused, "", "", 0, "x", {}})));
-  exec("DROP TRIGGER refuse_audit");
+  exec(postgres() ? "DROP TRIGGER refuse_audit ON audit" : "DROP TRIGGER refuse_audit");
   // The store goes on: the same transition now lands, with its entries.
   EXPECT_TRUE(run_awaitable(store->transition({id, Event::start, "tester", "because"})));
   EXPECT_EQ(state_of(id), State::running);
@@ -135,7 +133,7 @@ TEST_F(StoreTest, AFailedSideWriteFailsTheWholeWrite) {
   EXPECT_EQ(rows("audit"), audit_before + 1);
 }
 
-TEST_F(StoreTest, RepeatedDeliveryReturnsTheOriginalAnswerAndCreatesNothing) {
+TEST_P(StoreTest, RepeatedDeliveryReturnsTheOriginalAnswerAndCreatesNothing) {
   auto first = ingest(ingest_request("github:dup", {new_deployment("staging", "aaaaaaa")}));
   auto again = ingest(ingest_request("github:dup", {new_deployment("staging", "bbbbbbb")}));
   EXPECT_TRUE(again.duplicate);
@@ -144,7 +142,7 @@ TEST_F(StoreTest, RepeatedDeliveryReturnsTheOriginalAnswerAndCreatesNothing) {
   EXPECT_EQ(run_awaitable(store->deployments({}))->size(), 1u);
 }
 
-TEST_F(StoreTest, NewerVersionSupersedesWaitingOnesButNotRunningOnes) {
+TEST_P(StoreTest, NewerVersionSupersedesWaitingOnesButNotRunningOnes) {
   auto a = ingest(ingest_request("k1", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
   ASSERT_TRUE(transition(a, Event::start).applied);
   auto b = ingest(ingest_request("k2", {new_deployment("staging", "bbbbbbb")})).deployments[0].id;
@@ -160,7 +158,7 @@ TEST_F(StoreTest, NewerVersionSupersedesWaitingOnesButNotRunningOnes) {
   EXPECT_NE(hist[1].reason.find("ccccccc"), std::string::npos);
 }
 
-TEST_F(StoreTest, SameVersionAlreadyWaitingIsReused) {
+TEST_P(StoreTest, SameVersionAlreadyWaitingIsReused) {
   auto a = ingest(ingest_request("k1", {new_deployment("staging", "aaaaaaa")}));
   auto b = ingest(ingest_request("k2", {new_deployment("staging", "aaaaaaa")}));
   EXPECT_TRUE(b.deployments[0].reused);
@@ -168,7 +166,7 @@ TEST_F(StoreTest, SameVersionAlreadyWaitingIsReused) {
   EXPECT_EQ(run_awaitable(store->deployments({}))->size(), 1u);
 }
 
-TEST_F(StoreTest, TransitionsFollowTheStateMachineAndStampTimes) {
+TEST_P(StoreTest, TransitionsFollowTheStateMachineAndStampTimes) {
   auto id = ingest(ingest_request("k", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
   EXPECT_FALSE(transition(id, Event::succeed).applied);  // queued cannot succeed
   clock->advance(std::chrono::seconds(5));
@@ -188,7 +186,7 @@ TEST_F(StoreTest, TransitionsFollowTheStateMachineAndStampTimes) {
   EXPECT_FALSE(missing);
 }
 
-TEST_F(StoreTest, NextToRunPrefersOrphanedRunningThenOldestQueued) {
+TEST_P(StoreTest, NextToRunPrefersOrphanedRunningThenOldestQueued) {
   auto a = ingest(ingest_request("k1", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
   ingest(ingest_request("k2", {new_deployment("production", "bbbbbbb")}));
   EXPECT_EQ((*run_awaitable(store->next_to_run("planera", "staging")))->id, a);
@@ -199,17 +197,26 @@ TEST_F(StoreTest, NextToRunPrefersOrphanedRunningThenOldestQueued) {
   EXPECT_EQ(run_awaitable(store->lanes_with_work())->size(), 1u);
 }
 
-TEST_F(StoreTest, SurvivesReopenAndRefusesASecondOpener) {
+// SQLite admits one daemon (a lock file); PostgreSQL admits replicas, which see each other's writes.
+TEST_P(StoreTest, SurvivesReopenAndAdmitsASecondOpenerOnlyOnPostgres) {
   auto id = ingest(ingest_request("k1", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
-  auto second = open_sqlite_store({dir.file("state/shipgate.db")}, clock);
-  ASSERT_FALSE(second);
-  EXPECT_EQ(second.error(), make_error_code(StoreErrc::in_use));
+  if (postgres()) {
+    auto second = under->open("replica-b");
+    ASSERT_TRUE(second);
+    EXPECT_EQ((*run_awaitable(second->deployment(id, false)))->version, "aaaaaaa");
+    EXPECT_TRUE(second->shared());
+  } else {
+    auto second = open_sqlite_store({under->sqlite_path()}, clock);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error(), make_error_code(StoreErrc::in_use));
+    EXPECT_FALSE(store->shared());
+  }
   reopen();
   EXPECT_EQ((*run_awaitable(store->deployment(id, false)))->version, "aaaaaaa");
   EXPECT_TRUE(ingest(ingest_request("k1", {})).duplicate);
 }
 
-TEST_F(StoreTest, ConcurrentWritesShareCommitsAndAllLand) {
+TEST_P(StoreTest, ConcurrentWritesShareCommitsAndAllLand) {
   boost::asio::io_context ioc;
   constexpr int kWrites = 300;
   std::atomic<int> ok{0};
@@ -223,7 +230,7 @@ TEST_F(StoreTest, ConcurrentWritesShareCommitsAndAllLand) {
   EXPECT_EQ(ok, kWrites);
 }
 
-TEST_F(StoreTest, FilterByEnvironmentStateAndPage) {
+TEST_P(StoreTest, FilterByEnvironmentStateAndPage) {
   for (int i = 0; i < 5; ++i) ingest(ingest_request("k" + std::to_string(i), {new_deployment("e" + std::to_string(i % 2), "v" + std::to_string(i))}));
   EXPECT_EQ(run_awaitable(store->deployments({"planera", "e0", {}, 50, 0}))->size(), 3u);
   auto page = *run_awaitable(store->deployments({"", "", {}, 2, 0}));
