@@ -167,6 +167,7 @@ int serve(const std::vector<std::string>& args) {
       ioc.get_executor(), *store, config_source,
       [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
   dispatcher->set_generations([&registry](std::string_view sha) { return registry.find(sha); });
+  if (store->shared()) dispatcher->set_replica(*replica);
   // Work another replica queued wakes this one's lane at once (PostgreSQL's NOTIFY).
   store->on_work([dispatcher](const std::string& project, const std::string& environment) {
     dispatcher->notify(project, environment);

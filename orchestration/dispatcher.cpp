@@ -155,8 +155,9 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
         }
       }
     }
-    TransitionRequest claim{d.id, resume ? Event::resume : Event::start, "shipgate",
-                            resume ? "resumed after restart: shipgate stopped while this deployment was running" : "started"};
+    std::string how = resume ? "resumed after restart: shipgate stopped while this deployment was running" : "started";
+    if (!replica_.empty()) how += (resume ? "; now on replica " : " on replica ") + replica_;
+    TransitionRequest claim{d.id, resume ? Event::resume : Event::start, "shipgate", std::move(how)};
     claim.lane = lanes_[key].hold;
     auto claimed = co_await store_.transition(std::move(claim));
     if (!claimed) {

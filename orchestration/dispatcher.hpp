@@ -48,6 +48,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // How to find the config generation a deployment was created under (by its config_sha). Without
   // it, or when the generation is gone (after a restart), deployments run with the current config.
   void set_generations(std::function<config::ConfigPtr(std::string_view)> find) { generations_ = std::move(find); }
+  // Names this replica in the history of the deployments it starts or resumes (several replicas).
+  void set_replica(std::string replica) { replica_ = std::move(replica); }
   // Looks at every environment with work again (after a reload: windows or freezes may have changed).
   void notify_all();
 
@@ -94,7 +96,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::shared_ptr<deploy::HttpClient> http_;  // smoke checks and registry lookups
   Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
-  std::map<std::int64_t, LaneHold> running_holds_;  // deployment -> the hold it started under
+  std::map<std::int64_t, LaneHold> running_holds_;
+  std::string replica_;  // deployment -> the hold it started under
   std::atomic<bool> draining_{false};
   std::atomic<int> active_{0};
 };

@@ -186,10 +186,14 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
     if (auto r = co_await add_event(c, created.id, "override", now); !r) co_return r.error();
   for (const auto& old : placement.superseded) {
     const std::string why = "superseded by deployment " + text(created.id) + " (" + nd.version + ")";
-    const std::string update =
-        "UPDATE deployments SET state = 'superseded', updated_at = $1, finished_at = $1, message = $2 WHERE id = $3";
-    Params up{text(now), why, text(old.id)};
-    if (auto r = co_await c.query(update, up); !r) co_return failed(r.error());
+    // Only from the state it was read in: a replica may have started it since (the row lock of its
+    // transition made this wait), and a running deployment is never superseded.
+    const std::string update = "UPDATE deployments SET state = 'superseded', updated_at = $1, finished_at = $1, "
+                               "message = $2 WHERE id = $3 AND state = $4";
+    Params up{text(now), why, text(old.id), std::string(to_string(old.state))};
+    auto updated = co_await c.query(update, up);
+    if (!updated) co_return failed(updated.error());
+    if (updated->affected() == 0) continue;
     if (auto r = co_await add_history(c, old.id, nd.project, nd.environment, old.state, State::superseded, "shipgate", why, now);
         !r)
       co_return r.error();

@@ -6,6 +6,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "orchestration/pg_lanes.hpp"
 #include "orchestration/pg_schema.hpp"
@@ -341,4 +344,43 @@ TEST(PgWrites, TwoReplicasTakingTheSameDeliveryAtOnceCreateOneDeployment) {
     n->push_back(rows);
   }(pg.uri(), &counted));
   EXPECT_EQ(counted, std::vector<std::int64_t>{1});
+}
+
+namespace {
+
+// Replica A starts the deployment (its transaction holds the row) while replica B's ingest of a newer
+// version decides to supersede it; A commits first.
+asio::awaitable<void> start_while_superseding(std::string uri, std::vector<IngestResult>* b_result, std::string* state) {
+  Fixture f;
+  auto [a, id] = co_await seeded(uri, f, "github:acme/planera:s1", push_of("v6.0.0"));
+  if (!a) co_return;
+  const std::string begin = "BEGIN", commit = "COMMIT";
+  co_await a->execute(begin);
+  const std::string start = "UPDATE deployments SET state = 'running' WHERE id = " + std::to_string(id);
+  const std::vector<std::optional<std::string>> none;
+  auto started = co_await a->query(start, none);
+  EXPECT_TRUE(started);
+  const auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, replica(uri, request("github:acme/planera:s2", push_of("v6.1.0")), b_result), asio::detached);
+  asio::steady_timer pause(executor, std::chrono::milliseconds(300));  // B reads, then waits on A's row
+  co_await pause.async_wait(asio::use_awaitable);
+  co_await a->execute(commit);
+  const std::string read = "SELECT state FROM deployments WHERE id = " + std::to_string(id);
+  auto row = co_await a->query(read, none);
+  if (row) *state = row->text(0, 0);
+}
+
+}  // namespace
+
+TEST(PgWrites, ADeploymentAnotherReplicaStartedMeanwhileIsNeverSuperseded) {
+  Postgres pg;
+  std::vector<IngestResult> b;
+  std::string state;
+  asio::io_context ioc;
+  asio::co_spawn(ioc, start_while_superseding(pg.uri(), &b, &state), asio::detached);
+  ioc.run();
+  ASSERT_EQ(b.size(), 1u);
+  ASSERT_EQ(b[0].deployments.size(), 1u);
+  EXPECT_TRUE(b[0].deployments[0].superseded.empty());  // it was running by the time B could change it
+  EXPECT_EQ(state, "running");
 }
