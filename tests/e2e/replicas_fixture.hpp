@@ -13,6 +13,7 @@
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/dokploy_standin.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/wait.hpp"
 
@@ -58,11 +59,14 @@ inline std::string random_sha(std::mt19937_64& rng) {
 
 class Replicas : public ::testing::Test {
  protected:
-  // Starts `count` replicas named r0, r1, ... on the cluster's own `postgres` database.
-  void start_replicas(int count, int projects, int ticks = 3) {
+  // Starts `count` replicas named r0, r1, ... on the cluster's own `postgres` database; with
+  // `fixed_ports`, each on a port of its own that stays the same across restarts (a load balancer's
+  // upstream list names them).
+  void start_replicas(int count, int projects, int ticks = 3, bool fixed_ports = false) {
     for (int i = 0; i < projects; ++i) dokploy.add_app("app_" + project_name(i), {"done", "", ticks});
-    const auto yaml = replicas_config(pg.uri(), dokploy.url(), projects);
     for (int i = 0; i < count; ++i) {
+      auto yaml = replicas_config(pg.uri(), dokploy.url(), projects);
+      if (fixed_ports) yaml.replace(yaml.find("${PORT}"), 7, std::to_string(free_loopback_port()));
       dirs.push_back(std::make_unique<TempDir>());
       replicas.push_back(std::make_unique<Daemon>(*dirs.back(), yaml,
                                                   std::map<std::string, std::string>{{"SHIPGATE_REPLICA_ID", "r" + std::to_string(i)}}));
