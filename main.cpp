@@ -26,6 +26,7 @@
 #include "orchestration/outbox.hpp"
 #include "orchestration/reloader.hpp"
 #include "orchestration/pg_store.hpp"
+#include "orchestration/replica_heartbeat.hpp"
 #include "orchestration/sqlite_store.hpp"
 #include "server/limits.hpp"
 #include "server/server.hpp"
@@ -167,7 +168,19 @@ int serve(const std::vector<std::string>& args) {
       ioc.get_executor(), *store, config_source,
       [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
   dispatcher->set_generations([&registry](std::string_view sha) { return registry.find(sha); });
-  if (store->shared()) dispatcher->set_replica(*replica);
+  if (store->shared()) {
+    dispatcher->set_replica(*replica);
+    // A deployment created under a config this replica never loaded runs with that config's text.
+    dispatcher->set_generation_loader([&registry](const std::string& source) -> config::ConfigPtr {
+      auto loaded = config::load_config_text(source, config::process_environment());
+      if (!loaded.config) {
+        spdlog::warn("a config generation from the store does not load here: {}", loaded.errors.front().to_string());
+        return nullptr;
+      }
+      registry.add(loaded.config);
+      return loaded.config;
+    });
+  }
   // Work another replica queued wakes this one's lane at once (PostgreSQL's NOTIFY).
   store->on_work([dispatcher](const std::string& project, const std::string& environment) {
     dispatcher->notify(project, environment);
@@ -188,6 +201,12 @@ int serve(const std::vector<std::string>& args) {
                      }});
   reloader.add_hook({"dispatcher", [dispatcher](const config::Config&) {
                        return orchestration::ReloadHook::Prepared{[dispatcher] { dispatcher->notify_all(); }};
+                     }});
+  // Replicas: the new generation's text is in the store before deployments created under it run elsewhere.
+  reloader.add_hook({"replicas", [&ioc, store = store.get()](const config::Config& next) {
+                       return orchestration::ReloadHook::Prepared{[&ioc, store, sha = next.source_sha256, text = next.source] {
+                         if (store->shared()) asio::co_spawn(ioc, store->record_config(sha, text), asio::detached);
+                       }};
                      }});
   reloader.add_hook({"outbox", [store = store.get()](const config::Config& next) {
                        return orchestration::ReloadHook::Prepared{[store, on = next.reports_events()] { store->record_events(on); }};
@@ -254,6 +273,10 @@ int serve(const std::vector<std::string>& args) {
   server.start();
   dispatcher->start();
   outbox->start();
+  if (store->shared())
+    asio::co_spawn(ioc, orchestration::replica_heartbeat(*store, *replica, SHIPGATE_VERSION, config_source,
+                                                         std::chrono::seconds(2), draining),
+                   asio::detached);
   spdlog::info("shipgate {} listening on {} (store {}, {} project{}, {} thread{})", SHIPGATE_VERSION,
                server.addresses(), cfg->store.url, cfg->projects.size(),
                cfg->projects.size() == 1 ? "" : "s", threads, threads == 1 ? "" : "s");

@@ -63,6 +63,8 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("shipgate_outbox_deliveries_total").Help("Notification and GitHub status delivery attempts by kind and outcome").Register(registry);
   prometheus::Family<prometheus::Gauge>& replica =
       prometheus::BuildGauge().Name("shipgate_replica_info").Help("The replica these figures come from (SHIPGATE_REPLICA_ID or the host name)").Register(registry);
+  prometheus::Family<prometheus::Gauge>& generations =
+      prometheus::BuildGauge().Name("shipgate_replica_config_generations").Help("Distinct configs the replicas heard from in the last 30 s run (1: they agree; several replicas on one store)").Register(registry);
   prometheus::Family<prometheus::Histogram>& image_waits =
       prometheus::BuildHistogram().Name("shipgate_image_check_seconds").Help("Time from the first registry lookup of a deployment's images to all found (or given up), by outcome").Register(registry);
   prometheus::Gauge& open = connections.Add({});
@@ -98,6 +100,7 @@ void Metrics::target_call(std::string_view type, bool ok) {
 }
 
 void Metrics::set_replica(const std::string& id) { impl_->replica.Add({{"replica", id}}).Set(1); }
+void Metrics::set_replica_config_generations(double n) { impl_->generations.Add({}).Set(n); }
 
 void Metrics::image_check(std::string_view outcome, double seconds) {
   impl_->image_waits.Add({{"outcome", bounded(outcome)}}, kDeploySeconds).Observe(seconds);

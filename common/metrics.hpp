@@ -28,6 +28,9 @@ class Metrics {
   void image_check(std::string_view outcome, double seconds);
   // shipgate_replica_info{replica} 1: which process these figures come from.
   void set_replica(const std::string& id);
+  // shipgate_replica_config_generations: how many different configs the live replicas run (read from
+  // the store per scrape; set only for a store replicas share).
+  void set_replica_config_generations(double n);
   void store_commit(double seconds);
   void connection_opened();
   void connection_closed();

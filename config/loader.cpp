@@ -347,6 +347,7 @@ LoadResult load_config_text(const std::string& text, const EnvLookup& env) {
     loader.error("", std::string("YAML structure error: ") + e.what());
   }
   config->source_sha256 = sha256_hex(text);
+  config->source = text;
   out.errors = std::move(loader.errors);
   if (out.errors.empty()) out.config = std::move(config);
   return out;

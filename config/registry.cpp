@@ -21,6 +21,11 @@ void ConfigRegistry::install(ConfigPtr next) {
   by_sha_[next->source_sha256] = std::move(next);
 }
 
+void ConfigRegistry::add(ConfigPtr generation) {
+  std::lock_guard lock(mutex_);
+  by_sha_.emplace(generation->source_sha256, std::move(generation));
+}
+
 void ConfigRegistry::retain_only(const std::set<std::string>& sha256s) {
   std::lock_guard lock(mutex_);
   std::erase_if(by_sha_, [&](const auto& entry) {

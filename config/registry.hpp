@@ -23,6 +23,8 @@ class ConfigRegistry {
   ConfigPtr find(std::string_view sha256) const;
   // Makes `next` current. The previous generation stays findable until retain_only() drops it.
   void install(ConfigPtr next);
+  // Makes `generation` findable without making it current (one another replica loaded).
+  void add(ConfigPtr generation);
   // Drops every generation that is neither current nor listed.
   void retain_only(const std::set<std::string>& sha256s);
   std::size_t generations() const;

@@ -6,6 +6,8 @@
 
 namespace shipgate::handlers {
 
+using nlohmann::json;
+
 void add_health_routes(Router& router, const App& app) {
   router.add("GET", "/healthz", RouteKind::api, [](Request&) -> boost::asio::awaitable<Response> {
     co_return json_response(200, {{"status", "ok"}});
@@ -27,7 +29,23 @@ void add_health_routes(Router& router, const App& app) {
     const auto& config = call->config;
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(app.clock->now() - app.started_at).count();
     const auto colon = config->store.url.find(':');
+    // Replicas sharing the store, as it last heard from them: a config that differs is a rollout in
+    // progress, or a replica started with the wrong file.
+    json replicas = json::array();
+    bool agree = true;
+    if (auto seen = co_await app.store->replicas(); seen && !seen->empty()) {
+      for (const auto& r : *seen) {
+        replicas.push_back({{"replica", r.id}, {"config_sha256", r.config_sha256}, {"version", r.version},
+                            {"seen", format_rfc3339_ms(r.seen_ms)}});
+        agree = agree && r.config_sha256 == seen->front().config_sha256;
+      }
+    } else {
+      replicas.push_back({{"replica", app.replica}, {"config_sha256", config->source_sha256}, {"version", app.version},
+                          {"seen", format_rfc3339_ms(epoch_ms(app.clock->now()))}});
+    }
     co_return json_response(200, {{"version", app.version},
+                                  {"replicas", replicas},
+                                  {"replicas_agree_on_config", agree},
                                   {"git_sha", app.git_sha},
                                   {"replica", app.replica},
                                   {"uptime_seconds", uptime},

@@ -10,6 +10,13 @@ void add_metrics_routes(Router& router, const App& app) {
   router.add("GET", "/metrics", RouteKind::api, [&app](Request&) -> boost::asio::awaitable<Response> {
     auto counts = co_await app.store->state_counts();
     if (!counts) co_return store_failure(counts.error());
+    if (app.store->shared()) {
+      if (auto seen = co_await app.store->replicas()) {
+        std::set<std::string> configs;
+        for (const auto& r : *seen) configs.insert(r.config_sha256);
+        app.metrics->set_replica_config_generations(static_cast<double>(configs.size()));
+      }
+    }
     std::map<std::pair<std::string, std::string>, Metrics::EnvironmentGauge> envs;
     // Every configured environment appears, with zeros when nothing waits.
     for (const auto& p : app.config()->projects)

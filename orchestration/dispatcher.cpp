@@ -195,15 +195,31 @@ deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config:
   return ctx;
 }
 
-config::ConfigPtr Dispatcher::config_for(const Deployment& d) const {
+asio::awaitable<config::ConfigPtr> Dispatcher::config_for(const Deployment& d) const {
   if (generations_ && !d.config_sha.empty())
-    if (auto c = generations_(d.config_sha)) return c;
-  return config_();
+    if (auto c = generations_(d.config_sha)) co_return c;
+  // Created on a replica that loaded a config this one never did: its text is in the store.
+  if (load_generation_ && !d.config_sha.empty() && store_.shared()) {
+    // The replica that created it stores the text as it loads it: give a reload a moment to land.
+    asio::steady_timer pause(strand_);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      auto source = co_await store_.config_source(d.config_sha);
+      if (source && *source) {
+        if (auto c = load_generation_(**source)) co_return c;
+        break;
+      }
+      pause.expires_after(std::chrono::milliseconds(500));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: config {} is not available here; running it "
+             "with the current config", d.id, d.config_sha.substr(0, 12));
+  }
+  co_return config_();
 }
 
 asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
   // Targets, smoke checks and rollback come from the config the deployment was created under.
-  const auto config = config_for(d);
+  const auto config = co_await config_for(d);
   const auto* project = config->project(d.project);
   const auto* env = project ? project->environment(d.environment) : nullptr;
   if (!env) {

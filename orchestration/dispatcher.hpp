@@ -48,6 +48,10 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // How to find the config generation a deployment was created under (by its config_sha). Without
   // it, or when the generation is gone (after a restart), deployments run with the current config.
   void set_generations(std::function<config::ConfigPtr(std::string_view)> find) { generations_ = std::move(find); }
+  // How to make a generation from its text (stored by another replica); null when it does not load here.
+  void set_generation_loader(std::function<config::ConfigPtr(const std::string& source)> load) {
+    load_generation_ = std::move(load);
+  }
   // Names this replica in the history of the deployments it starts or resumes (several replicas).
   void set_replica(std::string replica) { replica_ = std::move(replica); }
   // Looks at every environment with work again (after a reload: windows or freezes may have changed).
@@ -83,7 +87,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   boost::asio::awaitable<void> roll_back(const Deployment& d, const config::Project& project,
                                          const config::Environment& env, std::string failure, nlohmann::json result,
                                          std::size_t changed);
-  config::ConfigPtr config_for(const Deployment& d) const;
+  boost::asio::awaitable<config::ConfigPtr> config_for(const Deployment& d) const;
   deploy::DeployContext context_for(const Deployment& d, const config::Project& project,
                                     const config::Environment& env) const;
 
@@ -97,7 +101,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::map<std::int64_t, LaneHold> running_holds_;
-  std::string replica_;  // deployment -> the hold it started under
+  std::string replica_;
+  std::function<config::ConfigPtr(const std::string&)> load_generation_;  // deployment -> the hold it started under
   std::atomic<bool> draining_{false};
   std::atomic<int> active_{0};
 };

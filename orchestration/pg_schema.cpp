@@ -128,6 +128,21 @@ CREATE TABLE lanes (
   PRIMARY KEY (project, environment)
 );
 )sql",
+    // Several replicas: the config generations deployments were created under (the text as read, so a
+    // replica that never loaded one can still run them), and which config each replica runs.
+    R"sql(
+CREATE TABLE config_generations (
+  sha256 TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  first_seen BIGINT NOT NULL
+);
+CREATE TABLE replicas (
+  id TEXT PRIMARY KEY,
+  config_sha256 TEXT NOT NULL,
+  version TEXT NOT NULL,
+  seen_at BIGINT NOT NULL
+);
+)sql",
 };
 
 }  // namespace

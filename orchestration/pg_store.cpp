@@ -17,6 +17,7 @@
 #include "orchestration/pg_lanes.hpp"
 #include "orchestration/pg_pool.hpp"
 #include "orchestration/pg_reads.hpp"
+#include "orchestration/pg_replicas.hpp"
 #include "orchestration/pg_schema.hpp"
 #include "orchestration/pg_writes.hpp"
 
@@ -165,6 +166,20 @@ class PgStore final : public Store {
     return run<void>([this, lease = *lease_of(hold)](PgConnection& c) { return release(c, lease); });
   }
   bool shared() const override { return true; }
+  asio::awaitable<Result<void>> record_replica(ReplicaSeen self) override {
+    return run<void>([r = std::move(self)](PgConnection& c) { return pg_replicas::record_replica(c, r); });
+  }
+  asio::awaitable<Result<std::vector<ReplicaSeen>>> replicas() override {
+    return run<std::vector<ReplicaSeen>>([](PgConnection& c) { return pg_replicas::replicas(c); });
+  }
+  asio::awaitable<Result<void>> record_config(std::string sha256, std::string source) override {
+    return run<void>([sha = std::move(sha256), text = std::move(source)](PgConnection& c) {
+      return pg_replicas::record_config(c, sha, text);
+    });
+  }
+  asio::awaitable<Result<std::optional<std::string>>> config_source(std::string sha256) override {
+    return run<std::optional<std::string>>([sha = std::move(sha256)](PgConnection& c) { return pg_replicas::config_source(c, sha); });
+  }
   void on_work(std::function<void(const std::string&, const std::string&)> wake) override {
     std::lock_guard lock(listener_->mutex);
     listener_->on_work = std::move(wake);

@@ -145,6 +145,13 @@ class SqliteStore final : public Store {
   asio::awaitable<Result<bool>> renew_lane(LaneHold) override { co_return true; }
   asio::awaitable<Result<void>> release_lane(LaneHold) override { co_return Result<void>(); }
   bool shared() const override { return false; }
+  // One process: it loaded every config it runs, and no other replica asks.
+  asio::awaitable<Result<void>> record_replica(ReplicaSeen) override { co_return Result<void>(); }
+  asio::awaitable<Result<std::vector<ReplicaSeen>>> replicas() override { co_return std::vector<ReplicaSeen>(); }
+  asio::awaitable<Result<void>> record_config(std::string, std::string) override { co_return Result<void>(); }
+  asio::awaitable<Result<std::optional<std::string>>> config_source(std::string) override {
+    co_return std::optional<std::string>();
+  }
   void on_work(std::function<void(const std::string&, const std::string&)>) override {}
 
   void record_events(bool on) override { record_events_ = on; }

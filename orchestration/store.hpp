@@ -165,6 +165,14 @@ struct OutboxAttempt {
   std::int64_t github_id = 0;  // remembered for the deployment when set
 };
 
+// A replica as the store last heard from it.
+struct ReplicaSeen {
+  std::string id;
+  std::string config_sha256;
+  std::string version;
+  std::int64_t seen_ms = 0;  // by the store's clock
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -231,6 +239,15 @@ class Store {
   // Called, on any thread, when another process queued work in a lane. Never called by a store only
   // one process uses.
   virtual void on_work(std::function<void(const std::string& project, const std::string& environment)> wake) = 0;
+
+  // Replicas sharing the store: each says every few seconds which config and version it runs, and
+  // stores the text of each config it loads, so another replica can run a deployment created under a
+  // config it never loaded. A store only one process uses keeps none of this (nothing, empty lists).
+  virtual boost::asio::awaitable<Result<void>> record_replica(ReplicaSeen self) = 0;
+  // The replicas heard from in the last 30 seconds.
+  virtual boost::asio::awaitable<Result<std::vector<ReplicaSeen>>> replicas() = 0;
+  virtual boost::asio::awaitable<Result<void>> record_config(std::string sha256, std::string source) = 0;
+  virtual boost::asio::awaitable<Result<std::optional<std::string>>> config_source(std::string sha256) = 0;
 
   // Stops the writer after it finished what was already submitted.
   virtual void close() = 0;
