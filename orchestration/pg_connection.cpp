@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace shipgate::orchestration {
 
@@ -103,7 +104,16 @@ struct PgConnection::Impl {
   pg_conn* conn = nullptr;
   asio::posix::stream_descriptor socket;
   bool broken = false;
+  // Statements this session prepared, by their text: the store's statements are a fixed set, and a
+  // prepared one skips the server's parse and planning on every later run.
+  std::unordered_map<std::string, std::string> prepared;
 };
+
+namespace {
+// Enough for every statement the store runs; beyond it (text built from unusual filters) statements
+// run unprepared rather than growing the server's per-session cache without bound.
+constexpr std::size_t kMaxPrepared = 256;
+}  // namespace
 
 PgConnection::PgConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PgConnection::~PgConnection() = default;
@@ -141,9 +151,19 @@ asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  if (!PQsendQueryParams(c.conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                         nullptr, 0))
-    co_return c.error();
+  const int count = static_cast<int>(values.size());
+  auto found = c.prepared.find(sql);
+  if (found == c.prepared.end() && c.prepared.size() < kMaxPrepared) {
+    std::string name = "s" + std::to_string(c.prepared.size() + 1);
+    if (!PQsendPrepare(c.conn, name.c_str(), sql.c_str(), count, nullptr)) co_return c.error();
+    auto made = co_await exchange(deadline);
+    if (!made) co_return made.error();  // a statement the server refuses is refused here, as unprepared
+    found = c.prepared.emplace(sql, std::move(name)).first;
+  }
+  const bool sent = found != c.prepared.end()
+                        ? PQsendQueryPrepared(c.conn, found->second.c_str(), count, values.data(), nullptr, nullptr, 0)
+                        : PQsendQueryParams(c.conn, sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+  if (!sent) co_return c.error();
   co_return co_await exchange(deadline);
 }
 

@@ -50,37 +50,32 @@ asio::awaitable<PgWrites::Done> PgWrites::add_event(PgConnection& c, std::int64_
   co_return Done();
 }
 
-// Every history entry is also an audit entry, and a final state counts in final_counts, as in SQLite.
+// Every history entry is also an audit entry, and a final state counts in final_counts, as in SQLite;
+// a change of state is an outbox event (when events are recorded), and a deployment becoming queued
+// wakes the replicas (NOTIFY, delivered at commit to every replica listening, so whichever holds the
+// lane starts it at once). One statement: the side rows cost one round trip, not five.
 asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int64_t id, const std::string& project,
                                                       const std::string& environment, std::optional<State> from,
                                                       State to, const std::string& actor, const std::string& reason,
                                                       std::int64_t at) {
   const std::string sql =
-      "INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)";
-  Params p{text(id), text(at), from ? std::optional<std::string>(std::string(to_string(*from))) : std::nullopt,
-           std::string(to_string(to)), actor, reason};
-  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
-  if (is_final(to)) {
-    const std::string count =
-        "INSERT INTO final_counts (project, environment, state, n) VALUES ($1, $2, $3, 1) "
-        "ON CONFLICT (project, environment, state) DO UPDATE SET n = final_counts.n + 1";
-    Params cp{project, environment, std::string(to_string(to))};
-    if (auto r = co_await c.query(count, cp); !r) co_return failed(r.error());
-  }
+      "WITH h AS (INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) "
+      "VALUES ($1, $2, $3, $4, $5, $6)), "
+      "a AS (INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
+      "VALUES ($2, $5, $7, $8, $9, $1, $6, $10)), "
+      "f AS (INSERT INTO final_counts (project, environment, state, n) SELECT $8, $9, $4, 1 WHERE $11::boolean "
+      "ON CONFLICT (project, environment, state) DO UPDATE SET n = final_counts.n + 1), "
+      "e AS (INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) "
+      "SELECT 'event', $1, $4, $2, $2 WHERE $12::boolean) "
+      "SELECT pg_notify('" SHIPGATE_WORK_CHANNEL "', $8 || chr(10) || $9) WHERE $13::boolean";
   json details = {{"to", to_string(to)}};
   if (from) details["from"] = to_string(*from);
-  const AuditEntry entry{0, at, actor, audit_action(from, to), project, environment, id, reason, details};
-  if (auto r = co_await add_audit(c, entry); !r) co_return r;
-  if (to == State::queued) {
-    // Delivered at commit to every replica listening: whichever holds the lane starts it at once.
-    const std::string wake = "SELECT pg_notify('" SHIPGATE_WORK_CHANNEL "', $1)";
-    Params lane{project + "\n" + environment};
-    if (auto r = co_await c.query(wake, lane); !r) co_return failed(r.error());
-  }
-  if (!from || *from != to) {
-    std::string event(to_string(to));
-    co_return co_await add_event(c, id, std::move(event), at);
-  }
+  const auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+  Params p{text(id), text(at), from ? std::optional<std::string>(std::string(to_string(*from))) : std::nullopt,
+           std::string(to_string(to)), actor, reason, std::string(to_string(audit_action(from, to))), project,
+           environment, details.dump(), flag(is_final(to)), flag(record_events_ && (!from || *from != to)),
+           flag(to == State::queued)};
+  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
   co_return Done();
 }
 
