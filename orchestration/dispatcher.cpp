@@ -59,6 +59,10 @@ void Dispatcher::notify(const std::string& project, const std::string& environme
       lane.again = true;
       return;
     }
+    // Another replica held this lane a moment ago: its holder reads the queue again after each
+    // deployment and is woken by the same NOTIFY, so asking again now would only cost the database a
+    // read and a claim per webhook per replica. The poll still comes back to it.
+    if (std::chrono::steady_clock::now() < lane.held_elsewhere_until) return;
     lane.running = true;
     ++self->active_;
     asio::co_spawn(self->strand_, self->run_lane(project, environment), [self, project, environment](std::exception_ptr e) {
@@ -128,6 +132,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
       if (!claimed || !*claimed) {
         // Held by another replica, or the store failed (the poll comes back to it).
         if (!claimed) spdlog::warn("dispatcher: {}/{}: cannot claim: {}", project, environment, claimed.error().message());
+        else lanes_[key].held_elsewhere_until = std::chrono::steady_clock::now() + kHeldElsewhereQuiet;
         lanes_[key].running = false;
         --active_;
         co_return;

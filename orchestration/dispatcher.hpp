@@ -62,7 +62,10 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
     bool running = false;
     bool again = false;             // notified while running: look for more work before going idle
     std::optional<LaneHold> hold;   // while this replica runs the lane's deployments
+    std::chrono::steady_clock::time_point held_elsewhere_until{};  // a claim failed: wake-ups wait till then
   };
+  // How long wake-ups of a lane another replica holds are left to that replica (under the poll interval).
+  static constexpr std::chrono::seconds kHeldElsewhereQuiet{1};
   // How often replicas sharing a store look for work they were not told about.
   static constexpr std::chrono::seconds kSharedStorePoll{2};
 

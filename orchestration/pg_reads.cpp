@@ -38,6 +38,13 @@ std::optional<Deployment> first_of(const PgRows& rows) {
 
 std::string text(std::int64_t v) { return std::to_string(v); }
 
+// The first deployment a query selecting SHIPGATE_DEPLOYMENT_COLUMNS finds, if any.
+Read<std::optional<Deployment>> one_deployment(PgConnection& c, const std::string& sql, const Params& p) {
+  auto rows = co_await c.query(sql, p);
+  if (!rows) co_return pg_store_error(rows.error());
+  co_return first_of(*rows);
+}
+
 }  // namespace
 
 Read<std::optional<Deployment>> deployment(PgConnection& c, std::int64_t id, bool with_history) {
@@ -92,10 +99,8 @@ Read<std::optional<Deployment>> next_to_run(PgConnection& c, const std::string& 
   const std::string sql = "SELECT " SHIPGATE_DEPLOYMENT_COLUMNS
                           " FROM deployments WHERE project = $1 AND environment = $2 AND state IN ('running', 'queued') "
                           "ORDER BY state = 'running' DESC, priority DESC, id ASC LIMIT 1";
-  Params p{project, environment};
-  auto rows = co_await c.query(sql, p);
-  if (!rows) co_return pg_store_error(rows.error());
-  co_return first_of(*rows);
+  const Params p{project, environment};
+  co_return co_await one_deployment(c, sql, p);
 }
 
 Read<std::vector<std::pair<std::string, std::string>>> lanes_with_work(PgConnection& c) {
@@ -137,10 +142,8 @@ Read<std::optional<Deployment>> find_version(PgConnection& c, const std::string&
   const std::string sql = "SELECT " SHIPGATE_DEPLOYMENT_COLUMNS
                           " FROM deployments WHERE project = $1 AND state = 'succeeded' AND (version = $2 OR sha = $2 OR "
                           "(length($2) >= 7 AND left(sha, length($2)) = $2)) ORDER BY id DESC LIMIT 1";
-  Params p{project, version};
-  auto rows = co_await c.query(sql, p);
-  if (!rows) co_return pg_store_error(rows.error());
-  co_return first_of(*rows);
+  const Params p{project, version};
+  co_return co_await one_deployment(c, sql, p);
 }
 
 Read<std::vector<StateCount>> state_counts(PgConnection& c) {
@@ -183,19 +186,7 @@ Read<std::vector<AuditEntry>> audit(PgConnection& c, const AuditFilter& f) {
   auto rows = co_await c.query(sql, p);
   if (!rows) co_return pg_store_error(rows.error());
   std::vector<AuditEntry> out;
-  for (int i = 0; i < rows->size(); ++i) {
-    AuditEntry e;
-    e.id = rows->int64(i, 0);
-    e.at_ms = rows->int64(i, 1);
-    e.actor = rows->text(i, 2);
-    e.action = parse_audit_action(rows->text(i, 3)).value_or(AuditAction::transition);
-    e.project = rows->text(i, 4);
-    e.environment = rows->text(i, 5);
-    e.deployment = rows->int64(i, 6);
-    e.reason = rows->text(i, 7);
-    e.details = json_object_column(rows->text(i, 8));
-    out.push_back(std::move(e));
-  }
+  for (int i = 0; i < rows->size(); ++i) out.push_back(audit_entry_from_row(PgRow(*rows, i)));
   co_return out;
 }
 

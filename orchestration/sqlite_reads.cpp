@@ -3,10 +3,23 @@
 #include <algorithm>
 
 #include "orchestration/sqlite_rows.hpp"
+#include "orchestration/store_rows.hpp"
 
 namespace shipgate::orchestration {
 
 using nlohmann::json;
+
+namespace {
+
+// The first row of a statement selecting kDeploymentColumns, if any.
+Result<std::optional<Deployment>> first_deployment(Statement& st) {
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return std::optional<Deployment>();
+  if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+  return std::optional<Deployment>(read_deployment(st));
+}
+
+}  // namespace
 
 Result<std::vector<BadVersion>> SqliteReads::bad_versions(const std::string& project, const std::string& environment) {
   std::lock_guard lock(mutex_);
@@ -34,20 +47,7 @@ Result<std::vector<AuditEntry>> SqliteReads::audit(const AuditFilter& f) {
   st.bind(1, f.since_ms).bind(2, f.after_id).bind(3, std::int64_t{f.limit});
   std::vector<AuditEntry> out;
   int rc;
-  while ((rc = st.step()) == SQLITE_ROW) {
-    AuditEntry e;
-    e.id = st.int64(0);
-    e.at_ms = st.int64(1);
-    e.actor = st.text(2);
-    e.action = parse_audit_action(st.text(3)).value_or(AuditAction::transition);
-    e.project = st.text(4);
-    e.environment = st.text(5);
-    e.deployment = st.is_null(6) ? 0 : st.int64(6);
-    e.reason = st.text(7);
-    e.details = json::parse(st.text(8), nullptr, false);
-    if (!e.details.is_object()) e.details = json::object();
-    out.push_back(std::move(e));
-  }
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(audit_entry_from_row(st));
   if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   return out;
 }
@@ -117,10 +117,7 @@ Result<std::optional<Deployment>> SqliteReads::next_to_run(const std::string& pr
                                " FROM deployments WHERE project = ? AND environment = ? AND state IN "
                                "('running', 'queued') ORDER BY state = 'running' DESC, priority DESC, id ASC LIMIT 1");
   st.bind(1, project).bind(2, environment);
-  const int rc = st.step();
-  if (rc == SQLITE_DONE) return std::optional<Deployment>();
-  if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
-  return std::optional<Deployment>(read_deployment(st));
+  return first_deployment(st);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteReads::lanes_with_work() {
@@ -164,10 +161,7 @@ Result<std::optional<Deployment>> SqliteReads::find_version(const std::string& p
                                " FROM deployments WHERE project = ?1 AND state = 'succeeded' AND (version = ?2 OR "
                                "sha = ?2 OR (length(?2) >= 7 AND substr(sha, 1, length(?2)) = ?2)) ORDER BY id DESC LIMIT 1");
   st.bind(1, project).bind(2, version);
-  const int rc = st.step();
-  if (rc == SQLITE_DONE) return std::optional<Deployment>();
-  if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
-  return std::optional<Deployment>(read_deployment(st));
+  return first_deployment(st);
 }
 
 Result<std::vector<StateCount>> SqliteReads::state_counts() {

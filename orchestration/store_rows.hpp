@@ -71,4 +71,20 @@ OutboxItem outbox_item_from_row(const Row& s) {
   return item;
 }
 
+// A row of `id, at, actor, action, project, environment, deployment_id, reason, details` from audit.
+template <class Row>
+AuditEntry audit_entry_from_row(const Row& s) {
+  AuditEntry e;
+  e.id = s.int64(0);
+  e.at_ms = s.int64(1);
+  e.actor = s.text(2);
+  e.action = parse_audit_action(s.text(3)).value_or(AuditAction::transition);
+  e.project = s.text(4);
+  e.environment = s.text(5);
+  e.deployment = s.is_null(6) ? 0 : s.int64(6);
+  e.reason = s.text(7);
+  e.details = json_object_column(s.text(8));
+  return e;
+}
+
 }  // namespace shipgate::orchestration
