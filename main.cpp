@@ -202,12 +202,6 @@ int serve(const std::vector<std::string>& args) {
   reloader.add_hook({"dispatcher", [dispatcher](const config::Config&) {
                        return orchestration::ReloadHook::Prepared{[dispatcher] { dispatcher->notify_all(); }};
                      }});
-  // Replicas: the new generation's text is in the store before deployments created under it run elsewhere.
-  reloader.add_hook({"replicas", [&ioc, store = store.get()](const config::Config& next) {
-                       return orchestration::ReloadHook::Prepared{[&ioc, store, sha = next.source_sha256, text = next.source] {
-                         if (store->shared()) asio::co_spawn(ioc, store->record_config(sha, text), asio::detached);
-                       }};
-                     }});
   reloader.add_hook({"outbox", [store = store.get()](const config::Config& next) {
                        return orchestration::ReloadHook::Prepared{[store, on = next.reports_events()] { store->record_events(on); }};
                      }});

@@ -1,5 +1,6 @@
 // Replicas through the faults of a real deployment: PostgreSQL restarting under a stream of webhooks,
 // and a rolling restart of every replica behind a real nginx.
+#include <regex>
 #include <thread>
 
 #include "tests/e2e/replicas_fixture.hpp"
@@ -48,6 +49,14 @@ struct Stream {
   }
 };
 
+// Webhooks this run of a replica answered 202 (its own /metrics).
+int accepted_webhooks(Daemon& replica) {
+  static const std::regex line(R"re(shipgate_http_requests_total\{[^}]*route="/webhooks/github"[^}]*status="202"[^}]*\} ([0-9.e+]+))re");
+  const auto text = replica.get("/metrics").body;
+  std::smatch m;
+  return std::regex_search(text, m, line) ? static_cast<int>(std::stod(m[1])) : 0;
+}
+
 }  // namespace
 
 TEST_F(Replicas, ADatabaseRestartGetsOnly503sWhileItIsDownAndTheReplicasRecoverByThemselves) {
@@ -66,7 +75,8 @@ TEST_F(Replicas, ADatabaseRestartGetsOnly503sWhileItIsDownAndTheReplicasRecoverB
   // While it is down: 503 with Retry-After, and neither replica is ready.
   ASSERT_TRUE(wait_until([&] { return stream.last_status() == 503; }, std::chrono::seconds(20)));
   for (auto& r : replicas) EXPECT_EQ(r->get("/readyz").status, 503) << r->log();
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto first_503 = stream.count();
+  ASSERT_TRUE(wait_until([&] { return stream.count() >= first_503 + 100; }, std::chrono::seconds(30)));
   const auto down_until = stream.count();
   pg.start();
   // Back without restarting a replica: 2xx again, and ready.
@@ -120,9 +130,9 @@ TEST_F(Replicas, ARollingRestartBehindNginxLosesNoDelivery) {
     ASSERT_TRUE(wait_until([&] { return stream.count() >= before + 20; }, std::chrono::seconds(30)));
     ASSERT_TRUE(r->start()) << r->log();
     ASSERT_TRUE(wait_until([&] { return r->get("/readyz").status == 200; })) << r->log();
-    // nginx tries a replica it saw refuse again only after fail_timeout (1s): a rollout waits longer
-    // than that before the next one goes (Kubernetes: minReadySeconds).
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    // nginx tries a replica it saw refuse again only after fail_timeout (1s): the next one goes once
+    // this one serves webhooks through nginx again (Kubernetes: minReadySeconds covers that time).
+    ASSERT_TRUE(wait_until([&] { return accepted_webhooks(*r) >= 5; }, std::chrono::seconds(30))) << nginx.log();
   }
   stream.stop = true;
   client.join();

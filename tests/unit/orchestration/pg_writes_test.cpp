@@ -362,8 +362,15 @@ asio::awaitable<void> start_while_superseding(std::string uri, std::vector<Inges
   EXPECT_TRUE(started);
   const auto executor = co_await asio::this_coro::executor;
   asio::co_spawn(executor, replica(uri, request("github:acme/planera:s2", push_of("v6.1.0")), b_result), asio::detached);
-  asio::steady_timer pause(executor, std::chrono::milliseconds(300));  // B reads, then waits on A's row
-  co_await pause.async_wait(asio::use_awaitable);
+  // B reads the queued deployment, decides to supersede it, and waits on A's row lock: commit only then.
+  const std::string waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted";
+  asio::steady_timer poll(executor);
+  for (int i = 0; i < 1000; ++i) {
+    auto blocked = co_await a->query(waiting, none);
+    if (blocked && blocked->int64(0, 0) > 0) break;
+    poll.expires_after(std::chrono::milliseconds(5));
+    co_await poll.async_wait(asio::use_awaitable);
+  }
   co_await a->execute(commit);
   const std::string read = "SELECT state FROM deployments WHERE id = " + std::to_string(id);
   auto row = co_await a->query(read, none);
