@@ -8,11 +8,12 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF 
  && cmake --build build --target shipgate \
  && strip build/shipgate
 
-# Runtime stage: only the shared libraries the binary links, a non-root user, a state directory.
+# Runtime stage: only the shared libraries the binary links (and libpq5, which the PostgreSQL store
+# opens at run time), a non-root user, a state directory.
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libssl3 libsqlite3-0 libyaml-cpp0.7 \
-      libspdlog1.10 libfmt9 libboost-url1.81.0 libboost-json1.81.0 libdate-tz3 tzdata libprometheus-cpp-core1.0 \
+      libspdlog1.10 libfmt9 libboost-url1.81.0 libboost-json1.81.0 libdate-tz3 tzdata libprometheus-cpp-core1.0 libpq5 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/shipgate --create-home shipgate
 COPY --from=build /src/build/shipgate /usr/local/bin/shipgate

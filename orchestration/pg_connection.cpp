@@ -1,6 +1,6 @@
 #include "orchestration/pg_connection.hpp"
 
-#include <libpq-fe.h>
+#include "orchestration/pg_library.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -30,33 +30,36 @@ std::string trimmed(const char* message) {
   return s;
 }
 
+// Connections and results exist only once libpq was opened (connect checks it first).
+const Libpq& pq() { return libpq(); }
+
 }  // namespace
 
 // ---- rows
 
 PgRows::PgRows(pg_result* r) : r_(r) {}
 PgRows::~PgRows() {
-  if (r_) PQclear(r_);
+  if (r_) pq().PQclear(r_);
 }
 PgRows::PgRows(PgRows&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
 PgRows& PgRows::operator=(PgRows&& other) noexcept {
   if (this != &other) {
-    if (r_) PQclear(r_);
+    if (r_) pq().PQclear(r_);
     r_ = std::exchange(other.r_, nullptr);
   }
   return *this;
 }
-int PgRows::size() const { return r_ ? PQntuples(r_) : 0; }
-bool PgRows::is_null(int row, int col) const { return !r_ || PQgetisnull(r_, row, col); }
+int PgRows::size() const { return r_ ? pq().PQntuples(r_) : 0; }
+bool PgRows::is_null(int row, int col) const { return !r_ || pq().PQgetisnull(r_, row, col); }
 std::string PgRows::text(int row, int col) const {
   if (is_null(row, col)) return {};
-  return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+  return std::string(pq().PQgetvalue(r_, row, col), static_cast<std::size_t>(pq().PQgetlength(r_, row, col)));
 }
 std::int64_t PgRows::int64(int row, int col) const {
-  return is_null(row, col) ? 0 : std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+  return is_null(row, col) ? 0 : std::strtoll(pq().PQgetvalue(r_, row, col), nullptr, 10);
 }
 std::int64_t PgRows::affected() const {
-  const char* n = r_ ? PQcmdTuples(r_) : "";
+  const char* n = r_ ? pq().PQcmdTuples(r_) : "";
   return *n ? std::strtoll(n, nullptr, 10) : 0;
 }
 
@@ -66,12 +69,12 @@ struct PgConnection::Impl {
   explicit Impl(asio::any_io_executor ex) : socket(ex) {}
   ~Impl() {
     if (socket.is_open()) socket.release();  // libpq owns the descriptor and closes it
-    if (conn) PQfinish(conn);
+    if (conn) pq().PQfinish(conn);
   }
 
   // Follows libpq's socket, which may change while connecting (several hosts or addresses).
   bool track_socket() {
-    const int fd = PQsocket(conn);
+    const int fd = pq().PQsocket(conn);
     if (fd < 0) return false;
     if (socket.is_open() && socket.native_handle() == fd) return true;
     if (socket.is_open()) socket.release();
@@ -91,9 +94,9 @@ struct PgConnection::Impl {
   }
 
   PgError error(std::string prefix = {}) {
-    const bool lost = !conn || PQstatus(conn) == CONNECTION_BAD;
+    const bool lost = !conn || pq().PQstatus(conn) == CONNECTION_BAD;
     if (lost) broken = true;
-    return PgError{prefix + trimmed(conn ? PQerrorMessage(conn) : "out of memory"), {}, lost};
+    return PgError{prefix + trimmed(conn ? pq().PQerrorMessage(conn) : "out of memory"), {}, lost};
   }
 
   PgError timed_out(const char* what) {
@@ -118,13 +121,14 @@ constexpr std::size_t kMaxPrepared = 256;
 PgConnection::PgConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PgConnection::~PgConnection() = default;
 
-bool PgConnection::ok() const { return !impl_->broken && PQstatus(impl_->conn) == CONNECTION_OK; }
+bool PgConnection::ok() const { return !impl_->broken && pq().PQstatus(impl_->conn) == CONNECTION_OK; }
 
 asio::awaitable<boost::system::result<std::unique_ptr<PgConnection>, PgError>> PgConnection::connect(
     asio::any_io_executor executor, std::string conninfo, Millis timeout) {
+  if (!pq().error.empty()) co_return PgError{"cannot load PostgreSQL's client library: " + pq().error, {}, true};
   auto impl = std::make_unique<Impl>(executor);
-  impl->conn = PQconnectStart(conninfo.c_str());
-  if (!impl->conn || PQstatus(impl->conn) == CONNECTION_BAD) co_return impl->error("cannot connect to PostgreSQL: ");
+  impl->conn = pq().PQconnectStart(conninfo.c_str());
+  if (!impl->conn || pq().PQstatus(impl->conn) == CONNECTION_BAD) co_return impl->error("cannot connect to PostgreSQL: ");
   const auto deadline = Clock::now() + timeout;
   // libpq's documented loop: start as if the last poll asked to write.
   PostgresPollingStatusType polled = PGRES_POLLING_WRITING;
@@ -133,12 +137,12 @@ asio::awaitable<boost::system::result<std::unique_ptr<PgConnection>, PgError>> P
     if (!impl->track_socket()) co_return impl->error("cannot connect to PostgreSQL: ");
     const auto what = polled == PGRES_POLLING_READING ? WaitType::wait_read : WaitType::wait_write;
     if (!co_await impl->wait(what, deadline)) co_return impl->timed_out("connect");
-    polled = PQconnectPoll(impl->conn);
+    polled = pq().PQconnectPoll(impl->conn);
   }
-  if (PQsetnonblocking(impl->conn, 1) != 0 || !impl->track_socket()) co_return impl->error("cannot connect to PostgreSQL: ");
+  if (pq().PQsetnonblocking(impl->conn, 1) != 0 || !impl->track_socket()) co_return impl->error("cannot connect to PostgreSQL: ");
   // The server's notices ("relation ... already exists, skipping") go to the log at debug level, not
   // raw onto stderr.
-  PQsetNoticeProcessor(
+  pq().PQsetNoticeProcessor(
       impl->conn, [](void*, const char* message) { spdlog::debug("PostgreSQL: {}", trimmed(message)); }, nullptr);
   co_return std::unique_ptr<PgConnection>(new PgConnection(std::move(impl)));
 }
@@ -155,14 +159,14 @@ asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::
   auto found = c.prepared.find(sql);
   if (found == c.prepared.end() && c.prepared.size() < kMaxPrepared) {
     std::string name = "s" + std::to_string(c.prepared.size() + 1);
-    if (!PQsendPrepare(c.conn, name.c_str(), sql.c_str(), count, nullptr)) co_return c.error();
+    if (!pq().PQsendPrepare(c.conn, name.c_str(), sql.c_str(), count, nullptr)) co_return c.error();
     auto made = co_await exchange(deadline);
     if (!made) co_return made.error();  // a statement the server refuses is refused here, as unprepared
     found = c.prepared.emplace(sql, std::move(name)).first;
   }
   const bool sent = found != c.prepared.end()
-                        ? PQsendQueryPrepared(c.conn, found->second.c_str(), count, values.data(), nullptr, nullptr, 0)
-                        : PQsendQueryParams(c.conn, sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+                        ? pq().PQsendQueryPrepared(c.conn, found->second.c_str(), count, values.data(), nullptr, nullptr, 0)
+                        : pq().PQsendQueryParams(c.conn, sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
   if (!sent) co_return c.error();
   co_return co_await exchange(deadline);
 }
@@ -171,7 +175,7 @@ asio::awaitable<PgResult> PgConnection::execute(std::string script, Millis timeo
   Impl& c = *impl_;
   if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
   const auto deadline = Clock::now() + timeout;
-  if (!PQsendQuery(c.conn, script.c_str())) co_return c.error();
+  if (!pq().PQsendQuery(c.conn, script.c_str())) co_return c.error();
   co_return co_await exchange(deadline);
 }
 
@@ -181,15 +185,15 @@ asio::awaitable<PgNotifications> PgConnection::notifications(Millis timeout) {
   const auto deadline = Clock::now() + timeout;
   std::vector<PgNotification> out;
   for (;;) {
-    if (!PQconsumeInput(c.conn)) co_return c.error();
-    while (PGnotify* n = PQnotifies(c.conn)) {
+    if (!pq().PQconsumeInput(c.conn)) co_return c.error();
+    while (PGnotify* n = pq().PQnotifies(c.conn)) {
       out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
-      PQfreemem(n);
+      pq().PQfreemem(n);
     }
     if (!out.empty() || Clock::now() >= deadline) co_return out;
     // A timeout here is no fault (nothing was said); the loop looks once more and ends empty.
     const bool ready = co_await c.wait(WaitType::wait_read, deadline);
-    if (!ready && PQstatus(c.conn) == CONNECTION_BAD) co_return c.error();
+    if (!ready && pq().PQstatus(c.conn) == CONNECTION_BAD) co_return c.error();
   }
 }
 
@@ -197,32 +201,32 @@ asio::awaitable<PgResult> PgConnection::exchange(Clock::time_point deadline) {
   Impl& c = *impl_;
   // Send everything; while the server's answer fills our buffer, read it so neither side blocks.
   for (;;) {
-    const int flushed = PQflush(c.conn);
+    const int flushed = pq().PQflush(c.conn);
     if (flushed == 0) break;
     if (flushed < 0) co_return c.error();
     if (!co_await c.wait(WaitType::wait_write, deadline)) co_return c.timed_out("query");
-    if (!PQconsumeInput(c.conn)) co_return c.error();
+    if (!pq().PQconsumeInput(c.conn)) co_return c.error();
   }
   std::optional<PgRows> rows;
   std::optional<PgError> failed;
   for (;;) {
-    if (!PQconsumeInput(c.conn)) co_return c.error();
-    while (!PQisBusy(c.conn)) {
-      pg_result* r = PQgetResult(c.conn);
+    if (!pq().PQconsumeInput(c.conn)) co_return c.error();
+    while (!pq().PQisBusy(c.conn)) {
+      pg_result* r = pq().PQgetResult(c.conn);
       if (!r) {
         if (failed) co_return std::move(*failed);
         if (rows) co_return std::move(*rows);
         co_return PgError{"PostgreSQL sent no result", {}, false};
       }
-      const auto status = PQresultStatus(r);
+      const auto status = pq().PQresultStatus(r);
       if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
         rows.emplace(r);  // a multi-statement text keeps the last answer
       } else {
         if (!failed) {
-          const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-          failed = PgError{trimmed(PQresultErrorMessage(r)), state ? state : "", PQstatus(c.conn) == CONNECTION_BAD};
+          const char* state = pq().PQresultErrorField(r, PG_DIAG_SQLSTATE);
+          failed = PgError{trimmed(pq().PQresultErrorMessage(r)), state ? state : "", pq().PQstatus(c.conn) == CONNECTION_BAD};
         }
-        PQclear(r);
+        pq().PQclear(r);
       }
     }
     if (!co_await c.wait(WaitType::wait_read, deadline)) co_return c.timed_out("query");
