@@ -143,6 +143,14 @@ CREATE TABLE replicas (
   seen_at BIGINT NOT NULL
 );
 )sql",
+    // The deployments still open in a lane, which every ingest and every start reads. Through the
+    // (project, environment, state, id) index the planner takes the state list as a filter and walks
+    // every finished deployment of the lane (thousands in a busy one: 1 ms per ingest); this index
+    // holds open deployments only.
+    R"sql(
+CREATE INDEX deployments_open_by_env ON deployments(project, environment, id)
+  WHERE state IN ('pending_approval', 'queued', 'running');
+)sql",
 };
 
 }  // namespace
