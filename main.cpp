@@ -170,6 +170,8 @@ int serve(const std::vector<std::string>& args) {
   dispatcher->set_generations([&registry](std::string_view sha) { return registry.find(sha); });
   if (store->shared()) {
     dispatcher->set_replica(*replica);
+    dispatcher->set_runs_deployments(cfg->server.run_deployments);
+    if (!cfg->server.run_deployments) spdlog::info("this replica runs no deployments (server.run_deployments: false)");
     // A deployment created under a config this replica never loaded runs with that config's text.
     dispatcher->set_generation_loader([&registry](const std::string& source) -> config::ConfigPtr {
       auto loaded = config::load_config_text(source, config::process_environment());

@@ -57,6 +57,10 @@ struct ServerConfig {
   // Several replicas on PostgreSQL: how long a replica's hold on an environment (or on the outbox) lasts
   // after its last renewal (every second), i.e. how soon another replica takes over from a dead one.
   Millis lane_lease{15'000};
+  // false: this replica accepts webhooks and API calls but never runs a deployment; the replicas that do
+  // pick up what it accepts (PostgreSQL's NOTIFY). For an ingress-facing replica without target
+  // credentials, or one kept out of the deploy path. Needs a shared store.
+  bool run_deployments = true;
   std::string public_url;                // how people reach shipgate (links in notifications)
   std::optional<ServerTlsConfig> tls;
 };

@@ -56,6 +56,7 @@ void Loader::load_server(const YAML::Node& n, ServerConfig& s) {
   server.duration("shutdown_grace", s.shutdown_grace);
   server.duration("lane_lease", s.lane_lease);
   if (s.lane_lease < Millis(3'000)) error(server.at("lane_lease"), "must be at least 3s (holds are renewed every second)");
+  server.boolean("run_deployments", s.run_deployments);
   server.nonempty("public_url", s.public_url);
   if (!s.public_url.empty()) {
     check_url(s.public_url, server.at("public_url"));
@@ -254,6 +255,9 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
   check_server(c.server);
   if (const auto n = top["log"]) load_log(n, c.log);
   if (const auto n = top["store"]) load_store(n, c.store);
+  if (!c.server.run_deployments && c.store.kind != StoreKind::postgresql)
+    error("server.run_deployments", "false needs a shared store (store: postgresql://...): on SQLite no other "
+                                    "replica would ever run the deployments this one accepts");
   if (const auto n = top["github"]) load_github(n, c.github);
   if (const auto n = top["platform"]) load_platform(n, c.platform);
   if (const auto n = top["reviewers"]) load_reviewers(n, c.reviewers);

@@ -48,6 +48,7 @@ void add_health_routes(Router& router, const App& app) {
                                   {"replicas_agree_on_config", agree},
                                   {"git_sha", app.git_sha},
                                   {"replica", app.replica},
+                                  {"runs_deployments", config->server.run_deployments},
                                   {"uptime_seconds", uptime},
                                   {"started_at", format_rfc3339_ms(epoch_ms(app.started_at))},
                                   {"config_sha256", config->source_sha256},

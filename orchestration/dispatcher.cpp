@@ -53,7 +53,7 @@ asio::awaitable<void> Dispatcher::wake_lanes_with_work() {
 
 void Dispatcher::notify(const std::string& project, const std::string& environment) {
   asio::post(strand_, [self = shared_from_this(), project, environment] {
-    if (self->draining_) return;
+    if (self->draining_ || !self->runs_deployments_) return;
     auto& lane = self->lanes_[{project, environment}];
     if (lane.running) {
       lane.again = true;

@@ -54,6 +54,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   }
   // Names this replica in the history of the deployments it starts or resumes (several replicas).
   void set_replica(std::string replica) { replica_ = std::move(replica); }
+  // false (server.run_deployments): this replica never claims a lane; the others run its deployments.
+  void set_runs_deployments(bool runs) { runs_deployments_ = runs; }
   // Looks at every environment with work again (after a reload: windows or freezes may have changed).
   void notify_all();
 
@@ -107,6 +109,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::string replica_;
   std::function<config::ConfigPtr(const std::string&)> load_generation_;  // deployment -> the hold it started under
   std::atomic<bool> draining_{false};
+  bool runs_deployments_ = true;
   std::atomic<int> active_{0};
 };
 

@@ -66,3 +66,40 @@ TEST_F(Replicas, ADeploymentRunsWithTheConfigItWasCreatedUnderOnAReplicaThatNeve
   const auto d = r0.get("/api/v1/deployments/" + std::to_string(id), kReplicaToken).json();
   EXPECT_NE(d.dump().find("started on replica r0"), std::string::npos) << d.dump(2);
 }
+
+TEST_F(Replicas, AReplicaThatRunsNoDeploymentsLeavesWhatItAcceptsToOneThatDoes) {
+  dokploy.add_app("app_p00", {"done", "", 2});
+  auto ingress_yaml = replicas_config(pg.uri(), dokploy.url(), 1);
+  const std::string lease = "  lane_lease: 3s\n";
+  ingress_yaml.replace(ingress_yaml.find(lease), lease.size(), lease + "  run_deployments: false\n");
+  TempDir dir_a, dir_b;
+  Daemon ingress(dir_a, ingress_yaml, {{"SHIPGATE_REPLICA_ID", "ingress"}});
+  Daemon runner(dir_b, replicas_config(pg.uri(), dokploy.url(), 1), {{"SHIPGATE_REPLICA_ID", "runner"}});
+  ASSERT_TRUE(ingress.start()) << ingress.log();
+  EXPECT_FALSE(ingress.get("/api/v1/info", kReplicaToken).json()["runs_deployments"].get<bool>());
+
+  // Alone it accepts and stores: a replica that ran deployments would have started this one at once.
+  std::mt19937_64 rng(11);
+  auto first = push_to(ingress, "p00", random_sha(rng), new_delivery_id());
+  ASSERT_EQ(first.status, 202) << first.body;
+  const auto first_id = std::to_string(first.json()["deployments"][0]["id"].get<std::int64_t>());
+  EXPECT_EQ(ingress.get("/api/v1/deployments/" + first_id, kReplicaToken).json()["state"], "queued");
+
+  // The runner takes it, and what the ingress replica accepts next reaches the runner by NOTIFY.
+  ASSERT_TRUE(runner.start()) << runner.log();
+  const auto finished = [&](const std::string& id) {
+    return wait_until([&] { return ingress.get("/api/v1/deployments/" + id, kReplicaToken).json()["state"] == "succeeded"; },
+                      std::chrono::seconds(30));
+  };
+  ASSERT_TRUE(finished(first_id)) << ingress.get("/api/v1/deployments/" + first_id, kReplicaToken).body << runner.log();
+  auto second = push_to(ingress, "p00", random_sha(rng), new_delivery_id());
+  ASSERT_EQ(second.status, 202) << second.body;
+  const auto second_id = std::to_string(second.json()["deployments"][0]["id"].get<std::int64_t>());
+  ASSERT_TRUE(finished(second_id)) << ingress.get("/api/v1/deployments/" + second_id, kReplicaToken).body << runner.log();
+  for (const auto& id : {first_id, second_id}) {
+    const auto d = ingress.get("/api/v1/deployments/" + id, kReplicaToken).json();
+    EXPECT_NE(d.dump().find("started on replica runner"), std::string::npos) << d.dump(2);
+    EXPECT_EQ(d.dump().find("replica ingress"), std::string::npos) << d.dump(2);
+  }
+  EXPECT_EQ(dokploy.jobs("app_p00").size(), 2u);
+}

@@ -144,6 +144,8 @@ TEST(Config, ValidationTable) {
        {{"projects.app.trust_build_actor", "true or false"}}},
       {"store: mysql://x\nprojects: {}\n", {{"store", "sqlite:PATH"}}},
       {"server: { lane_lease: 1s }\nprojects: {}\n", {{"server.lane_lease", "at least 3s"}}},
+      {"server: { run_deployments: false }\nprojects: {}\n", {{"server.run_deployments", "needs a shared store"}}},
+      {"server: { run_deployments: sometimes }\nprojects: {}\n", {{"server.run_deployments", "true or false"}}},
       {"github: { secrets: [\"\"] }\nprojects: {}\n", {{"github.secrets[0]", "must not be empty"}}},
       {"reviewers: { bob: { can: [approve] } }\nprojects: {}\n", {{"reviewers.bob", "needs token"}}},
       {"reviewers: { bob: { token: short } }\nprojects: {}\n", {{"reviewers.bob.token", "at least 16"}}},
@@ -342,7 +344,7 @@ projects:
       {"  max_inflight: 50\n", "  max_inflight: 50\n  colour: red\n", "server.colour",
        "listen, threads, max_body, max_api_body, timeouts, max_connections, max_connections_per_client, "
        "max_body_memory, max_inflight, max_queued_writes, api_rate, api_burst, auth_failures_per_minute, "
-       "shutdown_grace, lane_lease, public_url, tls"},
+       "shutdown_grace, lane_lease, run_deployments, public_url, tls"},
       {"idle: 30s,", "idle: 30s, colour: red,", "server.timeouts.colour", "header, body, idle, write"},
       {"dispatch_event: deploy }", "dispatch_event: deploy, colour: red }", "github.colour", "secrets, dispatch_event"},
       {"max_attempts: 3,", "max_attempts: 3, colour: red,", "notify[0].colour",
