@@ -17,6 +17,7 @@
 #include "orchestration/pg_lanes.hpp"
 #include "orchestration/pg_pool.hpp"
 #include "orchestration/pg_reads.hpp"
+#include "orchestration/pg_ingest_queue.hpp"
 #include "orchestration/pg_replicas.hpp"
 #include "orchestration/pg_schema.hpp"
 #include "orchestration/pg_writes.hpp"
@@ -57,7 +58,8 @@ class PgStore final : public Store {
       : strand_(asio::make_strand(executor)),
         options_(std::move(options)),
         pool_(std::make_shared<PgPool>(strand_, options_.conninfo, options_.pool_size, options_.connect_timeout)),
-        writes_(std::move(clock), true) {}
+        writes_(std::move(clock), true),
+        ingests_(strand_, pool_, writes_) {}
 
   ~PgStore() override { close(); }
 
@@ -72,7 +74,9 @@ class PgStore final : public Store {
   // threads) with a borrowed connection. Not coroutines themselves: the lambda, with the request it
   // captured, lives in run()'s frame until the work is done.
   asio::awaitable<Result<IngestResult>> ingest(IngestRequest request) override {
-    return run<IngestResult>([this, req = std::move(request)](PgConnection& c) { return writes_.ingest(c, req); });
+    if (closed_) co_return Result<IngestResult>(boost::system::in_place_error, make_error_code(StoreErrc::closed));
+    auto queued = ingests_.submit(std::move(request));
+    co_return co_await asio::co_spawn(strand_, std::move(queued), asio::use_awaitable);
   }
   asio::awaitable<Result<TransitionOutcome>> transition(TransitionRequest request) override {
     auto lease = lease_of(request.lane);
@@ -278,6 +282,7 @@ class PgStore final : public Store {
   PgStoreOptions options_;
   std::shared_ptr<PgPool> pool_;
   PgWrites writes_;
+  PgIngestQueue ingests_;
   std::atomic<bool> closed_{false};
   std::shared_ptr<Listener> listener_;
 };

@@ -32,6 +32,11 @@ class PgWrites {
   // transaction. The same delivery key again (on any replica, even while the first is committing)
   // gets the first answer and changes nothing.
   boost::asio::awaitable<Result<IngestResult>> ingest(PgConnection& c, const IngestRequest& request);
+  // Several webhooks in one transaction and a fixed number of statements (pg_ingest_batch.cpp), with
+  // the outcome ingest() gives them one after the other, in order. nullopt when it rolled back instead
+  // (a deployment it would supersede changed meanwhile, a statement failed): ingest them one by one.
+  boost::asio::awaitable<std::optional<std::vector<IngestResult>>> ingest_batch(PgConnection& c,
+                                                                                std::vector<const IngestRequest*> requests);
 
   // A state change with its history, audit and outbox rows, the marks it sets or clears, and the
   // deployments it creates (promotion), in one transaction. With `lease`, the change applies only while
