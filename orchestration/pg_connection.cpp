@@ -148,7 +148,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<PgConnection>, PgError>> P
 }
 
 asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::optional<std::string>> params,
-                                              Millis timeout, Planning planning) {
+                                              Millis timeout) {
   Impl& c = *impl_;
   if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
   const auto deadline = Clock::now() + timeout;
@@ -157,14 +157,14 @@ asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   const int count = static_cast<int>(values.size());
   auto found = c.prepared.find(sql);
-  if (found == c.prepared.end() && c.prepared.size() < kMaxPrepared && planning == Planning::prepared) {
+  if (found == c.prepared.end() && c.prepared.size() < kMaxPrepared) {
     std::string name = "s" + std::to_string(c.prepared.size() + 1);
     if (!pq().PQsendPrepare(c.conn, name.c_str(), sql.c_str(), count, nullptr)) co_return c.error();
     auto made = co_await exchange(deadline);
     if (!made) co_return made.error();  // a statement the server refuses is refused here, as unprepared
     found = c.prepared.emplace(sql, std::move(name)).first;
   }
-  const bool sent = found != c.prepared.end() && planning == Planning::prepared
+  const bool sent = found != c.prepared.end()
                         ? pq().PQsendQueryPrepared(c.conn, found->second.c_str(), count, values.data(), nullptr, nullptr, 0)
                         : pq().PQsendQueryParams(c.conn, sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
   if (!sent) co_return c.error();

@@ -71,14 +71,8 @@ class PgConnection {
   // One statement with $1.. parameters (text; nullopt is NULL). An error answer, a lost connection or
   // the timeout is a PgError; after a timeout or a lost connection the connection is unusable (ok()
   // false) and the pool drops it.
-  //
-  // Statements are prepared once per connection and their plan kept (the store's statements are a fixed
-  // set). `per_run` plans each run with its parameters and the tables' current sizes in view: for a
-  // statement joining a JSON array with a table that grows, whose plan kept from when the table was
-  // small would go on scanning all of it.
-  enum class Planning { prepared, per_run };
   boost::asio::awaitable<PgResult> query(std::string sql, std::vector<std::optional<std::string>> params = {},
-                                         Millis timeout = Millis(30'000), Planning planning = Planning::prepared);
+                                         Millis timeout = Millis(30'000));
   // A script of several statements without parameters (schema migrations), through the simple query
   // protocol; the answer of the last statement.
   boost::asio::awaitable<PgResult> execute(std::string script, Millis timeout = Millis(60'000));
