@@ -8,6 +8,7 @@
 #include <string>
 
 #include "orchestration/pg_connection.hpp"
+#include "orchestration/pg_schema.hpp"
 
 namespace shipgate::testing {
 
@@ -16,6 +17,16 @@ inline boost::asio::awaitable<std::unique_ptr<orchestration::PgConnection>> pg_c
                                                          orchestration::Millis(5'000));
   if (!c) ADD_FAILURE() << c.error().message;
   co_return c ? std::move(*c) : nullptr;
+}
+
+// A connection to a database migrated to the current schema; null (the test failed) otherwise.
+inline boost::asio::awaitable<std::unique_ptr<orchestration::PgConnection>> pg_migrated(std::string uri) {
+  auto c = co_await pg_connect(std::move(uri));
+  if (!c) co_return nullptr;
+  const auto migrated = co_await orchestration::migrate_pg(*c);
+  EXPECT_EQ(migrated, "");
+  if (!migrated.empty()) c.reset();
+  co_return c;
 }
 
 }  // namespace shipgate::testing

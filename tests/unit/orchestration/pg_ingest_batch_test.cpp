@@ -19,6 +19,7 @@
 using namespace shipgate;
 using namespace shipgate::orchestration;
 using shipgate::testing::pg_connect;
+using shipgate::testing::pg_migrated;
 using shipgate::testing::Postgres;
 using shipgate::testing::run_awaitable;
 namespace asio = boost::asio;
@@ -87,10 +88,8 @@ asio::awaitable<std::unique_ptr<PgConnection>> database(std::string server, std:
   const auto created = co_await admin->execute(create);
   EXPECT_TRUE(created) << (created ? "" : created.error().message);
   const auto uri = std::regex_replace(server, std::regex("/postgres\\?"), "/" + name + "?");
-  auto c = co_await pg_connect(uri);
+  auto c = co_await pg_migrated(uri);
   if (!c) co_return nullptr;
-  const auto migrated = co_await migrate_pg(*c);
-  EXPECT_EQ(migrated, "");
   // Production already runs v2.0.0: an automatic push of an older semantic version is skipped there.
   const std::string seed =
       "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, created_at, "
@@ -182,12 +181,7 @@ TEST(PgIngestBatch, WebhooksIngestedTogetherLeaveWhatIngestingThemOneByOneLeaves
 // batch is rolled back and the others are ingested one by one.
 TEST(PgIngestBatch, AWebhookTheDatabaseRefusesFailsAloneAndTheOthersAreStored) {
   Postgres pg;
-  run_awaitable([](std::string uri) -> asio::awaitable<void> {
-    auto c = co_await pg_connect(uri);
-    if (!c) co_return;
-    const auto migrated = co_await migrate_pg(*c);
-    EXPECT_EQ(migrated, "");
-  }(pg.uri()));
+  run_awaitable([](std::string uri) -> asio::awaitable<void> { co_await pg_migrated(uri); }(pg.uri()));
   asio::io_context ioc;
   auto strand = asio::make_strand(ioc.get_executor());
   auto pool = std::make_shared<PgPool>(strand, pg.uri(), 4);

@@ -20,6 +20,7 @@
 using namespace shipgate;
 using namespace shipgate::orchestration;
 using shipgate::testing::pg_connect;
+using shipgate::testing::pg_migrated;
 using shipgate::testing::Postgres;
 using shipgate::testing::run_awaitable;
 namespace asio = boost::asio;
@@ -73,10 +74,8 @@ struct Seeded {
 };
 asio::awaitable<Seeded> seeded(std::string uri, Fixture& f, std::string key, NewDeployment d) {
   Seeded out;
-  out.c = co_await pg_connect(uri);
+  out.c = co_await pg_migrated(uri);
   if (!out.c) co_return out;
-  const auto migrated = co_await migrate_pg(*out.c);
-  EXPECT_EQ(migrated, "");
   const auto req = request(key, std::move(d));
   auto created = co_await f.writes.ingest(*out.c, req);
   EXPECT_TRUE(created && !created->deployments.empty());
@@ -86,10 +85,8 @@ asio::awaitable<Seeded> seeded(std::string uri, Fixture& f, std::string key, New
 }
 
 asio::awaitable<void> rules(std::string uri) {
-  auto c = co_await pg_connect(uri);
+  auto c = co_await pg_migrated(uri);
   if (!c) co_return;
-  const auto migrated = co_await migrate_pg(*c);
-  EXPECT_EQ(migrated, "");
   Fixture f;
   const auto d1 = request("github:acme/planera:d1", push_of("v1.0.0"));
   auto first = co_await f.writes.ingest(*c, d1);
@@ -320,12 +317,7 @@ TEST(PgWrites, IngestAppliesTheStoreRules) {
 
 TEST(PgWrites, TwoReplicasTakingTheSameDeliveryAtOnceCreateOneDeployment) {
   Postgres pg;
-  run_awaitable([](std::string uri) -> asio::awaitable<void> {
-    auto c = co_await pg_connect(uri);
-    if (!c) co_return;
-    const auto migrated = co_await migrate_pg(*c);
-    EXPECT_EQ(migrated, "");
-  }(pg.uri()));
+  run_awaitable([](std::string uri) -> asio::awaitable<void> { co_await pg_migrated(uri); }(pg.uri()));
   asio::io_context ioc;
   std::vector<IngestResult> results;
   for (int i = 0; i < 4; ++i)
