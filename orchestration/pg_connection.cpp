@@ -11,6 +11,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <unordered_map>
@@ -68,18 +72,30 @@ std::int64_t PgRows::affected() const {
 struct PgConnection::Impl {
   explicit Impl(asio::any_io_executor ex) : socket(ex) {}
   ~Impl() {
-    if (socket.is_open()) socket.release();  // libpq owns the descriptor and closes it
+    boost::system::error_code ignored;
+    socket.close(ignored);  // our duplicate; libpq closes its own descriptor
     if (conn) pq().PQfinish(conn);
   }
 
-  // Follows libpq's socket, which may change while connecting (several hosts or addresses).
+  // Follows libpq's socket, which may change while connecting (several hosts or addresses), through a
+  // duplicate descriptor of our own. libpq closes its socket by itself (a refused attempt, the next
+  // address); had the reactor been given libpq's descriptor, it would later deregister that number
+  // from epoll when it may already belong to a connection another thread just accepted, leaving that
+  // client unanswered. A duplicate is closed by us alone.
   bool track_socket() {
     const int fd = pq().PQsocket(conn);
     if (fd < 0) return false;
-    if (socket.is_open() && socket.native_handle() == fd) return true;
-    if (socket.is_open()) socket.release();
+    struct stat theirs {}, ours {};
+    if (::fstat(fd, &theirs) != 0) return false;
+    if (socket.is_open() && ::fstat(socket.native_handle(), &ours) == 0 && ours.st_ino == theirs.st_ino &&
+        ours.st_dev == theirs.st_dev)
+      return true;
     boost::system::error_code ec;
-    socket.assign(fd, ec);
+    socket.close(ec);
+    const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) return false;
+    socket.assign(own, ec);
+    if (ec) ::close(own);
     return !ec;
   }
 

@@ -83,7 +83,18 @@ class Replicas : public ::testing::Test {
       if (r->process().running()) return *r;
     return *replicas.front();
   }
-  nlohmann::json get(const std::string& target) { return any_up().get(target, kReplicaToken).json(); }
+  // An API answer as JSON; a failed test (with the answer and the replica's log) when it is not JSON.
+  nlohmann::json get(const std::string& target) {
+    auto& replica = any_up();
+    const auto reply = replica.get(target, kReplicaToken);
+    auto body = reply.json();
+    if (body.is_discarded()) {
+      ADD_FAILURE() << "GET " << target << ": status " << reply.status << " " << reply.error << "\n"
+                    << reply.body << "\n" << replica.log();
+      return nlohmann::json::object();
+    }
+    return body;
+  }
   // Every deployment, newest first, through the API's pages.
   std::vector<nlohmann::json> all_deployments(const std::string& state = "") {
     std::vector<nlohmann::json> out;

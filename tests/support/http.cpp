@@ -77,9 +77,13 @@ Reply http_request(std::uint16_t port, const std::string& method, const std::str
   Reply reply;
   boost::system::error_code ec;
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  if (ec) return reply;
+  if (ec) {
+    reply.error = "connect: " + ec.message();
+    return reply;
+  }
   const char* step = "";
-  exchange(ioc, stream, port, method, target, headers, body, reply, step);
+  if (auto failed = exchange(ioc, stream, port, method, target, headers, body, reply, step))
+    reply.error = std::string(step) + ": " + failed.message();
   return reply;
 }
 

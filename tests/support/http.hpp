@@ -18,6 +18,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct Reply {
   int status = 0;  // 0: no answer (connection failed or closed)
+  std::string error;  // with status 0: which step failed and why
   Headers headers;
   std::string body;
   std::string header(const std::string& name) const;
