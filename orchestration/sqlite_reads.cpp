@@ -182,6 +182,15 @@ Result<std::vector<StateCount>> SqliteReads::state_counts() {
   return out;
 }
 
+Result<bool> SqliteReads::outbox_prunable(std::int64_t before_ms) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare("SELECT 1 FROM outbox WHERE done_at IS NOT NULL AND done_at < ? LIMIT 1");
+  st.bind(1, before_ms);
+  const int rc = st.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Result<bool>(boost::system::in_place_error, make_error_code(StoreErrc::io_error));
+  return rc == SQLITE_ROW;
+}
+
 Result<void> SqliteReads::ping() {
   std::lock_guard lock(mutex_);
   auto st = db_.prepare("SELECT 1");
