@@ -56,10 +56,14 @@ TEST_F(Replicas, RoundRobinWebhooksAndTwoKillsDeployEveryVersionOnceWithoutOverl
   std::map<std::string, std::string> version_of;   // delivery -> sha
   std::vector<int> refused;                        // final non-2xx statuses
   std::atomic<bool> r0_down{false};
+  // The last quarter of the webhooks waits for the second kill, so both kills happen while webhooks
+  // still arrive: the restarted r0 then has new work to take, and the takeovers happen under load.
+  std::atomic<bool> kills_over{false};
 
   auto send = [&](int first) {
     std::mt19937_64 rng(static_cast<unsigned>(first) * 7919u + 17u);
     for (int i = first; i < kWebhooks; i += kSenders) {
+      if (i >= kWebhooks * 3 / 4) wait_until([&] { return kills_over.load(); }, std::chrono::seconds(180));
       const auto project = project_name(i % kProjects);
       const auto sha = random_sha(rng);
       const auto delivery = new_delivery_id();
@@ -87,6 +91,10 @@ TEST_F(Replicas, RoundRobinWebhooksAndTwoKillsDeployEveryVersionOnceWithoutOverl
   // The killer: twice, once r0 runs deployments, kill -9 it and remember what it was running.
   std::vector<std::int64_t> orphaned;
   std::thread killer([&] {
+    struct Over {
+      std::atomic<bool>& flag;
+      ~Over() { flag = true; }
+    } over{kills_over};
     for (int round = 0; round < 2; ++round) {
       const int after = round == 0 ? kWebhooks / 4 : kWebhooks / 2;
       if (!wait_until([&] { return accepted >= after; }, std::chrono::seconds(120))) return;
