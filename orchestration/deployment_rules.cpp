@@ -4,6 +4,25 @@
 
 namespace shipgate::orchestration {
 
+std::string marked_bad_reason(const BadVersion& mark, std::string_view environment) {
+  return "version " + mark.version + " is marked bad in " + std::string(environment) + " (rolled back from deployment " +
+         std::to_string(mark.deployment) + (mark.reason.empty() ? "" : ": " + mark.reason) +
+         "); deploy it manually to override";
+}
+
+std::string older_version_reason(const NewDeployment& incoming, std::string_view newer) {
+  return "version " + incoming.version + " is older than " + std::string(newer) + " in " + incoming.environment +
+         "; automatic triggers never go back to an older version (deploy it manually to do that)";
+}
+
+nlohmann::json skipped_details(const NewDeployment& incoming) {
+  return {{"version", incoming.version}, {"sha", incoming.sha}, {"trigger", to_string(incoming.trigger)}};
+}
+
+std::string superseded_reason(std::int64_t by, std::string_view version) {
+  return "superseded by deployment " + std::to_string(by) + " (" + std::string(version) + ")";
+}
+
 std::optional<std::string> newer_version_in_place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished,
                                                   std::string_view running) {
   if (!is_automatic(incoming.trigger)) return std::nullopt;

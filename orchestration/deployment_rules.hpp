@@ -51,6 +51,14 @@ bool names_version(const BadVersion& mark, std::string_view version, std::string
 // A version a person chose to deploy (manual or override) that then succeeded is no longer bad there.
 bool clears_bad_mark(Trigger trigger, State reached);
 
+// The words of the rules, the same from every store: why an automatic deployment is skipped (a bad
+// mark names its version; a newer version is in place), with the details its `skipped` audit entry
+// carries, and why an older waiting deployment ends `superseded`.
+std::string marked_bad_reason(const BadVersion& mark, std::string_view environment);
+std::string older_version_reason(const NewDeployment& incoming, std::string_view newer);
+nlohmann::json skipped_details(const NewDeployment& incoming);
+std::string superseded_reason(std::int64_t by, std::string_view version);
+
 // The audit action a history entry is also recorded as.
 AuditAction audit_action(std::optional<State> from, State to);
 

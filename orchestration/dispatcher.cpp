@@ -254,7 +254,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
       auto queued = co_await store_.deployments(behind);
       const Deployment* next = queued ? newer_queued_work(d, *queued) : nullptr;
       if (!next) co_return std::nullopt;
-      co_return "superseded by deployment " + std::to_string(next->id) + " (" + next->version + ")";
+      co_return superseded_reason(next->id, next->version);
     };
     const auto asked = std::chrono::steady_clock::now();
     auto checked = co_await check_images(*http_, *config, *env, d.images, waiting, newer);

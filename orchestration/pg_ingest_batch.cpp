@@ -245,29 +245,21 @@ Rows apply_rules(Batch& b, bool record_events) {
       IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
       const auto skip = [&](std::string why, json details) {
         created.skipped = std::move(why);
-        details["version"] = nd.version;
-        details["sha"] = nd.sha;
-        details["trigger"] = to_string(nd.trigger);
         add_audit({0, b.now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped, details});
       };
       std::optional<std::string> newer;
       const BadVersion* marked = nullptr;
       if (is_automatic(nd.trigger))
-        for (const auto& b : here.bad)
-          if (!marked && names_version(b, nd.version, nd.sha)) marked = &b;
+        for (const auto& mark : here.bad)
+          if (!marked && names_version(mark, nd.version, nd.sha)) marked = &mark;
       if (!marked && is_automatic(nd.trigger) && parse_semver(nd.version))
         newer = newer_version_in_place(nd, here.open, here.current);
       if (marked) {
-        skip("version " + marked->version + " is marked bad in " + nd.environment + " (rolled back from deployment " +
-                 text(marked->deployment) + (marked->reason.empty() ? "" : ": " + marked->reason) +
-                 "); deploy it manually to override",
-             json::object());
+        skip(marked_bad_reason(*marked, nd.environment), skipped_details(nd));
       } else if (newer) {
-        json details = json::object();
+        json details = skipped_details(nd);
         details["newer"] = *newer;
-        skip("version " + nd.version + " is older than " + *newer + " in " + nd.environment +
-                 "; automatic triggers never go back to an older version (deploy it manually to do that)",
-             std::move(details));
+        skip(older_version_reason(nd, *newer), std::move(details));
       } else if (const Placement placement = place(nd, here.open); placement.existing) {
         created.id = placement.existing->id;
         created.state = placement.existing->state;
@@ -282,7 +274,7 @@ Rows apply_rules(Batch& b, bool record_events) {
         add_history(created.id, lane, std::nullopt, nd.initial, nd.actor, nd.reason);
         if (nd.trigger == Trigger::override_ && record_events) rows.events.push_back({{"d", created.id}, {"v", "override"}});
         for (const auto& old : placement.superseded) {
-          const std::string why = "superseded by deployment " + text(created.id) + " (" + nd.version + ")";
+          const std::string why = superseded_reason(created.id, nd.version);
           rows.supersede.push_back({{"id", old.id}, {"st", to_string(old.state)}, {"m", why}});
           ++rows.superseding;
           add_history(old.id, lane, old.state, State::superseded, "shipgate", why);

@@ -114,9 +114,6 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
   if (auto r = co_await c.query(lock, lane); !r) co_return failed(r.error());
   const auto skip = [&](std::string why, json details) -> asio::awaitable<Result<IngestedDeployment>> {
     created.skipped = std::move(why);
-    details["version"] = nd.version;
-    details["sha"] = nd.sha;
-    details["trigger"] = to_string(nd.trigger);
     const AuditEntry e{0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped, details};
     if (auto r = co_await add_audit(c, e); !r) co_return r.error();
     co_return created;
@@ -126,10 +123,8 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
     auto bad = co_await bad_marks(c, nd.project, nd.environment, nd.version, nd.sha);
     if (!bad) co_return bad.error();
     if (!bad->empty()) {
-      const auto& b = bad->front();
-      std::string why = "version " + b.version + " is marked bad in " + nd.environment + " (rolled back from deployment " +
-                        text(b.deployment) + (b.reason.empty() ? "" : ": " + b.reason) + "); deploy it manually to override";
-      co_return co_await skip(std::move(why), json::object());
+      std::string why = marked_bad_reason(bad->front(), nd.environment);
+      co_return co_await skip(std::move(why), skipped_details(nd));
     }
   }
   const std::string open_sql = "SELECT id, state, version, sha, images, trigger FROM deployments WHERE project = $1 AND "
@@ -147,9 +142,8 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
     if (!running) co_return failed(running.error());
     const std::string current = running->size() ? running->text(0, 0) : std::string();
     if (auto newer = newer_version_in_place(nd, waiting, current)) {
-      std::string why = "version " + nd.version + " is older than " + *newer + " in " + nd.environment +
-                        "; automatic triggers never go back to an older version (deploy it manually to do that)";
-      json details = json::object();
+      std::string why = older_version_reason(nd, *newer);
+      json details = skipped_details(nd);
       details["newer"] = *newer;
       co_return co_await skip(std::move(why), std::move(details));
     }
@@ -180,7 +174,7 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
   if (nd.trigger == Trigger::override_)
     if (auto r = co_await add_event(c, created.id, "override", now); !r) co_return r.error();
   for (const auto& old : placement.superseded) {
-    const std::string why = "superseded by deployment " + text(created.id) + " (" + nd.version + ")";
+    const std::string why = superseded_reason(created.id, nd.version);
     // Only from the state it was read in: a replica may have started it since (the row lock of its
     // transition made this wait), and a running deployment is never superseded.
     const std::string update = "UPDATE deployments SET state = 'superseded', updated_at = $1, finished_at = $1, "

@@ -122,12 +122,9 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
     auto bad = bad_marks(db, nd.project, nd.environment, nd.version, nd.sha);
     if (!bad) return bad.error();
     if (!bad->empty()) {
-      const auto& b = bad->front();
-      created.skipped = "version " + b.version + " is marked bad in " + nd.environment + " (rolled back from deployment " +
-                        std::to_string(b.deployment) + (b.reason.empty() ? "" : ": " + b.reason) +
-                        "); deploy it manually to override";
+      created.skipped = marked_bad_reason(bad->front(), nd.environment);
       if (auto r = add_audit(db, {0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped,
-                                  {{"version", nd.version}, {"sha", nd.sha}, {"trigger", to_string(nd.trigger)}}});
+                                  skipped_details(nd)});
           !r)
         return r.error();
       return created;
@@ -140,10 +137,11 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
     auto running = running_version(db, nd.project, nd.environment);
     if (!running) return running.error();
     if (auto newer = newer_version_in_place(nd, *waiting, *running)) {
-      created.skipped = "version " + nd.version + " is older than " + *newer + " in " + nd.environment +
-                        "; automatic triggers never go back to an older version (deploy it manually to do that)";
+      created.skipped = older_version_reason(nd, *newer);
+      auto details = skipped_details(nd);
+      details["newer"] = *newer;
       if (auto r = add_audit(db, {0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped,
-                                  {{"version", nd.version}, {"sha", nd.sha}, {"trigger", to_string(nd.trigger)}, {"newer", *newer}}});
+                                  details});
           !r)
         return r.error();
       return created;
@@ -174,7 +172,7 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
   if (nd.trigger == Trigger::override_)
     if (auto r = add_event(db, created.id, "override", now); !r) return r.error();
   for (const auto& old : placement.superseded) {
-    const std::string why = "superseded by deployment " + std::to_string(created.id) + " (" + nd.version + ")";
+    const std::string why = superseded_reason(created.id, nd.version);
     auto up = db.prepare(
         "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");
     up.bind(1, now).bind(2, now).bind(3, why).bind(4, old.id);

@@ -209,3 +209,24 @@ TEST(Trigger, NamesRoundTripAndDecidePriorityAndAutomatic) {
   for (auto a : {AuditAction::created, AuditAction::reload_refused, AuditAction::override_})
     EXPECT_EQ(parse_audit_action(to_string(a)), a);
 }
+
+TEST(RuleWords, EveryStoreSaysWhyInTheSameWords) {
+  NewDeployment nd;
+  nd.project = "planera";
+  nd.environment = "production";
+  nd.version = "v1.2.0";
+  nd.sha = std::string(40, 'a');
+  nd.trigger = Trigger::build;
+  const BadVersion mark{"planera", "production", "v1.2.0", "", 0, 7, "broke checkout", "alice"};
+  EXPECT_EQ(marked_bad_reason(mark, "production"),
+            "version v1.2.0 is marked bad in production (rolled back from deployment 7: broke checkout); deploy it "
+            "manually to override");
+  const BadVersion unexplained{"planera", "production", "v1.2.0", "", 0, 7, "", "alice"};
+  EXPECT_EQ(marked_bad_reason(unexplained, "production"),
+            "version v1.2.0 is marked bad in production (rolled back from deployment 7); deploy it manually to override");
+  EXPECT_EQ(older_version_reason(nd, "v2.0.0"),
+            "version v1.2.0 is older than v2.0.0 in production; automatic triggers never go back to an older version "
+            "(deploy it manually to do that)");
+  EXPECT_EQ(skipped_details(nd).dump(), R"({"sha":")" + nd.sha + R"(","trigger":"build","version":"v1.2.0"})");
+  EXPECT_EQ(superseded_reason(12, "v1.3.0"), "superseded by deployment 12 (v1.3.0)");
+}
