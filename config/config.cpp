@@ -76,6 +76,10 @@ std::string_view to_string(Trigger t) {
   return "?";
 }
 
+std::string_view to_string(Schedule::Action a) { return a == Schedule::Action::redeploy ? "redeploy" : "verify"; }
+
+std::string Schedule::key() const { return cron + " " + timezone + " " + std::string(to_string(action)); }
+
 const Environment* Project::environment(std::string_view n) const {
   for (const auto& e : environments)
     if (e.name == n) return &e;

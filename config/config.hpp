@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/cron.hpp"
+
 namespace shipgate::config {
 
 using Millis = std::chrono::milliseconds;
@@ -203,6 +205,20 @@ struct DeployWindow {
   std::string timezone;  // IANA name, e.g. Europe/Berlin
 };
 
+// A recurring job of an environment: a cron time in a time zone, and what to do then. `verify` runs
+// the environment's smoke checks against what runs there now; `redeploy` deploys that version again,
+// through the gate like any deployment.
+struct Schedule {
+  enum class Action { verify, redeploy };
+  std::string cron;  // as written, e.g. "0 9 * * *"
+  CronSpec spec;
+  std::string timezone = "UTC";
+  Action action = Action::verify;
+  // Names the schedule in the store, the API and the audit log: "0 9 * * * UTC verify".
+  std::string key() const;
+};
+std::string_view to_string(Schedule::Action a);
+
 // Nothing starts between from and to (absolute times), whatever the windows say.
 struct Freeze {
   std::int64_t from_ms = 0;
@@ -228,6 +244,7 @@ struct Environment {
   std::string confirm;
   std::vector<DeployWindow> windows;  // empty: any time
   std::vector<Freeze> freezes;
+  std::vector<Schedule> schedules;
   std::vector<TargetConfig> targets;
   std::vector<SmokeCheck> smoke;
   bool rollback_on_failure = false;

@@ -319,6 +319,7 @@ projects:
         confirm: yes-really
         windows: [ { days: [mon], from: "09:00", to: "17:00", timezone: UTC } ]
         freezes: [ { from: "2026-12-20T00:00:00Z", to: "2027-01-05T00:00:00Z", reason: holidays } ]
+        schedules: [ { cron: "0 9 * * *", timezone: UTC, action: verify } ]
         targets: [ { type: dokploy, url: "https://d.example.com", api_key: k, compose_id: c, env: { V: "{version}" } } ]
 )";
   auto r = load_config_text(full, [](const std::string&) { return std::optional<std::string>("x"); });
@@ -351,7 +352,7 @@ projects:
        "url, format, events, projects, secret, timeout, max_attempts, ca_file"},
       {"confirm: yes-really\n", "confirm: yes-really\n        colour: red\n", "projects.app.environments.production.colour",
        "deploy_on, branch, tags, tag, promote_from, promote, wait_for_images, pin_digests, approval, confirm, "
-       "windows, smoke, rollback_on_failure, freezes, targets"},
+       "windows, smoke, rollback_on_failure, freezes, schedules, targets"},
       {"plain_http: true,", "plain_http: true, colour: red,", "registries.127.0.0.1:5000.colour",
        "username, password, plain_http, ca_file"},
       {"images: retag }", "images: retag, colour: red }", "projects.app.environments.production.promote.colour", "images"},
