@@ -27,6 +27,7 @@
 #include "orchestration/reloader.hpp"
 #include "orchestration/pg_store.hpp"
 #include "orchestration/replica_heartbeat.hpp"
+#include "orchestration/schedule_runner.hpp"
 #include "orchestration/sqlite_store.hpp"
 #include "server/limits.hpp"
 #include "server/server.hpp"
@@ -188,6 +189,13 @@ int serve(const std::vector<std::string>& args) {
     dispatcher->notify(project, environment);
   });
 
+  // Schedules (verify, redeploy): claimed in the store, so one replica runs each due time.
+  auto schedules = std::make_shared<orchestration::ScheduleRunner>(ioc.get_executor(), *store, config_source, clock, http,
+                                                                   &metrics);
+  schedules->on_queued([dispatcher](const std::string& project, const std::string& environment) {
+    dispatcher->notify(project, environment);
+  });
+
   // Notifications and GitHub statuses: their own client without the deploy retries (the outbox has its
   // own schedule), on the same executor pool, never in the dispatcher's way.
   orchestration::OutboxOptions outbox_options;
@@ -269,6 +277,7 @@ int serve(const std::vector<std::string>& args) {
   server.start();
   dispatcher->start();
   outbox->start();
+  schedules->start();
   if (store->shared())
     asio::co_spawn(ioc, orchestration::replica_heartbeat(*store, *replica, SHIPGATE_VERSION, config_source,
                                                          std::chrono::seconds(2), draining),

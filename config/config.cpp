@@ -34,6 +34,7 @@ std::optional<NotifyEvent> parse_notify_event(std::string_view s) {
   if (s == "failed") return NotifyEvent::failed;
   if (s == "rolled_back") return NotifyEvent::rolled_back;
   if (s == "override") return NotifyEvent::override_;
+  if (s == "verify_failed") return NotifyEvent::verify_failed;
   return std::nullopt;
 }
 
@@ -44,6 +45,7 @@ std::string_view to_string(NotifyEvent e) {
     case NotifyEvent::failed: return "failed";
     case NotifyEvent::rolled_back: return "rolled_back";
     case NotifyEvent::override_: return "override";
+    case NotifyEvent::verify_failed: return "verify_failed";
   }
   return "?";
 }

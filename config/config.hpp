@@ -288,7 +288,8 @@ struct LogConfig {
 };
 
 // Events a notification may subscribe to.
-enum class NotifyEvent { pending_approval, succeeded, failed, rolled_back, override_ };
+// verify_failed: a scheduled verify found the running version failing its smoke checks.
+enum class NotifyEvent { pending_approval, succeeded, failed, rolled_back, override_, verify_failed };
 std::optional<NotifyEvent> parse_notify_event(std::string_view s);
 std::string_view to_string(NotifyEvent e);
 

@@ -9,6 +9,7 @@
 #include "handlers/params.hpp"
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/gate_policy.hpp"
+#include "orchestration/schedule_runner.hpp"
 
 namespace shipgate::handlers {
 
@@ -187,6 +188,14 @@ boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
   if (!env->windows.empty() || !env->freezes.empty()) {
     const auto gate = orchestration::deploy_gate(*env, app.clock->now());
     body["gate"] = {{"open", gate.open}, {"reason", gate.reason}};
+  }
+  if (!env->schedules.empty()) {
+    auto runs = co_await app.store->schedule_runs();
+    if (!runs) co_return store_failure(runs.error());
+    json schedules = json::array();
+    for (const auto& s : orchestration::schedule_statuses(*call->config, *runs, app.clock->now()))
+      if (s.project == pname && s.environment == ename) schedules.push_back(orchestration::to_json(s));
+    body["schedules"] = schedules;
   }
   co_return json_response(200, body);
 }

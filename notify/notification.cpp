@@ -29,6 +29,8 @@ nlohmann::json notification_body(const config::Notifier& notifier, const Notice&
     text = ":leftwards_arrow_with_hook: " + where + ": " + what(n) + " failed and was rolled back: " + n.message;
   } else if (n.event == "override") {
     text = ":rotating_light: " + where + ": emergency override by " + n.actor + ", deploying " + what(n);
+  } else if (n.event == "verify_failed") {
+    text = ":warning: " + where + ": " + what(n) + " failed its scheduled check: " + n.message;
   } else {
     text = where + ": deployment " + std::to_string(n.deployment) + " " + n.event;
   }

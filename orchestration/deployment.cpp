@@ -19,7 +19,7 @@ constexpr std::pair<Trigger, std::string_view> kTriggers[] = {
     {Trigger::push, "push"},           {Trigger::tag, "tag"},           {Trigger::dispatch, "dispatch"},
     {Trigger::build, "build"},         {Trigger::manual, "manual"},     {Trigger::promotion, "promotion"},
     {Trigger::override_, "override"},  {Trigger::rollback, "rollback"}, {Trigger::config_change, "config"},
-    {Trigger::release, "release"},
+    {Trigger::release, "release"},     {Trigger::schedule, "schedule"},
 };
 
 constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
@@ -28,7 +28,7 @@ constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
     {AuditAction::cancel, "cancel"},     {AuditAction::override_, "override"},
     {AuditAction::rollback, "rollback"}, {AuditAction::refused, "refused"},
     {AuditAction::skipped, "skipped"},   {AuditAction::reload, "reload"},
-    {AuditAction::reload_refused, "reload_refused"},
+    {AuditAction::reload_refused, "reload_refused"}, {AuditAction::scheduled, "scheduled"},
 };
 
 }  // namespace

@@ -40,6 +40,7 @@ enum class Trigger {
   override_,      // a manual deploy past the approval gate, with a reason
   rollback,       // back to the previous version, by a reviewer
   config_change,  // the environment's config changed in the platform repository
+  schedule,       // an environment's schedule redeploys what runs there
 };
 std::string_view to_string(Trigger t);
 std::optional<Trigger> parse_trigger(std::string_view s);
@@ -61,6 +62,7 @@ enum class AuditAction {
   skipped,         // an automatic trigger for a version marked bad
   reload,          // the config was reloaded
   reload_refused,  // a reload that failed validation or found another in progress
+  scheduled,       // a schedule ran (verify or redeploy) and how it ended
 };
 std::string_view to_string(AuditAction a);
 std::optional<AuditAction> parse_audit_action(std::string_view s);

@@ -181,8 +181,8 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
   }
 }
 
-deploy::DeployContext Dispatcher::context_for(const Deployment& d, const config::Project& project,
-                                              const config::Environment& env) const {
+deploy::DeployContext deploy_context(const Deployment& d, const config::Project& project,
+                                     const config::Environment& env) {
   deploy::DeployContext ctx;
   ctx.deployment_id = d.id;
   ctx.marker = d.marker();
@@ -272,7 +272,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record image digests: {}", d.id, saved.error().message());
     d.result = result;
   }
-  const auto ctx = context_for(d, *project, *env);
+  const auto ctx = deploy_context(d, *project, *env);
   json& done = result["targets"];
   if (!done.is_array()) done = json::array();
   const auto started = std::chrono::steady_clock::now();
@@ -369,7 +369,7 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
     co_await store_.transition(std::move(note));
   }
   log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: rolling back {} target(s) to {} after: {}", d.id, changed, previous->version, failure);
-  const auto back = context_for(*previous, project, env);
+  const auto back = deploy_context(*previous, project, env);
   json& steps = result["rollback"] = json::array();
   std::string rollback_error;
   for (std::size_t j = changed; j-- > 0;) {  // undo in reverse order

@@ -25,6 +25,10 @@ namespace shipgate::orchestration {
 using ConfigSource = std::function<config::ConfigPtr()>;
 using TargetFactory = std::function<std::unique_ptr<deploy::DeployTarget>(const config::TargetConfig&)>;
 
+// What targets and smoke checks receive for a deployment: its version, images (pinned to their
+// recorded digests with pin_digests) and the template variables made from them.
+deploy::DeployContext deploy_context(const Deployment& d, const config::Project& project, const config::Environment& env);
+
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
@@ -93,8 +97,6 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
                                          const config::Environment& env, std::string failure, nlohmann::json result,
                                          std::size_t changed);
   boost::asio::awaitable<config::ConfigPtr> config_for(const Deployment& d) const;
-  deploy::DeployContext context_for(const Deployment& d, const config::Project& project,
-                                    const config::Environment& env) const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;

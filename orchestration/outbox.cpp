@@ -31,18 +31,18 @@ const char* format_of(const config::Notifier& n) { return n.slack ? "slack" : "j
 
 }  // namespace
 
-notify::Notice notice_of(std::string_view event, const Deployment& d, std::string link, std::int64_t at_ms) {
+notify::Notice notice_of(const OutboxItem& event, const Deployment& d, std::string link) {
   notify::Notice n;
-  n.event = std::string(event);
+  n.event = event.event;
   n.deployment = d.id;
   n.project = d.project;
   n.environment = d.environment;
   n.version = d.version;
   n.sha = d.sha;
   n.actor = d.actor;
-  n.message = d.message;
+  n.message = event.payload.is_object() ? event.payload.value("message", d.message) : d.message;
   n.link = std::move(link);
-  n.at_ms = at_ms;
+  n.at_ms = event.created_ms;
   n.details = to_json(d, false);
   return n;
 }
@@ -147,7 +147,7 @@ void Outbox::fan_out(const config::Config& cfg, const OutboxItem& event, const D
     item.deployment = d.id;
     item.event = event.event;
     item.payload = {{"format", format_of(n)},
-                    {"body", notify::notification_body(n, notice_of(event.event, d, link(*config, d.id), event.created_ms))}};
+                    {"body", notify::notification_body(n, notice_of(event, d, link(*config, d.id)))}};
     deliveries.push_back(std::move(item));
   }
   const auto* project = config->project(d.project);

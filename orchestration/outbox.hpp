@@ -37,8 +37,9 @@ struct OutboxOptions {
   std::string version = "dev";             // User-Agent toward GitHub
 };
 
-// What a notification about `event` of deployment `d` says (the message itself is notify's).
-notify::Notice notice_of(std::string_view event, const Deployment& d, std::string link, std::int64_t at_ms);
+// What a notification about an outbox event of deployment `d` says (the text itself is notify's): its own message when it carries one (a failed scheduled check
+// says what failed), else the deployment's.
+notify::Notice notice_of(const OutboxItem& event, const Deployment& d, std::string link);
 
 class Outbox : public std::enable_shared_from_this<Outbox> {
  public:

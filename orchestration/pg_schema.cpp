@@ -151,6 +151,20 @@ CREATE TABLE replicas (
 CREATE INDEX deployments_open_by_env ON deployments(project, environment, id)
   WHERE state IN ('pending_approval', 'queued', 'running');
 )sql",
+    // The last run of each environment's schedule (its key: cron, zone, action).
+    R"sql(
+CREATE TABLE schedule_runs (
+  project TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  schedule TEXT NOT NULL,
+  due_at BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  finished_at BIGINT NOT NULL DEFAULT 0,
+  deployment_id BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (project, environment, schedule)
+);
+)sql",
 };
 
 }  // namespace

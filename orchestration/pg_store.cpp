@@ -19,6 +19,7 @@
 #include "orchestration/pg_reads.hpp"
 #include "orchestration/pg_ingest_queue.hpp"
 #include "orchestration/pg_replicas.hpp"
+#include "orchestration/pg_schedules.hpp"
 #include "orchestration/pg_schema.hpp"
 #include "orchestration/pg_writes.hpp"
 
@@ -175,6 +176,17 @@ class PgStore final : public Store {
   }
   asio::awaitable<Result<std::vector<ReplicaSeen>>> replicas() override {
     return run<std::vector<ReplicaSeen>>([](PgConnection& c) { return pg_replicas::replicas(c); });
+  }
+  asio::awaitable<Result<std::vector<ScheduleRun>>> schedule_runs() override {
+    return run<std::vector<ScheduleRun>>([](PgConnection& c) { return pg_schedules::runs(c); });
+  }
+  asio::awaitable<Result<bool>> claim_schedule_run(ScheduleRun r, std::optional<std::int64_t> seen) override {
+    return run<bool>([r = std::move(r), seen](PgConnection& c) { return pg_schedules::claim(c, r, seen); });
+  }
+  asio::awaitable<Result<void>> finish_schedule_run(ScheduleRun r, AuditEntry audit) override {
+    return run<void>([this, r = std::move(r), a = std::move(audit)](PgConnection& c) {
+      return pg_schedules::finish(c, r, a, writes_.records_events());
+    });
   }
   asio::awaitable<Result<void>> record_config(std::string sha256, std::string source) override {
     return run<void>([sha = std::move(sha256), text = std::move(source)](PgConnection& c) {

@@ -27,6 +27,7 @@ class PgWrites {
   PgWrites(std::shared_ptr<const Clock> clock, bool record_events);
   // Whether state changes also write outbox events (the store's switch; see Store::record_events).
   void record_events(bool on) { record_events_ = on; }
+  bool records_events() const { return record_events_; }
 
   // A webhook's deployments, its bad-version marks and audit entries, and its stored answer, in one
   // transaction. The same delivery key again (on any replica, even while the first is committing)

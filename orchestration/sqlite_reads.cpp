@@ -197,4 +197,19 @@ Result<void> SqliteReads::ping() {
   if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
   return {};
 }
+
+Result<std::vector<ScheduleRun>> SqliteReads::schedule_runs() {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare("SELECT project, environment, schedule, due_at, outcome, message, finished_at, deployment_id "
+                        "FROM schedule_runs "
+                        "ORDER BY project, environment, schedule");
+  std::vector<ScheduleRun> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW)
+    out.push_back({st.text(0), st.text(1), st.text(2), st.int64(3),
+                   parse_schedule_outcome(st.text(4)).value_or(ScheduleOutcome::pending), st.text(5), st.int64(6),
+                   st.int64(7)});
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
 }  // namespace shipgate::orchestration

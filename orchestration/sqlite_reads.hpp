@@ -28,6 +28,7 @@ class SqliteReads {
   Result<std::vector<BadVersion>> bad_versions(const std::string& project, const std::string& environment);
   Result<std::vector<AuditEntry>> audit(const AuditFilter& f);
   Result<void> ping();
+  Result<std::vector<ScheduleRun>> schedule_runs();
   // Whether any finished outbox row is older than `before_ms` (what a prune would delete).
   Result<bool> outbox_prunable(std::int64_t before_ms);
 

@@ -155,6 +155,20 @@ ALTER TABLE deployments DROP COLUMN lease_until;
     R"sql(
 ALTER TABLE deployments ADD COLUMN config_commit TEXT NOT NULL DEFAULT '';
 )sql",
+    // The last run of each environment's schedule (its key: cron, zone, action).
+    R"sql(
+CREATE TABLE schedule_runs (
+  project TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  schedule TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  finished_at INTEGER NOT NULL DEFAULT 0,
+  deployment_id INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project, environment, schedule)
+);
+)sql",
 };
 
 }  // namespace

@@ -111,6 +111,19 @@ class SqliteStore final : public Store {
     return writer_.submit<void>([this, e = std::move(entry)](Db& db) -> Result<void> { return writes_.add_audit(db, e); });
   }
 
+  asio::awaitable<Result<bool>> claim_schedule_run(ScheduleRun run, std::optional<std::int64_t> seen) override {
+    return writer_.submit<bool>(
+        [this, r = std::move(run), seen](Db& db) -> Result<bool> { return writes_.claim_schedule_run(db, r, seen); });
+  }
+
+  asio::awaitable<Result<void>> finish_schedule_run(ScheduleRun run, AuditEntry audit) override {
+    return writer_.submit<void>([this, r = std::move(run), a = std::move(audit)](Db& db) -> Result<void> {
+      return writes_.finish_schedule_run(db, r, a);
+    });
+  }
+
+  asio::awaitable<Result<std::vector<ScheduleRun>>> schedule_runs() override { co_return reads_.schedule_runs(); }
+
   asio::awaitable<Result<std::optional<Deployment>>> deployment(std::int64_t id, bool with_history) override {
     co_return reads_.deployment(id, with_history);
   }

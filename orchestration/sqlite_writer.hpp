@@ -39,7 +39,7 @@ class WriteOpImpl final : public WriteOp {
   WriteOpImpl(Fn fn, Handler h) : fn_(std::move(fn)), handler_(std::move(h)) {}
   void run(Db& db) override { result_.emplace(fn_(db)); }
   bool ok() const override { return result_ && result_->has_value(); }
-  void fail(boost::system::error_code ec) override { result_.emplace(ec); }
+  void fail(boost::system::error_code ec) override { result_.emplace(boost::system::in_place_error, ec); }
   void complete() override {
     auto ex = boost::asio::get_associated_executor(handler_);
     boost::asio::post(ex, [h = std::move(handler_), r = std::move(*result_)]() mutable { std::move(h)(std::move(r)); });

@@ -339,4 +339,35 @@ Result<std::vector<std::int64_t>> SqliteWrites::do_expire(Db& db, std::int64_t n
   return expired;
 }
 
+Result<bool> SqliteWrites::claim_schedule_run(Db& db, const ScheduleRun& run, std::optional<std::int64_t> seen_due_ms) {
+  // Compare-and-set on the last due time: the first run of a schedule inserts its row, a later one
+  // replaces the run it saw; either way one caller per due time changes a row.
+  auto st = seen_due_ms
+                ? db.prepare("UPDATE schedule_runs SET due_at = ?, outcome = ?, message = '', finished_at = 0, deployment_id = 0 "
+                             "WHERE project = ? AND environment = ? AND schedule = ? AND due_at = ?")
+                : db.prepare("INSERT INTO schedule_runs (due_at, outcome, project, environment, schedule) "
+                             "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+  st.bind(1, run.due_ms).bind(2, to_string(run.outcome)).bind(3, run.project).bind(4, run.environment).bind(5, run.schedule);
+  if (seen_due_ms) st.bind(6, *seen_due_ms);
+  if (st.step() != SQLITE_DONE) return Result<bool>(boost::system::in_place_error, StoreErrc::io_error);
+  return sqlite3_changes(db.handle()) == 1;
+}
+
+Result<void> SqliteWrites::finish_schedule_run(Db& db, const ScheduleRun& run, const AuditEntry& audit) {
+  auto st = db.prepare("UPDATE schedule_runs SET outcome = ?, message = ?, finished_at = ?, deployment_id = ? "
+                       "WHERE project = ? AND environment = ? AND schedule = ? AND due_at = ?");
+  st.bind(1, to_string(run.outcome)).bind(2, run.message).bind(3, run.finished_ms).bind(4, run.deployment);
+  st.bind(5, run.project).bind(6, run.environment).bind(7, run.schedule).bind(8, run.due_ms);
+  if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  // A failed verify is told to the notification endpoints, about the deployment it checked.
+  if (run.outcome == ScheduleOutcome::failed && run.deployment > 0 && record_events_) {
+    auto ev = db.prepare("INSERT INTO outbox (kind, deployment_id, event, payload, next_at, created_at) "
+                         "VALUES ('event', ?, 'verify_failed', ?, ?, ?)");
+    ev.bind(1, run.deployment).bind(2, nlohmann::json{{"message", run.message}}.dump()).bind(3, run.finished_ms);
+    ev.bind(4, run.finished_ms);
+    if (ev.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  }
+  return add_audit(db, audit);
+}
+
 }  // namespace shipgate::orchestration

@@ -26,6 +26,8 @@ class SqliteWrites {
   Result<TransitionOutcome> do_transition(Db& db, const TransitionRequest& req);
   Result<ApprovalOutcome> do_approve(Db& db, const ApprovalRequest& req);
   Result<std::vector<std::int64_t>> do_expire(Db& db, std::int64_t now);
+  Result<bool> claim_schedule_run(Db& db, const ScheduleRun& run, std::optional<std::int64_t> seen_due_ms);
+  Result<void> finish_schedule_run(Db& db, const ScheduleRun& run, const AuditEntry& audit);
 
  private:
   std::int64_t now_ms() const;

@@ -1,4 +1,5 @@
-// What every store shares: its error category and the names its outbox rows are stored under.
+// What every store shares: its error category and the names its outbox rows and schedule runs are
+// stored under.
 #include "orchestration/store.hpp"
 
 #include "common/name_table.hpp"
@@ -31,6 +32,10 @@ constexpr std::pair<OutboxOutcome, std::string_view> kOutcomes[] = {{OutboxOutco
                                                                     {OutboxOutcome::gave_up, "gave_up"},
                                                                     {OutboxOutcome::expanded, "expanded"}};
 
+constexpr std::pair<ScheduleOutcome, std::string_view> kScheduleOutcomes[] = {
+    {ScheduleOutcome::pending, "pending"}, {ScheduleOutcome::passed, "passed"}, {ScheduleOutcome::failed, "failed"},
+    {ScheduleOutcome::queued, "queued"},   {ScheduleOutcome::skipped, "skipped"}};
+
 }  // namespace
 
 const boost::system::error_category& store_category() {
@@ -42,5 +47,7 @@ std::string_view to_string(OutboxKind k) { return name_in(kKinds, k); }
 std::optional<OutboxKind> parse_outbox_kind(std::string_view s) { return value_in(kKinds, s); }
 std::string_view to_string(OutboxOutcome o) { return name_in(kOutcomes, o); }
 std::optional<OutboxOutcome> parse_outbox_outcome(std::string_view s) { return value_in(kOutcomes, s); }
+std::string_view to_string(ScheduleOutcome o) { return name_in(kScheduleOutcomes, o); }
+std::optional<ScheduleOutcome> parse_schedule_outcome(std::string_view s) { return value_in(kScheduleOutcomes, s); }
 
 }  // namespace shipgate::orchestration

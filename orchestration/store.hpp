@@ -165,6 +165,23 @@ struct OutboxAttempt {
   std::int64_t github_id = 0;  // remembered for the deployment when set
 };
 
+// How a schedule's run ended: pending while it runs (or when it never ended: the process stopped).
+enum class ScheduleOutcome { pending, passed, failed, queued, skipped };
+std::string_view to_string(ScheduleOutcome o);
+std::optional<ScheduleOutcome> parse_schedule_outcome(std::string_view s);
+
+// The last run of one environment's schedule (named by config::Schedule::key()).
+struct ScheduleRun {
+  std::string project;
+  std::string environment;
+  std::string schedule;
+  std::int64_t due_ms = 0;  // the cron time the run is for
+  ScheduleOutcome outcome = ScheduleOutcome::pending;
+  std::string message;
+  std::int64_t finished_ms = 0;
+  std::int64_t deployment = 0;  // the one verified, or the one a redeploy queued (0: none)
+};
+
 // A replica as the store last heard from it.
 struct ReplicaSeen {
   std::string id;
@@ -248,6 +265,17 @@ class Store {
   virtual boost::asio::awaitable<Result<std::vector<ReplicaSeen>>> replicas() = 0;
   virtual boost::asio::awaitable<Result<void>> record_config(std::string sha256, std::string source) = 0;
   virtual boost::asio::awaitable<Result<std::optional<std::string>>> config_source(std::string sha256) = 0;
+
+  // Schedules: each one's last run. A run is claimed before it starts, by compare-and-set on the
+  // schedule's last due time, so one run happens per due time however many replicas tick at once.
+  virtual boost::asio::awaitable<Result<std::vector<ScheduleRun>>> schedule_runs() = 0;
+  // Takes `run` (pending) if the schedule's last run is still the one due at `seen_due_ms` (nullopt:
+  // it has none yet); whether this caller took it.
+  virtual boost::asio::awaitable<Result<bool>> claim_schedule_run(ScheduleRun run,
+                                                                  std::optional<std::int64_t> seen_due_ms) = 0;
+  // Records how a run ended, with its audit entry in the same transaction; a run a later one replaced
+  // is left as it is (the audit entry is still written).
+  virtual boost::asio::awaitable<Result<void>> finish_schedule_run(ScheduleRun run, AuditEntry audit) = 0;
 
   // Stops the writer after it finished what was already submitted.
   virtual void close() = 0;

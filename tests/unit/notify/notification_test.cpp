@@ -18,7 +18,10 @@ notify::Notice failed_deploy(std::string event) {
   d.sha = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
   d.message = "target 1 (http): HTTP 500";
   d.actor = "oncall";
-  return orchestration::notice_of(event, d, "https://shipgate.acme.dev/api/v1/deployments/42", 1'700'000'000'000);
+  orchestration::OutboxItem item;
+  item.event = event;
+  item.created_ms = 1'700'000'000'000;
+  return orchestration::notice_of(item, d, "https://shipgate.acme.dev/api/v1/deployments/42");
 }
 
 }  // namespace
@@ -43,6 +46,25 @@ TEST(Notifications, TextsNameTheEnvironmentVersionAndForApprovalsTheCommand) {
   EXPECT_NE(o["text"].get<std::string>().find("emergency override by oncall"), std::string::npos);
   auto done = notify::notification_body(json_format, failed_deploy("succeeded"));
   EXPECT_EQ(done["text"], ":white_check_mark: planera/production: deployed v1.4.0 (6113728)");
+}
+
+TEST(Notifications, AFailedScheduledCheckSaysWhatFailedRatherThanTheDeploymentsOwnMessage) {
+  orchestration::Deployment d;
+  d.id = 7;
+  d.project = "planera";
+  d.environment = "production";
+  d.version = "v1.4.0";
+  d.sha = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
+  d.message = "deployed v1.4.0";
+  orchestration::OutboxItem event;
+  event.event = "verify_failed";
+  event.payload = {{"message", "v1.4.0: smoke 1/1 https://app/health: HTTP 503"}};
+  const auto n = orchestration::notice_of(event, d, "https://shipgate.acme.dev/api/v1/deployments/7");
+  config::Notifier json_format;
+  EXPECT_EQ(notify::notification_body(json_format, n)["text"],
+            ":warning: planera/production: v1.4.0 (6113728) failed its scheduled check: v1.4.0: smoke 1/1 "
+            "https://app/health: HTTP 503");
+  EXPECT_EQ(notify::github_state("verify_failed"), "") << "no GitHub deployment status for a check";
 }
 
 TEST(Notifications, AVersionThatIsItsShaIsNamedOnce) {
