@@ -219,6 +219,19 @@ struct Schedule {
 };
 std::string_view to_string(Schedule::Action a);
 
+// After the targets and smoke checks succeed, the deployment keeps running while Prometheus is asked
+// for its error ratio every `interval` for `for`: two samples in a row above `max` fail it (and roll it
+// back with rollback_on_failure), like a failed smoke check.
+struct Analysis {
+  std::string prometheus;  // the server's base URL, e.g. http://prometheus:9090
+  std::string query;       // PromQL; the highest value of the series it returns is the sample
+  double max = 0;
+  Millis watch_for{600'000};
+  Millis interval{30'000};
+  Millis timeout{10'000};  // per query
+  TlsClientConfig tls;
+};
+
 // Nothing starts between from and to (absolute times), whatever the windows say.
 struct Freeze {
   std::int64_t from_ms = 0;
@@ -245,6 +258,7 @@ struct Environment {
   std::vector<DeployWindow> windows;  // empty: any time
   std::vector<Freeze> freezes;
   std::vector<Schedule> schedules;
+  std::optional<Analysis> analysis;
   std::vector<TargetConfig> targets;
   std::vector<SmokeCheck> smoke;
   bool rollback_on_failure = false;

@@ -94,7 +94,9 @@ class Loader {
   void load_approval(const YAML::Node& n, const std::string& path, ApprovalConfig& a);
   void load_windows(const YAML::Node& n, const std::string& path, std::vector<DeployWindow>& out);
   void load_freezes(const YAML::Node& n, const std::string& path, std::vector<Freeze>& out);
+  // Schedules and analysis (loader_after_deploy.cpp).
   void load_schedules(const YAML::Node& n, const std::string& path, std::vector<Schedule>& out);
+  void load_analysis(const YAML::Node& n, const std::string& path, std::optional<Analysis>& out);
   void load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env);
   void load_project(const YAML::Node& n, const std::string& path, Project& p);
   void load_github_deployments(const YAML::Node& n, const std::string& path, std::optional<GithubDeploymentsConfig>& out);

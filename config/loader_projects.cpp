@@ -308,36 +308,6 @@ void Loader::load_freezes(const YAML::Node& n, const std::string& path, std::vec
   }
 }
 
-void Loader::load_schedules(const YAML::Node& n, const std::string& path, std::vector<Schedule>& out) {
-  if (!n.IsSequence()) {
-    error(path, "must be a list of schedules");
-    return;
-  }
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const std::string p = path + "[" + std::to_string(i) + "]";
-    if (!is_map(n[i], p)) continue;
-    Section schedule(*this, n[i], p);
-    Schedule s;
-    if (schedule.require("cron", "five fields, e.g. \"0 9 * * *\"")) schedule.nonempty("cron", s.cron);
-    if (!s.cron.empty()) {
-      std::string why;
-      if (auto spec = parse_cron(s.cron, why)) s.spec = *spec;
-      else error(schedule.at("cron"), why);
-    }
-    schedule.nonempty("timezone", s.timezone);
-    if (!valid_time_zone(s.timezone)) error(schedule.at("timezone"), "unknown time zone '" + s.timezone + "'");
-    if (schedule.require("action", "verify or redeploy")) {
-      if (auto action = schedule.text("action")) {
-        if (*action == "redeploy") s.action = Schedule::Action::redeploy;
-        else if (*action != "verify") error(schedule.at("action"), "must be verify (smoke checks against what runs) or redeploy");
-      }
-    }
-    for (const auto& earlier : out)
-      if (earlier.key() == s.key()) error(p, "repeats an earlier schedule (" + s.key() + ")");
-    out.push_back(std::move(s));
-  }
-}
-
 void Loader::load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env) {
   if (!is_map(n, path)) return;
   Section e(*this, n, path);
@@ -375,6 +345,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   e.boolean("rollback_on_failure", env.rollback_on_failure);
   if (const auto freezes = e["freezes"]) load_freezes(freezes, e.at("freezes"), env.freezes);
   if (const auto schedules = e["schedules"]) load_schedules(schedules, e.at("schedules"), env.schedules);
+  if (const auto analysis = e["analysis"]) load_analysis(analysis, e.at("analysis"), env.analysis);
   if (e.require("targets")) load_targets(e["targets"], e.at("targets"), project, env.targets);
 }
 

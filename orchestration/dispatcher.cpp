@@ -12,6 +12,7 @@
 #include "common/clock.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/deploy_gate.hpp"
+#include "orchestration/error_rate.hpp"
 #include "orchestration/deployment_rules.hpp"
 #include "orchestration/gate_policy.hpp"
 #include "orchestration/image_check.hpp"
@@ -297,7 +298,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
              d.id, i + 1, target->describe(), outcome.message);
     if (!outcome.ok) {
       failure = "target " + std::to_string(i + 1) + " (" + target->describe() + "): " + outcome.message;
-    } else if (i + 1 < env->targets.size() || !env->smoke.empty()) {
+    } else if (i + 1 < env->targets.size() || !env->smoke.empty() || env->analysis) {
       auto hold = hold_of(d.id);
       auto saved = co_await store_.record_result(d.id, result, hold);
       if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record progress: {}", d.id, saved.error().message());
@@ -305,13 +306,13 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
   }
 
   // Smoke checks, once every target succeeded; each attempt lands in the history as it happens.
+  const std::int64_t id = d.id;
+  const deploy::AttemptNote note = [this, id](std::string line) -> asio::awaitable<void> {
+    TransitionRequest request{id, Event::note, "shipgate", std::move(line)};
+    co_await store_.transition(std::move(request));
+  };
   if (failure.empty() && !env->smoke.empty()) {
     json& checks = result["smoke"] = json::array();
-    const std::int64_t id = d.id;
-    deploy::AttemptNote note = [this, id](std::string line) -> asio::awaitable<void> {
-      TransitionRequest request{id, Event::note, "shipgate", std::move(line)};
-      co_await store_.transition(std::move(request));
-    };
     const auto vars = ctx.vars;
     for (const auto& check : env->smoke) {
       auto outcome = co_await deploy::run_smoke_check(*http_, check, vars, note);
@@ -321,6 +322,16 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
         break;
       }
     }
+  }
+
+  // Then the error rate, for as long as the analysis says: the deployment keeps its lane meanwhile.
+  if (failure.empty() && env->analysis) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(env->analysis->watch_for).count();
+    std::string watching = "analysis: watching the error ratio for " + std::to_string(seconds) + " s";
+    co_await note(std::move(watching));
+    auto analysed = co_await watch_error_rate(*http_, *env->analysis, note);
+    result["analysis"] = {{"ok", analysed.ok}, {"message", analysed.message}, {"samples", analysed.samples}};
+    if (!analysed.ok) failure = analysed.message;
   }
 
   if (failure.empty()) {

@@ -61,3 +61,36 @@ TEST(ScheduleConfig, EveryMistakeIsReportedWithItsPath) {
   }
   EXPECT_EQ(errors_of("          every_day: true\n").size(), 1u) << "a list, not a map";
 }
+
+TEST(AnalysisConfig, ReadsTheQueryAndItsLimitsAndRefusesWhatCannotWork) {
+  const auto with = [](const std::string& analysis) {
+    return load_config_text("github: { secrets: [s] }\n"
+                            "projects:\n  app:\n    repository: acme/app\n"
+                            "    environments:\n      production:\n        analysis: " +
+                                analysis + "\n        targets: [ { type: command, argv: [/bin/true] } ]\n",
+                            [](const std::string&) { return std::optional<std::string>("x"); });
+  };
+  const auto good = with("{ prometheus: \"http://prom:9090\", query: \"sum(rate(e[1m]))\", max: 0.02, for: 5m, interval: 15s }");
+  ASSERT_TRUE(good.errors.empty()) << good.errors.front().to_string();
+  const auto& a = *good.config->projects.at(0).environments.at(0).analysis;
+  EXPECT_EQ(a.max, 0.02);
+  EXPECT_EQ(a.watch_for, std::chrono::minutes(5));
+  EXPECT_EQ(a.interval, std::chrono::seconds(15));
+  const struct {
+    std::string analysis;
+    std::string says;
+  } cases[] = {
+      {"{ query: q, max: 0.01 }", "prometheus"},
+      {"{ prometheus: \"http://p\", max: 0.01 }", "query"},
+      {"{ prometheus: \"http://p\", query: q }", "max"},
+      {"{ prometheus: \"http://p\", query: q, max: lots }", "must be a number of at least 0"},
+      {"{ prometheus: \"http://p\", query: q, max: -1 }", "must be a number of at least 0"},
+      {"{ prometheus: \"http://p\", query: q, max: 0.1, for: 10s, interval: 1m }", "must not be longer than for"},
+      {"{ prometheus: \"ftp://p\", query: q, max: 0.1 }", "analysis.prometheus"},
+  };
+  for (const auto& c : cases) {
+    const auto r = with(c.analysis);
+    ASSERT_EQ(r.errors.size(), 1u) << c.analysis;
+    EXPECT_NE(r.errors[0].to_string().find(c.says), std::string::npos) << r.errors[0].to_string();
+  }
+}

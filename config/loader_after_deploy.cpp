@@ -1,0 +1,70 @@
+// What an environment does after a deploy: schedules (verify, redeploy at cron times) and the error-rate
+// analysis that keeps watching a deployment after its smoke checks.
+#include <charconv>
+
+#include "config/loader_internal.hpp"
+#include "config/time_zone.hpp"
+
+namespace shipgate::config::detail {
+
+void Loader::load_schedules(const YAML::Node& n, const std::string& path, std::vector<Schedule>& out) {
+  if (!n.IsSequence()) {
+    error(path, "must be a list of schedules");
+    return;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string p = path + "[" + std::to_string(i) + "]";
+    if (!is_map(n[i], p)) continue;
+    Section schedule(*this, n[i], p);
+    Schedule s;
+    if (schedule.require("cron", "five fields, e.g. \"0 9 * * *\"")) schedule.nonempty("cron", s.cron);
+    if (!s.cron.empty()) {
+      std::string why;
+      if (auto spec = parse_cron(s.cron, why)) s.spec = *spec;
+      else error(schedule.at("cron"), why);
+    }
+    schedule.nonempty("timezone", s.timezone);
+    if (!valid_time_zone(s.timezone)) error(schedule.at("timezone"), "unknown time zone '" + s.timezone + "'");
+    if (schedule.require("action", "verify or redeploy")) {
+      if (auto action = schedule.text("action")) {
+        if (*action == "redeploy") s.action = Schedule::Action::redeploy;
+        else if (*action != "verify") error(schedule.at("action"), "must be verify (smoke checks against what runs) or redeploy");
+      }
+    }
+    for (const auto& earlier : out)
+      if (earlier.key() == s.key()) error(p, "repeats an earlier schedule (" + s.key() + ")");
+    out.push_back(std::move(s));
+  }
+}
+
+void Loader::load_analysis(const YAML::Node& n, const std::string& path, std::optional<Analysis>& out) {
+  if (!is_map(n, path)) return;
+  Section analysis(*this, n, path);
+  Analysis a;
+  if (analysis.require("prometheus", "the Prometheus server's URL")) {
+    analysis.nonempty("prometheus", a.prometheus);
+    if (!a.prometheus.empty()) check_url(a.prometheus, analysis.at("prometheus"));
+  }
+  if (analysis.require("query", "PromQL giving an error ratio")) analysis.nonempty("query", a.query);
+  if (analysis.require("max", "the highest error ratio that passes, e.g. 0.01")) {
+    if (auto text = analysis.text("max")) {
+      double v = -1;
+      const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+      if (ec != std::errc() || end != text->data() + text->size() || !(v >= 0))
+        error(analysis.at("max"), "must be a number of at least 0, e.g. 0.01");
+      else
+        a.max = v;
+    }
+  }
+  analysis.duration("for", a.watch_for);
+  analysis.duration("interval", a.interval);
+  analysis.duration("timeout", a.timeout);
+  if (a.watch_for.count() <= 0) error(analysis.at("for"), "must be greater than 0");
+  if (a.interval.count() <= 0) error(analysis.at("interval"), "must be greater than 0");
+  else if (a.interval > a.watch_for) error(analysis.at("interval"), "must not be longer than for");
+  if (a.timeout.count() <= 0) error(analysis.at("timeout"), "must be greater than 0");
+  analysis.string("ca_file", a.tls.ca_file);
+  out = std::move(a);
+}
+
+}  // namespace shipgate::config::detail

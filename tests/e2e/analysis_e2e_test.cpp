@@ -1,0 +1,101 @@
+// Rollback on error rate against a real Prometheus (Debian's package) scraping a tiny exporter whose
+// error ratio the test controls: the deploy target makes the new version "bad" by raising it.
+#include "tests/e2e/e2e_fixture.hpp"
+
+#include <atomic>
+#include <mutex>
+
+#include "tests/support/prometheus_server.hpp"
+
+using namespace shipgate::testing;
+
+namespace {
+
+class Analysis : public ::testing::Test {
+ protected:
+  // The version the target last deployed sets the ratio: a version listed in `bad` serves errors.
+  StandinServer exporter{[this](const RecordedRequest&) {
+    return StandinReply{200, "# TYPE app_error_ratio gauge\napp_error_ratio " + std::to_string(ratio.load()) + "\n",
+                        "text/plain; version=0.0.4"};
+  }};
+  StandinServer target{[this](const RecordedRequest& r) {
+    std::lock_guard lock(m);
+    deployed.push_back(r.body);
+    ratio = r.body.find(bad_sha) != std::string::npos ? 0.5 : 0.0;
+    return StandinReply{200, "{}"};
+  }};
+  PrometheusServer prometheus{{exporter.port()}};
+  std::atomic<double> ratio{0.0};
+  std::mutex m;
+  std::vector<std::string> deployed;
+  std::string bad_sha = std::string(40, 'b');
+  TempDir dir;
+  std::unique_ptr<Daemon> daemon;
+
+  void start() {
+    daemon = std::make_unique<Daemon>(dir, R"y(
+server: { listen: 127.0.0.1:${PORT}, threads: 2, api_rate: 1000000, api_burst: 1000000 }
+store: sqlite:${STORE}
+github: { secrets: [")y" + std::string(kSecret) + R"y("] }
+reviewers: { alice: { token: ")y" + kAliceToken + R"y(", can: [approve, deploy] } }
+projects:
+  svc:
+    repository: acme/svc
+    components: { web: { image: ghcr.io/acme/web } }
+    environments:
+      production:
+        deploy_on: [push]
+        rollback_on_failure: true
+        analysis: { prometheus: ")y" + prometheus.url() + R"y(", query: "max(app_error_ratio)", max: 0.01, for: 4s,
+                    interval: 500ms }
+        targets: [ { type: http, url: ")y" + target.url() + R"y(/deploy", body: { version: "{version}" } } ]
+)y");
+    ASSERT_TRUE(daemon->start()) << daemon->log();
+  }
+  std::int64_t push(const std::string& sha) {
+    const std::string body = push_payload("acme/svc", "refs/heads/main", sha);
+    auto r = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.json()["deployments"][0]["id"].get<std::int64_t>();
+  }
+  nlohmann::json deployment(std::int64_t id) {
+    return daemon->get("/api/v1/deployments/" + std::to_string(id), kAliceToken).json();
+  }
+  std::string settle(std::int64_t id) {
+    std::string state;
+    wait_until([&] {
+      state = deployment(id).value("state", "");
+      return state != "queued" && state != "running";
+    }, std::chrono::seconds(30));
+    return state;
+  }
+};
+
+}  // namespace
+
+TEST_F(Analysis, AHealthyVersionSucceedsAfterItsWatchAndOneWhoseErrorRateClimbsIsRolledBack) {
+  // Prometheus has scraped the exporter before anything is deployed.
+  ASSERT_TRUE(wait_until([&] { return prometheus.query("max(app_error_ratio)") == 0.0; }, std::chrono::seconds(20)))
+      << prometheus.log();
+  start();
+  const std::string good_sha(40, 'a');
+  const auto good = push(good_sha);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(settle(good), "succeeded") << deployment(good).dump();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(4)) << "it was watched for `for`";
+  const auto healthy = deployment(good)["result"]["analysis"];
+  EXPECT_TRUE(healthy.value("ok", false)) << healthy.dump();
+  EXPECT_GE(healthy["samples"].size(), 5u);
+
+  const auto bad = push(bad_sha);
+  EXPECT_EQ(settle(bad), "rolled_back") << deployment(bad).dump();
+  const auto d = deployment(bad);
+  EXPECT_NE(d.value("message", "").find("error ratio 0.5 is above 0.01 in two samples in a row"), std::string::npos)
+      << d.value("message", "");
+  EXPECT_FALSE(d["result"]["analysis"].value("ok", true));
+  std::lock_guard lock(m);
+  ASSERT_EQ(deployed.size(), 3u) << "the good version, the bad one, the good one back";
+  EXPECT_NE(deployed[1].find(bad_sha), std::string::npos);
+  EXPECT_NE(deployed[2].find(good_sha), std::string::npos);
+  EXPECT_EQ(ratio.load(), 0.0) << "the good version is back";
+}
