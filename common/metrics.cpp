@@ -61,6 +61,8 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("shipgate_rejected_inputs_total").Help("Signed or authenticated requests refused for a value that broke a rule, by field").Register(registry);
   prometheus::Family<prometheus::Counter>& outbox =
       prometheus::BuildCounter().Name("shipgate_outbox_deliveries_total").Help("Notification and GitHub status delivery attempts by kind and outcome").Register(registry);
+  prometheus::Family<prometheus::Counter>& analyses =
+      prometheus::BuildCounter().Name("shipgate_analysis_total").Help("Error-rate analyses of deployments by environment and outcome (passed, failed, no_answer)").Register(registry);
   prometheus::Family<prometheus::Counter>& schedules =
       prometheus::BuildCounter().Name("shipgate_schedule_runs_total").Help("Schedule runs by environment, action and outcome (passed, failed, queued, skipped)").Register(registry);
   prometheus::Family<prometheus::Gauge>& replica =
@@ -118,6 +120,11 @@ void Metrics::rejected_input(std::string_view field) { impl_->rejected.Add({{"fi
 void Metrics::refused(std::string_view reason) { impl_->refusals.Add({{"reason", bounded(reason)}}).Increment(); }
 void Metrics::outbox_delivery(std::string_view kind, std::string_view outcome) {
   impl_->outbox.Add({{"kind", bounded(kind)}, {"outcome", bounded(outcome)}}).Increment();
+}
+
+void Metrics::analysis(std::string_view project, std::string_view environment, std::string_view outcome) {
+  impl_->analyses.Add({{"project", std::string(project)}, {"environment", std::string(environment)}, {"outcome", bounded(outcome)}})
+      .Increment();
 }
 
 void Metrics::schedule_run(std::string_view project, std::string_view environment, std::string_view action,

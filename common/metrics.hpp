@@ -42,6 +42,8 @@ class Metrics {
   void rejected_input(std::string_view field);
   // Notification and GitHub status deliveries. outcome: delivered, retried, gave_up
   void outbox_delivery(std::string_view kind, std::string_view outcome);
+  // Error-rate analyses of deployments. outcome: passed, failed (above max), no_answer
+  void analysis(std::string_view project, std::string_view environment, std::string_view outcome);
   // Schedule runs. action: verify, redeploy; outcome: passed, failed, queued, skipped
   void schedule_run(std::string_view project, std::string_view environment, std::string_view action,
                     std::string_view outcome);

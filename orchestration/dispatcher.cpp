@@ -331,6 +331,8 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     co_await note(std::move(watching));
     auto analysed = co_await watch_error_rate(*http_, *env->analysis, note);
     result["analysis"] = {{"ok", analysed.ok}, {"message", analysed.message}, {"samples", analysed.samples}};
+    if (metrics_)
+      metrics_->analysis(d.project, d.environment, analysed.ok ? "passed" : analysed.answered ? "failed" : "no_answer");
     if (!analysed.ok) failure = analysed.message;
   }
 

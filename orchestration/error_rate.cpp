@@ -31,6 +31,7 @@ asio::awaitable<AnalysisOutcome> watch_error_rate(deploy::HttpClient& http, cons
       if (note) co_await note(std::move(line));
     } else {
       ++answered;
+      out.answered = true;
       if (sample.value) worst = worst ? std::max(*worst, *sample.value) : *sample.value;
       if (sample.value && *sample.value > analysis.max) {
         const std::string line = fmt::format("analysis: error ratio {:g} is above {:g}", *sample.value, analysis.max);

@@ -16,6 +16,7 @@ namespace shipgate::orchestration {
 
 struct AnalysisOutcome {
   bool ok = false;
+  bool answered = false;  // Prometheus answered at least once
   std::string message;  // one line: the worst sample and how many were taken, or why it failed
   nlohmann::json samples = nlohmann::json::array();  // [{value|null, error?}] in order, for the result
 };

@@ -93,6 +93,11 @@ TEST_F(Analysis, AHealthyVersionSucceedsAfterItsWatchAndOneWhoseErrorRateClimbsI
   EXPECT_NE(d.value("message", "").find("error ratio 0.5 is above 0.01 in two samples in a row"), std::string::npos)
       << d.value("message", "");
   EXPECT_FALSE(d["result"]["analysis"].value("ok", true));
+  const auto metrics = daemon->get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(shipgate_analysis_total{environment="production",outcome="passed",project="svc"} 1)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(shipgate_analysis_total{environment="production",outcome="failed",project="svc"} 1)"),
+            std::string::npos);
   std::lock_guard lock(m);
   ASSERT_EQ(deployed.size(), 3u) << "the good version, the bad one, the good one back";
   EXPECT_NE(deployed[1].find(bad_sha), std::string::npos);
