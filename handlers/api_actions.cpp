@@ -109,10 +109,7 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   auto known = co_await app.store->find_version(pname, version);
   if (!known) co_return store_failure(known.error());
   if (*known) {
-    nd.version = (*known)->version;
-    nd.sha = (*known)->sha;
-    nd.ref = (*known)->ref;
-    nd.images = (*known)->images;
+    nd = orchestration::same_version_as(**known, pname, ename, orchestration::Trigger::manual);
   } else {
     const bool sha = looks_like_sha(version);
     nd.version = version;
@@ -218,14 +215,7 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   if (!previous)
     co_return error_response(409, "conflict", pname + "/" + ename + " has no earlier succeeded version than " + current.version);
 
-  orchestration::NewDeployment nd;
-  nd.project = pname;
-  nd.environment = ename;
-  nd.version = previous->version;
-  nd.sha = previous->sha;
-  nd.ref = previous->ref;
-  nd.images = previous->images;
-  nd.trigger = orchestration::Trigger::rollback;
+  auto nd = orchestration::same_version_as(*previous, pname, ename, orchestration::Trigger::rollback);
   nd.actor = reviewer->name;
   nd.initial = State::queued;
   nd.reason = "rollback by " + reviewer->name + " from " + current.version + " to " + previous->version +

@@ -40,6 +40,18 @@ std::optional<Trigger> parse_trigger(std::string_view s) { return value_in(kTrig
 std::string_view to_string(AuditAction a) { return name_in(kAuditActions, a); }
 std::optional<AuditAction> parse_audit_action(std::string_view s) { return value_in(kAuditActions, s); }
 
+NewDeployment same_version_as(const Deployment& d, std::string project, std::string environment, Trigger trigger) {
+  NewDeployment n;
+  n.project = std::move(project);
+  n.environment = std::move(environment);
+  n.version = d.version;
+  n.sha = d.sha;
+  n.ref = d.ref;
+  n.images = d.images;
+  n.trigger = trigger;
+  return n;
+}
+
 int priority(Trigger t) { return t == Trigger::override_ || t == Trigger::rollback ? 1 : 0; }
 
 bool is_automatic(Trigger t) {

@@ -153,6 +153,11 @@ struct Deployment {
   std::string marker() const { return std::to_string(id) + "-" + std::to_string(created_ms); }
 };
 
+// A new deployment of the version `d` deployed (its SHA, ref and images, exactly), in `project`'s
+// `environment`, by `trigger`: promotions, rollbacks, redeploys and manual deploys of a known version
+// all start here.
+NewDeployment same_version_as(const Deployment& d, std::string project, std::string environment, Trigger trigger);
+
 nlohmann::json to_json(const Deployment& d, bool with_history);
 nlohmann::json to_json(const AuditEntry& e);
 nlohmann::json to_json(const BadVersion& b);

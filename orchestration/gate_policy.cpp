@@ -52,14 +52,7 @@ std::vector<NewDeployment> plan_promotion(const config::Project& project, const 
   std::vector<NewDeployment> out;
   for (const auto& env : project.environments) {
     if (env.promote_from != ok.environment) continue;
-    NewDeployment d;
-    d.project = ok.project;
-    d.environment = env.name;
-    d.version = ok.version;
-    d.sha = ok.sha;
-    d.ref = ok.ref;
-    d.images = ok.images;
-    d.trigger = Trigger::promotion;
+    NewDeployment d = same_version_as(ok, ok.project, env.name, Trigger::promotion);
     d.config_commit = ok.config_commit;  // a config redeploy carries its platform commit onward
     d.actor = ok.actor;  // who triggered the version: self-approval is judged against them
     d.reason = "promoted from " + ok.environment + " after deployment " + std::to_string(ok.id) + " succeeded";

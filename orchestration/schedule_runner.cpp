@@ -203,14 +203,7 @@ asio::awaitable<ScheduleRun> ScheduleRunner::verify(const config::Project& proje
 asio::awaitable<ScheduleRun> ScheduleRunner::redeploy(const config::Config& config, const config::Environment& env,
                                                       const config::Schedule& schedule, const Deployment& current,
                                                       ScheduleRun run) {
-  NewDeployment d;
-  d.project = current.project;
-  d.environment = current.environment;
-  d.version = current.version;
-  d.sha = current.sha;
-  d.ref = current.ref;
-  d.images = current.images;
-  d.trigger = Trigger::schedule;
+  NewDeployment d = same_version_as(current, run.project, run.environment, Trigger::schedule);
   d.actor = "shipgate";
   d.reason = "schedule " + schedule.key();
   d.config_sha = config.source_sha256;

@@ -212,14 +212,7 @@ Plan plan_config_change(const config::Config& config, const PlatformPush& push, 
       continue;
     }
     const Deployment* now = &found->second;
-    NewDeployment d;
-    d.project = project.name;
-    d.environment = env.name;
-    d.version = now->version;
-    d.sha = now->sha;
-    d.ref = now->ref;
-    d.images = now->images;
-    d.trigger = Trigger::config_change;
+    NewDeployment d = same_version_as(*now, project.name, env.name, Trigger::config_change);
     d.config_commit = push.after;
     d.actor = push.actor;
     d.reason = "config change " + push.after.substr(0, 7) + " in " + config.platform->repository + " (" +
