@@ -125,6 +125,7 @@ asio::awaitable<void> ScheduleRunner::tick() {
         auto taken = co_await store_.claim_schedule_run(claim, found->second.due_ms);
         if (!taken || !*taken) continue;  // another replica took it, or the store is away (next tick)
         auto finished = co_await run(*config, project, env, schedule, std::move(claim));
+        finished.finished_ms = epoch_ms(clock_->now());
         if (metrics_)
           metrics_->schedule_run(project.name, env.name, config::to_string(schedule.action), to_string(finished.outcome));
         AuditEntry audit;
@@ -149,13 +150,10 @@ asio::awaitable<void> ScheduleRunner::tick() {
 asio::awaitable<ScheduleRun> ScheduleRunner::run(const config::Config& config, const config::Project& project,
                                                  const config::Environment& env, const config::Schedule& schedule,
                                                  ScheduleRun run) {
-  // What runs here now: the newest succeeded deployment. Newer work on its way makes a redeploy moot.
-  DeploymentFilter filter{project.name, env.name, {State::running, State::queued, State::succeeded}, 1, 0};
-  auto newest = co_await store_.deployments(filter);
-  filter.states = {State::succeeded};
+  // What runs here now: the newest succeeded deployment.
+  DeploymentFilter filter{project.name, env.name, {State::succeeded}, 1, 0};
   auto current = co_await store_.deployments(filter);
-  run.finished_ms = epoch_ms(clock_->now());
-  if (!newest || !current) {
+  if (!current) {
     run.outcome = ScheduleOutcome::failed;
     run.message = "cannot read the environment's deployments";
     co_return run;
@@ -168,6 +166,14 @@ asio::awaitable<ScheduleRun> ScheduleRunner::run(const config::Config& config, c
   const Deployment& now_running = current->front();
   run.deployment = now_running.id;
   if (schedule.action == config::Schedule::Action::verify) co_return co_await verify(project, env, now_running, std::move(run));
+  // Newer work on its way makes a redeploy moot (and it must never put an older version back over it).
+  filter.states = {State::running, State::queued, State::succeeded};
+  auto newest = co_await store_.deployments(filter);
+  if (!newest || newest->empty()) {
+    run.outcome = ScheduleOutcome::failed;
+    run.message = "cannot read the environment's deployments";
+    co_return run;
+  }
   if (newest->front().id != now_running.id) {
     run.outcome = ScheduleOutcome::skipped;
     run.message = "deployment " + std::to_string(newest->front().id) + " of " + newest->front().version + " is on its way";
@@ -184,19 +190,17 @@ asio::awaitable<ScheduleRun> ScheduleRunner::verify(const config::Project& proje
     co_return run;
   }
   const auto vars = deploy_context(current, project, env).vars;
-  const deploy::AttemptNote quiet = [](std::string) -> asio::awaitable<void> { co_return; };
   for (const auto& check : env.smoke) {
-    auto outcome = co_await deploy::run_smoke_check(*http_, check, vars, quiet);
+    // No notes: a verify's attempts belong to no deployment's history; its outcome is the audit entry.
+    auto outcome = co_await deploy::run_smoke_check(*http_, check, vars, nullptr);
     if (!outcome.ok) {
       run.outcome = ScheduleOutcome::failed;
       run.message = current.version + ": " + outcome.message;
-      run.finished_ms = epoch_ms(clock_->now());
       co_return run;
     }
   }
   run.outcome = ScheduleOutcome::passed;
   run.message = current.version + ": " + std::to_string(env.smoke.size()) + " smoke check(s) passed";
-  run.finished_ms = epoch_ms(clock_->now());
   co_return run;
 }
 
@@ -216,7 +220,6 @@ asio::awaitable<ScheduleRun> ScheduleRunner::redeploy(const config::Config& conf
   request.deployments = {std::move(d)};
   request.respond = [](const std::vector<IngestedDeployment>&) { return StoredResponse{200, "{}"}; };
   auto ingested = co_await store_.ingest(std::move(request));
-  run.finished_ms = epoch_ms(clock_->now());
   if (!ingested || ingested->deployments.empty()) {
     run.outcome = ScheduleOutcome::failed;
     run.message = ingested ? "nothing was queued" : "cannot queue: " + ingested.error().message();

@@ -57,11 +57,12 @@ Result<void> SqliteWrites::add_history(Db& db, std::int64_t id, const std::strin
 // A state change for the outbox, in the transaction that made it: the outbox worker turns it into
 // notifications and GitHub statuses, so none is lost to a crash and none is sent for a change
 // that did not commit.
-Result<void> SqliteWrites::add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at) {
+Result<void> SqliteWrites::add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at,
+                                     const nlohmann::json& payload) {
   if (!record_events_) return {};
   auto st = db.prepare(
-      "INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) VALUES ('event', ?, ?, ?, ?)");
-  st.bind(1, deployment).bind(2, std::string(event)).bind(3, at).bind(4, at);
+      "INSERT INTO outbox (kind, deployment_id, event, payload, next_at, created_at) VALUES ('event', ?, ?, ?, ?, ?)");
+  st.bind(1, deployment).bind(2, std::string(event)).bind(3, payload.dump()).bind(4, at).bind(5, at);
   if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   return {};
 }
@@ -360,13 +361,8 @@ Result<void> SqliteWrites::finish_schedule_run(Db& db, const ScheduleRun& run, c
   st.bind(5, run.project).bind(6, run.environment).bind(7, run.schedule).bind(8, run.due_ms);
   if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   // A failed verify is told to the notification endpoints, about the deployment it checked.
-  if (run.outcome == ScheduleOutcome::failed && run.deployment > 0 && record_events_) {
-    auto ev = db.prepare("INSERT INTO outbox (kind, deployment_id, event, payload, next_at, created_at) "
-                         "VALUES ('event', ?, 'verify_failed', ?, ?, ?)");
-    ev.bind(1, run.deployment).bind(2, nlohmann::json{{"message", run.message}}.dump()).bind(3, run.finished_ms);
-    ev.bind(4, run.finished_ms);
-    if (ev.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-  }
+  if (run.outcome == ScheduleOutcome::failed && run.deployment > 0)
+    if (auto r = add_event(db, run.deployment, "verify_failed", run.finished_ms, {{"message", run.message}}); !r) return r;
   return add_audit(db, audit);
 }
 

@@ -34,7 +34,10 @@ class SqliteWrites {
   Result<void> add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
                            std::optional<State> from, State to, const std::string& actor, const std::string& reason,
                            std::int64_t at);
-  Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at);
+  // An outbox event (when events are recorded); `payload` carries what its notification says beyond the
+  // deployment (a failed scheduled check's message).
+  Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at,
+                         const nlohmann::json& payload = nlohmann::json::object());
   // The bad-version marks that name this version in the environment (names_version decides).
   // The version of the environment's newest succeeded deployment (what runs there), empty when none.
   Result<std::string> running_version(Db& db, const std::string& project, const std::string& environment);

@@ -9,7 +9,8 @@ using namespace shipgate;
 
 namespace {
 
-notify::Notice failed_deploy(std::string event) {
+// What the outbox says about an event of a production deployment of v1.4.0 that failed at its target.
+notify::Notice failed_deploy(std::string event, nlohmann::json payload = nlohmann::json::object()) {
   orchestration::Deployment d;
   d.id = 42;
   d.project = "planera";
@@ -20,6 +21,7 @@ notify::Notice failed_deploy(std::string event) {
   d.actor = "oncall";
   orchestration::OutboxItem item;
   item.event = event;
+  item.payload = std::move(payload);
   item.created_ms = 1'700'000'000'000;
   return orchestration::notice_of(item, d, "https://shipgate.acme.dev/api/v1/deployments/42");
 }
@@ -49,17 +51,7 @@ TEST(Notifications, TextsNameTheEnvironmentVersionAndForApprovalsTheCommand) {
 }
 
 TEST(Notifications, AFailedScheduledCheckSaysWhatFailedRatherThanTheDeploymentsOwnMessage) {
-  orchestration::Deployment d;
-  d.id = 7;
-  d.project = "planera";
-  d.environment = "production";
-  d.version = "v1.4.0";
-  d.sha = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
-  d.message = "deployed v1.4.0";
-  orchestration::OutboxItem event;
-  event.event = "verify_failed";
-  event.payload = {{"message", "v1.4.0: smoke 1/1 https://app/health: HTTP 503"}};
-  const auto n = orchestration::notice_of(event, d, "https://shipgate.acme.dev/api/v1/deployments/7");
+  const auto n = failed_deploy("verify_failed", {{"message", "v1.4.0: smoke 1/1 https://app/health: HTTP 503"}});
   config::Notifier json_format;
   EXPECT_EQ(notify::notification_body(json_format, n)["text"],
             ":warning: planera/production: v1.4.0 (6113728) failed its scheduled check: v1.4.0: smoke 1/1 "
