@@ -63,6 +63,8 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("shipgate_outbox_deliveries_total").Help("Notification and GitHub status delivery attempts by kind and outcome").Register(registry);
   prometheus::Family<prometheus::Counter>& analyses =
       prometheus::BuildCounter().Name("shipgate_analysis_total").Help("Error-rate analyses of deployments by environment and outcome (passed, failed, no_answer)").Register(registry);
+  prometheus::Family<prometheus::Counter>& canaries =
+      prometheus::BuildCounter().Name("shipgate_canary_total").Help("Canary releases by environment and outcome (promoted, rolled_back, failed)").Register(registry);
   prometheus::Family<prometheus::Counter>& schedules =
       prometheus::BuildCounter().Name("shipgate_schedule_runs_total").Help("Schedule runs by environment, action and outcome (passed, failed, queued, skipped)").Register(registry);
   prometheus::Family<prometheus::Gauge>& replica =
@@ -124,6 +126,11 @@ void Metrics::outbox_delivery(std::string_view kind, std::string_view outcome) {
 
 void Metrics::analysis(std::string_view project, std::string_view environment, std::string_view outcome) {
   impl_->analyses.Add({{"project", std::string(project)}, {"environment", std::string(environment)}, {"outcome", bounded(outcome)}})
+      .Increment();
+}
+
+void Metrics::canary(std::string_view project, std::string_view environment, std::string_view outcome) {
+  impl_->canaries.Add({{"project", std::string(project)}, {"environment", std::string(environment)}, {"outcome", bounded(outcome)}})
       .Increment();
 }
 

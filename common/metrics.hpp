@@ -44,6 +44,8 @@ class Metrics {
   void outbox_delivery(std::string_view kind, std::string_view outcome);
   // Error-rate analyses of deployments. outcome: passed, failed (above max), no_answer
   void analysis(std::string_view project, std::string_view environment, std::string_view outcome);
+  // Canary releases. outcome: promoted, rolled_back, failed (the canary itself could not be rolled out)
+  void canary(std::string_view project, std::string_view environment, std::string_view outcome);
   // Schedule runs. action: verify, redeploy; outcome: passed, failed, queued, skipped
   void schedule_run(std::string_view project, std::string_view environment, std::string_view action,
                     std::string_view outcome);

@@ -82,6 +82,13 @@ std::string_view to_string(Schedule::Action a) { return a == Schedule::Action::r
 
 std::string Schedule::key() const { return cron + " " + timezone + " " + std::string(to_string(action)); }
 
+TargetConfig Environment::canary_target() const {
+  TargetConfig out = targets.at(canary->target);
+  auto& k = std::get<KubernetesTargetConfig>(out.spec);
+  k.workloads = {KubernetesWorkload{canary->component, canary->deployment, canary->container}};
+  return out;
+}
+
 const Environment* Project::environment(std::string_view n) const {
   for (const auto& e : environments)
     if (e.name == n) return &e;

@@ -232,6 +232,23 @@ struct Analysis {
   TlsClientConfig tls;
 };
 
+// A canary release on Kubernetes: the new version goes to one extra Deployment first (the canary,
+// beside the component's main Deployment in the same namespace), each step is waited out while the
+// analysis runs, and only then do the targets roll out. `weight` is the share of traffic the step stands
+// for: shipgate records it, the user's mesh or ingress (or the two Deployments' replica counts) gives it.
+struct CanaryStep {
+  int weight = 0;  // percent, 1..100
+  Millis pause{0};
+};
+struct Canary {
+  std::string component;
+  std::string deployment;
+  std::string container;  // defaults to the main Deployment's
+  std::vector<CanaryStep> steps;
+  std::optional<Analysis> analysis;  // absent: the environment's analysis, or pauses without one
+  std::size_t target = 0;            // the environment's Kubernetes target whose namespace it is in
+};
+
 // Nothing starts between from and to (absolute times), whatever the windows say.
 struct Freeze {
   std::int64_t from_ms = 0;
@@ -259,6 +276,7 @@ struct Environment {
   std::vector<Freeze> freezes;
   std::vector<Schedule> schedules;
   std::optional<Analysis> analysis;
+  std::optional<Canary> canary;
   std::vector<TargetConfig> targets;
   std::vector<SmokeCheck> smoke;
   bool rollback_on_failure = false;
@@ -270,6 +288,11 @@ struct Environment {
   // or resolves this environment's own tag template for the same SHA and version (retag).
   enum class PromoteImages { copy, retag } promote_images = PromoteImages::copy;
   bool checks_images() const { return wait_for_images.count() > 0 || pin_digests; }
+  // The canary Deployment as a Kubernetes target of its own (the namespace and credentials of the
+  // target it sits beside); only with `canary`.
+  TargetConfig canary_target() const;
+  // The analysis that judges canary steps: the canary's own, else the environment's.
+  const std::optional<Analysis>& canary_analysis() const { return canary && canary->analysis ? canary->analysis : analysis; }
 };
 
 // GitHub Deployments and their statuses mirror what shipgate does, for the repository's Environments page.

@@ -1,5 +1,5 @@
 // What an environment does after a deploy: schedules (verify, redeploy at cron times) and the error-rate
-// analysis that keeps watching a deployment after its smoke checks.
+// analysis that keeps watching a deployment after its smoke checks, and the canary that goes first.
 #include <charconv>
 
 #include "config/loader_internal.hpp"
@@ -65,6 +65,58 @@ void Loader::load_analysis(const YAML::Node& n, const std::string& path, std::op
   if (a.timeout.count() <= 0) error(analysis.at("timeout"), "must be greater than 0");
   analysis.string("ca_file", a.tls.ca_file);
   out = std::move(a);
+}
+
+void Loader::load_canary(const YAML::Node& n, const std::string& path, Environment& env) {
+  if (!is_map(n, path)) return;
+  Section canary(*this, n, path);
+  Canary c;
+  if (canary.require("deployment", "the canary Deployment's name")) canary.nonempty("deployment", c.deployment);
+  canary.nonempty("component", c.component);
+  canary.nonempty("container", c.container);
+  // The Kubernetes target (and workload) the canary stands beside: the one of `component`, or the only one.
+  const KubernetesWorkload* main = nullptr;
+  std::size_t candidates = 0;
+  for (std::size_t i = 0; i < env.targets.size(); ++i) {
+    const auto* k = std::get_if<KubernetesTargetConfig>(&env.targets[i].spec);
+    if (!k) continue;
+    for (const auto& w : k->workloads) {
+      if (!c.component.empty() && w.component != c.component) continue;
+      if (!main) {
+        main = &w;
+        c.target = i;
+      }
+      ++candidates;
+    }
+  }
+  if (!main) {
+    error(path, c.component.empty() ? "needs a kubernetes target in this environment"
+                                    : "no kubernetes target of this environment deploys component '" + c.component + "'");
+  } else if (candidates > 1 && c.component.empty()) {
+    error(canary.at("component"), "is required: the kubernetes targets deploy several components");
+  } else {
+    c.component = main->component;
+    if (c.container.empty()) c.container = main->container;
+    if (c.deployment == main->deployment) error(canary.at("deployment"), "must not be the main Deployment (" + main->deployment + ")");
+  }
+  if (canary.require("steps", "e.g. [ { weight: 10, pause: 5m } ]")) {
+    const auto steps = canary["steps"];
+    if (!steps.IsSequence() || steps.size() == 0) error(canary.at("steps"), "must be a list of at least one step");
+    else
+      for (std::size_t i = 0; i < steps.size(); ++i) {
+        const std::string p = canary.at("steps") + "[" + std::to_string(i) + "]";
+        if (!is_map(steps[i], p)) continue;
+        Section step(*this, steps[i], p);
+        CanaryStep s;
+        if (step.require("weight", "percent of traffic, 1 to 100")) step.integer("weight", s.weight, 1, 100);
+        if (step.require("pause", "how long the step is watched, e.g. 5m")) step.duration("pause", s.pause);
+        if (s.pause.count() <= 0 && step["pause"]) error(step.at("pause"), "must be greater than 0");
+        if (!c.steps.empty() && s.weight < c.steps.back().weight) error(step.at("weight"), "must not be lower than the step before");
+        c.steps.push_back(s);
+      }
+  }
+  if (const auto analysis = canary["analysis"]) load_analysis(analysis, canary.at("analysis"), c.analysis);
+  env.canary = std::move(c);
 }
 
 }  // namespace shipgate::config::detail

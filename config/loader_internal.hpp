@@ -97,6 +97,8 @@ class Loader {
   // Schedules and analysis (loader_after_deploy.cpp).
   void load_schedules(const YAML::Node& n, const std::string& path, std::vector<Schedule>& out);
   void load_analysis(const YAML::Node& n, const std::string& path, std::optional<Analysis>& out);
+  // After the targets: the canary sits beside one of the environment's Kubernetes Deployments.
+  void load_canary(const YAML::Node& n, const std::string& path, Environment& env);
   void load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env);
   void load_project(const YAML::Node& n, const std::string& path, Project& p);
   void load_github_deployments(const YAML::Node& n, const std::string& path, std::optional<GithubDeploymentsConfig>& out);

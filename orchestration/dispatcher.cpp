@@ -11,6 +11,7 @@
 
 #include "common/clock.hpp"
 #include "deploy/smoke.hpp"
+#include "orchestration/canary.hpp"
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/error_rate.hpp"
 #include "orchestration/deployment_rules.hpp"
@@ -274,6 +275,24 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     d.result = result;
   }
   const auto ctx = deploy_context(d, *project, *env);
+  const std::int64_t id = d.id;
+  const deploy::AttemptNote note = [this, id](std::string line) -> asio::awaitable<void> {
+    TransitionRequest request{id, Event::note, "shipgate", std::move(line)};
+    co_await store_.transition(std::move(request));
+  };
+  // A canary goes first (once: a resume after it passed goes on with the targets).
+  if (env->canary && !(result.contains("canary") && result["canary"].value("ok", false))) {
+    auto canary = targets_(env->canary_target());
+    auto judged = co_await run_canary(*canary, ctx, *env->canary, env->canary_analysis(), *http_, note);
+    result["canary"] = judged.record;
+    if (!judged.ok) {
+      co_await end_canary(d, *env, ctx, std::move(judged.message), std::move(result), judged.rolled_out);
+      co_return;
+    }
+    if (metrics_) metrics_->canary(d.project, d.environment, "promoted");
+    auto saved = co_await store_.record_result(d.id, result, hold_of(d.id));
+    if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record the canary: {}", d.id, saved.error().message());
+  }
   json& done = result["targets"];
   if (!done.is_array()) done = json::array();
   const auto started = std::chrono::steady_clock::now();
@@ -306,11 +325,6 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
   }
 
   // Smoke checks, once every target succeeded; each attempt lands in the history as it happens.
-  const std::int64_t id = d.id;
-  const deploy::AttemptNote note = [this, id](std::string line) -> asio::awaitable<void> {
-    TransitionRequest request{id, Event::note, "shipgate", std::move(line)};
-    co_await store_.transition(std::move(request));
-  };
   if (failure.empty() && !env->smoke.empty()) {
     json& checks = result["smoke"] = json::array();
     const auto vars = ctx.vars;
@@ -362,48 +376,6 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     co_return;
   }
   co_await roll_back(d, *project, *env, std::move(failure), std::move(result), changed);
-}
-
-asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::Project& project,
-                                            const config::Environment& env, std::string failure, json result,
-                                            std::size_t changed) {
-  // Back to the newest version that succeeded here before this one.
-  DeploymentFilter earlier{d.project, d.environment, {State::succeeded}, kPreviousVersionSearch, 0};
-  auto succeeded = co_await store_.deployments(earlier);
-  const Deployment* previous = succeeded ? previous_version(*succeeded, d) : nullptr;
-  if (!previous) {
-    std::string why = failure + "; nothing to roll back to (no earlier succeeded version in " + d.environment + ")";
-    log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
-    co_await finish(d.id, Event::fail, std::move(why), result);
-    co_return;
-  }
-  {
-    TransitionRequest note{d.id, Event::note, "shipgate", "rolling back to " + previous->version + " after: " + failure};
-    co_await store_.transition(std::move(note));
-  }
-  log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: rolling back {} target(s) to {} after: {}", d.id, changed, previous->version, failure);
-  const auto back = deploy_context(*previous, project, env);
-  json& steps = result["rollback"] = json::array();
-  std::string rollback_error;
-  for (std::size_t j = changed; j-- > 0;) {  // undo in reverse order
-    auto target = targets_(env.targets[j]);
-    const json details = j < result["targets"].size() ? result["targets"][j].value("details", json::object()) : json::object();
-    auto outcome = co_await target->rollback(back, details);
-    steps.push_back({{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details}});
-    if (!outcome.ok && rollback_error.empty())
-      rollback_error = "target " + std::to_string(j + 1) + " (" + target->describe() + "): " + outcome.message;
-  }
-  BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "automatic rollback: " + failure, "shipgate"};
-  if (rollback_error.empty()) {
-    std::string why = "rolled back to " + previous->version + " after: " + failure;
-    TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), result, {}, {bad}};
-    co_await finish_request(std::move(request));
-  } else {
-    std::string why = failure + "; rollback to " + previous->version + " failed: " + rollback_error;
-    log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
-    TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), result, {}, {bad}};
-    co_await finish_request(std::move(request));
-  }
 }
 
 asio::awaitable<void> Dispatcher::finish(std::int64_t id, Event event, std::string message, json result,

@@ -96,6 +96,11 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   boost::asio::awaitable<void> roll_back(const Deployment& d, const config::Project& project,
                                          const config::Environment& env, std::string failure, nlohmann::json result,
                                          std::size_t changed);
+  // A canary that failed a step (or its rollout): put the canary back as it was and end the deployment
+  // rolled_back (failed when the canary could not be put back or was never changed).
+  boost::asio::awaitable<void> end_canary(const Deployment& d, const config::Environment& env,
+                                          const deploy::DeployContext& ctx, std::string failure,
+                                          nlohmann::json result, bool rolled_out);
   boost::asio::awaitable<config::ConfigPtr> config_for(const Deployment& d) const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;

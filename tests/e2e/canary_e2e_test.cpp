@@ -1,0 +1,143 @@
+// Canary releases on Kubernetes against the Kubernetes stand-in and a real Prometheus (Debian's package)
+// scraping an exporter whose error ratio follows the image the canary Deployment runs.
+#include <atomic>
+
+#include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/kube_standin.hpp"
+#include "tests/support/pki.hpp"
+#include "tests/support/prometheus_server.hpp"
+
+using namespace shipgate::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string kGoodSha(40, 'a');
+const std::string kBadSha(40, 'b');
+
+class Canary : public E2E {
+ protected:
+  void SetUp() override {
+    E2E::SetUp();
+    pki = make_test_pki(dir.path());
+    kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
+    kube->add_deployment("shop", "api", {{"api", "ghcr.io/acme/api:v0"}}, 4);
+    kube->add_deployment("shop", "api-canary", {{"api", "ghcr.io/acme/api:v0"}}, 1);
+    dir.write("kubeconfig", "current-context: prod\n"
+                            "clusters: [ { name: c, cluster: { server: \"" + kube->url() + "\", certificate-authority: ca.pem } } ]\n"
+                            "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
+                            "users: [ { name: u, user: { token: deployer-token } } ]\n");
+    // Prometheus has scraped the exporter before anything is deployed.
+    ASSERT_TRUE(wait_until([&] { return prometheus.query("max(app_error_ratio)") == 0.0; }, std::chrono::seconds(20)))
+        << prometheus.log();
+    start_with(R"y(
+server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
+store: sqlite:${STORE}
+github: { secrets: [")y" + std::string(kSecret) + R"y("] }
+reviewers: { alice: { token: ")y" + kAliceToken + R"y(", can: [deploy] } }
+projects:
+  shop:
+    repository: acme/shop
+    components: { api: { image: ghcr.io/acme/api } }
+    environments:
+      production:
+        deploy_on: [push]
+        tag: "{short_sha}"
+        rollback_on_failure: true
+        targets:
+          - { type: kubernetes, namespace: shop, kubeconfig: ")y" + dir.file("kubeconfig") + R"y(",
+              deployments: { api: api }, rollout_timeout: 20s, poll_interval: 10ms }
+        canary:
+          deployment: api-canary
+          steps: [ { weight: 20, pause: 3s }, { weight: 50, pause: 1s } ]
+          analysis: { prometheus: ")y" + prometheus.url() + R"y(", query: "max(app_error_ratio)", max: 0.01, interval: 250ms }
+)y");
+  }
+  std::int64_t push_sha(const std::string& sha) {
+    auto r = push("refs/heads/main", sha, new_delivery_id(), "acme/shop");
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.json()["deployments"][0].value("id", std::int64_t{0});
+  }
+  std::string settle(std::int64_t id) {
+    std::string state;
+    wait_until([&] {
+      state = deployment(id).value("state", "");
+      return state != "queued" && state != "running";
+    }, std::chrono::seconds(40));
+    return state;
+  }
+  // PATCHes of one Deployment, in the order the API server saw them, as the images they set.
+  std::vector<std::string> patches_of(const std::string& name) {
+    std::vector<std::string> out;
+    for (const auto& r : kube->requests())
+      if (r.method == "PATCH" && r.target == "/apis/apps/v1/namespaces/shop/deployments/" + name)
+        out.push_back(json::parse(r.body)["spec"]["template"]["spec"]["containers"][0]["image"]);
+    return out;
+  }
+  std::size_t first_patch_index(const std::string& name) {
+    const auto requests = kube->requests();
+    for (std::size_t i = 0; i < requests.size(); ++i)
+      if (requests[i].method == "PATCH" && requests[i].target.ends_with("/deployments/" + name)) return i;
+    return requests.size();
+  }
+
+  TestPki pki;
+  std::unique_ptr<KubeStandin> kube;
+  // The canary serves errors while it runs the bad version.
+  StandinServer exporter{[this](const RecordedRequest&) {
+    const bool bad = kube && kube->image("shop", "api-canary", "api").ends_with(kBadSha.substr(0, 7));
+    return StandinReply{200, std::string("# TYPE app_error_ratio gauge\napp_error_ratio ") + (bad ? "0.5" : "0") + "\n",
+                        "text/plain; version=0.0.4"};
+  }};
+  PrometheusServer prometheus{{exporter.port()}};
+};
+
+}  // namespace
+
+TEST_F(Canary, AHealthyCanaryIsPromotedAndOneWhoseErrorRatioRisesIsRolledBackBeforeTheMainDeploymentChanges) {
+  const std::string good = "ghcr.io/acme/api:" + kGoodSha.substr(0, 7);
+  const auto first = push_sha(kGoodSha);
+  ASSERT_EQ(settle(first), "succeeded") << deployment(first).dump(2);
+  EXPECT_EQ(kube->image("shop", "api-canary", "api"), good);
+  EXPECT_EQ(kube->image("shop", "api", "api"), good);
+  EXPECT_LT(first_patch_index("api-canary"), first_patch_index("api")) << "the canary goes first";
+  const auto promoted = deployment(first)["result"]["canary"];
+  EXPECT_TRUE(promoted.value("ok", false)) << promoted.dump(2);
+  ASSERT_EQ(promoted["steps"].size(), 2u);
+  EXPECT_EQ(promoted["steps"][0]["weight"], 20);
+  EXPECT_TRUE(promoted["steps"][1]["analysis"].value("ok", false));
+
+  const auto second = push_sha(kBadSha);
+  ASSERT_EQ(settle(second), "rolled_back") << deployment(second).dump(2);
+  const auto d = deployment(second);
+  const std::string message = d.value("message", "");
+  EXPECT_NE(message.find("canary rolled back after: canary step"), std::string::npos) << message;
+  EXPECT_NE(message.find("error ratio 0.5 is above 0.01"), std::string::npos) << message;
+  EXPECT_EQ(kube->image("shop", "api-canary", "api"), good) << "the canary runs the good version again";
+  EXPECT_EQ(kube->image("shop", "api", "api"), good);
+  EXPECT_EQ(patches_of("api"), std::vector<std::string>{good}) << "the main Deployment never saw the bad version";
+  EXPECT_EQ(patches_of("api-canary"), (std::vector<std::string>{good, "ghcr.io/acme/api:" + kBadSha.substr(0, 7), good}));
+  auto env = daemon->get("/api/v1/projects/shop/environments/production", kAliceToken).json();
+  EXPECT_EQ(env["bad_versions"][0]["version"], kBadSha) << env.dump(2);
+
+  const auto metrics = daemon->get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(shipgate_canary_total{environment="production",outcome="promoted",project="shop"} 1)"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(shipgate_canary_total{environment="production",outcome="rolled_back",project="shop"} 1)"),
+            std::string::npos);
+}
+
+TEST_F(Canary, APassedCanaryGoesBackWithTheMainDeploymentWhenTheMainRolloutFails) {
+  const std::string good = "ghcr.io/acme/api:" + kGoodSha.substr(0, 7);
+  const auto first = push_sha(kGoodSha);
+  ASSERT_EQ(settle(first), "succeeded") << deployment(first).dump(2);
+  kube->hang_next_rollout("shop", "api");
+  const std::string third(40, 'c');
+  const auto second = push_sha(third);
+  ASSERT_EQ(settle(second), "rolled_back") << deployment(second).dump(2);
+  const auto d = deployment(second);
+  EXPECT_TRUE(d["result"]["canary"].value("ok", false)) << "the canary itself passed";
+  EXPECT_NE(d.value("message", "").find("progress deadline exceeded"), std::string::npos) << d.value("message", "");
+  EXPECT_EQ(kube->image("shop", "api", "api"), good);
+  EXPECT_EQ(kube->image("shop", "api-canary", "api"), good) << "the canary does not keep the failed version";
+}
