@@ -148,6 +148,18 @@ struct KubernetesWorkload {
   std::string component;
   std::string deployment;
   std::string container;  // defaults to the component's name
+  std::optional<int> replicas;  // set with every deploy when declared (and then watched for drift)
+};
+
+// Watching the Deployments a Kubernetes target manages for changes made outside shipgate (drift): what
+// runs is compared with what the environment's newest succeeded deployment applied (images, and the
+// declared replicas). With self_heal the target is applied again, at most max_heals times per
+// heal_window, so a fight with another controller shows instead of going on forever.
+struct DriftConfig {
+  bool self_heal = false;
+  Millis relist{300'000};  // a full list this often; a watch resumes from the last resourceVersion between
+  int max_heals = 3;
+  Millis heal_window{3'600'000};
 };
 
 struct KubernetesTargetConfig {
@@ -158,6 +170,7 @@ struct KubernetesTargetConfig {
   std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
   Millis rollout_timeout{600'000};
   Millis poll_interval{1'000};
+  std::optional<DriftConfig> drift;
 };
 
 struct CommandTargetConfig {

@@ -133,6 +133,11 @@ void Loader::load_kubernetes(Section& t, const Project& project, TargetConfig& o
         Section workload(*this, kv.second, p);
         if (workload.require("deployment")) workload.nonempty("deployment", w.deployment);
         workload.nonempty("container", w.container);
+        if (workload["replicas"]) {
+          int n = -1;
+          workload.integer("replicas", n, 0, 10000);
+          if (n >= 0) w.replicas = n;
+        }
       } else if (auto v = nonempty_string(kv.second, p)) {
         w.deployment = *v;
       }
@@ -146,6 +151,17 @@ void Loader::load_kubernetes(Section& t, const Project& project, TargetConfig& o
   t.nonempty("service_account_dir", k.service_account_dir);
   t.duration("rollout_timeout", k.rollout_timeout);
   t.duration("poll_interval", k.poll_interval);
+  if (const auto drift = t["drift"]; drift && is_map(drift, t.at("drift"))) {
+    Section d(*this, drift, t.at("drift"));
+    DriftConfig c;
+    d.boolean("self_heal", c.self_heal);
+    d.duration("relist", c.relist);
+    d.integer("max_heals", c.max_heals, 1, 1000);
+    d.duration("heal_window", c.heal_window);
+    if (c.relist < std::chrono::seconds(1)) error(d.at("relist"), "must be at least 1s");
+    if (c.heal_window.count() <= 0) error(d.at("heal_window"), "must be greater than 0");
+    k.drift = c;
+  }
   out.spec = std::move(k);
 }
 

@@ -155,8 +155,22 @@ class BeastHttpClient final : public HttpClient {
     http::response_parser<http::string_body> parser;
     parser.body_limit(req.max_response_body);
     parser.skip(req.method == "HEAD");  // a HEAD answer announces a length but sends no body
-    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-    if (rec) co_return rec;
+    if (req.on_body) {
+      parser.body_limit(boost::none);
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (hec) co_return hec;
+      while (!parser.is_done()) {
+        auto [rec, rn] = co_await http::async_read_some(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (!parser.get().body().empty()) {
+          req.on_body(parser.get().body());
+          parser.get().body().clear();
+        }
+        if (rec) co_return rec;
+      }
+    } else {
+      auto [rec, rn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (rec) co_return rec;
+    }
     OutboundResponse out;
     auto& res = parser.get();
     out.status = static_cast<int>(res.result_int());

@@ -7,8 +7,10 @@
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,10 @@ struct OutboundRequest {
   std::string client_cert_pem;  // mutual TLS (kubeconfig client-certificate-data)
   std::string client_key_pem;
   std::size_t max_response_body = 8u << 20;
+  // A long answer read as it arrives (a Kubernetes watch): when set, each piece of the body is handed
+  // here as it is read and the response's `body` stays empty; `max_response_body` then bounds no total,
+  // only `timeout` ends the exchange.
+  std::function<void(std::string_view)> on_body;
 };
 
 struct OutboundResponse {

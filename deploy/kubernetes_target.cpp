@@ -154,6 +154,7 @@ class KubernetesTarget final : public DeployTarget {
     for (const auto& [component, image] : images) {
       const auto* w = workload(component);
       json patch = {{"spec", {{"template", {{"spec", {{"containers", json::array({{{"name", w->container}, {"image", image}}})}}}}}}}};
+      if (w->replicas) patch["spec"]["replicas"] = *w->replicas;  // declared: applied with every deploy
       auto r = co_await call("PATCH", path_of(*w), patch.dump(), "application/strategic-merge-patch+json", error);
       if (!r || r->status != 200) {
         out.message = error.empty() ? refusal(r, "patch", *w) : "kubernetes credentials: " + error;

@@ -207,6 +207,10 @@ struct StandinServer::Impl : std::enable_shared_from_this<StandinServer::Impl> {
         log.push_back(r);
       }
       StandinReply out = handler(r);
+      if (out.stream) {
+        if (!co_await stream_reply(stream, out, req.version())) co_return;
+        continue;
+      }
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
       if (!out.body.empty()) res.set(http::field::content_type, out.content_type);
       for (const auto& [k, v] : out.headers) res.set(k, v);
@@ -216,6 +220,32 @@ struct StandinServer::Impl : std::enable_shared_from_this<StandinServer::Impl> {
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       if (wec || !req.keep_alive()) co_return;
     }
+  }
+
+  // Writes a chunked answer piece by piece as `out.stream` gives it; whether the connection is still good.
+  template <class Stream>
+  asio::awaitable<bool> stream_reply(Stream& stream, StandinReply& out, unsigned version) {
+    http::response<http::empty_body> res{static_cast<http::status>(out.status), version};
+    res.set(http::field::content_type, out.content_type);
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, asio::as_tuple(asio::use_awaitable));
+    if (hec) co_return false;
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    std::optional<std::string> next = out.body;
+    while (next) {
+      if (!next->empty()) {
+        auto [wec, wn] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(*next)), asio::as_tuple(asio::use_awaitable));
+        if (wec) co_return false;
+      } else {
+        pause.expires_after(std::chrono::milliseconds(5));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      next = out.stream();
+    }
+    auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(), asio::as_tuple(asio::use_awaitable));
+    co_return !lec;
   }
 
   asio::awaitable<void> session(tcp::socket socket) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -77,6 +78,9 @@ struct StandinReply {
   std::string body;
   std::string content_type = "application/json";
   Headers headers;
+  // A streamed answer (chunked, as a Kubernetes watch): asked every few milliseconds for what to send
+  // next; "" is nothing yet, nullopt ends the answer. `body` is sent first.
+  std::function<std::optional<std::string>()> stream;
 };
 
 // An HTTP server on 127.0.0.1 with its own threads. Optionally TLS with the given PEM files.

@@ -20,7 +20,20 @@ void KubeStandin::add_deployment(const std::string& ns, const std::string& name,
            {"status", {{"observedGeneration", 1}, {"replicas", replicas}, {"updatedReplicas", replicas},
                        {"availableReplicas", replicas}, {"readyReplicas", replicas}}}};
   std::lock_guard l(m_);
-  deployments_[ns + "/" + name] = e;
+  auto& slot = deployments_[ns + "/" + name];
+  slot = e;
+  changed(slot, "ADDED");
+}
+
+void KubeStandin::changed(Entry& e, const std::string& type) {
+  e.obj["metadata"]["resourceVersion"] = std::to_string(++version_);
+  changes_.push_back({version_, type, e.obj["metadata"].value("namespace", ""), e.obj});
+}
+
+void KubeStandin::compact() {
+  std::lock_guard l(m_);
+  changes_.clear();
+  oldest_kept_ = version_;
 }
 
 void KubeStandin::hang_next_rollout(const std::string& ns, const std::string& name, int ticks) {
@@ -82,6 +95,59 @@ void KubeStandin::tick(Entry& e) {
   set("availableReplicas", e.old_replicas + e.new_available);  // old pods count as available
 }
 
+namespace {
+
+std::string query_value(const std::string& query, const std::string& key) {
+  std::size_t at = 0;
+  while (at <= query.size()) {
+    const auto end = std::min(query.find('&', at), query.size());
+    const std::string pair = query.substr(at, end - at);
+    if (pair.rfind(key + "=", 0) == 0) return pair.substr(key.size() + 1);
+    at = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+StandinReply KubeStandin::collection(const std::string& ns, const std::string& query) {
+  const std::string watch = query_value(query, "watch");
+  if (watch != "1" && watch != "true") {
+    json items = json::array();
+    for (const auto& [key, e] : deployments_)
+      if (key.rfind(ns + "/", 0) == 0) items.push_back(e.obj);
+    return {200, json{{"kind", "DeploymentList"}, {"apiVersion", "apps/v1"},
+                      {"metadata", {{"resourceVersion", std::to_string(version_)}}}, {"items", items}}.dump()};
+  }
+  const std::string from_text = query_value(query, "resourceVersion");
+  const std::int64_t from = from_text.empty() ? version_ : std::stoll(from_text);
+  StandinReply reply{200, "", "application/json"};
+  if (from < oldest_kept_) {
+    reply.body = json{{"type", "ERROR"},
+                      {"object", {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"reason", "Expired"},
+                                  {"code", 410}, {"message", "too old resource version: " + from_text + " (" + std::to_string(oldest_kept_) + ")"}}}}
+                     .dump() + "\n";
+    reply.stream = [] { return std::optional<std::string>(); };
+    return reply;
+  }
+  const std::string seconds = query_value(query, "timeoutSeconds");
+  const auto until = std::chrono::steady_clock::now() +
+                     std::min(watch_limit_, std::chrono::seconds(seconds.empty() ? 1800 : std::stoll(seconds)));
+  auto cursor = std::make_shared<std::int64_t>(from);
+  reply.stream = [this, ns, cursor, until]() -> std::optional<std::string> {
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::lock_guard l(m_);
+    std::string out;
+    for (const auto& c : changes_)
+      if (c.version > *cursor && c.ns == ns) {
+        out += json{{"type", c.type}, {"object", c.object}}.dump() + "\n";
+        *cursor = c.version;
+      }
+    return out;
+  };
+  return reply;
+}
+
 StandinReply KubeStandin::handle(const RecordedRequest& r) {
   std::lock_guard l(m_);
   if (r.header("Authorization") != "Bearer " + token_) return status(401, "Unauthorized", "Unauthorized");
@@ -89,6 +155,17 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   const std::string path = r.target.substr(0, r.target.find('?'));
   if (path.rfind(prefix, 0) != 0) return status(404, "NotFound", "the server could not find the requested resource");
   const std::string rest = path.substr(prefix.size());
+  const std::string query = r.target.find('?') == std::string::npos ? "" : r.target.substr(r.target.find('?') + 1);
+  if (rest.size() > 12 && rest.ends_with("/deployments") && r.method == "GET") {
+    const std::string ns = rest.substr(0, rest.size() - 12);
+    const std::string w = query_value(query, "watch");
+    const std::string verb = w == "1" || w == "true" ? "watch" : "list";
+    if (verb == "list") ++gets_;
+    if (denied_.count(verb))
+      return status(403, "Forbidden", "deployments.apps is forbidden: User \"system:serviceaccount:shipgate:shipgate\" cannot " + verb +
+                                          " resource \"deployments\" in API group \"apps\" in the namespace \"" + ns + "\"");
+    return collection(ns, query);
+  }
   const auto slash = rest.find("/deployments/");
   if (slash == std::string::npos) return status(404, "NotFound", "the server could not find the requested resource");
   const std::string ns = rest.substr(0, slash), name = rest.substr(slash + 13);
@@ -101,16 +178,31 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   if (it == deployments_.end()) return status(404, "NotFound", "deployments.apps \"" + name + "\" not found");
   Entry& e = it->second;
   if (verb == "get") {
+    ++gets_;
+    const json before = e.obj["status"];
     tick(e);
+    if (e.obj["status"] != before) changed(e, "MODIFIED");
     return {200, e.obj.dump()};
   }
   if (r.header("Content-Type") != "application/strategic-merge-patch+json")
     return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format");
   auto patch = json::parse(r.body, nullptr, false);
-  const auto containers = patch.is_object() ? patch.value("/spec/template/spec/containers"_json_pointer, json()) : json();
-  if (!containers.is_array()) return status(422, "Invalid", "patch has no containers list");
+  const auto containers = patch.is_object() ? patch.value("/spec/template/spec/containers"_json_pointer, json::array()) : json();
+  const auto replicas = patch.is_object() ? patch.value("/spec/replicas"_json_pointer, json()) : json();
+  if (!containers.is_array() || (!replicas.is_null() && !replicas.is_number_integer()))
+    return status(422, "Invalid", "patch has no containers list or a replicas count that is not a number");
   auto& current = e.obj["spec"]["template"]["spec"]["containers"];
-  bool changed = false;
+  bool changed = false, scaled = false;
+  // Scaling changes no template: no new rollout, the controller only adds or removes pods.
+  if (replicas.is_number_integer() && replicas != e.obj["spec"]["replicas"]) {
+    e.obj["spec"]["replicas"] = replicas;
+    e.obj["metadata"]["generation"] = e.obj["metadata"].value("generation", 1) + 1;
+    const int n = replicas.get<int>();
+    for (const char* k : {"replicas", "updatedReplicas", "availableReplicas", "readyReplicas"}) e.obj["status"][k] = n;
+    e.new_available = n;
+    e.obj["status"]["observedGeneration"] = e.obj["metadata"]["generation"];
+    scaled = true;
+  }
   for (const auto& c : containers) {
     bool merged = false;
     for (auto& existing : current)
@@ -133,6 +225,7 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
     e.obj["status"].erase("updatedReplicas");
     e.obj["status"].erase("conditions");
   }
+  if (changed || scaled) this->changed(e, "MODIFIED");
   return {200, e.obj.dump()};
 }
 

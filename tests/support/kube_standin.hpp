@@ -2,17 +2,24 @@
 // - bearer-token auth (401 Status otherwise), RBAC per verb (403 Status naming verb and resource),
 //   404 Status for unknown Deployments;
 // - GET and PATCH of apps/v1 Deployments; PATCH takes application/strategic-merge-patch+json only and
-//   merges containers by name (an unknown name is added, as the real API server does);
+//   merges containers by name (an unknown name is added, as the real API server does) and spec.replicas;
+// - LIST of a namespace's Deployments (a DeploymentList with the collection's resourceVersion) and WATCH
+//   (`?watch=1&resourceVersion=N&timeoutSeconds=S`): a chunked stream of one JSON event per line,
+//   ADDED/MODIFIED/DELETED with the whole object, from just after N, until S seconds passed; every change
+//   bumps one resourceVersion counter. A resourceVersion older than the kept history is answered as the
+//   API server does: 200 and one ERROR event carrying a 410 Expired Status;
 // - a controller that moves status toward the template one step per read of that Deployment:
 //   observedGeneration, then updated, available and old replica counters (zero counters omitted);
 // - on demand: a rollout that hangs and then reports ProgressDeadlineExceeded, or one whose pods never
 //   become available.
-// Not modelled: watches, ReplicaSets and revisions, server-side apply, resourceVersion conflicts,
+// Not modelled: bookmarks, label and field selectors, ReplicaSets and revisions, server-side apply, conflicts,
 // other resource kinds, and client-certificate authentication.
 #pragma once
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,10 +35,17 @@ class KubeStandin {
   void add_deployment(const std::string& ns, const std::string& name,
                       const std::vector<std::pair<std::string, std::string>>& containers, int replicas = 2);
   void deny(const std::string& verb) { std::lock_guard l(m_); denied_.insert(verb); }
+  void allow(const std::string& verb) { std::lock_guard l(m_); denied_.erase(verb); }
+  // Watches end after this long whatever they asked for, as API servers end them at their own timeout.
+  void end_watches_after(std::chrono::seconds s) { std::lock_guard l(m_); watch_limit_ = s; }
   void set_token(std::string token) { std::lock_guard l(m_); token_ = std::move(token); }
   // The next rollout of this Deployment hangs, then reports ProgressDeadlineExceeded after `ticks` reads.
   void hang_next_rollout(const std::string& ns, const std::string& name, int ticks = 3);
   void never_available(const std::string& ns, const std::string& name);
+  // Forgets the change history, as etcd compaction does: a watch from an older resourceVersion gets 410.
+  void compact();
+  // Watch connections answered so far.
+  std::size_t watches() const { return server_.count("GET", "/apis/apps/v1/namespaces/") - gets_; }
 
   std::string image(const std::string& ns, const std::string& name, const std::string& container);
   nlohmann::json object(const std::string& ns, const std::string& name);
@@ -48,14 +62,28 @@ class KubeStandin {
     int old_replicas = 0;   // pods of the previous template, still running and available
     int new_available = 0;  // pods of the current template that became available
   };
+  struct Change {
+    std::int64_t version = 0;
+    std::string type;  // ADDED, MODIFIED, DELETED
+    std::string ns;
+    nlohmann::json object;
+  };
   StandinReply handle(const RecordedRequest& r);
+  StandinReply collection(const std::string& ns, const std::string& query);
   void tick(Entry& e);
+  // Gives the object a new resourceVersion and keeps the change for watches. Called with m_ held.
+  void changed(Entry& e, const std::string& type);
   static StandinReply status(int code, const std::string& reason, const std::string& message);
 
   mutable std::mutex m_;
   std::string token_;
   std::set<std::string> denied_;
   std::map<std::string, Entry> deployments_;  // "ns/name"
+  std::int64_t version_ = 100;
+  std::int64_t oldest_kept_ = 0;  // watches from before this get 410
+  std::vector<Change> changes_;
+  std::size_t gets_ = 0;  // GETs that were not watches
+  std::chrono::seconds watch_limit_{1800};
   StandinServer server_;
 };
 

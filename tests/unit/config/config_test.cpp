@@ -352,14 +352,14 @@ projects:
        "url, format, events, projects, secret, timeout, max_attempts, ca_file"},
       {"confirm: yes-really\n", "confirm: yes-really\n        colour: red\n", "projects.app.environments.production.colour",
        "deploy_on, branch, tags, tag, promote_from, promote, wait_for_images, pin_digests, approval, confirm, "
-       "windows, smoke, rollback_on_failure, freezes, schedules, analysis, targets"},
+       "windows, smoke, rollback_on_failure, freezes, schedules, analysis, targets, canary"},
       {"plain_http: true,", "plain_http: true, colour: red,", "registries.127.0.0.1:5000.colour",
        "username, password, plain_http, ca_file"},
       {"images: retag }", "images: retag, colour: red }", "projects.app.environments.production.promote.colour", "images"},
       {"workdir: /tmp,", "workdir: /tmp, colour: red,", "projects.app.environments.staging.targets[4].colour",
        "type, argv, timeout, workdir, env"},
       {"deployment: api, container: main", "deployment: api, container: main, colour: red",
-       "projects.app.environments.staging.targets[2].deployments.api.colour", "deployment, container"},
+       "projects.app.environments.staging.targets[2].deployments.api.colour", "deployment, container, replicas"},
   };
   for (const auto& c : cases) {
     std::string yaml = full;

@@ -196,3 +196,12 @@ TEST_F(KubeTarget, KubeconfigProblemsAreExplained) {
   c.kubeconfig = dir.file("insecure");
   EXPECT_NE(load_kube_credentials(c, creds).find("always verifies"), std::string::npos);
 }
+
+TEST_F(KubeTarget, DeclaredReplicasAreAppliedWithTheImage) {
+  auto c = cfg();
+  c.workloads[0].replicas = 3;
+  auto out = deploy(c, v2);
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(kube->object("prod", "backend")["spec"]["replicas"], 3);
+  EXPECT_EQ(kube->object("prod", "frontend")["spec"]["replicas"], 2) << "undeclared: left as it is";
+}

@@ -1,0 +1,138 @@
+#include "deploy/kube_watch.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "deploy/kube_credentials.hpp"
+
+namespace shipgate::deploy {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+// One event line is one object; a Deployment is a few KiB. Anything far larger is not an event.
+constexpr std::size_t kMaxLine = 16u << 20;
+
+std::string version_of(const json& object) {
+  return object.value("/metadata/resourceVersion"_json_pointer, std::string());
+}
+
+}  // namespace
+
+std::vector<WatchStream::Event> WatchStream::feed(std::string_view bytes) {
+  std::vector<Event> out;
+  pending_.append(bytes);
+  std::size_t start = 0;
+  for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n', start)) {
+    auto line = json::parse(std::string_view(pending_).substr(start, nl - start), nullptr, false);
+    start = nl + 1;
+    if (line.is_object() && line.contains("type") && line["type"].is_string() && line.contains("object") && line["object"].is_object())
+      out.push_back({line["type"].get<std::string>(), std::move(line["object"])});
+  }
+  pending_.erase(0, start);
+  if (pending_.size() > kMaxLine) pending_.clear();
+  return out;
+}
+
+asio::awaitable<void> watch_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
+                                        WatchHandlers h) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  const std::string path = "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments";
+  std::string version;  // empty: list first
+  auto next_list = std::chrono::steady_clock::now();
+  Millis backoff{1'000};
+  auto wait = [&](Millis how_long) -> asio::awaitable<void> {
+    pause.expires_after(how_long);
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  };
+  auto failed = [&](std::string why) -> asio::awaitable<void> {
+    if (h.trouble) h.trouble(why);
+    co_await wait(backoff);
+    backoff = std::min(backoff * 2, Millis(30'000));
+  };
+  while (!h.stopped()) {
+    KubeCredentials creds;
+    if (auto error = load_kube_credentials(cfg, creds); !error.empty()) {
+      co_await failed("kubernetes credentials: " + error);
+      continue;
+    }
+    OutboundRequest req;
+    req.headers.emplace_back("Accept", "application/json");
+    if (auto error = creds.apply(req); !error.empty()) {
+      co_await failed("kubernetes credentials: " + error);
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (version.empty() || now >= next_list) {
+      req.url = creds.server + path;
+      req.timeout = Millis(30'000);
+      auto r = co_await http.send(req);
+      if (!r || r->status != 200) {
+        co_await failed("cannot list Deployments in namespace " + cfg.namespace_ + ": " + describe_failure(r));
+        continue;
+      }
+      auto list = json::parse(r->body, nullptr, false);
+      if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) {
+        co_await failed("the Deployment list of namespace " + cfg.namespace_ + " is not a DeploymentList");
+        continue;
+      }
+      version = version_of(list);
+      std::vector<json> items(list["items"].begin(), list["items"].end());
+      if (h.listed) h.listed(items);
+      next_list = std::chrono::steady_clock::now() + relist;
+      backoff = Millis(1'000);
+      if (version.empty()) {
+        co_await failed("the Deployment list of namespace " + cfg.namespace_ + " has no resourceVersion");
+        continue;
+      }
+    }
+    // Watch until the next list is due; the server ends the stream then.
+    const auto seconds = std::max<long long>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(next_list - std::chrono::steady_clock::now()).count());
+    req.url = creds.server + path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + version +
+              "&timeoutSeconds=" + std::to_string(seconds);
+    req.timeout = std::chrono::seconds(seconds + 15);
+    WatchStream stream;
+    bool expired = false, any = false;
+    std::string refused, head;  // head: the answer's start, to explain a refusal (a Status, not events)
+    req.on_body = [&](std::string_view bytes) {
+      if (head.size() < 300) head.append(bytes.substr(0, 300 - head.size()));
+      for (auto& e : stream.feed(bytes)) {
+        if (e.type == "ERROR") {
+          // The API server reports a version it no longer has as an ERROR event with a 410 Status.
+          if (e.object.value("code", 0) == 410) expired = true;
+          else refused = e.object.value("message", "watch error");
+          continue;
+        }
+        if (const auto v = version_of(e.object); !v.empty()) version = v;
+        any = true;
+        if (e.type != "BOOKMARK" && h.event) h.event(e.type, e.object);
+      }
+    };
+    const auto started = std::chrono::steady_clock::now();
+    auto r = co_await http.send(req);
+    if (expired || (r && r->status == 410)) {
+      version.clear();  // list again now
+      continue;
+    }
+    if (!r || r->status != 200 || !refused.empty()) {
+      std::string why = refused;
+      if (why.empty() && r) {
+        auto status = json::parse(head, nullptr, false);
+        why = "HTTP " + std::to_string(r->status) + (status.is_object() ? ": " + status.value("message", "") : "");
+      }
+      if (why.empty()) why = describe_failure(r);
+      co_await failed("watching Deployments in namespace " + cfg.namespace_ + ": " + why);
+      continue;
+    }
+    backoff = Millis(1'000);
+    // A server that ends every watch at once must not turn this into a busy loop.
+    if (!any && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) co_await wait(Millis(1'000));
+  }
+}
+
+}  // namespace shipgate::deploy
