@@ -27,6 +27,7 @@
 #include "orchestration/reloader.hpp"
 #include "orchestration/pg_store.hpp"
 #include "orchestration/replica_heartbeat.hpp"
+#include "orchestration/drift_monitor.hpp"
 #include "orchestration/schedule_runner.hpp"
 #include "orchestration/sqlite_store.hpp"
 #include "server/limits.hpp"
@@ -196,6 +197,13 @@ int serve(const std::vector<std::string>& args) {
     dispatcher->notify(project, environment);
   });
 
+  // Drift of watched Kubernetes Deployments: every replica watches, the holder of the drift lane compares
+  // and heals. Its own client: a watch is a long streamed answer, not a call to retry.
+  auto drift = std::make_shared<orchestration::DriftMonitor>(
+      ioc.get_executor(), *store, config_source,
+      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, deploy::make_beast_http_client(),
+      &metrics);
+
   // Notifications and GitHub statuses: their own client without the deploy retries (the outbox has its
   // own schedule), on the same executor pool, never in the dispatcher's way.
   orchestration::OutboxOptions outbox_options;
@@ -278,6 +286,7 @@ int serve(const std::vector<std::string>& args) {
   dispatcher->start();
   outbox->start();
   schedules->start();
+  drift->start();
   if (store->shared())
     asio::co_spawn(ioc, orchestration::replica_heartbeat(*store, *replica, SHIPGATE_VERSION, config_source,
                                                          std::chrono::seconds(2), draining),

@@ -216,6 +216,19 @@ int status(const Options& o) {
                   text(w, "state").c_str(), text(w, "reason").c_str());
     for (const auto& bad : b["bad_versions"])
       std::printf("  bad:      %s (%s)\n", text(bad, "version").c_str(), text(bad, "reason").c_str());
+    if (b.contains("schedules"))
+      for (const auto& sc : b["schedules"]) {
+        const auto& last = sc["last"];
+        std::printf("  schedule: %s %s %s, next %s, last %s\n", text(sc, "cron").c_str(), text(sc, "timezone").c_str(),
+                    text(sc, "action").c_str(), text(sc, "next").c_str(),
+                    last.is_null() ? "-" : (text(last, "outcome") + " " + text(last, "due") + ": " + text(last, "message")).c_str());
+      }
+    if (b.contains("drift") && b["drift"].is_object()) {
+      std::string drift = text(b["drift"], "state");
+      for (const auto& d : b["drift"].value("differences", json::array()))
+        drift += "; " + text(d, "deployment") + " " + text(d, "field") + " " + text(d, "live") + ", applied " + text(d, "applied");
+      std::printf("  drift:    %s\n", drift.c_str());
+    }
     if (!b["recent"].empty()) {
       std::printf("  recent:\n");
       print_deployments(b["recent"]);

@@ -65,6 +65,10 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("shipgate_analysis_total").Help("Error-rate analyses of deployments by environment and outcome (passed, failed, no_answer)").Register(registry);
   prometheus::Family<prometheus::Counter>& canaries =
       prometheus::BuildCounter().Name("shipgate_canary_total").Help("Canary releases by environment and outcome (promoted, rolled_back, failed)").Register(registry);
+  prometheus::Family<prometheus::Counter>& drifts =
+      prometheus::BuildCounter().Name("shipgate_drift_total").Help("Drift of watched Kubernetes Deployments by environment and outcome (detected, resolved, healed, heal_failed, heal_limited)").Register(registry);
+  prometheus::Family<prometheus::Gauge>& drifted =
+      prometheus::BuildGauge().Name("shipgate_drifted").Help("1 while an environment's live Kubernetes Deployments differ from what shipgate applied").Register(registry);
   prometheus::Family<prometheus::Counter>& schedules =
       prometheus::BuildCounter().Name("shipgate_schedule_runs_total").Help("Schedule runs by environment, action and outcome (passed, failed, queued, skipped)").Register(registry);
   prometheus::Family<prometheus::Gauge>& replica =
@@ -132,6 +136,15 @@ void Metrics::analysis(std::string_view project, std::string_view environment, s
 void Metrics::canary(std::string_view project, std::string_view environment, std::string_view outcome) {
   impl_->canaries.Add({{"project", std::string(project)}, {"environment", std::string(environment)}, {"outcome", bounded(outcome)}})
       .Increment();
+}
+
+void Metrics::drift(std::string_view project, std::string_view environment, std::string_view outcome) {
+  impl_->drifts.Add({{"project", std::string(project)}, {"environment", std::string(environment)}, {"outcome", bounded(outcome)}})
+      .Increment();
+}
+
+void Metrics::set_drifted(std::string_view project, std::string_view environment, bool drifted) {
+  impl_->drifted.Add({{"project", std::string(project)}, {"environment", std::string(environment)}}).Set(drifted ? 1 : 0);
 }
 
 void Metrics::schedule_run(std::string_view project, std::string_view environment, std::string_view action,

@@ -46,6 +46,10 @@ class Metrics {
   void analysis(std::string_view project, std::string_view environment, std::string_view outcome);
   // Canary releases. outcome: promoted, rolled_back, failed (the canary itself could not be rolled out)
   void canary(std::string_view project, std::string_view environment, std::string_view outcome);
+  // Drift of watched Kubernetes Deployments. outcome: detected, resolved, healed, heal_failed, heal_limited
+  void drift(std::string_view project, std::string_view environment, std::string_view outcome);
+  // shipgate_drifted{project,environment}: 1 while the live Deployments differ from what was applied.
+  void set_drifted(std::string_view project, std::string_view environment, bool drifted);
   // Schedule runs. action: verify, redeploy; outcome: passed, failed, queued, skipped
   void schedule_run(std::string_view project, std::string_view environment, std::string_view action,
                     std::string_view outcome);

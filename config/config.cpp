@@ -35,6 +35,7 @@ std::optional<NotifyEvent> parse_notify_event(std::string_view s) {
   if (s == "rolled_back") return NotifyEvent::rolled_back;
   if (s == "override") return NotifyEvent::override_;
   if (s == "verify_failed") return NotifyEvent::verify_failed;
+  if (s == "drift") return NotifyEvent::drift;
   return std::nullopt;
 }
 
@@ -46,6 +47,7 @@ std::string_view to_string(NotifyEvent e) {
     case NotifyEvent::rolled_back: return "rolled_back";
     case NotifyEvent::override_: return "override";
     case NotifyEvent::verify_failed: return "verify_failed";
+    case NotifyEvent::drift: return "drift";
   }
   return "?";
 }

@@ -339,7 +339,7 @@ struct LogConfig {
 
 // Events a notification may subscribe to.
 // verify_failed: a scheduled verify found the running version failing its smoke checks.
-enum class NotifyEvent { pending_approval, succeeded, failed, rolled_back, override_, verify_failed };
+enum class NotifyEvent { pending_approval, succeeded, failed, rolled_back, override_, verify_failed, drift };
 std::optional<NotifyEvent> parse_notify_event(std::string_view s);
 std::string_view to_string(NotifyEvent e);
 

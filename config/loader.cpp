@@ -308,7 +308,7 @@ void Loader::load_notify(const YAML::Node& n, std::vector<Notifier>& out) {
       if (auto e = parse_notify_event(events[k])) nt.events.insert(*e);
       else
         error(notify.at("events") + "[" + std::to_string(k) + "]",
-              "unknown event '" + events[k] + "' (pending_approval, succeeded, failed, rolled_back, override, verify_failed)");
+              "unknown event '" + events[k] + "' (pending_approval, succeeded, failed, rolled_back, override, verify_failed, drift)");
     }
     notify.list("projects", nt.projects);
     notify.nonempty("secret", nt.secret);

@@ -38,6 +38,40 @@ std::vector<WatchStream::Event> WatchStream::feed(std::string_view bytes) {
   return out;
 }
 
+asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg) {
+  DeploymentList out;
+  KubeCredentials creds;
+  if (auto error = load_kube_credentials(cfg, creds); !error.empty()) {
+    out.error = "kubernetes credentials: " + error;
+    co_return out;
+  }
+  OutboundRequest req;
+  req.headers.emplace_back("Accept", "application/json");
+  if (auto error = creds.apply(req); !error.empty()) {
+    out.error = "kubernetes credentials: " + error;
+    co_return out;
+  }
+  req.url = creds.server + "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments";
+  req.timeout = Millis(30'000);
+  auto r = co_await http.send(std::move(req));
+  if (!r || r->status != 200) {
+    out.error = "cannot list Deployments in namespace " + cfg.namespace_ + ": " + describe_failure(r);
+    co_return out;
+  }
+  auto list = json::parse(r->body, nullptr, false);
+  if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) {
+    out.error = "the Deployment list of namespace " + cfg.namespace_ + " is not a DeploymentList";
+    co_return out;
+  }
+  out.version = version_of(list);
+  if (out.version.empty()) {
+    out.error = "the Deployment list of namespace " + cfg.namespace_ + " has no resourceVersion";
+    co_return out;
+  }
+  out.items.assign(list["items"].begin(), list["items"].end());
+  co_return out;
+}
+
 asio::awaitable<void> watch_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
                                         WatchHandlers h) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
@@ -66,29 +100,16 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
       co_await failed("kubernetes credentials: " + error);
       continue;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (version.empty() || now >= next_list) {
-      req.url = creds.server + path;
-      req.timeout = Millis(30'000);
-      auto r = co_await http.send(req);
-      if (!r || r->status != 200) {
-        co_await failed("cannot list Deployments in namespace " + cfg.namespace_ + ": " + describe_failure(r));
+    if (version.empty() || std::chrono::steady_clock::now() >= next_list) {
+      auto list = co_await list_deployments(http, cfg);
+      if (!list.error.empty()) {
+        co_await failed(list.error);
         continue;
       }
-      auto list = json::parse(r->body, nullptr, false);
-      if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) {
-        co_await failed("the Deployment list of namespace " + cfg.namespace_ + " is not a DeploymentList");
-        continue;
-      }
-      version = version_of(list);
-      std::vector<json> items(list["items"].begin(), list["items"].end());
-      if (h.listed) h.listed(items);
+      version = list.version;
+      if (h.listed) h.listed(list.items);
       next_list = std::chrono::steady_clock::now() + relist;
       backoff = Millis(1'000);
-      if (version.empty()) {
-        co_await failed("the Deployment list of namespace " + cfg.namespace_ + " has no resourceVersion");
-        continue;
-      }
     }
     // Watch until the next list is due; the server ends the stream then.
     const auto seconds = std::max<long long>(

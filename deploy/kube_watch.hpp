@@ -27,6 +27,15 @@ struct WatchHandlers {
 boost::asio::awaitable<void> watch_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
                                                WatchHandlers handlers);
 
+// The namespace's Deployments as the API server has them now (one LIST), by name, with the list's
+// resourceVersion; `error` says why not.
+struct DeploymentList {
+  std::string error;
+  std::string version;
+  std::vector<nlohmann::json> items;
+};
+boost::asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg);
+
 // Splits a watch stream into events: whole lines are parsed as they complete, the rest is kept.
 class WatchStream {
  public:

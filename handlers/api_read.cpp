@@ -8,6 +8,7 @@
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
 #include "orchestration/deploy_gate.hpp"
+#include "orchestration/drift_monitor.hpp"
 #include "orchestration/gate_policy.hpp"
 #include "orchestration/schedule_runner.hpp"
 
@@ -196,6 +197,11 @@ boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
     for (const auto& s : orchestration::schedule_statuses(*call->config, *runs, app.clock->now()))
       if (s.project == pname && s.environment == ename) schedules.push_back(orchestration::to_json(s));
     body["schedules"] = schedules;
+  }
+  if (const auto none = orchestration::drift_view(*env, {}, pname); !none.is_null()) {
+    auto states = co_await app.store->drift_states();
+    if (!states) co_return store_failure(states.error());
+    body["drift"] = orchestration::drift_view(*env, *states, pname);
   }
   co_return json_response(200, body);
 }

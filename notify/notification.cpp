@@ -31,6 +31,8 @@ nlohmann::json notification_body(const config::Notifier& notifier, const Notice&
     text = ":rotating_light: " + where + ": emergency override by " + n.actor + ", deploying " + what(n);
   } else if (n.event == "verify_failed") {
     text = ":warning: " + where + ": " + what(n) + " failed its scheduled check: " + n.message;
+  } else if (n.event == "drift") {
+    text = ":mag: " + where + ": what runs differs from " + what(n) + " as deployed: " + n.message;
   } else {
     text = where + ": deployment " + std::to_string(n.deployment) + " " + n.event;
   }

@@ -29,6 +29,7 @@ constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
     {AuditAction::rollback, "rollback"}, {AuditAction::refused, "refused"},
     {AuditAction::skipped, "skipped"},   {AuditAction::reload, "reload"},
     {AuditAction::reload_refused, "reload_refused"}, {AuditAction::scheduled, "scheduled"},
+    {AuditAction::drift, "drift"},       {AuditAction::self_heal, "self_heal"},
 };
 
 }  // namespace

@@ -63,6 +63,8 @@ enum class AuditAction {
   reload,          // the config was reloaded
   reload_refused,  // a reload that failed validation or found another in progress
   scheduled,       // a schedule ran (verify or redeploy) and how it ended
+  drift,           // live Kubernetes Deployments stopped (or started again) matching what was applied
+  self_heal,       // what was applied was applied again over a drift
 };
 std::string_view to_string(AuditAction a);
 std::optional<AuditAction> parse_audit_action(std::string_view s);

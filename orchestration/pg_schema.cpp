@@ -165,6 +165,20 @@ CREATE TABLE schedule_runs (
   PRIMARY KEY (project, environment, schedule)
 );
 )sql",
+    // How each environment's live Kubernetes Deployments compare with what was applied (drift).
+    R"sql(
+CREATE TABLE drift (
+  project TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  differences TEXT NOT NULL DEFAULT '[]',
+  since_at BIGINT NOT NULL DEFAULT 0,
+  checked_at BIGINT NOT NULL DEFAULT 0,
+  deployment_id BIGINT NOT NULL DEFAULT 0,
+  heals TEXT NOT NULL DEFAULT '[]',
+  heal_limited BOOLEAN NOT NULL DEFAULT false,
+  PRIMARY KEY (project, environment)
+);
+)sql",
 };
 
 }  // namespace

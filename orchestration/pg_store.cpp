@@ -19,6 +19,7 @@
 #include "orchestration/pg_reads.hpp"
 #include "orchestration/pg_ingest_queue.hpp"
 #include "orchestration/pg_replicas.hpp"
+#include "orchestration/pg_drift.hpp"
 #include "orchestration/pg_schedules.hpp"
 #include "orchestration/pg_schema.hpp"
 #include "orchestration/pg_writes.hpp"
@@ -187,6 +188,12 @@ class PgStore final : public Store {
     return run<void>([this, r = std::move(r), a = std::move(audit)](PgConnection& c) {
       return pg_schedules::finish(c, r, a, writes_.records_events());
     });
+  }
+  asio::awaitable<Result<std::vector<DriftState>>> drift_states() override {
+    return run<std::vector<DriftState>>([](PgConnection& c) { return pg_drift::states(c); });
+  }
+  asio::awaitable<Result<void>> record_drift(DriftRecord r) override {
+    return run<void>([this, r = std::move(r)](PgConnection& c) { return pg_drift::record(c, r, writes_.records_events()); });
   }
   asio::awaitable<Result<void>> record_config(std::string sha256, std::string source) override {
     return run<void>([sha = std::move(sha256), text = std::move(source)](PgConnection& c) {

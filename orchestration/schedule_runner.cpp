@@ -14,6 +14,7 @@
 #include "common/time_format.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/dispatcher.hpp"
+#include "orchestration/drift.hpp"
 #include "orchestration/gate_policy.hpp"
 
 namespace shipgate::orchestration {
@@ -184,9 +185,10 @@ asio::awaitable<ScheduleRun> ScheduleRunner::run(const config::Config& config, c
 
 asio::awaitable<ScheduleRun> ScheduleRunner::verify(const config::Project& project, const config::Environment& env,
                                                     const Deployment& current, ScheduleRun run) {
-  if (env.smoke.empty()) {
+  const bool drift = watches_drift(env);
+  if (env.smoke.empty() && !drift) {
     run.outcome = ScheduleOutcome::skipped;
-    run.message = "the environment has no smoke checks";
+    run.message = "the environment has no smoke checks and no Deployments watched for drift";
     co_return run;
   }
   const auto vars = deploy_context(current, project, env).vars;
@@ -200,7 +202,21 @@ asio::awaitable<ScheduleRun> ScheduleRunner::verify(const config::Project& proje
     }
   }
   run.outcome = ScheduleOutcome::passed;
-  run.message = current.version + ": " + std::to_string(env.smoke.size()) + " smoke check(s) passed";
+  run.message = current.version + ": " + (env.smoke.empty() ? "" : std::to_string(env.smoke.size()) + " smoke check(s) passed");
+  if (drift) {
+    // What runs is what was applied: the drift monitor's last comparison for this version.
+    auto states = co_await store_.drift_states();
+    const DriftState* state = nullptr;
+    if (states)
+      for (const auto& s : *states)
+        if (s.project == run.project && s.environment == run.environment && s.deployment == current.id) state = &s;
+    if (state && !state->differences.empty()) {
+      run.outcome = ScheduleOutcome::failed;
+      run.message = current.version + ": what runs differs from it: " + describe_drift(state->differences);
+    } else {
+      run.message += std::string(env.smoke.empty() ? "" : ", ") + (state ? "no drift" : "drift not compared yet");
+    }
+  }
   co_return run;
 }
 

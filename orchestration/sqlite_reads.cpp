@@ -212,4 +212,24 @@ Result<std::vector<ScheduleRun>> SqliteReads::schedule_runs() {
   if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   return out;
 }
+Result<std::vector<DriftState>> SqliteReads::drift_states() {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare("SELECT project, environment, differences, since_at, checked_at, deployment_id, heals, heal_limited "
+                        "FROM drift ORDER BY project, environment");
+  std::vector<DriftState> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    DriftState d{st.text(0), st.text(1), nlohmann::json::parse(st.text(2), nullptr, false), st.int64(3), st.int64(4), st.int64(5)};
+    if (!d.differences.is_array()) d.differences = nlohmann::json::array();
+    const auto heals = nlohmann::json::parse(st.text(6), nullptr, false);
+    if (heals.is_array())
+      for (const auto& h : heals)
+        if (h.is_number_integer()) d.heals_ms.push_back(h.get<std::int64_t>());
+    d.heal_limited = st.int64(7) != 0;
+    out.push_back(std::move(d));
+  }
+  if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  return out;
+}
+
 }  // namespace shipgate::orchestration

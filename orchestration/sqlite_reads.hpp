@@ -29,6 +29,7 @@ class SqliteReads {
   Result<std::vector<AuditEntry>> audit(const AuditFilter& f);
   Result<void> ping();
   Result<std::vector<ScheduleRun>> schedule_runs();
+  Result<std::vector<DriftState>> drift_states();
   // Whether any finished outbox row is older than `before_ms` (what a prune would delete).
   Result<bool> outbox_prunable(std::int64_t before_ms);
 

@@ -124,6 +124,12 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<std::vector<ScheduleRun>>> schedule_runs() override { co_return reads_.schedule_runs(); }
 
+  asio::awaitable<Result<void>> record_drift(DriftRecord record) override {
+    return writer_.submit<void>([this, r = std::move(record)](Db& db) -> Result<void> { return writes_.record_drift(db, r); });
+  }
+
+  asio::awaitable<Result<std::vector<DriftState>>> drift_states() override { co_return reads_.drift_states(); }
+
   asio::awaitable<Result<std::optional<Deployment>>> deployment(std::int64_t id, bool with_history) override {
     co_return reads_.deployment(id, with_history);
   }

@@ -366,4 +366,19 @@ Result<void> SqliteWrites::finish_schedule_run(Db& db, const ScheduleRun& run, c
   return add_audit(db, audit);
 }
 
+Result<void> SqliteWrites::record_drift(Db& db, const DriftRecord& record) {
+  const auto& d = record.state;
+  auto st = db.prepare("INSERT INTO drift (project, environment, differences, since_at, checked_at, deployment_id, heals, heal_limited) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, environment) DO UPDATE SET "
+                       "differences = excluded.differences, since_at = excluded.since_at, checked_at = excluded.checked_at, "
+                       "deployment_id = excluded.deployment_id, heals = excluded.heals, heal_limited = excluded.heal_limited");
+  st.bind(1, d.project).bind(2, d.environment).bind(3, d.differences.dump()).bind(4, d.since_ms).bind(5, d.checked_ms);
+  st.bind(6, d.deployment).bind(7, nlohmann::json(d.heals_ms).dump()).bind(8, std::int64_t{d.heal_limited ? 1 : 0});
+  if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+  if (!record.notify.empty() && d.deployment > 0)
+    if (auto r = add_event(db, d.deployment, "drift", d.checked_ms, {{"message", record.notify}}); !r) return r;
+  if (record.audit) return add_audit(db, *record.audit);
+  return {};
+}
+
 }  // namespace shipgate::orchestration

@@ -28,6 +28,7 @@ class SqliteWrites {
   Result<std::vector<std::int64_t>> do_expire(Db& db, std::int64_t now);
   Result<bool> claim_schedule_run(Db& db, const ScheduleRun& run, std::optional<std::int64_t> seen_due_ms);
   Result<void> finish_schedule_run(Db& db, const ScheduleRun& run, const AuditEntry& audit);
+  Result<void> record_drift(Db& db, const DriftRecord& record);
 
  private:
   std::int64_t now_ms() const;

@@ -182,6 +182,27 @@ struct ScheduleRun {
   std::int64_t deployment = 0;  // the one verified, or the one a redeploy queued (0: none)
 };
 
+// How one environment's live Kubernetes Deployments compare with what its newest succeeded deployment
+// applied (images, declared replicas). One row per environment that has a target watched for drift.
+struct DriftState {
+  std::string project;
+  std::string environment;
+  nlohmann::json differences = nlohmann::json::array();  // [{deployment, field, live, applied}]; empty: in sync
+  std::int64_t since_ms = 0;    // when the current drift was first seen; 0 while in sync
+  std::int64_t checked_ms = 0;  // when it was last compared
+  std::int64_t deployment = 0;  // the deployment whose version should run
+  std::vector<std::int64_t> heals_ms;  // self-heals in the current heal window
+  bool heal_limited = false;    // this drift outlasted the window's self-heals: left in place, reported once
+};
+
+// A drift state to store, with its audit entry and a `drift` notification (about state.deployment,
+// saying `notify`) in the same transaction when given.
+struct DriftRecord {
+  DriftState state;
+  std::optional<AuditEntry> audit;
+  std::string notify;
+};
+
 // A replica as the store last heard from it.
 struct ReplicaSeen {
   std::string id;
@@ -276,6 +297,10 @@ class Store {
   // Records how a run ended, with its audit entry in the same transaction; a run a later one replaced
   // is left as it is (the audit entry is still written).
   virtual boost::asio::awaitable<Result<void>> finish_schedule_run(ScheduleRun run, AuditEntry audit) = 0;
+
+  // Drift (DriftState): every environment's last comparison, and a new one with what it reports.
+  virtual boost::asio::awaitable<Result<std::vector<DriftState>>> drift_states() = 0;
+  virtual boost::asio::awaitable<Result<void>> record_drift(DriftRecord record) = 0;
 
   // Stops the writer after it finished what was already submitted.
   virtual void close() = 0;

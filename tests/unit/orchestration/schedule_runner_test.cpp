@@ -204,3 +204,35 @@ TEST_P(Schedules, AWeeklyRedeployQueuesTheRunningVersionThroughTheGate) {
                 s.last->message.find("is on its way") != std::string::npos;
   EXPECT_TRUE(skipped);
 }
+
+TEST_P(Schedules, AVerifyFailsWhileWhatRunsDriftedFromTheVersion) {
+  const auto cfg = shipgate::testing::load_test_config(
+      "github: { secrets: [s] }\n"
+      "projects:\n  app:\n    repository: acme/app\n"
+      "    components: { web: { image: ghcr.io/acme/web } }\n"
+      "    environments:\n      production:\n"
+      "        schedules: [ { cron: \"0 9 * * *\", action: verify } ]\n"
+      "        targets: [ { type: kubernetes, namespace: shop, deployments: { web: web }, drift: {} } ]\n");
+  auto r = runner(cfg);
+  const auto current = deployed("v1.0.0");
+  run_awaitable(r->tick());  // first seen
+  DriftState drifted{"app", "production",
+                     nlohmann::json::array({{{"deployment", "web"}, {"field", "image"}, {"live", "ghcr.io/acme/web:hotfix"},
+                                             {"applied", "ghcr.io/acme/web:v1.0.0"}}}),
+                     1, 1, current};
+  ASSERT_TRUE(run_awaitable(store->record_drift({drifted})));
+  clock->set(at("2026-03-02T09:00:20Z"));
+  run_awaitable(r->tick());
+  auto s = verify_status(statuses(cfg));
+  ASSERT_TRUE(s.last);
+  EXPECT_EQ(s.last->outcome, ScheduleOutcome::failed);
+  EXPECT_EQ(s.last->message, "v1.0.0: what runs differs from it: Deployment web: image ghcr.io/acme/web:hotfix, applied ghcr.io/acme/web:v1.0.0");
+
+  drifted.differences = nlohmann::json::array();  // back in sync
+  ASSERT_TRUE(run_awaitable(store->record_drift({drifted})));
+  clock->set(at("2026-03-03T09:00:20Z"));
+  run_awaitable(r->tick());
+  s = verify_status(statuses(cfg));
+  EXPECT_EQ(s.last->outcome, ScheduleOutcome::passed) << s.last->message;
+  EXPECT_EQ(s.last->message, "v1.0.0: no drift");
+}

@@ -1,0 +1,258 @@
+#include "orchestration/drift_monitor.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "common/time_format.hpp"
+#include "deploy/kube_watch.hpp"
+#include "orchestration/drift.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+// The drift settings of an environment: those of its first target that heals, else of its first watched one.
+const config::DriftConfig* drift_of(const config::Environment& env) {
+  const config::DriftConfig* found = nullptr;
+  for (const auto& t : env.targets)
+    if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec); k && k->drift) {
+      if (k->drift->self_heal) return &*k->drift;
+      if (!found) found = &*k->drift;
+    }
+  return found;
+}
+
+}  // namespace
+
+json drift_view(const config::Environment& env, const std::vector<DriftState>& states, const std::string& project) {
+  const auto* drift = drift_of(env);
+  if (!drift) return nullptr;
+  json view = {{"state", "unknown"}, {"self_heal", drift->self_heal}};
+  for (const auto& s : states) {
+    if (s.project != project || s.environment != env.name) continue;
+    view["state"] = s.differences.empty() ? "in_sync" : "drifted";
+    view["differences"] = s.differences;
+    view["deployment"] = s.deployment;
+    view["checked"] = format_rfc3339_ms(s.checked_ms);
+    if (s.since_ms) view["since"] = format_rfc3339_ms(s.since_ms);
+    view["heals"] = s.heals_ms.size();
+    view["heal_limited"] = s.heal_limited;
+  }
+  return view;
+}
+
+DriftMonitor::DriftMonitor(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
+                           std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http, Metrics* metrics)
+    : strand_(asio::make_strand(executor)),
+      store_(store),
+      config_(std::move(config)),
+      targets_(std::move(targets)),
+      clock_(std::move(clock)),
+      http_(std::move(http)),
+      metrics_(metrics),
+      wake_(strand_) {}
+
+void DriftMonitor::start(std::chrono::milliseconds every) {
+  asio::co_spawn(strand_, [self = shared_from_this(), every]() { return self->loop(every); }, asio::detached);
+}
+
+void DriftMonitor::sync_watches(const config::Config& config) {
+  std::map<std::string, std::shared_ptr<Watch>> wanted;
+  for (const auto& p : config.projects)
+    for (const auto& e : p.environments)
+      for (std::size_t i = 0; i < e.targets.size(); ++i) {
+        const auto* k = std::get_if<config::KubernetesTargetConfig>(&e.targets[i].spec);
+        if (!k || !k->drift) continue;
+        // Where and how it watches: a change to any of these starts a new watch.
+        const std::string key = p.name + "/" + e.name + "/" + std::to_string(i) + "/" + k->namespace_ + "/" + k->kubeconfig +
+                                "/" + k->context + "/" + k->service_account_dir + "/" + std::to_string(k->drift->relist.count());
+        if (auto it = watches_.find(key); it != watches_.end()) {
+          it->second->cfg = *k;  // workloads and heal settings may change without a new watch
+          wanted[key] = it->second;
+          continue;
+        }
+        auto w = std::make_shared<Watch>(Watch{p.name, e.name, i, *k, {}, false, false});
+        deploy::WatchHandlers h;
+        h.listed = [this, w](const std::vector<json>& items) {
+          w->live.clear();
+          for (const auto& d : items) w->live[d.value("/metadata/name"_json_pointer, std::string())] = d;
+          w->listed = true;
+          dirty_ = true;
+          wake_.cancel();
+        };
+        h.event = [this, w](std::string_view type, const json& d) {
+          const auto name = d.value("/metadata/name"_json_pointer, std::string());
+          if (type == "DELETED") w->live.erase(name);
+          else w->live[name] = d;
+          dirty_ = true;
+          wake_.cancel();
+        };
+        h.trouble = [w](const std::string& why) { spdlog::warn("drift: {}/{}: {}", w->project, w->environment, why); };
+        h.stopped = [w] { return w->stopped; };
+        asio::co_spawn(strand_, deploy::watch_deployments(*http_, w->cfg, k->drift->relist, std::move(h)), asio::detached);
+        wanted[key] = std::move(w);
+      }
+  for (auto& [key, w] : watches_)
+    if (!wanted.contains(key)) w->stopped = true;  // ends when its current watch does
+  watches_ = std::move(wanted);
+}
+
+asio::awaitable<bool> DriftMonitor::leading() {
+  if (hold_) {
+    LaneHold held = *hold_;
+    auto renewed = co_await store_.renew_lane(std::move(held));
+    if (renewed && !*renewed) hold_.reset();
+    if (hold_) co_return true;
+  }
+  const std::string project = "*", lane = "drift";  // "*" is no project's name
+  auto claimed = co_await store_.claim_lane(project, lane);
+  if (claimed && *claimed) hold_ = std::move(**claimed);
+  co_return hold_.has_value();
+}
+
+asio::awaitable<void> DriftMonitor::loop(std::chrono::milliseconds every) {
+  for (;;) {
+    dirty_ = busy_ = false;
+    const auto config = config_();
+    sync_watches(*config);
+    if (!watches_.empty() && co_await leading())
+      for (const auto& p : config->projects)
+        for (const auto& e : p.environments)
+          if (drift_of(e)) co_await check(p, e);
+    // A burst of watch events is one comparison a moment later.
+    wake_.expires_after(dirty_ ? std::chrono::milliseconds(200) : busy_ ? std::min(every, std::chrono::milliseconds(1'000)) : every);
+    co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (dirty_) {
+      wake_.expires_after(std::chrono::milliseconds(200));
+      co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+}
+
+asio::awaitable<void> DriftMonitor::check(const config::Project& project, const config::Environment& env) {
+  std::vector<std::shared_ptr<Watch>> watched;
+  for (const auto& [key, w] : watches_)
+    if (w->project == project.name && w->environment == env.name) {
+      if (!w->listed) co_return;  // no full view yet
+      watched.push_back(w);
+    }
+  DeploymentFilter running{project.name, env.name, {State::running}, 1, 0};
+  auto busy = co_await store_.deployments(running);
+  if (!busy || !busy->empty()) {
+    busy_ = true;  // look again soon after it ends: the watch may have nothing more to say by then
+    co_return;
+  }
+  DeploymentFilter succeeded{project.name, env.name, {State::succeeded}, 1, 0};
+  auto newest = co_await store_.deployments(succeeded);
+  if (!newest || newest->empty()) co_return;  // nothing applied yet: nothing to compare with
+  const Deployment& applied = newest->front();
+  const auto ctx = deploy_context(applied, project, env);
+  std::vector<DriftDifference> differences;
+  for (const auto& w : watched) {
+    auto found = find_drift(w->cfg, ctx.images, w->live);
+    if (!found.empty()) {
+      // The watch may lag behind a change shipgate just made (a deployment that just ended, a heal):
+      // what differs is confirmed against the API server's answer now.
+      auto fresh = co_await deploy::list_deployments(*http_, w->cfg);
+      if (!fresh.error.empty()) {
+        spdlog::warn("drift: {}/{}: {}", project.name, env.name, fresh.error);
+        co_return;
+      }
+      std::map<std::string, json> now_live;
+      for (const auto& d : fresh.items) now_live[d.value("/metadata/name"_json_pointer, std::string())] = d;
+      found = find_drift(w->cfg, ctx.images, now_live);
+    }
+    differences.insert(differences.end(), found.begin(), found.end());
+  }
+  auto states = co_await store_.drift_states();
+  if (!states) co_return;
+  DriftState prev{project.name, env.name};
+  for (const auto& s : *states)
+    if (s.project == project.name && s.environment == env.name) prev = s;
+
+  const auto& drift = *drift_of(env);
+  const auto now = epoch_ms(clock_->now());
+  DriftState next = prev;
+  next.differences = to_json(differences);
+  next.deployment = applied.id;
+  next.checked_ms = now;
+  next.heals_ms = heals_in_window(prev.heals_ms, now, drift);
+  const bool was = !prev.differences.empty(), is = !differences.empty();
+  if (!is) {
+    next.since_ms = 0;
+    next.heal_limited = false;
+  } else if (!was || prev.deployment != applied.id) {
+    next.since_ms = now;
+    next.heal_limited = false;
+  }
+  if (metrics_) metrics_->set_drifted(project.name, env.name, is);
+  const bool changed = next.differences != prev.differences || next.deployment != prev.deployment;
+  const std::string what = describe_drift(next.differences);
+  DriftRecord record{next};
+  AuditEntry audit{0, now, "shipgate", AuditAction::drift, project.name, env.name, applied.id, "", {{"differences", next.differences}}};
+  if (changed && is) {
+    audit.reason = "what runs differs from " + applied.version + ": " + what;
+    record.notify = what + (drift.self_heal ? "; applying it again" : "; reported only (self_heal is off)");
+    if (metrics_) metrics_->drift(project.name, env.name, "detected");
+    spdlog::warn("drift: {}/{}: {}", project.name, env.name, audit.reason);
+  } else if (changed && was) {
+    audit.reason = "what runs matches " + applied.version + " again";
+    if (metrics_) metrics_->drift(project.name, env.name, "resolved");
+    spdlog::info("drift: {}/{}: {}", project.name, env.name, audit.reason);
+  }
+  bool should_heal = is && drift.self_heal && !next.heal_limited;
+  if (should_heal && static_cast<int>(next.heals_ms.size()) >= drift.max_heals) {
+    // Something keeps changing it back (another controller, a person): stop and say so, once.
+    should_heal = false;
+    next.heal_limited = record.state.heal_limited = true;
+    const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(drift.heal_window).count();
+    audit.reason = "self-heal stopped after " + std::to_string(next.heals_ms.size()) + " in " + std::to_string(minutes) +
+                   " min; the drift stays: " + what;
+    record.notify = audit.reason;
+    if (metrics_) metrics_->drift(project.name, env.name, "heal_limited");
+    spdlog::warn("drift: {}/{}: {}", project.name, env.name, audit.reason);
+  }
+  if (!audit.reason.empty()) record.audit = audit;
+  if (changed || next.heal_limited != prev.heal_limited) {
+    if (auto saved = co_await store_.record_drift(record); !saved)
+      spdlog::error("drift: {}/{}: cannot record: {}", project.name, env.name, saved.error().message());
+  }
+  if (should_heal) co_await heal(env, applied, std::move(next));
+}
+
+asio::awaitable<void> DriftMonitor::heal(const config::Environment& env, const Deployment& applied, DriftState state) {
+  const std::string what = describe_drift(state.differences);
+  std::string failure;
+  const auto config = config_();
+  const auto* project = config->project(applied.project);
+  if (!project) co_return;
+  const auto ctx = deploy_context(applied, *project, env);
+  for (const auto& t : env.targets) {
+    const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec);
+    if (!k || !k->drift || !k->drift->self_heal) continue;
+    auto outcome = co_await targets_(t)->deploy(ctx);
+    if (!outcome.ok && failure.empty()) failure = outcome.message;
+  }
+  const auto now = epoch_ms(clock_->now());
+  state.heals_ms.push_back(now);
+  state.checked_ms = now;
+  AuditEntry audit{0, now, "shipgate", AuditAction::self_heal, applied.project, applied.environment, applied.id,
+                   failure.empty() ? "applied " + applied.version + " again over: " + what
+                                   : "applying " + applied.version + " again failed: " + failure,
+                   {{"differences", state.differences}, {"ok", failure.empty()}}};
+  if (metrics_) metrics_->drift(applied.project, applied.environment, failure.empty() ? "healed" : "heal_failed");
+  spdlog::log(failure.empty() ? spdlog::level::info : spdlog::level::err, "drift: {}/{}: {}", applied.project,
+              applied.environment, audit.reason);
+  DriftRecord record{std::move(state), std::move(audit)};
+  if (auto saved = co_await store_.record_drift(record); !saved)
+    spdlog::error("drift: {}/{}: cannot record the self-heal: {}", applied.project, applied.environment, saved.error().message());
+}
+
+}  // namespace shipgate::orchestration
