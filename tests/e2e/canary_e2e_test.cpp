@@ -1,5 +1,5 @@
 // Canary releases on Kubernetes against the Kubernetes stand-in and a real Prometheus (Debian's package)
-// scraping an exporter whose error ratio follows the image the canary Deployment runs.
+// scraping an exporter whose error counter follows the image the canary Deployment runs.
 #include <atomic>
 
 #include "tests/e2e/e2e_fixture.hpp"
@@ -14,6 +14,8 @@ namespace {
 
 const std::string kGoodSha(40, 'a');
 const std::string kBadSha(40, 'b');
+// The share of requests that failed over the last few seconds (scrapes are a second apart).
+const std::string kRatio = "sum(rate(app_errors_total[3s])) / sum(rate(app_requests_total[3s]))";
 
 class Canary : public E2E {
  protected:
@@ -28,7 +30,7 @@ class Canary : public E2E {
                             "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
                             "users: [ { name: u, user: { token: deployer-token } } ]\n");
     // Prometheus has scraped the exporter before anything is deployed.
-    ASSERT_TRUE(wait_until([&] { return prometheus.query("max(app_error_ratio)") == 0.0; }, std::chrono::seconds(20)))
+    ASSERT_TRUE(wait_until([&] { return prometheus.query(kRatio) == 0.0; }, std::chrono::seconds(20)))
         << prometheus.log();
     start_with(R"y(
 server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
@@ -50,7 +52,7 @@ projects:
         canary:
           deployment: api-canary
           steps: [ { weight: 20, pause: 3s }, { weight: 50, pause: 1s } ]
-          analysis: { prometheus: ")y" + prometheus.url() + R"y(", query: "max(app_error_ratio)", max: 0.01, interval: 250ms }
+          analysis: { prometheus: ")y" + prometheus.url() + R"y(", query: ")y" + kRatio + R"y(", max: 0.01, interval: 250ms }
 )y");
   }
   std::int64_t push_sha(const std::string& sha) {
@@ -83,12 +85,16 @@ projects:
 
   TestPki pki;
   std::unique_ptr<KubeStandin> kube;
-  // The canary serves errors while it runs the bad version.
+  // The application's request and error counters, moved on at each scrape: half of the requests fail
+  // while the canary runs the bad version.
   StandinServer exporter{[this](const RecordedRequest&) {
     const bool bad = kube && kube->image("shop", "api-canary", "api").ends_with(kBadSha.substr(0, 7));
-    return StandinReply{200, std::string("# TYPE app_error_ratio gauge\napp_error_ratio ") + (bad ? "0.5" : "0") + "\n",
+    const long requests = requests_total += 100, errors = errors_total += bad ? 50 : 0;
+    return StandinReply{200, "# TYPE app_requests_total counter\napp_requests_total " + std::to_string(requests) +
+                                 "\n# TYPE app_errors_total counter\napp_errors_total " + std::to_string(errors) + "\n",
                         "text/plain; version=0.0.4"};
   }};
+  std::atomic<long> requests_total{0}, errors_total{0};
   PrometheusServer prometheus{{exporter.port()}};
 };
 
@@ -112,7 +118,7 @@ TEST_F(Canary, AHealthyCanaryIsPromotedAndOneWhoseErrorRatioRisesIsRolledBackBef
   const auto d = deployment(second);
   const std::string message = d.value("message", "");
   EXPECT_NE(message.find("canary rolled back after: canary step"), std::string::npos) << message;
-  EXPECT_NE(message.find("error ratio 0.5 is above 0.01"), std::string::npos) << message;
+  EXPECT_NE(message.find("is above 0.01 in two samples in a row"), std::string::npos) << message;
   EXPECT_EQ(kube->image("shop", "api-canary", "api"), good) << "the canary runs the good version again";
   EXPECT_EQ(kube->image("shop", "api", "api"), good);
   EXPECT_EQ(patches_of("api"), std::vector<std::string>{good}) << "the main Deployment never saw the bad version";
