@@ -25,10 +25,7 @@ class Canary : public E2E {
     kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
     kube->add_deployment("shop", "api", {{"api", "ghcr.io/acme/api:v0"}}, 4);
     kube->add_deployment("shop", "api-canary", {{"api", "ghcr.io/acme/api:v0"}}, 1);
-    dir.write("kubeconfig", "current-context: prod\n"
-                            "clusters: [ { name: c, cluster: { server: \"" + kube->url() + "\", certificate-authority: ca.pem } } ]\n"
-                            "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
-                            "users: [ { name: u, user: { token: deployer-token } } ]\n");
+    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
     // Prometheus has scraped the exporter before anything is deployed.
     ASSERT_TRUE(wait_until([&] { return prometheus.query(kRatio) == 0.0; }, std::chrono::seconds(20)))
         << prometheus.log();

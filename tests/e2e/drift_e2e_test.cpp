@@ -20,10 +20,7 @@ class Drift : public E2E {
     kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
     kube->add_deployment("healed", "api", {{"api", "ghcr.io/acme/api:v0"}}, 2);
     kube->add_deployment("watched", "api", {{"api", "ghcr.io/acme/api:v0"}}, 2);
-    dir.write("kubeconfig", "current-context: prod\n"
-                            "clusters: [ { name: c, cluster: { server: \"" + kube->url() + "\", certificate-authority: ca.pem } } ]\n"
-                            "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
-                            "users: [ { name: u, user: { token: deployer-token } } ]\n");
+    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
     auto project = [&](const std::string& name, const std::string& drift) {
       return "  " + name + ":\n    repository: acme/" + name + "\n    components: { api: { image: ghcr.io/acme/api } }\n"
              "    environments:\n      production:\n        deploy_on: [push]\n        tag: \"{short_sha}\"\n"

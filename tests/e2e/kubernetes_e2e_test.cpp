@@ -21,10 +21,7 @@ class Kube : public E2E {
     kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
     kube->add_deployment("planera", "backend", {{"api", "ghcr.io/acme/backend:v0"}});
     kube->add_deployment("planera", "frontend", {{"frontend", "ghcr.io/acme/frontend:v0"}});
-    dir.write("kubeconfig", "current-context: prod\n"
-                            "clusters: [ { name: c, cluster: { server: \"" + kube->url() + "\", certificate-authority: ca.pem } } ]\n"
-                            "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
-                            "users: [ { name: u, user: { token: deployer-token } } ]\n");
+    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
     smoke = std::make_unique<StandinServer>([this](const RecordedRequest&) {
       return healthy ? StandinReply{200, R"({"status":"ok"})"} : StandinReply{500, R"({"status":"down"})"};
     });

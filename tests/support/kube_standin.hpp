@@ -52,6 +52,13 @@ class KubeStandin {
   std::size_t patches() const { return server_.count("PATCH", "/apis/"); }
   std::vector<RecordedRequest> requests() const { return server_.requests(); }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }
+  // A kubeconfig for this server whose user has `token`; its CA is the file ca.pem beside it.
+  std::string kubeconfig(const std::string& token) const {
+    return "current-context: prod\n"
+           "clusters: [ { name: c, cluster: { server: \"" + url() + "\", certificate-authority: ca.pem } } ]\n"
+           "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
+           "users: [ { name: u, user: { token: " + token + " } } ]\n";
+  }
   std::uint16_t port() const { return server_.port(); }
 
  private:

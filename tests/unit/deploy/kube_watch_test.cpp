@@ -39,10 +39,7 @@ class KubeWatch : public ::testing::Test {
     kube->add_deployment("prod", "backend", {{"api", "ghcr.io/acme/backend:v1"}});
     kube->add_deployment("prod", "frontend", {{"frontend", "ghcr.io/acme/frontend:v1"}});
     kube->add_deployment("other", "db", {{"db", "postgres:15"}});
-    dir.write("kubeconfig", "current-context: prod\n"
-                            "clusters: [ { name: c, cluster: { server: \"" + kube->url() + "\", certificate-authority: ca.pem } } ]\n"
-                            "contexts: [ { name: prod, context: { cluster: c, user: u } } ]\n"
-                            "users: [ { name: u, user: { token: sa-token } } ]\n");
+    dir.write("kubeconfig", kube->kubeconfig("sa-token"));
   }
   void TearDown() override {
     stop = true;
