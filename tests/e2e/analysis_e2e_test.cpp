@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include "tests/support/prometheus_server.hpp"
 
@@ -13,19 +14,23 @@ namespace {
 
 class Analysis : public ::testing::Test {
  protected:
-  // The version the target last deployed sets the ratio: a version listed in `bad` serves errors.
+  // The version the target last deployed sets the ratio: the bad one starts failing a while after it
+  // was deployed (after its smoke checks would have passed), the way a leak or a full queue shows.
   StandinServer exporter{[this](const RecordedRequest&) {
-    return StandinReply{200, "# TYPE app_error_ratio gauge\napp_error_ratio " + std::to_string(ratio.load()) + "\n",
+    std::lock_guard lock(m);
+    const bool failing = bad_since && std::chrono::steady_clock::now() - *bad_since > std::chrono::milliseconds(1500);
+    return StandinReply{200, std::string("# TYPE app_error_ratio gauge\napp_error_ratio ") + (failing ? "0.5" : "0") + "\n",
                         "text/plain; version=0.0.4"};
   }};
   StandinServer target{[this](const RecordedRequest& r) {
     std::lock_guard lock(m);
     deployed.push_back(r.body);
-    ratio = r.body.find(bad_sha) != std::string::npos ? 0.5 : 0.0;
+    if (r.body.find(bad_sha) != std::string::npos) bad_since = std::chrono::steady_clock::now();
+    else bad_since.reset();
     return StandinReply{200, "{}"};
   }};
   PrometheusServer prometheus{{exporter.port()}};
-  std::atomic<double> ratio{0.0};
+  std::optional<std::chrono::steady_clock::time_point> bad_since;
   std::mutex m;
   std::vector<std::string> deployed;
   std::string bad_sha = std::string(40, 'b');
@@ -93,6 +98,7 @@ TEST_F(Analysis, AHealthyVersionSucceedsAfterItsWatchAndOneWhoseErrorRateClimbsI
   EXPECT_NE(d.value("message", "").find("error ratio 0.5 is above 0.01 in two samples in a row"), std::string::npos)
       << d.value("message", "");
   EXPECT_FALSE(d["result"]["analysis"].value("ok", true));
+  EXPECT_EQ(d["result"]["analysis"]["samples"][0]["value"], 0.0) << "it started healthy and climbed later";
   const auto metrics = daemon->get("/metrics").body;
   EXPECT_NE(metrics.find(R"(shipgate_analysis_total{environment="production",outcome="passed",project="svc"} 1)"),
             std::string::npos);
@@ -102,5 +108,5 @@ TEST_F(Analysis, AHealthyVersionSucceedsAfterItsWatchAndOneWhoseErrorRateClimbsI
   ASSERT_EQ(deployed.size(), 3u) << "the good version, the bad one, the good one back";
   EXPECT_NE(deployed[1].find(bad_sha), std::string::npos);
   EXPECT_NE(deployed[2].find(good_sha), std::string::npos);
-  EXPECT_EQ(ratio.load(), 0.0) << "the good version is back";
+  EXPECT_FALSE(bad_since) << "the good version is back";
 }
