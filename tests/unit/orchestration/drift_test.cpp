@@ -4,7 +4,7 @@
 
 #include "orchestration/drift.hpp"
 #include "tests/support/run.hpp"
-#include "tests/support/store_under_test.hpp"
+#include "tests/support/store_fixture.hpp"
 
 using namespace shipgate;
 using namespace shipgate::orchestration;
@@ -57,21 +57,13 @@ TEST(FindDrift, HealsCountOnlyInsideTheWindow) {
             (std::vector<std::int64_t>{now - 9 * 60'000, now - 1}));
 }
 
-class DriftStore : public ::testing::TestWithParam<StoreUnderTestKind> {
+class DriftStore : public shipgate::testing::StoreFixture {
  protected:
+  DriftStore() : StoreFixture(TimePoint(Millis(1'700'000'000'000))) {}
   void SetUp() override {
-    under = std::make_unique<StoreUnderTest>(GetParam(), clock);
-    store = under->open();
-    ASSERT_TRUE(store);
-    store->record_events(true);
+    StoreFixture::SetUp();
+    if (store) store->record_events(true);
   }
-  void TearDown() override {
-    store.reset();
-    under.reset();
-  }
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(TimePoint(Millis(1'700'000'000'000)));
-  std::unique_ptr<StoreUnderTest> under;
-  std::unique_ptr<Store> store;
 };
 
 INSTANTIATE_TEST_SUITE_P(Stores, DriftStore, ::testing::Values(StoreUnderTestKind::sqlite, StoreUnderTestKind::postgresql),

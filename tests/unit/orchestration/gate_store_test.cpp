@@ -8,7 +8,7 @@
 #include "orchestration/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/run.hpp"
-#include "tests/support/store_under_test.hpp"
+#include "tests/support/store_fixture.hpp"
 #include "tests/support/test_config.hpp"
 
 using namespace shipgate;
@@ -35,17 +35,9 @@ NewDeployment make(const std::string& env, const std::string& version, State ini
 
 }  // namespace
 
-class GateStore : public ::testing::TestWithParam<StoreUnderTestKind> {
+class GateStore : public shipgate::testing::StoreFixture {
  protected:
-  void SetUp() override {
-    under = std::make_unique<StoreUnderTest>(GetParam(), clock);
-    store = under->open();
-    ASSERT_TRUE(store);
-  }
-  void TearDown() override {
-    store.reset();
-    under.reset();
-  }
+  GateStore() : StoreFixture(from_epoch_ms(1'800'000'000'000)) {}
   std::int64_t create(NewDeployment nd, std::vector<BadVersion> bad = {}) {
     IngestRequest r;
     r.delivery_key = "k" + std::to_string(++n);
@@ -74,9 +66,6 @@ class GateStore : public ::testing::TestWithParam<StoreUnderTestKind> {
   }
 
   boost::asio::io_context ioc;
-  std::unique_ptr<StoreUnderTest> under;
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(from_epoch_ms(1'800'000'000'000));
-  std::unique_ptr<Store> store;
   int n = 0;
 };
 

@@ -11,7 +11,7 @@
 #include "orchestration/schedule_runner.hpp"
 #include "tests/support/http.hpp"
 #include "tests/support/run.hpp"
-#include "tests/support/store_under_test.hpp"
+#include "tests/support/store_fixture.hpp"
 #include "tests/support/test_config.hpp"
 
 using namespace shipgate;
@@ -28,17 +28,12 @@ TimePoint at(const std::string& rfc3339) { return TimePoint(Millis(config::parse
 
 }  // namespace
 
-class Schedules : public ::testing::TestWithParam<StoreUnderTestKind> {
+class Schedules : public shipgate::testing::StoreFixture {
  protected:
+  Schedules() : StoreFixture(at("2026-03-02T08:00:00Z")) {}  // a Monday
   void SetUp() override {
-    under = std::make_unique<StoreUnderTest>(GetParam(), clock);
-    store = under->open();
-    ASSERT_TRUE(store);
-    store->record_events(true);
-  }
-  void TearDown() override {
-    store.reset();
-    under.reset();
+    StoreFixture::SetUp();
+    if (store) store->record_events(true);
   }
 
   // production: a daily verify at 09:00 UTC and a weekly redeploy on Sundays at 03:00 Berlin time.
@@ -89,9 +84,6 @@ class Schedules : public ::testing::TestWithParam<StoreUnderTestKind> {
   std::atomic<int> status{200};
   StandinServer app{[this](const shipgate::testing::RecordedRequest&) { return StandinReply{status.load(), "ok"}; }};
   boost::asio::io_context ioc;
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(at("2026-03-02T08:00:00Z"));  // a Monday
-  std::unique_ptr<StoreUnderTest> under;
-  std::unique_ptr<Store> store;
 };
 
 INSTANTIATE_TEST_SUITE_P(Stores, Schedules, ::testing::Values(StoreUnderTestKind::sqlite, StoreUnderTestKind::postgresql),

@@ -6,7 +6,7 @@
 
 #include "orchestration/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
-#include "tests/support/store_under_test.hpp"
+#include "tests/support/store_fixture.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/wait.hpp"
 
@@ -53,21 +53,9 @@ boost::asio::awaitable<void> ingest_one(Store& store, int i, std::atomic<int>& o
 
 }  // namespace
 
-class StoreTest : public ::testing::TestWithParam<StoreUnderTestKind> {
+class StoreTest : public shipgate::testing::StoreFixture {
  protected:
-  void SetUp() override {
-    under = std::make_unique<StoreUnderTest>(GetParam(), clock);
-    reopen();
-  }
-  void TearDown() override {
-    store.reset();
-    under.reset();
-  }
-  void reopen() {
-    store.reset();
-    store = under->open();
-    ASSERT_TRUE(store);
-  }
+  StoreTest() : StoreFixture(from_epoch_ms(1'700'000'000'000)) {}
   bool postgres() const { return GetParam() == StoreUnderTestKind::postgresql; }
   IngestResult ingest(IngestRequest r) {
     auto out = run_awaitable(store->ingest(std::move(r)));
@@ -82,10 +70,6 @@ class StoreTest : public ::testing::TestWithParam<StoreUnderTestKind> {
   State state_of(std::int64_t id) { return (*run_awaitable(store->deployment(id, false)))->state; }
   void exec(const std::string& sql) { under->exec(sql); }
   std::int64_t rows(const std::string& table) { return under->rows(table); }
-
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(from_epoch_ms(1'700'000'000'000));
-  std::unique_ptr<StoreUnderTest> under;
-  std::unique_ptr<Store> store;
 };
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values(StoreUnderTestKind::sqlite, StoreUnderTestKind::postgresql),
