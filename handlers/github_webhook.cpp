@@ -6,6 +6,7 @@
 #include "common/logging.hpp"
 
 #include "common/text.hpp"
+#include "config/time_zone.hpp"
 #include "handlers/app.hpp"
 #include "handlers/intake.hpp"
 
@@ -213,6 +214,9 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     push.after = to_lower(push_fields.after);
     push.deleted = push_fields.deleted;
     push.actor = push_fields.sender_login.empty() ? std::move(push_fields.pusher_name) : std::move(push_fields.sender_login);
+    // Where lead time starts; a timestamp that is not an RFC 3339 time is left out, never stored.
+    if (push_fields.commit_time.size() <= 64)
+      push.committed_ms = config::parse_rfc3339(push_fields.commit_time).value_or(0);
     if (push.ref.empty()) co_return error_response(400, "malformed", "push payload has no ref");
     plan = orchestration::plan_push(*project, push);
   } else if (event == "release") {

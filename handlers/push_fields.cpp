@@ -77,7 +77,7 @@ class PushHandler {
   bool on_comment(string_view, error_code&) { return true; }
 
  private:
-  enum class Outer { other, repository, sender, pusher };
+  enum class Outer { other, repository, sender, pusher, head_commit };
 
   // A value ends the key it belonged to (a container value's own keys are handled below it).
   bool value() {
@@ -107,11 +107,15 @@ class PushHandler {
       } else if (key_ == "pusher") {
         outer_ = Outer::pusher;
         out_.pusher_name.clear();
+      } else if (key_ == "head_commit") {
+        outer_ = Outer::head_commit;
+        out_.commit_time.clear();
       }
     } else if (depth_ == 2) {
       if (outer_ == Outer::repository && key_ == "full_name") aim(out_.repository);
       else if (outer_ == Outer::sender && key_ == "login") aim(out_.sender_login);
       else if (outer_ == Outer::pusher && key_ == "name") aim(out_.pusher_name);
+      else if (outer_ == Outer::head_commit && key_ == "timestamp") aim(out_.commit_time);
     }
   }
 

@@ -17,6 +17,7 @@ struct PushFields {
   std::string repository;    // repository.full_name
   std::string sender_login;  // sender.login
   std::string pusher_name;   // pusher.name
+  std::string commit_time;   // head_commit.timestamp (RFC 3339, as GitHub writes it)
   std::string project;       // project (the build webhook's body)
 };
 

@@ -49,6 +49,7 @@ NewDeployment same_version_as(const Deployment& d, std::string project, std::str
   n.sha = d.sha;
   n.ref = d.ref;
   n.images = d.images;
+  n.committed_ms = d.committed_ms;
   n.trigger = trigger;
   return n;
 }
@@ -89,6 +90,7 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
   if (!d.waiting_reason.empty() && !is_final(d.state)) j["waiting_reason"] = d.waiting_reason;
   if (!d.config_sha.empty()) j["config_sha256"] = d.config_sha;
   if (!d.config_commit.empty()) j["config_commit"] = d.config_commit;
+  if (d.committed_ms > 0) j["committed_at"] = format_rfc3339_ms(d.committed_ms);
   if (d.state == State::pending_approval && d.expires_ms > 0) j["expires_at"] = format_rfc3339_ms(d.expires_ms);
   if (with_history) {
     j["result"] = d.result;

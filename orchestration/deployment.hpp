@@ -93,6 +93,7 @@ struct NewDeployment {
   std::int64_t expires_ms = 0;    // pending_approval ends `expired` after this
   std::string config_sha;         // the config in force at creation: it runs with those settings
   std::string config_commit;      // the platform commit that caused a config redeploy (and its promotions)
+  std::int64_t committed_ms = 0;  // when the version's commit was made (a push's head_commit), 0 unknown
 };
 
 struct Approval {
@@ -148,6 +149,7 @@ struct Deployment {
   std::string waiting_reason;  // why a queued deployment has not started (deploy window, freeze)
   std::string config_sha;      // config generation it was created under (see config::ConfigRegistry)
   std::string config_commit;   // platform commit that caused a config redeploy, else empty
+  std::int64_t committed_ms = 0;  // when the version's commit was made, 0 unknown (lead time starts here)
   std::vector<HistoryEntry> history;
   std::vector<Approval> approvals;
 

@@ -270,7 +270,8 @@ Rows apply_rules(Batch& b, bool record_events) {
             {{"id", created.id}, {"p", nd.project}, {"e", nd.environment}, {"st", to_string(nd.initial)}, {"v", nd.version},
              {"s", nd.sha}, {"rf", nd.ref}, {"im", json(nd.images).dump()}, {"t", to_string(nd.trigger)}, {"a", nd.actor},
              {"dl", req.delivery_key}, {"pr", priority(nd.trigger)}, {"po", nd.policy.dump()},
-             {"x", nd.expires_ms > 0 ? json(nd.expires_ms) : json()}, {"cs", nd.config_sha}, {"cc", nd.config_commit}});
+             {"x", nd.expires_ms > 0 ? json(nd.expires_ms) : json()}, {"cs", nd.config_sha}, {"cc", nd.config_commit},
+             {"ca", nd.committed_ms}});
         add_history(created.id, lane, std::nullopt, nd.initial, nd.actor, nd.reason);
         if (nd.trigger == Trigger::override_ && record_events) rows.events.push_back({{"d", created.id}, {"v", "override"}});
         for (const auto& old : placement.superseded) {
@@ -319,10 +320,10 @@ asio::awaitable<bool> write_rows(PgConnection& c, const Rows& rows, std::int64_t
                       {*marks, text(now)}});
   if (!rows.deployments.empty())
     writes.push_back({"INSERT INTO deployments (id, project, environment, state, version, sha, ref, images, trigger, actor, "
-                      "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit) "
-                      "SELECT id, p, e, st, v, s, rf, im, t, a, dl, $2::bigint, $2::bigint, pr, po, x, cs, cc "
+                      "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
+                      "SELECT id, p, e, st, v, s, rf, im, t, a, dl, $2::bigint, $2::bigint, pr, po, x, cs, cc, ca "
                       "FROM json_to_recordset($1::json) AS n(id bigint, p text, e text, st text, v text, s text, rf text, "
-                      "im text, t text, a text, dl text, pr integer, po text, x bigint, cs text, cc text)",
+                      "im text, t text, a text, dl text, pr integer, po text, x bigint, cs text, cc text, ca bigint)",
                       {*deployments, text(now)}});
   for (auto& [sql, params] : writes)
     if (!co_await run(c, sql, params)) co_return false;

@@ -183,6 +183,10 @@ CREATE TABLE drift (
   PRIMARY KEY (project, environment)
 );
 )sql",
+    // When each version's commit was made (a push's head_commit.timestamp): where lead time starts.
+    R"sql(
+ALTER TABLE deployments ADD COLUMN committed_at INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace shipgate::orchestration {
 #define SHIPGATE_DEPLOYMENT_COLUMNS                                                                         \
   "id, project, environment, state, version, sha, ref, images, trigger, actor, delivery, created_at, "     \
   "updated_at, started_at, finished_at, message, result, priority, policy, expires_at, waiting_reason, " \
-  "config_sha, config_commit"
+  "config_sha, config_commit, committed_at"
 // Outbox rows with the GitHub deployment id remembered on their deployment (FROM included).
 #define SHIPGATE_OUTBOX_COLUMNS                                                                                     \
   "o.id, o.kind, o.destination, o.deployment_id, o.event, o.payload, o.attempts, o.created_at, d.github_id, "      \
@@ -50,6 +50,7 @@ Deployment deployment_from_row(const Row& s) {
   d.waiting_reason = s.text(20);
   d.config_sha = s.text(21);
   d.config_commit = s.text(22);
+  d.committed_ms = s.int64(23);
   return d;
 }
 

@@ -120,6 +120,7 @@ Plan plan_push(const config::Project& project, const PushEvent& ev) {
     }
     plan.deployments.push_back(make(project, env, version, ev.after, ev.ref, std::move(*images), config::Trigger::push,
                                     ev.actor, "push of " + ev.ref + " by " + (ev.actor.empty() ? "unknown" : ev.actor)));
+    plan.deployments.back().committed_ms = ev.committed_ms;
   }
   if (plan.deployments.empty())
     plan.ignored = (is_branch ? "branch " : "tag ") + name + " does not deploy any environment of " + project.name;

@@ -17,6 +17,7 @@ struct PushEvent {
   std::string after;       // the pushed SHA
   bool deleted = false;
   std::string actor;       // sender.login, else pusher.name
+  std::int64_t committed_ms = 0;  // head_commit.timestamp, 0 when absent or not a time
 };
 
 // repository_dispatch client_payload, or the body of POST /webhooks/build.

@@ -21,6 +21,10 @@ TEST_F(E2E, SignedPushDeploysStagingThroughDokployAndShowsSucceeded) {
   EXPECT_EQ(d["version"], kSha);
   EXPECT_EQ(d["images"]["backend"], std::string("ghcr.io/acme/planera-backend:staging-") + std::string(kSha).substr(0, 7));
   EXPECT_EQ(d["actor"], "octocat");
+  EXPECT_EQ(d["committed_at"], "2026-11-26T10:00:00.000Z") << "the push's head_commit.timestamp, where lead time starts";
+  const auto promoted = daemon->get("/api/v1/deployments?environment=production", kAliceToken).json()["deployments"];
+  ASSERT_EQ(promoted.size(), 1u);
+  EXPECT_EQ(promoted[0]["committed_at"], "2026-11-26T10:00:00.000Z") << "the promoted version keeps its commit time";
   std::vector<std::string> states;
   for (const auto& h : d["history"]) states.push_back(h["to"]);
   EXPECT_EQ(states, (std::vector<std::string>{"queued", "running", "succeeded"}));

@@ -13,7 +13,8 @@ const std::string kPush = R"({
   "repository": {"id": 1, "name": "app", "full_name": "acme/app", "owner": {"name": "acme", "login": "acme"}},
   "pusher": {"name": "octo\u0063at", "email": "octo@example.com"},
   "sender": {"login": "octocat", "id": 1, "name": "not this"},
-  "head_commit": {"id": "abc", "author": {"name": "Someone Else"}, "modified": ["a.cpp", "b.cpp"]},
+  "head_commit": {"id": "abc", "timestamp": "2026-11-30T10:00:00+01:00", "author": {"name": "Someone Else"},
+                  "modified": ["a.cpp", "b.cpp"]},
   "commits": [{"id": "abc", "ref": "not this", "author": {"name": "Someone Else", "login": "x"},
                "added": [], "removed": [], "modified": ["a.cpp", "b.cpp"]}]
 })";
@@ -27,6 +28,7 @@ PushFields from_document(const boost::json::object& j) {
   f.repository = nested_str(j, "repository", "full_name");
   f.sender_login = nested_str(j, "sender", "login");
   f.pusher_name = nested_str(j, "pusher", "name");
+  f.commit_time = nested_str(j, "head_commit", "timestamp");
   f.project = str(j, "project");
   return f;
 }
@@ -38,6 +40,7 @@ void expect_same(const PushFields& a, const PushFields& b, const std::string& in
   EXPECT_EQ(a.repository, b.repository) << input;
   EXPECT_EQ(a.sender_login, b.sender_login) << input;
   EXPECT_EQ(a.pusher_name, b.pusher_name) << input;
+  EXPECT_EQ(a.commit_time, b.commit_time) << input;
   EXPECT_EQ(a.project, b.project) << input;
 }
 
@@ -62,6 +65,7 @@ TEST(PushFields, ReadsOnlyTheTopLevelAndNamedNestedFields) {
   EXPECT_EQ(f.repository, "acme/app");  // not repository.owner.name
   EXPECT_EQ(f.pusher_name, "octocat");  // \u0063 decoded; not head_commit.author.name
   EXPECT_EQ(f.sender_login, "octocat");  // not commits[].author.login
+  EXPECT_EQ(f.commit_time, "2026-11-30T10:00:00+01:00");
   expect_agree(kPush);
 }
 

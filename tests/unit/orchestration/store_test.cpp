@@ -76,7 +76,9 @@ INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values(StoreUnderTestKind
                          [](const auto& info) { return shipgate::testing::store_kind_name(info.param); });
 
 TEST_P(StoreTest, IngestCreatesDeploymentsWithHistory) {
-  auto r = ingest(ingest_request("github:1", {new_deployment("staging", "aaaaaaa")}));
+  auto nd = new_deployment("staging", "aaaaaaa");
+  nd.committed_ms = 1'699'999'000'000;
+  auto r = ingest(ingest_request("github:1", {nd}));
   EXPECT_FALSE(r.duplicate);
   ASSERT_EQ(r.deployments.size(), 1u);
   EXPECT_EQ(r.response.status, 202);
@@ -86,6 +88,7 @@ TEST_P(StoreTest, IngestCreatesDeploymentsWithHistory) {
   EXPECT_EQ((*d)->state, State::queued);
   EXPECT_EQ((*d)->images.at("backend"), "ghcr.io/acme/backend:aaaaaaa");
   EXPECT_EQ((*d)->created_ms, 1'700'000'000'000);
+  EXPECT_EQ((*d)->committed_ms, 1'699'999'000'000);
   ASSERT_EQ((*d)->history.size(), 1u);
   EXPECT_FALSE((*d)->history[0].from);
   EXPECT_EQ((*d)->history[0].actor, "octocat");
