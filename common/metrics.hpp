@@ -38,7 +38,8 @@ class Metrics {
   void config_reload(std::string_view outcome);
   // Requests refused to protect the daemon. reason: connections, inflight, store_queue, api_rate, auth_failures
   void refused(std::string_view reason);
-  // A version, ref, SHA, image or actor that broke a rule (field: version, ref, sha, image, actor).
+  // A version, ref, SHA, image, actor or commit time that broke a rule (field: version, ref, sha, image,
+  // actor, committed_at).
   void rejected_input(std::string_view field);
   // Notification and GitHub status deliveries. outcome: delivered, retried, gave_up
   void outbox_delivery(std::string_view kind, std::string_view outcome);

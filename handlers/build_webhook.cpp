@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "common/text.hpp"
+#include "config/time_zone.hpp"
 #include "handlers/app.hpp"
 #include "handlers/intake.hpp"
 
@@ -45,6 +46,15 @@ boost::asio::awaitable<Response> handle_build(const App& app, Request& req) {
   if (!claimed.empty() && !is_actor_name(claimed)) {
     if (app.metrics) app.metrics->rejected_input("actor");
     co_return error_response(400, "invalid", "actor must be 1 to 100 letters, digits, '.', '_' or '-'");
+  }
+  if (const auto committed = body->find("committed_at"); committed != body->end()) {
+    const auto* text = committed->value().if_string();
+    const auto ms = text && text->size() <= 64 ? config::parse_rfc3339(std::string(*text)) : std::nullopt;
+    if (!ms) {
+      if (app.metrics) app.metrics->rejected_input("committed_at");
+      co_return error_response(400, "invalid", "committed_at must be an RFC 3339 time with offset, e.g. 2026-11-30T10:00:00Z");
+    }
+    vr.committed_ms = *ms;
   }
   if (claimed.empty()) vr.actor = "build";
   else if (project->trust_build_actor) vr.actor = claimed;

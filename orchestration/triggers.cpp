@@ -161,6 +161,7 @@ Plan plan_version_request(const config::Project& project, const VersionRequest& 
     plan.deployments.push_back(make(project, env, version, req.sha, req.ref, std::move(*images), trigger, req.actor,
                                     std::string(config::to_string(trigger)) + " of " + version +
                                         (req.actor.empty() ? "" : " by " + req.actor)));
+    plan.deployments.back().committed_ms = req.committed_ms;
   }
   if (plan.deployments.empty())
     plan.ignored = req.environment ? "environment " + *req.environment + " does not deploy on " +

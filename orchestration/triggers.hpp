@@ -28,6 +28,7 @@ struct VersionRequest {
   std::string ref;
   std::map<std::string, std::string> images;  // component -> full reference (e.g. a digest)
   std::string actor;
+  std::int64_t committed_ms = 0;  // when the commit was made (a build's committed_at), 0 unknown
 };
 
 struct Plan {

@@ -209,7 +209,17 @@ TEST_F(E2E, DokployErrorEndsFailedWithItsMessage) {
 
 TEST_F(E2E, BuildWebhookWithIdempotencyKey) {
   start();
-  const std::string body = json{{"project", "other"}, {"sha", kSha}}.dump();
+  // A commit time that is not a time is refused and creates nothing.
+  for (const json bad : {json("yesterday"), json(1764496800), json("2026-11-30T10:00:00")}) {
+    const std::string refused = json{{"project", "other"}, {"sha", kSha}, {"committed_at", bad}}.dump();
+    auto h = github_headers("build", "", kOtherSecret, refused);
+    h.emplace_back("Idempotency-Key", "bad-time-" + bad.dump());
+    auto r = daemon->post("/webhooks/build", h, refused);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("committed_at must be an RFC 3339 time"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(deployment_count(), 0u);
+  const std::string body = json{{"project", "other"}, {"sha", kSha}, {"committed_at", "2026-11-30T10:00:00+01:00"}}.dump();
   auto headers = github_headers("build", "", kOtherSecret, body);
   auto no_key = daemon->post("/webhooks/build", headers, body);
   EXPECT_EQ(no_key.status, 400);
@@ -228,6 +238,7 @@ TEST_F(E2E, BuildWebhookWithIdempotencyKey) {
   const auto id = first.json()["deployments"][0]["id"].get<std::int64_t>();
   EXPECT_TRUE(wait_state(id, "succeeded"));
   EXPECT_EQ(deployment(id)["trigger"], "build");
+  EXPECT_EQ(deployment(id)["committed_at"], "2026-11-30T09:00:00.000Z");
 }
 
 TEST_F(E2E, ReadApiNeedsATokenAndHonoursProjectLimits) {
