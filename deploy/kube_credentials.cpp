@@ -122,4 +122,12 @@ std::string load_kube_credentials(const config::KubernetesTargetConfig& cfg, Kub
   return {};
 }
 
+std::string prepare_kube_request(const config::KubernetesTargetConfig& cfg, const std::string& path, OutboundRequest& req) {
+  KubeCredentials creds;
+  if (auto error = load_kube_credentials(cfg, creds); !error.empty()) return error;
+  req.url = creds.server + path;
+  req.headers.emplace_back("Accept", "application/json");
+  return creds.apply(req);
+}
+
 }  // namespace shipgate::deploy

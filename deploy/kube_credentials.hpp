@@ -24,4 +24,8 @@ struct KubeCredentials {
 // Returns an error message, empty on success.
 std::string load_kube_credentials(const config::KubernetesTargetConfig& cfg, KubeCredentials& out);
 
+// A request to the API server's `path` (JSON accepted), with the target's credentials loaded now (a
+// rotated token is read again). Returns an error message, empty on success.
+std::string prepare_kube_request(const config::KubernetesTargetConfig& cfg, const std::string& path, OutboundRequest& req);
+
 }  // namespace shipgate::deploy

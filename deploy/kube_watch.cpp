@@ -40,19 +40,13 @@ std::vector<WatchStream::Event> WatchStream::feed(std::string_view bytes) {
 
 asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg) {
   DeploymentList out;
-  KubeCredentials creds;
-  if (auto error = load_kube_credentials(cfg, creds); !error.empty()) {
-    out.error = "kubernetes credentials: " + error;
-    co_return out;
-  }
   OutboundRequest req;
-  req.headers.emplace_back("Accept", "application/json");
-  if (auto error = creds.apply(req); !error.empty()) {
+  req.timeout = Millis(30'000);
+  if (auto error = prepare_kube_request(cfg, "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments", req);
+      !error.empty()) {
     out.error = "kubernetes credentials: " + error;
     co_return out;
   }
-  req.url = creds.server + "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments";
-  req.timeout = Millis(30'000);
   auto r = co_await http.send(std::move(req));
   if (!r || r->status != 200) {
     out.error = "cannot list Deployments in namespace " + cfg.namespace_ + ": " + describe_failure(r);
@@ -89,17 +83,6 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
     backoff = std::min(backoff * 2, Millis(30'000));
   };
   while (!h.stopped()) {
-    KubeCredentials creds;
-    if (auto error = load_kube_credentials(cfg, creds); !error.empty()) {
-      co_await failed("kubernetes credentials: " + error);
-      continue;
-    }
-    OutboundRequest req;
-    req.headers.emplace_back("Accept", "application/json");
-    if (auto error = creds.apply(req); !error.empty()) {
-      co_await failed("kubernetes credentials: " + error);
-      continue;
-    }
     if (version.empty() || std::chrono::steady_clock::now() >= next_list) {
       auto list = co_await list_deployments(http, cfg);
       if (!list.error.empty()) {
@@ -114,9 +97,14 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
     // Watch until the next list is due; the server ends the stream then.
     const auto seconds = std::max<long long>(
         1, std::chrono::duration_cast<std::chrono::seconds>(next_list - std::chrono::steady_clock::now()).count());
-    req.url = creds.server + path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + version +
-              "&timeoutSeconds=" + std::to_string(seconds);
+    OutboundRequest req;
     req.timeout = std::chrono::seconds(seconds + 15);
+    if (auto error = prepare_kube_request(cfg, path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + version +
+                                                   "&timeoutSeconds=" + std::to_string(seconds), req);
+        !error.empty()) {
+      co_await failed("kubernetes credentials: " + error);
+      continue;
+    }
     WatchStream stream;
     bool expired = false, any = false;
     std::string refused, head;  // head: the answer's start, to explain a refusal (a Status, not events)

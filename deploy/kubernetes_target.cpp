@@ -109,19 +109,14 @@ class KubernetesTarget final : public DeployTarget {
 
   asio::awaitable<HttpResult> call(const std::string& method, const std::string& path, std::string body,
                                    const std::string& content_type, std::string& error) {
-    KubeCredentials creds;
-    error = load_kube_credentials(cfg_, creds);
-    if (!error.empty()) co_return make_error_code(boost::system::errc::permission_denied);
     OutboundRequest req;
     req.method = method;
-    req.url = creds.server + path;
     req.timeout = std::chrono::seconds(30);
-    req.headers.emplace_back("Accept", "application/json");
     if (!body.empty()) {
       req.headers.emplace_back("Content-Type", content_type);
       req.body = std::move(body);
     }
-    error = creds.apply(req);
+    error = prepare_kube_request(cfg_, path, req);
     if (!error.empty()) co_return make_error_code(boost::system::errc::permission_denied);
     co_return co_await http_->send(std::move(req));
   }

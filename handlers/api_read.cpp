@@ -8,6 +8,7 @@
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
 #include "orchestration/deploy_gate.hpp"
+#include "orchestration/drift.hpp"
 #include "orchestration/drift_monitor.hpp"
 #include "orchestration/gate_policy.hpp"
 #include "orchestration/schedule_runner.hpp"
@@ -198,7 +199,7 @@ boost::asio::awaitable<Response> get_environment(const App& app, Request& req) {
       if (s.project == pname && s.environment == ename) schedules.push_back(orchestration::to_json(s));
     body["schedules"] = schedules;
   }
-  if (const auto none = orchestration::drift_view(*env, {}, pname); !none.is_null()) {
+  if (orchestration::drift_settings(*env)) {
     auto states = co_await app.store->drift_states();
     if (!states) co_return store_failure(states.error());
     body["drift"] = orchestration::drift_view(*env, *states, pname);

@@ -64,7 +64,6 @@ asio::awaitable<void> Dispatcher::end_canary(const Deployment& d, const config::
                                              const deploy::DeployContext& ctx, std::string failure, json result,
                                              bool rolled_out) {
   log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: {}", d.id, failure);
-  BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "canary: " + failure, "shipgate"};
   if (!rolled_out) {
     // Nothing changed anywhere: a plain failure, and the version is not marked bad.
     if (metrics_) metrics_->canary(d.project, d.environment, "failed");
@@ -75,6 +74,7 @@ asio::awaitable<void> Dispatcher::end_canary(const Deployment& d, const config::
   auto undo = co_await canary->rollback(ctx, result["canary"]["details"]);
   result["canary"]["rollback"] = {{"ok", undo.ok}, {"message", undo.message}};
   if (metrics_) metrics_->canary(d.project, d.environment, undo.ok ? "rolled_back" : "failed");
+  BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "canary: " + failure, "shipgate"};
   if (undo.ok) {
     std::string why = "canary rolled back after: " + failure + "; the main Deployments were not changed";
     TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), result, {}, {bad}};

@@ -48,10 +48,14 @@ std::string describe_drift(const json& differences) {
   return out;
 }
 
-bool watches_drift(const config::Environment& env) {
+const config::DriftConfig* drift_settings(const config::Environment& env) {
+  const config::DriftConfig* found = nullptr;
   for (const auto& t : env.targets)
-    if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec); k && k->drift) return true;
-  return false;
+    if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec); k && k->drift) {
+      if (k->drift->self_heal) return &*k->drift;
+      if (!found) found = &*k->drift;
+    }
+  return found;
 }
 
 std::vector<std::int64_t> heals_in_window(const std::vector<std::int64_t>& heals_ms, std::int64_t now_ms,

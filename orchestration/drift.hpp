@@ -29,8 +29,9 @@ nlohmann::json to_json(const std::vector<DriftDifference>& differences);
 // One line: "Deployment api: replicas 5, applied 2; Deployment web is gone".
 std::string describe_drift(const nlohmann::json& differences);
 
-// Whether any of the environment's Kubernetes targets is watched for drift.
-bool watches_drift(const config::Environment& env);
+// The drift settings of an environment: those of its first Kubernetes target that heals, else of its
+// first one watched for drift; null when none is watched.
+const config::DriftConfig* drift_settings(const config::Environment& env);
 
 // The self-heals still inside the window ending at `now_ms`, oldest first.
 std::vector<std::int64_t> heals_in_window(const std::vector<std::int64_t>& heals_ms, std::int64_t now_ms,

@@ -16,23 +16,8 @@ namespace shipgate::orchestration {
 namespace asio = boost::asio;
 using nlohmann::json;
 
-namespace {
-
-// The drift settings of an environment: those of its first target that heals, else of its first watched one.
-const config::DriftConfig* drift_of(const config::Environment& env) {
-  const config::DriftConfig* found = nullptr;
-  for (const auto& t : env.targets)
-    if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec); k && k->drift) {
-      if (k->drift->self_heal) return &*k->drift;
-      if (!found) found = &*k->drift;
-    }
-  return found;
-}
-
-}  // namespace
-
 json drift_view(const config::Environment& env, const std::vector<DriftState>& states, const std::string& project) {
-  const auto* drift = drift_of(env);
+  const auto* drift = drift_settings(env);
   if (!drift) return nullptr;
   json view = {{"state", "unknown"}, {"self_heal", drift->self_heal}};
   for (const auto& s : states) {
@@ -122,10 +107,15 @@ asio::awaitable<void> DriftMonitor::loop(std::chrono::milliseconds every) {
     dirty_ = busy_ = false;
     const auto config = config_();
     sync_watches(*config);
-    if (!watches_.empty() && co_await leading())
-      for (const auto& p : config->projects)
-        for (const auto& e : p.environments)
-          if (drift_of(e)) co_await check(p, e);
+    if (!watches_.empty() && co_await leading()) {
+      // Every environment's last state, read once a pass: a check writes only its own environment's row.
+      auto states = co_await store_.drift_states();
+      if (!states) spdlog::warn("drift: cannot read the drift states: {}", states.error().message());
+      else
+        for (const auto& p : config->projects)
+          for (const auto& e : p.environments)
+            if (drift_settings(e)) co_await check(p, e, *states);
+    }
     // A burst of watch events is one comparison a moment later.
     wake_.expires_after(dirty_ ? std::chrono::milliseconds(200) : busy_ ? std::min(every, std::chrono::milliseconds(1'000)) : every);
     co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -136,7 +126,8 @@ asio::awaitable<void> DriftMonitor::loop(std::chrono::milliseconds every) {
   }
 }
 
-asio::awaitable<void> DriftMonitor::check(const config::Project& project, const config::Environment& env) {
+asio::awaitable<void> DriftMonitor::check(const config::Project& project, const config::Environment& env,
+                                          const std::vector<DriftState>& states) {
   std::vector<std::shared_ptr<Watch>> watched;
   for (const auto& [key, w] : watches_)
     if (w->project == project.name && w->environment == env.name) {
@@ -171,13 +162,11 @@ asio::awaitable<void> DriftMonitor::check(const config::Project& project, const 
     }
     differences.insert(differences.end(), found.begin(), found.end());
   }
-  auto states = co_await store_.drift_states();
-  if (!states) co_return;
   DriftState prev{project.name, env.name};
-  for (const auto& s : *states)
+  for (const auto& s : states)
     if (s.project == project.name && s.environment == env.name) prev = s;
 
-  const auto& drift = *drift_of(env);
+  const auto& drift = *drift_settings(env);
   const auto now = epoch_ms(clock_->now());
   DriftState next = prev;
   next.differences = to_json(differences);
@@ -224,16 +213,14 @@ asio::awaitable<void> DriftMonitor::check(const config::Project& project, const 
     if (auto saved = co_await store_.record_drift(record); !saved)
       spdlog::error("drift: {}/{}: cannot record: {}", project.name, env.name, saved.error().message());
   }
-  if (should_heal) co_await heal(env, applied, std::move(next));
+  if (should_heal) co_await heal(project, env, applied, std::move(next));
 }
 
-asio::awaitable<void> DriftMonitor::heal(const config::Environment& env, const Deployment& applied, DriftState state) {
+asio::awaitable<void> DriftMonitor::heal(const config::Project& project, const config::Environment& env,
+                                         const Deployment& applied, DriftState state) {
   const std::string what = describe_drift(state.differences);
   std::string failure;
-  const auto config = config_();
-  const auto* project = config->project(applied.project);
-  if (!project) co_return;
-  const auto ctx = deploy_context(applied, *project, env);
+  const auto ctx = deploy_context(applied, project, env);
   for (const auto& t : env.targets) {
     const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec);
     if (!k || !k->drift || !k->drift->self_heal) continue;

@@ -49,9 +49,11 @@ class DriftMonitor : public std::enable_shared_from_this<DriftMonitor> {
   boost::asio::awaitable<void> loop(std::chrono::milliseconds every);
   void sync_watches(const config::Config& config);
   boost::asio::awaitable<bool> leading();
-  boost::asio::awaitable<void> check(const config::Project& project, const config::Environment& env);
+  boost::asio::awaitable<void> check(const config::Project& project, const config::Environment& env,
+                                     const std::vector<DriftState>& states);
   // Applies the environment's healing targets again with what `applied` deployed; records the attempt.
-  boost::asio::awaitable<void> heal(const config::Environment& env, const Deployment& applied, DriftState state);
+  boost::asio::awaitable<void> heal(const config::Project& project, const config::Environment& env,
+                                    const Deployment& applied, DriftState state);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;

@@ -185,7 +185,7 @@ asio::awaitable<ScheduleRun> ScheduleRunner::run(const config::Config& config, c
 
 asio::awaitable<ScheduleRun> ScheduleRunner::verify(const config::Project& project, const config::Environment& env,
                                                     const Deployment& current, ScheduleRun run) {
-  const bool drift = watches_drift(env);
+  const bool drift = drift_settings(env) != nullptr;
   if (env.smoke.empty() && !drift) {
     run.outcome = ScheduleOutcome::skipped;
     run.message = "the environment has no smoke checks and no Deployments watched for drift";
