@@ -23,6 +23,7 @@
 #include "handlers/app.hpp"
 #include "config/registry.hpp"
 #include "orchestration/dispatcher.hpp"
+#include "orchestration/event_feed.hpp"
 #include "orchestration/outbox.hpp"
 #include "orchestration/reloader.hpp"
 #include "orchestration/pg_store.hpp"
@@ -229,6 +230,8 @@ int serve(const std::vector<std::string>& args) {
                     SHIPGATE_GIT_SHA, clock->now()};
   app.reloader = &reloader;
   app.replica = *replica;
+  app.events = std::make_shared<orchestration::EventFeed>(ioc.get_executor(), *store);
+  app.events->start();
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining, &metrics);
   if (auto r = server.listen(); !r) {
@@ -260,6 +263,7 @@ int serve(const std::vector<std::string>& args) {
     asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
       hangup.cancel();
       outbox->stop();
+      app.events->close();  // open event streams end; clients reconnect to another replica or after the restart
       server.stop_accepting();
       const auto grace = registry.current()->server.shutdown_grace;
       const auto t0 = std::chrono::steady_clock::now();

@@ -8,12 +8,17 @@ namespace shipgate::handlers {
 
 Response store_failure(const boost::system::error_code& ec) { return unavailable("store read failed: " + ec.message()); }
 
-bool find_environment(ApiCall& call, const std::string& project, const std::string& environment, Response& error) {
+bool find_project(ApiCall& call, const std::string& project, Response& error) {
   call.project = call.config->project(project);
   if (!call.project || !call.reviewer->may(config::Permission::view, project)) {
     error = error_response(404, "not_found", "no project " + project);
     return false;
   }
+  return true;
+}
+
+bool find_environment(ApiCall& call, const std::string& project, const std::string& environment, Response& error) {
+  if (!find_project(call, project, error)) return false;
   call.environment = call.project->environment(environment);
   if (!call.environment) {
     error = error_response(404, "not_found", "project " + project + " has no environment " + environment);

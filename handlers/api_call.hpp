@@ -28,6 +28,9 @@ enum class PathNames { nothing, environment, deployment };
 // The opening steps; on failure, nothing with the answer in `error`.
 boost::asio::awaitable<std::optional<ApiCall>> open_call(const App& app, Request& req, PathNames names, Response& error);
 
+// Finds `project` for the call's reviewer: false with a 404 in `error` when it does not exist or the
+// reviewer may not view it.
+bool find_project(ApiCall& call, const std::string& project, Response& error);
 // Finds `project`/`environment` for the call's reviewer: false with a 404 in `error` when either does not
 // exist or the reviewer may not view the project.
 bool find_environment(ApiCall& call, const std::string& project, const std::string& environment, Response& error);

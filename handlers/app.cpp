@@ -11,6 +11,7 @@ Router build_router(const App& app) {
   add_audit_routes(router, app);
   add_health_routes(router, app);
   add_admin_routes(router, app);
+  add_event_routes(router, app);
   if (app.metrics) add_metrics_routes(router, app);
   return router;
 }

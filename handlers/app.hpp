@@ -12,6 +12,7 @@
 #include "orchestration/store.hpp"
 
 namespace shipgate::orchestration {
+class EventFeed;
 class Reloader;
 }
 
@@ -28,6 +29,7 @@ struct App {
   std::string git_sha = "unknown";
   TimePoint started_at = std::chrono::system_clock::now();
   orchestration::Reloader* reloader = nullptr;  // POST /api/v1/reload answers 501 without one
+  std::shared_ptr<orchestration::EventFeed> events;  // GET /api/v1/events answers 501 without one
   std::string replica = "shipgate";  // this process among replicas (common/replica.hpp)
 };
 
@@ -42,5 +44,6 @@ void add_audit_routes(Router& router, const App& app);
 void add_health_routes(Router& router, const App& app);
 void add_metrics_routes(Router& router, const App& app);
 void add_admin_routes(Router& router, const App& app);
+void add_event_routes(Router& router, const App& app);
 
 }  // namespace shipgate::handlers

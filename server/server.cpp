@@ -12,6 +12,7 @@
 #include "server/limits.hpp"
 #include "server/request_checks.hpp"
 #include "server/tls_context.hpp"
+#include "server/streamed.hpp"
 #include "server/wire.hpp"
 
 namespace shipgate::server {
@@ -261,6 +262,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         break;
       }
       http::Request req;
+      req.over_tls = std::is_same_v<Stream, TlsStream>;
       req.method = std::string(header.method_string());
       const std::string_view target = header.target();
       const auto q = target.find('?');
@@ -354,6 +356,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       --inflight;
       count(route, res.status, res.outcome);
+      if (res.stream) {
+        log_with(spdlog::level::info, {.request_id = rid}, "{} {} {} streaming", req.method, req.path, res.status);
+        co_await write_streamed(stream, res, msg.version(), rid, cfg);
+        break;
+      }
       const bool keep_alive = msg.keep_alive() && !draining && !restricted;
       auto wire = to_wire(res, msg.version(), keep_alive, rid);
       const bool written = co_await write(stream, wire, cfg);

@@ -210,7 +210,7 @@ TEST_F(E2E, DokployErrorEndsFailedWithItsMessage) {
 TEST_F(E2E, BuildWebhookWithIdempotencyKey) {
   start();
   // A commit time that is not a time is refused and creates nothing.
-  for (const json bad : {json("yesterday"), json(1764496800), json("2026-11-30T10:00:00")}) {
+  for (const json& bad : {json("yesterday"), json(1764496800), json("2026-11-30T10:00:00")}) {
     const std::string refused = json{{"project", "other"}, {"sha", kSha}, {"committed_at", bad}}.dump();
     auto h = github_headers("build", "", kOtherSecret, refused);
     h.emplace_back("Idempotency-Key", "bad-time-" + bad.dump());
