@@ -64,6 +64,7 @@ struct ServerConfig {
   // credentials, or one kept out of the deploy path. Needs a shared store.
   bool run_deployments = true;
   std::string public_url;                // how people reach shipgate (links in notifications)
+  Millis session_ttl{12 * 3'600'000};    // a web page sign-in lasts this long
   std::optional<ServerTlsConfig> tls;
 };
 

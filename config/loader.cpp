@@ -57,6 +57,8 @@ void Loader::load_server(const YAML::Node& n, ServerConfig& s) {
   server.duration("lane_lease", s.lane_lease);
   if (s.lane_lease < Millis(3'000)) error(server.at("lane_lease"), "must be at least 3s (holds are renewed every second)");
   server.boolean("run_deployments", s.run_deployments);
+  server.duration("session_ttl", s.session_ttl);
+  if (s.session_ttl < Millis(60'000)) error(server.at("session_ttl"), "must be at least 1m");
   server.nonempty("public_url", s.public_url);
   if (!s.public_url.empty()) {
     check_url(s.public_url, server.at("public_url"));

@@ -11,7 +11,7 @@ namespace {
 
 boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
   Response error;
-  const auto call = co_await open_call(app, req, PathNames::nothing, error);
+  auto call = co_await open_call(app, req, PathNames::nothing, error);
   if (!call) co_return error;
   const auto* reviewer = call->reviewer;
   orchestration::AuditFilter f;
@@ -30,6 +30,18 @@ boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
     if (!n) co_return error_response(400, "invalid", "limit must be 1 to 1000");
     f.limit = static_cast<int>(*n);
   }
+  if (auto before = req.query_param("before"); !before.empty()) {
+    const auto id = parse_integer(before, 1, INT64_MAX);
+    if (!id) co_return error_response(400, "invalid", "before must be an audit entry id");
+    f.before_id = *id;
+  }
+  f.project = req.query_param("project");
+  if (!f.project.empty() && !find_project(*call, f.project, error)) co_return error;
+  f.actor = req.query_param("actor");
+  if (f.actor.size() > 200) co_return error_response(400, "invalid", "actor is at most 200 characters");
+  f.action = req.query_param("action");
+  if (!f.action.empty() && !orchestration::parse_audit_action(f.action))
+    co_return error_response(400, "invalid", "unknown action '" + f.action + "'");
   auto entries = co_await app.store->audit(f);
   if (!entries) co_return store_failure(entries.error());
   nlohmann::json out = nlohmann::json::array();
@@ -40,6 +52,7 @@ boost::asio::awaitable<Response> list_audit(const App& app, Request& req) {
       out.push_back(orchestration::to_json(e));
   nlohmann::json body = {{"entries", out}};
   if (!entries->empty()) body["next_after"] = entries->back().id;
+  if (static_cast<int>(entries->size()) == f.limit) body["next_before"] = entries->front().id;
   co_return json_response(200, body);
 }
 

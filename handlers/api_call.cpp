@@ -3,6 +3,7 @@
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
+#include "handlers/web_session.hpp"
 
 namespace shipgate::handlers {
 
@@ -30,7 +31,11 @@ bool find_environment(ApiCall& call, const std::string& project, const std::stri
 boost::asio::awaitable<std::optional<ApiCall>> open_call(const App& app, Request& req, PathNames names, Response& error) {
   ApiCall call;
   call.config = app.config();
-  call.reviewer = authenticate(*call.config, req, error);
+  // A script sends its token; a browser, once signed in, its session cookie.
+  if (!req.has_header("Authorization") && !session_cookie(req).empty())
+    call.reviewer = co_await session_reviewer(app, *call.config, req, error);
+  else
+    call.reviewer = authenticate(*call.config, req, error);
   if (!call.reviewer) co_return std::nullopt;
   if (req.method == "POST" && !req.body.empty()) {
     auto body = parse_json(req.body, error);

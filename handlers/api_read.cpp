@@ -7,6 +7,7 @@
 #include "handlers/api_call.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
+#include "handlers/reviewer_actions.hpp"
 #include "orchestration/deploy_gate.hpp"
 #include "orchestration/drift.hpp"
 #include "orchestration/drift_monitor.hpp"
@@ -123,7 +124,10 @@ boost::asio::awaitable<Response> get_deployment(const App& app, Request& req) {
   Response error;
   const auto call = co_await open_call(app, req, PathNames::deployment, error);
   if (!call) co_return error;
-  co_return json_response(200, to_json(call->deployment, true));
+  auto body = to_json(call->deployment, true);
+  body["actions"] = reviewer_actions(*call->config, *call->reviewer, call->deployment);
+  body["approvals_required"] = orchestration::required_approvals(call->deployment);
+  co_return json_response(200, body);
 }
 
 boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
@@ -140,15 +144,31 @@ boost::asio::awaitable<Response> list_projects(const App& app, Request& req) {
       auto v = co_await view_of(*app.store, p.name, e.name);
       if (!v) co_return store_failure(v.error());
       json waiting = json::array();
+      std::size_t position = v->running ? 1 : 0;
       for (const auto& d : v->waiting) {
-        json w = {{"id", d.id}, {"version", d.version}, {"state", to_string(d.state)}};
-        if (!d.waiting_reason.empty()) w["reason"] = d.waiting_reason;
+        const std::size_t ahead = d.state == State::queued ? position++ : 0;
+        const json full = co_await waiting_json(*app.store, d, ahead);
+        json w = {{"id", d.id}, {"version", d.version}, {"sha", d.sha}, {"state", to_string(d.state)},
+                  {"actor", d.actor}, {"reason", full.value("reason", "")}};
         waiting.push_back(std::move(w));
       }
-      envs.push_back({{"name", e.name},
-                      {"current", current_json(v->current)},
-                      {"running", v->running ? json(v->running->id) : json(nullptr)},
-                      {"waiting", waiting}});
+      DeploymentFilter failed_filter{p.name, e.name, {State::failed, State::rolled_back}, 1, 0};
+      auto failed = co_await app.store->deployments(failed_filter);
+      if (!failed) co_return store_failure(failed.error());
+      json env = {{"name", e.name},
+                  {"current", current_json(v->current)},
+                  {"running", v->running ? json(v->running->id) : json(nullptr)},
+                  {"waiting", waiting},
+                  {"last_failure", failed->empty() ? json(nullptr)
+                                                   : json{{"deployment", failed->front().id},
+                                                          {"version", failed->front().version},
+                                                          {"state", to_string(failed->front().state)},
+                                                          {"at", format_rfc3339_ms(failed->front().updated_ms)}}}};
+      if (!e.windows.empty() || !e.freezes.empty()) {
+        const auto gate = orchestration::deploy_gate(e, app.clock->now());
+        env["gate"] = {{"open", gate.open}, {"reason", gate.reason}};
+      }
+      envs.push_back(std::move(env));
     }
     projects.push_back({{"name", p.name}, {"repository", p.repository}, {"environments", envs}});
   }

@@ -12,6 +12,9 @@ Router build_router(const App& app) {
   add_health_routes(router, app);
   add_admin_routes(router, app);
   add_event_routes(router, app);
+  add_session_routes(router, app);
+  add_insights_routes(router, app);
+  add_page_routes(router, app);
   if (app.metrics) add_metrics_routes(router, app);
   return router;
 }

@@ -45,5 +45,8 @@ void add_health_routes(Router& router, const App& app);
 void add_metrics_routes(Router& router, const App& app);
 void add_admin_routes(Router& router, const App& app);
 void add_event_routes(Router& router, const App& app);
+void add_session_routes(Router& router, const App& app);
+void add_insights_routes(Router& router, const App& app);
+void add_page_routes(Router& router, const App& app);
 
 }  // namespace shipgate::handlers

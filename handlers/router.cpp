@@ -93,6 +93,14 @@ boost::asio::awaitable<Response> Router::handle(Request& request) const {
   } else {
     response = error_response(404, "not_found", "no route for " + request.path);
   }
+  // Every answer, JSON included, forbids framing, sniffing and any script or style not served from here.
+  response.headers.emplace_back("Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                                "frame-ancestors 'none'");
+  response.headers.emplace_back("X-Frame-Options", "DENY");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.headers.emplace_back("Referrer-Policy", "same-origin");
   // The path named a webhook route: its answer is counted by outcome.
   if (m.status != 404 && m.kind == RouteKind::webhook)
     response.outcome = std::string(webhook_outcome(response.status, response.duplicate));

@@ -117,7 +117,7 @@ asio::awaitable<void> Outbox::run_once() {
 
 std::string Outbox::link(const config::Config& c, std::int64_t deployment) const {
   const std::string base = c.server.public_url.empty() ? "http://" + c.server.listen : c.server.public_url;
-  return base + "/api/v1/deployments/" + std::to_string(deployment);
+  return base + "/deployments/" + std::to_string(deployment);  // the reviewer page of the deployment
 }
 
 asio::awaitable<void> Outbox::expand(std::vector<OutboxItem> events) {

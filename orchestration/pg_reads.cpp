@@ -178,11 +178,14 @@ Read<std::vector<AuditEntry>> audit(PgConnection& c, const AuditFilter& f) {
   // Without a cursor: the newest `limit` entries; with one: the next `limit` after it. Oldest first.
   const bool cursor = f.since_ms > 0 || f.after_id > 0;
   const std::string columns = "id, at, actor, action, project, environment, deployment_id, reason, details";
+  // The optional filters: paging back, project, actor, action.
+  const std::string matches = " AND ($4::bigint = 0 OR id < $4) AND ($5 = '' OR project = $5) AND ($6 = '' OR actor = $6) "
+                              "AND ($7 = '' OR action = $7)";
   const std::string sql =
-      cursor ? "SELECT " + columns + " FROM audit WHERE at >= $1 AND id > $2 ORDER BY id ASC LIMIT $3"
-             : "SELECT * FROM (SELECT " + columns + " FROM audit WHERE at >= $1 AND id > $2 ORDER BY id DESC LIMIT $3) "
-               "newest ORDER BY id ASC";
-  Params p{text(f.since_ms), text(f.after_id), text(f.limit)};
+      cursor ? "SELECT " + columns + " FROM audit WHERE at >= $1 AND id > $2" + matches + " ORDER BY id ASC LIMIT $3"
+             : "SELECT * FROM (SELECT " + columns + " FROM audit WHERE at >= $1 AND id > $2" + matches +
+                   " ORDER BY id DESC LIMIT $3) newest ORDER BY id ASC";
+  Params p{text(f.since_ms), text(f.after_id), text(f.limit), text(f.before_id), f.project, f.actor, f.action};
   auto rows = co_await c.query(sql, p);
   if (!rows) co_return pg_store_error(rows.error());
   std::vector<AuditEntry> out;

@@ -183,6 +183,16 @@ CREATE TABLE drift (
     R"sql(
 ALTER TABLE deployments ADD COLUMN committed_at BIGINT NOT NULL DEFAULT 0;
 )sql",
+    // Reviewers signed in on the web page, by the SHA-256 of their cookie.
+    R"sql(
+CREATE TABLE web_sessions (
+  id_sha256 TEXT PRIMARY KEY,
+  reviewer TEXT NOT NULL,
+  token_sha256 TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "orchestration/pg_ingest_queue.hpp"
 #include "orchestration/pg_replicas.hpp"
 #include "orchestration/pg_drift.hpp"
+#include "orchestration/pg_sessions.hpp"
 #include "orchestration/pg_schedules.hpp"
 #include "orchestration/pg_schema.hpp"
 #include "orchestration/pg_writes.hpp"
@@ -194,6 +195,15 @@ class PgStore final : public Store {
   }
   asio::awaitable<Result<void>> record_drift(DriftRecord r) override {
     return run<void>([this, r = std::move(r)](PgConnection& c) { return pg_drift::record(c, r, writes_.records_events()); });
+  }
+  asio::awaitable<Result<void>> open_session(WebSession session) override {
+    return run<void>([s = std::move(session)](PgConnection& c) { return pg_sessions::open(c, s); });
+  }
+  asio::awaitable<Result<std::optional<WebSession>>> find_session(std::string id_sha256, std::int64_t now_ms) override {
+    return run<std::optional<WebSession>>([id = std::move(id_sha256), now_ms](PgConnection& c) { return pg_sessions::find(c, id, now_ms); });
+  }
+  asio::awaitable<Result<void>> close_session(std::string id_sha256) override {
+    return run<void>([id = std::move(id_sha256)](PgConnection& c) { return pg_sessions::close(c, id); });
   }
   asio::awaitable<Result<void>> record_config(std::string sha256, std::string source) override {
     return run<void>([sha = std::move(sha256), text = std::move(source)](PgConnection& c) {

@@ -35,16 +35,20 @@ Result<std::vector<BadVersion>> SqliteReads::bad_versions(const std::string& pro
   return out;
 }
 
+// The optional filters of AuditFilter, parameters 4 to 7.
+#define AUDIT_MATCHES "(?4 = 0 OR id < ?4) AND (?5 = '' OR project = ?5) AND (?6 = '' OR actor = ?6) AND (?7 = '' OR action = ?7)"
+
 Result<std::vector<AuditEntry>> SqliteReads::audit(const AuditFilter& f) {
   std::lock_guard lock(mutex_);
   // Without a cursor: the newest `limit` entries; with one: the next `limit` after it. Oldest first.
   const bool cursor = f.since_ms > 0 || f.after_id > 0;
   auto st = db_.prepare(
       cursor ? "SELECT id, at, actor, action, project, environment, deployment_id, reason, details FROM audit "
-               "WHERE at >= ? AND id > ? ORDER BY id ASC LIMIT ?"
+               "WHERE at >= ?1 AND id > ?2 AND " AUDIT_MATCHES " ORDER BY id ASC LIMIT ?3"
              : "SELECT * FROM (SELECT id, at, actor, action, project, environment, deployment_id, reason, details "
-               "FROM audit WHERE at >= ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id ASC");
-  st.bind(1, f.since_ms).bind(2, f.after_id).bind(3, std::int64_t{f.limit});
+               "FROM audit WHERE at >= ?1 AND id > ?2 AND " AUDIT_MATCHES " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC");
+  st.bind(1, f.since_ms).bind(2, f.after_id).bind(3, std::int64_t{f.limit}).bind(4, f.before_id);
+  st.bind(5, f.project).bind(6, f.actor).bind(7, f.action);
   std::vector<AuditEntry> out;
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) out.push_back(audit_entry_from_row(st));
@@ -230,6 +234,17 @@ Result<std::vector<DriftState>> SqliteReads::drift_states() {
   }
   if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   return out;
+}
+
+Result<std::optional<WebSession>> SqliteReads::find_session(const std::string& id_sha256, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare("SELECT id_sha256, reviewer, token_sha256, created_at, expires_at FROM web_sessions "
+                        "WHERE id_sha256 = ? AND expires_at > ?");
+  st.bind(1, id_sha256).bind(2, now_ms);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return std::optional<WebSession>();
+  if (rc != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
+  return std::optional<WebSession>(WebSession{st.text(0), st.text(1), st.text(2), st.int64(3), st.int64(4)});
 }
 
 }  // namespace shipgate::orchestration

@@ -30,6 +30,7 @@ class SqliteReads {
   Result<void> ping();
   Result<std::vector<ScheduleRun>> schedule_runs();
   Result<std::vector<DriftState>> drift_states();
+  Result<std::optional<WebSession>> find_session(const std::string& id_sha256, std::int64_t now_ms);
   // Whether any finished outbox row is older than `before_ms` (what a prune would delete).
   Result<bool> outbox_prunable(std::int64_t before_ms);
 

@@ -130,6 +130,30 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<std::vector<DriftState>>> drift_states() override { co_return reads_.drift_states(); }
 
+  asio::awaitable<Result<void>> open_session(WebSession session) override {
+    return writer_.submit<void>([s = std::move(session)](Db& db) -> Result<void> {
+      auto expired = db.prepare("DELETE FROM web_sessions WHERE expires_at <= ?");
+      expired.bind(1, s.created_ms);
+      if (expired.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      auto st = db.prepare("INSERT INTO web_sessions (id_sha256, reviewer, token_sha256, created_at, expires_at) "
+                           "VALUES (?, ?, ?, ?, ?)");
+      st.bind(1, s.id_sha256).bind(2, s.reviewer).bind(3, s.token_sha256).bind(4, s.created_ms).bind(5, s.expires_ms);
+      if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      return {};
+    });
+  }
+  asio::awaitable<Result<std::optional<WebSession>>> find_session(std::string id_sha256, std::int64_t now_ms) override {
+    co_return reads_.find_session(id_sha256, now_ms);
+  }
+  asio::awaitable<Result<void>> close_session(std::string id_sha256) override {
+    return writer_.submit<void>([id = std::move(id_sha256)](Db& db) -> Result<void> {
+      auto st = db.prepare("DELETE FROM web_sessions WHERE id_sha256 = ?");
+      st.bind(1, id);
+      if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
+      return {};
+    });
+  }
+
   asio::awaitable<Result<std::optional<Deployment>>> deployment(std::int64_t id, bool with_history) override {
     co_return reads_.deployment(id, with_history);
   }

@@ -119,6 +119,10 @@ struct AuditFilter {
   std::int64_t since_ms = 0;
   std::int64_t after_id = 0;
   int limit = 100;
+  std::int64_t before_id = 0;  // paging back: only ids below this (0: no bound)
+  std::string project;         // each empty: any
+  std::string actor;
+  std::string action;
 };
 
 struct DeploymentFilter {
@@ -201,6 +205,15 @@ struct DriftRecord {
   DriftState state;
   std::optional<AuditEntry> audit;
   std::string notify;
+};
+
+// A reviewer signed in on the web page. Stored by the SHA-256 of its cookie, never the cookie itself.
+struct WebSession {
+  std::string id_sha256;
+  std::string reviewer;
+  std::string token_sha256;  // the token it was opened with: rotating that token ends the session
+  std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;
 };
 
 // A replica as the store last heard from it.
@@ -301,6 +314,12 @@ class Store {
   // Drift (DriftState): every environment's last comparison, and a new one with what it reports.
   virtual boost::asio::awaitable<Result<std::vector<DriftState>>> drift_states() = 0;
   virtual boost::asio::awaitable<Result<void>> record_drift(DriftRecord record) = 0;
+
+  // Web sessions: opening one also removes the expired ones; a lookup finds only an unexpired session.
+  virtual boost::asio::awaitable<Result<void>> open_session(WebSession session) = 0;
+  virtual boost::asio::awaitable<Result<std::optional<WebSession>>> find_session(std::string id_sha256,
+                                                                                 std::int64_t now_ms) = 0;
+  virtual boost::asio::awaitable<Result<void>> close_session(std::string id_sha256) = 0;
 
   // Stops the writer after it finished what was already submitted.
   virtual void close() = 0;

@@ -23,7 +23,7 @@ notify::Notice failed_deploy(std::string event, nlohmann::json payload = nlohman
   item.event = event;
   item.payload = std::move(payload);
   item.created_ms = 1'700'000'000'000;
-  return orchestration::notice_of(item, d, "https://shipgate.acme.dev/api/v1/deployments/42");
+  return orchestration::notice_of(item, d, "https://shipgate.acme.dev/deployments/42");
 }
 
 }  // namespace
@@ -34,14 +34,14 @@ TEST(Notifications, TextsNameTheEnvironmentVersionAndForApprovalsTheCommand) {
   auto s = notify::notification_body(slack, failed_deploy("pending_approval"));
   ASSERT_EQ(s.size(), 1u);  // Slack: {"text"} only
   EXPECT_EQ(s["text"], ":hourglass: planera/production: v1.4.0 (6113728) waits for approval. Approve with "
-                       "`shipgate approve 42` (<https://shipgate.acme.dev/api/v1/deployments/42|deployment 42>)");
+                       "`shipgate approve 42` (<https://shipgate.acme.dev/deployments/42|deployment 42>)");
   config::Notifier json_format;
   auto j = notify::notification_body(json_format, failed_deploy("failed"));
   EXPECT_EQ(j["event"], "failed");
   EXPECT_EQ(j["text"], ":x: planera/production: deploying v1.4.0 (6113728) failed: target 1 (http): HTTP 500");
   EXPECT_EQ(j["deployment"]["id"], 42);  // the deployment as the API shows it
   EXPECT_EQ(j["deployment"]["state"], "queued");
-  EXPECT_EQ(j["link"], "https://shipgate.acme.dev/api/v1/deployments/42");
+  EXPECT_EQ(j["link"], "https://shipgate.acme.dev/deployments/42");
   EXPECT_EQ(j["at"], "2023-11-14T22:13:20.000Z");
   EXPECT_FALSE(j.contains("approve_command"));
   auto o = notify::notification_body(json_format, failed_deploy("override"));

@@ -1,0 +1,47 @@
+#include "handlers/reviewer_actions.hpp"
+
+#include "orchestration/gate_policy.hpp"
+
+namespace shipgate::handlers {
+
+using nlohmann::json;
+using orchestration::State;
+
+namespace {
+
+json allowed() { return {{"allowed", true}}; }
+json refused(std::string why) { return {{"allowed", false}, {"why", std::move(why)}}; }
+
+json lacks(config::Permission p) { return refused("needs the '" + std::string(config::to_string(p)) + "' permission"); }
+
+}  // namespace
+
+json reviewer_actions(const config::Config& config, const config::Reviewer& reviewer, const orchestration::Deployment& d) {
+  json out;
+  const bool pending = d.state == State::pending_approval;
+  const auto approver = orchestration::check_approver(d, reviewer);
+  if (!reviewer.may(config::Permission::approve, d.project)) {
+    out["approve"] = out["reject"] = lacks(config::Permission::approve);
+  } else if (!pending) {
+    out["approve"] = out["reject"] = refused("it is " + std::string(to_string(d.state)) + ", not waiting for approval");
+  } else {
+    out["approve"] = approver ? refused(approver->code == "self_approval"
+                                            ? "you triggered this version: another reviewer must approve it"
+                                            : approver->message)
+                              : allowed();
+    // Rejecting a version you triggered yourself is allowed.
+    out["reject"] = approver && approver->code != "self_approval" ? refused(approver->message) : allowed();
+  }
+  if (!reviewer.may(config::Permission::deploy, d.project)) out["cancel"] = lacks(config::Permission::deploy);
+  else if (d.state != State::queued && d.state != State::pending_approval)
+    out["cancel"] = refused("it is " + std::string(to_string(d.state)) + ": only a waiting deployment can be cancelled");
+  else out["cancel"] = allowed();
+  out["rollback"] = reviewer.may(config::Permission::rollback, d.project) ? allowed() : lacks(config::Permission::rollback);
+  out["deploy"] = reviewer.may(config::Permission::deploy, d.project) ? allowed() : lacks(config::Permission::deploy);
+  out["override"] = reviewer.may(config::Permission::override_, d.project) ? allowed() : lacks(config::Permission::override_);
+  if (const auto* p = config.project(d.project))
+    if (const auto* e = p->environment(d.environment); e && !e->confirm.empty()) out["confirm"] = e->confirm;
+  return out;
+}
+
+}  // namespace shipgate::handlers
