@@ -231,6 +231,7 @@ int serve(const std::vector<std::string>& args) {
   app.reloader = &reloader;
   app.replica = *replica;
   app.events = std::make_shared<orchestration::EventFeed>(ioc.get_executor(), *store);
+  app.http = http;
   app.events->start();
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining, &metrics);

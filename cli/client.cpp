@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/events.hpp"
 #include "deploy/http_client.hpp"
 
 namespace shipgate::cli {
@@ -25,7 +26,8 @@ const char* kUsageText =
     "client commands (SHIPGATE_URL, default http://127.0.0.1:8080; SHIPGATE_TOKEN):\n"
     "  shipgate status [PROJECT [ENV]]\n"
     "  shipgate deployments [--project P] [--environment E] [--state S] [--limit N]\n"
-    "  shipgate deploy PROJECT ENV VERSION [--confirm PHRASE] [--override REASON]\n"
+    "  shipgate deploy PROJECT ENV VERSION [--confirm PHRASE] [--override REASON] [--wait]\n"
+    "  shipgate watch [ID]              follow events live (of one deployment, until it finishes)\n"
     "  shipgate approve ID [-m TEXT]\n"
     "  shipgate reject ID -m TEXT\n"
     "  shipgate cancel ID [-m TEXT]\n"
@@ -38,6 +40,7 @@ struct Options {
   std::vector<std::string> positional;
   std::map<std::string, std::string> flags;
   bool json = false;
+  bool wait = false;
   std::string url;
   std::string token;
 };
@@ -53,6 +56,8 @@ bool parse(const std::vector<std::string>& args, Options& o, std::string& error)
     const auto& a = args[i];
     if (a == "--json") {
       o.json = true;
+    } else if (a == "--wait") {
+      o.wait = true;
     } else if (auto it = kAliases.find(a); it != kAliases.end()) {
       if (i + 1 >= args.size()) {
         error = a + " needs a value";
@@ -265,13 +270,55 @@ int print_created(const Options& o, const Answer& a) {
   return kOk;
 }
 
+// The newest audit entry's id: events after it are what happens from now on.
+std::optional<std::int64_t> newest_event(const Options& o) {
+  auto a = call(o, "GET", "/api/v1/audit?limit=1");
+  if (!a) return std::nullopt;
+  const auto& entries = a->body["entries"];
+  return entries.empty() ? std::int64_t{0} : entries.back().value("id", std::int64_t{0});
+}
+
+// Follows deployment `id` until it finishes; events after `after` are replayed first.
+int follow(const Options& o, std::int64_t id, std::int64_t after) {
+  FollowOptions f{o.url, o.token, id, after, true, o.json};
+  return follow_events(f);
+}
+
 int deploy(const Options& o) {
   if (o.positional.size() != 3) return std::fputs(kUsageText, stderr), kUsage;
   json body = {{"project", o.positional[0]}, {"environment", o.positional[1]}, {"version", o.positional[2]}};
   if (auto it = o.flags.find("confirm"); it != o.flags.end()) body["confirm"] = it->second;
   if (auto it = o.flags.find("override"); it != o.flags.end()) body["override"] = {{"reason", it->second}};
+  const auto before = o.wait ? newest_event(o) : std::optional<std::int64_t>(0);
+  if (!before) return kFailed;
   auto a = call(o, "POST", "/api/v1/deployments", &body);
-  return a ? print_created(o, *a) : kFailed;
+  if (!a) return kFailed;
+  print_created(o, *a);
+  if (!o.wait) return kOk;
+  for (const auto& d : a->body["deployments"])
+    if (d.contains("id") && !d.contains("skipped")) return follow(o, d["id"].get<std::int64_t>(), *before);
+  return kFailed;  // nothing was created to wait for
+}
+
+int watch(const Options& o) {
+  if (o.positional.size() > 1) return std::fputs(kUsageText, stderr), kUsage;
+  const auto before = newest_event(o);
+  if (!before) return kFailed;
+  if (o.positional.empty()) {
+    FollowOptions f{o.url, o.token, 0, *before, false, o.json};
+    return follow_events(f);
+  }
+  const std::string& id_text = o.positional[0];
+  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
+    return std::fputs("shipgate: watch takes a deployment id\n", stderr), kUsage;
+  // Its state now, read after `before`: what happened earlier is in it, what happens later is streamed.
+  auto a = call(o, "GET", "/api/v1/deployments/" + id_text);
+  if (!a) return kFailed;
+  const std::string state = text(a->body, "state");
+  std::printf("deployment %s %s/%s %s: %s\n", id_text.c_str(), text(a->body, "project").c_str(),
+              text(a->body, "environment").c_str(), short_version(text(a->body, "version")).c_str(), state.c_str());
+  if (is_final_state(state)) return state == "succeeded" ? kOk : kFailed;
+  return follow(o, std::stoll(id_text), *before);
 }
 
 int act(const Options& o, const std::string& action) {
@@ -342,7 +389,8 @@ int healthcheck(const std::string& base_url) {
 }
 
 bool is_client_command(const std::string& c) {
-  for (const char* name : {"status", "deployments", "deploy", "approve", "reject", "cancel", "rollback", "audit", "reload"})
+  for (const char* name : {"status", "deployments", "deploy", "approve", "reject", "cancel", "rollback", "audit", "reload",
+                           "watch"})
     if (c == name) return true;
   return false;
 }
@@ -362,6 +410,7 @@ int run_client(const std::vector<std::string>& args) {
   if (c == "rollback") return rollback(o);
   if (c == "audit") return audit(o);
   if (c == "reload") return reload(o);
+  if (c == "watch") return watch(o);
   std::fputs(kUsageText, stderr);
   return kUsage;
 }

@@ -1,4 +1,4 @@
-// The command-line client: status | deployments | deploy | approve | reject | cancel | rollback | audit,
+// The command-line client: status | deployments | deploy | approve | reject | cancel | rollback | audit | watch,
 // talking to a running daemon over its HTTP API.
 #pragma once
 #include <string>

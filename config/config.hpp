@@ -353,6 +353,17 @@ struct Notifier {
   Millis timeout{10'000};
   int max_attempts = 12;              // then it gives up (logged and counted)
   TlsClientConfig tls;
+  bool buttons = false;               // Slack format with `slack:` configured: approval messages get buttons
+};
+
+// Slack's interactive messages: Approve and Reject buttons on pending_approval notifications, answered
+// at /webhooks/slack by people mapped to reviewers.
+struct SlackConfig {
+  std::string signing_secret;                // the Slack app's signing secret (v0 signatures)
+  std::map<std::string, std::string> users;  // Slack user id -> reviewer name
+  // Where Slack's response_url may point; anything else in a request is refused, so a forged payload
+  // cannot make shipgate post elsewhere.
+  std::string response_url_prefix = "https://hooks.slack.com/";
 };
 
 struct Config {
@@ -364,6 +375,7 @@ struct Config {
   std::vector<Reviewer> reviewers;
   std::vector<Project> projects;
   std::vector<Notifier> notify;
+  std::optional<SlackConfig> slack;
   std::map<std::string, RegistryConfig> registries;  // by host
   std::string source_sha256;  // of the file as read, for /api/v1/info and reload logs
   std::string source;         // the file as read: replicas sharing a store keep each generation's text

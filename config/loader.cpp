@@ -1,5 +1,7 @@
 #include "config/loader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -264,6 +266,8 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
   if (const auto n = top["platform"]) load_platform(n, c.platform);
   if (const auto n = top["reviewers"]) load_reviewers(n, c.reviewers);
   if (const auto n = top["notify"]) load_notify(n, c.notify);
+  if (const auto n = top["slack"]) load_slack(n, c.slack, c.reviewers);
+  for (auto& n : c.notify) n.buttons = n.slack && c.slack.has_value();
   if (const auto n = top["registries"]) load_registries(n, c.registries);
   const auto projects = top["projects"];
   if (!projects) {
@@ -319,6 +323,32 @@ void Loader::load_notify(const YAML::Node& n, std::vector<Notifier>& out) {
     notify.nonempty("ca_file", nt.tls.ca_file);
     out.push_back(std::move(nt));
   }
+}
+
+void Loader::load_slack(const YAML::Node& n, std::optional<SlackConfig>& out, const std::vector<Reviewer>& reviewers) {
+  if (!is_map(n, "slack")) return;
+  Section slack(*this, n, "slack");
+  SlackConfig s;
+  if (slack.require("signing_secret", "the Slack app's signing secret, e.g. ${SLACK_SIGNING_SECRET}"))
+    slack.nonempty("signing_secret", s.signing_secret);
+  if (const auto users = slack["users"]; users && is_map(users, slack.at("users"))) {
+    for (const auto& kv : users) {
+      const std::string id = kv.first.Scalar();
+      const std::string path = join(slack.at("users"), id);
+      const bool id_ok = id.size() >= 3 && id.size() <= 32 && (id[0] == 'U' || id[0] == 'W') &&
+                         std::all_of(id.begin(), id.end(), [](char ch) { return std::isupper(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)); });
+      if (!id_ok) error(path, "a Slack user id, like U0123ABCD");
+      auto name = nonempty_string(kv.second, path);
+      if (!name) continue;
+      if (std::none_of(reviewers.begin(), reviewers.end(), [&](const Reviewer& r) { return r.name == *name; }))
+        error(path, "unknown reviewer '" + *name + "'");
+      s.users[id] = *name;
+    }
+  }
+  slack.nonempty("response_url_prefix", s.response_url_prefix);
+  if (s.response_url_prefix.rfind("https://", 0) != 0 && s.response_url_prefix.rfind("http://127.0.0.1:", 0) != 0)
+    error(slack.at("response_url_prefix"), "must start with https:// (or http://127.0.0.1: for a local test)");
+  out = std::move(s);
 }
 
 }  // namespace shipgate::config::detail

@@ -7,6 +7,7 @@
 #include "handlers/api_call.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
+#include "handlers/review.hpp"
 #include "orchestration/deployment_rules.hpp"
 #include "orchestration/gate_policy.hpp"
 #include "orchestration/input_rules.hpp"
@@ -140,40 +141,11 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
 }
 
 boost::asio::awaitable<Response> approve_or_reject(const App& app, Request& req, bool approve) {
-  const char* action = approve ? "approve" : "reject";
   Response error;
-  auto a = co_await open_action(app, req, config::Permission::approve, action, error);
-  if (!a) co_return error;
-  const auto* reviewer = a->reviewer;
-  const auto* d = &a->deployment;
-  const auto* body = &a->body;
-  const std::string comment = str(*body, "comment");
-  if (!approve && comment.empty()) co_return error_response(400, "invalid", "a rejection needs {\"comment\": \"why\"}");
-  if (d->state != State::pending_approval) co_return not_pending(d->id, d->state);
-  // Rejecting a version you triggered yourself is allowed; approving it is not.
-  if (auto why = orchestration::check_approver(*d, *reviewer); why && (approve || why->code != "self_approval")) {
-    co_return co_await refuse(app, reviewer->name, action, d->project, d->environment, d->id, std::move(*why));
-  }
-
-  if (!approve) {
-    orchestration::TransitionRequest t{d->id, orchestration::Event::reject, reviewer->name,
-                                       "rejected by " + reviewer->name + ": " + comment, std::nullopt, {}};
-    auto r = co_await app.store->transition(std::move(t));
-    if (!r) co_return unavailable("could not store the rejection: " + r.error().message());
-    if (!r->applied) co_return not_pending(d->id, r->state);
-    co_return json_response(200, {{"id", d->id}, {"state", "rejected"}});
-  }
-
-  const int required = orchestration::required_approvals(*d);
-  orchestration::ApprovalRequest request{d->id, reviewer->name, comment, required};
-  auto r = co_await app.store->approve(std::move(request));
-  if (!r) co_return unavailable("could not store the approval: " + r.error().message());
-  using Kind = orchestration::ApprovalOutcome::Kind;
-  if (r->kind == Kind::not_pending) co_return not_pending(d->id, r->state);
-  if (r->state == State::queued) app.dispatcher->notify(d->project, d->environment);
-  json out = {{"id", d->id}, {"state", to_string(r->state)}, {"approvals", r->approvals}, {"required", required}};
-  if (r->kind == Kind::repeated) out["message"] = reviewer->name + " had already approved; counted once";
-  co_return json_response(200, out);
+  auto call = co_await open_call(app, req, PathNames::deployment, error);
+  if (!call) co_return error;
+  std::string comment = str(call->body, "comment");
+  co_return co_await review(app, *call->reviewer, std::move(call->deployment), approve, std::move(comment));
 }
 
 boost::asio::awaitable<Response> cancel(const App& app, Request& req) {
@@ -232,6 +204,42 @@ boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
 }
 
 }  // namespace
+
+boost::asio::awaitable<Response> review(const App& app, const config::Reviewer& reviewer, Deployment deployment,
+                                        bool approve, std::string comment) {
+  const char* action = approve ? "approve" : "reject";
+  const auto* d = &deployment;
+  if (!reviewer.may(config::Permission::approve, d->project)) {
+    Refusal refusal = forbidden(reviewer, config::Permission::approve, d->project);
+    co_return co_await refuse(app, reviewer.name, action, d->project, d->environment, d->id, std::move(refusal));
+  }
+  if (!approve && comment.empty()) co_return error_response(400, "invalid", "a rejection needs {\"comment\": \"why\"}");
+  if (d->state != State::pending_approval) co_return not_pending(d->id, d->state);
+  // Rejecting a version you triggered yourself is allowed; approving it is not.
+  if (auto why = orchestration::check_approver(*d, reviewer); why && (approve || why->code != "self_approval")) {
+    co_return co_await refuse(app, reviewer.name, action, d->project, d->environment, d->id, std::move(*why));
+  }
+
+  if (!approve) {
+    orchestration::TransitionRequest t{d->id, orchestration::Event::reject, reviewer.name,
+                                       "rejected by " + reviewer.name + ": " + comment, std::nullopt, {}};
+    auto r = co_await app.store->transition(std::move(t));
+    if (!r) co_return unavailable("could not store the rejection: " + r.error().message());
+    if (!r->applied) co_return not_pending(d->id, r->state);
+    co_return json_response(200, {{"id", d->id}, {"state", "rejected"}});
+  }
+
+  const int required = orchestration::required_approvals(*d);
+  orchestration::ApprovalRequest request{d->id, reviewer.name, comment, required};
+  auto r = co_await app.store->approve(std::move(request));
+  if (!r) co_return unavailable("could not store the approval: " + r.error().message());
+  using Kind = orchestration::ApprovalOutcome::Kind;
+  if (r->kind == Kind::not_pending) co_return not_pending(d->id, r->state);
+  if (r->state == State::queued) app.dispatcher->notify(d->project, d->environment);
+  json out = {{"id", d->id}, {"state", to_string(r->state)}, {"approvals", r->approvals}, {"required", required}};
+  if (r->kind == Kind::repeated) out["message"] = reviewer.name + " had already approved; counted once";
+  co_return json_response(200, out);
+}
 
 void add_action_routes(Router& router, const App& app) {
   router.add("POST", "/api/v1/deployments", RouteKind::api, [&app](Request& r) { return manual_deploy(app, r); });

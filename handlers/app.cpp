@@ -15,6 +15,7 @@ Router build_router(const App& app) {
   add_session_routes(router, app);
   add_insights_routes(router, app);
   add_page_routes(router, app);
+  add_slack_routes(router, app);
   if (app.metrics) add_metrics_routes(router, app);
   return router;
 }

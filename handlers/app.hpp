@@ -6,6 +6,7 @@
 
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "deploy/http_client.hpp"
 #include "config/config.hpp"
 #include "handlers/router.hpp"
 #include "orchestration/dispatcher.hpp"
@@ -29,7 +30,8 @@ struct App {
   std::string git_sha = "unknown";
   TimePoint started_at = std::chrono::system_clock::now();
   orchestration::Reloader* reloader = nullptr;  // POST /api/v1/reload answers 501 without one
-  std::shared_ptr<orchestration::EventFeed> events;  // GET /api/v1/events answers 501 without one
+  std::shared_ptr<orchestration::EventFeed> events;
+  std::shared_ptr<deploy::HttpClient> http;  // answers to Slack's response_url; Slack's buttons need one  // GET /api/v1/events answers 501 without one
   std::string replica = "shipgate";  // this process among replicas (common/replica.hpp)
 };
 
@@ -48,5 +50,6 @@ void add_event_routes(Router& router, const App& app);
 void add_session_routes(Router& router, const App& app);
 void add_insights_routes(Router& router, const App& app);
 void add_page_routes(Router& router, const App& app);
+void add_slack_routes(Router& router, const App& app);
 
 }  // namespace shipgate::handlers

@@ -61,4 +61,14 @@ int verify_any(std::string_view header, const std::vector<std::string_view>& sec
   return found;
 }
 
+bool slack_signature_valid(std::string_view signature, std::string_view secret, std::string_view timestamp,
+                           std::string_view body) {
+  HmacSha256 mac(secret);
+  mac.update("v0:");
+  mac.update(timestamp);
+  mac.update(":");
+  mac.update(body);
+  return constant_time_equal(signature, "v0=" + mac.final_hex());
+}
+
 }  // namespace shipgate::handlers

@@ -41,4 +41,9 @@ int verify_any(std::string_view header, const std::vector<std::string_view>& sec
 
 std::string sign_body(std::string_view secret, std::string_view body);  // "sha256=..."
 
+// Slack's request signature: X-Slack-Signature = "v0=" + hex HMAC-SHA256(signing secret,
+// "v0:" + X-Slack-Request-Timestamp + ":" + raw body), compared in constant time.
+bool slack_signature_valid(std::string_view signature, std::string_view secret, std::string_view timestamp,
+                           std::string_view body);
+
 }  // namespace shipgate::handlers

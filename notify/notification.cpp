@@ -38,7 +38,17 @@ nlohmann::json notification_body(const config::Notifier& notifier, const Notice&
   }
   if (notifier.slack) {
     // Slack incoming webhooks take {"text"} with mrkdwn links as <url|label>.
-    return {{"text", text + " (<" + n.link + "|deployment " + std::to_string(n.deployment) + ">)"}};
+    const std::string line = text + " (<" + n.link + "|deployment " + std::to_string(n.deployment) + ">)";
+    if (!notifier.buttons || n.event != "pending_approval") return {{"text", line}};
+    // Block Kit: the same line, then Approve and Reject; Slack posts a click to /webhooks/slack.
+    auto button = [&](const char* action, const char* label, const char* style) {
+      return nlohmann::json{{"type", "button"}, {"action_id", action}, {"style", style},
+                            {"text", {{"type", "plain_text"}, {"text", label}}}, {"value", std::to_string(n.deployment)}};
+    };
+    return {{"text", line},
+            {"blocks", {{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", line}}}},
+                        {{"type", "actions"}, {"block_id", "shipgate_review"},
+                         {"elements", {button("approve", "Approve", "primary"), button("reject", "Reject", "danger")}}}}}};
   }
   nlohmann::json body = {{"event", n.event},
                          {"text", text},

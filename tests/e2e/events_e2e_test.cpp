@@ -1,7 +1,9 @@
 // GET /api/v1/events against the real daemon: live audit entries as Server-Sent Events, resumed with
 // Last-Event-ID after a disconnect without losing one, limited to what the reviewer may view, and ended
 // by a drain.
+#include <future>
 #include <regex>
+#include <thread>
 
 #include "tests/e2e/e2e_fixture.hpp"
 #include "tests/support/http.hpp"
@@ -144,6 +146,45 @@ TEST_F(E2E, EventStreamRefusesBadInputAndEndsOnDrain) {
   EXPECT_TRUE(open.closed_within(std::chrono::seconds(1)));
   // Not held for the shutdown grace (10 s) by an open stream.
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace shipgate::testing
+
+namespace shipgate::testing {
+namespace {
+
+// The CLI on the same stream: `watch ID` follows one deployment until it finishes, `deploy --wait`
+// waits for the one it created; both exit 0 only for a success.
+TEST_F(E2E, CliWatchAndDeployWaitFollowTheEventStream) {
+  start();
+  const std::map<std::string, std::string> env = {{"SHIPGATE_URL", "http://127.0.0.1:" + std::to_string(daemon->port())},
+                                                  {"SHIPGATE_TOKEN", kAliceToken}};
+  auto pushed = push("refs/heads/main", kSha);
+  ASSERT_EQ(pushed.status, 202);
+  ASSERT_TRUE(wait_until([&] { return deployment_count("production") == 1; }, std::chrono::seconds(20)));
+  const auto prod = daemon->get("/api/v1/deployments?environment=production", kAliceToken).json()["deployments"][0]["id"].get<std::int64_t>();
+
+  auto watching = std::async(std::launch::async, [&] {
+    return run_command({shipgate_binary(), "watch", std::to_string(prod)}, env);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(daemon->post("/api/v1/deployments/" + std::to_string(prod) + "/approve",
+                         {{"Authorization", std::string("Bearer ") + kAliceToken}, {"Content-Type", "application/json"}}, "{}").status,
+            200);
+  const auto watched = watching.get();
+  EXPECT_EQ(watched.status, 0) << watched.output;
+  EXPECT_NE(watched.output.find("pending_approval"), std::string::npos) << watched.output;
+  EXPECT_NE(watched.output.find("running -> succeeded"), std::string::npos) << watched.output;
+
+  auto waited = run_command({shipgate_binary(), "deploy", "planera", "staging", kSha, "--wait"}, env);
+  EXPECT_EQ(waited.status, 0) << waited.output;
+  EXPECT_NE(waited.output.find("-> succeeded"), std::string::npos) << waited.output;
+
+  auto finished = run_command({shipgate_binary(), "watch", std::to_string(prod)}, env);
+  EXPECT_EQ(finished.status, 0) << "already finished: says so at once";
+  EXPECT_EQ(run_command({shipgate_binary(), "watch", "999999"}, env).status, 1);
+  EXPECT_EQ(run_command({shipgate_binary(), "watch", "abc"}, env).status, 2);
 }
 
 }  // namespace

@@ -55,3 +55,23 @@ TEST(Signature, RotationAcceptsAnyConfiguredSecret) {
   EXPECT_EQ(verify_any("", others, kBody, status), -1);
   EXPECT_EQ(status, SignatureCheck::missing);
 }
+
+// Slack's published example ("Verifying requests from Slack"): its signing secret, timestamp and
+// slash-command body give exactly its signature.
+TEST(Signature, SlackPublishedExampleVerifies) {
+  constexpr std::string_view secret = "8f742231b10e8888abcd99yyyzzz85a5";
+  constexpr std::string_view timestamp = "1531420618";
+  constexpr std::string_view body =
+      "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&"
+      "channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&"
+      "response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&"
+      "trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+  constexpr std::string_view signature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+  EXPECT_TRUE(slack_signature_valid(signature, secret, timestamp, body));
+  EXPECT_FALSE(slack_signature_valid(signature, secret, "1531420619", body));
+  EXPECT_FALSE(slack_signature_valid(signature, "another-secret", timestamp, body));
+  std::string changed(body);
+  changed.back() = 'd';
+  EXPECT_FALSE(slack_signature_valid(signature, secret, timestamp, changed));
+  EXPECT_FALSE(slack_signature_valid("", secret, timestamp, body));
+}

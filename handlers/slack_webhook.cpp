@@ -1,0 +1,161 @@
+// POST /webhooks/slack: a click on the Approve or Reject button of a pending_approval message. Slack signs
+// each request (X-Slack-Signature: v0=HMAC-SHA256(signing_secret, "v0:" + X-Slack-Request-Timestamp + ":" +
+// body)); a timestamp more than 5 minutes from now is refused, so a captured request cannot be replayed.
+// The clicking Slack user must be mapped to a reviewer (slack.users), who then approves or rejects with
+// the same rules as the API. The outcome goes back to the message through the request's response_url
+// (only under slack.response_url_prefix): the buttons are replaced by who decided, or the clicker alone
+// is told why not.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/crypto.hpp"
+#include "common/text.hpp"
+#include "handlers/app.hpp"
+#include "handlers/intake.hpp"
+#include "handlers/json_body.hpp"
+#include "handlers/params.hpp"
+#include "handlers/review.hpp"
+#include "handlers/signature.hpp"
+
+namespace shipgate::handlers {
+
+namespace {
+
+using nlohmann::json;
+constexpr std::int64_t kMaxSkewSeconds = 5 * 60;
+
+Response refused(int status, std::string_view code, std::string_view why) { return error_response(status, code, why); }
+
+// The answer to Slack itself is always quick and empty; what people see goes to response_url.
+Response acknowledged() {
+  Response r;
+  r.status = 200;
+  r.body.clear();
+  r.content_type = "text/plain";
+  return r;
+}
+
+bool safe_id(std::string_view s) {
+  return !s.empty() && s.size() <= 32 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
+bool url_characters(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// Sends `message` to response_url after the answer to Slack (which must come within 3 seconds).
+void reply(const boost::asio::any_io_executor& ex, const App& app, std::string response_url, json message) {
+  if (!app.http) return;
+  deploy::OutboundRequest req;
+  req.method = "POST";
+  req.url = std::move(response_url);
+  req.body = message.dump();
+  req.timeout = std::chrono::seconds(10);
+  req.connect_timeout = std::chrono::seconds(5);
+  req.headers = {{"Content-Type", "application/json"}};
+  boost::asio::co_spawn(
+      ex,
+      [http = app.http, req = std::move(req)]() mutable -> boost::asio::awaitable<void> {
+        auto r = co_await http->send(std::move(req));
+        if (!r || r->status >= 300) spdlog::warn("slack: updating the message failed: {}", deploy::describe_failure(r));
+      },
+      boost::asio::detached);
+}
+
+json ephemeral(std::string text) {
+  return {{"response_type", "ephemeral"}, {"replace_original", false}, {"text", std::move(text)}};
+}
+
+boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
+  const auto ex = co_await boost::asio::this_coro::executor;
+  const auto config = app.config();
+  if (!config->slack) co_return refused(404, "not_found", "Slack buttons are not configured (slack: in the config)");
+  const auto& slack = *config->slack;
+  const auto ts_text = std::string(req.header("X-Slack-Request-Timestamp"));
+  const auto ts = parse_integer(ts_text, 0, INT64_MAX);
+  const std::string signature(req.header("X-Slack-Signature"));
+  if (!ts || signature.empty()) {
+    auto r = refused(401, "bad_signature", "X-Slack-Request-Timestamp and X-Slack-Signature are required");
+    r.failed_authentication = true;
+    co_return r;
+  }
+  const auto now = epoch_ms(app.clock->now()) / 1000;
+  if (*ts < now - kMaxSkewSeconds || *ts > now + kMaxSkewSeconds) {
+    auto r = refused(401, "stale", "the request's timestamp is more than 5 minutes from now");
+    r.failed_authentication = true;
+    co_return r;
+  }
+  if (!slack_signature_valid(signature, slack.signing_secret, ts_text, req.body)) {
+    auto r = refused(401, "bad_signature", "X-Slack-Signature does not match the body");
+    r.failed_authentication = true;
+    co_return r;
+  }
+
+  std::string payload_text;
+  if (!form_field(req.body, "payload", payload_text))
+    co_return refused(400, "malformed", "the body must be a form with a payload field");
+  Response error;
+  auto payload = parse_json(payload_text, error);
+  if (!payload) co_return error;
+  if (str(*payload, "type") != "block_actions") co_return acknowledged();  // nothing of ours to act on
+  const std::string user = nested_str(*payload, "user", "id");
+  const std::string response_url = str(*payload, "response_url");
+  const auto* actions = payload->if_contains("actions");
+  if (!safe_id(user) || !actions || !actions->is_array() || actions->as_array().empty() ||
+      !actions->as_array()[0].is_object())
+    co_return refused(400, "malformed", "payload needs user.id and actions[0]");
+  const auto& action = actions->as_array()[0].as_object();
+  const std::string verb = str(action, "action_id");
+  const auto id = parse_integer(str(action, "value"), 1, INT64_MAX);
+  if ((verb != "approve" && verb != "reject") || !id) co_return refused(400, "malformed", "unknown action");
+  if (response_url.size() > 1000 || response_url.rfind(slack.response_url_prefix, 0) != 0 ||
+      !url_characters(response_url))
+    co_return refused(400, "malformed", "response_url is not Slack's");
+
+  const auto mapped = slack.users.find(user);
+  const config::Reviewer* reviewer = nullptr;
+  if (mapped != slack.users.end())
+    for (const auto& r : config->reviewers)
+      if (r.name == mapped->second) reviewer = &r;
+  if (!reviewer) {
+    reply(ex, app, response_url, ephemeral("Your Slack user " + user + " is not a shipgate reviewer, so nothing was " +
+                                       "done. Ask whoever runs shipgate to map it under slack.users."));
+    co_return acknowledged();
+  }
+  auto d = co_await app.store->deployment(*id, false);
+  if (!d || !*d || !reviewer->may(config::Permission::view, (*d)->project)) {
+    reply(ex, app, response_url, ephemeral("Deployment " + std::to_string(*id) + " is not one you can see."));
+    co_return acknowledged();
+  }
+  const std::string where = (*d)->project + "/" + (*d)->environment + " " + (*d)->version;
+  const bool approve = verb == "approve";
+  std::string comment = approve ? "approved in Slack" : "rejected in Slack by " + reviewer->name;
+  auto outcome = co_await review(app, *reviewer, std::move(**d), approve, std::move(comment));
+  const auto body = json::parse(outcome.body, nullptr, false);
+  if (outcome.status != 200) {
+    reply(ex, app, response_url, ephemeral("Not " + std::string(approve ? "approved" : "rejected") + ": " +
+                                       body.value("message", "refused")));
+    co_return acknowledged();
+  }
+  std::string text;
+  if (!approve) text = ":no_entry: " + where + " rejected by " + reviewer->name;
+  else if (body.value("state", "") == "pending_approval")
+    text = ":ballot_box_with_check: " + where + ": approved by " + reviewer->name + " (" +
+           std::to_string(body.value("approvals", 0)) + " of " + std::to_string(body.value("required", 0)) + ")";
+  else text = ":white_check_mark: " + where + " approved by " + reviewer->name + ": deploying";
+  // Still waiting for more approvals: keep the buttons for the next reviewer.
+  json message = {{"replace_original", body.value("state", "") != "pending_approval"}, {"text", text}};
+  if (body.value("state", "") == "pending_approval") message = {{"response_type", "in_channel"}, {"replace_original", false}, {"text", text}};
+  reply(ex, app, response_url, std::move(message));
+  co_return acknowledged();
+}
+
+}  // namespace
+
+void add_slack_routes(Router& router, const App& app) {
+  router.add("POST", "/webhooks/slack", RouteKind::webhook, [&app](Request& r) { return handle_slack(app, r); }, "slack");
+}
+
+}  // namespace shipgate::handlers
