@@ -93,6 +93,9 @@ asio::awaitable<bool> EventFeed::wait(std::int64_t after_id, std::chrono::millis
 
 asio::awaitable<void> EventFeed::poll_loop() {
   asio::steady_timer timer(executor_);
+  // Quiet: the interval doubles up to four times the base, so idle streams cost a query a second or so;
+  // news brings it back to the base at once.
+  auto interval = poll_;
   for (;;) {
     std::int64_t from = 0;
     bool idle = false;
@@ -134,11 +137,13 @@ asio::awaitable<void> EventFeed::poll_loop() {
             }
           }
           wake_all();
+          interval = poll_;
           continue;  // there may be more: read again at once
         }
+        interval = std::min(interval * 2, poll_ * 4);
       }
     }
-    timer.expires_after(poll_);
+    timer.expires_after(interval);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }

@@ -2,7 +2,8 @@
 // reloads), in id order, for Server-Sent Events. The audit log is the feed's memory, so a stream that
 // reconnects with the last id it saw is given everything after it, whichever replica wrote it.
 //
-// One poller per process reads new entries from the store while anyone waits (none: no queries) and
+// One poller per process reads new entries from the store while anyone waits (none: no queries; a quiet
+// log: a query a second) and
 // keeps the newest ones in memory, so many open streams cost one query per poll, not one each. A
 // waiting stream costs no CPU: it sleeps until the poller finds something newer or its own keep-alive
 // time passes.
