@@ -69,7 +69,12 @@ function connectEvents() {
   // Reconnects by itself and sends Last-Event-ID: nothing is missed across a restart.
   events = new EventSource('/api/v1/events');
   events.onopen = () => { live.textContent = 'live'; live.classList.add('on'); };
-  events.onerror = () => { live.textContent = 'reconnecting'; live.classList.remove('on'); };
+  events.onerror = () => {
+    live.textContent = 'reconnecting';
+    live.classList.remove('on');
+    // An ended session would be retried forever (and count as failed sign-ins): ask to sign in again.
+    api.session().catch((e) => { if (e.status === 401) showSignIn(); });
+  };
   const refresh = () => rerenderSoon();
   for (const name of ['created', 'transition', 'approve', 'reject', 'cancel', 'override', 'rollback', 'drift',
                       'self_heal', 'scheduled', 'reload']) events.addEventListener(name, refresh);

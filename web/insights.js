@@ -16,10 +16,11 @@ function svg(tag, attrs) {
 function bars(daily, value, title, cls) {
   const w = 240, hgt = 48;
   const max = Math.max(1, ...daily.map(value).map((v) => v || 0));
-  const chart = svg('svg', { viewBox: `0 0 ${w} ${hgt}`, role: 'img', class: `chart ${cls}` });
+  const chart = svg('svg', { viewBox: `0 0 ${w} ${hgt}`, preserveAspectRatio: 'none', role: 'img', class: `chart ${cls}` });
   const t = svg('title', {});
   t.textContent = title;
   chart.append(t);
+  chart.append(svg('line', { x1: 0, y1: hgt - 0.5, x2: w, y2: hgt - 0.5, class: 'axis' }));
   const bw = w / daily.length;
   daily.forEach((d, i) => {
     const v = value(d) || 0;
@@ -41,8 +42,9 @@ function duration(s) {
   return `${(s / 86400).toFixed(1)} d`;
 }
 
-function figure(label, value, chart) {
-  return h('div', { class: 'figure' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), chart || '');
+function figure(label, value, chart, first, last) {
+  return h('div', { class: 'figure' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value),
+           chart ? [chart, h('div', { class: 'span muted' }, h('span', {}, first), h('span', {}, last))] : '');
 }
 
 export async function renderInsights(view) {
@@ -53,15 +55,16 @@ export async function renderInsights(view) {
   view.replaceChildren(h('h1', {}, 'Insights'), choose,
     ...data.environments.map((e) => {
       const cfr = e.change_failure_rate;
+      const first = e.daily.length ? e.daily[0].day : '', last = e.daily.length ? e.daily[e.daily.length - 1].day : '';
       return h('section', { class: 'insight', 'data-env': `${e.project}/${e.environment}` },
         h('h2', {}, `${e.project} / ${e.environment}`),
         h('div', { class: 'figures' },
           figure('Deployment frequency', `${e.deployment_frequency.deployments} (${e.deployment_frequency.per_day.toFixed(2)}/day)`,
-                 bars(e.daily, (d) => d.deployments, 'deployments per day', 'deploys')),
+                 bars(e.daily, (d) => d.deployments, 'deployments per day', 'deploys'), first, last),
           figure('Lead time (median)', duration(e.lead_time.median_s),
-                 bars(e.daily, (d) => d.lead_time_median_s, 'median lead time per day, seconds', 'lead')),
+                 bars(e.daily, (d) => d.lead_time_median_s, 'median lead time per day, seconds', 'lead'), first, last),
           figure('Change failure rate', cfr.rate === null ? '–' : `${Math.round(cfr.rate * 100)} % (${cfr.failures}/${cfr.deployments})`,
-                 bars(e.daily, (d) => d.failures, 'failed deployments per day', 'failures')),
+                 bars(e.daily, (d) => d.failures, 'failed deployments per day', 'failures'), first, last),
           figure('Time to restore (median)', duration(e.time_to_restore.median_s))));
     }));
 }

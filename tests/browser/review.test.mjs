@@ -39,9 +39,20 @@ projects:
         targets: [ { type: dokploy, url: "${url}", api_key: browser-key, application_id: app_production, poll_interval: 20ms } ]
 `;
 
+// Script errors and Content-Security-Policy violations on any page fail the test (a refused request,
+// like the first session check before sign-in, is not an error of the page).
+const pageErrors = [];
+function watchErrors(page, name) {
+  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`${name}: ${m.text()}`);
+  });
+}
+
 async function signIn(browser, base, name, path) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
+  watchErrors(page, name);
   const response = await page.goto(base + path);
   await page.fill('#token', TOKENS[name]);
   await page.press('#token', 'Enter');
@@ -130,6 +141,24 @@ async function main() {
     assert.match(await alice.page.textContent('[data-env="planera/production"] .current'), /staging-611372|6113728/);
     await alice.page.screenshot({ path: join(outDir, 'board.png'), fullPage: true });
 
+    // Insights: the four figures for production, with a chart of its day.
+    await alice.page.click('nav a[data-nav=insights]');
+    await alice.page.waitForSelector('[data-env="planera/production"] .figure');
+    assert.match(await alice.page.textContent('[data-env="planera/production"]'), /Deployment frequency\s*1 /);
+    assert.ok(await alice.page.locator('[data-env="planera/production"] svg.chart.deploys rect').count() >= 30);
+    await alice.page.screenshot({ path: join(outDir, 'insights.png'), fullPage: true });
+
+    // On a phone: the board fits the screen's width, nothing to scroll sideways.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await phone.addCookies(await alice.context.cookies());
+    const small = await phone.newPage();
+    await small.goto(`${run.base}/`);
+    await small.waitForSelector('[data-env="planera/production"] .current');
+    assert.ok(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+              'the board is wider than a phone');
+    await small.screenshot({ path: join(outDir, 'board-phone.png') });
+    await phone.close();
+
     // Sign-out ends the session on the server: the old cookie no longer works.
     const cookies = await alice.context.cookies();
     const session = cookies.find((c) => c.name === 'shipgate_session');
@@ -138,6 +167,7 @@ async function main() {
     await alice.page.waitForSelector('#sign-in:not([hidden])');
     const stale = await fetch(`${run.base}/api/v1/session`, { headers: { Cookie: `shipgate_session=${session.value}` } });
     assert.equal(stale.status, 401);
+    assert.deepEqual(pageErrors, [], 'no script errors and no CSP violations');
     console.log(`ok: reviewer page (deployment ${id}); screenshots in ${outDir}`);
   } catch (e) {
     console.error(`shipgate log:\n${run.daemon.log}`);
