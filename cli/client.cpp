@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/events.hpp"
+#include "common/text.hpp"
 #include "deploy/http_client.hpp"
 
 namespace shipgate::cli {
@@ -77,19 +78,6 @@ bool parse(const std::vector<std::string>& args, Options& o, std::string& error)
   while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
   o.token = o.flags.count("token") ? o.flags["token"] : env_token ? env_token : "";
   return true;
-}
-
-std::string encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
-    else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 struct Answer {
@@ -197,7 +185,7 @@ int status(const Options& o) {
   }
   json all = json::array();
   for (const auto& e : envs) {
-    auto a = call(o, "GET", "/api/v1/projects/" + encode(p[0]) + "/environments/" + encode(e));
+    auto a = call(o, "GET", "/api/v1/projects/" + percent_encode(p[0]) + "/environments/" + percent_encode(e));
     if (!a) return kFailed;
     if (o.json) {
       all.push_back(a->body);
@@ -247,7 +235,7 @@ int deployments(const Options& o) {
   if (!o.positional.empty()) return std::fputs(kUsageText, stderr), kUsage;
   std::string query;
   for (const char* key : {"project", "environment", "state", "limit"})
-    if (auto it = o.flags.find(key); it != o.flags.end()) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + encode(it->second);
+    if (auto it = o.flags.find(key); it != o.flags.end()) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + percent_encode(it->second);
   auto a = call(o, "GET", "/api/v1/deployments" + query);
   if (!a) return kFailed;
   if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
@@ -327,7 +315,7 @@ int act(const Options& o, const std::string& action) {
   if (auto it = o.flags.find("message"); it != o.flags.end()) body[action == "cancel" ? "reason" : "comment"] = it->second;
   if (action == "reject" && !body.contains("comment"))
     return std::fputs("shipgate: reject needs -m TEXT (why)\n", stderr), kUsage;
-  auto a = call(o, "POST", "/api/v1/deployments/" + encode(o.positional[0]) + "/" + action, &body);
+  auto a = call(o, "POST", "/api/v1/deployments/" + percent_encode(o.positional[0]) + "/" + action, &body);
   if (!a) return kFailed;
   if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
   std::string line = "deployment " + text(a->body, "id") + ": " + text(a->body, "state");
@@ -341,7 +329,7 @@ int rollback(const Options& o) {
   if (o.positional.size() != 2) return std::fputs(kUsageText, stderr), kUsage;
   json body = json::object();
   if (auto it = o.flags.find("reason"); it != o.flags.end()) body["reason"] = it->second;
-  auto a = call(o, "POST", "/api/v1/projects/" + encode(o.positional[0]) + "/environments/" + encode(o.positional[1]) +
+  auto a = call(o, "POST", "/api/v1/projects/" + percent_encode(o.positional[0]) + "/environments/" + percent_encode(o.positional[1]) +
                                "/rollback", &body);
   return a ? print_created(o, *a) : kFailed;
 }
@@ -350,7 +338,7 @@ int audit(const Options& o) {
   if (!o.positional.empty()) return std::fputs(kUsageText, stderr), kUsage;
   std::string query;
   for (const char* key : {"since", "limit"})
-    if (auto it = o.flags.find(key); it != o.flags.end()) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + encode(it->second);
+    if (auto it = o.flags.find(key); it != o.flags.end()) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + percent_encode(it->second);
   auto a = call(o, "GET", "/api/v1/audit" + query);
   if (!a) return kFailed;
   if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;

@@ -12,6 +12,10 @@ bool glob_match(std::string_view pattern, std::string_view text);
 // Returns false on a malformed escape.
 bool form_decode(std::string_view in, std::string& out);
 
+// Percent-encodes every octet but RFC 3986's unreserved ones (letters, digits, - . _ ~): for a URL's
+// query or path segment, or a form value.
+std::string percent_encode(std::string_view in);
+
 // Finds `name` in a form-encoded body and decodes its value. Returns false when absent or malformed.
 bool form_field(std::string_view body, std::string_view name, std::string& value);
 

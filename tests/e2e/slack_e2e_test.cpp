@@ -14,20 +14,6 @@ using nlohmann::json;
 
 constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 
-std::string form_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 class Slack : public E2E {
  protected:
   void start_slack() {
@@ -55,7 +41,7 @@ class Slack : public E2E {
                           {"response_url", respond.empty() ? receiver.url() + "/respond/T0TEAM/1/abc" : respond},
                           {"actions", {{{"action_id", action}, {"block_id", "shipgate_review"},
                                         {"value", std::to_string(id)}, {"type", "button"}}}}};
-    const std::string body = "payload=" + form_encode(payload.dump());
+    const std::string body = "payload=" + percent_encode(payload.dump());
     const std::string stamp = std::to_string(ts);
     const std::string signature = "v0=" + hmac_sha256_hex(secret, "v0:" + stamp + ":" + body);
     return daemon->post("/webhooks/slack", {{"Content-Type", "application/x-www-form-urlencoded"},

@@ -9,6 +9,7 @@
 
 #include "tests/support/http.hpp"
 #include "tests/support/ports.hpp"
+#include "common/text.hpp"
 #include "tests/support/wait.hpp"
 
 namespace shipgate::testing {
@@ -17,15 +18,6 @@ namespace {
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
 
-std::string percent_encoded(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
-    else out += {'%', hex[c >> 4], hex[c & 15]};
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -59,7 +51,7 @@ PrometheusServer::~PrometheusServer() {
 }
 
 std::optional<double> PrometheusServer::query(const std::string& promql) const {
-  const auto r = http_request(port_, "GET", "/api/v1/query?query=" + percent_encoded(promql));
+  const auto r = http_request(port_, "GET", "/api/v1/query?query=" + percent_encode(promql));
   const auto doc = nlohmann::json::parse(r.body, nullptr, false);
   if (doc.is_discarded() || doc.value("status", "") != "success") return std::nullopt;
   const auto result = doc["data"].value("result", nlohmann::json::array());

@@ -87,3 +87,11 @@ TEST(TimeFormat, Rfc3339Milliseconds) {
   EXPECT_EQ(format_rfc3339_ms(1700000000123), "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(format_rfc3339_ms(0), "");
 }
+
+TEST(Text, PercentEncodeKeepsOnlyUnreservedOctets) {
+  EXPECT_EQ(shipgate::percent_encode("a-b.c_d~e"), "a-b.c_d~e");
+  EXPECT_EQ(shipgate::percent_encode("x y/z?&=\xff"), "x%20y%2Fz%3F%26%3D%FF");
+  std::string back;
+  ASSERT_TRUE(shipgate::form_decode(shipgate::percent_encode("{\"a\": [1, \"b+c\"]}"), back));
+  EXPECT_EQ(back, "{\"a\": [1, \"b+c\"]}");
+}
