@@ -19,11 +19,14 @@ bool is_hex(std::string_view s) {
 
 bool changes_state(const Request& request) { return request.method != "GET" && request.method != "HEAD"; }
 
-std::string cookie_header(const Request& request, const std::string& value, std::int64_t max_age_s) {
+// Secure when the browser reached shipgate over HTTPS: directly, or through a proxy that terminates TLS
+// for the https:// public_url.
+std::string cookie_header(const Request& request, const config::Config& config, const std::string& value,
+                          std::int64_t max_age_s) {
   std::string out(kSessionCookie);
   out.append("=").append(value).append("; Path=/; HttpOnly; SameSite=Strict; Max-Age=");
   out.append(std::to_string(max_age_s));
-  if (request.over_tls) out.append("; Secure");
+  if (request.over_tls || config.server.public_url.rfind("https://", 0) == 0) out.append("; Secure");
   return out;
 }
 
@@ -59,7 +62,7 @@ boost::asio::awaitable<Response> sign_in(const App& app, Request& req) {
   body_json["csrf"] = csrf_token(cookie);
   body_json["expires_in"] = ttl / 1000;
   auto res = json_response(200, body_json);
-  res.headers.emplace_back("Set-Cookie", cookie_header(req, cookie, ttl / 1000));
+  res.headers.emplace_back("Set-Cookie", cookie_header(req, *config, cookie, ttl / 1000));
   res.headers.emplace_back("Cache-Control", "no-store");
   co_return res;
 }
@@ -85,7 +88,7 @@ boost::asio::awaitable<Response> sign_out(const App& app, Request& req) {
     if (!closed) co_return unavailable("could not end the session: " + closed.error().message());
   }
   auto res = json_response(200, {{"signed_out", !cookie.empty()}});
-  res.headers.emplace_back("Set-Cookie", cookie_header(req, "", 0));
+  res.headers.emplace_back("Set-Cookie", cookie_header(req, *call->config, "", 0));
   co_return res;
 }
 
@@ -114,7 +117,7 @@ boost::asio::awaitable<const config::Reviewer*> session_reviewer(const App& app,
   auto ended = [&](std::string why) {
     error = error_response(401, "unauthorized", why);
     error.failed_authentication = true;
-    error.headers.emplace_back("Set-Cookie", cookie_header(request, "", 0));
+    error.headers.emplace_back("Set-Cookie", cookie_header(request, config, "", 0));
   };
   auto found = co_await app.store->find_session(sha256_hex(cookie), epoch_ms(app.clock->now()));
   if (!found) {

@@ -170,3 +170,19 @@ TEST_F(E2E, AuditFiltersByProjectActorAndActionAndPagesBack) {
 
 }  // namespace
 }  // namespace shipgate::testing
+
+namespace shipgate::testing {
+namespace {
+
+// Behind a proxy that ends TLS, the daemon sees plain HTTP; an https:// public_url says the browser
+// used HTTPS, so the cookie is still Secure.
+TEST_F(E2E, SessionCookieIsSecureBehindATlsProxy) {
+  start("  public_url: https://shipgate.example\n");
+  auto signed_in = daemon->post("/api/v1/session", {{"Content-Type", "application/json"}},
+                                json{{"token", kAliceToken}}.dump());
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  EXPECT_NE(signed_in.header("Set-Cookie").find("; Secure"), std::string::npos) << signed_in.header("Set-Cookie");
+}
+
+}  // namespace
+}  // namespace shipgate::testing
