@@ -4,12 +4,15 @@ import { h, time, stateBadge, commitLink, compareLink, version } from './dom.js'
 
 const changed = () => window.dispatchEvent(new Event('shipgate:changed'));
 
-async function repositoryOf(project) {
+// Each visible project's repository and what runs in its environments, from one board read.
+async function projects() {
   const data = await api.get('/api/v1/projects');
-  const p = data.projects.find((x) => x.name === project);
-  const envs = p ? p.environments : [];
-  return { repository: p ? p.repository : '', running: (env) => (envs.find((e) => e.name === env) || {}).current };
+  const out = {};
+  for (const p of data.projects)
+    out[p.name] = { repository: p.repository, running: (env) => (p.environments.find((e) => e.name === env) || {}).current };
+  return out;
 }
+const unknown = { repository: '', running: () => undefined };
 
 // A button for an action, or the reason it is not offered.
 function action(actions, name, label, run) {
@@ -45,12 +48,11 @@ function approvalsLine(d) {
 export async function renderApprovals(view, me) {
   const list = await api.get('/api/v1/deployments?state=pending_approval&limit=100');
   const items = await Promise.all(list.deployments.map((d) => api.get(`/api/v1/deployments/${d.id}`)));
-  const repos = {};
-  for (const d of items) if (!repos[d.project]) repos[d.project] = await repositoryOf(d.project);
+  const repos = items.length ? await projects() : {};
   view.replaceChildren(h('h1', {}, 'Approvals'),
     items.length === 0 ? h('p', { class: 'muted' }, 'Nothing waits for approval.') :
     h('div', { class: 'inbox' }, items.map((d) => {
-      const r = repos[d.project];
+      const r = repos[d.project] || unknown;
       const running = r.running(d.environment);
       return h('article', { class: 'pending', 'data-deployment': d.id },
         h('h2', {}, h('a', { href: `/deployments/${d.id}` }, `${d.project} / ${d.environment}: `, version(d.version))),
@@ -105,7 +107,7 @@ function manageForm(d) {
 
 export async function renderDeployment(view, me, id) {
   const d = await api.get(`/api/v1/deployments/${id}`);
-  const r = await repositoryOf(d.project);
+  const r = (await projects())[d.project] || unknown;
   view.replaceChildren(
     h('h1', {}, `${d.project} / ${d.environment}: `, version(d.version), ' ', stateBadge(d.state)),
     h('p', {}, `#${d.id} · ${d.trigger} by `, h('strong', {}, d.actor), ' ', time(d.created_at), ' · ',
