@@ -45,21 +45,29 @@ function approvalsLine(d) {
            d.expires_at ? [' · expires ', time(d.expires_at)] : '');
 }
 
+function pendingCard(d, r) {
+  const running = r.running(d.environment);
+  return h('article', { class: 'pending', 'data-deployment': d.id },
+    h('h2', {}, h('a', { href: `/deployments/${d.id}` }, `${d.project} / ${d.environment}: `, version(d.version))),
+    h('p', {}, 'triggered by ', h('strong', {}, d.actor), ' ', time(d.created_at), ' · ',
+      commitLink(r.repository, d.sha), ' ', compareLink(r.repository, running && running.sha, d.sha)),
+    approvalsLine(d), reviewForm(d));
+}
+
+// What this reviewer may decide comes first; what waits on others is listed with the reason.
 export async function renderApprovals(view, me) {
   const list = await api.get('/api/v1/deployments?state=pending_approval&limit=100');
   const items = await Promise.all(list.deployments.map((d) => api.get(`/api/v1/deployments/${d.id}`)));
   const repos = items.length ? await projects() : {};
+  const card = (d) => pendingCard(d, repos[d.project] || unknown);
+  const mine = items.filter((d) => d.actions.approve.allowed || d.actions.reject.allowed);
+  const others = items.filter((d) => !mine.includes(d));
   view.replaceChildren(h('h1', {}, 'Approvals'),
-    items.length === 0 ? h('p', { class: 'muted' }, 'Nothing waits for approval.') :
-    h('div', { class: 'inbox' }, items.map((d) => {
-      const r = repos[d.project] || unknown;
-      const running = r.running(d.environment);
-      return h('article', { class: 'pending', 'data-deployment': d.id },
-        h('h2', {}, h('a', { href: `/deployments/${d.id}` }, `${d.project} / ${d.environment}: `, version(d.version))),
-        h('p', {}, 'triggered by ', h('strong', {}, d.actor), ' ', time(d.created_at), ' · ',
-          commitLink(r.repository, d.sha), ' ', compareLink(r.repository, running && running.sha, d.sha)),
-        approvalsLine(d), reviewForm(d));
-    })));
+    items.length === 0 ? h('p', { class: 'muted' }, 'Nothing waits for approval.') : '',
+    mine.length ? h('div', { class: 'inbox' }, mine.map(card)) : '',
+    items.length && !mine.length ? h('p', { class: 'muted' }, 'Nothing waits for your decision.') : '',
+    others.length ? h('h2', {}, 'Waiting on other reviewers') : '',
+    others.length ? h('div', { class: 'inbox others' }, others.map(card)) : '');
   return me;
 }
 

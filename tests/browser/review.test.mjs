@@ -99,7 +99,11 @@ async function main() {
     await alice.page.waitForSelector('[data-why=approve]:text("you triggered")', { state: 'detached' }).catch(() => {});
     assert.equal(await alice.page.locator('button[data-action=approve]').count(), 1, 'a repeated approval is still offered');
 
-    // Carol may view but not approve: no button, and the reason instead.
+    // Carol may view but not approve: her inbox has nothing for her, the deployment waits on others with
+    // the reason, and its page has no button either.
+    await carol.page.click('nav a[data-nav=approvals]');
+    await carol.page.waitForSelector('.inbox.others article.pending [data-why=approve]');
+    assert.match(await carol.page.textContent('#view'), /Nothing waits for your decision/);
     await carol.page.goto(`${run.base}/deployments/${id}`);
     await carol.page.waitForSelector('[data-why=approve]');
     assert.equal(await carol.page.locator('button[data-action=approve]').count(), 0);
