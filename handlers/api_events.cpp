@@ -48,9 +48,9 @@ boost::asio::awaitable<void> stream_events(orchestration::EventFeed& feed, const
     }
     if (!text.empty() && !co_await sink.write(std::move(text))) co_return;
     if (static_cast<int>(batch->size()) == kBatch) continue;  // catching up: no waiting
-    if (!co_await feed.wait(last, kKeepAlive)) co_return;  // the daemon drains
-    auto more = co_await feed.after(last, 1);
-    if (more && more->empty() && !co_await sink.write(": keep-alive\n\n")) co_return;
+    const auto wake = co_await feed.wait(last, kKeepAlive);
+    if (wake == orchestration::EventFeed::Wake::closed) co_return;  // the daemon drains
+    if (wake == orchestration::EventFeed::Wake::quiet && !co_await sink.write(": keep-alive\n\n")) co_return;
   }
 }
 

@@ -4,6 +4,14 @@
 
 namespace shipgate::handlers {
 
+const config::Reviewer* reviewer_with_token(const config::Config& config, std::string_view token) {
+  const std::string presented = sha256_hex(token);
+  const config::Reviewer* found = nullptr;
+  for (const auto& r : config.reviewers)  // every one compared: the time says nothing about which matched
+    if (constant_time_equal(presented, r.token_sha256) && !found) found = &r;
+  return found;
+}
+
 const config::Reviewer* authenticate(const config::Config& config, const Request& request, Response& error) {
   const std::string_view header = request.header("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
@@ -13,10 +21,7 @@ const config::Reviewer* authenticate(const config::Config& config, const Request
     error.headers.emplace_back("WWW-Authenticate", "Bearer");
     return nullptr;
   }
-  const std::string presented = sha256_hex(header.substr(kBearer.size()));
-  const config::Reviewer* found = nullptr;
-  for (const auto& r : config.reviewers)
-    if (constant_time_equal(presented, r.token_sha256) && !found) found = &r;
+  const config::Reviewer* found = reviewer_with_token(config, header.substr(kBearer.size()));
   if (!found) {
     error = error_response(401, "unauthorized", "token is not valid");
     error.failed_authentication = true;

@@ -2,7 +2,6 @@
 // /deployments/{id}), `/assets/{name}` its files. No sign-in is needed to load the page; everything
 // it shows comes from the API, which needs one. Validators let a browser keep the files (ETag).
 #include <map>
-#include <mutex>
 
 #include "common/crypto.hpp"
 #include "handlers/app.hpp"
@@ -12,14 +11,14 @@ namespace shipgate::handlers {
 
 namespace {
 
-// The asset's ETag, from its bytes; computed once per asset.
+// The asset's ETag, from its bytes; all computed once, on first use.
 const std::string& etag_of(const web::Asset& asset) {
-  static std::mutex mutex;
-  static std::map<std::string_view, std::string> tags;
-  std::lock_guard lock(mutex);
-  auto& tag = tags[asset.name];
-  if (tag.empty()) tag = "\"" + sha256_hex(asset.bytes).substr(0, 32) + "\"";
-  return tag;
+  static const std::map<std::string_view, std::string> tags = [] {
+    std::map<std::string_view, std::string> out;
+    for (const auto& a : web::assets()) out[a.name] = "\"" + sha256_hex(a.bytes).substr(0, 32) + "\"";
+    return out;
+  }();
+  return tags.at(asset.name);
 }
 
 Response serve(const Request& req, const web::Asset& asset) {

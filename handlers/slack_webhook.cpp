@@ -25,8 +25,6 @@ namespace {
 using nlohmann::json;
 constexpr std::int64_t kMaxSkewSeconds = 5 * 60;
 
-Response refused(int status, std::string_view code, std::string_view why) { return error_response(status, code, why); }
-
 // The answer to Slack itself is always quick and empty; what people see goes to response_url.
 Response acknowledged() {
   Response r;
@@ -71,31 +69,31 @@ json ephemeral(std::string text) {
 boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
   const auto ex = co_await boost::asio::this_coro::executor;
   const auto config = app.config();
-  if (!config->slack) co_return refused(404, "not_found", "Slack buttons are not configured (slack: in the config)");
+  if (!config->slack) co_return error_response(404, "not_found", "Slack buttons are not configured (slack: in the config)");
   const auto& slack = *config->slack;
   const auto ts_text = std::string(req.header("X-Slack-Request-Timestamp"));
   const auto ts = parse_integer(ts_text, 0, INT64_MAX);
   const std::string signature(req.header("X-Slack-Signature"));
   if (!ts || signature.empty()) {
-    auto r = refused(401, "bad_signature", "X-Slack-Request-Timestamp and X-Slack-Signature are required");
+    auto r = error_response(401, "bad_signature", "X-Slack-Request-Timestamp and X-Slack-Signature are required");
     r.failed_authentication = true;
     co_return r;
   }
   const auto now = epoch_ms(app.clock->now()) / 1000;
   if (*ts < now - kMaxSkewSeconds || *ts > now + kMaxSkewSeconds) {
-    auto r = refused(401, "stale", "the request's timestamp is more than 5 minutes from now");
+    auto r = error_response(401, "stale", "the request's timestamp is more than 5 minutes from now");
     r.failed_authentication = true;
     co_return r;
   }
   if (!slack_signature_valid(signature, slack.signing_secret, ts_text, req.body)) {
-    auto r = refused(401, "bad_signature", "X-Slack-Signature does not match the body");
+    auto r = error_response(401, "bad_signature", "X-Slack-Signature does not match the body");
     r.failed_authentication = true;
     co_return r;
   }
 
   std::string payload_text;
   if (!form_field(req.body, "payload", payload_text))
-    co_return refused(400, "malformed", "the body must be a form with a payload field");
+    co_return error_response(400, "malformed", "the body must be a form with a payload field");
   Response error;
   auto payload = parse_json(payload_text, error);
   if (!payload) co_return error;
@@ -105,20 +103,17 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
   const auto* actions = payload->if_contains("actions");
   if (!safe_id(user) || !actions || !actions->is_array() || actions->as_array().empty() ||
       !actions->as_array()[0].is_object())
-    co_return refused(400, "malformed", "payload needs user.id and actions[0]");
+    co_return error_response(400, "malformed", "payload needs user.id and actions[0]");
   const auto& action = actions->as_array()[0].as_object();
   const std::string verb = str(action, "action_id");
   const auto id = parse_integer(str(action, "value"), 1, INT64_MAX);
-  if ((verb != "approve" && verb != "reject") || !id) co_return refused(400, "malformed", "unknown action");
+  if ((verb != "approve" && verb != "reject") || !id) co_return error_response(400, "malformed", "unknown action");
   if (response_url.size() > 1000 || response_url.rfind(slack.response_url_prefix, 0) != 0 ||
       !url_characters(response_url))
-    co_return refused(400, "malformed", "response_url is not Slack's");
+    co_return error_response(400, "malformed", "response_url is not Slack's");
 
   const auto mapped = slack.users.find(user);
-  const config::Reviewer* reviewer = nullptr;
-  if (mapped != slack.users.end())
-    for (const auto& r : config->reviewers)
-      if (r.name == mapped->second) reviewer = &r;
+  const config::Reviewer* reviewer = mapped == slack.users.end() ? nullptr : config->reviewer(mapped->second);
   if (!reviewer) {
     reply(ex, app, response_url, ephemeral("Your Slack user " + user + " is not a shipgate reviewer, so nothing was " +
                                        "done. Ask whoever runs shipgate to map it under slack.users."));
@@ -145,9 +140,10 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
     text = ":ballot_box_with_check: " + where + ": approved by " + reviewer->name + " (" +
            std::to_string(body.value("approvals", 0)) + " of " + std::to_string(body.value("required", 0)) + ")";
   else text = ":white_check_mark: " + where + " approved by " + reviewer->name + ": deploying";
-  // Still waiting for more approvals: keep the buttons for the next reviewer.
-  json message = {{"replace_original", body.value("state", "") != "pending_approval"}, {"text", text}};
-  if (body.value("state", "") == "pending_approval") message = {{"response_type", "in_channel"}, {"replace_original", false}, {"text", text}};
+  // Still waiting for more approvals: keep the buttons for the next reviewer and say so beside them.
+  const bool waiting = body.value("state", "") == "pending_approval";
+  json message = waiting ? json{{"response_type", "in_channel"}, {"replace_original", false}, {"text", text}}
+                         : json{{"replace_original", true}, {"text", text}};
   reply(ex, app, response_url, std::move(message));
   co_return acknowledged();
 }

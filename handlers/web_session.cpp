@@ -44,13 +44,11 @@ boost::asio::awaitable<Response> sign_in(const App& app, Request& req) {
   if (!token || !token->is_string() || token->as_string().empty() || token->as_string().size() > 512)
     co_return error_response(400, "invalid", "body must be {\"token\": \"<your reviewer token>\"}");
   const auto config = app.config();
-  // The token is checked as an Authorization header would be: same comparison, same lockout.
-  Request as_bearer;
-  as_bearer.headers.emplace_back("Authorization", "Bearer " + std::string(token->as_string()));
-  const auto* reviewer = authenticate(*config, as_bearer, error);
+  const auto* reviewer = reviewer_with_token(*config, token->as_string());
   if (!reviewer) {
-    error.headers.clear();  // no WWW-Authenticate: a page asked, not a script
-    co_return error;
+    auto refused = error_response(401, "unauthorized", "token is not valid");
+    refused.failed_authentication = true;  // counts toward the lockout, as a wrong bearer token does
+    co_return refused;
   }
   const std::string cookie = random_hex(32);
   const auto now = epoch_ms(app.clock->now());
@@ -128,9 +126,7 @@ boost::asio::awaitable<const config::Reviewer*> session_reviewer(const App& app,
     ended("the session ended; sign in again");
     co_return nullptr;
   }
-  const config::Reviewer* reviewer = nullptr;
-  for (const auto& r : config.reviewers)
-    if (r.name == (*found)->reviewer) reviewer = &r;
+  const config::Reviewer* reviewer = config.reviewer((*found)->reviewer);
   if (!reviewer || !constant_time_equal(reviewer->token_sha256, (*found)->token_sha256)) {
     ended("the session ended: its reviewer or token changed; sign in again");
     co_return nullptr;

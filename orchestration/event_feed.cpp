@@ -42,11 +42,6 @@ void EventFeed::wake_all() {
   for (auto& w : waiters_) w->bell.try_send(boost::system::error_code{});
 }
 
-int EventFeed::waiting() const {
-  std::lock_guard lock(mutex_);
-  return static_cast<int>(waiters_.size());
-}
-
 asio::awaitable<Result<std::int64_t>> EventFeed::head() {
   AuditFilter newest;  // no cursor: the newest entry
   newest.limit = 1;
@@ -73,14 +68,14 @@ asio::awaitable<Result<std::vector<AuditEntry>>> EventFeed::after(std::int64_t a
   co_return co_await store_.audit(f);
 }
 
-asio::awaitable<bool> EventFeed::wait(std::int64_t after_id, std::chrono::milliseconds timeout) {
+asio::awaitable<EventFeed::Wake> EventFeed::wait(std::int64_t after_id, std::chrono::milliseconds timeout) {
   using namespace asio::experimental::awaitable_operators;
   const auto ex = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(ex);
   {
     std::lock_guard lock(mutex_);
-    if (closed_) co_return false;
-    if (floor_ >= 0 && newest_ > after_id) co_return true;
+    if (closed_) co_return Wake::closed;
+    if (floor_ >= 0 && newest_ > after_id) co_return Wake::news;
     waiters_.push_back(waiter);
   }
   asio::steady_timer timer(ex, timeout);
@@ -88,7 +83,8 @@ asio::awaitable<bool> EventFeed::wait(std::int64_t after_id, std::chrono::millis
             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   std::lock_guard lock(mutex_);
   waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), waiter), waiters_.end());
-  co_return !closed_;
+  if (closed_) co_return Wake::closed;
+  co_return floor_ >= 0 && newest_ > after_id ? Wake::news : Wake::quiet;
 }
 
 asio::awaitable<void> EventFeed::poll_loop() {

@@ -41,10 +41,9 @@ class EventFeed : public std::enable_shared_from_this<EventFeed> {
   // Up to `limit` entries after `after_id`, oldest first: from memory when it reaches back that far,
   // else from the store.
   boost::asio::awaitable<Result<std::vector<AuditEntry>>> after(std::int64_t after_id, int limit);
-  // Returns true once an entry newer than `after_id` may exist or `timeout` passed; false when closed.
-  boost::asio::awaitable<bool> wait(std::int64_t after_id, std::chrono::milliseconds timeout);
-
-  int waiting() const;  // streams asleep in wait()
+  // Until an entry newer than `after_id` is known (news), `timeout` passes (quiet) or the feed closes.
+  enum class Wake { news, quiet, closed };
+  boost::asio::awaitable<Wake> wait(std::int64_t after_id, std::chrono::milliseconds timeout);
 
  private:
   struct Waiter;

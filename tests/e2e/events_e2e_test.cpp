@@ -3,7 +3,6 @@
 // by a drain.
 #include <future>
 #include <regex>
-#include <thread>
 
 #include "tests/e2e/e2e_fixture.hpp"
 #include "tests/support/http.hpp"
@@ -168,7 +167,8 @@ TEST_F(E2E, CliWatchAndDeployWaitFollowTheEventStream) {
   auto watching = std::async(std::launch::async, [&] {
     return run_command({shipgate_binary(), "watch", std::to_string(prod)}, env);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Approved once the watch is on the stream, so it sees the deployment leave pending_approval.
+  ASSERT_TRUE(wait_until([&] { return daemon->log().find("GET /api/v1/events") != std::string::npos; }));
   ASSERT_EQ(daemon->post("/api/v1/deployments/" + std::to_string(prod) + "/approve",
                          {{"Authorization", std::string("Bearer ") + kAliceToken}, {"Content-Type", "application/json"}}, "{}").status,
             200);
