@@ -10,6 +10,7 @@
 #include "common/logging.hpp"
 
 #include "common/clock.hpp"
+#include "common/time_format.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/canary.hpp"
 #include "orchestration/deploy_gate.hpp"
@@ -309,7 +310,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     else outcome = co_await target->deploy(ctx);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     json entry = {{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message},
-                  {"details", outcome.details}, {"duration_ms", ms}};
+                  {"details", outcome.details}, {"duration_ms", ms}, {"at", now_text()}};
     if (metrics_) metrics_->target_call(env->targets[i].type, outcome.ok);
     if (i < done.size()) done[i] = entry;
     else done.push_back(entry);
@@ -330,7 +331,8 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     const auto vars = ctx.vars;
     for (const auto& check : env->smoke) {
       auto outcome = co_await deploy::run_smoke_check(*http_, check, vars, note);
-      checks.push_back({{"url", check.url}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details}});
+      checks.push_back({{"url", check.url}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details},
+                        {"at", now_text()}});
       if (!outcome.ok) {
         failure = outcome.message;
         break;
@@ -421,6 +423,8 @@ asio::awaitable<void> Dispatcher::drain(std::chrono::milliseconds grace) {
   // What this replica still holds passes to the others at once instead of when the holds run out.
   for (auto& [key, lane] : lanes_) co_await let_go(key);
 }
+
+std::string Dispatcher::now_text() const { return format_rfc3339_ms(epoch_ms(clock_->now())); }
 
 std::optional<LaneHold> Dispatcher::hold_of(std::int64_t deployment) const {
   const auto it = running_holds_.find(deployment);

@@ -102,6 +102,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
                                           const deploy::DeployContext& ctx, std::string failure,
                                           nlohmann::json result, bool rolled_out);
   boost::asio::awaitable<config::ConfigPtr> config_for(const Deployment& d) const;
+  // The clock's time as the API writes times: when a target call, smoke check or rollback step ended.
+  std::string now_text() const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;

@@ -36,7 +36,8 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
     auto target = targets_(env.targets[j]);
     const json details = j < result["targets"].size() ? result["targets"][j].value("details", json::object()) : json::object();
     auto outcome = co_await target->rollback(back, details);
-    steps.push_back({{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details}});
+    steps.push_back({{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details},
+                     {"at", now_text()}});
     if (!outcome.ok && rollback_error.empty())
       rollback_error = "target " + std::to_string(j + 1) + " (" + target->describe() + "): " + outcome.message;
   }
@@ -44,7 +45,8 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
   if (env.canary && result.contains("canary") && result["canary"].contains("details")) {
     auto canary = targets_(env.canary_target());
     auto outcome = co_await canary->rollback(back, result["canary"]["details"]);
-    steps.push_back({{"target", "canary " + env.canary->deployment}, {"ok", outcome.ok}, {"message", outcome.message}});
+    steps.push_back({{"target", "canary " + env.canary->deployment}, {"ok", outcome.ok}, {"message", outcome.message},
+                     {"at", now_text()}});
     if (!outcome.ok && rollback_error.empty()) rollback_error = "canary " + env.canary->deployment + ": " + outcome.message;
   }
   BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "automatic rollback: " + failure, "shipgate"};

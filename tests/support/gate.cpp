@@ -30,6 +30,7 @@ class ScriptedTarget final : public deploy::DeployTarget {
  private:
   deploy::TargetOutcome next(const char* kind, const deploy::DeployContext& ctx, std::deque<deploy::TargetOutcome>& queue) {
     script_.calls.push_back({kind, ctx});
+    if (script_.during_call) script_.during_call();
     if (queue.empty()) return {true, std::string(kind) + " " + ctx.version + " done", nlohmann::json::object()};
     auto outcome = std::move(queue.front());
     queue.pop_front();

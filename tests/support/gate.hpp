@@ -30,6 +30,7 @@ struct ScriptedTargets {
   std::vector<Call> calls;
   std::deque<deploy::TargetOutcome> deploys;    // next outcomes of deploy() and resume()
   std::deque<deploy::TargetOutcome> rollbacks;  // next outcomes of rollback()
+  std::function<void()> during_call;             // runs inside every call (a test moves its clock there)
 
   orchestration::TargetFactory factory();
   std::vector<std::string> versions(const std::string& kind) const;  // the versions calls of a kind got

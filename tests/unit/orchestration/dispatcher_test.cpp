@@ -1,6 +1,7 @@
 // The dispatcher's run and rollback paths with scripted targets, a real store and a manual clock.
 #include <gtest/gtest.h>
 
+#include "common/time_format.hpp"
 #include "orchestration/deployment_rules.hpp"
 #include "tests/support/gate.hpp"
 #include "tests/support/run.hpp"
@@ -55,6 +56,26 @@ TEST(Dispatcher, RunsEveryTargetInOrderAndPromotesTheSameVersion) {
   EXPECT_EQ(production->front().trigger, Trigger::promotion);
   EXPECT_EQ(production->front().sha, d.sha);
   EXPECT_EQ(production->front().images, d.images);
+}
+
+TEST(Dispatcher, EveryTargetCallAndRollbackStepRecordsWhenItEnded) {
+  Gate gate(kConfig);
+  const auto good = gate.ingest({new_deployment("planera", "staging", "v1.0.0")})[0];
+  ASSERT_EQ(gate.settle(good), State::succeeded);
+  // Each call takes a minute of the clock: the page's timeline places each one at its own time.
+  gate.targets.during_call = [&] { gate.clock->advance(std::chrono::minutes(1)); };
+  gate.targets.deploys = {{true, "first target ok", nlohmann::json::object()}, failure("HTTP 500")};
+  const auto start = epoch_ms(gate.clock->now());
+  const auto bad = gate.ingest({new_deployment("planera", "staging", "v1.1.0")})[0];
+  ASSERT_EQ(gate.settle(bad), State::rolled_back);
+  const auto d = gate.deployment(bad);
+  const auto minute = [&](int n) { return format_rfc3339_ms(start + n * 60'000); };
+  ASSERT_EQ(d.result["targets"].size(), 2u);
+  EXPECT_EQ(d.result["targets"][0]["at"], minute(1));
+  EXPECT_EQ(d.result["targets"][1]["at"], minute(2));
+  ASSERT_EQ(d.result["rollback"].size(), 2u);
+  EXPECT_EQ(d.result["rollback"][0]["at"], minute(3));
+  EXPECT_EQ(d.result["rollback"][1]["at"], minute(4));
 }
 
 TEST(Dispatcher, AFailedTargetRollsBackWhatChangedToThePreviousVersion) {
