@@ -132,6 +132,10 @@ asio::awaitable<void> check_schema(std::string uri) {
   auto tables = co_await c->query("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND "
                                   "table_name IN ('deployments', 'history', 'audit', 'deliveries', 'outbox', 'lanes')");
   EXPECT_TRUE(tables && tables->int64(0, 0) == 6);
+  // History rows carry no foreign key (see the migration); approvals still do.
+  auto keys = co_await c->query("SELECT string_agg(conrelid::regclass::text, ',' ORDER BY conrelid::regclass::text) FROM pg_constraint "
+                                "WHERE contype = 'f'");
+  EXPECT_TRUE(keys && keys->text(0, 0) == "approvals") << (keys ? keys->text(0, 0) : keys.error().message);
   // A database a newer shipgate migrated is refused.
   auto newer = co_await c->execute("INSERT INTO schema_migrations (version) VALUES (999)");
   EXPECT_TRUE(newer);
