@@ -1,7 +1,8 @@
 // The reviewer page in a real browser against the real daemon: sign in; a production deployment appears
 // live after staging succeeds; two reviewers approve it in two browser contexts and watch it succeed
 // without a reload; a reviewer without `approve` is told why there is no button; a forged cross-site
-// POST is refused; the page carries its CSP. Writes screenshots of the board and a deployment page.
+// POST is refused; the page carries its CSP; an approval is made with the keyboard alone; the board fits
+// a phone. Writes screenshots of the board and a deployment page.
 // Usage: node review.test.mjs SHIPGATE DOKPLOY_STANDIN SCREENSHOT_DIR
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -109,8 +110,13 @@ async function main() {
     assert.equal(await carol.page.locator('button[data-action=approve]').count(), 0);
     assert.match(await carol.page.textContent('[data-why=approve]'), /needs the 'approve' permission/);
 
-    // Bob approves; Alice's deployment page reaches succeeded by itself.
-    await bob.page.click('article.pending button[data-action=approve]');
+    // Bob approves with the keyboard alone (Tab from his comment reaches Approve, Enter presses it);
+    // Alice's deployment page reaches succeeded by itself.
+    await bob.page.focus('article.pending textarea');
+    await bob.page.keyboard.type('ok');
+    await bob.page.keyboard.press('Tab');
+    assert.equal(await bob.page.evaluate(() => document.activeElement.dataset.action), 'approve');
+    await bob.page.keyboard.press('Enter');
     await alice.page.waitForSelector('h1 .state-succeeded', { timeout: 30000 });
     assert.ok(await notReloaded(alice.page), 'the deployment page updated without a reload');
     await alice.page.waitForSelector('.timeline li:has-text("approved")');
