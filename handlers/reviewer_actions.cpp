@@ -14,6 +14,12 @@ json refused(std::string why) { return {{"allowed", false}, {"why", std::move(wh
 
 json lacks(config::Permission p) { return refused("needs the '" + std::string(config::to_string(p)) + "' permission"); }
 
+// "it is running", "it has ended (succeeded)": where the deployment stands, in words.
+std::string where(orchestration::State s) {
+  const std::string name(orchestration::to_string(s));
+  return orchestration::is_final(s) ? "it has ended (" + name + ")" : "it is " + name;
+}
+
 }  // namespace
 
 json reviewer_actions(const config::Config& config, const config::Reviewer& reviewer, const orchestration::Deployment& d) {
@@ -23,7 +29,7 @@ json reviewer_actions(const config::Config& config, const config::Reviewer& revi
   if (!reviewer.may(config::Permission::approve, d.project)) {
     out["approve"] = out["reject"] = lacks(config::Permission::approve);
   } else if (!pending) {
-    out["approve"] = out["reject"] = refused("it is " + std::string(to_string(d.state)) + ", not waiting for approval");
+    out["approve"] = out["reject"] = refused(where(d.state) + ", not waiting for approval");
   } else {
     out["approve"] = approver ? refused(approver->code == "self_approval"
                                             ? "you triggered this version: another reviewer must approve it"
@@ -34,7 +40,7 @@ json reviewer_actions(const config::Config& config, const config::Reviewer& revi
   }
   if (!reviewer.may(config::Permission::deploy, d.project)) out["cancel"] = lacks(config::Permission::deploy);
   else if (d.state != State::queued && d.state != State::pending_approval)
-    out["cancel"] = refused("it is " + std::string(to_string(d.state)) + ": only a waiting deployment can be cancelled");
+    out["cancel"] = refused(where(d.state) + ": only a waiting deployment can be cancelled");
   else out["cancel"] = allowed();
   out["rollback"] = reviewer.may(config::Permission::rollback, d.project) ? allowed() : lacks(config::Permission::rollback);
   out["deploy"] = reviewer.may(config::Permission::deploy, d.project) ? allowed() : lacks(config::Permission::deploy);

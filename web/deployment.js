@@ -71,13 +71,14 @@ export async function renderApprovals(view, me) {
   return me;
 }
 
-// Where a row goes among rows of the same millisecond: the final state after the calls that led to it.
+// Where a row goes among rows of the same millisecond: an approval before the state it let through, the
+// final state after the calls that led to it.
 const AFTER_CALLS = new Set(['succeeded', 'failed', 'rolled_back', 'cancelled', 'rejected', 'superseded', 'expired']);
 
 function timeline(d) {
   const rows = [];
   for (const t of d.history || [])
-    rows.push({ at: t.at, what: [stateBadge(t.to), ' ', t.reason || ''], who: t.actor, rank: AFTER_CALLS.has(t.to) ? 2 : 0 });
+    rows.push({ at: t.at, what: [stateBadge(t.to), ' ', t.reason || ''], who: t.actor, rank: AFTER_CALLS.has(t.to) ? 3 : 1 });
   for (const a of d.approvals || []) rows.push({ at: a.at, what: ['approved', a.comment ? `: ${a.comment}` : ''], who: a.reviewer, rank: 0 });
   const result = d.result || {};
   // Each target call, smoke check and rollback step carries the time it ended (deployments recorded
@@ -85,11 +86,11 @@ function timeline(d) {
   const during = d.finished_at || d.updated_at;
   for (const t of result.targets || [])
     rows.push({ at: t.at || during, what: [`target ${t.target}: ${t.ok ? 'ok' : 'failed'} in ${t.duration_ms} ms`,
-                                   t.message ? ` (${t.message})` : ''], rank: 1 });
+                                   t.message ? ` (${t.message})` : ''], rank: 2 });
   for (const s of result.smoke || [])
-    rows.push({ at: s.at || during, what: [`smoke check ${s.url}: ${s.ok ? 'passed' : 'failed'}`, s.message ? ` (${s.message})` : ''], rank: 1 });
+    rows.push({ at: s.at || during, what: [`smoke check ${s.url}: ${s.ok ? 'passed' : 'failed'}`, s.message ? ` (${s.message})` : ''], rank: 2 });
   for (const s of result.rollback || [])
-    rows.push({ at: s.at || during, what: [`rollback ${s.target}: ${s.ok ? 'ok' : 'failed'}`, s.message ? ` (${s.message})` : ''], rank: 1 });
+    rows.push({ at: s.at || during, what: [`rollback ${s.target}: ${s.ok ? 'ok' : 'failed'}`, s.message ? ` (${s.message})` : ''], rank: 2 });
   rows.sort((a, b) => Date.parse(a.at || 0) - Date.parse(b.at || 0) || a.rank - b.rank);
   return h('ol', { class: 'timeline' }, rows.map((r) => h('li', {}, time(r.at), ' ', r.what, r.who ? h('span', { class: 'muted' }, ` by ${r.who}`) : '')));
 }

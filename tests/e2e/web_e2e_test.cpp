@@ -126,6 +126,10 @@ TEST_F(E2E, DeploymentSaysWhatTheCallerMayDoAndInsightsCountTheDelivery) {
   EXPECT_EQ(view["actions"]["rollback"]["allowed"], false);
   EXPECT_EQ(view["actions"]["rollback"]["why"], "needs the 'rollback' permission");
   EXPECT_EQ(view["approvals_required"], 1);
+  // The staging deployment has ended: nothing to approve or cancel, and the page says why.
+  const auto done = deployment(staging);
+  EXPECT_EQ(done["actions"]["approve"]["why"], "it has ended (succeeded), not waiting for approval");
+  EXPECT_EQ(done["actions"]["cancel"]["why"], "it has ended (succeeded): only a waiting deployment can be cancelled");
 
   // The board says why production waits.
   const auto board = daemon->get("/api/v1/projects", kAliceToken).json();
