@@ -11,7 +11,6 @@ namespace shipgate::handlers {
 
 namespace {
 
-constexpr auto kKeepAlive = std::chrono::seconds(15);  // a comment line keeps proxies from timing out
 constexpr int kBatch = 200;
 
 struct EventFilter {
@@ -32,7 +31,7 @@ std::string event_text(const orchestration::AuditEntry& e) {
 }
 
 boost::asio::awaitable<void> stream_events(orchestration::EventFeed& feed, const config::Reviewer* reviewer, EventFilter filter,
-                                           std::int64_t last, http::ChunkSink& sink) {
+                                           std::int64_t last, std::chrono::milliseconds keep_alive, http::ChunkSink& sink) {
   if (!co_await sink.write("retry: 2000\n\n")) co_return;
   for (;;) {
     auto batch = co_await feed.after(last, kBatch);
@@ -48,7 +47,7 @@ boost::asio::awaitable<void> stream_events(orchestration::EventFeed& feed, const
     }
     if (!text.empty() && !co_await sink.write(std::move(text))) co_return;
     if (static_cast<int>(batch->size()) == kBatch) continue;  // catching up: no waiting
-    const auto wake = co_await feed.wait(last, kKeepAlive);
+    const auto wake = co_await feed.wait(last, keep_alive);
     if (wake == orchestration::EventFeed::Wake::closed) co_return;  // the daemon drains
     if (wake == orchestration::EventFeed::Wake::quiet && !co_await sink.write(": keep-alive\n\n")) co_return;
   }
@@ -82,8 +81,10 @@ boost::asio::awaitable<Response> events(const App& app, Request& req) {
   res.headers.emplace_back("Cache-Control", "no-store");
   res.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: pass each event on at once
   // The stream holds the config it was opened under: the reviewer lives there, even after a reload.
-  res.stream = [feed = app.events, config = call->config, reviewer = call->reviewer, filter,
-                last](http::ChunkSink& sink) { return stream_events(*feed, reviewer, filter, last, sink); };
+  res.stream = [feed = app.events, config = call->config, reviewer = call->reviewer, filter, last,
+                keep_alive = app.events_keep_alive](http::ChunkSink& sink) {
+    return stream_events(*feed, reviewer, filter, last, keep_alive, sink);
+  };
   co_return res;
 }
 

@@ -30,8 +30,10 @@ struct App {
   std::string git_sha = "unknown";
   TimePoint started_at = std::chrono::system_clock::now();
   orchestration::Reloader* reloader = nullptr;  // POST /api/v1/reload answers 501 without one
-  std::shared_ptr<orchestration::EventFeed> events;
-  std::shared_ptr<deploy::HttpClient> http;  // answers to Slack's response_url; Slack's buttons need one  // GET /api/v1/events answers 501 without one
+  std::shared_ptr<orchestration::EventFeed> events;  // GET /api/v1/events answers 501 without one
+  // How long an event stream stays silent before a comment line, which keeps proxies from closing it.
+  std::chrono::milliseconds events_keep_alive = std::chrono::seconds(15);
+  std::shared_ptr<deploy::HttpClient> http;  // answers to Slack's response_url; Slack's buttons need one
   std::string replica = "shipgate";  // this process among replicas (common/replica.hpp)
 };
 
