@@ -134,14 +134,14 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
                                        body.value("message", "refused")));
     co_return acknowledged();
   }
+  // Still waiting for more approvals: keep the buttons for the next reviewer and say so beside them.
+  const bool waiting = body.value("state", "") == "pending_approval";
   std::string text;
   if (!approve) text = ":no_entry: " + where + " rejected by " + reviewer->name;
-  else if (body.value("state", "") == "pending_approval")
+  else if (waiting)
     text = ":ballot_box_with_check: " + where + ": approved by " + reviewer->name + " (" +
            std::to_string(body.value("approvals", 0)) + " of " + std::to_string(body.value("required", 0)) + ")";
   else text = ":white_check_mark: " + where + " approved by " + reviewer->name + ": deploying";
-  // Still waiting for more approvals: keep the buttons for the next reviewer and say so beside them.
-  const bool waiting = body.value("state", "") == "pending_approval";
   json message = waiting ? json{{"response_type", "in_channel"}, {"replace_original", false}, {"text", text}}
                          : json{{"replace_original", true}, {"text", text}};
   reply(ex, app, response_url, std::move(message));
