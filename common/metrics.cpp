@@ -71,6 +71,8 @@ struct Metrics::Impl {
       prometheus::BuildGauge().Name("shipgate_drifted").Help("1 while an environment's live Kubernetes Deployments differ from what shipgate applied").Register(registry);
   prometheus::Family<prometheus::Counter>& schedules =
       prometheus::BuildCounter().Name("shipgate_schedule_runs_total").Help("Schedule runs by environment, action and outcome (passed, failed, queued, skipped)").Register(registry);
+  prometheus::Family<prometheus::Counter>& task_failures =
+      prometheus::BuildCounter().Name("shipgate_task_failures_total").Help("Background tasks and deployments that ended with an unexpected error and were started again or ended failed, by task").Register(registry);
   prometheus::Family<prometheus::Gauge>& replica =
       prometheus::BuildGauge().Name("shipgate_replica_info").Help("The replica these figures come from (SHIPGATE_REPLICA_ID or the host name)").Register(registry);
   prometheus::Family<prometheus::Gauge>& generations =
@@ -127,6 +129,8 @@ void Metrics::refused(std::string_view reason) { impl_->refusals.Add({{"reason",
 void Metrics::outbox_delivery(std::string_view kind, std::string_view outcome) {
   impl_->outbox.Add({{"kind", bounded(kind)}, {"outcome", bounded(outcome)}}).Increment();
 }
+
+void Metrics::task_failure(std::string_view task) { impl_->task_failures.Add({{"task", bounded(task)}}).Increment(); }
 
 void Metrics::analysis(std::string_view project, std::string_view environment, std::string_view outcome) {
   impl_->analyses.Add({{"project", std::string(project)}, {"environment", std::string(environment)}, {"outcome", bounded(outcome)}})

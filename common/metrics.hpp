@@ -43,6 +43,9 @@ class Metrics {
   void rejected_input(std::string_view field);
   // Notification and GitHub status deliveries. outcome: delivered, retried, gave_up
   void outbox_delivery(std::string_view kind, std::string_view outcome);
+  // An unexpected error that ended a background task (restarted after a back-off) or a deployment's run
+  // (ended failed). task: dispatcher, outbox, event_feed, schedules, drift, drift_watch, heartbeat, ...
+  void task_failure(std::string_view task);
   // Error-rate analyses of deployments. outcome: passed, failed (above max), no_answer
   void analysis(std::string_view project, std::string_view environment, std::string_view outcome);
   // Canary releases. outcome: promoted, rolled_back, failed (the canary itself could not be rolled out)

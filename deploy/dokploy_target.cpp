@@ -8,6 +8,8 @@
 //    success (Dokploy answers 301 "Branch Not Match" and similar with a message).
 #include "deploy/dokploy_target.hpp"
 
+#include "common/json_read.hpp"
+#include "deploy/dokploy_answers.hpp"
 #include "deploy/dotenv.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -21,11 +23,9 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 std::string message_of(const HttpResult& r) {
-  if (r) {
-    auto body = json::parse(r->body, nullptr, false);
-    if (body.is_object() && body.contains("message") && body["message"].is_string())
-      return "HTTP " + std::to_string(r->status) + ": " + body["message"].get<std::string>();
-  }
+  if (r)
+    if (const auto message = dokploy_error_message(r->body); !message.empty())
+      return "HTTP " + std::to_string(r->status) + ": " + message.substr(0, 500);
   return describe_failure(r);
 }
 
@@ -50,8 +50,8 @@ class DokployTarget final : public DeployTarget {
     if (!cfg_.deploy_url.empty()) co_return co_await deploy(ctx);
     // If Dokploy already has our job, keep watching it instead of deploying a second time. Otherwise
     // the settings are applied again (the same values: no harm) and the job is sent once.
-    auto rows = co_await list_rows();
-    if (rows && find_row(*rows, ctx.marker)) {
+    auto jobs = co_await list_jobs(ctx.marker);
+    if (jobs && jobs->found) {
       const auto deadline = std::chrono::steady_clock::now() + cfg_.timeout;
       co_return co_await watch(ctx.marker, deadline);
     }
@@ -64,13 +64,11 @@ class DokployTarget final : public DeployTarget {
     if (!cfg_.deploy_url.empty()) co_return co_await deploy(previous);
     Settings wanted;
     if (auto why = wanted_settings(previous, wanted)) co_return TargetOutcome{false, *why};
-    const json* before = failed.is_object() && failed.contains("before") ? &failed["before"] : nullptr;
-    if (before && before->contains("dockerImage") && (*before)["dockerImage"].is_string())
-      wanted.image = (*before)["dockerImage"].get<std::string>();
-    if (before && before->contains("env") && (*before)["env"].is_object())
-      for (const auto& [key, value] : (*before)["env"].items())
-        wanted.env[key] = value.is_string() ? std::optional<std::string>(value.get<std::string>()) : std::nullopt;
-    const std::string marker = failed.value("marker", previous.marker) + "-rollback";
+    const json& before = json_read::object(failed, "before");
+    if (auto image = json_read::text_if(before, "dockerImage")) wanted.image = std::move(*image);
+    for (const auto& [key, value] : json_read::object(before, "env").items())
+      wanted.env[key] = value.is_string() ? std::optional<std::string>(value.get<std::string>()) : std::nullopt;
+    const std::string marker = json_read::text(failed, "marker", previous.marker) + "-rollback";
     co_return co_await apply_and_deploy(previous, marker, wanted);
   }
 
@@ -129,31 +127,27 @@ class DokployTarget final : public DeployTarget {
     auto read = api_request("GET", "/api/" + kind + ".one?" + id_field + "=" + config::percent_encode(id));
     auto res = co_await http_->send(std::move(read));
     if (!res || res->status != 200) co_return "dokploy " + kind + " " + id + " could not be read: " + message_of(res);
-    const auto current = json::parse(res->body, nullptr, false);
-    if (!current.is_object()) co_return "dokploy answered " + kind + ".one without a JSON object";
-    auto text = [&](const char* key) {
-      const auto it = current.find(key);
-      return it != current.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
+    const auto current = read_dokploy_application(res->body);
+    if (!current) co_return "dokploy answered " + kind + ".one without a JSON object";
     if (wanted.image) {
-      const std::string source = text("sourceType");
+      const std::string& source = current->source_type;
       if (source != "docker")
         co_return "dokploy application " + id + " builds from its " + (source.empty() ? "git" : source) +
             " source, so shipgate cannot give it version " + *wanted.image +
             ": switch the application to a Docker image source (shipgate then sets the image for each "
             "deployment), or set pin_version: false on this target (Dokploy then builds its configured branch)";
-      if (text("dockerImage") != *wanted.image) {
-        before["dockerImage"] = text("dockerImage");
+      if (current->docker_image != *wanted.image) {
+        before["dockerImage"] = current->docker_image;
         // saveDockerProvider replaces every registry field: the ones Dokploy has are sent back unchanged.
-        json body = {{"applicationId", id}, {"dockerImage", *wanted.image}, {"username", current.value("username", json())},
-                     {"password", current.value("password", json())}, {"registryUrl", current.value("registryUrl", json())}};
+        json body = {{"applicationId", id}, {"dockerImage", *wanted.image}, {"username", current->username},
+                     {"password", current->password}, {"registryUrl", current->registry_url}};
         auto save = api_request("POST", "/api/application.saveDockerProvider", body.dump());
         auto saved = co_await http_->send(std::move(save));
         if (!saved || saved->status != 200) co_return "dokploy refused the image " + *wanted.image + ": " + message_of(saved);
       }
     }
     if (!wanted.env.empty()) {
-      const std::string env = text("env");
+      const std::string& env = current->env;
       std::map<std::string, std::string> keys;
       for (const auto& [key, value] : wanted.env) keys[key] = "";
       json previous = json::object();
@@ -163,9 +157,9 @@ class DokployTarget final : public DeployTarget {
         before["env"] = std::move(previous);
         json body = {{id_field, id}, {"env", next}};
         if (!compose()) {  // the application's call replaces its build settings too: send them back
-          body["buildArgs"] = current.value("buildArgs", json());
-          body["buildSecrets"] = current.value("buildSecrets", json());
-          body["createEnvFile"] = current.value("createEnvFile", true);
+          body["buildArgs"] = current->build_args;
+          body["buildSecrets"] = current->build_secrets;
+          body["createEnvFile"] = current->create_env_file;
         }
         auto save = api_request("POST", "/api/" + kind + ".saveEnvironment", body.dump());
         auto saved = co_await http_->send(std::move(save));
@@ -201,7 +195,8 @@ class DokployTarget final : public DeployTarget {
     return req;
   }
 
-  asio::awaitable<boost::system::result<json>> list_rows() {
+  // The job carrying `marker` in Dokploy's list of the application's or stack's deployments.
+  asio::awaitable<boost::system::result<DokployJobs>> list_jobs(const std::string& marker) {
     const std::string path = compose() ? "/api/deployment.allByCompose?composeId=" + cfg_.compose_id
                                        : "/api/deployment.all?applicationId=" + cfg_.application_id;
     auto request = api_request("GET", path);
@@ -211,25 +206,12 @@ class DokployTarget final : public DeployTarget {
       last_error_ = message_of(res);
       co_return make_error_code(boost::system::errc::protocol_error);
     }
-    auto rows = json::parse(res->body, nullptr, false);
-    if (!rows.is_array()) {
+    auto jobs = read_dokploy_jobs(res->body, marker_text(marker));
+    if (!jobs.listed) {
       last_error_ = "deployment list is not a JSON array";
       co_return make_error_code(boost::system::errc::bad_message);
     }
-    co_return rows;
-  }
-
-  static const json* find_row(const json& rows, const std::string& marker_value) {
-    const std::string marker = marker_text(marker_value);
-    for (const auto& row : rows) {
-      if (!row.is_object()) continue;
-      for (const char* field : {"description", "title"}) {
-        auto it = row.find(field);
-        if (it != row.end() && it->is_string() && it->get_ref<const std::string&>().find(marker) != std::string::npos)
-          return &row;
-      }
-    }
-    return nullptr;
+    co_return jobs;
   }
 
   asio::awaitable<TargetOutcome> watch(const std::string& marker, std::chrono::steady_clock::time_point deadline) {
@@ -238,22 +220,21 @@ class DokployTarget final : public DeployTarget {
     const auto appear_deadline = std::chrono::steady_clock::now() + std::min(cfg_.timeout, Millis(120'000));
     std::string last_status;
     for (;;) {
-      auto rows = co_await list_rows();
-      if (!rows && rows.error() == boost::system::errc::protocol_error)
+      auto jobs = co_await list_jobs(marker);
+      if (!jobs && jobs.error() == boost::system::errc::protocol_error)
         co_return TargetOutcome{false, "dokploy status check refused: " + last_error_};
-      if (rows) {
-        if (const json* row = find_row(*rows, marker)) {
-          last_status = row->value("status", "");
+      if (jobs) {
+        if (const auto& job = jobs->found) {
+          last_status = job->status.substr(0, 40);
           TargetOutcome out;
-          out.details = {{"dokploy_deployment_id", row->value("deploymentId", "")}, {"status", last_status}};
+          out.details = {{"dokploy_deployment_id", job->id.substr(0, 200)}, {"status", last_status}};
           if (last_status == "done") {
             out.ok = true;
             out.message = "dokploy deployment done";
             co_return out;
           }
           if (last_status == "error" || last_status == "cancelled") {
-            const auto it = row->find("errorMessage");
-            const std::string why = it != row->end() && it->is_string() ? it->get<std::string>() : "";
+            const std::string why = job->error_message.substr(0, 2000);
             out.message = "dokploy deployment " + last_status + (why.empty() ? "" : ": " + why);
             co_return out;
           }

@@ -5,7 +5,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/json_read.hpp"
 #include "deploy/kube_credentials.hpp"
+
+#include <algorithm>
+#include <cctype>
 
 namespace shipgate::deploy {
 
@@ -18,10 +22,20 @@ namespace {
 constexpr std::size_t kMaxLine = 16u << 20;
 
 std::string version_of(const json& object) {
-  return object.value("/metadata/resourceVersion"_json_pointer, std::string());
+  // A resourceVersion is an opaque string the server gives back in the next request's URL: only a short
+  // one of URL-safe characters is taken.
+  auto v = json_read::text(json_read::object(object, "metadata"), "resourceVersion");
+  const bool safe = v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+  return safe ? v : std::string();
 }
 
 }  // namespace
+
+std::string object_name(const json& object) {
+  return json_read::text(json_read::object(object, "metadata"), "name");
+}
 
 std::vector<WatchStream::Event> WatchStream::feed(std::string_view bytes) {
   std::vector<Event> out;
@@ -30,8 +44,9 @@ std::vector<WatchStream::Event> WatchStream::feed(std::string_view bytes) {
   for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n', start)) {
     auto line = json::parse(std::string_view(pending_).substr(start, nl - start), nullptr, false);
     start = nl + 1;
-    if (line.is_object() && line.contains("type") && line["type"].is_string() && line.contains("object") && line["object"].is_object())
-      out.push_back({line["type"].get<std::string>(), std::move(line["object"])});
+    auto type = json_read::text_if(line, "type");
+    if (type && json_read::member(line, "object") && line["object"].is_object())
+      out.push_back({std::move(*type), std::move(line["object"])});
   }
   pending_.erase(0, start);
   if (pending_.size() > kMaxLine) pending_.clear();
@@ -52,8 +67,8 @@ asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config:
     out.error = "cannot list Deployments in namespace " + cfg.namespace_ + ": " + describe_failure(r);
     co_return out;
   }
-  auto list = json::parse(r->body, nullptr, false);
-  if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) {
+  auto list = json_read::parse(r->body);
+  if (!json_read::member(list, "items") || !list["items"].is_array()) {
     out.error = "the Deployment list of namespace " + cfg.namespace_ + " is not a DeploymentList";
     co_return out;
   }
@@ -62,7 +77,9 @@ asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config:
     out.error = "the Deployment list of namespace " + cfg.namespace_ + " has no resourceVersion";
     co_return out;
   }
-  out.items.assign(list["items"].begin(), list["items"].end());
+  // Only objects are Deployments; anything else in the list is left out.
+  for (auto& item : list["items"])
+    if (item.is_object()) out.items.push_back(std::move(item));
   co_return out;
 }
 
@@ -79,6 +96,7 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
   };
   auto failed = [&](std::string why) -> asio::awaitable<void> {
     if (h.trouble) h.trouble(why);
+    if (h.stopped()) co_return;  // told to stop meanwhile: no reason to sleep first
     co_await wait(backoff);
     backoff = std::min(backoff * 2, Millis(30'000));
   };
@@ -113,8 +131,8 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
       for (auto& e : stream.feed(bytes)) {
         if (e.type == "ERROR") {
           // The API server reports a version it no longer has as an ERROR event with a 410 Status.
-          if (e.object.value("code", 0) == 410) expired = true;
-          else refused = e.object.value("message", "watch error");
+          if (json_read::integer(e.object, "code") == 410) expired = true;
+          else refused = json_read::text(e.object, "message", "watch error").substr(0, 300);
           continue;
         }
         if (const auto v = version_of(e.object); !v.empty()) version = v;
@@ -131,8 +149,8 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
     if (!r || r->status != 200 || !refused.empty()) {
       std::string why = refused;
       if (why.empty() && r) {
-        auto status = json::parse(head, nullptr, false);
-        why = "HTTP " + std::to_string(r->status) + (status.is_object() ? ": " + status.value("message", "") : "");
+        const auto status = json_read::parse(head);
+        why = "HTTP " + std::to_string(r->status) + (status.is_object() ? ": " + json_read::text(status, "message") : "");
       }
       if (why.empty()) why = describe_failure(r);
       co_await failed("watching Deployments in namespace " + cfg.namespace_ + ": " + why);
@@ -140,7 +158,8 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
     }
     backoff = Millis(1'000);
     // A server that ends every watch at once must not turn this into a busy loop.
-    if (!any && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) co_await wait(Millis(1'000));
+    if (!any && std::chrono::steady_clock::now() - started < std::chrono::seconds(1) && !h.stopped())
+      co_await wait(Millis(1'000));
   }
 }
 

@@ -24,6 +24,9 @@ struct WatchHandlers {
   std::function<bool()> stopped;
 };
 
+// metadata.name of an object from the API server; empty when it has none (or not as a string).
+std::string object_name(const nlohmann::json& object);
+
 boost::asio::awaitable<void> watch_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
                                                WatchHandlers handlers);
 

@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/json_read.hpp"
 #include "deploy/kube_credentials.hpp"
 
 namespace shipgate::deploy {
@@ -12,25 +13,21 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 RolloutState rollout_state(const json& d, std::string& why) {
-  // Counters the API omits when zero are read as 0.
-  auto num = [](const json& obj, const char* key, std::int64_t fallback = 0) {
-    auto it = obj.find(key);
-    return it != obj.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-  };
-  const json empty = json::object();
-  const json& meta = d.contains("metadata") ? d["metadata"] : empty;
-  const json& spec = d.contains("spec") ? d["spec"] : empty;
-  const json& status = d.contains("status") ? d["status"] : empty;
+  // Counters the API omits when zero are read as 0; anything but an integer counts as omitted.
+  const json& meta = json_read::object(d, "metadata");
+  const json& spec = json_read::object(d, "spec");
+  const json& status = json_read::object(d, "status");
+  auto num = [](const json& obj, const char* key, std::int64_t fallback = 0) { return json_read::integer(obj, key, fallback); };
   if (num(meta, "generation") > num(status, "observedGeneration")) {
     why = "waiting for the controller to observe the change";
     return RolloutState::progressing;
   }
-  if (auto conds = status.find("conditions"); conds != status.end() && conds->is_array())
-    for (const auto& c : *conds)
-      if (c.value("type", "") == "Progressing" && c.value("reason", "") == "ProgressDeadlineExceeded") {
-        why = "progress deadline exceeded" + (c.value("message", "").empty() ? "" : ": " + c.value("message", ""));
-        return RolloutState::failed;
-      }
+  for (const auto& c : json_read::array(status, "conditions"))
+    if (json_read::text(c, "type") == "Progressing" && json_read::text(c, "reason") == "ProgressDeadlineExceeded") {
+      const auto message = json_read::text(c, "message").substr(0, 500);
+      why = "progress deadline exceeded" + (message.empty() ? "" : ": " + message);
+      return RolloutState::failed;
+    }
   const auto replicas = num(spec, "replicas", 1);
   const auto updated = num(status, "updatedReplicas"), total = num(status, "replicas"), available = num(status, "availableReplicas");
   if (updated < replicas) {
@@ -47,6 +44,14 @@ RolloutState rollout_state(const json& d, std::string& why) {
   }
   why = "rolled out";
   return RolloutState::complete;
+}
+
+std::vector<std::pair<std::string, std::string>> container_images(const json& deployment) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const json* containers = json_read::path(deployment, {"spec", "template", "spec", "containers"});
+  if (!containers || !containers->is_array()) return out;
+  for (const auto& c : *containers) out.emplace_back(json_read::text(c, "name"), json_read::text(c, "image"));
+  return out;
 }
 
 namespace {
@@ -74,7 +79,7 @@ class KubernetesTarget final : public DeployTarget {
     if (recorded == failed.end() || !recorded->is_object() || recorded->empty())
       co_return TargetOutcome{true, "nothing to undo: no Deployment was changed"};
     std::map<std::string, std::string> images;
-    for (auto it = recorded->begin(); it != recorded->end(); ++it) images[it.key()] = it->value("image", "");
+    for (auto it = recorded->begin(); it != recorded->end(); ++it) images[it.key()] = json_read::text(*it, "image");
     (void)previous;
     co_return co_await set_images(images, /*record=*/false);
   }
@@ -94,10 +99,7 @@ class KubernetesTarget final : public DeployTarget {
   std::string refusal(const HttpResult& r, const std::string& verb, const config::KubernetesWorkload& w) const {
     const std::string resource = "deployments/" + w.deployment + " in namespace " + cfg_.namespace_;
     std::string detail;
-    if (r) {
-      auto body = json::parse(r->body, nullptr, false);
-      if (body.is_object()) detail = body.value("message", "");
-    }
+    if (r) detail = json_read::text(json_read::parse(r->body), "message").substr(0, 500);
     if (!r) return "cannot " + verb + " " + resource + ": " + r.error().message();
     switch (r->status) {
       case 401: return "the Kubernetes API rejected shipgate's credentials (401) on " + verb + " " + resource;
@@ -132,12 +134,10 @@ class KubernetesTarget final : public DeployTarget {
       auto r = co_await call("GET", path_of(*w), "", "", error);
       if (!error.empty()) co_return TargetOutcome{false, "kubernetes credentials: " + error};
       if (!r || r->status != 200) co_return TargetOutcome{false, refusal(r, "get", *w)};
-      auto obj = json::parse(r->body, nullptr, false);
       std::string current, names;
-      const auto containers = obj.is_object() ? obj.value("/spec/template/spec/containers"_json_pointer, json::array()) : json::array();
-      for (const auto& c : containers) {
-        names += (names.empty() ? "" : ", ") + c.value("name", "");
-        if (c.value("name", "") == w->container) current = c.value("image", "");
+      for (const auto& [name, image] : container_images(json_read::parse(r->body))) {
+        names += (names.empty() ? "" : ", ") + name.substr(0, 100);
+        if (name == w->container) current = image;
       }
       if (current.empty())
         co_return TargetOutcome{false, "Deployment " + w->deployment + " has no container '" + w->container +
@@ -172,7 +172,7 @@ class KubernetesTarget final : public DeployTarget {
           co_return out;
         }
         std::string why;
-        const auto state = rollout_state(json::parse(r->body, nullptr, false), why);
+        const auto state = rollout_state(json_read::parse(r->body), why);
         if (state == RolloutState::failed) {
           out.message = "rollout of Deployment " + w->deployment + " failed: " + why;
           co_return out;

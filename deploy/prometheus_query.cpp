@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "common/json_read.hpp"
 #include "config/template.hpp"
 
 namespace shipgate::deploy {
@@ -27,27 +28,32 @@ std::optional<double> number(const json& pair) {
 
 PromSample read_prometheus_answer(int status, const std::string& body) {
   PromSample s;
-  const auto doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  const auto doc = json_read::parse(body);
+  if (!doc.is_object()) {
     s.error = "Prometheus answered HTTP " + std::to_string(status) + " without JSON";
     return s;
   }
-  if (doc.value("status", "") != "success") {
-    s.error = "Prometheus refused the query: " + doc.value("error", "HTTP " + std::to_string(status));
+  if (json_read::text(doc, "status") != "success") {
+    // Prometheus says why in `error` (a string); a proxy in front of it may put anything there.
+    std::string why = json_read::text(doc, "error");
+    if (why.empty()) why = "HTTP " + std::to_string(status);
+    s.error = "Prometheus refused the query: " + why.substr(0, 300);
     return s;
   }
-  const auto data = doc.value("data", json::object());
-  const auto type = data.value("resultType", "");
-  const auto result = data.value("result", json());
-  s.answered = true;
-  if (type == "scalar") {
-    s.value = number(result);
-  } else if (type == "vector" && result.is_array()) {
-    for (const auto& series : result)
-      if (auto v = number(series.value("value", json()))) s.value = s.value ? std::max(*s.value, *v) : *v;
+  const auto& data = json_read::object(doc, "data");
+  const auto type = json_read::text(data, "resultType");
+  const json* result = json_read::member(data, "result");
+  if (type == "scalar" && result) {
+    s.answered = true;
+    s.value = number(*result);
+  } else if (type == "vector" && result && result->is_array()) {
+    s.answered = true;
+    for (const auto& series : *result)
+      if (const json* pair = json_read::member(series, "value"))
+        if (auto v = number(*pair)) s.value = s.value ? std::max(*s.value, *v) : *v;
   } else {
-    s.answered = false;
-    s.error = "the query gives a " + type + ", not an instant vector or a scalar";
+    s.error = "the query gives " + (type.empty() ? std::string("no result type") : "a " + type.substr(0, 40)) +
+              ", not an instant vector or a scalar";
   }
   return s;
 }

@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
+#include "common/json_read.hpp"
+#include "common/supervised.hpp"
 #include "common/text.hpp"
 #include "handlers/app.hpp"
 #include "handlers/intake.hpp"
@@ -17,6 +19,7 @@
 #include "handlers/params.hpp"
 #include "handlers/review.hpp"
 #include "handlers/signature.hpp"
+#include "handlers/slack_payload.hpp"
 
 namespace shipgate::handlers {
 
@@ -32,15 +35,6 @@ Response acknowledged() {
   r.body.clear();
   r.content_type = "text/plain";
   return r;
-}
-
-bool safe_id(std::string_view s) {
-  return !s.empty() && s.size() <= 32 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
-}
-
-bool url_characters(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 // Sends `message` to response_url after the answer to Slack (which must come within 3 seconds).
@@ -59,7 +53,9 @@ void reply(const boost::asio::any_io_executor& ex, const App& app, std::string r
         auto r = co_await http->send(std::move(req));
         if (!r || r->status >= 300) spdlog::warn("slack: updating the message failed: {}", deploy::describe_failure(r));
       },
-      boost::asio::detached);
+      [](std::exception_ptr e) {
+        if (e) spdlog::error("slack: updating the message stopped by an unexpected error: {}", exception_text(e));
+      });
 }
 
 json ephemeral(std::string text) {
@@ -94,23 +90,12 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
   std::string payload_text;
   if (!form_field(req.body, "payload", payload_text))
     co_return error_response(400, "malformed", "the body must be a form with a payload field");
-  Response error;
-  auto payload = parse_json(payload_text, error);
-  if (!payload) co_return error;
-  if (str(*payload, "type") != "block_actions") co_return acknowledged();  // nothing of ours to act on
-  const std::string user = nested_str(*payload, "user", "id");
-  const std::string response_url = str(*payload, "response_url");
-  const auto* actions = payload->if_contains("actions");
-  if (!safe_id(user) || !actions || !actions->is_array() || actions->as_array().empty() ||
-      !actions->as_array()[0].is_object())
-    co_return error_response(400, "malformed", "payload needs user.id and actions[0]");
-  const auto& action = actions->as_array()[0].as_object();
-  const std::string verb = str(action, "action_id");
-  const auto id = parse_integer(str(action, "value"), 1, INT64_MAX);
-  if ((verb != "approve" && verb != "reject") || !id) co_return error_response(400, "malformed", "unknown action");
-  if (response_url.size() > 1000 || response_url.rfind(slack.response_url_prefix, 0) != 0 ||
-      !url_characters(response_url))
-    co_return error_response(400, "malformed", "response_url is not Slack's");
+  const auto click = read_slack_click(payload_text, slack.response_url_prefix);
+  if (click.kind == SlackClick::Kind::other) co_return acknowledged();  // nothing of ours to act on
+  if (click.kind == SlackClick::Kind::malformed) co_return error_response(400, "malformed", click.error);
+  const std::string& user = click.user;
+  const std::string& response_url = click.response_url;
+  const auto id = std::optional<std::int64_t>(click.deployment);
 
   const auto mapped = slack.users.find(user);
   const config::Reviewer* reviewer = mapped == slack.users.end() ? nullptr : config->reviewer(mapped->second);
@@ -125,22 +110,22 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
     co_return acknowledged();
   }
   const std::string where = (*d)->project + "/" + (*d)->environment + " " + (*d)->version;
-  const bool approve = verb == "approve";
+  const bool approve = click.approve;
   std::string comment = approve ? "approved in Slack" : "rejected in Slack by " + reviewer->name;
   auto outcome = co_await review(app, *reviewer, std::move(**d), approve, std::move(comment));
-  const auto body = json::parse(outcome.body, nullptr, false);
+  const auto body = json_read::parse(outcome.body);
   if (outcome.status != 200) {
     reply(ex, app, response_url, ephemeral("Not " + std::string(approve ? "approved" : "rejected") + ": " +
-                                       body.value("message", "refused")));
+                                       json_read::text(body, "message", "refused")));
     co_return acknowledged();
   }
   // Still waiting for more approvals: keep the buttons for the next reviewer and say so beside them.
-  const bool waiting = body.value("state", "") == "pending_approval";
+  const bool waiting = json_read::text(body, "state") == "pending_approval";
   std::string text;
   if (!approve) text = ":no_entry: " + where + " rejected by " + reviewer->name;
   else if (waiting)
     text = ":ballot_box_with_check: " + where + ": approved by " + reviewer->name + " (" +
-           std::to_string(body.value("approvals", 0)) + " of " + std::to_string(body.value("required", 0)) + ")";
+           std::to_string(json_read::integer(body, "approvals")) + " of " + std::to_string(json_read::integer(body, "required")) + ")";
   else text = ":white_check_mark: " + where + " approved by " + reviewer->name + ": deploying";
   json message = waiting ? json{{"response_type", "in_channel"}, {"replace_original", false}, {"text", text}}
                          : json{{"replace_original", true}, {"text", text}};

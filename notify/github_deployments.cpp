@@ -1,5 +1,7 @@
 #include "notify/github_deployments.hpp"
 
+#include "common/json_read.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace shipgate::notify {
@@ -42,6 +44,12 @@ std::string_view github_state(std::string_view state) {
   return "";
 }
 
+std::optional<std::int64_t> read_github_deployment_id(std::string_view body) {
+  const auto id = json_read::integer(json_read::parse(body), "id", 0);
+  if (id <= 0) return std::nullopt;
+  return id;
+}
+
 boost::asio::awaitable<GithubReport> report_github_status(deploy::HttpClient& http,
                                                           const config::GithubDeploymentsConfig& github,
                                                           const GithubStatus& s, std::int64_t github_id,
@@ -65,12 +73,12 @@ boost::asio::awaitable<GithubReport> report_github_status(deploy::HttpClient& ht
       failed(report, created, "creating the GitHub deployment");
       co_return report;
     }
-    const auto j = json::parse(created->body, nullptr, false);
-    if (!j.is_object() || !j.contains("id") || !j["id"].is_number_integer()) {
+    const auto id = read_github_deployment_id(created->body);
+    if (!id) {
       report.error = "GitHub answered 201 without a deployment id";
       co_return report;
     }
-    report.github_id = j["id"].get<std::int64_t>();  // kept even if the status fails: a retry reuses it
+    report.github_id = *id;  // kept even if the status fails: a retry reuses it
   }
   const json status = {{"state", s.state},
                        {"description", s.description},

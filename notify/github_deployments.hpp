@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,9 @@ struct GithubReport {
 };
 
 // Posts the status, first creating the GitHub deployment when `github_id` is 0.
+// The id of the deployment GitHub created (a positive integer); none when the answer has no such id.
+std::optional<std::int64_t> read_github_deployment_id(std::string_view body);
+
 boost::asio::awaitable<GithubReport> report_github_status(deploy::HttpClient& http,
                                                           const config::GithubDeploymentsConfig& github,
                                                           const GithubStatus& status, std::int64_t github_id,

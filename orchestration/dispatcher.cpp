@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
+#include "common/supervised.hpp"
 
 #include "common/clock.hpp"
 #include "common/time_format.hpp"
@@ -37,12 +38,14 @@ Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSourc
       metrics_(metrics) {}
 
 void Dispatcher::start(std::chrono::milliseconds every) {
-  asio::co_spawn(strand_, tick_loop(every), asio::detached);
+  spawn_supervised(strand_, "dispatcher", [self = shared_from_this(), every] { return self->tick_loop(every); }, metrics_);
   notify_all();
 }
 
 void Dispatcher::notify_all() {
-  asio::co_spawn(strand_, wake_lanes_with_work(), asio::detached);
+  asio::co_spawn(strand_, wake_lanes_with_work(), [self = shared_from_this()](std::exception_ptr e) {
+    if (e) self->count_failure("dispatcher: looking for work", exception_text(e));
+  });
 }
 
 asio::awaitable<void> Dispatcher::wake_lanes_with_work() {
@@ -69,13 +72,7 @@ void Dispatcher::notify(const std::string& project, const std::string& environme
     lane.running = true;
     ++self->active_;
     asio::co_spawn(self->strand_, self->run_lane(project, environment), [self, project, environment](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          spdlog::error("dispatcher: lane {}/{} stopped: {}", project, environment, ex.what());
-        }
-      }
+      if (e) self->restart_lane(project, environment, exception_text(e));
     });
   });
 }
@@ -179,7 +176,18 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     if (metrics_ && !resume) metrics_->dispatch_latency((epoch_ms(clock_->now()) - d.created_ms) / 1000.0);
     const std::int64_t id = d.id;
     running_holds_[id] = *lanes_[key].hold;
-    co_await run_one(std::move(d), resume);
+    // Whatever a step throws ends this deployment (failed, rolled back where configured), not the lane.
+    // The awaitable is made outside the co_await: GCC 12 destroys the temporaries of a co_await
+    // expression a second time when an exception leaves it.
+    std::string thrown;
+    auto running = run_one(std::move(d), resume);
+    try {
+      co_await std::move(running);
+    } catch (...) {
+      thrown = current_exception_text();
+    }
+    if (!thrown.empty()) co_await contain_failure(id, std::move(thrown));
+    changed_targets_.erase(id);
     running_holds_.erase(id);
   }
 }
@@ -300,7 +308,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
   std::string failure;
   std::size_t changed = 0;  // targets that may have changed something (the failed one included)
   for (std::size_t i = 0; i < env->targets.size() && failure.empty(); ++i) {
-    changed = i + 1;
+    changed = changed_targets_[d.id] = i + 1;
     // A resumed deployment skips targets that already succeeded before the restart.
     if (i < done.size() && done[i].value("ok", false)) continue;
     auto target = targets_(env->targets[i]);
@@ -357,16 +365,7 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: succeeded in {} ms", d.id, total.count());
     std::string done_message = "deployed " + d.version;
     if (metrics_) metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(total).count());
-    // Promotion follows the config in force now (a reload may have changed the next environment).
-    std::vector<NewDeployment> promote;
-    const auto now_config = config_();
-    if (const auto* current_project = now_config->project(d.project)) {
-      // The next environment gets the images tested here, by digest where they were checked.
-      Deployment tested = d;
-      tested.images = pinned_images(d.images, recorded_digests(result));
-      promote = plan_promotion(*current_project, tested, clock_->now());
-      for (auto& p : promote) p.config_sha = now_config->source_sha256;
-    }
+    auto promote = co_await promotions_after(d, result);
     co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
     co_return;
   }

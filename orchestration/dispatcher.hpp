@@ -87,6 +87,14 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // The lane stops while its environment is closed (window, freeze); this wakes it when it opens.
   void wake_at(const std::string& project, const std::string& environment, TimePoint when);
   boost::asio::awaitable<void> run_one(Deployment d, bool resume);
+  // A deployment whose run threw: ends it failed with the reason, rolled back where its environment
+  // says so (the targets it reached), so its lane goes on.
+  boost::asio::awaitable<void> contain_failure(std::int64_t id, std::string thrown);
+  // What a success promotes: plan_promotion's deployments that are new work for their environment.
+  boost::asio::awaitable<std::vector<NewDeployment>> promotions_after(const Deployment& d, const nlohmann::json& result);
+  // A lane whose loop threw outside any deployment: logged, counted, and looked at again in a second.
+  void restart_lane(const std::string& project, const std::string& environment, const std::string& why);
+  void count_failure(std::string_view what, const std::string& why);
   // Records the final state, retrying until the store takes it.
   boost::asio::awaitable<void> finish(std::int64_t id, Event event, std::string message, nlohmann::json result,
                                       std::vector<NewDeployment> then_create = {});
@@ -115,6 +123,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::map<std::int64_t, LaneHold> running_holds_;
+  std::map<std::int64_t, std::size_t> changed_targets_;  // running deployment -> targets it has called so far
   std::string replica_;
   std::function<config::ConfigPtr(const std::string&)> load_generation_;  // deployment -> the hold it started under
   std::atomic<bool> draining_{false};

@@ -2,7 +2,11 @@
 // failed step.
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "common/logging.hpp"
+#include "common/supervised.hpp"
 #include "orchestration/deployment_rules.hpp"
 #include "orchestration/dispatcher.hpp"
 
@@ -60,6 +64,58 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
     TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), result, {}, {bad}};
     co_await finish_request(std::move(request));
   }
+}
+
+void Dispatcher::count_failure(std::string_view what, const std::string& why) {
+  spdlog::error("{}: stopped by an unexpected error: {}", what, why);
+  if (metrics_) metrics_->task_failure("dispatcher");
+}
+
+void Dispatcher::restart_lane(const std::string& project, const std::string& environment, const std::string& why) {
+  count_failure("dispatcher: lane " + project + "/" + environment, why);
+  asio::post(strand_, [self = shared_from_this(), project, environment] {
+    auto& lane = self->lanes_[{project, environment}];
+    if (!lane.running) return;
+    lane.running = false;
+    --self->active_;
+    auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::seconds(1));
+    timer->async_wait([self, timer, project, environment](boost::system::error_code ec) {
+      if (!ec) self->notify(project, environment);
+    });
+  });
+}
+
+asio::awaitable<void> Dispatcher::contain_failure(std::int64_t id, std::string thrown) {
+  const std::string failure = "stopped by an unexpected error: " + thrown.substr(0, 500);
+  log_with(spdlog::level::err, {.deployment = id}, "deployment {}: {}", id, failure);
+  if (metrics_) metrics_->task_failure("dispatcher");
+  // What the store has is what the run recorded before it stopped (digests, targets that succeeded).
+  auto read = co_await store_.deployment(id, false);
+  if (!read || !*read) {
+    co_await finish(id, Event::fail, failure, json::object());
+    co_return;
+  }
+  const Deployment d = std::move(**read);
+  if (d.state != State::running) co_return;  // it had ended before the error
+  const auto changed = changed_targets_.contains(id) ? changed_targets_[id] : 0;
+  std::string again;
+  try {
+    auto configured = config_for(d);
+    const auto config = co_await std::move(configured);
+    const auto* project = config->project(d.project);
+    const auto* env = project ? project->environment(d.environment) : nullptr;
+    if (env && env->rollback_on_failure && changed > 0) {
+      // Made outside the co_await (GCC 12 and temporaries of a co_await that throws).
+      auto undo = roll_back(d, *project, *env, failure, d.result.is_object() ? d.result : json::object(),
+                            std::min(changed, env->targets.size()));
+      co_await std::move(undo);
+      co_return;
+    }
+  } catch (...) {
+    again = current_exception_text();
+  }
+  co_await finish(id, Event::fail, again.empty() ? failure : failure + "; its rollback stopped too: " + again.substr(0, 300),
+                  d.result);
 }
 
 asio::awaitable<void> Dispatcher::end_canary(const Deployment& d, const config::Environment& env,

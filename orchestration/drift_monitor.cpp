@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time_format.hpp"
+#include "common/supervised.hpp"
 #include "deploy/kube_watch.hpp"
 #include "orchestration/drift.hpp"
 
@@ -45,7 +46,7 @@ DriftMonitor::DriftMonitor(asio::any_io_executor executor, Store& store, ConfigS
       wake_(strand_) {}
 
 void DriftMonitor::start(std::chrono::milliseconds every) {
-  asio::co_spawn(strand_, [self = shared_from_this(), every]() { return self->loop(every); }, asio::detached);
+  spawn_supervised(strand_, "drift", [self = shared_from_this(), every]() { return self->loop(every); }, metrics_);
 }
 
 void DriftMonitor::sync_watches(const config::Config& config) {
@@ -67,13 +68,13 @@ void DriftMonitor::sync_watches(const config::Config& config) {
         deploy::WatchHandlers h;
         h.listed = [this, w](const std::vector<json>& items) {
           w->live.clear();
-          for (const auto& d : items) w->live[d.value("/metadata/name"_json_pointer, std::string())] = d;
+          for (const auto& d : items) w->live[deploy::object_name(d)] = d;
           w->listed = true;
           dirty_ = true;
           wake_.cancel();
         };
         h.event = [this, w](std::string_view type, const json& d) {
-          const auto name = d.value("/metadata/name"_json_pointer, std::string());
+          const auto name = deploy::object_name(d);
           if (type == "DELETED") w->live.erase(name);
           else w->live[name] = d;
           dirty_ = true;
@@ -81,7 +82,10 @@ void DriftMonitor::sync_watches(const config::Config& config) {
         };
         h.trouble = [w](const std::string& why) { spdlog::warn("drift: {}/{}: {}", w->project, w->environment, why); };
         h.stopped = [w] { return w->stopped; };
-        asio::co_spawn(strand_, deploy::watch_deployments(*http_, w->cfg, k->drift->relist, std::move(h)), asio::detached);
+        // A watch that fails is started again (it lists first), until the config no longer asks for it.
+        spawn_supervised(strand_, "drift_watch", [http = http_, w, relist = k->drift->relist, h = std::move(h)] {
+          return deploy::watch_deployments(*http, w->cfg, relist, h);
+        }, metrics_);
         wanted[key] = std::move(w);
       }
   for (auto& [key, w] : watches_)
@@ -157,7 +161,7 @@ asio::awaitable<void> DriftMonitor::check(const config::Project& project, const 
         co_return;
       }
       std::map<std::string, json> now_live;
-      for (const auto& d : fresh.items) now_live[d.value("/metadata/name"_json_pointer, std::string())] = d;
+      for (const auto& d : fresh.items) now_live[deploy::object_name(d)] = d;
       found = find_drift(w->cfg, ctx.images, now_live);
     }
     differences.insert(differences.end(), found.begin(), found.end());

@@ -21,12 +21,14 @@ asio::awaitable<AnalysisOutcome> watch_error_rate(deploy::HttpClient& http, cons
   const auto deadline = std::chrono::steady_clock::now() + analysis.watch_for;
   int above_in_a_row = 0, answered = 0;
   std::optional<double> worst;
+  std::string last_error;  // why the last sample had no usable answer
   for (;;) {
     const auto sample = co_await deploy::query_prometheus(http, analysis);
     json entry = {{"value", sample.value ? json(*sample.value) : json(nullptr)}};
     if (!sample.answered) entry["error"] = sample.error;
     out.samples.push_back(std::move(entry));
     if (!sample.answered) {
+      last_error = sample.error;
       std::string line = "analysis: " + sample.error;
       if (note) co_await note(std::move(line));
     } else {
@@ -53,7 +55,8 @@ asio::awaitable<AnalysisOutcome> watch_error_rate(deploy::HttpClient& http, cons
   }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(analysis.watch_for).count();
   if (answered == 0) {
-    out.message = "analysis: no answer from Prometheus in " + std::to_string(seconds) + " s";
+    out.message = "analysis: no answer from Prometheus in " + std::to_string(seconds) + " s" +
+                  (last_error.empty() ? "" : " (" + last_error + ")");
     co_return out;
   }
   out.ok = true;

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
+#include "common/supervised.hpp"
 
 #include "common/crypto.hpp"
 #include "common/text.hpp"
@@ -58,7 +59,9 @@ Outbox::Outbox(asio::any_io_executor executor, Store& store, std::function<confi
       metrics_(metrics),
       options_(std::move(options)) {}
 
-void Outbox::start() { asio::co_spawn(strand_, [self = shared_from_this()] { return self->loop(); }, asio::detached); }
+void Outbox::start() {
+  spawn_supervised(strand_, "outbox", [self = shared_from_this()] { return self->loop(); }, metrics_);
+}
 
 asio::awaitable<void> Outbox::loop() {
   asio::steady_timer timer(strand_);
@@ -110,7 +113,14 @@ asio::awaitable<void> Outbox::run_once() {
     }
     if (static_cast<int>(in_flight_.size()) >= options_.max_concurrent) break;
     in_flight_.insert(item.id);
-    asio::co_spawn(strand_, deliver(std::move(item)), asio::detached);
+    const auto id = item.id;
+    asio::co_spawn(strand_, deliver(std::move(item)), [self = shared_from_this(), id](std::exception_ptr e) {
+      if (!e) return;
+      // The row stays due: the next pass tries it again.
+      self->in_flight_.erase(id);
+      spdlog::error("outbox: delivery {} stopped by an unexpected error: {}", id, exception_text(e));
+      if (self->metrics_) self->metrics_->task_failure("outbox");
+    });
   }
   if (!events.empty()) co_await expand(std::move(events));  // their deliveries go out on the next pass
 }

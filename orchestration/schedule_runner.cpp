@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "common/time_format.hpp"
+#include "common/supervised.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/dispatcher.hpp"
 #include "orchestration/drift.hpp"
@@ -79,7 +80,7 @@ ScheduleRunner::ScheduleRunner(asio::any_io_executor executor, Store& store, std
       metrics_(metrics) {}
 
 void ScheduleRunner::start(std::chrono::milliseconds every) {
-  asio::co_spawn(strand_, tick_loop(every), asio::detached);
+  spawn_supervised(strand_, "schedules", [self = shared_from_this(), every] { return self->tick_loop(every); }, metrics_);
 }
 
 asio::awaitable<void> ScheduleRunner::tick_loop(std::chrono::milliseconds every) {

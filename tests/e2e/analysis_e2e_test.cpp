@@ -63,17 +63,8 @@ projects:
     EXPECT_EQ(r.status, 202) << r.body;
     return r.json()["deployments"][0]["id"].get<std::int64_t>();
   }
-  nlohmann::json deployment(std::int64_t id) {
-    return daemon->get("/api/v1/deployments/" + std::to_string(id), kAliceToken).json();
-  }
-  std::string settle(std::int64_t id) {
-    std::string state;
-    wait_until([&] {
-      state = deployment(id).value("state", "");
-      return state != "queued" && state != "running";
-    }, std::chrono::seconds(30));
-    return state;
-  }
+  nlohmann::json deployment(std::int64_t id) { return deployment_of(*daemon, id); }
+  std::string settle(std::int64_t id) { return settled_state(*daemon, id); }
 };
 
 }  // namespace

@@ -65,6 +65,29 @@ projects:
 )";
 }
 
+// A deployment as the API shows it to alice.
+inline nlohmann::json deployment_of(const Daemon& daemon, std::int64_t id) {
+  return daemon.get("/api/v1/deployments/" + std::to_string(id), kAliceToken).json();
+}
+
+// Waits (at most `limit`) until the deployment is neither queued nor running; the state it has then.
+inline std::string settled_state(const Daemon& daemon, std::int64_t id, std::chrono::seconds limit = std::chrono::seconds(30)) {
+  std::string state;
+  wait_until([&] {
+    state = deployment_of(daemon, id).value("state", "");
+    return state != "queued" && state != "running";
+  }, limit);
+  return state;
+}
+
+// `text` with the first `from` replaced by `to` (a config changed for a reload).
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) text.replace(pos, from.size(), to);
+  return text;
+}
+
 class E2E : public ::testing::Test {
  protected:
   void SetUp() override {
