@@ -18,6 +18,7 @@
 #include "common/logging.hpp"
 #include "common/metrics.hpp"
 #include "common/replica.hpp"
+#include "common/supervised.hpp"
 #include "config/loader.hpp"
 #include "deploy/http_client.hpp"
 #include "handlers/app.hpp"
@@ -230,8 +231,12 @@ int serve(const std::vector<std::string>& args) {
                     SHIPGATE_GIT_SHA, clock->now()};
   app.reloader = &reloader;
   app.replica = *replica;
-  app.events = std::make_shared<orchestration::EventFeed>(ioc.get_executor(), *store);
+  app.events = std::make_shared<orchestration::EventFeed>(ioc.get_executor(), *store, std::chrono::milliseconds(250),
+                                                         &metrics);
   app.http = http;
+  orchestration::SlowReads slow_reads;
+  app.slow_reads = &slow_reads;
+  app.events->set_slow_reads(&slow_reads);
   app.events->start();
   const auto router = handlers::build_router(app);
   server::Server server(ioc, cfg->server, router, draining, &metrics);
@@ -293,9 +298,10 @@ int serve(const std::vector<std::string>& args) {
   schedules->start();
   drift->start();
   if (store->shared())
-    asio::co_spawn(ioc, orchestration::replica_heartbeat(*store, *replica, SHIPGATE_VERSION, config_source,
-                                                         std::chrono::seconds(2), draining),
-                   asio::detached);
+    spawn_supervised(ioc.get_executor(), "heartbeat", [&] {
+      return orchestration::replica_heartbeat(*store, *replica, SHIPGATE_VERSION, config_source, std::chrono::seconds(2),
+                                              draining);
+    }, &metrics);
   spdlog::info("shipgate {} listening on {} (store {}, {} project{}, {} thread{})", SHIPGATE_VERSION,
                server.addresses(), cfg->store.url, cfg->projects.size(),
                cfg->projects.size() == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
@@ -307,6 +313,7 @@ int serve(const std::vector<std::string>& args) {
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  slow_reads.stop();
   store->close();
   spdlog::info("shipgate stopped");
   return kExitOk;

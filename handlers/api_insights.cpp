@@ -4,6 +4,7 @@
 #include "handlers/api_call.hpp"
 #include "handlers/app.hpp"
 #include "handlers/params.hpp"
+#include "orchestration/slow_reads.hpp"
 #include "orchestration/insights.hpp"
 
 namespace shipgate::handlers {
@@ -56,7 +57,8 @@ boost::asio::awaitable<Response> insights(const App& app, Request& req) {
     if (!call->reviewer->may(config::Permission::view, p.name)) continue;
     for (const auto& e : p.environments) {
       if (!environment.empty() && e.name != environment) continue;
-      auto rows = co_await finished_since(*app.store, p.name, e.name, since);
+      // Many deployments may be read: off the I/O threads.
+      auto rows = co_await orchestration::read_slowly(app.slow_reads, finished_since(*app.store, p.name, e.name, since));
       if (!rows) co_return store_failure(rows.error());
       auto figures = orchestration::to_json(orchestration::delivery_figures(*rows, now, days));
       figures["project"] = p.name;

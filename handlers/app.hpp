@@ -17,6 +17,10 @@ class EventFeed;
 class Reloader;
 }
 
+namespace shipgate::orchestration {
+class SlowReads;
+}
+
 namespace shipgate::handlers {
 
 struct App {
@@ -31,6 +35,8 @@ struct App {
   TimePoint started_at = std::chrono::system_clock::now();
   orchestration::Reloader* reloader = nullptr;  // POST /api/v1/reload answers 501 without one
   std::shared_ptr<orchestration::EventFeed> events;  // GET /api/v1/events answers 501 without one
+  // Where reads that can be long run (audit searches, insights), off the I/O threads; null: inline.
+  orchestration::SlowReads* slow_reads = nullptr;
   // How long an event stream stays silent before a comment line, which keeps proxies from closing it.
   std::chrono::milliseconds events_keep_alive = std::chrono::seconds(15);
   std::shared_ptr<deploy::HttpClient> http;  // answers to Slack's response_url; Slack's buttons need one

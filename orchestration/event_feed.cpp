@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "common/supervised.hpp"
+
 namespace shipgate::orchestration {
 
 namespace asio = boost::asio;
@@ -20,13 +22,13 @@ struct EventFeed::Waiter {
   asio::experimental::concurrent_channel<void(boost::system::error_code)> bell;
 };
 
-EventFeed::EventFeed(asio::any_io_executor executor, Store& store, std::chrono::milliseconds poll)
-    : executor_(std::move(executor)), store_(store), poll_(poll) {}
+EventFeed::EventFeed(asio::any_io_executor executor, Store& store, std::chrono::milliseconds poll, Metrics* metrics)
+    : executor_(std::move(executor)), store_(store), poll_(poll), metrics_(metrics) {}
 
 EventFeed::~EventFeed() = default;
 
 void EventFeed::start() {
-  asio::co_spawn(executor_, [self = shared_from_this()] { return self->poll_loop(); }, asio::detached);
+  spawn_supervised(executor_, "event_feed", [self = shared_from_this()] { return self->poll_loop(); }, metrics_);
 }
 
 void EventFeed::close() {
@@ -65,7 +67,7 @@ asio::awaitable<Result<std::vector<AuditEntry>>> EventFeed::after(std::int64_t a
   f.after_id = after_id;
   f.since_ms = 1;
   f.limit = limit;
-  co_return co_await store_.audit(f);
+  co_return co_await read_slowly(slow_, store_.audit(f));
 }
 
 asio::awaitable<EventFeed::Wake> EventFeed::wait(std::int64_t after_id, std::chrono::milliseconds timeout) {

@@ -20,6 +20,8 @@
 #include <mutex>
 #include <vector>
 
+#include "common/metrics.hpp"
+#include "orchestration/slow_reads.hpp"
 #include "orchestration/store.hpp"
 
 namespace shipgate::orchestration {
@@ -29,10 +31,12 @@ class EventFeed : public std::enable_shared_from_this<EventFeed> {
   static constexpr std::size_t kKept = 1024;  // newest entries kept in memory
 
   EventFeed(boost::asio::any_io_executor executor, Store& store,
-            std::chrono::milliseconds poll = std::chrono::milliseconds(250));
+            std::chrono::milliseconds poll = std::chrono::milliseconds(250), Metrics* metrics = nullptr);
   ~EventFeed();
 
   void start();
+  // Where reads from the store (a stream catching up past what is kept in memory) run; none: inline.
+  void set_slow_reads(SlowReads* slow) { slow_ = slow; }
   // Wakes every waiting stream for the last time: wait() returns false from now on (a drain).
   void close();
 
@@ -53,6 +57,8 @@ class EventFeed : public std::enable_shared_from_this<EventFeed> {
   boost::asio::any_io_executor executor_;
   Store& store_;
   std::chrono::milliseconds poll_;
+  Metrics* metrics_;  // may be null
+  SlowReads* slow_ = nullptr;
 
   mutable std::mutex mutex_;
   bool closed_ = false;

@@ -82,6 +82,13 @@ function connectEvents() {
                       'skipped', 'reload', 'reload_refused', 'scheduled', 'drift', 'self_heal']) {
     events.addEventListener(name, refresh);
   }
+  // Too far behind to catch up: what is shown is read again, and the stream goes on live.
+  events.addEventListener('reset', refresh);
+  // The session or token no longer holds (signed out elsewhere, expired, rotated): sign in again.
+  events.addEventListener('ended', () => {
+    events.close();
+    api.session().then(() => connectEvents(), () => showSignIn());
+  });
 }
 
 function showSignIn() {

@@ -2,64 +2,15 @@
 // Last-Event-ID after a disconnect without losing one, limited to what the reviewer may view, and ended
 // by a drain.
 #include <future>
-#include <regex>
 
 #include "tests/e2e/e2e_fixture.hpp"
 #include "tests/support/http.hpp"
+#include "tests/support/sse_stream.hpp"
 
 namespace shipgate::testing {
 namespace {
 
 using nlohmann::json;
-
-struct Event {
-  std::int64_t id = 0;
-  std::string name;
-  json data;
-};
-
-// Events in what a stream sent so far (chunk sizes between them are skipped: each chunk holds whole events).
-std::vector<Event> parse_events(const std::string& raw) {
-  std::vector<Event> out;
-  static const std::regex event(R"(id: (\d+)\r?\nevent: ([a-z_]+)\r?\ndata: ([^\n]*)\n)");
-  for (auto it = std::sregex_iterator(raw.begin(), raw.end(), event); it != std::sregex_iterator(); ++it)
-    out.push_back({std::stoll((*it)[1]), (*it)[2], json::parse((*it)[3].str(), nullptr, false)});
-  return out;
-}
-
-class EventStream {
- public:
-  EventStream(std::uint16_t port, const std::string& token, const std::string& last_event_id = "",
-              const std::string& query = "")
-      : conn_(port) {
-    std::string request = "GET /api/v1/events" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                          "Authorization: Bearer " + token + "\r\n";
-    if (!last_event_id.empty()) request += "Last-Event-ID: " + last_event_id + "\r\n";
-    conn_.send(request + "\r\n");
-    raw_ = conn_.read_until("\r\n\r\n", std::chrono::seconds(5));
-    if (raw_.find(" 200 OK") != std::string::npos && raw_.find("retry:") == std::string::npos) raw_ += conn_.read_until("retry:", std::chrono::seconds(5));
-  }
-  const std::string& raw() const { return raw_; }
-  // Reads until an event satisfies `done` (or 20 s pass); returns the events up to that one.
-  std::vector<Event> until(const std::function<bool(const Event&)>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto events = parse_events(raw_);
-      for (std::size_t i = 0; i < events.size(); ++i)
-        if (done(events[i])) {
-          events.resize(i + 1);
-          return events;
-        }
-      raw_ += conn_.read_until("\n\n", std::chrono::milliseconds(500));
-    }
-    return parse_events(raw_);
-  }
-  bool closed_within(std::chrono::milliseconds t) { return conn_.closed_within(t); }
-
- private:
-  RawConnection conn_;
-  std::string raw_;
-};
 
 bool succeeded(const Event& e, std::int64_t deployment) {
   return e.name == "transition" && e.data.value("deployment", 0) == deployment &&
