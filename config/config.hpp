@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/ip_ranges.hpp"
 #include "config/cron.hpp"
 
 namespace shipgate::config {
@@ -55,6 +56,8 @@ struct ServerConfig {
   double api_rate = 20;                  // /api requests per second per client address (token bucket)
   int api_burst = 100;
   int auth_failures_per_minute = 10;     // failed tokens or signatures per client address before 429
+  // Reverse proxies whose X-Forwarded-For says who the client is (for the limits above); none: the peer.
+  IpRanges trusted_proxies;
   Millis shutdown_grace{30'000};
   // Several replicas on PostgreSQL: how long a replica's hold on an environment (or on the outbox) lasts
   // after its last renewal (every second), i.e. how soon another replica takes over from a dead one.

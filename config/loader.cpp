@@ -55,6 +55,13 @@ void Loader::load_server(const YAML::Node& n, ServerConfig& s) {
   server.integer("api_rate", s.api_rate, 1, 1'000'000);
   server.integer("api_burst", s.api_burst, 1, 1'000'000);
   server.integer("auth_failures_per_minute", s.auth_failures_per_minute, 1, 1'000'000);
+  if (server["trusted_proxies"]) {
+    std::vector<std::string> proxies;
+    server.list("trusted_proxies", proxies);
+    std::string bad;
+    if (auto ranges = IpRanges::parse(proxies, &bad)) s.trusted_proxies = std::move(*ranges);
+    else error(server.at("trusted_proxies"), "'" + bad + "' is not an address or a CIDR range (such as 10.0.0.0/8)");
+  }
   server.duration("shutdown_grace", s.shutdown_grace);
   server.duration("lane_lease", s.lane_lease);
   if (s.lane_lease < Millis(3'000)) error(server.at("lane_lease"), "must be at least 3s (holds are renewed every second)");

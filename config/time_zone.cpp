@@ -40,7 +40,11 @@ bool rfc3339_shape(const std::string& t) {
     if (i == start || i - start > 9) return false;
   }
   if (i + 1 == t.size()) return t[i] == 'Z' || t[i] == 'z';
-  return i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && digits(i + 1, 2) && t[i + 3] == ':' && digits(i + 4, 2);
+  if (!(i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && digits(i + 1, 2) && t[i + 3] == ':' && digits(i + 4, 2)))
+    return false;
+  // An offset is at most 23:59 (RFC 3339's time-numoffset): +99:99 is no offset.
+  const int hours = (t[i + 1] - '0') * 10 + (t[i + 2] - '0'), minutes = (t[i + 4] - '0') * 10 + (t[i + 5] - '0');
+  return hours <= 23 && minutes <= 59;
 }
 
 }  // namespace

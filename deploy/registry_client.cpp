@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.hpp"
+#include "common/json_read.hpp"
 #include "common/text.hpp"
 #include "config/template.hpp"
 
@@ -39,7 +40,22 @@ ImageLookup unavailable(std::string message) { return {ImageState::unavailable, 
 ImageLookup refused(std::string message) { return {ImageState::refused, {}, std::move(message)}; }
 
 // The Authorization value a 401's challenge asks for, or a lookup that says why there is none.
+// The host of "host[:port]" ("[v6]:port" included), lower-cased.
+std::string host_of(std::string_view authority) {
+  if (!authority.empty() && authority.front() == '[') return to_lower(authority.substr(0, authority.find(']') + 1));
+  return to_lower(authority.substr(0, authority.find(':')));
+}
+
+// The host of an http(s) URL; empty when it has none.
+std::string url_host(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  url.remove_prefix(scheme + 3);
+  return host_of(url.substr(0, url.find_first_of("/?#")));
+}
+
 asio::awaitable<std::variant<std::string, ImageLookup>> authorize(HttpClient& http, const OutboundResponse& denied,
+                                                                  const std::string& registry_host,
                                                                   const config::RegistryConfig* access, Millis timeout) {
   const auto challenge = parse_challenge(denied.header("WWW-Authenticate"));
   if (challenge && challenge->scheme == "basic") {
@@ -63,25 +79,32 @@ asio::awaitable<std::variant<std::string, ImageLookup>> authorize(HttpClient& ht
     first = false;
   }
   auto req = request("GET", url, access, timeout);
-  if (access && !access->username.empty()) req.headers.emplace_back("Authorization", basic_credentials(*access));
+  // Credentials travel only over HTTPS, or in the clear to the registry's own host (a plain_http
+  // registry on loopback or a private network): never to another host a challenge names.
+  const bool own_host = !registry_host.empty() && url_host(realm) == host_of(registry_host);
+  if (access && !access->username.empty() && (realm_https || own_host))
+    req.headers.emplace_back("Authorization", basic_credentials(*access));
   auto res = co_await http.send(std::move(req));
   if (!res) co_return unavailable("token service " + realm + ": " + res.error().message());
   if (res->status == 401 || res->status == 403)
     co_return refused("token service " + realm + " refused the credentials (HTTP " + std::to_string(res->status) + ")");
-  if (res->status != 200) co_return unavailable("token service " + realm + ": " + describe_failure(res));
-  const auto doc = nlohmann::json::parse(res->body, nullptr, false);
-  std::string token;
-  if (doc.is_object()) {
-    // Docker's token protocol names it `token`; OAuth2-style services `access_token`.
-    for (const char* key : {"token", "access_token"})
-      if (doc.contains(key) && doc[key].is_string() && token.empty()) token = doc[key].get<std::string>();
-  }
-  if (token.empty() || token.size() > 16384 || token.find_first_of("\r\n ") != std::string::npos)
-    co_return refused("token service " + realm + " answered without a usable token");
-  co_return "Bearer " + token;
+  // Its body is not repeated: what a service that refuses says is not for the deployment's message.
+  if (res->status != 200) co_return unavailable("token service " + realm + ": HTTP " + std::to_string(res->status));
+  const auto token = read_registry_token(res->body);
+  if (!token) co_return refused("token service " + realm + " answered without a usable token");
+  co_return "Bearer " + *token;
 }
 
 }  // namespace
+
+std::optional<std::string> read_registry_token(std::string_view body) {
+  const auto doc = json_read::parse(body);
+  // Docker's token protocol names it `token`; OAuth2-style services `access_token`.
+  std::string token = json_read::text(doc, "token");
+  if (token.empty()) token = json_read::text(doc, "access_token");
+  if (token.empty() || token.size() > 16384 || token.find_first_of("\r\n ") != std::string::npos) return std::nullopt;
+  return token;
+}
 
 std::optional<Challenge> parse_challenge(std::string_view h) {
   h = trim(h);
@@ -133,7 +156,7 @@ asio::awaitable<ImageLookup> look_up_image(HttpClient& http, const ImageReferenc
     auto res = co_await http.send(std::move(req));
     if (!res) co_return unavailable(image.registry + ": " + res.error().message());
     if (res->status == 401 && round == 0) {
-      auto auth = co_await authorize(http, *res, access, timeout);
+      auto auth = co_await authorize(http, *res, image.api_host(), access, timeout);
       if (auto* failed = std::get_if<ImageLookup>(&auth)) co_return std::move(*failed);
       authorization = std::get<std::string>(auth);
       continue;

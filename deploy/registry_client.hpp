@@ -34,6 +34,10 @@ boost::asio::awaitable<ImageLookup> look_up_image(HttpClient& http, const ImageR
                                                   const config::RegistryConfig* access,
                                                   Millis timeout = Millis(15'000));
 
+// The bearer token of a token service's answer (`token`, else `access_token`); none when it has no
+// usable one (missing, not a string, too long, or with characters a header cannot carry).
+std::optional<std::string> read_registry_token(std::string_view body);
+
 // An authentication challenge: "Bearer realm="https://x/token",service="y",scope="z"".
 struct Challenge {
   std::string scheme;  // lower-cased: "bearer", "basic"

@@ -1,5 +1,7 @@
 #include "handlers/api_call.hpp"
 
+#include "common/text.hpp"
+
 #include "handlers/auth.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
@@ -37,9 +39,18 @@ boost::asio::awaitable<std::optional<ApiCall>> open_call(const App& app, Request
   else
     call.reviewer = authenticate(*call.config, req, error);
   if (!call.reviewer) co_return std::nullopt;
+  // Text with a NUL character would be cut where it is stored: refused, like any malformed input.
+  if (to_lower(req.query).find("%00") != std::string::npos) {
+    error = error_response(400, "invalid", "query parameters may not contain a NUL character");
+    co_return std::nullopt;
+  }
   if (req.method == "POST" && !req.body.empty()) {
     auto body = parse_json(req.body, error);
     if (!body) co_return std::nullopt;
+    if (has_nul(*body)) {
+      error = error_response(400, "invalid", "text in the body may not contain a NUL character");
+      co_return std::nullopt;
+    }
     call.body = std::move(*body);
   }
   if (names == PathNames::environment &&

@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
+
 namespace shipgate::handlers {
 
 JsonCheck parse_object(std::string_view text, boost::json::value& out) {
@@ -31,6 +33,21 @@ std::optional<boost::json::object> parse_json(std::string_view text, Response& e
     return std::nullopt;
   }
   return std::move(doc.as_object());
+}
+
+bool has_nul(const boost::json::value& v) {
+  const auto nul = [](boost::json::string_view s) { return s.find('\0') != boost::json::string_view::npos; };
+  if (const auto* s = v.if_string()) return nul(*s);
+  if (const auto* a = v.if_array())
+    return std::any_of(a->begin(), a->end(), [](const auto& e) { return has_nul(e); });
+  if (const auto* o = v.if_object()) return has_nul(*o);
+  return false;
+}
+
+bool has_nul(const boost::json::object& o) {
+  return std::any_of(o.begin(), o.end(), [](const auto& m) {
+    return m.key().find('\0') != boost::json::string_view::npos || has_nul(m.value());
+  });
 }
 
 std::string str(const boost::json::object& o, std::string_view key) {

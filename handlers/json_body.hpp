@@ -28,6 +28,10 @@ Response json_error(JsonCheck check);
 // parse_object for a handler: the object, or nothing with the 400 answer in `error`.
 std::optional<boost::json::object> parse_json(std::string_view text, Response& error);
 
+// Whether any string in `v` (keys included) holds a NUL character, which no store keeps whole.
+bool has_nul(const boost::json::value& v);
+bool has_nul(const boost::json::object& o);
+
 // A string member, or empty when absent or not a string.
 std::string str(const boost::json::object& o, std::string_view key);
 std::string nested_str(const boost::json::object& o, std::string_view outer, std::string_view inner);

@@ -21,13 +21,25 @@ bool changes_state(const Request& request) { return request.method != "GET" && r
 
 // Secure when the browser reached shipgate over HTTPS: directly, or through a proxy that terminates TLS
 // for the https:// public_url.
+// Over HTTPS the cookie is named with the __Host- prefix: the browser then keeps it only when it is
+// Secure, for Path=/ and this host alone, so no sibling subdomain can plant or shadow it.
 std::string cookie_header(const Request& request, const config::Config& config, const std::string& value,
                           std::int64_t max_age_s) {
-  std::string out(kSessionCookie);
+  const bool secure = request.over_tls || config.server.public_url.rfind("https://", 0) == 0;
+  std::string out(secure ? kSecureSessionCookie : kSessionCookie);
   out.append("=").append(value).append("; Path=/; HttpOnly; SameSite=Strict; Max-Age=");
   out.append(std::to_string(max_age_s));
-  if (request.over_tls || config.server.public_url.rfind("https://", 0) == 0) out.append("; Secure");
+  if (secure) out.append("; Secure");
   return out;
+}
+
+bool json_content(const Request& request) {
+  std::string_view type = request.header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string lower(type);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower == "application/json";
 }
 
 nlohmann::json reviewer_json(const config::Reviewer& r) {
@@ -37,6 +49,11 @@ nlohmann::json reviewer_json(const config::Reviewer& r) {
 }
 
 boost::asio::awaitable<Response> sign_in(const App& app, Request& req) {
+  // Login CSRF: another site's form can post text/plain, never application/json without asking first,
+  // and a browser says when a request comes from another site.
+  if (!json_content(req)) co_return error_response(415, "unsupported_media_type", "sign in with Content-Type: application/json");
+  if (req.header("Sec-Fetch-Site") == "cross-site")
+    co_return error_response(403, "cross_site", "signing in from another site is refused");
   Response error;
   auto body = parse_json(req.body, error);
   if (!body) co_return error;
@@ -80,47 +97,63 @@ boost::asio::awaitable<Response> sign_out(const App& app, Request& req) {
   Response error;
   const auto call = co_await open_call(app, req, PathNames::nothing, error);
   if (!call) co_return error;
-  const auto cookie = session_cookie(req);
-  if (!cookie.empty()) {
+  const auto cookies = session_cookies(req);
+  for (const auto& cookie : cookies) {
     auto closed = co_await app.store->close_session(sha256_hex(cookie));
     if (!closed) co_return unavailable("could not end the session: " + closed.error().message());
   }
-  auto res = json_response(200, {{"signed_out", !cookie.empty()}});
+  auto res = json_response(200, {{"signed_out", !cookies.empty()}});
   res.headers.emplace_back("Set-Cookie", cookie_header(req, *call->config, "", 0));
   co_return res;
 }
 
 }  // namespace
 
-std::string session_cookie(const Request& request) {
+std::vector<std::string> session_cookies(const Request& request) {
+  std::vector<std::string> out;
   std::string_view header = request.header("Cookie");
-  while (!header.empty()) {
+  while (!header.empty() && out.size() < 8) {
     const auto end = std::min(header.find(';'), header.size());
     std::string_view pair = header.substr(0, end);
     header.remove_prefix(std::min(end + 1, header.size()));
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     const auto eq = pair.find('=');
-    if (eq == std::string_view::npos || pair.substr(0, eq) != kSessionCookie) continue;
+    if (eq == std::string_view::npos) continue;
+    const auto name = pair.substr(0, eq);
+    if (name != kSessionCookie && name != kSecureSessionCookie) continue;
     const auto value = pair.substr(eq + 1);
-    if (value.size() == 64 && is_hex(value)) return std::string(value);
+    if (value.size() == 64 && is_hex(value)) out.emplace_back(value);
   }
-  return {};
+  return out;
+}
+
+std::string session_cookie(const Request& request) {
+  auto all = session_cookies(request);
+  return all.empty() ? std::string() : std::move(all.front());
 }
 
 std::string csrf_token(std::string_view cookie) { return sha256_hex("csrf:" + std::string(cookie)); }
 
 boost::asio::awaitable<const config::Reviewer*> session_reviewer(const App& app, const config::Config& config,
                                                                   const Request& request, Response& error) {
-  const auto cookie = session_cookie(request);
   auto ended = [&](std::string why) {
+    // Not a failed authentication: a page left open past its session's end asks again and again, and a
+    // cookie value is 256 random bits, nothing to guess. The lockout is for tokens.
     error = error_response(401, "unauthorized", why);
-    error.failed_authentication = true;
     error.headers.emplace_back("Set-Cookie", cookie_header(request, config, "", 0));
   };
-  auto found = co_await app.store->find_session(sha256_hex(cookie), epoch_ms(app.clock->now()));
-  if (!found) {
-    error = store_failure(found.error());
-    co_return nullptr;
+  // Several cookies of the name (an old one of another path or host beside the current one): the
+  // first that names a live session is the caller's.
+  std::string cookie;
+  orchestration::Result<std::optional<orchestration::WebSession>> found = std::optional<orchestration::WebSession>();
+  for (const auto& candidate : session_cookies(request)) {
+    found = co_await app.store->find_session(sha256_hex(candidate), epoch_ms(app.clock->now()));
+    if (!found) {
+      error = store_failure(found.error());
+      co_return nullptr;
+    }
+    cookie = candidate;
+    if (*found) break;
   }
   if (!*found) {
     ended("the session ended; sign in again");

@@ -7,14 +7,19 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
+#include <vector>
 
 #include "handlers/app.hpp"
 
 namespace shipgate::handlers {
 
 inline constexpr std::string_view kSessionCookie = "shipgate_session";
+// Its name over HTTPS (RFC 6265bis's __Host- prefix: Secure, Path=/, this host only).
+inline constexpr std::string_view kSecureSessionCookie = "__Host-shipgate_session";
 
-// The session cookie's value in `request`, when it has one of the right shape.
+// Every session cookie value in `request` of the right shape, in the order sent (either name).
+std::vector<std::string> session_cookies(const Request& request);
+// The first of them; empty when there is none.
 std::string session_cookie(const Request& request);
 // The anti-CSRF token of the session with cookie value `cookie`.
 std::string csrf_token(std::string_view cookie);

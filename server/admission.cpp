@@ -14,13 +14,6 @@ void Admission::configure(const config::ServerConfig& c) {
 
 std::optional<http::Response> Admission::check(const std::string& client) {
   const auto now = RateLimiter::Clock::now();
-  if (const int wait = auth_failures_.wait_needed(client, now)) {
-    if (metrics_) metrics_->refused("auth_failures");
-    auto r = http::error_response(429, "too_many_failures",
-                                      "too many failed authentications from " + client + "; try again later");
-    r.headers.emplace_back("Retry-After", std::to_string(wait));
-    return r;
-  }
   if (const int wait = api_rate_.take(client, now)) {
     if (metrics_) metrics_->refused("api_rate");
     auto r = http::error_response(429, "rate_limited", "too many API requests from " + client);
@@ -30,8 +23,13 @@ std::optional<http::Response> Admission::check(const std::string& client) {
   return std::nullopt;
 }
 
-void Admission::failed_authentication(const std::string& client) {
-  auth_failures_.take(client, RateLimiter::Clock::now());
+std::optional<http::Response> Admission::failed_authentication(const std::string& client) {
+  const int wait = auth_failures_.take(client, RateLimiter::Clock::now());
+  if (!wait) return std::nullopt;
+  if (metrics_) metrics_->refused("auth_failures");
+  auto r = http::error_response(429, "too_many_failures", "too many failed authentications from " + client + "; try again later");
+  r.headers.emplace_back("Retry-After", std::to_string(wait));
+  return r;
 }
 
 }  // namespace shipgate::server

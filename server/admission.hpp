@@ -18,8 +18,10 @@ class Admission {
   Admission(const config::ServerConfig& config, Metrics* metrics);
   // The 429 refusal for a rate-limited route's request from `client`, or nothing when it may run.
   std::optional<http::Response> check(const std::string& client);
-  // A request from `client` to a rate-limited route failed authentication: it counts toward the lockout.
-  void failed_authentication(const std::string& client);
+  // A request from `client` to a rate-limited route failed authentication: it counts toward the lockout,
+  // and past the limit its answer is this 429 instead. A valid credential is never refused by it: only
+  // failures count, and only failures are answered so.
+  std::optional<http::Response> failed_authentication(const std::string& client);
   void configure(const config::ServerConfig& config);
 
  private:

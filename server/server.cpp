@@ -327,6 +327,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       req.request_id = rid;
 
       http::Response res;
+      // Behind a trusted reverse proxy, the limits are per client it names, not per proxy.
+      const std::string limited_client = config::client_address(client, req.header("X-Forwarded-For"), cfg.trusted_proxies);
       // Counts the request while it is handled, not while its answer is written: a client that has
       // its answer must find the slot free for its next request.
       const bool over_bound = ++inflight > cfg.max_inflight;
@@ -340,7 +342,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         res = http::error_response(404, "not_found",
                                    "no route for " + req.path + " (paths have no empty, '.' or '..' segments "
                                    "and no trailing '/')");
-      } else if (auto refusal = route.limited ? admission.check(client) : std::nullopt) {
+      } else if (auto refusal = route.limited ? admission.check(limited_client) : std::nullopt) {
         res = std::move(*refusal);
       } else {
         try {
@@ -350,11 +352,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           res = http::error_response(500, "internal", "internal error; see the server log for request " + rid);
         }
         // A wrong token counts against the address: guessing tokens soon meets 429.
-        if (res.failed_authentication && route.limited) admission.failed_authentication(client);
+        if (res.failed_authentication && route.limited)
+          if (auto locked = admission.failed_authentication(limited_client)) res = std::move(*locked);
         // The store could not take the write (its queue is full, or the disk failed): nothing accepted.
         if (res.outcome == "unavailable" && metrics) metrics->refused("store");
       }
       --inflight;
+      // Over HTTPS, browsers are told to keep to it (a page's cookie never goes out in the clear).
+      if (req.over_tls) res.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
       count(route, res.status, res.outcome);
       if (res.stream) {
         log_with(spdlog::level::info, {.request_id = rid}, "{} {} {} streaming", req.method, req.path, res.status);

@@ -1,6 +1,7 @@
 // Overload and limits against the real binary: bounded loops on loopback push past the bound on
 // requests in progress, on queued store writes, on the API rate and on failed authentications.
 // Every refusal is a 503 or 429 with Retry-After, nothing answered 202 is lost, nothing crashes.
+#include <memory>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -9,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/http.hpp"
 
 using namespace shipgate::testing;
 using nlohmann::json;
@@ -95,9 +97,14 @@ TEST_F(Overload, BeyondTheStoreQueueBoundWebhooksGet503AndNothingIsClaimed) {
   start_with(flood_config(dokploy.url(), "  max_queued_writes: 1\n"));
   // Another connection holds the database's write lock, so the store's writer waits on its first batch:
   // one write is being committed, one waits in the queue, and every further webhook finds the queue full.
+  // The daemon may be writing at that moment (its start-up's own rows): the lock is waited for, never
+  // raced, and the handle is closed whatever the test's outcome.
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(dir.file("shipgate.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  const std::unique_ptr<sqlite3, int (*)(sqlite3*)> owned(
+      sqlite3_open(dir.file("shipgate.db").c_str(), &db) == SQLITE_OK ? db : (sqlite3_close(db), nullptr), sqlite3_close);
+  ASSERT_NE(owned, nullptr);
+  sqlite3_busy_timeout(db, 10'000);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   std::atomic<int> refused{0};
   std::mutex m;
   Flood f;
@@ -115,7 +122,6 @@ TEST_F(Overload, BeyondTheStoreQueueBoundWebhooksGet503AndNothingIsClaimed) {
   // At most two of the six can be taken while the lock is held.
   EXPECT_TRUE(wait_until([&] { return refused.load() >= 4; }, std::chrono::seconds(4)));
   sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
   for (auto& s : senders) s.join();
   EXPECT_GE(f.refused, 4);
   EXPECT_GE(f.accepted, 1);  // what was taken commits once the lock is released
@@ -156,8 +162,30 @@ TEST_F(Overload, GuessingTokensMeets429) {
   EXPECT_EQ(r.status, 429) << r.body;
   EXPECT_EQ(r.json().value("error", ""), "too_many_failures");
   EXPECT_GE(std::stoi(r.header("Retry-After")), 1);
-  // The address is locked out for a while, even with a valid token: the guesser learns nothing.
-  EXPECT_EQ(daemon->get("/api/v1/projects", kAliceToken).status, 429);
+  // Failures stay refused for a while; a valid token never is (a reviewer behind the same address, or
+  // CI, keeps working while someone guesses).
+  EXPECT_EQ(daemon->get("/api/v1/projects", "guess-5").status, 429);
+  EXPECT_EQ(daemon->get("/api/v1/projects", kAliceToken).status, 200);
   const auto metrics = daemon->get("/metrics").body;
   EXPECT_NE(metrics.find("shipgate_requests_refused_total{reason=\"auth_failures\"}"), std::string::npos);
+}
+
+TEST_F(Overload, BehindATrustedProxyTheLockoutIsPerForwardedClient) {
+  start("  auth_failures_per_minute: 3\n  trusted_proxies: [127.0.0.0/8]\n");
+  const auto get = [&](const std::string& token, const std::string& forwarded) {
+    return http_request(daemon->port(), "GET", "/api/v1/projects",
+                        {{"Authorization", "Bearer " + token}, {"X-Forwarded-For", forwarded}}, "");
+  };
+  for (int i = 0; i < 4; ++i) get("guess-" + std::to_string(i), "198.51.100.1, 203.0.113.7");
+  EXPECT_EQ(get("guess-9", "203.0.113.7").status, 429) << "the guesser, by the address the proxy names";
+  EXPECT_EQ(get("another-wrong-token", "203.0.113.8").status, 401) << "another client behind the same proxy";
+  EXPECT_EQ(get(kAliceToken, "203.0.113.7").status, 200);
+}
+
+TEST_F(Overload, WithoutTrustedProxiesForwardedForIsNotBelieved) {
+  start("  auth_failures_per_minute: 3\n");
+  for (int i = 0; i < 4; ++i)
+    http_request(daemon->port(), "GET", "/api/v1/projects",
+                 {{"Authorization", "Bearer guess"}, {"X-Forwarded-For", "203.0.113." + std::to_string(i)}}, "");
+  EXPECT_EQ(daemon->get("/api/v1/projects", "guess-again").status, 429) << "one peer, whatever it claims";
 }

@@ -85,7 +85,9 @@ TEST_F(Unauthenticated, NonCanonicalPathsAre404BeforeAnyLimitOrRoute) {
   for (int i = 0; i < 6; ++i) statuses_429 += daemon->get("/api/v1/info", "wrong-token").status == 429;
   EXPECT_GE(statuses_429, 3);
   EXPECT_EQ(daemon->get("//api/v1/info", kAliceToken).status, 404);
-  EXPECT_EQ(daemon->get("/api/v1/info", kAliceToken).status, 429);
+  // A valid token is never locked out (here the request rate, 1 a second, may still say wait).
+  const auto valid = daemon->get("/api/v1/info", kAliceToken);
+  EXPECT_NE(valid.json().value("error", ""), "too_many_failures") << valid.body;
 }
 
 TEST_F(Unauthenticated, HealthIsAnsweredWhileConnectionsAreExhausted) {

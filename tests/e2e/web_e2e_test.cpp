@@ -186,6 +186,35 @@ TEST_F(E2E, SessionCookieIsSecureBehindATlsProxy) {
                                 json{{"token", kAliceToken}}.dump());
   ASSERT_EQ(signed_in.status, 200) << signed_in.body;
   EXPECT_NE(signed_in.header("Set-Cookie").find("; Secure"), std::string::npos) << signed_in.header("Set-Cookie");
+  // The __Host- name: the browser keeps it only Secure, for this host and Path=/.
+  EXPECT_EQ(signed_in.header("Set-Cookie").rfind("__Host-shipgate_session=", 0), 0u) << signed_in.header("Set-Cookie");
+  const auto cookie = cookie_value(signed_in);
+  EXPECT_EQ(http_request(daemon->port(), "GET", "/api/v1/session", {{"Cookie", "__Host-shipgate_session=" + cookie}}, "").status,
+            200);
+}
+
+// Login CSRF: another site's form posts text/plain, and the browser says it comes from another site.
+TEST_F(E2E, SignInNeedsJsonFromThisSiteAndEveryCookieOfTheNameIsTried) {
+  start();
+  const auto body = json{{"token", kAliceToken}}.dump();
+  EXPECT_EQ(daemon->post("/api/v1/session", {{"Content-Type", "text/plain"}}, body).status, 415);
+  EXPECT_EQ(daemon->post("/api/v1/session", {}, body).status, 415);
+  EXPECT_EQ(daemon->post("/api/v1/session", {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "cross-site"}}, body).status,
+            403);
+  auto signed_in = daemon->post("/api/v1/session",
+                                {{"Content-Type", "application/json; charset=utf-8"}, {"Sec-Fetch-Site", "same-origin"}}, body);
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  EXPECT_EQ(signed_in.header("Set-Cookie").rfind("shipgate_session=", 0), 0u) << "plain HTTP: no __Host- prefix";
+  const auto cookie = cookie_value(signed_in);
+  // An old cookie of the same name sent first (another path set it) does not hide the live one.
+  const std::string stale(64, 'a');
+  auto who = http_request(daemon->port(), "GET", "/api/v1/session",
+                          {{"Cookie", "shipgate_session=" + stale + "; shipgate_session=" + cookie}}, "");
+  EXPECT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(http_request(daemon->port(), "GET", "/api/v1/session", {{"Cookie", "shipgate_session=" + stale}}, "").status, 401);
+  // Text with a NUL character would be cut where it is stored: refused.
+  EXPECT_EQ(daemon->get("/api/v1/audit?actor=a%00b", kAliceToken).status, 400);
+  EXPECT_EQ(daemon->get("/api/v1/audit?since=2026-11-26T12:00:00%2B99:99", kAliceToken).status, 400);
 }
 
 }  // namespace

@@ -344,7 +344,7 @@ projects:
   const Case cases[] = {
       {"  max_inflight: 50\n", "  max_inflight: 50\n  colour: red\n", "server.colour",
        "listen, threads, max_body, max_api_body, timeouts, max_connections, max_connections_per_client, "
-       "max_body_memory, max_inflight, max_queued_writes, api_rate, api_burst, auth_failures_per_minute, "
+       "max_body_memory, max_inflight, max_queued_writes, api_rate, api_burst, auth_failures_per_minute, trusted_proxies, "
        "shutdown_grace, lane_lease, run_deployments, session_ttl, public_url, tls"},
       {"idle: 30s,", "idle: 30s, colour: red,", "server.timeouts.colour", "header, body, idle, write"},
       {"dispatch_event: deploy }", "dispatch_event: deploy, colour: red }", "github.colour", "secrets, dispatch_event"},

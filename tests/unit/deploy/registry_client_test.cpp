@@ -9,6 +9,7 @@
 #include "tests/support/http.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/scripted_http.hpp"
 
 using namespace shipgate;
 using namespace shipgate::deploy;
@@ -136,4 +137,36 @@ TEST(ImageCheck, GivesUpWithTheImageAndTheTimeItWaited) {
   env.pin_digests = true;
   const auto at_once = run_awaitable(orchestration::check_images(*http, cfg, env, images, nullptr));
   EXPECT_EQ(at_once.message, "image " + images.at("backend") + " not found");
+}
+
+TEST(RegistryClient, CredentialsGoOnlyToTheRegistrysOwnHostOrAnHttpsRealmAndARefusalIsNotRepeated) {
+  const auto image = parse_image_reference("registry.test:5000/acme/api:v1");
+  ASSERT_TRUE(image);
+  config::RegistryConfig access;
+  access.host = "registry.test:5000";
+  access.plain_http = true;
+  access.username = "ci";
+  access.password = "s3cr3t";
+  const struct {
+    const char* realm;
+    bool credentials;
+  } cases[] = {{"http://elsewhere.test/token", false},
+               {"http://registry.test:5001/token", true},
+               {"https://auth.test/token", true}};
+  for (const auto& c : cases) {
+    std::optional<bool> sent;
+    shipgate::testing::ScriptedHttp http([&](const OutboundRequest& r) {
+      if (r.url.find("/token") != std::string::npos) {
+        sent = false;
+        for (const auto& [name, value] : r.headers) sent = *sent || name == "Authorization";
+        return shipgate::testing::ScriptedHttp::reply(500, "internal detail: do-not-repeat-this");
+      }
+      return shipgate::testing::ScriptedHttp::reply(401, "", {{"WWW-Authenticate", std::string("Bearer realm=\"") + c.realm + "\""}});
+    });
+    const auto found = run_awaitable(look_up_image(http, *image, &access));
+    ASSERT_TRUE(sent.has_value()) << c.realm;
+    EXPECT_EQ(*sent, c.credentials) << c.realm;
+    EXPECT_EQ(found.state, ImageState::unavailable) << found.message;
+    EXPECT_EQ(found.message.find("do-not-repeat-this"), std::string::npos) << found.message;
+  }
 }
