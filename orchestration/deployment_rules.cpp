@@ -72,6 +72,11 @@ bool clears_bad_mark(Trigger trigger, State reached) {
   return reached == State::succeeded && (trigger == Trigger::manual || trigger == Trigger::override_);
 }
 
+std::string_view counted_final_state(Trigger trigger, State reached) {
+  if (trigger == Trigger::rollback && reached == State::succeeded) return to_string(State::rolled_back);
+  return to_string(reached);
+}
+
 AuditAction audit_action(std::optional<State> from, State to) {
   if (!from) return AuditAction::created;
   if (to == State::rejected) return AuditAction::reject;

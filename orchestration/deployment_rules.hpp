@@ -51,6 +51,11 @@ bool names_version(const BadVersion& mark, std::string_view version, std::string
 // A version a person chose to deploy (manual or override) that then succeeded is no longer bad there.
 bool clears_bad_mark(Trigger trigger, State reached);
 
+// The final state a deployment counts as in shipgate_deployments_total: its own, except that a rollback
+// by hand that succeeded counts as `rolled_back`, the end of the version it took the environment back
+// from (an automatic rollback ends that version's deployment rolled_back itself).
+std::string_view counted_final_state(Trigger trigger, State reached);
+
 // The words of the rules, the same from every store: why an automatic deployment is skipped (a bad
 // mark names its version; a newer version is in place), with the details its `skipped` audit entry
 // carries, and why an older waiting deployment ends `superseded`.

@@ -48,6 +48,19 @@ std::vector<std::string> missing_approvers(const Deployment& d) {
   return out;
 }
 
+std::optional<std::string> promotion_skipped(const Deployment& ok, const NewDeployment& candidate,
+                                             const PromotionTarget& next) {
+  if (ok.trigger == Trigger::rollback) return "a rollback is no new version to promote";
+  if (ok.trigger == Trigger::schedule) return "a scheduled redeploy is no new version to promote";
+  const auto same = [&](const Deployment& d) { return d.sha == candidate.sha && d.images == candidate.images; };
+  if (next.running && same(*next.running))
+    return candidate.environment + " already runs it (deployment " + std::to_string(next.running->id) + ")";
+  for (const auto& d : next.waiting)
+    if (same(d)) return candidate.environment + " already has it " + std::string(to_string(d.state)) + " (deployment " +
+                        std::to_string(d.id) + ")";
+  return std::nullopt;
+}
+
 std::vector<NewDeployment> plan_promotion(const config::Project& project, const Deployment& ok, TimePoint now) {
   std::vector<NewDeployment> out;
   for (const auto& env : project.environments) {

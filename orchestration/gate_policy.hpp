@@ -34,4 +34,17 @@ std::vector<std::string> missing_approvers(const Deployment& d);
 // with `promote: {images: retag}` resolves its own tag template for that SHA and version instead.
 std::vector<NewDeployment> plan_promotion(const config::Project& project, const Deployment& succeeded, TimePoint now);
 
+// What the environment a promotion goes to has of the version: the deployment it runs (its newest
+// succeeded one) and those waiting there (queued, pending approval, running).
+struct PromotionTarget {
+  std::optional<Deployment> running;
+  std::vector<Deployment> waiting;
+};
+
+// Why a success does not promote `candidate` (one of plan_promotion's), or none when it does: only new
+// work goes on. Not after a rollback or a scheduled redeploy (nothing new was tested), and not when the
+// next environment already runs, or has waiting, the same SHA and images.
+std::optional<std::string> promotion_skipped(const Deployment& succeeded, const NewDeployment& candidate,
+                                             const PromotionTarget& next);
+
 }  // namespace shipgate::orchestration

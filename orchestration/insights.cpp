@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "common/time_format.hpp"
 
@@ -28,6 +29,26 @@ nlohmann::json seconds_or_null(const std::optional<std::int64_t>& ms) {
   return ms ? nlohmann::json(*ms / 1000.0) : nlohmann::json(nullptr);
 }
 
+std::int64_t start_of(const Deployment& d) { return d.started_ms > 0 ? d.started_ms : d.created_ms; }
+
+// A version that succeeded and was then rolled back by hand failed as a change: for each rollback that
+// succeeded (in `done`, by finish), the version it took the environment back from, the newest success
+// before the rollback started.
+std::map<const Deployment*, const Deployment*> rolled_back_by_hand(const std::vector<const Deployment*>& done) {
+  std::map<const Deployment*, const Deployment*> out;  // the version -> its rollback
+  for (std::size_t i = 0; i < done.size(); ++i) {
+    const Deployment& r = *done[i];
+    if (r.trigger != Trigger::rollback || r.state != State::succeeded) continue;
+    for (std::size_t j = i; j-- > 0;) {
+      const Deployment& v = *done[j];
+      if (v.state != State::succeeded || v.finished_ms > start_of(r)) continue;
+      if (v.trigger != Trigger::rollback && !out.contains(&v)) out[&v] = &r;
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 DeliveryFigures delivery_figures(const std::vector<Deployment>& all, std::int64_t now_ms, int days) {
@@ -44,6 +65,7 @@ DeliveryFigures delivery_figures(const std::vector<Deployment>& all, std::int64_
   for (int i = 0; i < days; ++i) f.daily[static_cast<std::size_t>(i)].day_ms = first_day + i * kDay;
   std::vector<std::vector<std::int64_t>> daily_leads(static_cast<std::size_t>(days));
   std::vector<std::int64_t> leads, restores;
+  const auto by_hand = rolled_back_by_hand(done);
   for (std::size_t i = 0; i < done.size(); ++i) {
     const Deployment& d = *done[i];
     if (d.finished_ms <= since || d.finished_ms > now_ms) continue;
@@ -55,13 +77,16 @@ DeliveryFigures delivery_figures(const std::vector<Deployment>& all, std::int64_
       if (d.state == State::rolled_back) back = d.finished_ms;
       for (std::size_t j = i + 1; !back && j < done.size(); ++j)
         if (done[j]->state == State::succeeded) back = done[j]->finished_ms;
-      const auto from = d.started_ms > 0 ? d.started_ms : d.created_ms;
-      if (back) restores.push_back(*back - from);
+      if (back) restores.push_back(*back - start_of(d));
       else ++f.unrestored;
     }
-    if (d.trigger == Trigger::rollback) continue;  // restoring, not delivering
+    if (d.trigger == Trigger::rollback) {
+      // Restoring, not delivering; a rollback by hand restores from its start to its success.
+      if (d.state == State::succeeded) restores.push_back(d.finished_ms - start_of(d));
+      continue;
+    }
     ++f.reached_target;
-    if (failed(d)) {
+    if (failed(d) || by_hand.contains(&d)) {
       ++f.failures;
       if (bucket) ++bucket->failures;
       continue;

@@ -57,13 +57,13 @@ asio::awaitable<PgWrites::Done> PgWrites::add_event(PgConnection& c, std::int64_
 asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int64_t id, const std::string& project,
                                                       const std::string& environment, std::optional<State> from,
                                                       State to, const std::string& actor, const std::string& reason,
-                                                      std::int64_t at) {
+                                                      std::int64_t at, Trigger trigger) {
   const std::string sql =
       "WITH h AS (INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) "
       "VALUES ($1, $2, $3, $4, $5, $6)), "
       "a AS (INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
       "VALUES ($2, $5, $7, $8, $9, $1, $6, $10)), "
-      "f AS (INSERT INTO final_counts (project, environment, state, n) SELECT $8, $9, $4, 1 WHERE $11::boolean "
+      "f AS (INSERT INTO final_counts (project, environment, state, n) SELECT $8, $9, $14, 1 WHERE $11::boolean "
       "ON CONFLICT (project, environment, state) DO UPDATE SET n = final_counts.n + 1), "
       "e AS (INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) "
       "SELECT 'event', $1, $4, $2, $2 WHERE $12::boolean) "
@@ -74,7 +74,7 @@ asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int6
   Params p{text(id), text(at), from ? std::optional<std::string>(std::string(to_string(*from))) : std::nullopt,
            std::string(to_string(to)), actor, reason, std::string(to_string(audit_action(from, to))), project,
            environment, details.dump(), flag(is_final(to)), flag(record_events_ && (!from || *from != to)),
-           flag(to == State::queued)};
+           flag(to == State::queued), std::string(counted_final_state(trigger, to))};
   if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
   co_return Done();
 }
@@ -285,7 +285,8 @@ asio::awaitable<Result<TransitionOutcome>> PgWrites::transition_body(PgConnectio
   auto updated = co_await c.query(update, p);
   if (!updated) co_return failed(updated.error());
   if (updated->affected() == 0) co_return TransitionOutcome{false, current, {}};  // the lease was lost
-  if (auto r = co_await add_history(c, req.id, project, environment, current, *next, req.actor, req.reason, now); !r)
+  if (auto r = co_await add_history(c, req.id, project, environment, current, *next, req.actor, req.reason, now, trigger);
+      !r)
     co_return r.error();
   TransitionOutcome out{true, *next, {}};
   // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.

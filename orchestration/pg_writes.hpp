@@ -80,7 +80,8 @@ class PgWrites {
                                                                        const std::string& delivery, std::int64_t now);
   boost::asio::awaitable<Done> add_history(PgConnection& c, std::int64_t id, const std::string& project,
                                            const std::string& environment, std::optional<State> from, State to,
-                                           const std::string& actor, const std::string& reason, std::int64_t at);
+                                           const std::string& actor, const std::string& reason, std::int64_t at,
+                                           Trigger trigger = Trigger::push);
   boost::asio::awaitable<Done> add_audit(PgConnection& c, const AuditEntry& e);
   boost::asio::awaitable<Done> add_event(PgConnection& c, std::int64_t deployment, std::string event, std::int64_t at);
 

@@ -31,7 +31,7 @@ Result<void> SqliteWrites::add_audit(Db& db, const AuditEntry& e) {
 // Every history entry is also an audit entry, so the audit log alone tells the whole story.
 Result<void> SqliteWrites::add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
                  std::optional<State> from, State to, const std::string& actor, const std::string& reason,
-                 std::int64_t at) {
+                 std::int64_t at, Trigger trigger) {
   auto st = db.prepare(
       "INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) VALUES (?, ?, ?, ?, ?, ?)");
   st.bind(1, id).bind(2, at);
@@ -43,7 +43,7 @@ Result<void> SqliteWrites::add_history(Db& db, std::int64_t id, const std::strin
     auto c = db.prepare(
         "INSERT INTO final_counts (project, environment, state, n) VALUES (?, ?, ?, 1) "
         "ON CONFLICT (project, environment, state) DO UPDATE SET n = n + 1");
-    c.bind(1, project).bind(2, environment).bind(3, to_string(to));
+    c.bind(1, project).bind(2, environment).bind(3, counted_final_state(trigger, to));
     if (c.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   }
   json details = {{"to", to_string(to)}};
@@ -256,7 +256,7 @@ Result<TransitionOutcome> SqliteWrites::do_transition(Db& db, const TransitionRe
   else up.bind_null(5);
   up.bind(6, req.id);
   if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-  if (auto r = add_history(db, req.id, project, environment, current, *next, req.actor, req.reason, now); !r)
+  if (auto r = add_history(db, req.id, project, environment, current, *next, req.actor, req.reason, now, trigger); !r)
     return r.error();
   TransitionOutcome out{true, *next, {}};
   // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.

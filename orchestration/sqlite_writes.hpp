@@ -34,7 +34,7 @@ class SqliteWrites {
   std::int64_t now_ms() const;
   Result<void> add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
                            std::optional<State> from, State to, const std::string& actor, const std::string& reason,
-                           std::int64_t at);
+                           std::int64_t at, Trigger trigger = Trigger::push);
   // An outbox event (when events are recorded); `payload` carries what its notification says beyond the
   // deployment (a failed scheduled check's message).
   Result<void> add_event(Db& db, std::int64_t deployment, std::string_view event, std::int64_t at,

@@ -98,6 +98,7 @@ std::int64_t StoreUnderTest::rows(const std::string& table) {
   if (kind_ == StoreUnderTestKind::postgresql) return run_awaitable(count_rows(uri_, table));
   sqlite3* db = nullptr;
   sqlite3_open_v2(sqlite_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_busy_timeout(db, 5000);  // the store may be writing: wait for it, never race it
   sqlite3_stmt* st = nullptr;
   const std::string sql = "SELECT count(*) FROM " + table;
   sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);

@@ -160,3 +160,54 @@ TEST(Dispatcher, ALateOlderBuildIsSkippedAndAuditedButAManualDeployMayGoBack) {
   ASSERT_NE(back, 0);
   EXPECT_EQ(gate.settle(back), State::succeeded);
 }
+
+TEST(Dispatcher, WhateverATargetThrowsEndsThatDeploymentRolledBackAndTheLaneGoesOn) {
+  Gate gate(kConfig);
+  ASSERT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.0.0")})[0]), State::succeeded);
+  gate.targets.calls.clear();
+  int calls = 0;
+  gate.targets.during_call = [&] {
+    if (++calls == 2) throw std::runtime_error("an answer of a shape nobody expected");
+  };
+  const auto thrown = gate.ingest({new_deployment("planera", "staging", "v1.1.0")})[0];
+  ASSERT_EQ(gate.settle(thrown), State::rolled_back);
+  const auto d = gate.deployment(thrown);
+  EXPECT_NE(d.message.find("stopped by an unexpected error: an answer of a shape nobody expected"), std::string::npos)
+      << d.message;
+  // The first target changed, the second threw while changing: both go back, newest first.
+  EXPECT_EQ(gate.targets.versions("rollback"), (std::vector<std::string>{"v1.0.0", "v1.0.0"}));
+  gate.targets.during_call = nullptr;
+  const auto next = gate.ingest({new_deployment("planera", "staging", "v1.2.0")})[0];
+  EXPECT_EQ(gate.settle(next), State::succeeded) << "the lane goes on";
+}
+
+TEST(Dispatcher, AThrowWithNothingToRollBackToEndsFailedAndTheNextDeploymentRuns) {
+  Gate gate(kConfig);
+  gate.targets.during_call = [] { throw std::logic_error("null where an object was"); };
+  const auto thrown = gate.ingest({new_deployment("planera", "staging", "v1.0.0")})[0];
+  ASSERT_EQ(gate.settle(thrown), State::failed);
+  EXPECT_NE(gate.deployment(thrown).message.find("null where an object was"), std::string::npos);
+  gate.targets.during_call = nullptr;
+  EXPECT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.0.1")})[0]), State::succeeded);
+}
+
+TEST(Dispatcher, OnlyNewWorkIsPromotedNotARedeployAScheduleOrARollback) {
+  Gate gate(kConfig);
+  const auto production = [&] { return run_awaitable(gate.store->deployments({"planera", "production", {}, 10, 0}))->size(); };
+  ASSERT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.0.0")})[0]), State::succeeded);
+  ASSERT_EQ(production(), 1u) << "a new version asks production";
+  // The same version again in staging while production has it waiting: nothing new to ask for.
+  for (const auto trigger : {Trigger::manual, Trigger::schedule}) {
+    ASSERT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.0.0", trigger)})[0]), State::succeeded);
+    EXPECT_EQ(production(), 1u) << to_string(trigger);
+  }
+  ASSERT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.1.0")})[0]), State::succeeded);
+  ASSERT_EQ(production(), 2u);
+  // Going back in staging leaves production's newer version waiting where it is.
+  ASSERT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.0.0", Trigger::rollback)})[0]),
+            State::succeeded);
+  const auto list = run_awaitable(gate.store->deployments({"planera", "production", {}, 10, 0}));
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ(list->front().version, "v1.1.0");
+  EXPECT_EQ(list->front().state, State::pending_approval);
+}

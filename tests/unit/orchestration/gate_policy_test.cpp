@@ -130,6 +130,53 @@ projects:
   EXPECT_TRUE(plan_promotion(*cfg->project("app"), ok, at("2026-11-26T10:00:00Z")).empty());
 }
 
+TEST(GatePolicy, PromotionSkipsWhatIsNoNewWorkTable) {
+  NewDeployment candidate;
+  candidate.environment = "production";
+  candidate.sha = "0123456789abcdef0123456789abcdef01234567";
+  candidate.images = {{"web", "ghcr.io/acme/web@sha256:feed"}};
+  const auto deployment = [&](std::int64_t id, State state, std::string sha, std::string image) {
+    Deployment d;
+    d.id = id;
+    d.state = state;
+    d.sha = std::move(sha);
+    d.images = {{"web", std::move(image)}};
+    return d;
+  };
+  const auto same = deployment(9, State::succeeded, candidate.sha, "ghcr.io/acme/web@sha256:feed");
+  const auto older = deployment(8, State::succeeded, std::string(40, 'a'), "ghcr.io/acme/web@sha256:0ld");
+  const auto rebuilt = deployment(7, State::pending_approval, candidate.sha, "ghcr.io/acme/web@sha256:beef");
+  const struct {
+    const char* name;
+    Trigger trigger;
+    PromotionTarget next;
+    const char* skipped;  // a part of the reason, or "" when it is promoted
+  } cases[] = {
+      {"a new version over an older one", Trigger::push, {older, {}}, ""},
+      {"nothing there yet", Trigger::manual, {std::nullopt, {}}, ""},
+      {"the same commit with other images", Trigger::push, {older, {rebuilt}}, ""},
+      {"already running", Trigger::manual, {same, {}}, "already runs it (deployment 9)"},
+      {"already waiting for approval", Trigger::push,
+       {older, {deployment(10, State::pending_approval, candidate.sha, "ghcr.io/acme/web@sha256:feed")}},
+       "already has it pending_approval (deployment 10)"},
+      {"already queued", Trigger::config_change,
+       {older, {deployment(11, State::queued, candidate.sha, "ghcr.io/acme/web@sha256:feed")}}, "queued"},
+      {"a rollback", Trigger::rollback, {older, {}}, "rollback"},
+      {"a scheduled redeploy", Trigger::schedule, {std::nullopt, {}}, "scheduled"},
+  };
+  for (const auto& c : cases) {
+    Deployment ok;
+    ok.trigger = c.trigger;
+    const auto why = promotion_skipped(ok, candidate, c.next);
+    if (std::string(c.skipped).empty()) {
+      EXPECT_FALSE(why.has_value()) << c.name << ": " << why.value_or("");
+    } else {
+      ASSERT_TRUE(why.has_value()) << c.name;
+      EXPECT_NE(why->find(c.skipped), std::string::npos) << c.name << ": " << *why;
+    }
+  }
+}
+
 TEST(DeployGate, WindowsTable) {
   const std::set<int> mon_thu = {1, 2, 3, 4};
   struct Case { const char* name; config::DeployWindow w; const char* now; bool open; const char* opens; };

@@ -33,28 +33,32 @@ TEST(Insights, CountsDeploymentsFailuresLeadTimesAndRestores) {
       made(State::succeeded, kNow - kDay + 25 * kMin, kNow - kDay + 30 * kMin),
       // A deployment rolled back by itself: restored when it finished.
       made(State::rolled_back, kNow - 60 * kMin, kNow - 48 * kMin),
-      // A reviewer's rollback restores, it does not count as delivering.
+      // A reviewer's rollback restores, it does not count as delivering; the version it took the
+      // environment back from (the one the automatic rollback left running) failed as a change, and the
+      // rollback restored in a minute.
       made(State::succeeded, kNow - 40 * kMin, kNow - 39 * kMin, 0, Trigger::rollback),
       // Outside the period, and never reaching a target: ignored.
       made(State::succeeded, kNow - 40 * kDay, kNow - 40 * kDay + kMin, kNow - 41 * kDay),
       made(State::cancelled, kNow - 5 * kMin, 0),
   };
   const auto f = delivery_figures(ds, kNow, 7);
-  EXPECT_EQ(f.deployments, 3);
-  EXPECT_DOUBLE_EQ(f.per_day, 3.0 / 7);
+  EXPECT_EQ(f.deployments, 2);
+  EXPECT_DOUBLE_EQ(f.per_day, 2.0 / 7);
   EXPECT_EQ(f.lead_time_samples, 2);
   EXPECT_EQ(*f.lead_time_median_ms, 60 * kMin);
   EXPECT_EQ(*f.lead_time_p90_ms, 120 * kMin);
-  EXPECT_EQ(f.failures, 2);
+  EXPECT_EQ(f.failures, 3);
   EXPECT_EQ(f.reached_target, 5);
-  EXPECT_DOUBLE_EQ(*f.change_failure_rate, 2.0 / 5);
-  EXPECT_EQ(f.restore_samples, 2);
-  // Restores of 30 and 12 minutes: the median of two is the lower (nearest rank).
+  EXPECT_DOUBLE_EQ(*f.change_failure_rate, 3.0 / 5);
+  EXPECT_EQ(f.restore_samples, 3);
+  // Restores of 30, 12 and 1 minutes: the median is 12 (nearest rank).
   EXPECT_EQ(*f.restore_median_ms, 12 * kMin);
   EXPECT_EQ(f.unrestored, 0);
   ASSERT_EQ(f.daily.size(), 7u);
   EXPECT_EQ(f.daily.back().day_ms, kNow / kDay * kDay) << "the last bucket is today";
   EXPECT_EQ(f.daily[6].failures, 1);
+  EXPECT_EQ(f.daily[5].failures, 2) << "the failure and the version later rolled back by hand";
+  EXPECT_EQ(f.daily[5].deployments, 0);
   EXPECT_EQ(f.daily[3].deployments, 1);
   EXPECT_EQ(*f.daily[3].lead_time_median_ms, 60 * kMin);
 }
@@ -76,6 +80,28 @@ TEST(Insights, AFailureNotYetRestoredIsCountedAsSuch) {
   EXPECT_EQ(f.failures, 1);
   EXPECT_EQ(f.unrestored, 1);
   EXPECT_FALSE(f.restore_median_ms);
+}
+
+}  // namespace
+}  // namespace shipgate::orchestration
+
+namespace shipgate::orchestration {
+namespace {
+
+TEST(Insights, AVersionRolledBackByHandIsAFailureRestoredByItsRollback) {
+  const std::vector<Deployment> ds = {
+      made(State::succeeded, kNow - 5 * 60 * kMin, kNow - 5 * 60 * kMin + 2 * kMin),  // v1, good
+      made(State::succeeded, kNow - 3 * 60 * kMin, kNow - 3 * 60 * kMin + 2 * kMin),  // v2, later rolled back
+      made(State::succeeded, kNow - 60 * kMin, kNow - 50 * kMin, 0, Trigger::rollback),  // back to v1 in 10 min
+  };
+  const auto f = delivery_figures(ds, kNow, 7);
+  EXPECT_EQ(f.deployments, 1);
+  EXPECT_EQ(f.failures, 1);
+  EXPECT_EQ(f.reached_target, 2) << "the rollback itself is not a change";
+  EXPECT_DOUBLE_EQ(*f.change_failure_rate, 0.5);
+  EXPECT_EQ(f.restore_samples, 1);
+  EXPECT_EQ(*f.restore_median_ms, 10 * kMin);
+  EXPECT_EQ(f.unrestored, 0);
 }
 
 }  // namespace

@@ -227,3 +227,19 @@ TEST_P(StoreTest, FilterByEnvironmentStateAndPage) {
   EXPECT_LT(next[0].id, page[1].id);
   EXPECT_EQ(run_awaitable(store->deployments({"", "", {State::superseded}, 50, 0}))->size(), 3u);
 }
+
+TEST_P(StoreTest, ARollbackByHandThatSucceededCountsAsTheVersionRolledBack) {
+  const auto good = ingest(ingest_request("r1", {new_deployment("staging", "aaaaaaa")})).deployments[0].id;
+  ASSERT_TRUE(transition(good, Event::start).applied);
+  ASSERT_TRUE(transition(good, Event::succeed).applied);
+  auto back = new_deployment("staging", "aaaaaaa");
+  back.trigger = Trigger::rollback;
+  const auto rollback = ingest(ingest_request("r2", {back})).deployments[0].id;
+  ASSERT_TRUE(transition(rollback, Event::start).applied);
+  ASSERT_TRUE(transition(rollback, Event::succeed).applied);
+  std::map<std::string, std::int64_t> finals;
+  for (const auto& c : *run_awaitable(store->state_counts()))
+    if (c.project == "planera" && c.environment == "staging" && is_final(c.state)) finals[std::string(to_string(c.state))] += c.count;
+  EXPECT_EQ(finals["succeeded"], 1);
+  EXPECT_EQ(finals["rolled_back"], 1) << "the rollback's success is the end of the version it replaced";
+}
