@@ -157,15 +157,19 @@ async function main() {
     assert.ok(await alice.page.locator('[data-env="planera/production"] svg.chart.deploys rect').count() >= 30);
     await alice.page.screenshot({ path: join(outDir, 'insights.png'), fullPage: true });
 
-    // On a phone: the board fits the screen's width, nothing to scroll sideways.
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    // On a small phone (360 px): every page fits the screen's width, nothing to scroll sideways.
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true });
     await phone.addCookies(await alice.context.cookies());
     const small = await phone.newPage();
-    await small.goto(`${run.base}/`);
-    await small.waitForSelector('[data-env="planera/production"] .current');
-    assert.ok(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
-              'the board is wider than a phone');
-    await small.screenshot({ path: join(outDir, 'board-phone.png') });
+    for (const [path, ready] of [['/', '[data-env="planera/production"] .current'], ['/approvals', '#view h1'],
+                                 [`/deployments/${id}`, '.timeline li'], ['/audit', 'table.audit td'],
+                                 ['/insights', '.figure']]) {
+      await small.goto(`${run.base}${path}`);
+      await small.waitForSelector(ready);
+      const wide = await small.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= 360, `${path} is ${wide} px wide on a 360 px phone`);
+      if (path === '/') await small.screenshot({ path: join(outDir, 'board-phone.png') });
+    }
     await phone.close();
 
     // Sign-out ends the session on the server: the old cookie no longer works.
