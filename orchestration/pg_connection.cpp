@@ -164,10 +164,10 @@ asio::awaitable<boost::system::result<std::unique_ptr<PgConnection>, PgError>> P
 }
 
 asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::optional<std::string>> params,
-                                              Millis timeout) {
+                                              std::optional<Millis> timeout) {
   Impl& c = *impl_;
   if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout.value_or(timeout_.value_or(Millis(30'000)));
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -187,10 +187,10 @@ asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::
   co_return co_await exchange(deadline);
 }
 
-asio::awaitable<PgResult> PgConnection::execute(std::string script, Millis timeout) {
+asio::awaitable<PgResult> PgConnection::execute(std::string script, std::optional<Millis> timeout) {
   Impl& c = *impl_;
   if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout.value_or(timeout_.value_or(Millis(60'000)));
   if (!pq().PQsendQuery(c.conn, script.c_str())) co_return c.error();
   co_return co_await exchange(deadline);
 }

@@ -71,11 +71,15 @@ class PgConnection {
   // One statement with $1.. parameters (text; nullopt is NULL). An error answer, a lost connection or
   // the timeout is a PgError; after a timeout or a lost connection the connection is unusable (ok()
   // false) and the pool drops it.
+  // Without a timeout: the connection's own (set_timeout), else 30 s.
   boost::asio::awaitable<PgResult> query(std::string sql, std::vector<std::optional<std::string>> params = {},
-                                         Millis timeout = Millis(30'000));
+                                         std::optional<Millis> timeout = std::nullopt);
   // A script of several statements without parameters (schema migrations), through the simple query
-  // protocol; the answer of the last statement.
-  boost::asio::awaitable<PgResult> execute(std::string script, Millis timeout = Millis(60'000));
+  // protocol; the answer of the last statement. Without a timeout: the connection's own, else 60 s.
+  boost::asio::awaitable<PgResult> execute(std::string script, std::optional<Millis> timeout = std::nullopt);
+  // The bound of every query and script that names none (a pool's connections: the store's answers
+  // to requests, reads and writes alike, wait no longer than this for a server that stopped answering).
+  void set_timeout(Millis timeout) { timeout_ = timeout; }
   // Waits up to `timeout` for notifications on the channels this connection LISTENs on (run LISTEN
   // with query() first); empty when none came. Only for a connection kept for listening: no query may
   // run on it meanwhile.
@@ -88,6 +92,7 @@ class PgConnection {
   struct Impl;
   explicit PgConnection(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  std::optional<Millis> timeout_;
 };
 
 }  // namespace shipgate::orchestration

@@ -76,6 +76,13 @@ asio::awaitable<void> PgIngestQueue::drain() {
         for (std::size_t i = 0; i < batch.size(); ++i) finish(i, std::move((*together)[i]));
         continue;
       }
+      if (!(*lease)->ok()) {
+        // The server stopped answering (or the connection broke): one by one would only wait again for
+        // each of them. The batch is refused now; GitHub redelivers, the delivery key keeps it once.
+        const auto failed = pg_store_error(PgError{"PostgreSQL did not answer the batch", {}, true});
+        for (std::size_t i = 0; i < batch.size(); ++i) finish(i, failed);
+        continue;
+      }
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!(*lease)->ok()) {

@@ -7,9 +7,10 @@ namespace shipgate::orchestration {
 
 namespace asio = boost::asio;
 
-PgPool::PgPool(asio::any_io_executor executor, std::string conninfo, std::size_t size, Millis connect_timeout)
+PgPool::PgPool(asio::any_io_executor executor, std::string conninfo, std::size_t size, Millis connect_timeout,
+               std::optional<Millis> statement_timeout)
     : executor_(std::move(executor)), conninfo_(std::move(conninfo)), size_(std::max<std::size_t>(size, 1)),
-      connect_timeout_(connect_timeout) {}
+      connect_timeout_(connect_timeout), statement_timeout_(statement_timeout) {}
 
 PgPool::Lease::Lease(std::shared_ptr<PgPool> pool, std::unique_ptr<PgConnection> connection)
     : pool_(std::move(pool)), connection_(std::move(connection)) {}
@@ -44,6 +45,7 @@ asio::awaitable<boost::system::result<PgPool::Lease, PgError>> PgPool::acquire(M
         --open_;
         co_return connected.error();
       }
+      if (statement_timeout_) (*connected)->set_timeout(*statement_timeout_);
       co_return Lease(shared_from_this(), std::move(*connected));
     }
     if (std::chrono::steady_clock::now() >= deadline)

@@ -11,6 +11,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,9 @@ namespace shipgate::orchestration {
 
 class PgPool : public std::enable_shared_from_this<PgPool> {
  public:
+  // `statement_timeout`: the bound of every query on the pool's connections (none: the connection's).
   PgPool(boost::asio::any_io_executor executor, std::string conninfo, std::size_t size,
-         Millis connect_timeout = Millis(5'000));
+         Millis connect_timeout = Millis(5'000), std::optional<Millis> statement_timeout = std::nullopt);
 
   // A borrowed connection; given back (or dropped when broken) when the lease ends.
   class Lease {
@@ -53,6 +55,7 @@ class PgPool : public std::enable_shared_from_this<PgPool> {
   std::string conninfo_;
   std::size_t size_;
   Millis connect_timeout_;
+  std::optional<Millis> statement_timeout_;
   std::size_t open_ = 0;
   std::vector<std::unique_ptr<PgConnection>> idle_;
   std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters_;  // woken one at a time by give_back

@@ -60,7 +60,8 @@ class PgStore final : public Store {
   PgStore(asio::any_io_executor executor, PgStoreOptions options, std::shared_ptr<const Clock> clock)
       : strand_(asio::make_strand(executor)),
         options_(std::move(options)),
-        pool_(std::make_shared<PgPool>(strand_, options_.conninfo, options_.pool_size, options_.connect_timeout)),
+        pool_(std::make_shared<PgPool>(strand_, options_.conninfo, options_.pool_size, options_.connect_timeout,
+                                       options_.statement_timeout)),
         writes_(std::move(clock), true),
         ingests_(strand_, pool_, writes_) {}
 

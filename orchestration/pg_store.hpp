@@ -20,6 +20,9 @@ struct PgStoreOptions {
   std::size_t pool_size = 8;
   std::chrono::milliseconds lease{15'000};           // a lane's hold runs out this long after its last renewal
   std::chrono::milliseconds connect_timeout{3'000};  // per connection attempt (503s come no later than this)
+  // Per statement on the pool's connections: a server that stops answering (hung, stopped, cut off
+  // without a reset) costs a webhook or a read at most this before its 503, writes and reads alike.
+  std::chrono::milliseconds statement_timeout{5'000};
 };
 
 // Connects once, applies the migrations (one replica at a time) and checks the server's settings;

@@ -150,3 +150,28 @@ TEST_F(Replicas, ARollingRestartBehindNginxLosesNoDelivery) {
   for (const auto& d : all) stored.insert(d["id"].get<std::int64_t>());
   for (const auto id : created) EXPECT_TRUE(stored.contains(id)) << id;
 }
+
+// A database that hangs with its connections open (every process stopped, nothing reset) costs a
+// webhook and a read a few seconds before their 503, not the minute a query could wait; and once it
+// goes on, so does the replica.
+TEST_F(Replicas, AHungDatabaseGets503sWithinSecondsAndTheReplicaGoesOnAfterIt) {
+  start_replicas(1, 1);
+  std::mt19937_64 rng(7);
+  ASSERT_EQ(push_to(*replicas[0], project_name(0), random_sha(rng), new_delivery_id()).status, 202);
+  pg.freeze();
+  auto timed = [](const std::function<Reply()>& call) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = call();
+    return std::make_pair(r.status, std::chrono::steady_clock::now() - t0);
+  };
+  const auto [push_status, push_took] = timed([&] { return push_to(*replicas[0], project_name(0), random_sha(rng), new_delivery_id()); });
+  const auto [read_status, read_took] = timed([&] { return replicas[0]->get("/api/v1/deployments", kReplicaToken); });
+  pg.thaw();
+  EXPECT_EQ(push_status, 503);
+  EXPECT_LT(push_took, std::chrono::seconds(15)) << "the statement bound is 5 s (and 3 s to connect)";
+  EXPECT_EQ(read_status, 503);
+  EXPECT_LT(read_took, std::chrono::seconds(15));
+  EXPECT_TRUE(wait_until([&] {
+    return push_to(*replicas[0], project_name(0), random_sha(rng), new_delivery_id()).status == 202;
+  }, std::chrono::seconds(30))) << replicas[0]->log();
+}

@@ -5,6 +5,8 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -82,6 +84,37 @@ void Postgres::stop() {
   if (!process_) return;
   process_->signal(SIGINT);  // fast shutdown: clients are disconnected, the cluster is left clean
   if (!process_->wait(std::chrono::seconds(30))) process_->signal(SIGKILL);
+}
+
+namespace {
+
+// The postmaster (its pid is postmaster.pid's first line) and every process it started.
+std::vector<pid_t> cluster_processes(const std::string& data) {
+  std::ifstream pidfile(data + "/postmaster.pid");
+  pid_t postmaster = 0;
+  if (!(pidfile >> postmaster) || postmaster <= 0) return {};
+  std::vector<pid_t> out{postmaster};
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+    std::istringstream rest(line.substr(line.rfind(')') + 1));
+    char state = 0;
+    pid_t parent = 0;
+    if (rest >> state >> parent && parent == postmaster) out.push_back(std::stoi(entry.path().filename().string()));
+  }
+  return out;
+}
+
+}  // namespace
+
+void Postgres::freeze() {
+  for (const auto pid : cluster_processes(data_)) ::kill(pid, SIGSTOP);
+}
+
+void Postgres::thaw() {
+  for (const auto pid : cluster_processes(data_)) ::kill(pid, SIGCONT);
 }
 
 std::string Postgres::uri() const {

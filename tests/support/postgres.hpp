@@ -5,6 +5,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/process.hpp"
@@ -22,6 +23,10 @@ class Postgres {
   // Fast shutdown (SIGINT) and start again on the same port and data: a database restart.
   void stop();
   void start();
+  // Every process of the cluster stopped (SIGSTOP) and continued (SIGCONT): a server that hangs with
+  // its connections open, answering nothing, then goes on as if nothing happened.
+  void freeze();
+  void thaw();
   bool running() { return process_ && process_->running(); }
   std::string log() const { return process_ ? process_->log() : std::string(); }
 
