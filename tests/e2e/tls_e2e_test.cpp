@@ -62,6 +62,9 @@ TEST_F(Tls, HttpAndHttpsSideBySide) {
   auto r = https_request(daemon->tls_port(), {pki.ca_pem_file}, "GET", "/healthz");
   EXPECT_EQ(r.status, 200) << r.tls_error;
   EXPECT_NE(daemon->log().find("and https://127.0.0.1:"), std::string::npos);
+  // Browsers are told to keep to HTTPS, over HTTPS only (over plain HTTP the header means nothing).
+  EXPECT_EQ(r.header("Strict-Transport-Security"), "max-age=31536000");
+  EXPECT_EQ(http_request(daemon->port(), "GET", "/healthz").header("Strict-Transport-Security"), "");
 }
 
 TEST_F(Tls, MutualTlsRequiresAClientCertificateFromTheConfiguredCa) {

@@ -219,3 +219,37 @@ TEST_F(E2E, SignInNeedsJsonFromThisSiteAndEveryCookieOfTheNameIsTried) {
 
 }  // namespace
 }  // namespace shipgate::testing
+
+namespace shipgate::testing {
+namespace {
+
+// A reviewer restricted to some projects pages through the audit log: the page holds the entries it may
+// see, and both cursors come from them, so they tell nothing of when others acted.
+TEST_F(E2E, AuditCursorsOfARestrictedReviewerComeFromWhatItMaySee) {
+  start();
+  auto other = push("refs/heads/main", kSha, new_delivery_id(), "acme/other", kOtherSecret);
+  ASSERT_EQ(other.status, 202) << other.body;
+  ASSERT_TRUE(wait_state(other.json()["deployments"][0]["id"].get<std::int64_t>(), "succeeded"));
+  // Then others act in planera, which the viewer may not see: the newest entries of the log are theirs.
+  const auto planera = push("refs/heads/main", kSha2).json()["deployments"][0]["id"].get<std::int64_t>();
+  ASSERT_TRUE(wait_state(planera, "succeeded"));
+  const auto all = daemon->get("/api/v1/audit?limit=1000", kAliceToken).json()["entries"];
+  std::int64_t newest_other = 0;
+  for (const auto& e : all)
+    if (e["project"] == "other") newest_other = std::max(newest_other, e["id"].get<std::int64_t>());
+  ASSERT_GT(all.back()["id"].get<std::int64_t>(), newest_other) << "planera acted last";
+
+  const auto page = daemon->get("/api/v1/audit?limit=2", kViewerToken).json();
+  ASSERT_EQ(page["entries"].size(), 2u) << page.dump();
+  for (const auto& e : page["entries"]) EXPECT_EQ(e["project"], "other");
+  EXPECT_EQ(page["next_after"], newest_other) << "not the newest entry of the whole log";
+  EXPECT_EQ(page["next_before"], page["entries"][0]["id"]);
+  // Paging back from there reaches the viewer's oldest entries, and ends with no cursor to go further.
+  auto back = daemon->get("/api/v1/audit?limit=1000&before=" + std::to_string(page["next_before"].get<std::int64_t>()),
+                          kViewerToken).json();
+  for (const auto& e : back["entries"]) EXPECT_EQ(e["project"], "other");
+  EXPECT_FALSE(back.contains("next_before")) << back.dump();
+}
+
+}  // namespace
+}  // namespace shipgate::testing
