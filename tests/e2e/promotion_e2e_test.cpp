@@ -1,7 +1,6 @@
 // Promotion asks production only for new work, against the real daemon: staging deploying again a
-// version production has waiting or already runs asks nobody, and a rollback in staging leaves
-// production's newer version waiting where it is. (A scheduled redeploy is the third case: its rule is
-// the same function, tested with the dispatcher, Dispatcher.OnlyNewWorkIsPromoted...)
+// version production has waiting or already runs asks nobody, a rollback in staging leaves production's
+// newer version waiting where it is, and a scheduled redeploy of staging asks nobody either.
 #include "tests/e2e/e2e_fixture.hpp"
 
 namespace shipgate::testing {
@@ -11,9 +10,11 @@ using nlohmann::json;
 
 class Promotion : public E2E {
  protected:
-  void SetUp() override {
-    E2E::SetUp();
-    start_with(replaced(e2e_config(dokploy.url()), "can: [approve, deploy]", "can: [approve, deploy, rollback]"));
+  // The usual config with alice allowed to roll back and `staging_extra` in staging's settings.
+  void begin(const std::string& staging_extra = "") {
+    const std::string on = "        deploy_on: [push, dispatch, build]\n";
+    start_with(replaced(replaced(e2e_config(dokploy.url()), "can: [approve, deploy]", "can: [approve, deploy, rollback]"),
+                        on, on + staging_extra));
   }
   Reply api_post(const std::string& path, const json& body) {
     return daemon->post(path, {{"Authorization", std::string("Bearer ") + kAliceToken}, {"Content-Type", "application/json"}},
@@ -30,6 +31,7 @@ class Promotion : public E2E {
 };
 
 TEST_F(Promotion, OnlyNewWorkReachesProductionNotARedeployOrARollback) {
+  begin();
   ASSERT_TRUE(wait_state(created(push("refs/heads/main", kSha)), "succeeded"));
   ASSERT_TRUE(wait_until([&] { return production().size() == 1; }));
   const auto first = production()[0]["id"].get<std::int64_t>();
@@ -51,6 +53,21 @@ TEST_F(Promotion, OnlyNewWorkReachesProductionNotARedeployOrARollback) {
   ASSERT_EQ(after.size(), 2u) << after.dump(2);
   EXPECT_EQ(after[0]["id"], newer["id"]);
   EXPECT_EQ(after[0]["state"], "pending_approval");
+}
+
+TEST_F(Promotion, AScheduledRedeployOfStagingAsksProductionNothing) {
+  begin("        schedules: [ { cron: \"* * * * *\", action: redeploy } ]\n");
+  ASSERT_TRUE(wait_state(created(push("refs/heads/main", kSha)), "succeeded"));
+  ASSERT_TRUE(wait_until([&] { return production().size() == 1; }));
+  // The schedule fires at the next minute: staging deploys what it runs once more.
+  std::int64_t scheduled = 0;
+  ASSERT_TRUE(wait_until([&] {
+    const auto list = daemon->get("/api/v1/deployments?environment=staging", kAliceToken).json();  // named: no dangling
+    for (const auto& d : list["deployments"])
+      if (d["trigger"] == "schedule" && d["state"] == "succeeded") scheduled = d["id"].get<std::int64_t>();
+    return scheduled != 0;
+  }, std::chrono::seconds(130))) << daemon->log();
+  EXPECT_EQ(production().size(), 1u) << production().dump(2);
 }
 
 }  // namespace
