@@ -67,8 +67,6 @@ const json& array(const json& j, std::string_view key) {
   return m && m->is_array() ? *m : empty_array();
 }
 
-const json& as_array(const json& j) { return j.is_array() ? j : empty_array(); }
-
 json any(const json& j, std::string_view key, json fallback) {
   const json* m = member(j, key);
   return m ? *m : std::move(fallback);

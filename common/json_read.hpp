@@ -31,8 +31,6 @@ bool flag(const json& j, std::string_view key, bool fallback);
 // The member when it is an object (an array), else an empty one that lives for the whole program.
 const json& object(const json& j, std::string_view key);
 const json& array(const json& j, std::string_view key);
-// `j` itself when it is an array, else an empty one: for iterating what should be a list.
-const json& as_array(const json& j);
 // A member of any type, passed on unchanged; `fallback` when missing.
 json any(const json& j, std::string_view key, json fallback = nullptr);
 

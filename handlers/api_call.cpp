@@ -30,14 +30,18 @@ bool find_environment(ApiCall& call, const std::string& project, const std::stri
   return true;
 }
 
+boost::asio::awaitable<const config::Reviewer*> caller(const App& app, const config::Config& config,
+                                                       const Request& request, Response& error) {
+  // A script sends its token; a browser, once signed in, its session cookie.
+  if (!request.has_header("Authorization") && !session_cookie(request).empty())
+    co_return co_await session_reviewer(app, config, request, error);
+  co_return authenticate(config, request, error);
+}
+
 boost::asio::awaitable<std::optional<ApiCall>> open_call(const App& app, Request& req, PathNames names, Response& error) {
   ApiCall call;
   call.config = app.config();
-  // A script sends its token; a browser, once signed in, its session cookie.
-  if (!req.has_header("Authorization") && !session_cookie(req).empty())
-    call.reviewer = co_await session_reviewer(app, *call.config, req, error);
-  else
-    call.reviewer = authenticate(*call.config, req, error);
+  call.reviewer = co_await caller(app, *call.config, req, error);
   if (!call.reviewer) co_return std::nullopt;
   // Text with a NUL character would be cut where it is stored: refused, like any malformed input.
   if (to_lower(req.query).find("%00") != std::string::npos) {

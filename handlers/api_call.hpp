@@ -25,6 +25,11 @@ struct ApiCall {
 // What the path names: nothing, {project}/{environment}, or a deployment {id}.
 enum class PathNames { nothing, environment, deployment };
 
+// The reviewer `request` speaks for under `config`: its bearer token, else its session cookie (a store
+// read). Null with the answer (401, 403, 503) in `error`.
+boost::asio::awaitable<const config::Reviewer*> caller(const App& app, const config::Config& config,
+                                                       const Request& request, Response& error);
+
 // The opening steps; on failure, nothing with the answer in `error`.
 boost::asio::awaitable<std::optional<ApiCall>> open_call(const App& app, Request& req, PathNames names, Response& error);
 

@@ -14,9 +14,7 @@
 
 #include "handlers/api_call.hpp"
 #include "handlers/app.hpp"
-#include "handlers/auth.hpp"
 #include "handlers/params.hpp"
-#include "handlers/web_session.hpp"
 #include "orchestration/event_feed.hpp"
 
 namespace shipgate::handlers {
@@ -117,10 +115,7 @@ class EventStream {
     config_ = config;
     checked_at_ = now;
     Response refused;
-    if (!credentials_.has_header("Authorization") && !session_cookie(credentials_).empty())
-      reviewer_ = co_await session_reviewer(app_, *config_, credentials_, refused);
-    else
-      reviewer_ = authenticate(*config_, credentials_, refused);
+    reviewer_ = co_await caller(app_, *config_, credentials_, refused);
     if (!reviewer_ && refused.status == 503) {
       // The store cannot say now: the client reconnects from where it is, and is asked again then.
       co_await sink.write("event: unavailable\ndata: {\"error\":\"store read failed\"}\n\n");
