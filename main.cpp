@@ -20,18 +20,18 @@
 #include "common/replica.hpp"
 #include "common/supervised.hpp"
 #include "config/loader.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 #include "handlers/app.hpp"
 #include "config/registry.hpp"
 #include "orchestration/dispatcher.hpp"
 #include "orchestration/event_feed.hpp"
 #include "orchestration/outbox.hpp"
 #include "orchestration/reloader.hpp"
-#include "orchestration/pg_store.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "orchestration/replica_heartbeat.hpp"
 #include "orchestration/drift_monitor.hpp"
 #include "orchestration/schedule_runner.hpp"
-#include "orchestration/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "server/limits.hpp"
 #include "server/server.hpp"
 
@@ -167,7 +167,7 @@ int serve(const std::vector<std::string>& args) {
   if (!store) return kExitStartup;
   // State changes go to the outbox only while something reads them (a reload may switch it on).
   store->record_events(cfg->reports_events());
-  auto http = deploy::make_retrying_http_client(deploy::make_beast_http_client(), {});
+  auto http = http::make_retrying_http_client(http::make_beast_http_client(), {});
   auto dispatcher = std::make_shared<orchestration::Dispatcher>(
       ioc.get_executor(), *store, config_source,
       [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, nullptr, &metrics);
@@ -203,7 +203,7 @@ int serve(const std::vector<std::string>& args) {
   // and heals. Its own client: a watch is a long streamed answer, not a call to retry.
   auto drift = std::make_shared<orchestration::DriftMonitor>(
       ioc.get_executor(), *store, config_source,
-      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, deploy::make_beast_http_client(),
+      [http](const config::TargetConfig& t) { return deploy::make_target(t, http); }, clock, http::make_beast_http_client(),
       &metrics);
 
   // Notifications and GitHub statuses: their own client without the deploy retries (the outbox has its
@@ -211,7 +211,7 @@ int serve(const std::vector<std::string>& args) {
   orchestration::OutboxOptions outbox_options;
   outbox_options.version = SHIPGATE_VERSION;
   auto outbox = std::make_shared<orchestration::Outbox>(ioc.get_executor(), *store, config_source,
-                                                         deploy::make_beast_http_client(), clock, &metrics, outbox_options);
+                                                         http::make_beast_http_client(), clock, &metrics, outbox_options);
 
   orchestration::Reloader reloader(path, config::process_environment(), registry, *store, &metrics);
   reloader.add_hook({"log", [level_override](const config::Config& next) {

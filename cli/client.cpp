@@ -13,7 +13,7 @@
 
 #include "cli/events.hpp"
 #include "common/text.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::cli {
 
@@ -87,7 +87,7 @@ struct Answer {
 
 // One API call; prints the failure and returns nullopt unless the answer is 2xx.
 std::optional<Answer> call(const Options& o, const std::string& method, const std::string& path, const json* body = nullptr) {
-  deploy::OutboundRequest req;
+  http::OutboundRequest req;
   req.method = method;
   req.url = o.url + path;
   req.timeout = std::chrono::seconds(30);
@@ -98,9 +98,9 @@ std::optional<Answer> call(const Options& o, const std::string& method, const st
     req.body = body->dump();
   }
   boost::asio::io_context ioc;
-  std::optional<deploy::HttpResult> result;
-  auto client = deploy::make_beast_http_client();
-  boost::asio::co_spawn(ioc, client->send(std::move(req)), [&](std::exception_ptr, deploy::HttpResult r) { result = std::move(r); });
+  std::optional<http::HttpResult> result;
+  auto client = http::make_beast_http_client();
+  boost::asio::co_spawn(ioc, client->send(std::move(req)), [&](std::exception_ptr, http::HttpResult r) { result = std::move(r); });
   ioc.run();
   if (!result || !*result) {
     std::fprintf(stderr, "shipgate: cannot reach %s: %s\n", o.url.c_str(),

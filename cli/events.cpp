@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::cli {
 
@@ -93,12 +93,12 @@ int follow_events(const FollowOptions& o) {
   std::int64_t last = o.after;
   int failures = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    deploy::OutboundRequest req;
+    http::OutboundRequest req;
     req.url = o.url + "/api/v1/events" + (o.deployment > 0 ? "?deployment=" + std::to_string(o.deployment) : "");
     req.headers = {{"Accept", "text/event-stream"}};
     if (!o.token.empty()) req.headers.emplace_back("Authorization", "Bearer " + o.token);
     if (last > 0) req.headers.emplace_back("Last-Event-ID", std::to_string(last));
-    req.timeout = std::chrono::duration_cast<deploy::Millis>(deadline - std::chrono::steady_clock::now());
+    req.timeout = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
     boost::asio::io_context ioc;
     EventParser parser;
     std::optional<std::string> finished;
@@ -113,9 +113,9 @@ int follow_events(const FollowOptions& o) {
       });
       if (finished) ioc.stop();  // enough: the exchange is abandoned with its io_context
     };
-    std::optional<deploy::HttpResult> result;
-    auto client = deploy::make_beast_http_client();
-    boost::asio::co_spawn(ioc, client->send(std::move(req)), [&](std::exception_ptr, deploy::HttpResult r) { result = std::move(r); });
+    std::optional<http::HttpResult> result;
+    auto client = http::make_beast_http_client();
+    boost::asio::co_spawn(ioc, client->send(std::move(req)), [&](std::exception_ptr, http::HttpResult r) { result = std::move(r); });
     ioc.run();
     if (finished) return *finished == "succeeded" ? 0 : 1;
     if (result && *result && (*result)->status != 200) {

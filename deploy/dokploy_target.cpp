@@ -22,16 +22,16 @@ namespace {
 namespace asio = boost::asio;
 using nlohmann::json;
 
-std::string message_of(const HttpResult& r) {
+std::string message_of(const http::HttpResult& r) {
   if (r)
     if (const auto message = dokploy_error_message(r->body); !message.empty())
       return "HTTP " + std::to_string(r->status) + ": " + message.substr(0, 500);
-  return describe_failure(r);
+  return http::describe_failure(r);
 }
 
 class DokployTarget final : public DeployTarget {
  public:
-  DokployTarget(config::DokployTargetConfig cfg, std::shared_ptr<HttpClient> http)
+  DokployTarget(config::DokployTargetConfig cfg, std::shared_ptr<http::HttpClient> http)
       : cfg_(std::move(cfg)), http_(std::move(http)) {}
 
   std::string describe() const override {
@@ -180,8 +180,8 @@ class DokployTarget final : public DeployTarget {
     return marker_text(marker) + " version=" + ctx.version + "; sha=" + ctx.sha;
   }
 
-  OutboundRequest api_request(std::string method, std::string path, std::string body = {}) const {
-    OutboundRequest req;
+  http::OutboundRequest api_request(std::string method, std::string path, std::string body = {}) const {
+    http::OutboundRequest req;
     req.method = std::move(method);
     req.url = cfg_.url + path;
     req.headers.emplace_back("x-api-key", cfg_.api_key);
@@ -259,7 +259,7 @@ class DokployTarget final : public DeployTarget {
                     {"head_commit", commit},
                     {"commits", json::array({commit})},
                     {"repository", {{"full_name", ctx.repository}}}};
-    OutboundRequest req;
+    http::OutboundRequest req;
     req.method = "POST";
     req.url = cfg_.deploy_url;
     req.headers = {{"Content-Type", "application/json"}, {"X-GitHub-Event", "push"}};
@@ -275,14 +275,14 @@ class DokployTarget final : public DeployTarget {
   }
 
   config::DokployTargetConfig cfg_;
-  std::shared_ptr<HttpClient> http_;
+  std::shared_ptr<http::HttpClient> http_;
   std::string last_error_;
 };
 
 }  // namespace
 
 std::unique_ptr<DeployTarget> make_dokploy_target(const config::DokployTargetConfig& cfg,
-                                                  std::shared_ptr<HttpClient> http) {
+                                                  std::shared_ptr<http::HttpClient> http) {
   return std::make_unique<DokployTarget>(cfg, std::move(http));
 }
 

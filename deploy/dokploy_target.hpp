@@ -4,6 +4,6 @@
 namespace shipgate::deploy {
 
 std::unique_ptr<DeployTarget> make_dokploy_target(const config::DokployTargetConfig& cfg,
-                                                  std::shared_ptr<HttpClient> http);
+                                                  std::shared_ptr<http::HttpClient> http);
 
 }  // namespace shipgate::deploy

@@ -8,7 +8,7 @@ namespace {
 
 class HttpTarget final : public DeployTarget {
  public:
-  HttpTarget(config::HttpTargetConfig cfg, std::shared_ptr<HttpClient> http)
+  HttpTarget(config::HttpTargetConfig cfg, std::shared_ptr<http::HttpClient> http)
       : cfg_(std::move(cfg)), http_(std::move(http)) {}
 
   std::string describe() const override { return "http " + cfg_.method + " " + url_origin(cfg_.url); }
@@ -21,7 +21,7 @@ class HttpTarget final : public DeployTarget {
                                           : config::expand_json_template(cfg_.body, ctx.vars, &missing);
     if (!url || !body) co_return TargetOutcome{false, "template placeholder {" + missing + "} has no value"};
 
-    OutboundRequest req;
+    http::OutboundRequest req;
     req.method = cfg_.method;
     req.url = *url;
     req.timeout = cfg_.timeout;
@@ -48,19 +48,19 @@ class HttpTarget final : public DeployTarget {
       out.ok = true;
       out.message = "HTTP " + std::to_string(res->status);
     } else {
-      out.message = "http target " + url_origin(cfg_.url) + " failed: " + describe_failure(res);
+      out.message = "http target " + url_origin(cfg_.url) + " failed: " + http::describe_failure(res);
     }
     co_return out;
   }
 
  private:
   config::HttpTargetConfig cfg_;
-  std::shared_ptr<HttpClient> http_;
+  std::shared_ptr<http::HttpClient> http_;
 };
 
 }  // namespace
 
-std::unique_ptr<DeployTarget> make_http_target(const config::HttpTargetConfig& cfg, std::shared_ptr<HttpClient> http) {
+std::unique_ptr<DeployTarget> make_http_target(const config::HttpTargetConfig& cfg, std::shared_ptr<http::HttpClient> http) {
   return std::make_unique<HttpTarget>(cfg, std::move(http));
 }
 

@@ -4,6 +4,6 @@
 namespace shipgate::deploy {
 
 std::unique_ptr<DeployTarget> make_http_target(const config::HttpTargetConfig& cfg,
-                                               std::shared_ptr<HttpClient> http);
+                                               std::shared_ptr<http::HttpClient> http);
 
 }  // namespace shipgate::deploy

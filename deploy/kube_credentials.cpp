@@ -53,7 +53,7 @@ std::string material(const YAML::Node& node, const std::string& key, const std::
 
 }  // namespace
 
-std::string KubeCredentials::apply(OutboundRequest& req) const {
+std::string KubeCredentials::apply(http::OutboundRequest& req) const {
   req.ca_pem = ca_pem;
   req.ca_file = ca_file;
   req.client_cert_pem = client_cert_pem;
@@ -122,7 +122,7 @@ std::string load_kube_credentials(const config::KubernetesTargetConfig& cfg, Kub
   return {};
 }
 
-std::string prepare_kube_request(const config::KubernetesTargetConfig& cfg, const std::string& path, OutboundRequest& req) {
+std::string prepare_kube_request(const config::KubernetesTargetConfig& cfg, const std::string& path, http::OutboundRequest& req) {
   KubeCredentials creds;
   if (auto error = load_kube_credentials(cfg, creds); !error.empty()) return error;
   req.url = creds.server + path;

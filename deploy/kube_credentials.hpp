@@ -4,7 +4,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::deploy {
 
@@ -18,7 +18,7 @@ struct KubeCredentials {
   std::string client_key_pem;
 
   // Fills TLS material and the Authorization header. Returns an error message, empty on success.
-  std::string apply(OutboundRequest& req) const;
+  std::string apply(http::OutboundRequest& req) const;
 };
 
 // Returns an error message, empty on success.
@@ -26,6 +26,6 @@ std::string load_kube_credentials(const config::KubernetesTargetConfig& cfg, Kub
 
 // A request to the API server's `path` (JSON accepted), with the target's credentials loaded now (a
 // rotated token is read again). Returns an error message, empty on success.
-std::string prepare_kube_request(const config::KubernetesTargetConfig& cfg, const std::string& path, OutboundRequest& req);
+std::string prepare_kube_request(const config::KubernetesTargetConfig& cfg, const std::string& path, http::OutboundRequest& req);
 
 }  // namespace shipgate::deploy

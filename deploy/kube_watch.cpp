@@ -53,9 +53,9 @@ std::vector<WatchStream::Event> WatchStream::feed(std::string_view bytes) {
   return out;
 }
 
-asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg) {
+asio::awaitable<DeploymentList> list_deployments(http::HttpClient& http, const config::KubernetesTargetConfig& cfg) {
   DeploymentList out;
-  OutboundRequest req;
+  http::OutboundRequest req;
   req.timeout = Millis(30'000);
   if (auto error = prepare_kube_request(cfg, "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments", req);
       !error.empty()) {
@@ -64,7 +64,7 @@ asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config:
   }
   auto r = co_await http.send(std::move(req));
   if (!r || r->status != 200) {
-    out.error = "cannot list Deployments in namespace " + cfg.namespace_ + ": " + describe_failure(r);
+    out.error = "cannot list Deployments in namespace " + cfg.namespace_ + ": " + http::describe_failure(r);
     co_return out;
   }
   auto list = json_read::parse(r->body);
@@ -83,7 +83,7 @@ asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config:
   co_return out;
 }
 
-asio::awaitable<void> watch_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
+asio::awaitable<void> watch_deployments(http::HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
                                         WatchHandlers h) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   const std::string path = "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments";
@@ -115,7 +115,7 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
     // Watch until the next list is due; the server ends the stream then.
     const auto seconds = std::max<long long>(
         1, std::chrono::duration_cast<std::chrono::seconds>(next_list - std::chrono::steady_clock::now()).count());
-    OutboundRequest req;
+    http::OutboundRequest req;
     req.timeout = std::chrono::seconds(seconds + 15);
     if (auto error = prepare_kube_request(cfg, path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + version +
                                                    "&timeoutSeconds=" + std::to_string(seconds), req);
@@ -152,7 +152,7 @@ asio::awaitable<void> watch_deployments(HttpClient& http, const config::Kubernet
         const auto status = json_read::parse(head);
         why = "HTTP " + std::to_string(r->status) + (status.is_object() ? ": " + json_read::text(status, "message") : "");
       }
-      if (why.empty()) why = describe_failure(r);
+      if (why.empty()) why = http::describe_failure(r);
       co_await failed("watching Deployments in namespace " + cfg.namespace_ + ": " + why);
       continue;
     }

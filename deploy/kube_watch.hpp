@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::deploy {
 
@@ -27,7 +27,7 @@ struct WatchHandlers {
 // metadata.name of an object from the API server; empty when it has none (or not as a string).
 std::string object_name(const nlohmann::json& object);
 
-boost::asio::awaitable<void> watch_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
+boost::asio::awaitable<void> watch_deployments(http::HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
                                                WatchHandlers handlers);
 
 // The namespace's Deployments as the API server has them now (one LIST), by name, with the list's
@@ -37,7 +37,7 @@ struct DeploymentList {
   std::string version;
   std::vector<nlohmann::json> items;
 };
-boost::asio::awaitable<DeploymentList> list_deployments(HttpClient& http, const config::KubernetesTargetConfig& cfg);
+boost::asio::awaitable<DeploymentList> list_deployments(http::HttpClient& http, const config::KubernetesTargetConfig& cfg);
 
 // Splits a watch stream into events: whole lines are parsed as they complete, the rest is kept.
 class WatchStream {

@@ -58,7 +58,7 @@ namespace {
 
 class KubernetesTarget final : public DeployTarget {
  public:
-  KubernetesTarget(config::KubernetesTargetConfig cfg, std::shared_ptr<HttpClient> http)
+  KubernetesTarget(config::KubernetesTargetConfig cfg, std::shared_ptr<http::HttpClient> http)
       : cfg_(std::move(cfg)), http_(std::move(http)) {}
 
   std::string describe() const override { return "kubernetes " + cfg_.namespace_; }
@@ -96,7 +96,7 @@ class KubernetesTarget final : public DeployTarget {
   }
 
   // Explains a refusal from the API in terms of the verb and resource that was refused.
-  std::string refusal(const HttpResult& r, const std::string& verb, const config::KubernetesWorkload& w) const {
+  std::string refusal(const http::HttpResult& r, const std::string& verb, const config::KubernetesWorkload& w) const {
     const std::string resource = "deployments/" + w.deployment + " in namespace " + cfg_.namespace_;
     std::string detail;
     if (r) detail = json_read::text(json_read::parse(r->body), "message").substr(0, 500);
@@ -105,13 +105,13 @@ class KubernetesTarget final : public DeployTarget {
       case 401: return "the Kubernetes API rejected shipgate's credentials (401) on " + verb + " " + resource;
       case 403: return "RBAC forbids " + verb + " on " + resource + (detail.empty() ? "" : ": " + detail);
       case 404: return "Deployment " + w.deployment + " not found in namespace " + cfg_.namespace_;
-      default: return verb + " " + resource + " failed: " + describe_failure(r);
+      default: return verb + " " + resource + " failed: " + http::describe_failure(r);
     }
   }
 
-  asio::awaitable<HttpResult> call(const std::string& method, const std::string& path, std::string body,
+  asio::awaitable<http::HttpResult> call(const std::string& method, const std::string& path, std::string body,
                                    const std::string& content_type, std::string& error) {
-    OutboundRequest req;
+    http::OutboundRequest req;
     req.method = method;
     req.timeout = std::chrono::seconds(30);
     if (!body.empty()) {
@@ -201,13 +201,13 @@ class KubernetesTarget final : public DeployTarget {
   }
 
   config::KubernetesTargetConfig cfg_;
-  std::shared_ptr<HttpClient> http_;
+  std::shared_ptr<http::HttpClient> http_;
 };
 
 }  // namespace
 
 std::unique_ptr<DeployTarget> make_kubernetes_target(const config::KubernetesTargetConfig& cfg,
-                                                     std::shared_ptr<HttpClient> http) {
+                                                     std::shared_ptr<http::HttpClient> http) {
   return std::make_unique<KubernetesTarget>(cfg, std::move(http));
 }
 

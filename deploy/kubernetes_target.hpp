@@ -11,7 +11,7 @@ namespace shipgate::deploy {
 // container name), waits for the rollouts with `kubectl rollout status` rules, and on rollback patches
 // back the images it recorded before its own change.
 std::unique_ptr<DeployTarget> make_kubernetes_target(const config::KubernetesTargetConfig& cfg,
-                                                     std::shared_ptr<HttpClient> http);
+                                                     std::shared_ptr<http::HttpClient> http);
 
 // The rollout rules of `kubectl rollout status` for one Deployment object.
 enum class RolloutState { progressing, complete, failed };

@@ -58,8 +58,8 @@ PromSample read_prometheus_answer(int status, const std::string& body) {
   return s;
 }
 
-boost::asio::awaitable<PromSample> query_prometheus(HttpClient& http, const config::Analysis& analysis) {
-  OutboundRequest req;
+boost::asio::awaitable<PromSample> query_prometheus(http::HttpClient& http, const config::Analysis& analysis) {
+  http::OutboundRequest req;
   std::string base = analysis.prometheus;
   while (!base.empty() && base.back() == '/') base.pop_back();
   req.url = base + "/api/v1/query?query=" + config::percent_encode(analysis.query);

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::deploy {
 
@@ -17,7 +17,7 @@ struct PromSample {
   std::string error;            // why not answered: unreachable, HTTP status, Prometheus's own error
 };
 
-boost::asio::awaitable<PromSample> query_prometheus(HttpClient& http, const config::Analysis& analysis);
+boost::asio::awaitable<PromSample> query_prometheus(http::HttpClient& http, const config::Analysis& analysis);
 
 // The answer's body -> the sample (a vector's or a scalar's value); split out for table tests.
 PromSample read_prometheus_answer(int status, const std::string& body);

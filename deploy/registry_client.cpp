@@ -21,8 +21,8 @@ constexpr const char* kManifestTypes =
     "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
-OutboundRequest request(std::string method, std::string url, const config::RegistryConfig* access, Millis timeout) {
-  OutboundRequest r;
+http::OutboundRequest request(std::string method, std::string url, const config::RegistryConfig* access, Millis timeout) {
+  http::OutboundRequest r;
   r.method = std::move(method);
   r.url = std::move(url);
   r.timeout = timeout;
@@ -54,7 +54,7 @@ std::string url_host(std::string_view url) {
   return host_of(url.substr(0, url.find_first_of("/?#")));
 }
 
-asio::awaitable<std::variant<std::string, ImageLookup>> authorize(HttpClient& http, const OutboundResponse& denied,
+asio::awaitable<std::variant<std::string, ImageLookup>> authorize(http::HttpClient& http, const http::OutboundResponse& denied,
                                                                   const std::string& registry_host,
                                                                   const config::RegistryConfig* access, Millis timeout) {
   const auto challenge = parse_challenge(denied.header("WWW-Authenticate"));
@@ -144,7 +144,7 @@ std::optional<Challenge> parse_challenge(std::string_view h) {
   return c;
 }
 
-asio::awaitable<ImageLookup> look_up_image(HttpClient& http, const ImageReference& image,
+asio::awaitable<ImageLookup> look_up_image(http::HttpClient& http, const ImageReference& image,
                                            const config::RegistryConfig* access, Millis timeout) {
   const std::string base = std::string(access && access->plain_http ? "http://" : "https://") + image.api_host();
   const std::string url = base + "/v2/" + image.repository + "/manifests/" + image.manifest_reference();
@@ -173,7 +173,7 @@ asio::awaitable<ImageLookup> look_up_image(HttpClient& http, const ImageReferenc
       get.headers.emplace_back("Accept", kManifestTypes);
       if (!authorization.empty()) get.headers.emplace_back("Authorization", authorization);
       auto body = co_await http.send(std::move(get));
-      if (!body || body->status != 200) co_return unavailable(image.registry + ": manifest: " + describe_failure(body));
+      if (!body || body->status != 200) co_return unavailable(image.registry + ": manifest: " + http::describe_failure(body));
       digest = "sha256:" + sha256_hex(body->body);
     }
     if (!is_sha256_digest(digest)) co_return refused(image.registry + " answered with a digest shipgate does not use: " + digest.substr(0, 80));

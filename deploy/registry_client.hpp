@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 #include "deploy/image_reference.hpp"
 
 namespace shipgate::deploy {
@@ -30,7 +30,7 @@ struct ImageLookup {
 };
 
 // One lookup, bounded by `timeout` per request. `access` may be null (anonymous over HTTPS).
-boost::asio::awaitable<ImageLookup> look_up_image(HttpClient& http, const ImageReference& image,
+boost::asio::awaitable<ImageLookup> look_up_image(http::HttpClient& http, const ImageReference& image,
                                                   const config::RegistryConfig* access,
                                                   Millis timeout = Millis(15'000));
 

@@ -8,7 +8,7 @@ namespace shipgate::deploy {
 
 namespace asio = boost::asio;
 
-asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::SmokeCheck& check,
+asio::awaitable<TargetOutcome> run_smoke_check(http::HttpClient& http, const config::SmokeCheck& check,
                                                const config::TemplateVars& vars, const AttemptNote& note) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   TargetOutcome out;
@@ -17,7 +17,7 @@ asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::S
   const auto expected = config::expand_template(check.body_contains, vars, &missing);
   const auto body = check.body.is_null() ? std::optional<nlohmann::json>(nlohmann::json())
                                          : config::expand_json_template(check.body, vars, &missing);
-  Headers headers;
+  http::Headers headers;
   bool headers_expanded = true;
   for (const auto& [name, tmpl] : check.headers) {
     auto value = config::expand_template(tmpl, vars, &missing);
@@ -35,7 +35,7 @@ asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::S
       timer.expires_after(check.interval);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    OutboundRequest req;
+    http::OutboundRequest req;
     req.method = check.method;
     req.url = *url;
     req.headers = headers;

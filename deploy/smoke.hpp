@@ -8,7 +8,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 #include "deploy/target.hpp"
 
 namespace shipgate::deploy {
@@ -19,7 +19,7 @@ using AttemptNote = std::function<boost::asio::awaitable<void>(std::string)>;
 // Tries `check.attempts` times, `check.interval` apart, each bounded by `check.timeout`; passes on the
 // first attempt whose status equals `expect` and whose body contains `body_contains`, with the templates
 // expanded from `vars` (URL values percent-encoded).
-boost::asio::awaitable<TargetOutcome> run_smoke_check(HttpClient& http, const config::SmokeCheck& check,
+boost::asio::awaitable<TargetOutcome> run_smoke_check(http::HttpClient& http, const config::SmokeCheck& check,
                                                       const config::TemplateVars& vars, const AttemptNote& note);
 
 }  // namespace shipgate::deploy

@@ -7,7 +7,7 @@
 
 namespace shipgate::deploy {
 
-std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<HttpClient> http) {
+std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<http::HttpClient> http) {
   if (const auto* d = std::get_if<config::DokployTargetConfig>(&cfg.spec))
     return make_dokploy_target(*d, std::move(http));
   if (const auto* h = std::get_if<config::HttpTargetConfig>(&cfg.spec))

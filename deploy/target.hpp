@@ -12,7 +12,7 @@
 
 #include "config/config.hpp"
 #include "config/template.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::deploy {
 
@@ -53,7 +53,7 @@ class DeployTarget {
   }
 };
 
-std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<HttpClient> http);
+std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<http::HttpClient> http);
 
 // The variables every template sees, derived from the context's fields.
 config::TemplateVars template_vars(const DeployContext& ctx);

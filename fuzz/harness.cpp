@@ -9,7 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/loader.hpp"
-#include "orchestration/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace shipgate::fuzz {
 

@@ -8,9 +8,9 @@
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
 #include "handlers/review.hpp"
-#include "orchestration/deployment_rules.hpp"
-#include "orchestration/gate_policy.hpp"
-#include "orchestration/input_rules.hpp"
+#include "domain/deployment_rules.hpp"
+#include "domain/gate_policy.hpp"
+#include "domain/input_rules.hpp"
 
 namespace shipgate::handlers {
 

@@ -9,7 +9,7 @@
 
 #include "handlers/app.hpp"
 #include "handlers/json_body.hpp"
-#include "orchestration/deployment.hpp"
+#include "domain/deployment.hpp"
 
 namespace shipgate::handlers {
 

@@ -1,11 +1,11 @@
-// GET /api/v1/insights?project=&environment=&days=: the four delivery figures (orchestration/insights.hpp)
+// GET /api/v1/insights?project=&environment=&days=: the four delivery figures (domain/insights.hpp)
 // of every environment the reviewer may view, or of the one named, over 1 to 365 days (30).
 #include "common/clock.hpp"
 #include "handlers/api_call.hpp"
 #include "handlers/app.hpp"
 #include "handlers/params.hpp"
 #include "orchestration/slow_reads.hpp"
-#include "orchestration/insights.hpp"
+#include "domain/insights.hpp"
 
 namespace shipgate::handlers {
 

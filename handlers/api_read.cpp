@@ -8,10 +8,10 @@
 #include "handlers/intake.hpp"
 #include "handlers/params.hpp"
 #include "handlers/reviewer_actions.hpp"
-#include "orchestration/deploy_gate.hpp"
-#include "orchestration/drift.hpp"
+#include "domain/deploy_gate.hpp"
+#include "domain/drift.hpp"
 #include "orchestration/drift_monitor.hpp"
-#include "orchestration/gate_policy.hpp"
+#include "domain/gate_policy.hpp"
 #include "orchestration/schedule_runner.hpp"
 
 namespace shipgate::handlers {

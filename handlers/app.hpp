@@ -6,11 +6,11 @@
 
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 #include "config/config.hpp"
 #include "handlers/router.hpp"
 #include "orchestration/dispatcher.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 class EventFeed;
@@ -39,7 +39,7 @@ struct App {
   orchestration::SlowReads* slow_reads = nullptr;
   // How long an event stream stays silent before a comment line, which keeps proxies from closing it.
   std::chrono::milliseconds events_keep_alive = std::chrono::seconds(15);
-  std::shared_ptr<deploy::HttpClient> http;  // answers to Slack's response_url; Slack's buttons need one
+  std::shared_ptr<http::HttpClient> http;  // answers to Slack's response_url; Slack's buttons need one
   std::string replica = "shipgate";  // this process among replicas (common/replica.hpp)
 };
 

@@ -10,7 +10,7 @@
 
 #include "common/text.hpp"
 #include "handlers/signature.hpp"
-#include "orchestration/gate_policy.hpp"
+#include "domain/gate_policy.hpp"
 
 namespace shipgate::handlers {
 

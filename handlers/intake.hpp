@@ -9,7 +9,7 @@
 #include "handlers/app.hpp"
 #include "handlers/json_body.hpp"
 #include "handlers/push_fields.hpp"
-#include "orchestration/triggers.hpp"
+#include "domain/triggers.hpp"
 
 namespace shipgate::handlers {
 

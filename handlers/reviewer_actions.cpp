@@ -1,6 +1,6 @@
 #include "handlers/reviewer_actions.hpp"
 
-#include "orchestration/gate_policy.hpp"
+#include "domain/gate_policy.hpp"
 
 namespace shipgate::handlers {
 

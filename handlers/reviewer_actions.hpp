@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "orchestration/deployment.hpp"
+#include "domain/deployment.hpp"
 
 namespace shipgate::handlers {
 

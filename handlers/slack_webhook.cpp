@@ -40,7 +40,7 @@ Response acknowledged() {
 // Sends `message` to response_url after the answer to Slack (which must come within 3 seconds).
 void reply(const boost::asio::any_io_executor& ex, const App& app, std::string response_url, json message) {
   if (!app.http) return;
-  deploy::OutboundRequest req;
+  http::OutboundRequest req;
   req.method = "POST";
   req.url = std::move(response_url);
   req.body = message.dump();
@@ -51,7 +51,7 @@ void reply(const boost::asio::any_io_executor& ex, const App& app, std::string r
       ex,
       [http = app.http, req = std::move(req)]() mutable -> boost::asio::awaitable<void> {
         auto r = co_await http->send(std::move(req));
-        if (!r || r->status >= 300) spdlog::warn("slack: updating the message failed: {}", deploy::describe_failure(r));
+        if (!r || r->status >= 300) spdlog::warn("slack: updating the message failed: {}", http::describe_failure(r));
       },
       [](std::exception_ptr e) {
         if (e) spdlog::error("slack: updating the message stopped by an unexpected error: {}", exception_text(e));

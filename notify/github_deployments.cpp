@@ -12,9 +12,9 @@ namespace {
 
 bool permanent(int status) { return status >= 400 && status < 500 && status != 408 && status != 429; }
 
-deploy::OutboundRequest post(const config::GithubDeploymentsConfig& github, std::string url, const json& body,
+http::OutboundRequest post(const config::GithubDeploymentsConfig& github, std::string url, const json& body,
                              std::string_view user_agent) {
-  deploy::OutboundRequest req;
+  http::OutboundRequest req;
   req.method = "POST";
   req.url = std::move(url);
   req.body = body.dump();
@@ -28,8 +28,8 @@ deploy::OutboundRequest post(const config::GithubDeploymentsConfig& github, std:
   return req;
 }
 
-void failed(GithubReport& report, const deploy::HttpResult& r, const char* step) {
-  report.error = std::string(step) + ": " + deploy::describe_failure(r);
+void failed(GithubReport& report, const http::HttpResult& r, const char* step) {
+  report.error = std::string(step) + ": " + http::describe_failure(r);
   report.permanent = r && permanent(r->status);
 }
 
@@ -50,7 +50,7 @@ std::optional<std::int64_t> read_github_deployment_id(std::string_view body) {
   return id;
 }
 
-boost::asio::awaitable<GithubReport> report_github_status(deploy::HttpClient& http,
+boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http,
                                                           const config::GithubDeploymentsConfig& github,
                                                           const GithubStatus& s, std::int64_t github_id,
                                                           std::string_view user_agent) {

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::notify {
 
@@ -40,7 +40,7 @@ struct GithubReport {
 // The id of the deployment GitHub created (a positive integer); none when the answer has no such id.
 std::optional<std::int64_t> read_github_deployment_id(std::string_view body);
 
-boost::asio::awaitable<GithubReport> report_github_status(deploy::HttpClient& http,
+boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http,
                                                           const config::GithubDeploymentsConfig& github,
                                                           const GithubStatus& status, std::int64_t github_id,
                                                           std::string_view user_agent);

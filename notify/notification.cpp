@@ -59,15 +59,15 @@ nlohmann::json notification_body(const config::Notifier& notifier, const Notice&
   return body;
 }
 
-boost::asio::awaitable<deploy::HttpResult> send_notification(deploy::HttpClient& http, const config::Notifier& notifier,
+boost::asio::awaitable<http::HttpResult> send_notification(http::HttpClient& http, const config::Notifier& notifier,
                                                              std::string body, std::string_view event,
                                                              std::int64_t delivery, std::string_view user_agent) {
-  deploy::OutboundRequest req;
+  http::OutboundRequest req;
   req.method = "POST";
   req.url = notifier.url;
   req.body = std::move(body);
   req.timeout = notifier.timeout;
-  req.connect_timeout = std::min(notifier.timeout, deploy::Millis(5'000));
+  req.connect_timeout = std::min(notifier.timeout, Millis(5'000));
   req.ca_file = notifier.tls.ca_file;
   req.headers = {{"Content-Type", "application/json"},
                  {"User-Agent", std::string(user_agent)},

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::notify {
 
@@ -33,7 +33,7 @@ nlohmann::json notification_body(const config::Notifier& notifier, const Notice&
 
 // Posts a body rendered by notification_body (signed with the endpoint's secret when it has one).
 // `delivery` names this delivery for the receiver (X-Shipgate-Delivery; the same on every retry).
-boost::asio::awaitable<deploy::HttpResult> send_notification(deploy::HttpClient& http, const config::Notifier& notifier,
+boost::asio::awaitable<http::HttpResult> send_notification(http::HttpClient& http, const config::Notifier& notifier,
                                                              std::string body, std::string_view event,
                                                              std::int64_t delivery, std::string_view user_agent);
 

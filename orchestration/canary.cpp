@@ -14,7 +14,7 @@ using nlohmann::json;
 
 asio::awaitable<CanaryOutcome> run_canary(deploy::DeployTarget& canary, const deploy::DeployContext& ctx,
                                           const config::Canary& cfg, const std::optional<config::Analysis>& analysis,
-                                          deploy::HttpClient& http, const AnalysisNote& note) {
+                                          http::HttpClient& http, const AnalysisNote& note) {
   CanaryOutcome out;
   out.record = {{"deployment", cfg.deployment}, {"steps", json::array()}};
   {

@@ -24,6 +24,6 @@ struct CanaryOutcome {
 
 boost::asio::awaitable<CanaryOutcome> run_canary(deploy::DeployTarget& canary, const deploy::DeployContext& ctx,
                                                  const config::Canary& cfg, const std::optional<config::Analysis>& analysis,
-                                                 deploy::HttpClient& http, const AnalysisNote& note);
+                                                 http::HttpClient& http, const AnalysisNote& note);
 
 }  // namespace shipgate::orchestration

@@ -14,10 +14,10 @@
 #include "common/time_format.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/canary.hpp"
-#include "orchestration/deploy_gate.hpp"
+#include "domain/deploy_gate.hpp"
 #include "orchestration/error_rate.hpp"
-#include "orchestration/deployment_rules.hpp"
-#include "orchestration/gate_policy.hpp"
+#include "domain/deployment_rules.hpp"
+#include "domain/gate_policy.hpp"
 #include "orchestration/image_check.hpp"
 
 namespace shipgate::orchestration {
@@ -27,14 +27,14 @@ using nlohmann::json;
 using deploy::TargetOutcome;
 
 Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-                       std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http,
+                       std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http,
                        Metrics* metrics)
     : strand_(asio::make_strand(executor)),
       store_(store),
       config_(std::move(config)),
       targets_(std::move(targets)),
       clock_(std::move(clock)),
-      http_(http ? std::move(http) : deploy::make_beast_http_client()),
+      http_(http ? std::move(http) : http::make_beast_http_client()),
       metrics_(metrics) {}
 
 void Dispatcher::start(std::chrono::milliseconds every) {

@@ -18,7 +18,7 @@
 #include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "deploy/target.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 
@@ -32,7 +32,7 @@ deploy::DeployContext deploy_context(const Deployment& d, const config::Project&
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-             std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http = nullptr,
+             std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http = nullptr,
              Metrics* metrics = nullptr);
 
   // Picks up what the store says is queued or was running when the process stopped, and starts the
@@ -119,7 +119,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::function<config::ConfigPtr(std::string_view)> generations_;
   TargetFactory targets_;
   std::shared_ptr<const Clock> clock_;
-  std::shared_ptr<deploy::HttpClient> http_;  // smoke checks and registry lookups
+  std::shared_ptr<http::HttpClient> http_;  // smoke checks and registry lookups
   Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::map<std::int64_t, LaneHold> running_holds_;

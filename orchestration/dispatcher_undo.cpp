@@ -7,7 +7,7 @@
 
 #include "common/logging.hpp"
 #include "common/supervised.hpp"
-#include "orchestration/deployment_rules.hpp"
+#include "domain/deployment_rules.hpp"
 #include "orchestration/dispatcher.hpp"
 
 namespace shipgate::orchestration {

@@ -10,7 +10,7 @@
 #include "common/time_format.hpp"
 #include "common/supervised.hpp"
 #include "deploy/kube_watch.hpp"
-#include "orchestration/drift.hpp"
+#include "domain/drift.hpp"
 
 namespace shipgate::orchestration {
 
@@ -35,7 +35,7 @@ json drift_view(const config::Environment& env, const std::vector<DriftState>& s
 }
 
 DriftMonitor::DriftMonitor(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-                           std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http, Metrics* metrics)
+                           std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http, Metrics* metrics)
     : strand_(asio::make_strand(executor)),
       store_(store),
       config_(std::move(config)),

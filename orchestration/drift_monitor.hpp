@@ -1,5 +1,5 @@
 // Watches the Kubernetes Deployments of every target with `drift` (deploy/kube_watch.hpp) and compares
-// them with what the environment's newest succeeded deployment applied (orchestration/drift.hpp),
+// them with what the environment's newest succeeded deployment applied (domain/drift.hpp),
 // soon after each change and every `every`. A new drift is stored (the environment's status shows it),
 // audited, counted and notified; with self_heal the target is applied again, at most max_heals times
 // per heal_window, after which the drift is left in place and reported once. An environment with a
@@ -22,7 +22,7 @@
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "orchestration/dispatcher.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 
@@ -32,7 +32,7 @@ nlohmann::json drift_view(const config::Environment& env, const std::vector<Drif
 class DriftMonitor : public std::enable_shared_from_this<DriftMonitor> {
  public:
   DriftMonitor(boost::asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
-               std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http, Metrics* metrics = nullptr);
+               std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http, Metrics* metrics = nullptr);
 
   void start(std::chrono::milliseconds every = std::chrono::seconds(10));
 
@@ -60,7 +60,7 @@ class DriftMonitor : public std::enable_shared_from_this<DriftMonitor> {
   ConfigSource config_;
   TargetFactory targets_;
   std::shared_ptr<const Clock> clock_;
-  std::shared_ptr<deploy::HttpClient> http_;
+  std::shared_ptr<http::HttpClient> http_;
   Metrics* metrics_;
   boost::asio::steady_timer wake_;
   bool dirty_ = false;  // a watch event since the last comparison

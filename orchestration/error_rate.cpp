@@ -14,7 +14,7 @@ namespace shipgate::orchestration {
 namespace asio = boost::asio;
 using nlohmann::json;
 
-asio::awaitable<AnalysisOutcome> watch_error_rate(deploy::HttpClient& http, const config::Analysis& analysis,
+asio::awaitable<AnalysisOutcome> watch_error_rate(http::HttpClient& http, const config::Analysis& analysis,
                                                   const AnalysisNote& note) {
   AnalysisOutcome out;
   asio::steady_timer pause(co_await asio::this_coro::executor);

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::orchestration {
 
@@ -24,7 +24,7 @@ struct AnalysisOutcome {
 // Told each sample above max and each unanswered query, as they happen (the deployment's history).
 using AnalysisNote = std::function<boost::asio::awaitable<void>(std::string)>;
 
-boost::asio::awaitable<AnalysisOutcome> watch_error_rate(deploy::HttpClient& http, const config::Analysis& analysis,
+boost::asio::awaitable<AnalysisOutcome> watch_error_rate(http::HttpClient& http, const config::Analysis& analysis,
                                                          const AnalysisNote& note);
 
 }  // namespace shipgate::orchestration

@@ -22,7 +22,7 @@
 
 #include "common/metrics.hpp"
 #include "orchestration/slow_reads.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 

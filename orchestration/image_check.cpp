@@ -13,7 +13,7 @@ namespace shipgate::orchestration {
 namespace asio = boost::asio;
 using deploy::ImageState;
 
-asio::awaitable<ImageCheck> check_images(deploy::HttpClient& http, const config::Config& config,
+asio::awaitable<ImageCheck> check_images(http::HttpClient& http, const config::Config& config,
                                          const config::Environment& env,
                                          const std::map<std::string, std::string>& images, const WaitingNote& waiting,
                                          const NewerWork& newer) {

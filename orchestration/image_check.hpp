@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::orchestration {
 
@@ -33,7 +33,7 @@ using NewerWork = std::function<boost::asio::awaitable<std::optional<std::string
 // Asks each image's registry; with `env.wait_for_images`, asks again with growing pauses (1 s doubling
 // to 15 s) until all exist, the time is up, or `newer` names work queued behind it. A registry that
 // refuses (credentials) fails at once.
-boost::asio::awaitable<ImageCheck> check_images(deploy::HttpClient& http, const config::Config& config,
+boost::asio::awaitable<ImageCheck> check_images(http::HttpClient& http, const config::Config& config,
                                                 const config::Environment& env,
                                                 const std::map<std::string, std::string>& images,
                                                 const WaitingNote& waiting, const NewerWork& newer = nullptr);

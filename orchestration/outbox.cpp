@@ -49,7 +49,7 @@ notify::Notice notice_of(const OutboxItem& event, const Deployment& d, std::stri
 }
 
 Outbox::Outbox(asio::any_io_executor executor, Store& store, std::function<config::ConfigPtr()> config,
-               std::shared_ptr<deploy::HttpClient> http, std::shared_ptr<const Clock> clock, Metrics* metrics,
+               std::shared_ptr<http::HttpClient> http, std::shared_ptr<const Clock> clock, Metrics* metrics,
                OutboxOptions options)
     : strand_(asio::make_strand(executor)),
       store_(store),
@@ -227,7 +227,7 @@ asio::awaitable<OutboxAttempt> Outbox::send_notification(const OutboxItem& item)
     log_with(spdlog::level::info, {.deployment = item.deployment}, "notification for deployment {} ({}) delivered to {}", item.deployment, item.event, url_origin(notifier->url));
     co_return a;
   }
-  a.error = deploy::describe_failure(result);
+  a.error = http::describe_failure(result);
   if (attempts >= notifier->max_attempts) {
     a.outcome = OutboxOutcome::gave_up;
     log_with(spdlog::level::warn, {.deployment = item.deployment}, "notification for deployment {} ({}) to {}: gave up after {} attempts: {}", item.deployment, item.event, url_origin(notifier->url), attempts, a.error);

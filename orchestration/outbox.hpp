@@ -19,9 +19,9 @@
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 #include "notify/notification.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 
@@ -44,7 +44,7 @@ notify::Notice notice_of(const OutboxItem& event, const Deployment& d, std::stri
 class Outbox : public std::enable_shared_from_this<Outbox> {
  public:
   Outbox(boost::asio::any_io_executor executor, Store& store, std::function<config::ConfigPtr()> config,
-         std::shared_ptr<deploy::HttpClient> http, std::shared_ptr<const Clock> clock, Metrics* metrics = nullptr,
+         std::shared_ptr<http::HttpClient> http, std::shared_ptr<const Clock> clock, Metrics* metrics = nullptr,
          OutboxOptions options = {});
 
   void start();
@@ -69,7 +69,7 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;
   std::function<config::ConfigPtr()> config_;
-  std::shared_ptr<deploy::HttpClient> http_;
+  std::shared_ptr<http::HttpClient> http_;
   std::shared_ptr<const Clock> clock_;
   Metrics* metrics_;
   OutboxOptions options_;

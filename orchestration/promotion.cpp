@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
-#include "orchestration/deployment_rules.hpp"
+#include "domain/deployment_rules.hpp"
 #include "orchestration/dispatcher.hpp"
-#include "orchestration/gate_policy.hpp"
+#include "domain/gate_policy.hpp"
 #include "orchestration/image_check.hpp"
 
 namespace shipgate::orchestration {

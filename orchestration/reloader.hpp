@@ -18,7 +18,7 @@
 #include "common/metrics.hpp"
 #include "config/loader.hpp"
 #include "config/registry.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 

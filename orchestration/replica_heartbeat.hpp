@@ -8,7 +8,7 @@
 #include <string>
 
 #include "orchestration/dispatcher.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 

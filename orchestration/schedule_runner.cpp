@@ -15,8 +15,8 @@
 #include "common/supervised.hpp"
 #include "deploy/smoke.hpp"
 #include "orchestration/dispatcher.hpp"
-#include "orchestration/drift.hpp"
-#include "orchestration/gate_policy.hpp"
+#include "domain/drift.hpp"
+#include "domain/gate_policy.hpp"
 
 namespace shipgate::orchestration {
 
@@ -70,7 +70,7 @@ json to_json(const ScheduleStatus& s) {
 }
 
 ScheduleRunner::ScheduleRunner(asio::any_io_executor executor, Store& store, std::function<config::ConfigPtr()> config,
-                               std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http,
+                               std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http,
                                Metrics* metrics)
     : strand_(asio::make_strand(executor)),
       store_(store),

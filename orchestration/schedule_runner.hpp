@@ -23,8 +23,8 @@
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
-#include "deploy/http_client.hpp"
-#include "orchestration/store.hpp"
+#include "http/http_client.hpp"
+#include "store/store.hpp"
 
 namespace shipgate::orchestration {
 
@@ -45,7 +45,7 @@ class ScheduleRunner : public std::enable_shared_from_this<ScheduleRunner> {
   using Queued = std::function<void(const std::string& project, const std::string& environment)>;
 
   ScheduleRunner(boost::asio::any_io_executor executor, Store& store, std::function<config::ConfigPtr()> config,
-                 std::shared_ptr<const Clock> clock, std::shared_ptr<deploy::HttpClient> http, Metrics* metrics = nullptr);
+                 std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http, Metrics* metrics = nullptr);
 
   // Ticks now and then every `every` (well under a minute: cron times are minutes).
   void start(std::chrono::milliseconds every = std::chrono::seconds(10));
@@ -70,7 +70,7 @@ class ScheduleRunner : public std::enable_shared_from_this<ScheduleRunner> {
   Store& store_;
   std::function<config::ConfigPtr()> config_;
   std::shared_ptr<const Clock> clock_;
-  std::shared_ptr<deploy::HttpClient> http_;
+  std::shared_ptr<http::HttpClient> http_;
   Metrics* metrics_;  // may be null
   Queued queued_;
 };

@@ -75,7 +75,7 @@ function connectEvents() {
     // An ended session would be retried forever (and count as failed sign-ins): ask to sign in again.
     api.session().catch((e) => { if (e.status === 401) showSignIn(); });
   };
-  // Every audit action (the event's name; the table in orchestration/deployment.cpp): the audit view
+  // Every audit action (the event's name; the table in domain/deployment.cpp): the audit view
   // shows them all, the other views re-read what they show.
   const refresh = () => rerenderSoon();
   for (const name of ['created', 'transition', 'approve', 'reject', 'cancel', 'override', 'rollback', 'refused',

@@ -4,7 +4,7 @@
 
 #include "common/crypto.hpp"
 #include "handlers/signature.hpp"
-#include "orchestration/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/test_config.hpp"
 

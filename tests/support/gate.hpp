@@ -15,7 +15,7 @@
 
 #include "handlers/app.hpp"
 #include "orchestration/dispatcher.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 #include "tests/support/daemon.hpp"
 
 namespace shipgate::testing {

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "orchestration/pg_connection.hpp"
-#include "orchestration/pg_schema.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_schema.hpp"
 
 namespace shipgate::testing {
 

@@ -6,16 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::testing {
 
-class ScriptedHttp final : public deploy::HttpClient {
+class ScriptedHttp final : public http::HttpClient {
  public:
-  using Answer = std::function<deploy::HttpResult(const deploy::OutboundRequest&)>;
+  using Answer = std::function<http::HttpResult(const http::OutboundRequest&)>;
   explicit ScriptedHttp(Answer answer) : answer_(std::move(answer)) {}
 
-  boost::asio::awaitable<deploy::HttpResult> send(deploy::OutboundRequest request) override {
+  boost::asio::awaitable<http::HttpResult> send(http::OutboundRequest request) override {
     {
       std::lock_guard lock(mutex_);
       requests_.push_back(request);
@@ -28,13 +28,13 @@ class ScriptedHttp final : public deploy::HttpClient {
     co_return result;
   }
 
-  std::vector<deploy::OutboundRequest> requests() const {
+  std::vector<http::OutboundRequest> requests() const {
     std::lock_guard lock(mutex_);
     return requests_;
   }
 
-  static deploy::HttpResult reply(int status, std::string body, deploy::Headers headers = {}) {
-    deploy::OutboundResponse r;
+  static http::HttpResult reply(int status, std::string body, http::Headers headers = {}) {
+    http::OutboundResponse r;
     r.status = status;
     r.body = std::move(body);
     r.headers = std::move(headers);
@@ -44,7 +44,7 @@ class ScriptedHttp final : public deploy::HttpClient {
  private:
   Answer answer_;
   mutable std::mutex mutex_;
-  std::vector<deploy::OutboundRequest> requests_;
+  std::vector<http::OutboundRequest> requests_;
 };
 
 }  // namespace shipgate::testing

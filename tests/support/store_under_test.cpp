@@ -6,8 +6,8 @@
 
 #include <atomic>
 
-#include "orchestration/pg_store.hpp"
-#include "orchestration/sqlite_store.hpp"
+#include "store/postgres/pg_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/support/pg_session.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/run.hpp"

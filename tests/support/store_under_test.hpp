@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "common/clock.hpp"
-#include "orchestration/store.hpp"
+#include "store/store.hpp"
 #include "tests/support/daemon.hpp"
 
 namespace shipgate::testing {

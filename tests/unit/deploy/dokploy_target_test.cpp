@@ -7,8 +7,9 @@
 
 using namespace shipgate;
 using namespace shipgate::deploy;
+using namespace shipgate::http;
 using shipgate::testing::run_awaitable;
-using shipgate::deploy::Headers;
+using shipgate::http::Headers;
 
 namespace {
 

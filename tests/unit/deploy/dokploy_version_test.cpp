@@ -8,6 +8,7 @@
 
 using namespace shipgate;
 using namespace shipgate::deploy;
+using namespace shipgate::http;
 using shipgate::testing::DokployStandin;
 using shipgate::testing::run_awaitable;
 

@@ -19,6 +19,7 @@
 
 using namespace shipgate;
 using namespace shipgate::deploy;
+using namespace shipgate::http;
 using shipgate::testing::hostile_answers;
 using shipgate::testing::run_awaitable;
 using shipgate::testing::ScriptedHttp;

@@ -7,6 +7,7 @@
 
 using namespace shipgate;
 using namespace shipgate::deploy;
+using namespace shipgate::http;
 using shipgate::testing::run_awaitable;
 using shipgate::testing::StandinReply;
 

@@ -17,6 +17,7 @@
 
 using namespace shipgate;
 using namespace shipgate::deploy;
+using namespace shipgate::http;
 using nlohmann::json;
 
 TEST(WatchStream, EventsAreWholeLinesHoweverTheBytesArrive) {

@@ -13,6 +13,7 @@
 
 using namespace shipgate;
 using namespace shipgate::deploy;
+using namespace shipgate::http;
 using shipgate::testing::Registry;
 using shipgate::testing::run_awaitable;
 using shipgate::testing::StandinReply;

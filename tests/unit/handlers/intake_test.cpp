@@ -4,7 +4,7 @@
 #include "handlers/app.hpp"
 #include "handlers/intake.hpp"
 #include "handlers/signature.hpp"
-#include "orchestration/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/test_config.hpp"

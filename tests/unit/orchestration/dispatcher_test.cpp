@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "common/time_format.hpp"
-#include "orchestration/deployment_rules.hpp"
+#include "domain/deployment_rules.hpp"
 #include "tests/support/gate.hpp"
 #include "tests/support/run.hpp"
 

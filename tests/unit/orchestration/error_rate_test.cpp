@@ -13,15 +13,15 @@ using shipgate::testing::run_awaitable;
 namespace {
 
 // Answers each query with the next value (nullopt: unreachable); the last one repeats.
-class ScriptedPrometheus final : public deploy::HttpClient {
+class ScriptedPrometheus final : public http::HttpClient {
  public:
   explicit ScriptedPrometheus(std::deque<std::optional<double>> values) : values_(std::move(values)) {}
-  boost::asio::awaitable<deploy::HttpResult> send(deploy::OutboundRequest request) override {
+  boost::asio::awaitable<http::HttpResult> send(http::OutboundRequest request) override {
     urls.push_back(request.url);
     const auto v = values_.size() > 1 ? values_.front() : values_.back();
     if (values_.size() > 1) values_.pop_front();
-    if (!v) co_return deploy::HttpResult(boost::system::in_place_error, make_error_code(boost::system::errc::connection_refused));
-    deploy::OutboundResponse r;
+    if (!v) co_return http::HttpResult(boost::system::in_place_error, make_error_code(boost::system::errc::connection_refused));
+    http::OutboundResponse r;
     r.status = 200;
     r.body = R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,")" +
              std::to_string(*v) + R"("]}]}})";

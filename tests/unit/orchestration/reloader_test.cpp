@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "orchestration/reloader.hpp"
-#include "orchestration/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/test_config.hpp"
 #include "tests/support/run.hpp"

@@ -7,7 +7,7 @@
 #include <atomic>
 
 #include "config/time_zone.hpp"
-#include "deploy/http_client.hpp"
+#include "http/http_client.hpp"
 #include "orchestration/schedule_runner.hpp"
 #include "tests/support/http.hpp"
 #include "tests/support/run.hpp"
@@ -51,7 +51,7 @@ class Schedules : public shipgate::testing::StoreFixture {
   }
   std::shared_ptr<ScheduleRunner> runner(config::ConfigPtr cfg) {
     return std::make_shared<ScheduleRunner>(ioc.get_executor(), *store, [cfg] { return cfg; }, clock,
-                                            deploy::make_beast_http_client(), nullptr);
+                                            http::make_beast_http_client(), nullptr);
   }
   // A deployment of `version` that reached succeeded (what runs there now).
   std::int64_t deployed(const std::string& version, State final_state = State::succeeded) {

@@ -1,0 +1,93 @@
+#include "domain/deployment_rules.hpp"
+
+#include "domain/semver.hpp"
+
+namespace shipgate::orchestration {
+
+std::string marked_bad_reason(const BadVersion& mark, std::string_view environment) {
+  return "version " + mark.version + " is marked bad in " + std::string(environment) + " (rolled back from deployment " +
+         std::to_string(mark.deployment) + (mark.reason.empty() ? "" : ": " + mark.reason) +
+         "); deploy it manually to override";
+}
+
+std::string older_version_reason(const NewDeployment& incoming, std::string_view newer) {
+  return "version " + incoming.version + " is older than " + std::string(newer) + " in " + incoming.environment +
+         "; automatic triggers never go back to an older version (deploy it manually to do that)";
+}
+
+nlohmann::json skipped_details(const NewDeployment& incoming) {
+  return {{"version", incoming.version}, {"sha", incoming.sha}, {"trigger", to_string(incoming.trigger)}};
+}
+
+std::string superseded_reason(std::int64_t by, std::string_view version) {
+  return "superseded by deployment " + std::to_string(by) + " (" + std::string(version) + ")";
+}
+
+std::optional<std::string> newer_version_in_place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished,
+                                                  std::string_view running) {
+  if (!is_automatic(incoming.trigger)) return std::nullopt;
+  const auto mine = parse_semver(incoming.version);
+  if (!mine) return std::nullopt;
+  std::optional<std::string> newest;
+  std::optional<SemVer> newest_v;
+  auto consider = [&](std::string_view version) {
+    const auto v = parse_semver(version);
+    if (v && compare(*v, *mine) > 0 && (!newest_v || compare(*v, *newest_v) > 0)) {
+      newest = std::string(version);
+      newest_v = v;
+    }
+  };
+  consider(running);
+  for (const auto& u : unfinished) consider(u.version);
+  return newest;
+}
+
+const Deployment* newer_queued_work(const Deployment& waiting, const std::vector<Deployment>& queued) {
+  const Deployment* found = nullptr;
+  for (const auto& q : queued)
+    if (q.id > waiting.id && priority(q.trigger) >= priority(waiting.trigger) && (!found || q.id > found->id))
+      found = &q;
+  return found;
+}
+
+Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished) {
+  Placement out;
+  if (priority(incoming.trigger) > 0) return out;
+  for (const auto& u : unfinished) {
+    if (u.version == incoming.version && u.sha == incoming.sha && u.images == incoming.images) {
+      out.existing = u;
+      out.superseded.clear();
+      return out;
+    }
+    if (u.state != State::running && priority(u.trigger) == 0) out.superseded.push_back(u);
+  }
+  return out;
+}
+
+bool names_version(const BadVersion& mark, std::string_view version, std::string_view sha) {
+  return mark.version == version || (!sha.empty() && mark.sha == sha);
+}
+
+bool clears_bad_mark(Trigger trigger, State reached) {
+  return reached == State::succeeded && (trigger == Trigger::manual || trigger == Trigger::override_);
+}
+
+std::string_view counted_final_state(Trigger trigger, State reached) {
+  if (trigger == Trigger::rollback && reached == State::succeeded) return to_string(State::rolled_back);
+  return to_string(reached);
+}
+
+AuditAction audit_action(std::optional<State> from, State to) {
+  if (!from) return AuditAction::created;
+  if (to == State::rejected) return AuditAction::reject;
+  if (to == State::cancelled) return AuditAction::cancel;
+  return AuditAction::transition;
+}
+
+const Deployment* previous_version(const std::vector<Deployment>& succeeded, const Deployment& current) {
+  for (const auto& d : succeeded)
+    if (d.id != current.id && (d.version != current.version || d.images != current.images)) return &d;
+  return nullptr;
+}
+
+}  // namespace shipgate::orchestration

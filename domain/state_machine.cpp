@@ -1,0 +1,56 @@
+#include "domain/state_machine.hpp"
+
+namespace shipgate::orchestration {
+
+std::string_view to_string(Event e) {
+  switch (e) {
+    case Event::approved: return "approved";
+    case Event::start: return "start";
+    case Event::resume: return "resume";
+    case Event::note: return "note";
+    case Event::succeed: return "succeed";
+    case Event::fail: return "fail";
+    case Event::roll_back: return "roll_back";
+    case Event::supersede: return "supersede";
+    case Event::cancel: return "cancel";
+    case Event::reject: return "reject";
+    case Event::expire: return "expire";
+  }
+  return "?";
+}
+
+std::optional<State> next_state(State from, Event e) {
+  switch (from) {
+    case State::pending_approval:
+      switch (e) {
+        case Event::approved: return State::queued;
+        case Event::supersede: return State::superseded;
+        case Event::cancel: return State::cancelled;
+        case Event::reject: return State::rejected;
+        case Event::expire: return State::expired;
+        default: return std::nullopt;
+      }
+    case State::queued:
+      switch (e) {
+        case Event::start: return State::running;
+        case Event::supersede: return State::superseded;
+        case Event::cancel: return State::cancelled;
+        default: return std::nullopt;
+      }
+    case State::running:
+      switch (e) {
+        case Event::resume: return State::running;
+        case Event::note: return State::running;
+        case Event::succeed: return State::succeeded;
+        case Event::fail: return State::failed;
+        case Event::roll_back: return State::rolled_back;
+        // Only while no target has run yet (it waits for its images): the dispatcher makes sure.
+        case Event::supersede: return State::superseded;
+        default: return std::nullopt;
+      }
+    default:
+      return std::nullopt;  // final states never change
+  }
+}
+
+}  // namespace shipgate::orchestration

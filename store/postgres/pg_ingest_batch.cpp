@@ -1,0 +1,396 @@
+// Several webhooks in one transaction, with a fixed number of statements however many there are.
+//
+// One ingest is about ten statements and a commit; a replica receiving webhooks faster than they
+// commit would spend its time (and the database's) on round trips and per-statement work. So the
+// webhooks that arrived while the previous transaction ran are taken together: their deliveries are
+// claimed in one statement, their environments locked in one, what the rules need read in three;
+// the rules (deployment_rules.hpp) then run here, webhook after webhook, on an in-memory copy of each
+// environment's open deployments (locked until commit), exactly as ingest() would one at a time; and
+// the rows they produce are written with one statement per table, from JSON arrays. If anything fails
+// (a statement, a string PostgreSQL refuses, a deadlock it broke) the transaction is rolled back and
+// the caller ingests them one by one.
+//
+// The planner cannot see how many rows a JSON array holds (it assumes 100), and for a join against a
+// large table that makes a sequential scan look cheaper than a dozen index lookups: every array that
+// is joined goes through `LIMIT <its length>`, which tells it; and the batch's transaction plans each
+// statement for its run (plan_cache_mode), since a plan kept from when a table was small goes on
+// scanning it whole as the table grows. The statements are still parsed once per connection.
+#include "store/postgres/pg_writes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "domain/deployment_rules.hpp"
+#include "store/images_column.hpp"
+#include "domain/semver.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using Params = std::vector<std::optional<std::string>>;
+
+namespace {
+
+using Lane = std::pair<std::string, std::string>;
+
+// What the rules read about one environment, kept current as the batch's webhooks are applied.
+struct LaneView {
+  std::vector<BadVersion> bad;
+  std::vector<Unfinished> open;  // pending_approval, queued, running; oldest first
+  std::string current;           // the version of its last successful deployment
+};
+
+// A batch as it goes: its webhooks, which of them this transaction claimed, what was read.
+struct Batch {
+  const std::vector<const IngestRequest*>& requests;
+  std::int64_t now = 0;
+  std::vector<IngestResult> out;
+  std::map<std::string, std::size_t> first_of;  // delivery key -> index of its first webhook
+  std::set<std::string> claimed;
+  std::map<Lane, LaneView> view;
+  std::vector<std::int64_t> ids;  // for the deployments it creates, in order
+
+  // The webhooks the rules apply to: claimed here, and the first with their key.
+  bool applies(std::size_t i) const {
+    const auto& key = requests[i]->delivery_key;
+    return first_of.at(key) == i && claimed.count(key);
+  }
+};
+
+// The rows a batch writes, in the order ingest() would have written them.
+struct Rows {
+  json marks = json::array();
+  json deployments = json::array();
+  json supersede = json::array();
+  json history = json::array();
+  json audit = json::array();
+  json events = json::array();
+  std::map<std::tuple<std::string, std::string, std::string>, int> finals;
+  std::set<std::string> wake;
+  json answers = json::array();
+  std::size_t superseding = 0;
+};
+
+std::string text(std::int64_t v) { return std::to_string(v); }
+std::string count_of(std::size_t n) { return std::to_string(n); }
+
+// A serialised JSON parameter; nullopt when a string is not valid UTF-8 (ingest() one by one then
+// reports it as PostgreSQL does).
+std::optional<std::string> dumped(const json& j) {
+  try {
+    return j.dump();
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+void note(const PgError& why) {
+  spdlog::debug("store: a batch of webhooks is ingested one by one instead: {}", why.message);
+}
+
+// One statement of the batch; nullopt (noted) when it failed.
+asio::awaitable<std::optional<PgRows>> run(PgConnection& c, std::string sql, Params params) {
+  auto r = co_await c.query(std::move(sql), std::move(params));
+  if (!r) {
+    note(r.error());
+    co_return std::nullopt;
+  }
+  co_return std::move(*r);
+}
+
+// Claims the batch's deliveries in key order (two replicas claiming overlapping batches never wait on
+// each other in a circle) and reads the stored answer of those seen before.
+asio::awaitable<bool> claim_deliveries(PgConnection& c, Batch& b) {
+  json keys = json::array();
+  for (std::size_t i = 0; i < b.requests.size(); ++i)
+    if (b.first_of.emplace(b.requests[i]->delivery_key, i).second)
+      keys.push_back({{"k", b.requests[i]->delivery_key}, {"s", b.requests[i]->source}});
+  std::sort(keys.begin(), keys.end(), [](const json& x, const json& y) { return x["k"] < y["k"]; });
+  const auto keys_text = dumped(keys);
+  if (!keys_text) co_return false;
+  const std::string claim =
+      "INSERT INTO deliveries (key, received_at, source, status, body) SELECT k, $2::bigint, s, 0, '' "
+      "FROM json_to_recordset($1::json) AS t(k text, s text) ON CONFLICT (key) DO NOTHING RETURNING key";
+  const Params claim_params{*keys_text, text(b.now)};
+  auto claimed = co_await run(c, claim, claim_params);
+  if (!claimed) co_return false;
+  for (int i = 0; i < claimed->size(); ++i) b.claimed.insert(claimed->text(i, 0));
+  if (b.claimed.size() == b.first_of.size()) co_return true;
+  // Seen before (committed by an earlier transaction): the stored answer, as ingest() gives it.
+  json seen_keys = json::array();
+  for (const auto& [key, index] : b.first_of)
+    if (!b.claimed.count(key)) seen_keys.push_back(key);
+  const std::string seen = "SELECT key, status, body FROM deliveries WHERE key IN "
+                           "(SELECT value FROM json_array_elements_text($1::json) LIMIT $2::int)";
+  const Params seen_params{seen_keys.dump(), count_of(seen_keys.size())};
+  auto stored = co_await run(c, seen, seen_params);
+  if (!stored) co_return false;
+  for (int i = 0; i < stored->size(); ++i) {
+    auto& r = b.out[b.first_of.at(stored->text(i, 0))];
+    r.duplicate = true;
+    r.response = {static_cast<int>(stored->int64(i, 1)), stored->text(i, 2)};
+  }
+  co_return true;
+}
+
+// Locks the environments the new deployments go to, in one order on every replica, reads what the
+// rules need about them and takes ids for the deployments the batch may create.
+asio::awaitable<bool> read_lanes(PgConnection& c, Batch& b) {
+  std::set<Lane> lanes;
+  bool semver_rules = false;
+  std::size_t wanted = 0;
+  for (std::size_t i = 0; i < b.requests.size(); ++i) {
+    if (!b.applies(i)) continue;
+    for (const auto& nd : b.requests[i]->deployments) {
+      lanes.insert({nd.project, nd.environment});
+      semver_rules = semver_rules || (is_automatic(nd.trigger) && parse_semver(nd.version));
+      ++wanted;
+    }
+  }
+  if (lanes.empty()) co_return true;
+  json lock_keys = json::array(), lane_rows = json::array();
+  for (const auto& [p, e] : lanes) {
+    lock_keys.push_back(p + "\n" + e);
+    lane_rows.push_back({{"p", p}, {"e", e}});
+  }
+  const auto lanes_text = dumped(lane_rows);
+  const auto lock_text = dumped(lock_keys);
+  if (!lanes_text || !lock_text) co_return false;
+  // json_array_elements_text yields in array order, and the set is sorted.
+  const std::string lock = "SELECT count(pg_advisory_xact_lock(hashtextextended(value, 0))) "
+                           "FROM json_array_elements_text($1::json)";
+  const Params lock_params{*lock_text};
+  if (!co_await run(c, lock, lock_params)) co_return false;
+  const Params lane_params{*lanes_text, count_of(lanes.size())};
+  const std::string bad_sql = "SELECT b.project, b.environment, b.version, b.sha, b.deployment_id, b.reason "
+                              "FROM (SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) LIMIT $2::int) l "
+                              "JOIN bad_versions b ON b.project = l.p AND b.environment = l.e";
+  auto bad = co_await run(c, bad_sql, lane_params);
+  if (!bad) co_return false;
+  for (int i = 0; i < bad->size(); ++i)
+    b.view[{bad->text(i, 0), bad->text(i, 1)}].bad.push_back(
+        {bad->text(i, 0), bad->text(i, 1), bad->text(i, 2), bad->text(i, 3), 0, bad->int64(i, 4), bad->text(i, 5), {}});
+  // Locked until commit: the rules decide on them across the whole batch, so a replica starting one
+  // meanwhile waits (a few milliseconds) rather than making the decisions stale.
+  const std::string open_sql =
+      "SELECT d.project, d.environment, d.id, d.state, d.version, d.sha, d.images, d.trigger "
+      "FROM (SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) LIMIT $2::int) l "
+      "JOIN deployments d ON d.project = l.p AND "
+      "d.environment = l.e AND d.state IN ('pending_approval', 'queued', 'running') ORDER BY d.id FOR UPDATE OF d";
+  auto open = co_await run(c, open_sql, lane_params);
+  if (!open) co_return false;
+  for (int i = 0; i < open->size(); ++i)
+    b.view[{open->text(i, 0), open->text(i, 1)}].open.push_back(
+        {open->int64(i, 2), parse_state(open->text(i, 3)).value_or(State::queued), open->text(i, 4), open->text(i, 5),
+         parse_images(open->text(i, 6)), parse_trigger(open->text(i, 7)).value_or(Trigger::push)});
+  if (semver_rules) {
+    const std::string current_sql =
+        "SELECT l.p, l.e, d.version FROM (SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) "
+        "LIMIT $2::int) l CROSS JOIN LATERAL "
+        "(SELECT version FROM deployments WHERE project = l.p AND environment = l.e AND state = 'succeeded' "
+        "ORDER BY finished_at DESC, id DESC LIMIT 1) d";
+    auto current = co_await run(c, current_sql, lane_params);
+    if (!current) co_return false;
+    for (int i = 0; i < current->size(); ++i) b.view[{current->text(i, 0), current->text(i, 1)}].current = current->text(i, 2);
+  }
+  // Ids for every deployment the batch may create, in one statement; those it does not need are gaps
+  // in the sequence, as a rolled-back insert leaves.
+  const std::string ids_sql = "SELECT nextval(pg_get_serial_sequence('deployments', 'id')) FROM generate_series(1, $1::int)";
+  const Params ids_sql_params{count_of(wanted)};
+  auto taken = co_await run(c, ids_sql, ids_sql_params);
+  if (!taken) co_return false;
+  for (int i = 0; i < taken->size(); ++i) b.ids.push_back(taken->int64(i, 0));
+  co_return true;
+}
+
+// The rules, webhook after webhook, as ingest() applies them, on the lanes as read: the rows to write
+// and each webhook's outcome (in `b.out`).
+Rows apply_rules(Batch& b, bool record_events) {
+  Rows rows;
+  std::size_t next_id = 0;
+  const auto add_history = [&](std::int64_t id, const Lane& lane, std::optional<State> from, State to,
+                               const std::string& actor, const std::string& reason) {
+    rows.history.push_back({{"d", id}, {"f", from ? json(to_string(*from)) : json()}, {"t", to_string(to)}, {"a", actor}, {"r", reason}});
+    json details = {{"to", to_string(to)}};
+    if (from) details["from"] = to_string(*from);
+    rows.audit.push_back({{"a", actor}, {"x", to_string(audit_action(from, to))}, {"p", lane.first}, {"e", lane.second},
+                          {"d", id}, {"r", reason}, {"j", details.dump()}, {"at", b.now}});
+    if (is_final(to)) ++rows.finals[{lane.first, lane.second, std::string(to_string(to))}];
+    if (record_events && (!from || *from != to)) rows.events.push_back({{"d", id}, {"v", to_string(to)}});
+    if (to == State::queued) rows.wake.insert(lane.first + "\n" + lane.second);
+  };
+  const auto add_audit = [&](const AuditEntry& e) {
+    rows.audit.push_back({{"a", e.actor}, {"x", to_string(e.action)}, {"p", e.project}, {"e", e.environment},
+                          {"d", e.deployment > 0 ? json(e.deployment) : json()}, {"r", e.reason}, {"j", e.details.dump()},
+                          {"at", e.at_ms ? e.at_ms : b.now}});
+  };
+  for (std::size_t i = 0; i < b.requests.size(); ++i) {
+    if (!b.applies(i)) continue;
+    const IngestRequest& req = *b.requests[i];
+    IngestResult& result = b.out[i];
+    for (const auto& mark : req.mark_bad) {
+      rows.marks.push_back({{"p", mark.project}, {"e", mark.environment}, {"v", mark.version}, {"s", mark.sha},
+                            {"d", mark.deployment}, {"r", mark.reason}, {"a", mark.actor}});
+      auto& bad = b.view[{mark.project, mark.environment}].bad;
+      std::erase_if(bad, [&](const BadVersion& old) { return old.version == mark.version; });
+      bad.push_back(mark);
+    }
+    for (const auto& nd : req.deployments) {
+      const Lane lane{nd.project, nd.environment};
+      auto& here = b.view[lane];
+      IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
+      const auto skip = [&](std::string why, json details) {
+        created.skipped = std::move(why);
+        add_audit({0, b.now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped, details});
+      };
+      std::optional<std::string> newer;
+      const BadVersion* marked = nullptr;
+      if (is_automatic(nd.trigger))
+        for (const auto& mark : here.bad)
+          if (!marked && names_version(mark, nd.version, nd.sha)) marked = &mark;
+      if (!marked && is_automatic(nd.trigger) && parse_semver(nd.version))
+        newer = newer_version_in_place(nd, here.open, here.current);
+      if (marked) {
+        skip(marked_bad_reason(*marked, nd.environment), skipped_details(nd));
+      } else if (newer) {
+        json details = skipped_details(nd);
+        details["newer"] = *newer;
+        skip(older_version_reason(nd, *newer), std::move(details));
+      } else if (const Placement placement = place(nd, here.open); placement.existing) {
+        created.id = placement.existing->id;
+        created.state = placement.existing->state;
+        created.reused = true;
+      } else {
+        created.id = b.ids.at(next_id++);
+        rows.deployments.push_back(
+            {{"id", created.id}, {"p", nd.project}, {"e", nd.environment}, {"st", to_string(nd.initial)}, {"v", nd.version},
+             {"s", nd.sha}, {"rf", nd.ref}, {"im", json(nd.images).dump()}, {"t", to_string(nd.trigger)}, {"a", nd.actor},
+             {"dl", req.delivery_key}, {"pr", priority(nd.trigger)}, {"po", nd.policy.dump()},
+             {"x", nd.expires_ms > 0 ? json(nd.expires_ms) : json()}, {"cs", nd.config_sha}, {"cc", nd.config_commit},
+             {"ca", nd.committed_ms}});
+        add_history(created.id, lane, std::nullopt, nd.initial, nd.actor, nd.reason);
+        if (nd.trigger == Trigger::override_ && record_events) rows.events.push_back({{"d", created.id}, {"v", "override"}});
+        for (const auto& old : placement.superseded) {
+          const std::string why = superseded_reason(created.id, nd.version);
+          rows.supersede.push_back({{"id", old.id}, {"st", to_string(old.state)}, {"m", why}});
+          ++rows.superseding;
+          add_history(old.id, lane, old.state, State::superseded, "shipgate", why);
+          created.superseded.push_back(old.id);
+          std::erase_if(here.open, [&](const Unfinished& u) { return u.id == old.id; });
+        }
+        here.open.push_back({created.id, nd.initial, nd.version, nd.sha, nd.images, nd.trigger});
+      }
+      result.deployments.push_back(std::move(created));
+    }
+    for (auto e : req.audit) {
+      if (e.deployment == 0 && !result.deployments.empty()) e.deployment = result.deployments.front().id;
+      add_audit(e);
+    }
+    result.response = req.respond ? req.respond(result.deployments) : StoredResponse{202, "{}"};
+    rows.answers.push_back({{"k", req.delivery_key}, {"s", result.response.status}, {"b", result.response.body}});
+  }
+
+  return rows;
+}
+
+// Writes the rows, one statement per table; false when one failed (noted) or a deployment to supersede
+// was not in the state read.
+asio::awaitable<bool> write_rows(PgConnection& c, const Rows& rows, std::int64_t now) {
+  json finals = json::array();
+  for (const auto& [key, n] : rows.finals) finals.push_back({{"p", std::get<0>(key)}, {"e", std::get<1>(key)}, {"s", std::get<2>(key)}, {"n", n}});
+  json wake = json::array();
+  for (const auto& lane : rows.wake) wake.push_back(lane);
+  const auto marks = dumped(rows.marks), deployments = dumped(rows.deployments), supersede = dumped(rows.supersede),
+             history = dumped(rows.history), audit = dumped(rows.audit), events = dumped(rows.events),
+             finals_text = dumped(finals), wake_text = dumped(wake), answers = dumped(rows.answers);
+  if (!marks || !deployments || !supersede || !history || !audit || !events || !finals_text || !wake_text || !answers) {
+    co_return false;
+  }
+  std::vector<std::pair<std::string, Params>> writes;
+  if (!rows.marks.empty())
+    writes.push_back({"INSERT INTO bad_versions (project, environment, version, sha, marked_at, deployment_id, reason, actor) "
+                      "SELECT p, e, v, s, $2::bigint, d, r, a FROM json_to_recordset($1::json) AS m(p text, e text, v text, "
+                      "s text, d bigint, r text, a text) ON CONFLICT (project, environment, version) DO UPDATE SET "
+                      "sha = EXCLUDED.sha, marked_at = EXCLUDED.marked_at, deployment_id = EXCLUDED.deployment_id, "
+                      "reason = EXCLUDED.reason, actor = EXCLUDED.actor",
+                      {*marks, text(now)}});
+  if (!rows.deployments.empty())
+    writes.push_back({"INSERT INTO deployments (id, project, environment, state, version, sha, ref, images, trigger, actor, "
+                      "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
+                      "SELECT id, p, e, st, v, s, rf, im, t, a, dl, $2::bigint, $2::bigint, pr, po, x, cs, cc, ca "
+                      "FROM json_to_recordset($1::json) AS n(id bigint, p text, e text, st text, v text, s text, rf text, "
+                      "im text, t text, a text, dl text, pr integer, po text, x bigint, cs text, cc text, ca bigint)",
+                      {*deployments, text(now)}});
+  for (auto& [sql, params] : writes)
+    if (!co_await run(c, sql, params)) co_return false;
+  if (rows.superseding > 0) {
+    // Only from the state each was read in: a replica may have started one since, and a running
+    // deployment is never superseded. Any surprise and the batch is redone one by one.
+    const std::string sql = "UPDATE deployments d SET state = 'superseded', updated_at = $2::bigint, "
+                            "finished_at = $2::bigint, message = u.m FROM (SELECT * FROM json_to_recordset($1::json) "
+                            "AS u(id bigint, st text, m text) LIMIT $3::int) u WHERE d.id = u.id AND d.state = u.st";
+    const Params params{*supersede, text(now), count_of(rows.superseding)};
+    auto updated = co_await run(c, sql, params);
+    if (!updated || updated->affected() != static_cast<std::int64_t>(rows.superseding)) co_return false;
+  }
+  const std::string side =
+      "WITH h AS (INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) "
+      "SELECT d, $6::bigint, f, t, a, r FROM json_to_recordset($1::json) AS x(d bigint, f text, t text, a text, r text)), "
+      "a AS (INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
+      "SELECT at, a, x, p, e, d, r, j FROM json_to_recordset($2::json) AS y(at bigint, a text, x text, p text, e text, "
+      "d bigint, r text, j text)), "
+      "f AS (INSERT INTO final_counts (project, environment, state, n) SELECT p, e, s, n FROM json_to_recordset($3::json) "
+      "AS z(p text, e text, s text, n bigint) ON CONFLICT (project, environment, state) DO UPDATE SET "
+      "n = final_counts.n + EXCLUDED.n), "
+      "o AS (INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) SELECT 'event', d, v, $6::bigint, "
+      "$6::bigint FROM json_to_recordset($4::json) AS w(d bigint, v text)), "
+      "q AS (UPDATE deliveries SET status = k.s, body = k.b FROM (SELECT * FROM json_to_recordset($7::json) "
+      "AS k(k text, s integer, b text) LIMIT $8::int) k "
+      "WHERE deliveries.key = k.k) "
+      "SELECT count(pg_notify('" SHIPGATE_WORK_CHANNEL "', value)) FROM json_array_elements_text($5::json)";
+  const Params side_params{*history, *audit, *finals_text, *events, *wake_text, text(now), *answers,
+                                              count_of(rows.answers.size())};
+  auto written = co_await run(c, side, side_params);
+  co_return written.has_value();
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<std::vector<IngestResult>>> PgWrites::ingest_batch(
+    PgConnection& c, std::vector<const IngestRequest*> requests) {
+  Batch b{requests, epoch_ms(clock_->now()), std::vector<IngestResult>(requests.size()), {}, {}, {}, {}};
+  const std::string begin = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan";
+  if (auto begun = co_await c.execute(begin); !begun) co_return std::nullopt;
+  bool ok = co_await claim_deliveries(c, b);
+  ok = ok && co_await read_lanes(c, b);
+  std::optional<Rows> rows;
+  if (ok) {
+    try {
+      rows = apply_rules(b, record_events_);
+    } catch (const json::exception&) {
+      // A string that is not UTF-8 (details, images): ingest() one by one reports it for its webhook.
+    }
+    ok = rows && co_await write_rows(c, *rows, b.now);
+  }
+  if (!ok) {
+    co_await c.roll_back();
+    co_return std::nullopt;
+  }
+  // COMMIT returns once the commit is durable (synchronous_commit on): only then is a 2xx answered.
+  if (auto committed = co_await c.execute("COMMIT"); !committed) co_return std::nullopt;
+
+  // A key that came twice in the batch: the second gets the first's answer, as a redelivery would.
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto first = b.first_of.at(requests[i]->delivery_key);
+    if (first == i) continue;
+    b.out[i].duplicate = true;
+    b.out[i].response = b.out[first].response;
+  }
+  co_return std::move(b.out);
+}
+
+}  // namespace shipgate::orchestration

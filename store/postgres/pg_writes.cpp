@@ -1,0 +1,416 @@
+#include "store/postgres/pg_writes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "domain/deployment_rules.hpp"
+#include "store/images_column.hpp"
+#include "domain/semver.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using Params = std::vector<std::optional<std::string>>;
+
+boost::system::error_code pg_store_error(const PgError& e) {
+  spdlog::warn("store: PostgreSQL: {}", e.message);
+  return make_error_code(StoreErrc::io_error);
+}
+
+namespace {
+
+boost::system::error_code failed(const PgError& e) { return pg_store_error(e); }
+std::string text(std::int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+PgWrites::PgWrites(std::shared_ptr<const Clock> clock, bool record_events)
+    : clock_(std::move(clock)), record_events_(record_events) {}
+
+asio::awaitable<PgWrites::Done> PgWrites::add_audit(PgConnection& c, const AuditEntry& e) {
+  const std::string sql =
+      "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  Params p{text(e.at_ms ? e.at_ms : epoch_ms(clock_->now())), e.actor, std::string(to_string(e.action)), e.project,
+           e.environment, e.deployment > 0 ? std::optional<std::string>(text(e.deployment)) : std::nullopt, e.reason,
+           e.details.dump()};
+  auto r = co_await c.query(sql, p);
+  if (!r) co_return failed(r.error());
+  co_return Done();
+}
+
+asio::awaitable<PgWrites::Done> PgWrites::add_event(PgConnection& c, std::int64_t deployment, std::string event,
+                                                    std::int64_t at) {
+  if (!record_events_) co_return Done();
+  const std::string sql =
+      "INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) VALUES ('event', $1, $2, $3, $3)";
+  Params p{text(deployment), std::move(event), text(at)};
+  auto r = co_await c.query(sql, p);
+  if (!r) co_return failed(r.error());
+  co_return Done();
+}
+
+// Every history entry is also an audit entry, and a final state counts in final_counts, as in SQLite;
+// a change of state is an outbox event (when events are recorded), and a deployment becoming queued
+// wakes the replicas (NOTIFY, delivered at commit to every replica listening, so whichever holds the
+// lane starts it at once). One statement: the side rows cost one round trip, not five.
+asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int64_t id, const std::string& project,
+                                                      const std::string& environment, std::optional<State> from,
+                                                      State to, const std::string& actor, const std::string& reason,
+                                                      std::int64_t at, Trigger trigger) {
+  const std::string sql =
+      "WITH h AS (INSERT INTO history (deployment_id, at, from_state, to_state, actor, reason) "
+      "VALUES ($1, $2, $3, $4, $5, $6)), "
+      "a AS (INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
+      "VALUES ($2, $5, $7, $8, $9, $1, $6, $10)), "
+      "f AS (INSERT INTO final_counts (project, environment, state, n) SELECT $8, $9, $14, 1 WHERE $11::boolean "
+      "ON CONFLICT (project, environment, state) DO UPDATE SET n = final_counts.n + 1), "
+      "e AS (INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) "
+      "SELECT 'event', $1, $4, $2, $2 WHERE $12::boolean) "
+      "SELECT pg_notify('" SHIPGATE_WORK_CHANNEL "', $8 || chr(10) || $9) WHERE $13::boolean";
+  json details = {{"to", to_string(to)}};
+  if (from) details["from"] = to_string(*from);
+  const auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+  Params p{text(id), text(at), from ? std::optional<std::string>(std::string(to_string(*from))) : std::nullopt,
+           std::string(to_string(to)), actor, reason, std::string(to_string(audit_action(from, to))), project,
+           environment, details.dump(), flag(is_final(to)), flag(record_events_ && (!from || *from != to)),
+           flag(to == State::queued), std::string(counted_final_state(trigger, to))};
+  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
+  co_return Done();
+}
+
+asio::awaitable<Result<std::vector<BadVersion>>> PgWrites::bad_marks(PgConnection& c, const std::string& project,
+                                                                     const std::string& environment,
+                                                                     const std::string& version, const std::string& sha) {
+  const std::string sql = "SELECT version, sha, deployment_id, reason FROM bad_versions WHERE project = $1 AND environment = $2";
+  Params env{project, environment};
+  auto rows = co_await c.query(sql, env);
+  if (!rows) co_return failed(rows.error());
+  std::vector<BadVersion> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    BadVersion b{project, environment, rows->text(i, 0), rows->text(i, 1), 0, rows->int64(i, 2), rows->text(i, 3), {}};
+    if (names_version(b, version, sha)) out.push_back(std::move(b));
+  }
+  co_return out;
+}
+
+asio::awaitable<PgWrites::Done> PgWrites::mark_bad(PgConnection& c, const BadVersion& b, std::int64_t now) {
+  const std::string sql =
+      "INSERT INTO bad_versions (project, environment, version, sha, marked_at, deployment_id, reason, actor) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (project, environment, version) DO UPDATE SET "
+      "sha = EXCLUDED.sha, marked_at = EXCLUDED.marked_at, deployment_id = EXCLUDED.deployment_id, "
+      "reason = EXCLUDED.reason, actor = EXCLUDED.actor";
+  Params p{b.project, b.environment, b.version, b.sha, text(now), text(b.deployment), b.reason, b.actor};
+  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
+  co_return Done();
+}
+
+asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnection& c, const NewDeployment& nd,
+                                                                        const std::string& delivery, std::int64_t now) {
+  IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
+  // Replicas take turns per environment until commit: what they read below stays true until then.
+  const std::string lock = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+  Params lane{nd.project + "\n" + nd.environment};
+  if (auto r = co_await c.query(lock, lane); !r) co_return failed(r.error());
+  const auto skip = [&](std::string why, json details) -> asio::awaitable<Result<IngestedDeployment>> {
+    created.skipped = std::move(why);
+    const AuditEntry e{0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped, details};
+    if (auto r = co_await add_audit(c, e); !r) co_return r.error();
+    co_return created;
+  };
+  Params env{nd.project, nd.environment};
+  if (is_automatic(nd.trigger)) {
+    auto bad = co_await bad_marks(c, nd.project, nd.environment, nd.version, nd.sha);
+    if (!bad) co_return bad.error();
+    if (!bad->empty()) {
+      std::string why = marked_bad_reason(bad->front(), nd.environment);
+      co_return co_await skip(std::move(why), skipped_details(nd));
+    }
+  }
+  const std::string open_sql = "SELECT id, state, version, sha, images, trigger FROM deployments WHERE project = $1 AND "
+                               "environment = $2 AND state IN ('pending_approval', 'queued', 'running')";
+  auto open = co_await c.query(open_sql, env);
+  if (!open) co_return failed(open.error());
+  std::vector<Unfinished> waiting;
+  for (int i = 0; i < open->size(); ++i)
+    waiting.push_back({open->int64(i, 0), parse_state(open->text(i, 1)).value_or(State::queued), open->text(i, 2),
+                       open->text(i, 3), parse_images(open->text(i, 4)), parse_trigger(open->text(i, 5)).value_or(Trigger::push)});
+  if (is_automatic(nd.trigger) && parse_semver(nd.version)) {
+    const std::string running_sql = "SELECT version FROM deployments WHERE project = $1 AND environment = $2 AND "
+                                    "state = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1";
+    auto running = co_await c.query(running_sql, env);
+    if (!running) co_return failed(running.error());
+    const std::string current = running->size() ? running->text(0, 0) : std::string();
+    if (auto newer = newer_version_in_place(nd, waiting, current)) {
+      std::string why = older_version_reason(nd, *newer);
+      json details = skipped_details(nd);
+      details["newer"] = *newer;
+      co_return co_await skip(std::move(why), std::move(details));
+    }
+  }
+  const Placement placement = place(nd, waiting);
+  if (placement.existing) {
+    created.id = placement.existing->id;
+    created.state = placement.existing->state;
+    created.reused = true;
+    co_return created;
+  }
+  const std::string insert =
+      "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, delivery, "
+      "created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17) RETURNING id";
+  Params row{nd.project, nd.environment, std::string(to_string(nd.initial)), nd.version, nd.sha, nd.ref,
+             json(nd.images).dump(), std::string(to_string(nd.trigger)), nd.actor, delivery, text(now),
+             text(priority(nd.trigger)), nd.policy.dump(),
+             nd.expires_ms > 0 ? std::optional<std::string>(text(nd.expires_ms)) : std::nullopt, nd.config_sha,
+             nd.config_commit, text(nd.committed_ms)};
+  auto inserted = co_await c.query(insert, row);
+  if (!inserted) co_return failed(inserted.error());
+  created.id = inserted->int64(0, 0);
+  if (auto r = co_await add_history(c, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor,
+                                    nd.reason, now);
+      !r)
+    co_return r.error();
+  if (nd.trigger == Trigger::override_)
+    if (auto r = co_await add_event(c, created.id, "override", now); !r) co_return r.error();
+  for (const auto& old : placement.superseded) {
+    const std::string why = superseded_reason(created.id, nd.version);
+    // Only from the state it was read in: a replica may have started it since (the row lock of its
+    // transition made this wait), and a running deployment is never superseded.
+    const std::string update = "UPDATE deployments SET state = 'superseded', updated_at = $1, finished_at = $1, "
+                               "message = $2 WHERE id = $3 AND state = $4";
+    Params up{text(now), why, text(old.id), std::string(to_string(old.state))};
+    auto updated = co_await c.query(update, up);
+    if (!updated) co_return failed(updated.error());
+    if (updated->affected() == 0) continue;
+    if (auto r = co_await add_history(c, old.id, nd.project, nd.environment, old.state, State::superseded, "shipgate", why, now);
+        !r)
+      co_return r.error();
+    created.superseded.push_back(old.id);
+  }
+  co_return created;
+}
+
+asio::awaitable<Result<IngestResult>> PgWrites::ingest(PgConnection& c, const IngestRequest& req) {
+  const std::int64_t now = epoch_ms(clock_->now());
+  IngestResult out;
+  if (auto begun = co_await c.execute("BEGIN"); !begun) co_return failed(begun.error());
+  // Claim the delivery first: a replica committing the same delivery right now makes this wait, then
+  // find its row. The answer is filled in once it is known, before the commit.
+  const std::string claim = "INSERT INTO deliveries (key, received_at, source, status, body) VALUES ($1, $2, $3, 0, '') "
+                            "ON CONFLICT (key) DO NOTHING RETURNING key";
+  Params key{req.delivery_key, text(now), req.source};
+  auto claimed = co_await c.query(claim, key);
+  Result<void> status = claimed ? Result<void>() : Result<void>(failed(claimed.error()));
+  if (status && claimed->size() == 0) {
+    const std::string seen = "SELECT status, body FROM deliveries WHERE key = $1";
+    Params k{req.delivery_key};
+    auto stored = co_await c.query(seen, k);
+    co_await c.roll_back();
+    if (!stored) co_return failed(stored.error());
+    out.duplicate = true;
+    out.response = {static_cast<int>(stored->int64(0, 0)), stored->text(0, 1)};
+    co_return out;
+  }
+  for (const auto& b : req.mark_bad) {
+    if (!status) break;
+    status = co_await mark_bad(c, b, now);
+  }
+  for (const auto& nd : req.deployments) {
+    if (!status) break;
+    auto created = co_await insert_deployment(c, nd, req.delivery_key, now);
+    if (!created) status = created.error();
+    else out.deployments.push_back(std::move(*created));
+  }
+  for (auto e : req.audit) {
+    if (!status) break;
+    if (e.deployment == 0 && !out.deployments.empty()) e.deployment = out.deployments.front().id;
+    status = co_await add_audit(c, e);
+  }
+  if (status) {
+    out.response = req.respond ? req.respond(out.deployments) : StoredResponse{202, "{}"};
+    const std::string answer = "UPDATE deliveries SET status = $2, body = $3 WHERE key = $1";
+    Params p{req.delivery_key, text(out.response.status), out.response.body};
+    if (auto r = co_await c.query(answer, p); !r) status = failed(r.error());
+  }
+  if (status) {
+    // COMMIT returns once the commit is durable (synchronous_commit on): only then is a 2xx answered.
+    if (auto committed = co_await c.execute("COMMIT"); !committed) co_return failed(committed.error());
+    co_return out;
+  }
+  co_await c.roll_back();
+  co_return status.error();
+}
+
+asio::awaitable<Result<TransitionOutcome>> PgWrites::transition(PgConnection& c, const TransitionRequest& req,
+                                                                const LaneLease* lease) {
+  const std::int64_t now = epoch_ms(clock_->now());
+  if (auto begun = co_await c.execute("BEGIN"); !begun) co_return failed(begun.error());
+  auto outcome = co_await transition_body(c, req, lease, now);
+  if (outcome && outcome->applied) {
+    if (auto committed = co_await c.execute("COMMIT"); !committed) co_return failed(committed.error());
+    co_return outcome;
+  }
+  co_await c.roll_back();
+  co_return outcome;
+}
+
+asio::awaitable<Result<TransitionOutcome>> PgWrites::transition_body(PgConnection& c, const TransitionRequest& req,
+                                                                     const LaneLease* lease, std::int64_t now) {
+  // The row is locked until commit: a transition on another replica waits and then sees this one's state.
+  const std::string read = "SELECT state, trigger, version, sha, project, environment FROM deployments WHERE id = $1 FOR UPDATE";
+  Params id{text(req.id)};
+  auto row = co_await c.query(read, id);
+  if (!row) co_return failed(row.error());
+  if (row->size() == 0) co_return make_error_code(StoreErrc::not_found);
+  const State current = parse_state(row->text(0, 0)).value_or(State::failed);
+  const Trigger trigger = parse_trigger(row->text(0, 1)).value_or(Trigger::push);
+  const std::string version = row->text(0, 2), sha = row->text(0, 3), project = row->text(0, 4),
+                    environment = row->text(0, 5);
+  const auto next = next_state(current, req.event);
+  if (!next) co_return TransitionOutcome{false, current, {}};
+  std::string update =
+      "UPDATE deployments SET state = $1, updated_at = $2, "
+      "started_at = CASE WHEN $1 = 'running' AND started_at IS NULL THEN $2 ELSE started_at END, "
+      "finished_at = CASE WHEN $3 THEN $2 ELSE finished_at END, "
+      "message = CASE WHEN $3 THEN $4 ELSE message END, "
+      "waiting_reason = CASE WHEN $1 = 'queued' THEN waiting_reason ELSE '' END, "
+      "result = COALESCE($5, result) WHERE id = $6";
+  Params p{std::string(to_string(*next)), text(now), is_final(*next) ? "true" : "false", req.reason,
+           req.result ? std::optional<std::string>(req.result->dump()) : std::nullopt, text(req.id)};
+  if (lease) {
+    update += " AND " + lane_fence_condition(7);
+    for (const auto& v : {lease->project, lease->environment, lease->holder, text(lease->fence)}) p.push_back(v);
+  }
+  auto updated = co_await c.query(update, p);
+  if (!updated) co_return failed(updated.error());
+  if (updated->affected() == 0) co_return TransitionOutcome{false, current, {}};  // the lease was lost
+  if (auto r = co_await add_history(c, req.id, project, environment, current, *next, req.actor, req.reason, now, trigger);
+      !r)
+    co_return r.error();
+  TransitionOutcome out{true, *next, {}};
+  // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
+  if (clears_bad_mark(trigger, *next)) {
+    auto bad = co_await bad_marks(c, project, environment, version, sha);
+    if (!bad) co_return bad.error();
+    for (const auto& b : *bad) {
+      const std::string del = "DELETE FROM bad_versions WHERE project = $1 AND environment = $2 AND version = $3";
+      Params key{project, environment, b.version};
+      if (auto r = co_await c.query(del, key); !r) co_return failed(r.error());
+    }
+  }
+  for (const auto& b : req.mark_bad)
+    if (auto r = co_await mark_bad(c, b, now); !r) co_return r.error();
+  for (const auto& nd : req.then_create) {
+    auto created = co_await insert_deployment(c, nd, "", now);
+    if (!created) co_return created.error();
+    out.created.push_back(std::move(*created));
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<ApprovalOutcome>> PgWrites::approve(PgConnection& c, const ApprovalRequest& req) {
+  const std::int64_t now = epoch_ms(clock_->now());
+  if (auto begun = co_await c.execute("BEGIN"); !begun) co_return failed(begun.error());
+  auto outcome = co_await approve_body(c, req, now);
+  if (outcome) {
+    if (auto committed = co_await c.execute("COMMIT"); !committed) co_return failed(committed.error());
+    co_return outcome;
+  }
+  co_await c.roll_back();
+  co_return outcome;
+}
+
+asio::awaitable<Result<ApprovalOutcome>> PgWrites::approve_body(PgConnection& c, const ApprovalRequest& req,
+                                                                std::int64_t now) {
+  // The row lock makes concurrent approvals count one after the other, so the last one queues it once.
+  const std::string read = "SELECT state, project, environment FROM deployments WHERE id = $1 FOR UPDATE";
+  Params id{text(req.id)};
+  auto row = co_await c.query(read, id);
+  if (!row) co_return failed(row.error());
+  if (row->size() == 0) co_return make_error_code(StoreErrc::not_found);
+  ApprovalOutcome out;
+  out.state = parse_state(row->text(0, 0)).value_or(State::failed);
+  const std::string project = row->text(0, 1), environment = row->text(0, 2);
+  if (out.state != State::pending_approval) {
+    out.kind = ApprovalOutcome::Kind::not_pending;
+    co_return out;
+  }
+  const std::string insert = "INSERT INTO approvals (deployment_id, reviewer, at, comment) VALUES ($1, $2, $3, $4) "
+                             "ON CONFLICT (deployment_id, reviewer) DO NOTHING";
+  Params p{text(req.id), req.reviewer, text(now), req.comment};
+  auto inserted = co_await c.query(insert, p);
+  if (!inserted) co_return failed(inserted.error());
+  out.kind = inserted->affected() == 1 ? ApprovalOutcome::Kind::counted : ApprovalOutcome::Kind::repeated;
+  const std::string counted = "SELECT count(*) FROM approvals WHERE deployment_id = $1";
+  auto n = co_await c.query(counted, id);
+  if (!n) co_return failed(n.error());
+  out.approvals = static_cast<int>(n->int64(0, 0));
+  if (out.kind == ApprovalOutcome::Kind::counted) {
+    json details = json::object();
+    details["approvals"] = out.approvals;
+    details["required"] = req.required;
+    const AuditEntry e{0, now, req.reviewer, AuditAction::approve, project, environment, req.id, req.comment, details};
+    if (auto r = co_await add_audit(c, e); !r) co_return r.error();
+  }
+  if (out.approvals >= req.required) {
+    const TransitionRequest approved{req.id, Event::approved, req.reviewer,
+                                     "approved by " + std::to_string(out.approvals) + " of " +
+                                         std::to_string(req.required) + " required reviewers",
+                                     std::nullopt, {}};
+    auto t = co_await transition_body(c, approved, nullptr, now);
+    if (!t) co_return t.error();
+    out.state = t->state;
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<std::int64_t>>> PgWrites::expire_due(PgConnection& c, std::int64_t now) {
+  if (auto begun = co_await c.execute("BEGIN"); !begun) co_return failed(begun.error());
+  // SKIP LOCKED: a deployment another replica is approving or expiring right now is left to it.
+  const std::string due_sql = "SELECT id FROM deployments WHERE state = 'pending_approval' AND expires_at IS NOT NULL "
+                              "AND expires_at <= $1 ORDER BY id FOR UPDATE SKIP LOCKED";
+  Params at{text(now)};
+  auto due = co_await c.query(due_sql, at);
+  Result<std::vector<std::int64_t>> out = std::vector<std::int64_t>();
+  if (!due) out = failed(due.error());
+  for (int i = 0; out && due && i < due->size(); ++i) {
+    const TransitionRequest expire{due->int64(i, 0), Event::expire, "shipgate", "not approved in time", std::nullopt, {}};
+    auto t = co_await transition_body(c, expire, nullptr, now);
+    if (!t) out = t.error();
+    else if (t->applied) out->push_back(expire.id);
+  }
+  if (out) {
+    if (auto committed = co_await c.execute("COMMIT"); !committed) co_return failed(committed.error());
+    co_return out;
+  }
+  co_await c.roll_back();
+  co_return out;
+}
+
+asio::awaitable<Result<bool>> PgWrites::record_result(PgConnection& c, std::int64_t id, const json& result,
+                                                      const LaneLease* lease) {
+  std::string sql = "UPDATE deployments SET result = $1, updated_at = $2 WHERE id = $3";
+  Params p{result.dump(), text(epoch_ms(clock_->now())), text(id)};
+  if (lease) {
+    sql += " AND " + lane_fence_condition(4);
+    for (const auto& v : {lease->project, lease->environment, lease->holder, text(lease->fence)}) p.push_back(v);
+  }
+  auto r = co_await c.query(sql, p);
+  // in_place_error: an error_code would otherwise convert to the bool.
+  if (!r) co_return Result<bool>(boost::system::in_place_error, failed(r.error()));
+  co_return r->affected() == 1;
+}
+
+asio::awaitable<Result<void>> PgWrites::set_waiting_reason(PgConnection& c, std::int64_t id, const std::string& reason) {
+  const std::string sql = "UPDATE deployments SET waiting_reason = $1, updated_at = $2 WHERE id = $3 AND waiting_reason <> $1";
+  Params p{reason, text(epoch_ms(clock_->now())), text(id)};
+  if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
+  co_return Result<void>();
+}
+
+asio::awaitable<Result<void>> PgWrites::record_audit(PgConnection& c, const AuditEntry& entry) {
+  co_return co_await add_audit(c, entry);
+}
+
+}  // namespace shipgate::orchestration

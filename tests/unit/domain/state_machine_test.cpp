@@ -1,0 +1,52 @@
+#include <gtest/gtest.h>
+
+#include "domain/state_machine.hpp"
+
+using namespace shipgate::orchestration;
+
+TEST(StateMachine, TransitionTable) {
+  struct Case { State from; Event event; std::optional<State> want; };
+  const Case cases[] = {
+      {State::pending_approval, Event::approved, State::queued},
+      {State::pending_approval, Event::reject, State::rejected},
+      {State::pending_approval, Event::expire, State::expired},
+      {State::pending_approval, Event::supersede, State::superseded},
+      {State::pending_approval, Event::cancel, State::cancelled},
+      {State::pending_approval, Event::start, std::nullopt},  // never runs without approval
+      {State::queued, Event::start, State::running},
+      {State::queued, Event::supersede, State::superseded},
+      {State::queued, Event::cancel, State::cancelled},
+      {State::queued, Event::approved, std::nullopt},
+      {State::queued, Event::succeed, std::nullopt},
+      {State::running, Event::succeed, State::succeeded},
+      {State::running, Event::fail, State::failed},
+      {State::running, Event::roll_back, State::rolled_back},
+      {State::running, Event::resume, State::running},
+      {State::running, Event::note, State::running},
+      {State::queued, Event::note, std::nullopt},
+      {State::running, Event::supersede, State::superseded},  // only before its first target (waiting for images)
+      {State::running, Event::cancel, std::nullopt},
+      {State::running, Event::start, std::nullopt},           // never claimed twice
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(next_state(c.from, c.event), c.want) << to_string(c.from) << " + " << to_string(c.event);
+}
+
+TEST(StateMachine, FinalStatesNeverChange) {
+  const State finals[] = {State::succeeded, State::failed,     State::rolled_back, State::rejected,
+                          State::expired,   State::superseded, State::cancelled};
+  const Event events[] = {Event::approved, Event::start, Event::resume, Event::note, Event::succeed, Event::fail,
+                          Event::roll_back, Event::supersede, Event::cancel, Event::reject,  Event::expire};
+  for (State s : finals) {
+    EXPECT_TRUE(is_final(s));
+    for (Event e : events) EXPECT_FALSE(next_state(s, e)) << to_string(s) << " + " << to_string(e);
+  }
+  EXPECT_FALSE(is_final(State::queued));
+}
+
+TEST(StateMachine, NamesRoundTrip) {
+  for (State s : {State::pending_approval, State::queued, State::running, State::succeeded, State::failed,
+                  State::rolled_back, State::rejected, State::expired, State::superseded, State::cancelled})
+    EXPECT_EQ(parse_state(to_string(s)), s);
+  EXPECT_FALSE(parse_state("done"));
+}
