@@ -5,8 +5,6 @@
 // the same rules as the API. The outcome goes back to the message through the request's response_url
 // (only under slack.response_url_prefix): the buttons are replaced by who decided, or the clicker alone
 // is told why not.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
@@ -20,6 +18,7 @@
 #include "handlers/review.hpp"
 #include "handlers/signature.hpp"
 #include "handlers/slack_payload.hpp"
+#include "notify/slack_reply.hpp"
 
 namespace shipgate::handlers {
 
@@ -35,27 +34,6 @@ Response acknowledged() {
   r.body.clear();
   r.content_type = "text/plain";
   return r;
-}
-
-// Sends `message` to response_url after the answer to Slack (which must come within 3 seconds).
-void reply(const boost::asio::any_io_executor& ex, const App& app, std::string response_url, json message) {
-  if (!app.http) return;
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.url = std::move(response_url);
-  req.body = message.dump();
-  req.timeout = std::chrono::seconds(10);
-  req.connect_timeout = std::chrono::seconds(5);
-  req.headers = {{"Content-Type", "application/json"}};
-  boost::asio::co_spawn(
-      ex,
-      [http = app.http, req = std::move(req)]() mutable -> boost::asio::awaitable<void> {
-        auto r = co_await http->send(std::move(req));
-        if (!r || r->status >= 300) spdlog::warn("slack: updating the message failed: {}", http::describe_failure(r));
-      },
-      [](std::exception_ptr e) {
-        if (e) spdlog::error("slack: updating the message stopped by an unexpected error: {}", exception_text(e));
-      });
 }
 
 json ephemeral(std::string text) {
@@ -100,13 +78,13 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
   const auto mapped = slack.users.find(user);
   const config::Reviewer* reviewer = mapped == slack.users.end() ? nullptr : config->reviewer(mapped->second);
   if (!reviewer) {
-    reply(ex, app, response_url, ephemeral("Your Slack user " + user + " is not a shipgate reviewer, so nothing was " +
+    notify::send_slack_reply(ex, app.http, response_url, ephemeral("Your Slack user " + user + " is not a shipgate reviewer, so nothing was " +
                                        "done. Ask whoever runs shipgate to map it under slack.users."));
     co_return acknowledged();
   }
   auto d = co_await app.store->deployment(*id, false);
   if (!d || !*d || !reviewer->may(config::Permission::view, (*d)->project)) {
-    reply(ex, app, response_url, ephemeral("Deployment " + std::to_string(*id) + " is not one you can see."));
+    notify::send_slack_reply(ex, app.http, response_url, ephemeral("Deployment " + std::to_string(*id) + " is not one you can see."));
     co_return acknowledged();
   }
   const std::string where = (*d)->project + "/" + (*d)->environment + " " + (*d)->version;
@@ -115,7 +93,7 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
   auto outcome = co_await review(app, *reviewer, std::move(**d), approve, std::move(comment));
   const auto body = json_read::parse(outcome.body);
   if (outcome.status != 200) {
-    reply(ex, app, response_url, ephemeral("Not " + std::string(approve ? "approved" : "rejected") + ": " +
+    notify::send_slack_reply(ex, app.http, response_url, ephemeral("Not " + std::string(approve ? "approved" : "rejected") + ": " +
                                        json_read::text(body, "message", "refused")));
     co_return acknowledged();
   }
@@ -129,7 +107,7 @@ boost::asio::awaitable<Response> handle_slack(const App& app, Request& req) {
   else text = ":white_check_mark: " + where + " approved by " + reviewer->name + ": deploying";
   json message = waiting ? json{{"response_type", "in_channel"}, {"replace_original", false}, {"text", text}}
                          : json{{"replace_original", true}, {"text", text}};
-  reply(ex, app, response_url, std::move(message));
+  notify::send_slack_reply(ex, app.http, response_url, message);
   co_return acknowledged();
 }
 

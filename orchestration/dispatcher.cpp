@@ -12,19 +12,14 @@
 
 #include "common/clock.hpp"
 #include "common/time_format.hpp"
-#include "deploy/smoke.hpp"
-#include "orchestration/canary.hpp"
 #include "domain/deploy_gate.hpp"
-#include "orchestration/error_rate.hpp"
 #include "domain/deployment_rules.hpp"
 #include "domain/gate_policy.hpp"
-#include "orchestration/image_check.hpp"
 
 namespace shipgate::orchestration {
 
 namespace asio = boost::asio;
 using nlohmann::json;
-using deploy::TargetOutcome;
 
 Dispatcher::Dispatcher(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
                        std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http,
@@ -187,28 +182,9 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
       thrown = current_exception_text();
     }
     if (!thrown.empty()) co_await contain_failure(id, std::move(thrown));
-    changed_targets_.erase(id);
+    ran_steps_.erase(id);
     running_holds_.erase(id);
   }
-}
-
-deploy::DeployContext deploy_context(const Deployment& d, const config::Project& project,
-                                     const config::Environment& env) {
-  deploy::DeployContext ctx;
-  ctx.deployment_id = d.id;
-  ctx.marker = d.marker();
-  ctx.project = d.project;
-  ctx.environment = d.environment;
-  ctx.repository = project.repository;
-  ctx.version = d.version;
-  ctx.sha = d.sha;
-  ctx.ref = d.ref;
-  ctx.config_commit = d.config_commit;
-  ctx.branch = d.ref.rfind("refs/heads/", 0) == 0 ? d.ref.substr(11) : project.branch;
-  // With pin_digests a target gets each image by the digest checked before the first target ran.
-  ctx.images = env.pin_digests ? pinned_images(d.images, recorded_digests(d.result)) : d.images;
-  ctx.vars = deploy::template_vars(ctx);
-  return ctx;
 }
 
 asio::awaitable<config::ConfigPtr> Dispatcher::config_for(const Deployment& d) const {
@@ -243,140 +219,63 @@ asio::awaitable<void> Dispatcher::run_one(Deployment d, bool resume) {
     co_await finish(d.id, Event::fail, std::move(why), d.result);
     co_return;
   }
-  log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: {} {}/{} version {}", d.id, resume ? "resuming" : "starting", d.project, d.environment, d.version);
-
-  json result = d.result.is_object() ? d.result : json::object();
-  // Images first: they exist, and their digests are recorded (once: a resume keeps what was found).
-  if (env->checks_images() && !d.images.empty() && recorded_digests(result).size() < d.images.size()) {
-    const std::int64_t id = d.id;
-    WaitingNote waiting = [this, id](std::string line) -> asio::awaitable<void> {
-      if (!line.empty()) {
-        TransitionRequest note{id, Event::note, "shipgate", line};
-        co_await store_.transition(std::move(note));
-      }
-      co_await store_.set_waiting_reason(id, std::move(line));
-    };
-    // Newer work queued behind it ends the wait, as long as nothing has been deployed yet (a resume
-    // whose targets already ran, under a config that now checks images, keeps waiting).
-    const bool untouched = !result.contains("targets") || result["targets"].empty();
-    NewerWork newer = [this, &d, untouched]() -> asio::awaitable<std::optional<std::string>> {
-      if (!untouched) co_return std::nullopt;
-      DeploymentFilter behind{d.project, d.environment, {State::queued}, 50, 0};
-      auto queued = co_await store_.deployments(behind);
-      const Deployment* next = queued ? newer_queued_work(d, *queued) : nullptr;
-      if (!next) co_return std::nullopt;
-      co_return superseded_reason(next->id, next->version);
-    };
-    const auto asked = std::chrono::steady_clock::now();
-    auto checked = co_await check_images(*http_, *config, *env, d.images, waiting, newer);
-    if (metrics_)
-      metrics_->image_check(checked.ok ? "found" : checked.superseded ? "superseded" : "failed",
-                            std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
-    if (!checked.ok) {
-      log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: {}", d.id, checked.message);
-      co_await finish(d.id, checked.superseded ? Event::supersede : Event::fail, std::move(checked.message), result);
-      co_return;
-    }
-    result["images"] = digest_record(d.images, checked.digests);
-    auto hold = hold_of(d.id);
-    auto saved = co_await store_.record_result(d.id, result, hold);
-    if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record image digests: {}", d.id, saved.error().message());
-    d.result = result;
+  log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: {} {}/{} version {}", d.id,
+           resume ? "resuming" : "starting", d.project, d.environment, d.version);
+  StepRun run(d, *config, *project, *env, resume, step_services(d.id));
+  const auto steps = deployment_steps(*env);
+  std::optional<std::chrono::steady_clock::time_point> deploying_since;  // from the first target on
+  StepOutcome outcome;
+  std::size_t ran = 0;
+  for (const auto& step : steps) {
+    ran_steps_[d.id] = ++ran;
+    if (step->kind() == StepKind::target && !deploying_since) deploying_since = std::chrono::steady_clock::now();
+    auto running = step->run(run);
+    outcome = co_await std::move(running);
+    if (outcome.end != StepEnd::passed) break;
   }
-  const auto ctx = deploy_context(d, *project, *env);
-  const std::int64_t id = d.id;
-  const deploy::AttemptNote note = [this, id](std::string line) -> asio::awaitable<void> {
-    TransitionRequest request{id, Event::note, "shipgate", std::move(line)};
-    co_await store_.transition(std::move(request));
+  auto concluded = conclude(run, steps, ran, std::move(outcome), deploying_since);
+  co_await std::move(concluded);
+}
+
+StepServices Dispatcher::step_services(std::int64_t id) {
+  return StepServices{store_, *http_, metrics_, targets_, *clock_, [this, id] { return hold_of(id); }};
+}
+
+asio::awaitable<void> Dispatcher::conclude(StepRun& run, const DeploymentSteps& steps, std::size_t ran,
+                                           StepOutcome outcome,
+                                           std::optional<std::chrono::steady_clock::time_point> deploying_since) {
+  const Deployment& d = run.deployment;
+  const auto elapsed = [&] {
+    return deploying_since ? std::chrono::steady_clock::now() - *deploying_since : std::chrono::steady_clock::duration{};
   };
-  // A canary goes first (once: a resume after it passed goes on with the targets).
-  if (env->canary && !(result.contains("canary") && result["canary"].value("ok", false))) {
-    auto canary = targets_(env->canary_target());
-    auto judged = co_await run_canary(*canary, ctx, *env->canary, env->canary_analysis(), *http_, note);
-    result["canary"] = judged.record;
-    if (!judged.ok) {
-      co_await end_canary(d, *env, ctx, std::move(judged.message), std::move(result), judged.rolled_out);
+  switch (outcome.end) {
+    case StepEnd::ended:
+      co_await finish_request(std::move(*outcome.ending));
+      co_return;
+    case StepEnd::superseded:
+      co_await finish(d.id, Event::supersede, std::move(outcome.message), run.result);
+      co_return;
+    case StepEnd::passed: {
+      const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed());
+      log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: succeeded in {} ms", d.id, total.count());
+      if (metrics_) metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(total).count());
+      auto promote = co_await promotions_after(d, run.result);
+      co_await finish(d.id, Event::succeed, "deployed " + d.version, run.result, std::move(promote));
       co_return;
     }
-    if (metrics_) metrics_->canary(d.project, d.environment, "promoted");
-    auto saved = co_await store_.record_result(d.id, result, hold_of(d.id));
-    if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record the canary: {}", d.id, saved.error().message());
+    case StepEnd::failed:
+      break;
   }
-  json& done = result["targets"];
-  if (!done.is_array()) done = json::array();
-  const auto started = std::chrono::steady_clock::now();
-  std::string failure;
-  std::size_t changed = 0;  // targets that may have changed something (the failed one included)
-  for (std::size_t i = 0; i < env->targets.size() && failure.empty(); ++i) {
-    changed = changed_targets_[d.id] = i + 1;
-    // A resumed deployment skips targets that already succeeded before the restart.
-    if (i < done.size() && done[i].value("ok", false)) continue;
-    auto target = targets_(env->targets[i]);
-    const auto t0 = std::chrono::steady_clock::now();
-    TargetOutcome outcome;
-    if (resume && i == done.size()) outcome = co_await target->resume(ctx);
-    else outcome = co_await target->deploy(ctx);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-    json entry = {{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message},
-                  {"details", outcome.details}, {"duration_ms", ms}, {"at", now_text()}};
-    if (metrics_) metrics_->target_call(env->targets[i].type, outcome.ok);
-    if (i < done.size()) done[i] = entry;
-    else done.push_back(entry);
-    log_with(outcome.ok ? spdlog::level::info : spdlog::level::warn, {.deployment = d.id}, "deployment {}: target {} ({}): {}",
-             d.id, i + 1, target->describe(), outcome.message);
-    if (!outcome.ok) {
-      failure = "target " + std::to_string(i + 1) + " (" + target->describe() + "): " + outcome.message;
-    } else if (i + 1 < env->targets.size() || !env->smoke.empty() || env->analysis) {
-      auto hold = hold_of(d.id);
-      auto saved = co_await store_.record_result(d.id, result, hold);
-      if (!saved) log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: cannot record progress: {}", d.id, saved.error().message());
-    }
-  }
-
-  // Smoke checks, once every target succeeded; each attempt lands in the history as it happens.
-  if (failure.empty() && !env->smoke.empty()) {
-    json& checks = result["smoke"] = json::array();
-    const auto vars = ctx.vars;
-    for (const auto& check : env->smoke) {
-      auto outcome = co_await deploy::run_smoke_check(*http_, check, vars, note);
-      checks.push_back({{"url", check.url}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details},
-                        {"at", now_text()}});
-      if (!outcome.ok) {
-        failure = outcome.message;
-        break;
-      }
-    }
-  }
-
-  // Then the error rate, for as long as the analysis says: the deployment keeps its lane meanwhile.
-  if (failure.empty() && env->analysis) {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(env->analysis->watch_for).count();
-    std::string watching = "analysis: watching the error ratio for " + std::to_string(seconds) + " s";
-    co_await note(std::move(watching));
-    auto analysed = co_await watch_error_rate(*http_, *env->analysis, note);
-    result["analysis"] = {{"ok", analysed.ok}, {"message", analysed.message}, {"samples", analysed.samples}};
-    if (metrics_)
-      metrics_->analysis(d.project, d.environment, analysed.ok ? "passed" : analysed.answered ? "failed" : "no_answer");
-    if (!analysed.ok) failure = analysed.message;
-  }
-
-  if (failure.empty()) {
-    const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: succeeded in {} ms", d.id, total.count());
-    std::string done_message = "deployed " + d.version;
-    if (metrics_) metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(total).count());
-    auto promote = co_await promotions_after(d, result);
-    co_await finish(d.id, Event::succeed, std::move(done_message), result, std::move(promote));
+  if (metrics_ && deploying_since)
+    metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(elapsed()).count());
+  const bool undoable = std::any_of(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(ran),
+                                    [&run](const auto& step) { return step->changed(run); });
+  if (!run.env.rollback_on_failure || !undoable) {
+    co_await finish(d.id, Event::fail, std::move(outcome.message), run.result);
     co_return;
   }
-  if (metrics_)
-    metrics_->deployment_duration(d.project, d.environment,
-                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (!env->rollback_on_failure) {
-    co_await finish(d.id, Event::fail, std::move(failure), result);
-    co_return;
-  }
-  co_await roll_back(d, *project, *env, std::move(failure), std::move(result), changed);
+  auto undo = roll_back(run, steps, ran, std::move(outcome.message));
+  co_await std::move(undo);
 }
 
 asio::awaitable<void> Dispatcher::finish(std::int64_t id, Event event, std::string message, json result,
@@ -422,8 +321,6 @@ asio::awaitable<void> Dispatcher::drain(std::chrono::milliseconds grace) {
   // What this replica still holds passes to the others at once instead of when the holds run out.
   for (auto& [key, lane] : lanes_) co_await let_go(key);
 }
-
-std::string Dispatcher::now_text() const { return format_rfc3339_ms(epoch_ms(clock_->now())); }
 
 std::optional<LaneHold> Dispatcher::hold_of(std::int64_t deployment) const {
   const auto it = running_holds_.find(deployment);

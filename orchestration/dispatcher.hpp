@@ -18,16 +18,12 @@
 #include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "deploy/target.hpp"
+#include "orchestration/deployment_step.hpp"
 #include "store/store.hpp"
 
 namespace shipgate::orchestration {
 
 using ConfigSource = std::function<config::ConfigPtr()>;
-using TargetFactory = std::function<std::unique_ptr<deploy::DeployTarget>(const config::TargetConfig&)>;
-
-// What targets and smoke checks receive for a deployment: its version, images (pinned to their
-// recorded digests with pin_digests) and the template variables made from them.
-deploy::DeployContext deploy_context(const Deployment& d, const config::Project& project, const config::Environment& env);
 
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
@@ -86,9 +82,16 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   boost::asio::awaitable<void> renew_holds();
   // The lane stops while its environment is closed (window, freeze); this wakes it when it opens.
   void wake_at(const std::string& project, const std::string& environment, TimePoint when);
+  // Runs the deployment's steps in order (deployment_step.hpp), then concludes it.
   boost::asio::awaitable<void> run_one(Deployment d, bool resume);
+  StepServices step_services(std::int64_t id);
+  // Ends the deployment by how its last step ended: success (with promotions), superseded, ended by
+  // the step itself, or failed (undoing the `ran` steps where the environment rolls back).
+  boost::asio::awaitable<void> conclude(StepRun& run, const DeploymentSteps& steps, std::size_t ran,
+                                        StepOutcome outcome,
+                                        std::optional<std::chrono::steady_clock::time_point> deploying_since);
   // A deployment whose run threw: ends it failed with the reason, rolled back where its environment
-  // says so (the targets it reached), so its lane goes on.
+  // says so (the steps it reached), so its lane goes on.
   boost::asio::awaitable<void> contain_failure(std::int64_t id, std::string thrown);
   // What a success promotes: plan_promotion's deployments that are new work for their environment.
   boost::asio::awaitable<std::vector<NewDeployment>> promotions_after(const Deployment& d, const nlohmann::json& result);
@@ -99,19 +102,11 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   boost::asio::awaitable<void> finish(std::int64_t id, Event event, std::string message, nlohmann::json result,
                                       std::vector<NewDeployment> then_create = {});
   boost::asio::awaitable<void> finish_request(TransitionRequest request);
-  // After a failure with rollback_on_failure: undo the first `changed` targets, newest first, to the
-  // previous succeeded version; ends rolled_back, or failed with both errors.
-  boost::asio::awaitable<void> roll_back(const Deployment& d, const config::Project& project,
-                                         const config::Environment& env, std::string failure, nlohmann::json result,
-                                         std::size_t changed);
-  // A canary that failed a step (or its rollout): put the canary back as it was and end the deployment
-  // rolled_back (failed when the canary could not be put back or was never changed).
-  boost::asio::awaitable<void> end_canary(const Deployment& d, const config::Environment& env,
-                                          const deploy::DeployContext& ctx, std::string failure,
-                                          nlohmann::json result, bool rolled_out);
+  // After a failure with rollback_on_failure: undo the first `ran` steps, newest first, to the previous
+  // succeeded version; ends rolled_back, or failed with both errors (or when there is nothing before).
+  boost::asio::awaitable<void> roll_back(StepRun& run, const DeploymentSteps& steps, std::size_t ran,
+                                         std::string failure);
   boost::asio::awaitable<config::ConfigPtr> config_for(const Deployment& d) const;
-  // The clock's time as the API writes times: when a target call, smoke check or rollback step ended.
-  std::string now_text() const;
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Store& store_;
@@ -123,7 +118,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   Metrics* metrics_;  // may be null
   std::map<std::pair<std::string, std::string>, Lane> lanes_;
   std::map<std::int64_t, LaneHold> running_holds_;
-  std::map<std::int64_t, std::size_t> changed_targets_;  // running deployment -> targets it has called so far
+  std::map<std::int64_t, std::size_t> ran_steps_;  // running deployment -> steps it has started so far
   std::string replica_;
   std::function<config::ConfigPtr(const std::string&)> load_generation_;  // deployment -> the hold it started under
   std::atomic<bool> draining_{false};

@@ -1,5 +1,5 @@
-// How a deployment is undone: the automatic rollback after a failure, and the canary put back after a
-// failed step.
+// How a deployment is undone: the automatic rollback after a failure (its steps undone, newest first),
+// and a run that threw contained.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -15,9 +15,9 @@ namespace shipgate::orchestration {
 namespace asio = boost::asio;
 using nlohmann::json;
 
-asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::Project& project,
-                                            const config::Environment& env, std::string failure, json result,
-                                            std::size_t changed) {
+asio::awaitable<void> Dispatcher::roll_back(StepRun& run, const DeploymentSteps& steps, std::size_t ran,
+                                            std::string failure) {
+  const Deployment& d = run.deployment;
   // Back to the newest version that succeeded here before this one.
   DeploymentFilter earlier{d.project, d.environment, {State::succeeded}, kPreviousVersionSearch, 0};
   auto succeeded = co_await store_.deployments(earlier);
@@ -25,43 +25,32 @@ asio::awaitable<void> Dispatcher::roll_back(const Deployment& d, const config::P
   if (!previous) {
     std::string why = failure + "; nothing to roll back to (no earlier succeeded version in " + d.environment + ")";
     log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
-    co_await finish(d.id, Event::fail, std::move(why), result);
+    co_await finish(d.id, Event::fail, std::move(why), run.result);
     co_return;
   }
-  {
-    TransitionRequest note{d.id, Event::note, "shipgate", "rolling back to " + previous->version + " after: " + failure};
-    co_await store_.transition(std::move(note));
-  }
-  log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: rolling back {} target(s) to {} after: {}", d.id, changed, previous->version, failure);
-  const auto back = deploy_context(*previous, project, env);
-  json& steps = result["rollback"] = json::array();
+  auto noted = run.note()("rolling back to " + previous->version + " after: " + failure);
+  co_await std::move(noted);
+  log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: rolling back {} step(s) to {} after: {}", d.id, ran,
+           previous->version, failure);
+  const auto back = deploy_context(*previous, run.project, run.env);
+  run.result["rollback"] = json::array();
   std::string rollback_error;
-  for (std::size_t j = changed; j-- > 0;) {  // undo in reverse order
-    auto target = targets_(env.targets[j]);
-    const json details = j < result["targets"].size() ? result["targets"][j].value("details", json::object()) : json::object();
-    auto outcome = co_await target->rollback(back, details);
-    steps.push_back({{"target", target->describe()}, {"ok", outcome.ok}, {"message", outcome.message}, {"details", outcome.details},
-                     {"at", now_text()}});
-    if (!outcome.ok && rollback_error.empty())
-      rollback_error = "target " + std::to_string(j + 1) + " (" + target->describe() + "): " + outcome.message;
-  }
-  // A canary that passed runs the failed version too: it goes back with the rest.
-  if (env.canary && result.contains("canary") && result["canary"].contains("details")) {
-    auto canary = targets_(env.canary_target());
-    auto outcome = co_await canary->rollback(back, result["canary"]["details"]);
-    steps.push_back({{"target", "canary " + env.canary->deployment}, {"ok", outcome.ok}, {"message", outcome.message},
-                     {"at", now_text()}});
-    if (!outcome.ok && rollback_error.empty()) rollback_error = "canary " + env.canary->deployment + ": " + outcome.message;
+  for (std::size_t i = ran; i-- > 0;) {  // newest first
+    if (!steps[i]->changed(run)) continue;
+    auto undoing = steps[i]->undo(run, back);
+    auto undone = co_await std::move(undoing);
+    run.result["rollback"].push_back(std::move(undone.entry));
+    if (!undone.ok && rollback_error.empty()) rollback_error = std::move(undone.failure);
   }
   BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "automatic rollback: " + failure, "shipgate"};
   if (rollback_error.empty()) {
     std::string why = "rolled back to " + previous->version + " after: " + failure;
-    TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), result, {}, {bad}};
+    TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), run.result, {}, {bad}};
     co_await finish_request(std::move(request));
   } else {
     std::string why = failure + "; rollback to " + previous->version + " failed: " + rollback_error;
     log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
-    TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), result, {}, {bad}};
+    TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), run.result, {}, {bad}};
     co_await finish_request(std::move(request));
   }
 }
@@ -95,54 +84,34 @@ asio::awaitable<void> Dispatcher::contain_failure(std::int64_t id, std::string t
     co_await finish(id, Event::fail, failure, json::object());
     co_return;
   }
-  const Deployment d = std::move(**read);
+  Deployment d = std::move(**read);
   if (d.state != State::running) co_return;  // it had ended before the error
-  const auto changed = changed_targets_.contains(id) ? changed_targets_[id] : 0;
+  const auto reached = ran_steps_.contains(id) ? ran_steps_[id] : 0;
   std::string again;
   try {
     auto configured = config_for(d);
     const auto config = co_await std::move(configured);
     const auto* project = config->project(d.project);
     const auto* env = project ? project->environment(d.environment) : nullptr;
-    if (env && env->rollback_on_failure && changed > 0) {
-      // Made outside the co_await (GCC 12 and temporaries of a co_await that throws).
-      auto undo = roll_back(d, *project, *env, failure, d.result.is_object() ? d.result : json::object(),
-                            std::min(changed, env->targets.size()));
-      co_await std::move(undo);
-      co_return;
+    if (env && env->rollback_on_failure && reached > 0) {
+      // The steps are the environment's, in the same order: undo those it reached that changed something.
+      const auto steps = deployment_steps(*env);
+      StepRun run(d, *config, *project, *env, true, step_services(id));
+      const auto ran = std::min(reached, steps.size());
+      const bool undoable = std::any_of(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(ran),
+                                        [&run](const auto& step) { return step->changed(run); });
+      if (undoable) {
+        // Made outside the co_await (GCC 12 and temporaries of a co_await that throws).
+        auto undo = roll_back(run, steps, ran, failure);
+        co_await std::move(undo);
+        co_return;
+      }
     }
   } catch (...) {
     again = current_exception_text();
   }
   co_await finish(id, Event::fail, again.empty() ? failure : failure + "; its rollback stopped too: " + again.substr(0, 300),
                   d.result);
-}
-
-asio::awaitable<void> Dispatcher::end_canary(const Deployment& d, const config::Environment& env,
-                                             const deploy::DeployContext& ctx, std::string failure, json result,
-                                             bool rolled_out) {
-  log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: {}", d.id, failure);
-  if (!rolled_out) {
-    // Nothing changed anywhere: a plain failure, and the version is not marked bad.
-    if (metrics_) metrics_->canary(d.project, d.environment, "failed");
-    co_await finish(d.id, Event::fail, std::move(failure), std::move(result));
-    co_return;
-  }
-  auto canary = targets_(env.canary_target());
-  auto undo = co_await canary->rollback(ctx, result["canary"]["details"]);
-  result["canary"]["rollback"] = {{"ok", undo.ok}, {"message", undo.message}};
-  if (metrics_) metrics_->canary(d.project, d.environment, undo.ok ? "rolled_back" : "failed");
-  BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "canary: " + failure, "shipgate"};
-  if (undo.ok) {
-    std::string why = "canary rolled back after: " + failure + "; the main Deployments were not changed";
-    TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), result, {}, {bad}};
-    co_await finish_request(std::move(request));
-  } else {
-    std::string why = failure + "; putting canary " + env.canary->deployment + " back failed: " + undo.message;
-    log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
-    TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), result, {}, {bad}};
-    co_await finish_request(std::move(request));
-  }
 }
 
 }  // namespace shipgate::orchestration
