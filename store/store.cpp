@@ -50,4 +50,15 @@ std::optional<OutboxOutcome> parse_outbox_outcome(std::string_view s) { return v
 std::string_view to_string(ScheduleOutcome o) { return name_in(kScheduleOutcomes, o); }
 std::optional<ScheduleOutcome> parse_schedule_outcome(std::string_view s) { return value_in(kScheduleOutcomes, s); }
 
+IngestedDeployment ingested(const NewDeployment& incoming, const IngestPlan& plan) {
+  IngestedDeployment out{0, incoming.project, incoming.environment, incoming.initial, incoming.version, false, {}, {}};
+  if (plan.kind == IngestKind::skip) out.skipped = plan.skipped;
+  if (plan.kind == IngestKind::reuse) {
+    out.id = plan.existing->id;
+    out.state = plan.existing->state;
+    out.reused = true;
+  }
+  return out;
+}
+
 }  // namespace shipgate::orchestration

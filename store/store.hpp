@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/deployment.hpp"
+#include "domain/ingest_plan.hpp"
 #include "domain/state_machine.hpp"
 
 namespace shipgate::orchestration {
@@ -44,6 +45,10 @@ struct IngestedDeployment {
   std::vector<std::int64_t> superseded;
   std::string skipped;  // not created: the version is marked bad there (id stays 0)
 };
+
+// What a delivery's answer says of one planned deployment: a skip or a reuse as planned; an insert
+// with its id 0 until the store gives it one.
+IngestedDeployment ingested(const NewDeployment& incoming, const IngestPlan& plan);
 
 struct IngestRequest {
   std::string delivery_key;  // "github:<X-GitHub-Delivery>" or "build:<project>:<Idempotency-Key>"

@@ -25,7 +25,6 @@
 
 #include "domain/deployment_rules.hpp"
 #include "store/images_column.hpp"
-#include "domain/semver.hpp"
 
 namespace shipgate::orchestration {
 
@@ -37,12 +36,6 @@ namespace {
 
 using Lane = std::pair<std::string, std::string>;
 
-// What the rules read about one environment, kept current as the batch's webhooks are applied.
-struct LaneView {
-  std::vector<BadVersion> bad;
-  std::vector<Unfinished> open;  // pending_approval, queued, running; oldest first
-  std::string current;           // the version of its last successful deployment
-};
 
 // A batch as it goes: its webhooks, which of them this transaction claimed, what was read.
 struct Batch {
@@ -51,7 +44,7 @@ struct Batch {
   std::vector<IngestResult> out;
   std::map<std::string, std::size_t> first_of;  // delivery key -> index of its first webhook
   std::set<std::string> claimed;
-  std::map<Lane, LaneView> view;
+  std::map<Lane, EnvironmentView> view;
   std::vector<std::int64_t> ids;  // for the deployments it creates, in order
 
   // The webhooks the rules apply to: claimed here, and the first with their key.
@@ -147,7 +140,7 @@ asio::awaitable<bool> read_lanes(PgConnection& c, Batch& b) {
     if (!b.applies(i)) continue;
     for (const auto& nd : b.requests[i]->deployments) {
       lanes.insert({nd.project, nd.environment});
-      semver_rules = semver_rules || (is_automatic(nd.trigger) && parse_semver(nd.version));
+      semver_rules = semver_rules || ingest_reads(nd).current_version;
       ++wanted;
     }
   }
@@ -235,36 +228,15 @@ Rows apply_rules(Batch& b, bool record_events) {
     for (const auto& mark : req.mark_bad) {
       rows.marks.push_back({{"p", mark.project}, {"e", mark.environment}, {"v", mark.version}, {"s", mark.sha},
                             {"d", mark.deployment}, {"r", mark.reason}, {"a", mark.actor}});
-      auto& bad = b.view[{mark.project, mark.environment}].bad;
-      std::erase_if(bad, [&](const BadVersion& old) { return old.version == mark.version; });
-      bad.push_back(mark);
+      record_in_view(b.view[{mark.project, mark.environment}], mark);
     }
     for (const auto& nd : req.deployments) {
       const Lane lane{nd.project, nd.environment};
       auto& here = b.view[lane];
-      IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
-      const auto skip = [&](std::string why, json details) {
-        created.skipped = std::move(why);
-        add_audit({0, b.now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped, details});
-      };
-      std::optional<std::string> newer;
-      const BadVersion* marked = nullptr;
-      if (is_automatic(nd.trigger))
-        for (const auto& mark : here.bad)
-          if (!marked && names_version(mark, nd.version, nd.sha)) marked = &mark;
-      if (!marked && is_automatic(nd.trigger) && parse_semver(nd.version))
-        newer = newer_version_in_place(nd, here.open, here.current);
-      if (marked) {
-        skip(marked_bad_reason(*marked, nd.environment), skipped_details(nd));
-      } else if (newer) {
-        json details = skipped_details(nd);
-        details["newer"] = *newer;
-        skip(older_version_reason(nd, *newer), std::move(details));
-      } else if (const Placement placement = place(nd, here.open); placement.existing) {
-        created.id = placement.existing->id;
-        created.state = placement.existing->state;
-        created.reused = true;
-      } else {
+      const IngestPlan plan = plan_ingest(nd, here);
+      IngestedDeployment created = ingested(nd, plan);
+      if (plan.kind == IngestKind::skip) add_audit(plan.skipped_audit(nd, b.now));
+      if (plan.kind == IngestKind::insert) {
         created.id = b.ids.at(next_id++);
         rows.deployments.push_back(
             {{"id", created.id}, {"p", nd.project}, {"e", nd.environment}, {"st", to_string(nd.initial)}, {"v", nd.version},
@@ -273,16 +245,15 @@ Rows apply_rules(Batch& b, bool record_events) {
              {"x", nd.expires_ms > 0 ? json(nd.expires_ms) : json()}, {"cs", nd.config_sha}, {"cc", nd.config_commit},
              {"ca", nd.committed_ms}});
         add_history(created.id, lane, std::nullopt, nd.initial, nd.actor, nd.reason);
-        if (nd.trigger == Trigger::override_ && record_events) rows.events.push_back({{"d", created.id}, {"v", "override"}});
-        for (const auto& old : placement.superseded) {
+        if (plan.override_event && record_events) rows.events.push_back({{"d", created.id}, {"v", "override"}});
+        for (const auto& old : plan.superseded) {
           const std::string why = superseded_reason(created.id, nd.version);
           rows.supersede.push_back({{"id", old.id}, {"st", to_string(old.state)}, {"m", why}});
           ++rows.superseding;
           add_history(old.id, lane, old.state, State::superseded, "shipgate", why);
           created.superseded.push_back(old.id);
-          std::erase_if(here.open, [&](const Unfinished& u) { return u.id == old.id; });
         }
-        here.open.push_back({created.id, nd.initial, nd.version, nd.sha, nd.images, nd.trigger});
+        record_in_view(here, nd, plan, created.id);
       }
       result.deployments.push_back(std::move(created));
     }

@@ -4,7 +4,6 @@
 
 #include "domain/deployment_rules.hpp"
 #include "store/images_column.hpp"
-#include "domain/semver.hpp"
 
 namespace shipgate::orchestration {
 
@@ -105,56 +104,49 @@ asio::awaitable<PgWrites::Done> PgWrites::mark_bad(PgConnection& c, const BadVer
   co_return Done();
 }
 
-asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnection& c, const NewDeployment& nd,
-                                                                        const std::string& delivery, std::int64_t now) {
-  IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
-  // Replicas take turns per environment until commit: what they read below stays true until then.
-  const std::string lock = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
-  Params lane{nd.project + "\n" + nd.environment};
-  if (auto r = co_await c.query(lock, lane); !r) co_return failed(r.error());
-  const auto skip = [&](std::string why, json details) -> asio::awaitable<Result<IngestedDeployment>> {
-    created.skipped = std::move(why);
-    const AuditEntry e{0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped, details};
-    if (auto r = co_await add_audit(c, e); !r) co_return r.error();
-    co_return created;
-  };
-  Params env{nd.project, nd.environment};
-  if (is_automatic(nd.trigger)) {
+asio::awaitable<Result<EnvironmentView>> PgWrites::environment_view(PgConnection& c, const NewDeployment& nd) {
+  const IngestReads reads = ingest_reads(nd);
+  EnvironmentView view;
+  if (reads.bad_marks) {
     auto bad = co_await bad_marks(c, nd.project, nd.environment, nd.version, nd.sha);
     if (!bad) co_return bad.error();
-    if (!bad->empty()) {
-      std::string why = marked_bad_reason(bad->front(), nd.environment);
-      co_return co_await skip(std::move(why), skipped_details(nd));
-    }
+    view.bad = std::move(*bad);
   }
+  Params env{nd.project, nd.environment};
   const std::string open_sql = "SELECT id, state, version, sha, images, trigger FROM deployments WHERE project = $1 AND "
                                "environment = $2 AND state IN ('pending_approval', 'queued', 'running')";
   auto open = co_await c.query(open_sql, env);
   if (!open) co_return failed(open.error());
-  std::vector<Unfinished> waiting;
   for (int i = 0; i < open->size(); ++i)
-    waiting.push_back({open->int64(i, 0), parse_state(open->text(i, 1)).value_or(State::queued), open->text(i, 2),
-                       open->text(i, 3), parse_images(open->text(i, 4)), parse_trigger(open->text(i, 5)).value_or(Trigger::push)});
-  if (is_automatic(nd.trigger) && parse_semver(nd.version)) {
+    view.open.push_back({open->int64(i, 0), parse_state(open->text(i, 1)).value_or(State::queued), open->text(i, 2),
+                         open->text(i, 3), parse_images(open->text(i, 4)), parse_trigger(open->text(i, 5)).value_or(Trigger::push)});
+  if (reads.current_version) {
     const std::string running_sql = "SELECT version FROM deployments WHERE project = $1 AND environment = $2 AND "
                                     "state = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1";
     auto running = co_await c.query(running_sql, env);
     if (!running) co_return failed(running.error());
-    const std::string current = running->size() ? running->text(0, 0) : std::string();
-    if (auto newer = newer_version_in_place(nd, waiting, current)) {
-      std::string why = older_version_reason(nd, *newer);
-      json details = skipped_details(nd);
-      details["newer"] = *newer;
-      co_return co_await skip(std::move(why), std::move(details));
-    }
+    if (running->size()) view.current = running->text(0, 0);
   }
-  const Placement placement = place(nd, waiting);
-  if (placement.existing) {
-    created.id = placement.existing->id;
-    created.state = placement.existing->state;
-    created.reused = true;
-    co_return created;
+  co_return view;
+}
+
+// Writes one new deployment as plan_ingest says: a skip (with its audit entry), the unfinished one of
+// the same version, or a new row that supersedes the older waiting ones.
+asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnection& c, const NewDeployment& nd,
+                                                                        const std::string& delivery, std::int64_t now) {
+  // Replicas take turns per environment until commit: what they read below stays true until then.
+  const std::string lock = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+  Params lane{nd.project + "\n" + nd.environment};
+  if (auto r = co_await c.query(lock, lane); !r) co_return failed(r.error());
+  auto view = co_await environment_view(c, nd);
+  if (!view) co_return view.error();
+  const IngestPlan plan = plan_ingest(nd, *view);
+  IngestedDeployment created = ingested(nd, plan);
+  if (plan.kind == IngestKind::skip) {
+    const AuditEntry skipped = plan.skipped_audit(nd, now);
+    if (auto r = co_await add_audit(c, skipped); !r) co_return r.error();
   }
+  if (plan.kind != IngestKind::insert) co_return created;
   const std::string insert =
       "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, delivery, "
       "created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
@@ -171,9 +163,9 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
                                     nd.reason, now);
       !r)
     co_return r.error();
-  if (nd.trigger == Trigger::override_)
+  if (plan.override_event)
     if (auto r = co_await add_event(c, created.id, "override", now); !r) co_return r.error();
-  for (const auto& old : placement.superseded) {
+  for (const auto& old : plan.superseded) {
     const std::string why = superseded_reason(created.id, nd.version);
     // Only from the state it was read in: a replica may have started it since (the row lock of its
     // transition made this wait), and a running deployment is never superseded.

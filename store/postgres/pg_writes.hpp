@@ -76,6 +76,8 @@ class PgWrites {
   boost::asio::awaitable<Result<TransitionOutcome>> transition_body(PgConnection& c, const TransitionRequest& request,
                                                                     const LaneLease* lease, std::int64_t now);
   using Done = Result<void>;
+  // What plan_ingest needs to know of the environment `nd` joins.
+  boost::asio::awaitable<Result<EnvironmentView>> environment_view(PgConnection& c, const NewDeployment& nd);
   boost::asio::awaitable<Result<IngestedDeployment>> insert_deployment(PgConnection& c, const NewDeployment& nd,
                                                                        const std::string& delivery, std::int64_t now);
   boost::asio::awaitable<Done> add_history(PgConnection& c, std::int64_t id, const std::string& project,

@@ -1,7 +1,6 @@
 #include "store/sqlite/sqlite_writes.hpp"
 
 #include "domain/deployment_rules.hpp"
-#include "domain/semver.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
 
 namespace shipgate::orchestration {
@@ -114,47 +113,36 @@ Result<std::vector<Unfinished>> SqliteWrites::unfinished(Db& db, const std::stri
   return out;
 }
 
-// Creates one deployment (or finds the unfinished one of the same version, or skips a bad version)
-// and supersedes older waiting ones of the same environment.
-Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
-                                             std::int64_t now) {
-  IngestedDeployment created{0, nd.project, nd.environment, nd.initial, nd.version, false, {}, {}};
-  if (is_automatic(nd.trigger)) {
+Result<EnvironmentView> SqliteWrites::environment_view(Db& db, const NewDeployment& nd) {
+  const IngestReads reads = ingest_reads(nd);
+  EnvironmentView view;
+  if (reads.bad_marks) {
     auto bad = bad_marks(db, nd.project, nd.environment, nd.version, nd.sha);
     if (!bad) return bad.error();
-    if (!bad->empty()) {
-      created.skipped = marked_bad_reason(bad->front(), nd.environment);
-      if (auto r = add_audit(db, {0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped,
-                                  skipped_details(nd)});
-          !r)
-        return r.error();
-      return created;
-    }
+    view.bad = std::move(*bad);
   }
-  auto waiting = unfinished(db, nd.project, nd.environment);
-  if (!waiting) return waiting.error();
-  // Only semantic versions have an order; a SHA does not (and costs no read).
-  if (is_automatic(nd.trigger) && parse_semver(nd.version)) {
-    auto running = running_version(db, nd.project, nd.environment);
-    if (!running) return running.error();
-    if (auto newer = newer_version_in_place(nd, *waiting, *running)) {
-      created.skipped = older_version_reason(nd, *newer);
-      auto details = skipped_details(nd);
-      details["newer"] = *newer;
-      if (auto r = add_audit(db, {0, now, nd.actor, AuditAction::skipped, nd.project, nd.environment, 0, created.skipped,
-                                  details});
-          !r)
-        return r.error();
-      return created;
-    }
+  auto open = unfinished(db, nd.project, nd.environment);
+  if (!open) return open.error();
+  view.open = std::move(*open);
+  if (reads.current_version) {
+    auto current = running_version(db, nd.project, nd.environment);
+    if (!current) return current.error();
+    view.current = std::move(*current);
   }
-  const Placement placement = place(nd, *waiting);
-  if (placement.existing) {
-    created.id = placement.existing->id;
-    created.state = placement.existing->state;
-    created.reused = true;
-    return created;
-  }
+  return view;
+}
+
+// Writes one new deployment as plan_ingest says: a skip (with its audit entry), the unfinished one of
+// the same version, or a new row that supersedes the older waiting ones.
+Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
+                                             std::int64_t now) {
+  auto view = environment_view(db, nd);
+  if (!view) return view.error();
+  const IngestPlan plan = plan_ingest(nd, *view);
+  IngestedDeployment created = ingested(nd, plan);
+  if (plan.kind == IngestKind::skip)
+    if (auto r = add_audit(db, plan.skipped_audit(nd, now)); !r) return r.error();
+  if (plan.kind != IngestKind::insert) return created;
   auto ins = db.prepare(
       "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
       "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
@@ -170,9 +158,9 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
   if (auto r = add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);
       !r)
     return r.error();
-  if (nd.trigger == Trigger::override_)
+  if (plan.override_event)
     if (auto r = add_event(db, created.id, "override", now); !r) return r.error();
-  for (const auto& old : placement.superseded) {
+  for (const auto& old : plan.superseded) {
     const std::string why = superseded_reason(created.id, nd.version);
     auto up = db.prepare(
         "UPDATE deployments SET state = 'superseded', updated_at = ?, finished_at = ?, message = ? WHERE id = ?");

@@ -45,6 +45,8 @@ class SqliteWrites {
   Result<std::vector<BadVersion>> bad_marks(Db& db, const std::string& project, const std::string& environment,
                                              const std::string& version, const std::string& sha);
   Result<std::vector<Unfinished>> unfinished(Db& db, const std::string& project, const std::string& environment);
+  // What plan_ingest needs to know of the environment `nd` joins.
+  Result<EnvironmentView> environment_view(Db& db, const NewDeployment& nd);
   Result<IngestedDeployment> insert_deployment(Db& db, const NewDeployment& nd, const std::string& delivery,
                                                std::int64_t now);
   Result<void> mark_bad(Db& db, const BadVersion& b, std::int64_t now);
