@@ -28,30 +28,6 @@ std::string_view to_string(Permission p) {
   return "?";
 }
 
-std::optional<NotifyEvent> parse_notify_event(std::string_view s) {
-  if (s == "pending_approval") return NotifyEvent::pending_approval;
-  if (s == "succeeded") return NotifyEvent::succeeded;
-  if (s == "failed") return NotifyEvent::failed;
-  if (s == "rolled_back") return NotifyEvent::rolled_back;
-  if (s == "override") return NotifyEvent::override_;
-  if (s == "verify_failed") return NotifyEvent::verify_failed;
-  if (s == "drift") return NotifyEvent::drift;
-  return std::nullopt;
-}
-
-std::string_view to_string(NotifyEvent e) {
-  switch (e) {
-    case NotifyEvent::pending_approval: return "pending_approval";
-    case NotifyEvent::succeeded: return "succeeded";
-    case NotifyEvent::failed: return "failed";
-    case NotifyEvent::rolled_back: return "rolled_back";
-    case NotifyEvent::override_: return "override";
-    case NotifyEvent::verify_failed: return "verify_failed";
-    case NotifyEvent::drift: return "drift";
-  }
-  return "?";
-}
-
 bool Reviewer::may(Permission p, std::string_view project) const {
   if (!projects.empty()) {
     bool listed = false;
@@ -60,24 +36,6 @@ bool Reviewer::may(Permission p, std::string_view project) const {
   }
   // Every reviewer may read; other permissions are granted explicitly.
   return p == Permission::view || can.count(p) > 0;
-}
-
-std::optional<Trigger> parse_trigger(std::string_view s) {
-  if (s == "push") return Trigger::push;
-  if (s == "dispatch") return Trigger::dispatch;
-  if (s == "build") return Trigger::build;
-  if (s == "release") return Trigger::release;
-  return std::nullopt;
-}
-
-std::string_view to_string(Trigger t) {
-  switch (t) {
-    case Trigger::push: return "push";
-    case Trigger::dispatch: return "dispatch";
-    case Trigger::build: return "build";
-    case Trigger::release: return "release";
-  }
-  return "?";
 }
 
 std::string_view to_string(Schedule::Action a) { return a == Schedule::Action::redeploy ? "redeploy" : "verify"; }

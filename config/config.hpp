@@ -14,8 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/ip_ranges.hpp"
 #include "config/cron.hpp"
+#include "config/ip_ranges.hpp"
+#include "config/notify_event.hpp"
+#include "config/trigger.hpp"
 
 namespace shipgate::config {
 
@@ -103,9 +105,6 @@ struct Reviewer {
   bool may(Permission p, std::string_view project) const;
 };
 
-enum class Trigger { push, dispatch, build, release };
-std::optional<Trigger> parse_trigger(std::string_view s);
-std::string_view to_string(Trigger t);
 
 struct TlsClientConfig {
   std::string ca_file;  // extra trust anchor for an internal CA; system roots otherwise
@@ -343,9 +342,6 @@ struct LogConfig {
 
 // Events a notification may subscribe to.
 // verify_failed: a scheduled verify found the running version failing its smoke checks.
-enum class NotifyEvent { pending_approval, succeeded, failed, rolled_back, override_, verify_failed, drift };
-std::optional<NotifyEvent> parse_notify_event(std::string_view s);
-std::string_view to_string(NotifyEvent e);
 
 struct Notifier {
   std::string url;

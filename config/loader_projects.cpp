@@ -330,7 +330,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   std::vector<std::string> deploy_on;
   e.list("deploy_on", deploy_on);
   for (std::size_t i = 0; i < deploy_on.size(); ++i) {
-    if (auto t = parse_trigger(deploy_on[i])) env.deploy_on.insert(*t);
+    if (auto t = parse_trigger(deploy_on[i]); t && is_deploy_on_trigger(*t)) env.deploy_on.insert(*t);
     else error(e.at("deploy_on") + "[" + std::to_string(i) + "]",
                "unknown trigger '" + deploy_on[i] + "' (push, dispatch, build, release)");
   }

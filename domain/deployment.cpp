@@ -15,13 +15,6 @@ constexpr std::pair<State, std::string_view> kStates[] = {
     {State::superseded, "superseded"},             {State::cancelled, "cancelled"},
 };
 
-constexpr std::pair<Trigger, std::string_view> kTriggers[] = {
-    {Trigger::push, "push"},           {Trigger::tag, "tag"},           {Trigger::dispatch, "dispatch"},
-    {Trigger::build, "build"},         {Trigger::manual, "manual"},     {Trigger::promotion, "promotion"},
-    {Trigger::override_, "override"},  {Trigger::rollback, "rollback"}, {Trigger::config_change, "config"},
-    {Trigger::release, "release"},     {Trigger::schedule, "schedule"},
-};
-
 constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
     {AuditAction::created, "created"},   {AuditAction::transition, "transition"},
     {AuditAction::approve, "approve"},   {AuditAction::reject, "reject"},
@@ -35,9 +28,16 @@ constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
 }  // namespace
 
 std::string_view to_string(State s) { return name_in(kStates, s); }
+
+const std::vector<State>& all_states() {
+  static const std::vector<State> states = [] {
+    std::vector<State> out;
+    for (const auto& [state, name] : kStates) out.push_back(state);
+    return out;
+  }();
+  return states;
+}
 std::optional<State> parse_state(std::string_view s) { return value_in(kStates, s); }
-std::string_view to_string(Trigger t) { return name_in(kTriggers, t); }
-std::optional<Trigger> parse_trigger(std::string_view s) { return value_in(kTriggers, s); }
 std::string_view to_string(AuditAction a) { return name_in(kAuditActions, a); }
 std::optional<AuditAction> parse_audit_action(std::string_view s) { return value_in(kAuditActions, s); }
 

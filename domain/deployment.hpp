@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/trigger.hpp"
+
 namespace shipgate::orchestration {
 
 enum class State {
@@ -27,23 +29,13 @@ enum class State {
 std::string_view to_string(State s);
 std::optional<State> parse_state(std::string_view s);
 bool is_final(State s);
+// Every state, in the order they are declared.
+const std::vector<State>& all_states();
 
-// What created a deployment. Stored and shown by name (the names are the API's `trigger` values).
-enum class Trigger {
-  push,           // a push to a configured branch
-  tag,            // a pushed tag
-  dispatch,       // repository_dispatch
-  build,          // POST /webhooks/build
-  release,        // a published GitHub release
-  manual,         // POST /api/v1/deployments
-  promotion,      // the version that succeeded in the environment a gated one promotes from
-  override_,      // a manual deploy past the approval gate, with a reason
-  rollback,       // back to the previous version, by a reviewer
-  config_change,  // the environment's config changed in the platform repository
-  schedule,       // an environment's schedule redeploys what runs there
-};
-std::string_view to_string(Trigger t);
-std::optional<Trigger> parse_trigger(std::string_view s);
+// What created a deployment: the one list of config/trigger.hpp.
+using config::Trigger;
+using config::parse_trigger;
+using config::to_string;
 // Overrides and rollbacks jump their environment's queue (and deploy windows), and supersede nothing.
 int priority(Trigger t);
 // Triggers that fire without a person choosing this version: refused for a version marked bad.

@@ -81,4 +81,15 @@ std::vector<NewDeployment> plan_promotion(const config::Project& project, const 
   return out;
 }
 
+ApprovalPlan plan_approval(const CountedApproval& a, std::int64_t now) {
+  ApprovalPlan plan;
+  if (a.counted)
+    plan.audit = AuditEntry{0,         now,         a.reviewer, AuditAction::approve, a.project, a.environment,
+                            a.deployment, a.comment, {{"approvals", a.approvals}, {"required", a.required}}};
+  if (a.approvals >= a.required)
+    plan.queue_reason = "approved by " + std::to_string(a.approvals) + " of " + std::to_string(a.required) +
+                        " required reviewers";
+  return plan;
+}
+
 }  // namespace shipgate::orchestration

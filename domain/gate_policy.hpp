@@ -47,4 +47,23 @@ struct PromotionTarget {
 std::optional<std::string> promotion_skipped(const Deployment& succeeded, const NewDeployment& candidate,
                                              const PromotionTarget& next);
 
+// What one reviewer's approval writes, for both stores: the `approve` audit entry when the approval was
+// new (`counted`, not a repeat), and, once `approvals` of `required` reviewers have approved, the reason
+// the deployment leaves pending_approval for the queue.
+struct ApprovalPlan {
+  std::optional<AuditEntry> audit;
+  std::optional<std::string> queue_reason;
+};
+struct CountedApproval {
+  std::int64_t deployment = 0;
+  std::string project;
+  std::string environment;
+  std::string reviewer;
+  std::string comment;
+  bool counted = false;  // a new approval (a repeat by the same reviewer counts once)
+  int approvals = 0;     // approvals recorded, this one included
+  int required = 1;
+};
+ApprovalPlan plan_approval(const CountedApproval& approval, std::int64_t now);
+
 }  // namespace shipgate::orchestration

@@ -1,5 +1,7 @@
 #include "domain/state_machine.hpp"
 
+#include "domain/deployment_rules.hpp"
+
 namespace shipgate::orchestration {
 
 std::string_view to_string(Event e) {
@@ -51,6 +53,13 @@ std::optional<State> next_state(State from, Event e) {
     default:
       return std::nullopt;  // final states never change
   }
+}
+
+std::optional<TransitionPlan> plan_transition(State current, Trigger trigger, Event event) {
+  const auto next = next_state(current, event);
+  if (!next) return std::nullopt;
+  return TransitionPlan{current, *next, *next == State::running, is_final(*next), *next == State::queued,
+                        clears_bad_mark(trigger, *next)};
 }
 
 }  // namespace shipgate::orchestration

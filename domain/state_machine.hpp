@@ -25,4 +25,18 @@ enum class Event {
 std::string_view to_string(Event e);
 std::optional<State> next_state(State from, Event e);
 
+// What a state change writes, decided once for both stores: the store reads the deployment's state and
+// trigger, asks plan_transition, and sets its columns and writes its side rows as this says.
+struct TransitionPlan {
+  State from = State::queued;
+  State to = State::queued;
+  bool starts = false;                // running: started_at is set, the first time only
+  bool finishes = false;              // final: finished_at and the message are set
+  bool keeps_waiting_reason = false;  // queued: why it waits stays; any other state clears it
+  bool clears_bad_marks = false;      // a version a person chose succeeded: its bad marks there go
+};
+
+// No plan when the event does not apply in the current state (the write is refused).
+std::optional<TransitionPlan> plan_transition(State current, Trigger trigger, Event event);
+
 }  // namespace shipgate::orchestration

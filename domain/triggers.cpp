@@ -28,11 +28,7 @@ NewDeployment make(const config::Project& p, const config::Environment& e, std::
   d.ref = std::move(ref);
   d.images = std::move(images);
   // A push of a tag is recorded as a tag: the event is the same, what it deploys is a release.
-  d.trigger = trigger == config::Trigger::dispatch ? Trigger::dispatch
-              : trigger == config::Trigger::build  ? Trigger::build
-              : trigger == config::Trigger::release ? Trigger::release
-              : d.ref.rfind("refs/tags/", 0) == 0  ? Trigger::tag
-                                                   : Trigger::push;
+  d.trigger = trigger == Trigger::push && d.ref.rfind("refs/tags/", 0) == 0 ? Trigger::tag : trigger;
   d.actor = std::move(actor);
   d.initial = e.approval ? State::pending_approval : State::queued;
   d.reason = std::move(reason);

@@ -12,34 +12,39 @@ std::string what(const Notice& n) {
   return n.version == n.sha || sha.empty() ? n.version.substr(0, 12) : n.version + " (" + sha + ")";
 }
 
+// The line a notification says, by its event; an event no notifier subscribes to (a state the outbox
+// reports to GitHub only) is said plainly.
+std::string headline(const Notice& n, const std::string& approve) {
+  const std::string where = n.project + "/" + n.environment;
+  const auto event = config::parse_notify_event(n.event);
+  if (!event) return where + ": deployment " + std::to_string(n.deployment) + " " + n.event;
+  switch (*event) {
+    case config::NotifyEvent::pending_approval:
+      return ":hourglass: " + where + ": " + what(n) + " waits for approval. Approve with `" + approve + "`";
+    case config::NotifyEvent::succeeded: return ":white_check_mark: " + where + ": deployed " + what(n);
+    case config::NotifyEvent::failed: return ":x: " + where + ": deploying " + what(n) + " failed: " + n.message;
+    case config::NotifyEvent::rolled_back:
+      return ":leftwards_arrow_with_hook: " + where + ": " + what(n) + " failed and was rolled back: " + n.message;
+    case config::NotifyEvent::override_:
+      return ":rotating_light: " + where + ": emergency override by " + n.actor + ", deploying " + what(n);
+    case config::NotifyEvent::verify_failed:
+      return ":warning: " + where + ": " + what(n) + " failed its scheduled check: " + n.message;
+    case config::NotifyEvent::drift:
+      return ":mag: " + where + ": what runs differs from " + what(n) + " as deployed: " + n.message;
+  }
+  return where + ": deployment " + std::to_string(n.deployment) + " " + n.event;
+}
+
 }  // namespace
 
 nlohmann::json notification_body(const config::Notifier& notifier, const Notice& n) {
-  const std::string where = n.project + "/" + n.environment;
-  std::string text;
-  std::string approve;
-  if (n.event == "pending_approval") {
-    approve = "shipgate approve " + std::to_string(n.deployment);
-    text = ":hourglass: " + where + ": " + what(n) + " waits for approval. Approve with `" + approve + "`";
-  } else if (n.event == "succeeded") {
-    text = ":white_check_mark: " + where + ": deployed " + what(n);
-  } else if (n.event == "failed") {
-    text = ":x: " + where + ": deploying " + what(n) + " failed: " + n.message;
-  } else if (n.event == "rolled_back") {
-    text = ":leftwards_arrow_with_hook: " + where + ": " + what(n) + " failed and was rolled back: " + n.message;
-  } else if (n.event == "override") {
-    text = ":rotating_light: " + where + ": emergency override by " + n.actor + ", deploying " + what(n);
-  } else if (n.event == "verify_failed") {
-    text = ":warning: " + where + ": " + what(n) + " failed its scheduled check: " + n.message;
-  } else if (n.event == "drift") {
-    text = ":mag: " + where + ": what runs differs from " + what(n) + " as deployed: " + n.message;
-  } else {
-    text = where + ": deployment " + std::to_string(n.deployment) + " " + n.event;
-  }
+  const bool waits = config::parse_notify_event(n.event) == config::NotifyEvent::pending_approval;
+  const std::string approve = waits ? "shipgate approve " + std::to_string(n.deployment) : std::string();
+  const std::string text = headline(n, approve);
   if (notifier.slack) {
     // Slack incoming webhooks take {"text"} with mrkdwn links as <url|label>.
     const std::string line = text + " (<" + n.link + "|deployment " + std::to_string(n.deployment) + ">)";
-    if (!notifier.buttons || n.event != "pending_approval") return {{"text", line}};
+    if (!notifier.buttons || !waits) return {{"text", line}};
     // Block Kit: the same line, then Approve and Reject; Slack posts a click to /webhooks/slack.
     auto button = [&](const char* action, const char* label, const char* style) {
       return nlohmann::json{{"type", "button"}, {"action_id", action}, {"style", style},

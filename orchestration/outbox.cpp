@@ -165,7 +165,7 @@ void Outbox::fan_out(const config::Config& cfg, const OutboxItem& event, const D
   if (project && project->github_deployments && !state.empty()) {
     const auto* env = project->environment(d.environment);
     std::string description = d.message.empty() ? std::string(event.event) : d.message;
-    if (event.event == "pending_approval") description = "waiting for approval";
+    if (event.event == to_string(State::pending_approval)) description = "waiting for approval";
     if (description.size() > 140) description = description.substr(0, 137) + "...";
     OutboxItem item;
     item.kind = OutboxKind::github;

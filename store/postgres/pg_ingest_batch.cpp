@@ -23,6 +23,7 @@
 #include <map>
 #include <set>
 
+#include "config/notify_event.hpp"
 #include "domain/deployment_rules.hpp"
 #include "store/images_column.hpp"
 
@@ -169,11 +170,11 @@ asio::awaitable<bool> read_lanes(PgConnection& c, Batch& b) {
         {bad->text(i, 0), bad->text(i, 1), bad->text(i, 2), bad->text(i, 3), 0, bad->int64(i, 4), bad->text(i, 5), {}});
   // Locked until commit: the rules decide on them across the whole batch, so a replica starting one
   // meanwhile waits (a few milliseconds) rather than making the decisions stale.
-  const std::string open_sql =
+  static const std::string open_sql =
       "SELECT d.project, d.environment, d.id, d.state, d.version, d.sha, d.images, d.trigger "
       "FROM (SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) LIMIT $2::int) l "
-      "JOIN deployments d ON d.project = l.p AND "
-      "d.environment = l.e AND d.state IN ('pending_approval', 'queued', 'running') ORDER BY d.id FOR UPDATE OF d";
+      "JOIN deployments d ON d.project = l.p AND d.environment = l.e AND d." + unfinished_term() +
+      " ORDER BY d.id FOR UPDATE OF d";
   auto open = co_await run(c, open_sql, lane_params);
   if (!open) co_return false;
   for (int i = 0; i < open->size(); ++i)
@@ -245,7 +246,7 @@ Rows apply_rules(Batch& b, bool record_events) {
              {"x", nd.expires_ms > 0 ? json(nd.expires_ms) : json()}, {"cs", nd.config_sha}, {"cc", nd.config_commit},
              {"ca", nd.committed_ms}});
         add_history(created.id, lane, std::nullopt, nd.initial, nd.actor, nd.reason);
-        if (plan.override_event && record_events) rows.events.push_back({{"d", created.id}, {"v", "override"}});
+        if (plan.override_event && record_events) rows.events.push_back({{"d", created.id}, {"v", config::to_string(config::NotifyEvent::override_)}});
         for (const auto& old : plan.superseded) {
           const std::string why = superseded_reason(created.id, nd.version);
           rows.supersede.push_back({{"id", old.id}, {"st", to_string(old.state)}, {"m", why}});

@@ -128,8 +128,7 @@ Read<std::vector<OutboxItem>> outbox_due(PgConnection& c, std::int64_t now_ms, i
 }
 
 Read<std::set<std::string>> unfinished_config_shas(PgConnection& c) {
-  const std::string sql =
-      "SELECT DISTINCT config_sha FROM deployments WHERE state IN ('pending_approval', 'queued', 'running')";
+  static const std::string sql = "SELECT DISTINCT config_sha FROM deployments WHERE " + unfinished_term();
   const Params none;
   auto rows = co_await c.query(sql, none);
   if (!rows) co_return pg_store_error(rows.error());
@@ -147,10 +146,10 @@ Read<std::optional<Deployment>> find_version(PgConnection& c, const std::string&
 }
 
 Read<std::vector<StateCount>> state_counts(PgConnection& c) {
-  const std::string sql =
+  static const std::string sql =
       "SELECT project, environment, state, n, 0 FROM final_counts UNION ALL "
       "SELECT project, environment, state, count(*), min(created_at) FROM deployments "
-      "WHERE state IN ('pending_approval', 'queued', 'running') GROUP BY project, environment, state";
+      "WHERE " + unfinished_term() + " GROUP BY project, environment, state";
   const Params none;
   auto rows = co_await c.query(sql, none);
   if (!rows) co_return pg_store_error(rows.error());

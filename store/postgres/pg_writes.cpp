@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/notify_event.hpp"
 #include "domain/deployment_rules.hpp"
+#include "domain/gate_policy.hpp"
 #include "store/images_column.hpp"
 
 namespace shipgate::orchestration {
@@ -113,8 +115,8 @@ asio::awaitable<Result<EnvironmentView>> PgWrites::environment_view(PgConnection
     view.bad = std::move(*bad);
   }
   Params env{nd.project, nd.environment};
-  const std::string open_sql = "SELECT id, state, version, sha, images, trigger FROM deployments WHERE project = $1 AND "
-                               "environment = $2 AND state IN ('pending_approval', 'queued', 'running')";
+  static const std::string open_sql = "SELECT id, state, version, sha, images, trigger FROM deployments WHERE project = $1 "
+                                      "AND environment = $2 AND " + unfinished_term();
   auto open = co_await c.query(open_sql, env);
   if (!open) co_return failed(open.error());
   for (int i = 0; i < open->size(); ++i)
@@ -163,8 +165,10 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
                                     nd.reason, now);
       !r)
     co_return r.error();
-  if (plan.override_event)
-    if (auto r = co_await add_event(c, created.id, "override", now); !r) co_return r.error();
+  if (plan.override_event) {
+    std::string event(config::to_string(config::NotifyEvent::override_));
+    if (auto r = co_await add_event(c, created.id, std::move(event), now); !r) co_return r.error();
+  }
   for (const auto& old : plan.superseded) {
     const std::string why = superseded_reason(created.id, nd.version);
     // Only from the state it was read in: a replica may have started it since (the row lock of its
@@ -259,19 +263,22 @@ asio::awaitable<Result<TransitionOutcome>> PgWrites::transition_body(PgConnectio
   const Trigger trigger = parse_trigger(row->text(0, 1)).value_or(Trigger::push);
   const std::string version = row->text(0, 2), sha = row->text(0, 3), project = row->text(0, 4),
                     environment = row->text(0, 5);
-  const auto next = next_state(current, req.event);
-  if (!next) co_return TransitionOutcome{false, current, {}};
+  const auto plan = plan_transition(current, trigger, req.event);
+  if (!plan) co_return TransitionOutcome{false, current, {}};
+  const auto next = &plan->to;
+  const auto flag = [](bool b) -> std::string { return b ? "true" : "false"; };
   std::string update =
       "UPDATE deployments SET state = $1, updated_at = $2, "
-      "started_at = CASE WHEN $1 = 'running' AND started_at IS NULL THEN $2 ELSE started_at END, "
+      "started_at = CASE WHEN $7::boolean AND started_at IS NULL THEN $2 ELSE started_at END, "
       "finished_at = CASE WHEN $3 THEN $2 ELSE finished_at END, "
       "message = CASE WHEN $3 THEN $4 ELSE message END, "
-      "waiting_reason = CASE WHEN $1 = 'queued' THEN waiting_reason ELSE '' END, "
+      "waiting_reason = CASE WHEN $8::boolean THEN waiting_reason ELSE '' END, "
       "result = COALESCE($5, result) WHERE id = $6";
-  Params p{std::string(to_string(*next)), text(now), is_final(*next) ? "true" : "false", req.reason,
-           req.result ? std::optional<std::string>(req.result->dump()) : std::nullopt, text(req.id)};
+  Params p{std::string(to_string(*next)), text(now), flag(plan->finishes), req.reason,
+           req.result ? std::optional<std::string>(req.result->dump()) : std::nullopt, text(req.id),
+           flag(plan->starts), flag(plan->keeps_waiting_reason)};
   if (lease) {
-    update += " AND " + lane_fence_condition(7);
+    update += " AND " + lane_fence_condition(9);
     for (const auto& v : {lease->project, lease->environment, lease->holder, text(lease->fence)}) p.push_back(v);
   }
   auto updated = co_await c.query(update, p);
@@ -282,7 +289,7 @@ asio::awaitable<Result<TransitionOutcome>> PgWrites::transition_body(PgConnectio
     co_return r.error();
   TransitionOutcome out{true, *next, {}};
   // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
-  if (clears_bad_mark(trigger, *next)) {
+  if (plan->clears_bad_marks) {
     auto bad = co_await bad_marks(c, project, environment, version, sha);
     if (!bad) co_return bad.error();
     for (const auto& b : *bad) {
@@ -338,18 +345,13 @@ asio::awaitable<Result<ApprovalOutcome>> PgWrites::approve_body(PgConnection& c,
   auto n = co_await c.query(counted, id);
   if (!n) co_return failed(n.error());
   out.approvals = static_cast<int>(n->int64(0, 0));
-  if (out.kind == ApprovalOutcome::Kind::counted) {
-    json details = json::object();
-    details["approvals"] = out.approvals;
-    details["required"] = req.required;
-    const AuditEntry e{0, now, req.reviewer, AuditAction::approve, project, environment, req.id, req.comment, details};
-    if (auto r = co_await add_audit(c, e); !r) co_return r.error();
-  }
-  if (out.approvals >= req.required) {
-    const TransitionRequest approved{req.id, Event::approved, req.reviewer,
-                                     "approved by " + std::to_string(out.approvals) + " of " +
-                                         std::to_string(req.required) + " required reviewers",
-                                     std::nullopt, {}};
+  const ApprovalPlan plan = plan_approval({req.id, project, environment, req.reviewer, req.comment,
+                                           out.kind == ApprovalOutcome::Kind::counted, out.approvals, req.required},
+                                          now);
+  if (plan.audit)
+    if (auto r = co_await add_audit(c, *plan.audit); !r) co_return r.error();
+  if (plan.queue_reason) {
+    const TransitionRequest approved{req.id, Event::approved, req.reviewer, *plan.queue_reason, std::nullopt, {}};
     auto t = co_await transition_body(c, approved, nullptr, now);
     if (!t) co_return t.error();
     out.state = t->state;

@@ -98,7 +98,7 @@ Result<std::vector<Deployment>> SqliteReads::deployments(const DeploymentFilter&
   if (f.before_id > 0) sql += " AND id < ?3";
   if (!f.states.empty()) {
     const bool unfinished_only = std::all_of(f.states.begin(), f.states.end(), [](State st) { return !is_final(st); });
-    if (unfinished_only) sql += " AND " SHIPGATE_UNFINISHED;
+    if (unfinished_only) sql += " AND " + unfinished_term();
     sql += " AND state IN (";
     for (std::size_t i = 0; i < f.states.size(); ++i)
       sql += (i ? ", '" : "'") + std::string(to_string(f.states[i])) + "'";
@@ -129,9 +129,9 @@ Result<std::optional<Deployment>> SqliteReads::next_to_run(const std::string& pr
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteReads::lanes_with_work() {
   std::lock_guard lock(mutex_);
-  auto st = db_.prepare(
-      "SELECT DISTINCT project, environment FROM deployments WHERE " SHIPGATE_UNFINISHED
-      " AND state IN ('running', 'queued')");
+  static const std::string sql =
+      "SELECT DISTINCT project, environment FROM deployments WHERE " + unfinished_term() + " AND state IN ('running', 'queued')";
+  auto st = db_.prepare(sql);
   std::vector<std::pair<std::string, std::string>> out;
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) out.emplace_back(st.text(0), st.text(1));
@@ -153,8 +153,8 @@ Result<std::vector<OutboxItem>> SqliteReads::outbox_due(std::int64_t now_ms, int
 
 Result<std::set<std::string>> SqliteReads::unfinished_config_shas() {
   std::lock_guard lock(mutex_);
-  auto st = db_.prepare(
-      "SELECT DISTINCT config_sha FROM deployments WHERE " SHIPGATE_UNFINISHED);
+  static const std::string sql = "SELECT DISTINCT config_sha FROM deployments WHERE " + unfinished_term();
+  auto st = db_.prepare(sql);
   std::set<std::string> out;
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) out.insert(st.text(0));
@@ -179,9 +179,9 @@ Result<std::vector<StateCount>> SqliteReads::state_counts() {
   while ((rc = finals.step()) == SQLITE_ROW)
     out.push_back({finals.text(0), finals.text(1), parse_state(finals.text(2)).value_or(State::failed), finals.int64(3), 0});
   if (rc != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-  auto open = db_.prepare(
-      "SELECT project, environment, state, count(*), min(created_at) FROM deployments WHERE " SHIPGATE_UNFINISHED
-      " GROUP BY project, environment, state");
+  static const std::string open_sql = "SELECT project, environment, state, count(*), min(created_at) FROM deployments "
+                                      "WHERE " + unfinished_term() + " GROUP BY project, environment, state";
+  auto open = db_.prepare(open_sql);
   while ((rc = open.step()) == SQLITE_ROW)
     out.push_back({open.text(0), open.text(1), parse_state(open.text(2)).value_or(State::queued), open.int64(3),
                    open.int64(4)});

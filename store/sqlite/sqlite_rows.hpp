@@ -11,10 +11,6 @@
 
 namespace shipgate::orchestration {
 
-// Queries over unfinished deployments of every project carry this term exactly as written in the
-// partial index deployments_active: SQLite uses a partial index only when the query repeats its WHERE.
-#define SHIPGATE_UNFINISHED "state IN ('pending_approval', 'queued', 'running')"
-
 extern const char* const kDeploymentColumns;  // SHIPGATE_DEPLOYMENT_COLUMNS (store_rows.hpp)
 // Outbox rows with the GitHub deployment id remembered on their deployment (FROM included).
 extern const char* const kOutboxColumns;

@@ -1,6 +1,8 @@
 #include "store/sqlite/sqlite_writes.hpp"
 
+#include "config/notify_event.hpp"
 #include "domain/deployment_rules.hpp"
+#include "domain/gate_policy.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
 
 namespace shipgate::orchestration {
@@ -94,8 +96,9 @@ Result<std::string> SqliteWrites::running_version(Db& db, const std::string& pro
 
 Result<std::vector<Unfinished>> SqliteWrites::unfinished(Db& db, const std::string& project,
                                                          const std::string& environment) {
-  auto st = db.prepare("SELECT id, state, version, sha, images, trigger FROM deployments "
-                       "WHERE project = ? AND environment = ? AND " SHIPGATE_UNFINISHED);
+  static const std::string sql = "SELECT id, state, version, sha, images, trigger FROM deployments "
+                                 "WHERE project = ? AND environment = ? AND " + unfinished_term();
+  auto st = db.prepare(sql);
   st.bind(1, project).bind(2, environment);
   std::vector<Unfinished> out;
   int rc;
@@ -159,7 +162,7 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
       !r)
     return r.error();
   if (plan.override_event)
-    if (auto r = add_event(db, created.id, "override", now); !r) return r.error();
+    if (auto r = add_event(db, created.id, config::to_string(config::NotifyEvent::override_), now); !r) return r.error();
   for (const auto& old : plan.superseded) {
     const std::string why = superseded_reason(created.id, nd.version);
     auto up = db.prepare(
@@ -232,25 +235,26 @@ Result<TransitionOutcome> SqliteWrites::do_transition(Db& db, const TransitionRe
     project = st.text(4);
     environment = st.text(5);
   }
-  const auto next = next_state(current, req.event);
-  if (!next) return TransitionOutcome{false, current, {}};
+  const auto plan = plan_transition(current, trigger, req.event);
+  if (!plan) return TransitionOutcome{false, current, {}};
+  const auto next = &plan->to;
   auto up = db.prepare(
       "UPDATE deployments SET state = ?1, updated_at = ?2, "
-      "started_at = CASE WHEN ?1 = 'running' AND started_at IS NULL THEN ?2 ELSE started_at END, "
+      "started_at = CASE WHEN ?7 AND started_at IS NULL THEN ?2 ELSE started_at END, "
       "finished_at = CASE WHEN ?3 THEN ?2 ELSE finished_at END, "
       "message = CASE WHEN ?3 THEN ?4 ELSE message END, "
-      "waiting_reason = CASE WHEN ?1 = 'queued' THEN waiting_reason ELSE '' END, "
+      "waiting_reason = CASE WHEN ?8 THEN waiting_reason ELSE '' END, "
       "result = COALESCE(?5, result) WHERE id = ?6");
-  up.bind(1, to_string(*next)).bind(2, now).bind(3, is_final(*next) ? 1 : 0).bind(4, req.reason);
+  up.bind(1, to_string(*next)).bind(2, now).bind(3, plan->finishes ? 1 : 0).bind(4, req.reason);
   if (req.result) up.bind(5, req.result->dump());
   else up.bind_null(5);
-  up.bind(6, req.id);
+  up.bind(6, req.id).bind(7, plan->starts ? 1 : 0).bind(8, plan->keeps_waiting_reason ? 1 : 0);
   if (up.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   if (auto r = add_history(db, req.id, project, environment, current, *next, req.actor, req.reason, now, trigger); !r)
     return r.error();
   TransitionOutcome out{true, *next, {}};
   // A version someone chose to deploy by hand, and that then succeeded, is no longer bad there.
-  if (clears_bad_mark(trigger, *next)) {
+  if (plan->clears_bad_marks) {
     auto bad = bad_marks(db, project, environment, version, sha);  // the version and its SHA may have several
     if (!bad) return bad.error();
     for (const auto& b : *bad) {
@@ -297,16 +301,13 @@ Result<ApprovalOutcome> SqliteWrites::do_approve(Db& db, const ApprovalRequest& 
     if (st.step() != SQLITE_ROW) return make_error_code(StoreErrc::io_error);
     out.approvals = static_cast<int>(st.int64(0));
   }
-  if (out.kind == ApprovalOutcome::Kind::counted)
-    if (auto r = add_audit(db, {0, now, req.reviewer, AuditAction::approve, project, environment, req.id, req.comment,
-                                {{"approvals", out.approvals}, {"required", req.required}}});
-        !r)
-      return r.error();
-  if (out.approvals >= req.required) {
-    auto t = do_transition(db, {req.id, Event::approved, req.reviewer,
-                                "approved by " + std::to_string(out.approvals) + " of " +
-                                    std::to_string(req.required) + " required reviewers",
-                                std::nullopt, {}});
+  const ApprovalPlan plan = plan_approval({req.id, project, environment, req.reviewer, req.comment,
+                                           out.kind == ApprovalOutcome::Kind::counted, out.approvals, req.required},
+                                          now);
+  if (plan.audit)
+    if (auto r = add_audit(db, *plan.audit); !r) return r.error();
+  if (plan.queue_reason) {
+    auto t = do_transition(db, {req.id, Event::approved, req.reviewer, *plan.queue_reason, std::nullopt, {}});
     if (!t) return t.error();
     out.state = t->state;
   }
@@ -353,7 +354,7 @@ Result<void> SqliteWrites::finish_schedule_run(Db& db, const ScheduleRun& run, c
   if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   // A failed verify is told to the notification endpoints, about the deployment it checked.
   if (run.outcome == ScheduleOutcome::failed && run.deployment > 0)
-    if (auto r = add_event(db, run.deployment, "verify_failed", run.finished_ms, {{"message", run.message}}); !r) return r;
+    if (auto r = add_event(db, run.deployment, config::to_string(config::NotifyEvent::verify_failed), run.finished_ms, {{"message", run.message}}); !r) return r;
   return add_audit(db, audit);
 }
 
@@ -367,7 +368,7 @@ Result<void> SqliteWrites::record_drift(Db& db, const DriftRecord& record) {
   st.bind(6, d.deployment).bind(7, nlohmann::json(d.heals_ms).dump()).bind(8, std::int64_t{d.heal_limited ? 1 : 0});
   if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   if (!record.notify.empty() && d.deployment > 0)
-    if (auto r = add_event(db, d.deployment, "drift", d.checked_ms, {{"message", record.notify}}); !r) return r;
+    if (auto r = add_event(db, d.deployment, config::to_string(config::NotifyEvent::drift), d.checked_ms, {{"message", record.notify}}); !r) return r;
   if (record.audit) return add_audit(db, *record.audit);
   return {};
 }

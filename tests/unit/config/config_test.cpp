@@ -157,6 +157,9 @@ TEST(Config, ValidationTable) {
         {"projects.app.secret", "no webhook secret"}}},
       {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "        deploy_on: [push, cron]\n",
        {{"projects.app.environments.staging.deploy_on[1]", "unknown trigger"}}},
+      // A trigger shipgate or a person makes is not one an environment deploys on.
+      {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "        deploy_on: [push, manual]\n",
+       {{"projects.app.environments.staging.deploy_on[1]", "unknown trigger"}}},
       {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "        tag: \"{sha}-{bogus}\"\n",
        {{"projects.app.environments.staging.tag", "unknown placeholder {bogus}"}}},
       {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "        promote_from: staging\n",

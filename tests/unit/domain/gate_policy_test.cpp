@@ -310,3 +310,32 @@ projects:
   push.ref = "refs/heads/feature";
   EXPECT_NE(plan_config_change(*cfg, push, current).ignored.find("not refs/heads/main"), std::string::npos);
 }
+
+TEST(PlanApproval, ANewApprovalIsAuditedAndTheLastRequiredOneQueues) {
+  struct Case {
+    const char* name;
+    bool counted;
+    int approvals, required;
+    bool audited, queues;
+  };
+  const Case cases[] = {
+      {"the first of two", true, 1, 2, true, false},
+      {"the second of two", true, 2, 2, true, true},
+      {"a repeat by the same reviewer", false, 1, 2, false, false},
+      {"a repeat once enough approved", false, 2, 2, false, true},
+      {"one of one", true, 1, 1, true, true},
+  };
+  for (const auto& c : cases) {
+    const auto plan = plan_approval({7, "app", "production", "alice", "ok", c.counted, c.approvals, c.required}, 99);
+    EXPECT_EQ(plan.audit.has_value(), c.audited) << c.name;
+    EXPECT_EQ(plan.queue_reason.has_value(), c.queues) << c.name;
+    if (plan.audit) {
+      EXPECT_EQ(plan.audit->action, AuditAction::approve) << c.name;
+      EXPECT_EQ(plan.audit->deployment, 7) << c.name;
+      EXPECT_EQ(plan.audit->details.value("required", 0), c.required) << c.name;
+    }
+    if (plan.queue_reason)
+      EXPECT_EQ(*plan.queue_reason, "approved by " + std::to_string(c.approvals) + " of " + std::to_string(c.required) +
+                                        " required reviewers");
+  }
+}

@@ -50,3 +50,34 @@ TEST(StateMachine, NamesRoundTrip) {
     EXPECT_EQ(parse_state(to_string(s)), s);
   EXPECT_FALSE(parse_state("done"));
 }
+
+TEST(PlanTransition, SaysWhatAStateChangeWritesForBothStores) {
+  struct Case {
+    State from;
+    Trigger trigger;
+    Event event;
+    std::optional<State> to;
+    bool starts, finishes, keeps_waiting_reason, clears_bad_marks;
+  };
+  const Case cases[] = {
+      {State::queued, Trigger::push, Event::start, State::running, true, false, false, false},
+      {State::running, Trigger::push, Event::resume, State::running, true, false, false, false},
+      {State::pending_approval, Trigger::push, Event::approved, State::queued, false, false, true, false},
+      {State::running, Trigger::push, Event::succeed, State::succeeded, false, true, false, false},
+      {State::running, Trigger::manual, Event::succeed, State::succeeded, false, true, false, true},
+      {State::running, Trigger::override_, Event::fail, State::failed, false, true, false, false},
+      {State::queued, Trigger::push, Event::supersede, State::superseded, false, true, false, false},
+      {State::succeeded, Trigger::push, Event::start, std::nullopt, false, false, false, false},
+  };
+  for (const auto& c : cases) {
+    const auto plan = plan_transition(c.from, c.trigger, c.event);
+    ASSERT_EQ(plan.has_value(), c.to.has_value()) << to_string(c.from) << " + " << to_string(c.event);
+    if (!plan) continue;
+    EXPECT_EQ(plan->from, c.from);
+    EXPECT_EQ(plan->to, *c.to) << to_string(c.from) << " + " << to_string(c.event);
+    EXPECT_EQ(plan->starts, c.starts) << to_string(c.from) << " + " << to_string(c.event);
+    EXPECT_EQ(plan->finishes, c.finishes) << to_string(c.from) << " + " << to_string(c.event);
+    EXPECT_EQ(plan->keeps_waiting_reason, c.keeps_waiting_reason) << to_string(c.from) << " + " << to_string(c.event);
+    EXPECT_EQ(plan->clears_bad_marks, c.clears_bad_marks) << to_string(c.trigger) << " " << to_string(c.event);
+  }
+}
