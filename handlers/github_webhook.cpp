@@ -118,6 +118,72 @@ bool plan_release(const config::Project& project, const boost::json::object& bod
   return true;
 }
 
+// The project a delivery from `repository` acts on, or (null) the answer that ends it: an event shipgate
+// does not use, a repository it does not know, or a signature by another project's secret. The
+// platform repository relays app repositories' dispatches, naming the project in client_payload.
+const config::Project* project_of_delivery(const config::Config& config, const std::string& event,
+                                           const std::string& repository, const boost::json::object* body,
+                                           const std::string& signed_by, std::optional<Response>& answer) {
+  const bool from_platform = config.platform && to_lower(repository) == to_lower(config.platform->repository);
+  const config::Project* project = repository.empty() ? nullptr : config.project_by_repository(repository);
+  if (event != "push" && event != "repository_dispatch" && event != "release") {
+    answer = json_response(200, {{"message", "event '" + event + "' is not used by shipgate"}, {"ignored", true}});
+    return nullptr;
+  }
+  if (repository.empty()) {
+    answer = error_response(400, "malformed", "payload has no repository.full_name");
+    return nullptr;
+  }
+  if (event == "repository_dispatch" && from_platform) {
+    if (!signed_by.empty()) {
+      answer = error_response(401, "bad_signature", "signed with a project's own secret");
+      return nullptr;
+    }
+    const auto* payload = body->if_contains("client_payload");
+    const std::string name = payload && payload->is_object() ? str(payload->get_object(), "project") : std::string();
+    if (name.empty()) {
+      answer = error_response(400, "invalid", "a dispatch to the platform repository names the project in client_payload.project");
+      return nullptr;
+    }
+    project = config.project(name);
+    if (!project) {
+      answer = error_response(404, "not_found", "no project '" + name + "' is configured in shipgate");
+      return nullptr;
+    }
+  }
+  if (!project) {
+    answer = json_response(200, {{"message", "repository " + repository + " is not configured"}, {"ignored", true}});
+    return nullptr;
+  }
+  if (!signed_by.empty() && signed_by != project->name) {
+    answer = error_response(401, "bad_signature", "signed with the secret of another project");
+    return nullptr;
+  }
+  return project;
+}
+
+// What a push, a release or a dispatch asks of `project`; false with the refusal when it asks wrongly.
+bool plan_event(const config::Config& config, const config::Project& project, const std::string& event,
+                const std::string& repository, PushFields& push_fields, const boost::json::object* body,
+                orchestration::Plan& plan, Response& refusal) {
+  if (event == "release") return plan_release(project, *body, plan, refusal);
+  if (event != "push") return plan_dispatch(config, project, *body, plan, refusal);
+  orchestration::PushEvent push;
+  push.repository = repository;
+  push.ref = std::move(push_fields.ref);
+  push.after = to_lower(push_fields.after);
+  push.deleted = push_fields.deleted;
+  push.actor = push_fields.sender_login.empty() ? std::move(push_fields.pusher_name) : std::move(push_fields.sender_login);
+  // Where lead time starts; a timestamp that is not an RFC 3339 time is left out, never stored.
+  if (push_fields.commit_time.size() <= 64) push.committed_ms = config::parse_rfc3339(push_fields.commit_time).value_or(0);
+  if (push.ref.empty()) {
+    refusal = error_response(400, "malformed", "push payload has no ref");
+    return false;
+  }
+  plan = orchestration::plan_push(project, push);
+  return true;
+}
+
 boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const auto config = app.config();
   const std::string event(req.header("X-GitHub-Event"));
@@ -186,46 +252,13 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     std::string source = "github platform push " + repository;
     co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
   }
-  const bool from_platform = config->platform && to_lower(repository) == to_lower(config->platform->repository);
-  const config::Project* project = repository.empty() ? nullptr : config->project_by_repository(repository);
-  if (!is_push && event != "repository_dispatch" && event != "release")
-    co_return json_response(200, {{"message", "event '" + event + "' is not used by shipgate"}, {"ignored", true}});
-  if (repository.empty()) co_return error_response(400, "malformed", "payload has no repository.full_name");
-  // The platform repository relays the app repositories' dispatches: client_payload names the project.
-  if (event == "repository_dispatch" && from_platform) {
-    if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
-    const auto* payload = body->if_contains("client_payload");
-    const std::string name = payload && payload->is_object() ? str(payload->get_object(), "project") : std::string();
-    if (name.empty())
-      co_return error_response(400, "invalid", "a dispatch to the platform repository names the project in client_payload.project");
-    project = config->project(name);
-    if (!project) co_return error_response(404, "not_found", "no project '" + name + "' is configured in shipgate");
-  }
-  if (!project)
-    co_return json_response(200, {{"message", "repository " + repository + " is not configured"}, {"ignored", true}});
-  if (!signed_by.empty() && signed_by != project->name)
-    co_return error_response(401, "bad_signature", "signed with the secret of another project");
-
+  std::optional<Response> answer;
+  const config::Project* project = project_of_delivery(*config, event, repository, body ? &*body : nullptr, signed_by, answer);
+  if (!project) co_return std::move(*answer);
   orchestration::Plan plan;
-  if (is_push) {
-    orchestration::PushEvent push;
-    push.repository = repository;
-    push.ref = std::move(push_fields.ref);
-    push.after = to_lower(push_fields.after);
-    push.deleted = push_fields.deleted;
-    push.actor = push_fields.sender_login.empty() ? std::move(push_fields.pusher_name) : std::move(push_fields.sender_login);
-    // Where lead time starts; a timestamp that is not an RFC 3339 time is left out, never stored.
-    if (push_fields.commit_time.size() <= 64)
-      push.committed_ms = config::parse_rfc3339(push_fields.commit_time).value_or(0);
-    if (push.ref.empty()) co_return error_response(400, "malformed", "push payload has no ref");
-    plan = orchestration::plan_push(*project, push);
-  } else if (event == "release") {
-    Response refusal;
-    if (!plan_release(*project, *body, plan, refusal)) co_return refusal;
-  } else {
-    Response refusal;
-    if (!plan_dispatch(*config, *project, *body, plan, refusal)) co_return refusal;
-  }
+  Response refusal;
+  if (!plan_event(*config, *project, event, repository, push_fields, body ? &*body : nullptr, plan, refusal))
+    co_return refusal;
   // The repository is part of the key: a delivery id names a delivery only within its source.
   std::string key = "github:" + to_lower(repository) + ":" + delivery;
   std::string source = "github " + event + " " + repository;

@@ -125,6 +125,29 @@ boost::asio::awaitable<bool> verify_webhook(const config::Config& config, const 
   co_return false;
 }
 
+namespace {
+
+// The 202 a delivery gets (and a redelivery gets again): what it created, reused or skipped.
+orchestration::StoredResponse accepted_answer(const std::string& key,
+                                              const std::vector<orchestration::IngestedDeployment>& created) {
+  json list = json::array();
+  for (const auto& d : created) {
+    if (!d.skipped.empty()) {
+      list.push_back({{"project", d.project}, {"environment", d.environment}, {"version", d.version},
+                      {"skipped", d.skipped}});
+      continue;
+    }
+    json item = {{"id", d.id}, {"project", d.project}, {"environment", d.environment},
+                 {"state", orchestration::to_string(d.state)}, {"version", d.version}};
+    if (d.reused) item["existing"] = true;
+    if (!d.superseded.empty()) item["superseded"] = d.superseded;
+    list.push_back(std::move(item));
+  }
+  return orchestration::StoredResponse{202, json{{"delivery", key}, {"deployments", list}}.dump()};
+}
+
+}  // namespace
+
 boost::asio::awaitable<Response> accept_plan(const App& app, const Request& request, std::string delivery_key,
                                              std::string source, orchestration::Plan plan) {
   if (!plan.error.empty()) {
@@ -149,20 +172,7 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
   ingest.source = std::move(source);
   ingest.deployments = std::move(plan.deployments);
   ingest.respond = [key = delivery_key](const std::vector<orchestration::IngestedDeployment>& created) {
-    json list = json::array();
-    for (const auto& d : created) {
-      if (!d.skipped.empty()) {
-        list.push_back({{"project", d.project}, {"environment", d.environment}, {"version", d.version},
-                        {"skipped", d.skipped}});
-        continue;
-      }
-      json item = {{"id", d.id}, {"project", d.project}, {"environment", d.environment},
-                   {"state", orchestration::to_string(d.state)}, {"version", d.version}};
-      if (d.reused) item["existing"] = true;
-      if (!d.superseded.empty()) item["superseded"] = d.superseded;
-      list.push_back(std::move(item));
-    }
-    return orchestration::StoredResponse{202, json{{"delivery", key}, {"deployments", list}}.dump()};
+    return accepted_answer(key, created);
   };
   auto result = co_await app.store->ingest(std::move(ingest));
   if (!result) {

@@ -117,8 +117,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     if (!next || !*next) {
       co_await let_go(key);
       if (lanes_[key].again && !draining_) continue;
-      lanes_[key].running = false;
-      --active_;
+      go_idle(key);
       co_return;
     }
     if (!lanes_[key].hold) {
@@ -128,8 +127,7 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
         // Held by another replica, or the store failed (the poll comes back to it).
         if (!claimed) spdlog::warn("dispatcher: {}/{}: cannot claim: {}", project, environment, claimed.error().message());
         else lanes_[key].held_elsewhere_until = std::chrono::steady_clock::now() + kHeldElsewhereQuiet;
-        lanes_[key].running = false;
-        --active_;
+        go_idle(key);
         co_return;
       }
       lanes_[key].hold = std::move(**claimed);
@@ -138,22 +136,11 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     Deployment d = std::move(**next);
     const bool resume = d.state == State::running;
     // Deploy windows and freezes hold ordinary deployments; overrides and rollbacks (priority) pass.
-    if (!resume && priority(d.trigger) == 0) {
-      const auto config = config_();
-      const auto* project_cfg = config->project(project);
-      const auto* env = project_cfg ? project_cfg->environment(environment) : nullptr;
-      if (env) {
-        const auto gate = deploy_gate(*env, clock_->now());
-        if (!gate.open) {
-          co_await store_.set_waiting_reason(d.id, gate.reason);
-          if (gate.opens) wake_at(project, environment, *gate.opens);
-          co_await let_go(key);
-          if (lanes_[key].again) continue;  // new work arrived meanwhile (an override passes the gate)
-          lanes_[key].running = false;
-          --active_;
-          co_return;
-        }
-      }
+    if (!resume && priority(d.trigger) == 0 && co_await held_by_gate(d)) {
+      co_await let_go(key);
+      if (lanes_[key].again) continue;  // new work arrived meanwhile (an override passes the gate)
+      go_idle(key);
+      co_return;
     }
     std::string how = resume ? "resumed after restart: shipgate stopped while this deployment was running" : "started";
     if (!replica_.empty()) how += (resume ? "; now on replica " : " on replica ") + replica_;
@@ -169,22 +156,44 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
     }
     if (!claimed->applied) continue;  // superseded or cancelled meanwhile, or the lane was lost
     if (metrics_ && !resume) metrics_->dispatch_latency((epoch_ms(clock_->now()) - d.created_ms) / 1000.0);
-    const std::int64_t id = d.id;
-    running_holds_[id] = *lanes_[key].hold;
-    // Whatever a step throws ends this deployment (failed, rolled back where configured), not the lane.
-    // The awaitable is made outside the co_await: GCC 12 destroys the temporaries of a co_await
-    // expression a second time when an exception leaves it.
-    std::string thrown;
-    auto running = run_one(std::move(d), resume);
-    try {
-      co_await std::move(running);
-    } catch (...) {
-      thrown = current_exception_text();
-    }
-    if (!thrown.empty()) co_await contain_failure(id, std::move(thrown));
-    ran_steps_.erase(id);
-    running_holds_.erase(id);
+    running_holds_[d.id] = *lanes_[key].hold;
+    auto contained = run_contained(std::move(d), resume);
+    co_await std::move(contained);
   }
+}
+
+void Dispatcher::go_idle(const std::pair<std::string, std::string>& key) {
+  lanes_[key].running = false;
+  --active_;
+}
+
+asio::awaitable<bool> Dispatcher::held_by_gate(const Deployment& d) {
+  const auto config = config_();
+  const auto* project_cfg = config->project(d.project);
+  const auto* env = project_cfg ? project_cfg->environment(d.environment) : nullptr;
+  if (!env) co_return false;
+  const auto gate = deploy_gate(*env, clock_->now());
+  if (gate.open) co_return false;
+  co_await store_.set_waiting_reason(d.id, gate.reason);
+  if (gate.opens) wake_at(d.project, d.environment, *gate.opens);
+  co_return true;
+}
+
+asio::awaitable<void> Dispatcher::run_contained(Deployment d, bool resume) {
+  const std::int64_t id = d.id;
+  // Whatever a step throws ends this deployment (failed, rolled back where configured), not the lane.
+  // The awaitable is made outside the co_await: GCC 12 destroys the temporaries of a co_await
+  // expression a second time when an exception leaves it.
+  std::string thrown;
+  auto running = run_one(std::move(d), resume);
+  try {
+    co_await std::move(running);
+  } catch (...) {
+    thrown = current_exception_text();
+  }
+  if (!thrown.empty()) co_await contain_failure(id, std::move(thrown));
+  ran_steps_.erase(id);
+  running_holds_.erase(id);
 }
 
 asio::awaitable<config::ConfigPtr> Dispatcher::config_for(const Deployment& d) const {

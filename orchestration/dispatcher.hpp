@@ -82,6 +82,13 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   boost::asio::awaitable<void> renew_holds();
   // The lane stops while its environment is closed (window, freeze); this wakes it when it opens.
   void wake_at(const std::string& project, const std::string& environment, TimePoint when);
+  // The lane has nothing more to run now.
+  void go_idle(const std::pair<std::string, std::string>& key);
+  // Whether the environment's window or freeze holds `d` now (its waiting reason says why, and the lane
+  // wakes when it opens).
+  boost::asio::awaitable<bool> held_by_gate(const Deployment& d);
+  // Runs `d`; whatever it throws ends it (contain_failure), never the lane.
+  boost::asio::awaitable<void> run_contained(Deployment d, bool resume);
   // Runs the deployment's steps in order (deployment_step.hpp), then concludes it.
   boost::asio::awaitable<void> run_one(Deployment d, bool resume);
   StepServices step_services(std::int64_t id);

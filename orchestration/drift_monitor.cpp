@@ -34,6 +34,27 @@ json drift_view(const config::Environment& env, const std::vector<DriftState>& s
   return view;
 }
 
+namespace {
+
+// The environment's drift state after a check that found `differences` against deployment `applied`:
+// since when it drifts (restarted by a new deployment), and the heals still inside the window.
+DriftState next_drift_state(const DriftState& prev, const std::vector<DriftDifference>& differences,
+                            std::int64_t applied, std::int64_t now, const config::DriftConfig& drift) {
+  DriftState next = prev;
+  next.differences = to_json(differences);
+  next.deployment = applied;
+  next.checked_ms = now;
+  next.heals_ms = heals_in_window(prev.heals_ms, now, drift);
+  const bool was = !prev.differences.empty(), is = !differences.empty();
+  if (!is || !was || prev.deployment != applied) {
+    next.since_ms = is ? now : 0;
+    next.heal_limited = false;
+  }
+  return next;
+}
+
+}  // namespace
+
 DriftMonitor::DriftMonitor(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
                            std::shared_ptr<const Clock> clock, std::shared_ptr<http::HttpClient> http, Metrics* metrics)
     : strand_(asio::make_strand(executor)),
@@ -149,42 +170,17 @@ asio::awaitable<void> DriftMonitor::check(const config::Project& project, const 
   if (!newest || newest->empty()) co_return;  // nothing applied yet: nothing to compare with
   const Deployment& applied = newest->front();
   const auto ctx = deploy_context(applied, project, env);
-  std::vector<DriftDifference> differences;
-  for (const auto& w : watched) {
-    auto found = find_drift(w->cfg, ctx.images, w->live);
-    if (!found.empty()) {
-      // The watch may lag behind a change shipgate just made (a deployment that just ended, a heal):
-      // what differs is confirmed against the API server's answer now.
-      auto fresh = co_await deploy::list_deployments(*http_, w->cfg);
-      if (!fresh.error.empty()) {
-        spdlog::warn("drift: {}/{}: {}", project.name, env.name, fresh.error);
-        co_return;
-      }
-      std::map<std::string, json> now_live;
-      for (const auto& d : fresh.items) now_live[deploy::object_name(d)] = d;
-      found = find_drift(w->cfg, ctx.images, now_live);
-    }
-    differences.insert(differences.end(), found.begin(), found.end());
-  }
+  auto confirmed = co_await differences_now(watched, ctx.images, project, env);
+  if (!confirmed) co_return;
+  const auto& differences = *confirmed;
   DriftState prev{project.name, env.name};
   for (const auto& s : states)
     if (s.project == project.name && s.environment == env.name) prev = s;
 
   const auto& drift = *drift_settings(env);
   const auto now = epoch_ms(clock_->now());
-  DriftState next = prev;
-  next.differences = to_json(differences);
-  next.deployment = applied.id;
-  next.checked_ms = now;
-  next.heals_ms = heals_in_window(prev.heals_ms, now, drift);
+  DriftState next = next_drift_state(prev, differences, applied.id, now, drift);
   const bool was = !prev.differences.empty(), is = !differences.empty();
-  if (!is) {
-    next.since_ms = 0;
-    next.heal_limited = false;
-  } else if (!was || prev.deployment != applied.id) {
-    next.since_ms = now;
-    next.heal_limited = false;
-  }
   if (metrics_) metrics_->set_drifted(project.name, env.name, is);
   const bool changed = next.differences != prev.differences || next.deployment != prev.deployment;
   const std::string what = describe_drift(next.differences);
@@ -218,6 +214,29 @@ asio::awaitable<void> DriftMonitor::check(const config::Project& project, const 
       spdlog::error("drift: {}/{}: cannot record: {}", project.name, env.name, saved.error().message());
   }
   if (should_heal) co_await heal(project, env, applied, std::move(next));
+}
+
+asio::awaitable<std::optional<std::vector<DriftDifference>>> DriftMonitor::differences_now(
+    const std::vector<std::shared_ptr<Watch>>& watched, const std::map<std::string, std::string>& images,
+    const config::Project& project, const config::Environment& env) {
+  std::vector<DriftDifference> differences;
+  for (const auto& w : watched) {
+    auto found = find_drift(w->cfg, images, w->live);
+    if (!found.empty()) {
+      // The watch may lag behind a change shipgate just made (a deployment that just ended, a heal):
+      // what differs is confirmed against the API server's answer now.
+      auto fresh = co_await deploy::list_deployments(*http_, w->cfg);
+      if (!fresh.error.empty()) {
+        spdlog::warn("drift: {}/{}: {}", project.name, env.name, fresh.error);
+        co_return std::nullopt;
+      }
+      std::map<std::string, json> now_live;
+      for (const auto& d : fresh.items) now_live[deploy::object_name(d)] = d;
+      found = find_drift(w->cfg, images, now_live);
+    }
+    differences.insert(differences.end(), found.begin(), found.end());
+  }
+  co_return differences;
 }
 
 asio::awaitable<void> DriftMonitor::heal(const config::Project& project, const config::Environment& env,

@@ -18,9 +18,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "domain/drift.hpp"
 #include "orchestration/dispatcher.hpp"
 #include "store/store.hpp"
 
@@ -52,6 +54,11 @@ class DriftMonitor : public std::enable_shared_from_this<DriftMonitor> {
   boost::asio::awaitable<void> check(const config::Project& project, const config::Environment& env,
                                      const std::vector<DriftState>& states);
   // Applies the environment's healing targets again with what `applied` deployed; records the attempt.
+  // What differs between the watched Deployments and `images`, each difference confirmed against the
+  // API server's answer now (the watch may lag behind a change shipgate just made); none when it failed.
+  boost::asio::awaitable<std::optional<std::vector<DriftDifference>>> differences_now(
+      const std::vector<std::shared_ptr<Watch>>& watched, const std::map<std::string, std::string>& images,
+      const config::Project& project, const config::Environment& env);
   boost::asio::awaitable<void> heal(const config::Project& project, const config::Environment& env,
                                     const Deployment& applied, DriftState state);
 

@@ -13,20 +13,54 @@ namespace shipgate::orchestration {
 namespace asio = boost::asio;
 using deploy::ImageState;
 
+namespace {
+
+// Every image as a reference a registry understands; false (with the message) at the first that is not.
+bool parse_references(const std::map<std::string, std::string>& images,
+                      std::map<std::string, deploy::ImageReference>& pending, std::string& message) {
+  for (const auto& [component, text] : images) {
+    auto ref = deploy::parse_image_reference(text);
+    if (!ref) {
+      message = "image " + text + " (" + component + ") is not an image reference a registry understands";
+      return false;
+    }
+    pending.emplace(component, std::move(*ref));
+  }
+  return true;
+}
+
+// One round of lookups: found images leave `pending` with their digests, the others keep their last
+// answer in `why`; false (with the message in `out`) when a registry refused one for good.
+asio::awaitable<bool> look_up_pending(http::HttpClient& http, const config::Config& config,
+                                      const std::map<std::string, std::string>& images,
+                                      std::map<std::string, deploy::ImageReference>& pending, ImageCheck& out,
+                                      std::map<std::string, std::string>& why) {
+  for (auto it = pending.begin(); it != pending.end();) {
+    const auto lookup = co_await deploy::look_up_image(http, it->second, config.registry(it->second.registry));
+    if (lookup.state == ImageState::found) {
+      out.digests[it->first] = lookup.digest;
+      it = pending.erase(it);
+      continue;
+    }
+    if (lookup.state == ImageState::refused) {
+      out.message = "image " + images.at(it->first) + ": " + lookup.message;
+      co_return false;
+    }
+    why[it->first] = lookup.message;
+    ++it;
+  }
+  co_return true;
+}
+
+}  // namespace
+
 asio::awaitable<ImageCheck> check_images(http::HttpClient& http, const config::Config& config,
                                          const config::Environment& env,
                                          const std::map<std::string, std::string>& images, const WaitingNote& waiting,
                                          const NewerWork& newer) {
   ImageCheck out;
   std::map<std::string, deploy::ImageReference> pending;  // component -> image not found yet
-  for (const auto& [component, text] : images) {
-    auto ref = deploy::parse_image_reference(text);
-    if (!ref) {
-      out.message = "image " + text + " (" + component + ") is not an image reference a registry understands";
-      co_return out;
-    }
-    pending.emplace(component, std::move(*ref));
-  }
+  if (!parse_references(images, pending, out.message)) co_return out;
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + env.wait_for_images;
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -34,20 +68,7 @@ asio::awaitable<ImageCheck> check_images(http::HttpClient& http, const config::C
   bool noted = false;
   std::map<std::string, std::string> why;  // component -> last answer
   for (;;) {
-    for (auto it = pending.begin(); it != pending.end();) {
-      const auto lookup = co_await deploy::look_up_image(http, it->second, config.registry(it->second.registry));
-      if (lookup.state == ImageState::found) {
-        out.digests[it->first] = lookup.digest;
-        it = pending.erase(it);
-        continue;
-      }
-      if (lookup.state == ImageState::refused) {
-        out.message = "image " + images.at(it->first) + ": " + lookup.message;
-        co_return out;
-      }
-      why[it->first] = lookup.message;
-      ++it;
-    }
+    if (!co_await look_up_pending(http, config, images, pending, out, why)) co_return out;
     const auto now = std::chrono::steady_clock::now();
     if (pending.empty() || now >= deadline) break;
     std::optional<std::string> reason;

@@ -71,12 +71,8 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
   if (busy_.exchange(true)) {
     outcome.busy = true;
     outcome.errors.push_back("another reload is in progress");
-    AuditEntry entry;
-    entry.actor = actor;
-    entry.action = AuditAction::reload_refused;
-    entry.reason = "another reload is in progress";
-    entry.details = to_json(outcome);
-    co_await store_.record_audit(std::move(entry));
+    std::string why = "another reload is in progress";
+    co_await audit(actor, AuditAction::reload_refused, std::move(why), outcome);
     co_return outcome;
   }
   struct Release {
@@ -86,44 +82,20 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
 
   auto loaded = config::load_config_file(path_, env_);
   for (const auto& e : loaded.errors) outcome.errors.push_back(e.to_string());
-  std::vector<std::function<void()>> apply;
-  if (loaded.config) {
-    std::vector<ReloadHook> hooks;
-    {
-      std::lock_guard lock(hooks_mutex_);
-      hooks = hooks_;
-    }
-    for (const auto& hook : hooks) {
-      auto prepared = hook.prepare(*loaded.config);
-      if (!prepared.error.empty()) outcome.errors.push_back(hook.name + ": " + prepared.error);
-      else if (prepared.apply) apply.push_back(std::move(prepared.apply));
-    }
-  }
+  const auto apply = loaded.config ? prepare_hooks(*loaded.config, outcome) : std::vector<std::function<void()>>{};
 
   if (!outcome.errors.empty()) {
     spdlog::error("reload refused ({} error{}); still serving config {}", outcome.errors.size(),
                   outcome.errors.size() == 1 ? "" : "s", old->source_sha256.substr(0, 12));
     for (const auto& e : outcome.errors) spdlog::error("reload: {}: {}", path_, e);
     if (metrics_) metrics_->config_reload("refused");
-    AuditEntry entry;
-    entry.actor = actor;
-    entry.action = AuditAction::reload_refused;
-    entry.reason = std::to_string(outcome.errors.size()) + " error(s) in " + path_;
-    entry.details = to_json(outcome);
-    co_await store_.record_audit(std::move(entry));
+    std::string why = std::to_string(outcome.errors.size()) + " error(s) in " + path_;
+    co_await audit(actor, AuditAction::reload_refused, std::move(why), outcome);
     co_return outcome;
   }
 
   const auto& next = *loaded.config;
-  outcome.applied = true;
-  outcome.to_sha256 = next.source_sha256;
-  outcome.changed = next.source_sha256 != old->source_sha256;
-  outcome.restart = needs_restart(*old, next);
-  const auto before = project_names(*old), after = project_names(next);
-  for (const auto& p : after)
-    if (!before.contains(p)) outcome.added_projects.push_back(p);
-  for (const auto& p : before)
-    if (!after.contains(p)) outcome.removed_projects.push_back(p);
+  describe_change(*old, next, outcome);
 
   // Keep generations that unfinished deployments still run under; drop the rest.
   std::set<std::string> keep;
@@ -141,13 +113,46 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
                outcome.changed ? "" : ", file unchanged", outcome.restart.empty() ? "" : ", some settings need a restart");
   for (const auto& key : outcome.restart) spdlog::warn("reload: {} changed; it takes effect after a restart", key);
 
+  std::string what = outcome.changed ? "config reloaded" : "config reloaded (file unchanged)";
+  co_await audit(actor, AuditAction::reload, std::move(what), outcome);
+  co_return outcome;
+}
+
+std::vector<std::function<void()>> Reloader::prepare_hooks(const config::Config& next, ReloadOutcome& outcome) {
+  std::vector<ReloadHook> hooks;
+  {
+    std::lock_guard lock(hooks_mutex_);
+    hooks = hooks_;
+  }
+  std::vector<std::function<void()>> apply;
+  for (const auto& hook : hooks) {
+    auto prepared = hook.prepare(next);
+    if (!prepared.error.empty()) outcome.errors.push_back(hook.name + ": " + prepared.error);
+    else if (prepared.apply) apply.push_back(std::move(prepared.apply));
+  }
+  return apply;
+}
+
+void Reloader::describe_change(const config::Config& old, const config::Config& next, ReloadOutcome& outcome) {
+  outcome.applied = true;
+  outcome.to_sha256 = next.source_sha256;
+  outcome.changed = next.source_sha256 != old.source_sha256;
+  outcome.restart = needs_restart(old, next);
+  const auto before = project_names(old), after = project_names(next);
+  for (const auto& p : after)
+    if (!before.contains(p)) outcome.added_projects.push_back(p);
+  for (const auto& p : before)
+    if (!after.contains(p)) outcome.removed_projects.push_back(p);
+}
+
+asio::awaitable<void> Reloader::audit(std::string actor, AuditAction action, std::string reason,
+                                      const ReloadOutcome& outcome) {
   AuditEntry entry;
-  entry.actor = actor;
-  entry.action = AuditAction::reload;
-  entry.reason = outcome.changed ? "config reloaded" : "config reloaded (file unchanged)";
+  entry.actor = std::move(actor);
+  entry.action = action;
+  entry.reason = std::move(reason);
   entry.details = to_json(outcome);
   co_await store_.record_audit(std::move(entry));
-  co_return outcome;
 }
 
 asio::awaitable<void> Reloader::cancel_removed(const config::Config& next, ReloadOutcome& outcome,

@@ -59,6 +59,12 @@ class Reloader {
   boost::asio::awaitable<ReloadOutcome> reload(std::string actor, bool wait_if_busy = false);
 
  private:
+  // Asks every hook to prepare for `next`; what to apply once all agreed (their refusals go to `outcome`).
+  std::vector<std::function<void()>> prepare_hooks(const config::Config& next, ReloadOutcome& outcome);
+  // What a reload from `old` to `next` changes: the file, the projects, the settings that need a restart.
+  static void describe_change(const config::Config& old, const config::Config& next, ReloadOutcome& outcome);
+  boost::asio::awaitable<void> audit(std::string actor, AuditAction action, std::string reason,
+                                     const ReloadOutcome& outcome);
   boost::asio::awaitable<void> cancel_removed(const config::Config& next, ReloadOutcome& outcome,
                                               const std::string& actor);
 
