@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/events.hpp"
+#include "cli/status_view.hpp"
 #include "common/text.hpp"
 #include "http/http_client.hpp"
 
@@ -118,40 +119,6 @@ std::optional<Answer> call(const Options& o, const std::string& method, const st
   return a;
 }
 
-std::string text(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "-";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-std::string short_version(const std::string& v) { return v.size() == 40 && v.find('.') == std::string::npos ? v.substr(0, 12) : v; }
-
-// Prints rows as aligned columns.
-void table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width;
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], r[i].size());
-    }
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
-}
-
-void print_deployments(const json& list) {
-  std::vector<std::vector<std::string>> rows = {{"ID", "PROJECT", "ENV", "STATE", "VERSION", "TRIGGER", "ACTOR", "CREATED"}};
-  for (const auto& d : list)
-    rows.push_back({text(d, "id"), text(d, "project"), text(d, "environment"), text(d, "state"),
-                    short_version(text(d, "version")), text(d, "trigger"), text(d, "actor"), text(d, "created_at")});
-  table(rows);
-}
-
 int status(const Options& o) {
   const auto& p = o.positional;
   if (p.size() > 2) return std::fputs(kUsageText, stderr), kUsage;
@@ -159,17 +126,7 @@ int status(const Options& o) {
     auto a = call(o, "GET", "/api/v1/projects");
     if (!a) return kFailed;
     if (o.json) return std::printf("%s\n", a->body.dump(2).c_str()), kOk;
-    std::vector<std::vector<std::string>> rows = {{"PROJECT", "ENV", "CURRENT", "SINCE", "RUNNING", "WAITING"}};
-    for (const auto& proj : a->body["projects"])
-      for (const auto& e : proj["environments"]) {
-        const auto& cur = e["current"];
-        std::string waiting;
-        for (const auto& w : e["waiting"])
-          waiting += (waiting.empty() ? "" : ", ") + text(w, "id") + " " + text(w, "state");
-        rows.push_back({text(proj, "name"), text(e, "name"), cur.is_null() ? "-" : short_version(text(cur, "version")),
-                        cur.is_null() ? "-" : text(cur, "since"), text(e, "running"), waiting.empty() ? "-" : waiting});
-      }
-    table(rows);
+    print_overview(a->body);
     return kOk;
   }
   std::vector<std::string> envs;
@@ -191,41 +148,7 @@ int status(const Options& o) {
       all.push_back(a->body);
       continue;
     }
-    const auto& b = a->body;
-    std::printf("%s/%s\n", p[0].c_str(), e.c_str());
-    const auto& cur = b["current"];
-    std::printf("  current:  %s\n", cur.is_null() ? "-" : (text(cur, "version") + " since " + text(cur, "since") +
-                                                         " (deployment " + text(cur, "deployment") + ")").c_str());
-    std::string running = "-";
-    if (!b["running"].is_null()) {
-      running = text(b["running"], "id") + " " + text(b["running"], "version");
-      // A running deployment may still wait, for its images: say so, or it looks stuck.
-      if (b["running"].contains("waiting_reason")) running += ": " + text(b["running"], "waiting_reason");
-    }
-    std::printf("  running:  %s\n", running.c_str());
-    if (b.contains("gate")) std::printf("  gate:     %s\n", b["gate"]["open"] == true ? "open" : text(b["gate"], "reason").c_str());
-    for (const auto& w : b["waiting"])
-      std::printf("  waiting:  %s %s %s: %s\n", text(w, "id").c_str(), short_version(text(w, "version")).c_str(),
-                  text(w, "state").c_str(), text(w, "reason").c_str());
-    for (const auto& bad : b["bad_versions"])
-      std::printf("  bad:      %s (%s)\n", text(bad, "version").c_str(), text(bad, "reason").c_str());
-    if (b.contains("schedules"))
-      for (const auto& sc : b["schedules"]) {
-        const auto& last = sc["last"];
-        std::printf("  schedule: %s %s %s, next %s, last %s\n", text(sc, "cron").c_str(), text(sc, "timezone").c_str(),
-                    text(sc, "action").c_str(), text(sc, "next").c_str(),
-                    last.is_null() ? "-" : (text(last, "outcome") + " " + text(last, "due") + ": " + text(last, "message")).c_str());
-      }
-    if (b.contains("drift") && b["drift"].is_object()) {
-      std::string drift = text(b["drift"], "state");
-      for (const auto& d : b["drift"].value("differences", json::array()))
-        drift += "; " + text(d, "deployment") + " " + text(d, "field") + " " + text(d, "live") + ", applied " + text(d, "applied");
-      std::printf("  drift:    %s\n", drift.c_str());
-    }
-    if (!b["recent"].empty()) {
-      std::printf("  recent:\n");
-      print_deployments(b["recent"]);
-    }
+    print_environment(p[0], e, a->body);
   }
   if (o.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return kOk;
