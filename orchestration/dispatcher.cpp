@@ -269,7 +269,8 @@ asio::awaitable<void> Dispatcher::conclude(StepRun& run, const DeploymentSteps& 
       log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: succeeded in {} ms", d.id, total.count());
       if (metrics_) metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(total).count());
       auto promote = co_await promotions_after(d, run.result);
-      co_await finish(d.id, Event::succeed, "deployed " + d.version, run.result, std::move(promote));
+      std::string done = "deployed " + d.version;  // named: GCC 12 and temporaries in a co_await
+      co_await finish(d.id, Event::succeed, std::move(done), run.result, std::move(promote));
       co_return;
     }
     case StepEnd::failed:
