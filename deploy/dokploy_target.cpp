@@ -49,9 +49,16 @@ class DokployTarget final : public DeployTarget {
   asio::awaitable<TargetOutcome> resume(const DeployContext& ctx) override {
     if (!cfg_.deploy_url.empty()) co_return co_await deploy(ctx);
     // If Dokploy already has our job, keep watching it instead of deploying a second time. Otherwise
-    // the settings are applied again (the same values: no harm) and the job is sent once.
+    // the settings are applied again (the same values: no harm) and the job is sent once. When the
+    // list cannot be read, nothing is sent.
     auto jobs = co_await list_jobs(ctx.marker);
-    if (jobs && jobs->found) {
+    if (!jobs) {
+      // Not knowing whether Dokploy already runs this deployment's job, a second deploy could run the
+      // version twice at once: the deployment ends here with the reason instead.
+      const std::string why = last_error_.empty() ? jobs.error().message() : last_error_;
+      co_return TargetOutcome{false, "cannot tell whether Dokploy already has this deployment's job: " + why};
+    }
+    if (jobs->found) {
       const auto deadline = std::chrono::steady_clock::now() + cfg_.timeout;
       co_return co_await watch(ctx.marker, deadline);
     }

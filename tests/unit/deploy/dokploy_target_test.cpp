@@ -4,6 +4,7 @@
 #include "deploy/dokploy_target.hpp"
 #include "tests/support/dokploy_standin.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/scripted_http.hpp"
 
 using namespace shipgate;
 using namespace shipgate::deploy;
@@ -116,6 +117,24 @@ TEST(DokployTarget, ResumeWatchesTheExistingJobInsteadOfDeployingAgain) {
   auto fresh = deploy_with(cfg, context(12), /*resume=*/true);
   EXPECT_TRUE(fresh.ok);
   EXPECT_EQ(dokploy.deploy_calls(), 2u);
+}
+
+TEST(DokployTarget, AResumeThatCannotListTheJobsDeploysNothing) {
+  auto http = std::make_shared<shipgate::testing::ScriptedHttp>([](const OutboundRequest&) {
+    return shipgate::testing::ScriptedHttp::reply(502, "bad gateway");
+  });
+  config::DokployTargetConfig cfg;
+  cfg.url = "https://dokploy.example.test";
+  cfg.api_key = "secret-key";
+  cfg.application_id = "app_1";
+  cfg.component = "backend";
+  auto out = run_awaitable(make_dokploy_target(cfg, http)->resume(context(13)));
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(out.message.find("cannot tell whether Dokploy already has this deployment's job"), std::string::npos)
+      << out.message;
+  const auto sent = http->requests();
+  ASSERT_EQ(sent.size(), 1u) << "only the job list was asked for";
+  EXPECT_NE(sent[0].url.find("/api/deployment.all"), std::string::npos) << sent[0].url;
 }
 
 TEST(DokployTarget, MarkerOfDeployment4DoesNotMatchDeployment42) {
