@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/logging.hpp"
 #include "common/time_format.hpp"
 #include "domain/deployment_rules.hpp"
@@ -45,6 +47,11 @@ DeploymentSteps deployment_steps(const config::Environment& env) {
   if (!env.smoke.empty()) steps.push_back(smoke_step());
   if (env.analysis) steps.push_back(analysis_step());
   return steps;
+}
+
+bool changed_anything(const StepRun& run, const DeploymentSteps& steps, std::size_t ran) {
+  return std::any_of(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(std::min(ran, steps.size())),
+                     [&run](const auto& step) { return step->changed(run); });
 }
 
 deploy::DeployContext deploy_context(const Deployment& d, const config::Project& project,

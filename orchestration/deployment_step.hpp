@@ -103,6 +103,8 @@ using DeploymentSteps = std::vector<std::unique_ptr<DeploymentStep>>;
 
 // The steps of a deployment in `env`, in the order they run.
 DeploymentSteps deployment_steps(const config::Environment& env);
+// Whether any of the first `ran` steps changed something that a rollback would put back.
+bool changed_anything(const StepRun& run, const DeploymentSteps& steps, std::size_t ran);
 
 // Each step, in its own file.
 std::unique_ptr<DeploymentStep> image_check_step();

@@ -278,9 +278,7 @@ asio::awaitable<void> Dispatcher::conclude(StepRun& run, const DeploymentSteps& 
   }
   if (metrics_ && deploying_since)
     metrics_->deployment_duration(d.project, d.environment, std::chrono::duration<double>(elapsed()).count());
-  const bool undoable = std::any_of(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(ran),
-                                    [&run](const auto& step) { return step->changed(run); });
-  if (!run.env.rollback_on_failure || !undoable) {
+  if (!run.env.rollback_on_failure || !changed_anything(run, steps, ran)) {
     co_await finish(d.id, Event::fail, std::move(outcome.message), run.result);
     co_return;
   }

@@ -98,9 +98,7 @@ asio::awaitable<void> Dispatcher::contain_failure(std::int64_t id, std::string t
       const auto steps = deployment_steps(*env);
       StepRun run(d, *config, *project, *env, true, step_services(id));
       const auto ran = std::min(reached, steps.size());
-      const bool undoable = std::any_of(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(ran),
-                                        [&run](const auto& step) { return step->changed(run); });
-      if (undoable) {
+      if (changed_anything(run, steps, ran)) {
         // Made outside the co_await (GCC 12 and temporaries of a co_await that throws).
         auto undo = roll_back(run, steps, ran, failure);
         co_await std::move(undo);
