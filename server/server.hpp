@@ -3,7 +3,8 @@
 // enforces the transport limits: header/body/idle/write timeouts, body limits per route kind, bounds
 // on open connections and on requests in progress (503 + Retry-After), a per-address API rate and a
 // per-address limit on failed authentications (429). Serves HTTP, HTTPS (TLS 1.2+, optional client
-// certificates), or both on two addresses. Beast and OpenSSL stay inside server.cpp.
+// certificates), or both on two addresses. Beast and OpenSSL stay inside the server's own sources
+// (server.cpp: the listeners; session.cpp: one connection's requests).
 //
 // Thread-safety: start() once; stop_accepting() and drain() from any executor.
 #pragma once
