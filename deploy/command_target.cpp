@@ -118,7 +118,37 @@ class CommandTarget final : public DeployTarget {
       if (!v) co_return TargetOutcome{false, "template placeholder {" + missing + "} has no value"};
       argv.push_back(std::move(*v));
     }
-    // A clean environment: the daemon's own (its secrets among it) never reaches a project's command.
+    int out_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) co_return TargetOutcome{false, "cannot create a pipe for the command"};
+    const auto t0 = std::chrono::steady_clock::now();
+    pid_t pid = -1;
+    const int spawn_error = spawn(argv, environment(ctx), out_pipe[1], pid);
+    ::close(out_pipe[1]);
+    if (spawn_error != 0) {
+      ::close(out_pipe[0]);
+      co_return TargetOutcome{false, "cannot start " + argv[0] + ": " + std::strerror(spawn_error)};
+    }
+    auto ex = co_await asio::this_coro::executor;
+    // A reader drains the pipe while the exit is polled for: a program may exit while a child of it
+    // still holds the pipe open, and output must never block the program.
+    auto capture = std::make_shared<Capture>(ex, out_pipe[0]);
+    asio::co_spawn(ex, read_all(capture), asio::detached);
+    const auto deadline = t0 + cfg_.timeout;  // named: GCC 12 and temporaries in a co_await expression
+    const Exit exit = co_await wait_for_exit(pid, deadline);
+    ::kill(-pid, SIGKILL);  // anything still left in its group
+    const std::string output = co_await output_tail(*capture);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    co_return outcome(argv[0], exit, output, ms);
+  }
+
+ private:
+  struct Exit {
+    int status = 0;
+    bool timed_out = false;
+  };
+
+  // A clean environment: the daemon's own (its secrets among it) never reaches a project's command.
+  std::map<std::string, std::string> environment(const DeployContext& ctx) const {
     std::map<std::string, std::string> env;
     for (const char* name : {"PATH", "HOME", "LANG"})
       if (const char* v = std::getenv(name)) env[name] = v;
@@ -133,82 +163,75 @@ class CommandTarget final : public DeployTarget {
     env["SHIPGATE_DEPLOYMENT_ID"] = std::to_string(ctx.deployment_id);
     env["SHIPGATE_CONFIG_COMMIT"] = ctx.config_commit;
     for (const auto& [component, image] : ctx.images) env[env_name(component)] = image;
+    return env;
+  }
 
-    int out_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) co_return TargetOutcome{false, "cannot create a pipe for the command"};
-    const auto t0 = std::chrono::steady_clock::now();
-    pid_t pid = -1;
-    const int spawn_error = spawn(argv, env, out_pipe[1], pid);
-    ::close(out_pipe[1]);
-    if (spawn_error != 0) {
-      ::close(out_pipe[0]);
-      co_return TargetOutcome{false, "cannot start " + argv[0] + ": " + std::strerror(spawn_error)};
-    }
-
-    auto ex = co_await asio::this_coro::executor;
-    // A reader drains the pipe while this loop polls for the exit: a program may exit while a child of
-    // it still holds the pipe open, and output must never block the program.
-    auto capture = std::make_shared<Capture>(ex, out_pipe[0]);
-    asio::co_spawn(ex, read_all(capture), asio::detached);
-    std::optional<int> status;
-    bool timed_out = false;
-    asio::steady_timer timer(ex);
-    const auto deadline = t0 + cfg_.timeout;
+  // Polls for the exit; past the deadline the whole process group gets SIGTERM, then SIGKILL after 2 s
+  // (a shell's children die with it).
+  static asio::awaitable<Exit> wait_for_exit(pid_t pid, std::chrono::steady_clock::time_point deadline) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    Exit exit;
     int st = 0;
-    while (!status) {
+    for (;;) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        status = st;
-      } else if (std::chrono::steady_clock::now() >= deadline) {
-        // The whole process group: a shell's children die with it.
-        timed_out = true;
-        ::kill(-pid, SIGTERM);
-        for (int i = 0; i < 100 && !status; ++i) {
-          timer.expires_after(std::chrono::milliseconds(20));
-          co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-          if (::waitpid(pid, &st, WNOHANG) == pid) status = st;
-        }
-        if (!status) {
-          ::kill(-pid, SIGKILL);
-          ::waitpid(pid, &st, 0);
-          status = st;
-        }
+      if (::waitpid(pid, &st, WNOHANG) == pid) break;
+      if (std::chrono::steady_clock::now() < deadline) continue;
+      exit.timed_out = true;
+      ::kill(-pid, SIGTERM);
+      bool ended = false;
+      for (int i = 0; i < 100 && !ended; ++i) {
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        ended = ::waitpid(pid, &st, WNOHANG) == pid;
       }
+      if (!ended) {
+        ::kill(-pid, SIGKILL);
+        ::waitpid(pid, &st, 0);
+      }
+      break;
     }
-    ::kill(-pid, SIGKILL);  // anything still left in its group
-    for (int i = 0; i < 50 && !capture->eof; ++i) {  // the rest of the output, briefly
+    exit.status = st;
+    co_return exit;
+  }
+
+  // The rest of the output (waited for briefly), scrubbed, then cut to its tail. Secrets are replaced
+  // before the tail is cut, and a cut tail starts at its first whole line, so no part of a secret is kept.
+  asio::awaitable<std::string> output_tail(Capture& capture) const {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (int i = 0; i < 50 && !capture.eof; ++i) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     boost::system::error_code ignored;
-    capture->pipe.close(ignored);
-    // Secrets are replaced before the tail is cut, and a cut tail starts at its first whole line, so no
-    // part of a secret is kept either.
-    std::string output = scrub(capture->output);
-    if (output.size() > kOutputTail || capture->truncated) {
+    capture.pipe.close(ignored);
+    std::string output = scrub(capture.output);
+    if (output.size() > kOutputTail || capture.truncated) {
       if (output.size() > kOutputTail) output.erase(0, output.size() - kOutputTail);
       const auto newline = output.find('\n');
       output.erase(0, newline == std::string::npos ? output.size() : newline + 1);
     }
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    co_return output;
+  }
+
+  TargetOutcome outcome(const std::string& program, const Exit& exit, const std::string& output, long long ms) const {
     TargetOutcome out;
     out.details = {{"output_tail", output}, {"duration_ms", ms}};
-    if (timed_out) {
-      out.message = argv[0] + " timed out after " + std::to_string(cfg_.timeout.count() / 1000.0).substr(0, 5) +
+    if (exit.timed_out) {
+      out.message = program + " timed out after " + std::to_string(cfg_.timeout.count() / 1000.0).substr(0, 5) +
                     " s; its process group was killed";
       out.details["timed_out"] = true;
-      co_return out;
+      return out;
     }
-    const int code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+    const int code = WIFEXITED(exit.status) ? WEXITSTATUS(exit.status) : 128 + WTERMSIG(exit.status);
     out.details["exit_code"] = code;
     out.ok = code == 0;
     const std::string tail = last_line(output);
-    out.message = out.ok ? argv[0] + " exited 0" : argv[0] + " exited with " + std::to_string(code) + (tail.empty() ? "" : ": " + tail);
-    co_return out;
+    out.message = out.ok ? program + " exited 0"
+                         : program + " exited with " + std::to_string(code) + (tail.empty() ? "" : ": " + tail);
+    return out;
   }
 
- private:
   int spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd, pid_t& pid) {
     std::vector<std::string> args = argv, envs;
     for (const auto& [k, v] : env) envs.push_back(k + "=" + v);

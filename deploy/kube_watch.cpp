@@ -83,10 +83,67 @@ asio::awaitable<DeploymentList> list_deployments(http::HttpClient& http, const c
   co_return out;
 }
 
+namespace {
+
+// How one watch request ended.
+struct WatchRound {
+  bool expired = false;  // the server no longer has the version watched from: list again
+  bool any = false;      // events (or bookmarks) arrived
+  std::string failure;   // why it failed; empty when it ended as a watch ends
+};
+
+// Watches from `version` for `seconds` (the server ends the stream then), handing each event on and
+// keeping `version` at the newest one seen.
+asio::awaitable<WatchRound> watch_once(http::HttpClient& http, const config::KubernetesTargetConfig& cfg,
+                                       std::string& version, long long seconds, const WatchHandlers& h) {
+  WatchRound round;
+  http::OutboundRequest req;
+  req.timeout = std::chrono::seconds(seconds + 15);
+  const std::string path = "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments";
+  if (auto error = prepare_kube_request(cfg, path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + version +
+                                                 "&timeoutSeconds=" + std::to_string(seconds), req);
+      !error.empty()) {
+    round.failure = "kubernetes credentials: " + error;
+    co_return round;
+  }
+  WatchStream stream;
+  std::string refused, head;  // head: the answer's start, to explain a refusal (a Status, not events)
+  req.on_body = [&](std::string_view bytes) {
+    if (head.size() < 300) head.append(bytes.substr(0, 300 - head.size()));
+    for (auto& e : stream.feed(bytes)) {
+      if (e.type == "ERROR") {
+        // The API server reports a version it no longer has as an ERROR event with a 410 Status.
+        if (json_read::integer(e.object, "code") == 410) round.expired = true;
+        else refused = json_read::text(e.object, "message", "watch error").substr(0, 300);
+        continue;
+      }
+      if (const auto v = version_of(e.object); !v.empty()) version = v;
+      round.any = true;
+      if (e.type != "BOOKMARK" && h.event) h.event(e.type, e.object);
+    }
+  };
+  auto r = co_await http.send(req);
+  if (round.expired || (r && r->status == 410)) {
+    round.expired = true;
+    co_return round;
+  }
+  if (!r || r->status != 200 || !refused.empty()) {
+    std::string why = refused;
+    if (why.empty() && r) {
+      const auto status = json_read::parse(head);
+      why = "HTTP " + std::to_string(r->status) + (status.is_object() ? ": " + json_read::text(status, "message") : "");
+    }
+    if (why.empty()) why = http::describe_failure(r);
+    round.failure = "watching Deployments in namespace " + cfg.namespace_ + ": " + why;
+  }
+  co_return round;
+}
+
+}  // namespace
+
 asio::awaitable<void> watch_deployments(http::HttpClient& http, const config::KubernetesTargetConfig& cfg, Millis relist,
                                         WatchHandlers h) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
-  const std::string path = "/apis/apps/v1/namespaces/" + cfg.namespace_ + "/deployments";
   std::string version;  // empty: list first
   auto next_list = std::chrono::steady_clock::now();
   Millis backoff{1'000};
@@ -115,50 +172,19 @@ asio::awaitable<void> watch_deployments(http::HttpClient& http, const config::Ku
     // Watch until the next list is due; the server ends the stream then.
     const auto seconds = std::max<long long>(
         1, std::chrono::duration_cast<std::chrono::seconds>(next_list - std::chrono::steady_clock::now()).count());
-    http::OutboundRequest req;
-    req.timeout = std::chrono::seconds(seconds + 15);
-    if (auto error = prepare_kube_request(cfg, path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + version +
-                                                   "&timeoutSeconds=" + std::to_string(seconds), req);
-        !error.empty()) {
-      co_await failed("kubernetes credentials: " + error);
-      continue;
-    }
-    WatchStream stream;
-    bool expired = false, any = false;
-    std::string refused, head;  // head: the answer's start, to explain a refusal (a Status, not events)
-    req.on_body = [&](std::string_view bytes) {
-      if (head.size() < 300) head.append(bytes.substr(0, 300 - head.size()));
-      for (auto& e : stream.feed(bytes)) {
-        if (e.type == "ERROR") {
-          // The API server reports a version it no longer has as an ERROR event with a 410 Status.
-          if (json_read::integer(e.object, "code") == 410) expired = true;
-          else refused = json_read::text(e.object, "message", "watch error").substr(0, 300);
-          continue;
-        }
-        if (const auto v = version_of(e.object); !v.empty()) version = v;
-        any = true;
-        if (e.type != "BOOKMARK" && h.event) h.event(e.type, e.object);
-      }
-    };
     const auto started = std::chrono::steady_clock::now();
-    auto r = co_await http.send(req);
-    if (expired || (r && r->status == 410)) {
+    const WatchRound round = co_await watch_once(http, cfg, version, seconds, h);
+    if (round.expired) {
       version.clear();  // list again now
       continue;
     }
-    if (!r || r->status != 200 || !refused.empty()) {
-      std::string why = refused;
-      if (why.empty() && r) {
-        const auto status = json_read::parse(head);
-        why = "HTTP " + std::to_string(r->status) + (status.is_object() ? ": " + json_read::text(status, "message") : "");
-      }
-      if (why.empty()) why = http::describe_failure(r);
-      co_await failed("watching Deployments in namespace " + cfg.namespace_ + ": " + why);
+    if (!round.failure.empty()) {
+      co_await failed(round.failure);
       continue;
     }
     backoff = Millis(1'000);
     // A server that ends every watch at once must not turn this into a busy loop.
-    if (!any && std::chrono::steady_clock::now() - started < std::chrono::seconds(1) && !h.stopped())
+    if (!round.any && std::chrono::steady_clock::now() - started < std::chrono::seconds(1) && !h.stopped())
       co_await wait(Millis(1'000));
   }
 }

@@ -123,29 +123,55 @@ class KubernetesTarget final : public DeployTarget {
     co_return co_await http_->send(std::move(req));
   }
 
+  // Reads every Deployment first, so a missing Deployment or container fails before anything changes,
+  // then patches the images and waits for the rollouts.
   asio::awaitable<TargetOutcome> set_images(const std::map<std::string, std::string>& images, bool record) {
     TargetOutcome out;
     json previous = json::object();
+    if (!co_await read_current(images, previous, out)) co_return out;
+    if (record) out.details["previous_images"] = json::object();
+    if (!co_await patch_images(images, record ? &previous : nullptr, out)) co_return out;
+    if (!co_await wait_for_rollouts(images, out)) co_return out;
+    out.ok = true;
+    out.message = std::to_string(images.size()) + " Deployment(s) rolled out in " + cfg_.namespace_;
+    co_return out;
+  }
+
+  // The image each named container runs now, into `previous`; false with the reason in `out.message`.
+  asio::awaitable<bool> read_current(const std::map<std::string, std::string>& images, json& previous,
+                                     TargetOutcome& out) {
     std::string error;
-    // 1. Read every Deployment first: a missing Deployment or container fails before anything changes.
     for (const auto& [component, image] : images) {
       const auto* w = workload(component);
-      if (!w) co_return TargetOutcome{false, "component " + component + " has no Deployment in this target"};
-      auto r = co_await call("GET", path_of(*w), "", "", error);
-      if (!error.empty()) co_return TargetOutcome{false, "kubernetes credentials: " + error};
-      if (!r || r->status != 200) co_return TargetOutcome{false, refusal(r, "get", *w)};
-      std::string current, names;
-      for (const auto& [name, image] : container_images(json_read::parse(r->body))) {
-        names += (names.empty() ? "" : ", ") + name.substr(0, 100);
-        if (name == w->container) current = image;
+      if (!w) {
+        out.message = "component " + component + " has no Deployment in this target";
+        co_return false;
       }
-      if (current.empty())
-        co_return TargetOutcome{false, "Deployment " + w->deployment + " has no container '" + w->container +
-                                           "' (containers: " + (names.empty() ? "none" : names) + "); nothing was changed"};
+      auto r = co_await call("GET", path_of(*w), "", "", error);
+      if (!error.empty() || !r || r->status != 200) {
+        out.message = error.empty() ? refusal(r, "get", *w) : "kubernetes credentials: " + error;
+        co_return false;
+      }
+      std::string current, names;
+      for (const auto& [name, running] : container_images(json_read::parse(r->body))) {
+        names += (names.empty() ? "" : ", ") + name.substr(0, 100);
+        if (name == w->container) current = running;
+      }
+      if (current.empty()) {
+        out.message = "Deployment " + w->deployment + " has no container '" + w->container + "' (containers: " +
+                      (names.empty() ? "none" : names) + "); nothing was changed";
+        co_return false;
+      }
       previous[component] = {{"deployment", w->deployment}, {"container", w->container}, {"image", current}};
     }
-    if (record) out.details["previous_images"] = json::object();
-    // 2. Patch the images (strategic merge: containers merge by name, the rest of each is kept).
+    co_return true;
+  }
+
+  // Strategic merge: containers merge by name, the rest of each is kept. Each patched Deployment's
+  // previous image is recorded (when `previous` is given) as soon as it changed.
+  asio::awaitable<bool> patch_images(const std::map<std::string, std::string>& images, const json* previous,
+                                     TargetOutcome& out) {
+    std::string error;
     for (const auto& [component, image] : images) {
       const auto* w = workload(component);
       json patch = {{"spec", {{"template", {{"spec", {{"containers", json::array({{{"name", w->container}, {"image", image}}})}}}}}}}};
@@ -153,29 +179,34 @@ class KubernetesTarget final : public DeployTarget {
       auto r = co_await call("PATCH", path_of(*w), patch.dump(), "application/strategic-merge-patch+json", error);
       if (!r || r->status != 200) {
         out.message = error.empty() ? refusal(r, "patch", *w) : "kubernetes credentials: " + error;
-        co_return out;
+        co_return false;
       }
-      if (record) out.details["previous_images"][component] = previous[component];
+      if (previous) out.details["previous_images"][component] = (*previous)[component];
       out.details["images"][component] = image;
     }
-    // 3. Wait for every rollout, all in flight together, bounded by rollout_timeout.
+    co_return true;
+  }
+
+  // Every rollout, all in flight together, bounded by rollout_timeout.
+  asio::awaitable<bool> wait_for_rollouts(const std::map<std::string, std::string>& images, TargetOutcome& out) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     const auto deadline = std::chrono::steady_clock::now() + cfg_.rollout_timeout;
-    std::map<std::string, std::string> waiting;
+    std::map<std::string, std::string> waiting;  // component -> why it is not done
     for (const auto& [component, image] : images) waiting[component] = "not observed yet";
-    while (!waiting.empty()) {
+    for (;;) {
       for (auto it = waiting.begin(); it != waiting.end();) {
         const auto* w = workload(it->first);
+        std::string error;
         auto r = co_await call("GET", path_of(*w), "", "", error);
         if (!r || r->status != 200) {
           out.message = error.empty() ? refusal(r, "get", *w) : "kubernetes credentials: " + error;
-          co_return out;
+          co_return false;
         }
         std::string why;
         const auto state = rollout_state(json_read::parse(r->body), why);
         if (state == RolloutState::failed) {
           out.message = "rollout of Deployment " + w->deployment + " failed: " + why;
-          co_return out;
+          co_return false;
         }
         if (state == RolloutState::complete) {
           out.details["rollouts"][w->deployment] = "complete";
@@ -185,19 +216,16 @@ class KubernetesTarget final : public DeployTarget {
           ++it;
         }
       }
-      if (waiting.empty()) break;
+      if (waiting.empty()) co_return true;
       if (std::chrono::steady_clock::now() + cfg_.poll_interval > deadline) {
         const auto& [component, why] = *waiting.begin();
         out.message = "rollout of Deployment " + workload(component)->deployment + " not done after " +
                       std::to_string(cfg_.rollout_timeout.count() / 1000) + " s (" + why + ")";
-        co_return out;
+        co_return false;
       }
       timer.expires_after(cfg_.poll_interval);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    out.ok = true;
-    out.message = std::to_string(images.size()) + " Deployment(s) rolled out in " + cfg_.namespace_;
-    co_return out;
   }
 
   config::KubernetesTargetConfig cfg_;

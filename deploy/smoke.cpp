@@ -8,56 +8,70 @@ namespace shipgate::deploy {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// A check's request with every placeholder filled in; `missing` names one that has no value.
+std::optional<http::OutboundRequest> smoke_request(const config::SmokeCheck& check, const config::TemplateVars& vars,
+                                                   std::string& missing) {
+  const auto url = config::expand_template(check.url, vars, &missing, config::Escape::url_component);
+  const auto body = check.body.is_null() ? std::optional<nlohmann::json>(nlohmann::json())
+                                         : config::expand_json_template(check.body, vars, &missing);
+  if (!url || !body) return std::nullopt;
+  http::OutboundRequest req;
+  for (const auto& [name, tmpl] : check.headers) {
+    auto value = config::expand_template(tmpl, vars, &missing);
+    if (!value) return std::nullopt;
+    req.headers.emplace_back(name, *value);
+  }
+  if (!body->is_null()) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body->dump();
+  }
+  req.method = check.method;
+  req.url = *url;
+  req.timeout = check.timeout;
+  req.connect_timeout = std::min(check.timeout, Millis(5'000));
+  req.ca_file = check.tls.ca_file;
+  return req;
+}
+
+// One attempt's outcome as a line ("HTTP 200", "HTTP 503, expected 200", a connection error).
+std::string judge(const http::HttpResult& res, const config::SmokeCheck& check, const std::string& expected, bool& ok) {
+  ok = false;
+  if (!res) return res.error().message();
+  if (res->status != check.expect)
+    return "HTTP " + std::to_string(res->status) + ", expected " + std::to_string(check.expect);
+  if (!expected.empty() && res->body.find(expected) == std::string::npos)
+    return "HTTP " + std::to_string(res->status) + " without \"" + expected + "\" in the body";
+  ok = true;
+  return "HTTP " + std::to_string(res->status);
+}
+
+}  // namespace
+
 asio::awaitable<TargetOutcome> run_smoke_check(http::HttpClient& http, const config::SmokeCheck& check,
                                                const config::TemplateVars& vars, const AttemptNote& note) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   TargetOutcome out;
   std::string missing;
-  const auto url = config::expand_template(check.url, vars, &missing, config::Escape::url_component);
   const auto expected = config::expand_template(check.body_contains, vars, &missing);
-  const auto body = check.body.is_null() ? std::optional<nlohmann::json>(nlohmann::json())
-                                         : config::expand_json_template(check.body, vars, &missing);
-  http::Headers headers;
-  bool headers_expanded = true;
-  for (const auto& [name, tmpl] : check.headers) {
-    auto value = config::expand_template(tmpl, vars, &missing);
-    headers_expanded = headers_expanded && value;
-    if (value) headers.emplace_back(name, *value);
-  }
-  if (!url || !expected || !body || !headers_expanded) {
+  const auto request = expected ? smoke_request(check, vars, missing) : std::nullopt;
+  if (!request) {
     out.message = "smoke check " + check.url + ": no value for {" + missing + "}";
     co_return out;
   }
-  if (!body->is_null()) headers.emplace_back("Content-Type", "application/json");
   out.details = {{"url", check.url}, {"attempts", nlohmann::json::array()}};
   for (int attempt = 1; attempt <= check.attempts; ++attempt) {
     if (attempt > 1) {
       timer.expires_after(check.interval);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    http::OutboundRequest req;
-    req.method = check.method;
-    req.url = *url;
-    req.headers = headers;
-    if (!body->is_null()) req.body = body->dump();
-    req.timeout = check.timeout;
-    req.connect_timeout = std::min(check.timeout, Millis(5'000));
-    req.ca_file = check.tls.ca_file;
     const auto t0 = std::chrono::steady_clock::now();
+    http::OutboundRequest req = *request;
     auto res = co_await http.send(std::move(req));
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-    std::string outcome;
     bool ok = false;
-    if (!res) {
-      outcome = res.error().message();
-    } else if (res->status != check.expect) {
-      outcome = "HTTP " + std::to_string(res->status) + ", expected " + std::to_string(check.expect);
-    } else if (!expected->empty() && res->body.find(*expected) == std::string::npos) {
-      outcome = "HTTP " + std::to_string(res->status) + " without \"" + *expected + "\" in the body";
-    } else {
-      ok = true;
-      outcome = "HTTP " + std::to_string(res->status);
-    }
+    const std::string outcome = judge(res, check, *expected, ok);
     out.details["attempts"].push_back({{"attempt", attempt}, {"ok", ok}, {"outcome", outcome}, {"duration_ms", ms}});
     std::string line = "smoke " + std::to_string(attempt) + "/" + std::to_string(check.attempts) + " " + check.url + ": " + outcome;
     if (note) co_await note(line);

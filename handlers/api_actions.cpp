@@ -71,6 +71,28 @@ Response not_pending(std::int64_t id, State state, const char* what = "not pendi
                                              ", " + what);
 }
 
+// A version that succeeded somewhere is deployed exactly as it was (SHA, tag, image references); one that
+// never did gets its images from the config's templates. The answer to give when neither works.
+boost::asio::awaitable<std::optional<Response>> read_version(const App& app, const config::Project& project,
+                                                             const config::Environment& env,
+                                                             const std::string& version, orchestration::NewDeployment& nd) {
+  auto known = co_await app.store->find_version(project.name, version);
+  if (!known) co_return store_failure(known.error());
+  if (*known) {
+    nd = orchestration::same_version_as(**known, project.name, env.name, orchestration::Trigger::manual);
+    co_return std::nullopt;
+  }
+  const bool sha = looks_like_sha(version);
+  nd.version = version;
+  nd.sha = sha ? to_lower(version) : "";
+  nd.ref = sha ? "" : "refs/tags/" + version;
+  std::string why;
+  auto images = orchestration::resolve_images(project, env, nd.version, nd.sha, nd.ref, {}, why);
+  if (!images) co_return error_response(400, "invalid", "version " + version + " never succeeded here, and " + why);
+  nd.images = std::move(*images);
+  co_return std::nullopt;
+}
+
 boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
   Response error;
   auto call = co_await open_call(app, req, PathNames::nothing, error);
@@ -105,22 +127,8 @@ boost::asio::awaitable<Response> manual_deploy(const App& app, Request& req) {
     co_return error_response(400, "confirmation_required", "deploying to " + pname + "/" + ename +
                                                                " needs the phrase \"" + env->confirm + "\" in \"confirm\"");
 
-  // A version that succeeded somewhere is deployed exactly as it was (SHA, tag, image references).
   orchestration::NewDeployment nd;
-  auto known = co_await app.store->find_version(pname, version);
-  if (!known) co_return store_failure(known.error());
-  if (*known) {
-    nd = orchestration::same_version_as(**known, pname, ename, orchestration::Trigger::manual);
-  } else {
-    const bool sha = looks_like_sha(version);
-    nd.version = version;
-    nd.sha = sha ? to_lower(version) : "";
-    nd.ref = sha ? "" : "refs/tags/" + version;
-    std::string why;
-    auto images = orchestration::resolve_images(*project, *env, nd.version, nd.sha, nd.ref, {}, why);
-    if (!images) co_return error_response(400, "invalid", "version " + version + " never succeeded here, and " + why);
-    nd.images = std::move(*images);
-  }
+  if (auto refused = co_await read_version(app, *project, *env, version, nd)) co_return std::move(*refused);
   nd.project = pname;
   nd.environment = ename;
   nd.trigger = is_override ? orchestration::Trigger::override_ : orchestration::Trigger::manual;

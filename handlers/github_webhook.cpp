@@ -184,84 +184,97 @@ bool plan_event(const config::Config& config, const config::Project& project, co
   return true;
 }
 
-boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
-  const auto config = app.config();
-  const std::string event(req.header("X-GitHub-Event"));
-  const std::string delivery(req.header("X-GitHub-Delivery"));
+// A delivery as read once its signature verified: the JSON text, a push's fields or another event's
+// document. Not moved once filled: `text` may point into `form_payload`.
+struct GithubDelivery {
+  std::string event;
+  std::string id;                 // X-GitHub-Delivery
+  std::string signed_by;          // the project whose own secret verified it, or empty
+  std::string form_payload;       // a form-encoded body's decoded `payload`
+  std::optional<bool> form_decoded;
+  std::string_view text;          // the JSON text: the body itself, or `form_payload`
+  PushFields push;                // a push, read only for the fields it acts on
+  std::optional<boost::json::object> body;  // other events (and a platform push): the document
+  bool parsed = false;
+  Response parse_error;
 
+  const boost::json::object* parse_once() {
+    if (!std::exchange(parsed, true)) body = parse_json(text, parse_error);
+    return body ? &*body : nullptr;
+  }
+};
+
+// Verifies the signature on the raw body, then the headers and the body's form. The answer to give
+// when any of it fails; nothing when `d` holds a delivery to act on.
+boost::asio::awaitable<std::optional<Response>> read_delivery(const config::Config& config, Request& req,
+                                                              GithubDelivery& d) {
+  d.event = std::string(req.header("X-GitHub-Event"));
+  d.id = std::string(req.header("X-GitHub-Delivery"));
   // The JSON text: the body itself, or the `payload` field of a form-encoded body (decoded once, and only
   // after the signature verified unless a project's own secret must be found first).
   const std::string content_type = to_lower(req.header("Content-Type"));
   const bool form = content_type.rfind("application/x-www-form-urlencoded", 0) == 0;
   const bool json_body = content_type.empty() || content_type.rfind("application/json", 0) == 0;
-  std::string form_payload;
-  std::optional<bool> form_decoded;
   auto json_text = [&]() -> std::string_view {
     if (!form) return req.body;
-    if (!form_decoded) form_decoded = form_field(req.body, "payload", form_payload);
-    return *form_decoded ? std::string_view(form_payload) : std::string_view();
+    if (!d.form_decoded) d.form_decoded = form_field(req.body, "payload", d.form_payload);
+    return *d.form_decoded ? std::string_view(d.form_payload) : std::string_view();
   };
   const ClaimedProject claimed_project = [&]() -> boost::asio::awaitable<std::string> {
-    co_return co_await read_claimed_project(*config, json_text(), ClaimBy::repository);
+    co_return co_await read_claimed_project(config, json_text(), ClaimBy::repository);
   };
-  std::string signed_by;
   Response error;
-  if (!co_await verify_webhook(*config, req, claimed_project, signed_by, error)) {
-    log_with(spdlog::level::warn, {.request_id = req.request_id}, "github delivery {}: rejected: bad signature", delivery);
+  if (!co_await verify_webhook(config, req, claimed_project, d.signed_by, error)) {
+    log_with(spdlog::level::warn, {.request_id = req.request_id}, "github delivery {}: rejected: bad signature", d.id);
     co_return error;
   }
-  const std::string_view text = json_text();
-  const bool decoded = form ? *form_decoded : json_body;
-
-  // A push, the event that arrives in volume, is only read for the fields it acts on (measured: a
-  // document costs a fifth of the ingest rate); other events become a document.
-  const bool is_push = event == "push";
-  PushFields push_fields;
-  Response parse_error;
-  std::optional<boost::json::object> body;
-  bool parsed = false;
-  auto parse_once = [&]() -> const boost::json::object* {
-    if (!std::exchange(parsed, true)) body = parse_json(text, parse_error);
-    return body ? &*body : nullptr;
-  };
-  if (event.empty()) co_return error_response(400, "malformed", "missing X-GitHub-Event header");
-  if (!is_token(delivery, 200))
+  d.text = json_text();
+  const bool decoded = form ? *d.form_decoded : json_body;
+  if (d.event.empty()) co_return error_response(400, "malformed", "missing X-GitHub-Event header");
+  if (!is_token(d.id, 200))
     co_return error_response(400, "malformed", "X-GitHub-Delivery must be 1 to 200 visible ASCII characters");
   if (!form && !json_body)
     co_return error_response(415, "unsupported_media_type",
                              "Content-Type must be application/json or application/x-www-form-urlencoded");
   if (!decoded) co_return error_response(400, "malformed", "form body has no valid 'payload' field");
-  if (is_push) {
-    if (const auto check = read_push_fields(text, push_fields); check != JsonCheck::ok) co_return json_error(check);
-  } else if (!parse_once()) {
-    co_return parse_error;
+  // A push, the event that arrives in volume, is only read for the fields it acts on (measured: a
+  // document costs a fifth of the ingest rate); other events become a document.
+  if (d.event == "push") {
+    if (const auto check = read_push_fields(d.text, d.push); check != JsonCheck::ok) co_return json_error(check);
+  } else if (!d.parse_once()) {
+    co_return d.parse_error;
   }
+  co_return std::nullopt;
+}
 
-  if (event == "ping") {
-    const auto* hook_id = body->if_contains("hook_id");
+boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
+  const auto config = app.config();
+  GithubDelivery d;
+  if (auto refused = co_await read_delivery(*config, req, d)) co_return std::move(*refused);
+  if (d.event == "ping") {
+    const auto* hook_id = d.body->if_contains("hook_id");
     const auto id = hook_id ? hook_id->if_int64() : nullptr;
-    co_return json_response(200, {{"message", "pong"}, {"zen", str(*body, "zen")}, {"hook_id", id ? json(*id) : json()}});
+    co_return json_response(200, {{"message", "pong"}, {"zen", str(*d.body, "zen")}, {"hook_id", id ? json(*id) : json()}});
   }
-
-  const std::string repository = is_push ? push_fields.repository : nested_str(*body, "repository", "full_name");
+  const bool is_push = d.event == "push";
+  const std::string repository = is_push ? d.push.repository : nested_str(*d.body, "repository", "full_name");
+  // The repository is part of the key: a delivery id names a delivery only within its source.
+  std::string key = "github:" + to_lower(repository) + ":" + d.id;
   if (is_push && config->platform && to_lower(repository) == to_lower(config->platform->repository)) {
-    if (!signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
-    if (!parse_once()) co_return parse_error;  // its commit lists say which projects' config changed
-    auto plan = co_await plan_platform_push(*app.store, *config, *body);
-    std::string key = "github:" + to_lower(repository) + ":" + delivery;
+    if (!d.signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
+    if (!d.parse_once()) co_return d.parse_error;  // its commit lists say which projects' config changed
+    auto plan = co_await plan_platform_push(*app.store, *config, *d.body);
     std::string source = "github platform push " + repository;
     co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
   }
+  const auto* body = d.body ? &*d.body : nullptr;
   std::optional<Response> answer;
-  const config::Project* project = project_of_delivery(*config, event, repository, body ? &*body : nullptr, signed_by, answer);
+  const config::Project* project = project_of_delivery(*config, d.event, repository, body, d.signed_by, answer);
   if (!project) co_return std::move(*answer);
   orchestration::Plan plan;
   Response refusal;
-  if (!plan_event(*config, *project, event, repository, push_fields, body ? &*body : nullptr, plan, refusal))
-    co_return refusal;
-  // The repository is part of the key: a delivery id names a delivery only within its source.
-  std::string key = "github:" + to_lower(repository) + ":" + delivery;
-  std::string source = "github " + event + " " + repository;
+  if (!plan_event(*config, *project, d.event, repository, d.push, body, plan, refusal)) co_return refusal;
+  std::string source = "github " + d.event + " " + repository;
   co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
 }
 

@@ -53,6 +53,50 @@ DriftState next_drift_state(const DriftState& prev, const std::vector<DriftDiffe
   return next;
 }
 
+// What one look at an environment decided: its next state, what to record of it (an audit entry and a
+// notification when the drift began, ended or stopped being healed), whether to heal it now.
+struct DriftDecision {
+  DriftRecord record;
+  bool save = false;    // the state changed: record it
+  bool heal = false;
+  // What it says, in order: the metric's label (detected, resolved, heal_limited) and the log line.
+  std::vector<std::pair<std::string, std::string>> said;
+};
+
+DriftDecision decide_drift(const DriftState& prev, const std::vector<DriftDifference>& differences,
+                           const Deployment& applied, std::int64_t now, const config::DriftConfig& drift) {
+  DriftDecision out;
+  DriftState next = next_drift_state(prev, differences, applied.id, now, drift);
+  const bool was = !prev.differences.empty(), is = !differences.empty();
+  const bool changed = next.differences != prev.differences || next.deployment != prev.deployment;
+  const std::string what = describe_drift(next.differences);
+  AuditEntry audit{0, now, "shipgate", AuditAction::drift, prev.project, prev.environment, applied.id, "",
+                   {{"differences", next.differences}}};
+  if (changed && is) {
+    audit.reason = "what runs differs from " + applied.version + ": " + what;
+    out.record.notify = what + (drift.self_heal ? "; applying it again" : "; reported only (self_heal is off)");
+    out.said.emplace_back("detected", audit.reason);
+  } else if (changed && was) {
+    audit.reason = "what runs matches " + applied.version + " again";
+    out.said.emplace_back("resolved", audit.reason);
+  }
+  out.heal = is && drift.self_heal && !next.heal_limited;
+  if (out.heal && static_cast<int>(next.heals_ms.size()) >= drift.max_heals) {
+    // Something keeps changing it back (another controller, a person): stop and say so, once.
+    out.heal = false;
+    next.heal_limited = true;
+    const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(drift.heal_window).count();
+    audit.reason = "self-heal stopped after " + std::to_string(next.heals_ms.size()) + " in " + std::to_string(minutes) +
+                   " min; the drift stays: " + what;
+    out.record.notify = audit.reason;
+    out.said.emplace_back("heal_limited", audit.reason);
+  }
+  if (!audit.reason.empty()) out.record.audit = audit;
+  out.save = changed || next.heal_limited != prev.heal_limited;
+  out.record.state = std::move(next);
+  return out;
+}
+
 }  // namespace
 
 DriftMonitor::DriftMonitor(asio::any_io_executor executor, Store& store, ConfigSource config, TargetFactory targets,
@@ -172,48 +216,21 @@ asio::awaitable<void> DriftMonitor::check(const config::Project& project, const 
   const auto ctx = deploy_context(applied, project, env);
   auto confirmed = co_await differences_now(watched, ctx.images, project, env);
   if (!confirmed) co_return;
-  const auto& differences = *confirmed;
   DriftState prev{project.name, env.name};
   for (const auto& s : states)
     if (s.project == project.name && s.environment == env.name) prev = s;
-
-  const auto& drift = *drift_settings(env);
-  const auto now = epoch_ms(clock_->now());
-  DriftState next = next_drift_state(prev, differences, applied.id, now, drift);
-  const bool was = !prev.differences.empty(), is = !differences.empty();
-  if (metrics_) metrics_->set_drifted(project.name, env.name, is);
-  const bool changed = next.differences != prev.differences || next.deployment != prev.deployment;
-  const std::string what = describe_drift(next.differences);
-  DriftRecord record{next};
-  AuditEntry audit{0, now, "shipgate", AuditAction::drift, project.name, env.name, applied.id, "", {{"differences", next.differences}}};
-  if (changed && is) {
-    audit.reason = "what runs differs from " + applied.version + ": " + what;
-    record.notify = what + (drift.self_heal ? "; applying it again" : "; reported only (self_heal is off)");
-    if (metrics_) metrics_->drift(project.name, env.name, "detected");
-    spdlog::warn("drift: {}/{}: {}", project.name, env.name, audit.reason);
-  } else if (changed && was) {
-    audit.reason = "what runs matches " + applied.version + " again";
-    if (metrics_) metrics_->drift(project.name, env.name, "resolved");
-    spdlog::info("drift: {}/{}: {}", project.name, env.name, audit.reason);
+  DriftDecision decision = decide_drift(prev, *confirmed, applied, epoch_ms(clock_->now()), *drift_settings(env));
+  if (metrics_) metrics_->set_drifted(project.name, env.name, !confirmed->empty());
+  for (const auto& [outcome, line] : decision.said) {
+    if (metrics_) metrics_->drift(project.name, env.name, outcome);
+    spdlog::log(outcome == "resolved" ? spdlog::level::info : spdlog::level::warn, "drift: {}/{}: {}", project.name,
+                env.name, line);
   }
-  bool should_heal = is && drift.self_heal && !next.heal_limited;
-  if (should_heal && static_cast<int>(next.heals_ms.size()) >= drift.max_heals) {
-    // Something keeps changing it back (another controller, a person): stop and say so, once.
-    should_heal = false;
-    next.heal_limited = record.state.heal_limited = true;
-    const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(drift.heal_window).count();
-    audit.reason = "self-heal stopped after " + std::to_string(next.heals_ms.size()) + " in " + std::to_string(minutes) +
-                   " min; the drift stays: " + what;
-    record.notify = audit.reason;
-    if (metrics_) metrics_->drift(project.name, env.name, "heal_limited");
-    spdlog::warn("drift: {}/{}: {}", project.name, env.name, audit.reason);
-  }
-  if (!audit.reason.empty()) record.audit = audit;
-  if (changed || next.heal_limited != prev.heal_limited) {
-    if (auto saved = co_await store_.record_drift(record); !saved)
+  if (decision.save) {
+    if (auto saved = co_await store_.record_drift(decision.record); !saved)
       spdlog::error("drift: {}/{}: cannot record: {}", project.name, env.name, saved.error().message());
   }
-  if (should_heal) co_await heal(project, env, applied, std::move(next));
+  if (decision.heal) co_await heal(project, env, applied, std::move(decision.record.state));
 }
 
 asio::awaitable<std::optional<std::vector<DriftDifference>>> DriftMonitor::differences_now(

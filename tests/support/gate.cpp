@@ -75,7 +75,9 @@ handlers::Response Gate::call(const std::string& method, const std::string& path
                               const std::string& token, std::vector<std::pair<std::string, std::string>> headers) {
   handlers::Request req;
   req.method = method;
-  req.path = path;
+  const auto q = path.find('?');  // as the server splits the target
+  req.path = path.substr(0, q);
+  if (q != std::string::npos) req.query = path.substr(q + 1);
   req.request_id = "test-" + std::to_string(++deliveries_);
   if (!body.is_null()) {
     req.body = body.dump();
