@@ -77,6 +77,17 @@ std::string_view counted_final_state(Trigger trigger, State reached) {
   return to_string(reached);
 }
 
+TransitionRecord transition_record(std::int64_t id, const std::string& project, const std::string& environment,
+                                   std::optional<State> from, State to, const std::string& actor,
+                                   const std::string& reason, std::int64_t at, Trigger trigger) {
+  nlohmann::json details = {{"to", to_string(to)}};
+  if (from) details["from"] = to_string(*from);
+  TransitionRecord out{{0, at, actor, audit_action(from, to), project, environment, id, reason, std::move(details)},
+                       std::nullopt, !from || *from != to, to == State::queued};
+  if (is_final(to)) out.final_count = counted_final_state(trigger, to);
+  return out;
+}
+
 AuditAction audit_action(std::optional<State> from, State to) {
   if (!from) return AuditAction::created;
   if (to == State::rejected) return AuditAction::reject;

@@ -67,6 +67,20 @@ std::string superseded_reason(std::int64_t by, std::string_view version);
 // The audit action a history entry is also recorded as.
 AuditAction audit_action(std::optional<State> from, State to);
 
+// What a deployment's creation (`from` empty) or change of state writes beside its history row, the
+// same in every store: an audit entry (the audit log alone tells the whole story), a count in
+// final_counts when it ends, an outbox event when its state changed, and a wake for its lane when it
+// becomes queued (a store with several replicas tells them).
+struct TransitionRecord {
+  AuditEntry audit;
+  std::optional<std::string_view> final_count;  // the state it counts as (counted_final_state)
+  bool event = false;
+  bool wakes = false;
+};
+TransitionRecord transition_record(std::int64_t id, const std::string& project, const std::string& environment,
+                                   std::optional<State> from, State to, const std::string& actor,
+                                   const std::string& reason, std::int64_t at, Trigger trigger);
+
 // How many succeeded deployments of an environment are searched for the previous version.
 constexpr int kPreviousVersionSearch = 200;
 

@@ -50,16 +50,6 @@ std::optional<OutboxOutcome> parse_outbox_outcome(std::string_view s) { return v
 std::string_view to_string(ScheduleOutcome o) { return name_in(kScheduleOutcomes, o); }
 std::optional<ScheduleOutcome> parse_schedule_outcome(std::string_view s) { return value_in(kScheduleOutcomes, s); }
 
-const std::string& unfinished_term() {
-  static const std::string term = [] {
-    std::string t;
-    for (State s : all_states())
-      if (!is_final(s)) t += (t.empty() ? "state IN ('" : ", '") + std::string(to_string(s)) + "'";
-    return t + ")";
-  }();
-  return term;
-}
-
 IngestedDeployment ingested(const NewDeployment& incoming, const IngestPlan& plan) {
   IngestedDeployment out{0, incoming.project, incoming.environment, incoming.initial, incoming.version, false, {}, {}};
   if (plan.kind == IngestKind::skip) out.skipped = plan.skipped;

@@ -50,12 +50,6 @@ struct IngestedDeployment {
 // with its id 0 until the store gives it one.
 IngestedDeployment ingested(const NewDeployment& incoming, const IngestPlan& plan);
 
-// The SQL term that selects unfinished deployments, made from the states that are not final:
-// "state IN ('pending_approval', 'queued', 'running')". A query over unfinished deployments of every
-// project carries it exactly as the partial index deployments_active of both schemas does (SQLite uses
-// a partial index only when a query repeats its WHERE term); a new state changes both together.
-const std::string& unfinished_term();
-
 struct IngestRequest {
   std::string delivery_key;  // "github:<X-GitHub-Delivery>" or "build:<project>:<Idempotency-Key>"
   std::string source;        // e.g. "github push acme/app"

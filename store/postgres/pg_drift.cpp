@@ -1,5 +1,7 @@
 #include "store/postgres/pg_drift.hpp"
 
+#include "config/notify_event.hpp"
+
 #include "store/postgres/pg_writes.hpp"
 
 namespace shipgate::orchestration::pg_drift {
@@ -33,13 +35,13 @@ asio::awaitable<Result<void>> record(PgConnection& c, const DriftRecord& record,
   const auto& d = record.state;
   const bool notify = record_events && !record.notify.empty() && d.deployment > 0;
   const AuditEntry audit = record.audit.value_or(AuditEntry{});
-  const std::string sql =
+  static const std::string sql =
       "WITH s AS (INSERT INTO drift (project, environment, differences, since_at, checked_at, deployment_id, heals, heal_limited) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (project, environment) DO UPDATE SET "
       "differences = excluded.differences, since_at = excluded.since_at, checked_at = excluded.checked_at, "
       "deployment_id = excluded.deployment_id, heals = excluded.heals, heal_limited = excluded.heal_limited), "
       "o AS (INSERT INTO outbox (kind, deployment_id, event, payload, next_at, created_at) "
-      "SELECT 'event', $6, 'drift', $9, $5, $5 WHERE $10::boolean) "
+      "SELECT 'event', $6, '" + std::string(config::to_string(config::NotifyEvent::drift)) + "', $9, $5, $5 WHERE $10::boolean) "
       "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
       "SELECT $5, $11, $12, $1, $2, $13, $14, $15 WHERE $16::boolean";
   Params p{d.project, d.environment, d.differences.dump(), std::to_string(d.since_ms), std::to_string(d.checked_ms),

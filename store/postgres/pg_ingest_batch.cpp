@@ -26,6 +26,8 @@
 #include "config/notify_event.hpp"
 #include "domain/deployment_rules.hpp"
 #include "store/images_column.hpp"
+#include "store/postgres/pg_batch_rows.hpp"
+#include "store/sql_terms.hpp"
 
 namespace shipgate::orchestration {
 
@@ -34,8 +36,6 @@ using nlohmann::json;
 using Params = std::vector<std::optional<std::string>>;
 
 namespace {
-
-using Lane = std::pair<std::string, std::string>;
 
 
 // A batch as it goes: its webhooks, which of them this transaction claimed, what was read.
@@ -55,19 +55,6 @@ struct Batch {
   }
 };
 
-// The rows a batch writes, in the order ingest() would have written them.
-struct Rows {
-  json marks = json::array();
-  json deployments = json::array();
-  json supersede = json::array();
-  json history = json::array();
-  json audit = json::array();
-  json events = json::array();
-  std::map<std::tuple<std::string, std::string, std::string>, int> finals;
-  std::set<std::string> wake;
-  json answers = json::array();
-  std::size_t superseding = 0;
-};
 
 std::string text(std::int64_t v) { return std::to_string(v); }
 std::string count_of(std::size_t n) { return std::to_string(n); }
@@ -131,23 +118,75 @@ asio::awaitable<bool> claim_deliveries(PgConnection& c, Batch& b) {
   co_return true;
 }
 
-// Locks the environments the new deployments go to, in one order on every replica, reads what the
-// rules need about them and takes ids for the deployments the batch may create.
-asio::awaitable<bool> read_lanes(PgConnection& c, Batch& b) {
+// The environments the batch's new deployments go to, sorted; whether any rule needs their current
+// version; how many deployments it may create.
+struct Lanes {
   std::set<Lane> lanes;
   bool semver_rules = false;
   std::size_t wanted = 0;
+};
+
+Lanes lanes_of(const Batch& b) {
+  Lanes out;
   for (std::size_t i = 0; i < b.requests.size(); ++i) {
     if (!b.applies(i)) continue;
     for (const auto& nd : b.requests[i]->deployments) {
-      lanes.insert({nd.project, nd.environment});
-      semver_rules = semver_rules || ingest_reads(nd).current_version;
-      ++wanted;
+      out.lanes.insert({nd.project, nd.environment});
+      out.semver_rules = out.semver_rules || ingest_reads(nd).current_version;
+      ++out.wanted;
     }
   }
-  if (lanes.empty()) co_return true;
+  return out;
+}
+
+// The lanes as a JSON record set: `$1` of the reads below, with their count as `$2`.
+constexpr const char* kLaneSet = "(SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) LIMIT $2::int) l";
+
+asio::awaitable<bool> read_bad_marks(PgConnection& c, Batch& b, const Params& lane_params) {
+  static const std::string sql = std::string("SELECT b.project, b.environment, b.version, b.sha, b.deployment_id, "
+                                             "b.reason FROM ") + kLaneSet +
+                                 " JOIN bad_versions b ON b.project = l.p AND b.environment = l.e";
+  auto bad = co_await run(c, sql, lane_params);
+  if (!bad) co_return false;
+  for (int i = 0; i < bad->size(); ++i)
+    b.view[{bad->text(i, 0), bad->text(i, 1)}].bad.push_back(
+        {bad->text(i, 0), bad->text(i, 1), bad->text(i, 2), bad->text(i, 3), 0, bad->int64(i, 4), bad->text(i, 5), {}});
+  co_return true;
+}
+
+// Locked until commit: the rules decide on them across the whole batch, so a replica starting one
+// meanwhile waits (a few milliseconds) rather than making the decisions stale.
+asio::awaitable<bool> read_unfinished(PgConnection& c, Batch& b, const Params& lane_params) {
+  static const std::string sql =
+      std::string("SELECT d.project, d.environment, d.id, d.state, d.version, d.sha, d.images, d.trigger FROM ") +
+      kLaneSet + " JOIN deployments d ON d.project = l.p AND d.environment = l.e AND d." + unfinished_term() +
+      " ORDER BY d.id FOR UPDATE OF d";
+  auto open = co_await run(c, sql, lane_params);
+  if (!open) co_return false;
+  for (int i = 0; i < open->size(); ++i)
+    b.view[{open->text(i, 0), open->text(i, 1)}].open.push_back(
+        {open->int64(i, 2), parse_state(open->text(i, 3)).value_or(State::queued), open->text(i, 4), open->text(i, 5),
+         parse_images(open->text(i, 6)), parse_trigger(open->text(i, 7)).value_or(Trigger::push)});
+  co_return true;
+}
+
+asio::awaitable<bool> read_current_versions(PgConnection& c, Batch& b, const Params& lane_params) {
+  static const std::string sql = std::string("SELECT l.p, l.e, d.version FROM ") + kLaneSet +
+                                 " CROSS JOIN LATERAL (SELECT version FROM deployments WHERE project = l.p AND "
+                                 "environment = l.e AND " + current_version_term() + " LIMIT 1) d";
+  auto current = co_await run(c, sql, lane_params);
+  if (!current) co_return false;
+  for (int i = 0; i < current->size(); ++i) b.view[{current->text(i, 0), current->text(i, 1)}].current = current->text(i, 2);
+  co_return true;
+}
+
+// Locks the environments the new deployments go to, in one order on every replica, reads what the
+// rules need about them and takes ids for the deployments the batch may create.
+asio::awaitable<bool> read_lanes(PgConnection& c, Batch& b) {
+  const Lanes lanes = lanes_of(b);
+  if (lanes.lanes.empty()) co_return true;
   json lock_keys = json::array(), lane_rows = json::array();
-  for (const auto& [p, e] : lanes) {
+  for (const auto& [p, e] : lanes.lanes) {
     lock_keys.push_back(p + "\n" + e);
     lane_rows.push_back({{"p", p}, {"e", e}});
   }
@@ -159,114 +198,57 @@ asio::awaitable<bool> read_lanes(PgConnection& c, Batch& b) {
                            "FROM json_array_elements_text($1::json)";
   const Params lock_params{*lock_text};
   if (!co_await run(c, lock, lock_params)) co_return false;
-  const Params lane_params{*lanes_text, count_of(lanes.size())};
-  const std::string bad_sql = "SELECT b.project, b.environment, b.version, b.sha, b.deployment_id, b.reason "
-                              "FROM (SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) LIMIT $2::int) l "
-                              "JOIN bad_versions b ON b.project = l.p AND b.environment = l.e";
-  auto bad = co_await run(c, bad_sql, lane_params);
-  if (!bad) co_return false;
-  for (int i = 0; i < bad->size(); ++i)
-    b.view[{bad->text(i, 0), bad->text(i, 1)}].bad.push_back(
-        {bad->text(i, 0), bad->text(i, 1), bad->text(i, 2), bad->text(i, 3), 0, bad->int64(i, 4), bad->text(i, 5), {}});
-  // Locked until commit: the rules decide on them across the whole batch, so a replica starting one
-  // meanwhile waits (a few milliseconds) rather than making the decisions stale.
-  static const std::string open_sql =
-      "SELECT d.project, d.environment, d.id, d.state, d.version, d.sha, d.images, d.trigger "
-      "FROM (SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) LIMIT $2::int) l "
-      "JOIN deployments d ON d.project = l.p AND d.environment = l.e AND d." + unfinished_term() +
-      " ORDER BY d.id FOR UPDATE OF d";
-  auto open = co_await run(c, open_sql, lane_params);
-  if (!open) co_return false;
-  for (int i = 0; i < open->size(); ++i)
-    b.view[{open->text(i, 0), open->text(i, 1)}].open.push_back(
-        {open->int64(i, 2), parse_state(open->text(i, 3)).value_or(State::queued), open->text(i, 4), open->text(i, 5),
-         parse_images(open->text(i, 6)), parse_trigger(open->text(i, 7)).value_or(Trigger::push)});
-  if (semver_rules) {
-    const std::string current_sql =
-        "SELECT l.p, l.e, d.version FROM (SELECT * FROM json_to_recordset($1::json) AS l(p text, e text) "
-        "LIMIT $2::int) l CROSS JOIN LATERAL "
-        "(SELECT version FROM deployments WHERE project = l.p AND environment = l.e AND state = 'succeeded' "
-        "ORDER BY finished_at DESC, id DESC LIMIT 1) d";
-    auto current = co_await run(c, current_sql, lane_params);
-    if (!current) co_return false;
-    for (int i = 0; i < current->size(); ++i) b.view[{current->text(i, 0), current->text(i, 1)}].current = current->text(i, 2);
-  }
+  const Params lane_params{*lanes_text, count_of(lanes.lanes.size())};
+  if (!co_await read_bad_marks(c, b, lane_params) || !co_await read_unfinished(c, b, lane_params)) co_return false;
+  if (lanes.semver_rules && !co_await read_current_versions(c, b, lane_params)) co_return false;
   // Ids for every deployment the batch may create, in one statement; those it does not need are gaps
   // in the sequence, as a rolled-back insert leaves.
   const std::string ids_sql = "SELECT nextval(pg_get_serial_sequence('deployments', 'id')) FROM generate_series(1, $1::int)";
-  const Params ids_sql_params{count_of(wanted)};
+  const Params ids_sql_params{count_of(lanes.wanted)};
   auto taken = co_await run(c, ids_sql, ids_sql_params);
   if (!taken) co_return false;
   for (int i = 0; i < taken->size(); ++i) b.ids.push_back(taken->int64(i, 0));
   co_return true;
 }
 
+
+// One webhook's marks, deployments and audit entries, decided on the lanes as the batch has left them.
+void apply_request(Batch& b, std::size_t i, std::size_t& next_id, RowWriter& w) {
+  const IngestRequest& req = *b.requests[i];
+  IngestResult& result = b.out[i];
+  for (const auto& mark : req.mark_bad) {
+    w.mark(mark);
+    record_in_view(b.view[{mark.project, mark.environment}], mark);
+  }
+  for (const auto& nd : req.deployments) {
+    auto& here = b.view[{nd.project, nd.environment}];
+    const IngestPlan plan = plan_ingest(nd, here);
+    IngestedDeployment created = ingested(nd, plan);
+    if (plan.kind == IngestKind::skip) w.audit(plan.skipped_audit(nd, b.now));
+    if (plan.kind == IngestKind::insert) {
+      created.id = b.ids.at(next_id++);
+      w.insert(created.id, nd, plan, req.delivery_key);
+      for (const auto& old : plan.superseded) created.superseded.push_back(old.id);
+      record_in_view(here, nd, plan, created.id);
+    }
+    result.deployments.push_back(std::move(created));
+  }
+  for (auto e : req.audit) {
+    if (e.deployment == 0 && !result.deployments.empty()) e.deployment = result.deployments.front().id;
+    w.audit(e);
+  }
+  result.response = req.respond ? req.respond(result.deployments) : StoredResponse{202, "{}"};
+  w.answer(req.delivery_key, result.response);
+}
+
 // The rules, webhook after webhook, as ingest() applies them, on the lanes as read: the rows to write
 // and each webhook's outcome (in `b.out`).
 Rows apply_rules(Batch& b, bool record_events) {
-  Rows rows;
+  RowWriter w(b.now, record_events);
   std::size_t next_id = 0;
-  const auto add_history = [&](std::int64_t id, const Lane& lane, std::optional<State> from, State to,
-                               const std::string& actor, const std::string& reason) {
-    rows.history.push_back({{"d", id}, {"f", from ? json(to_string(*from)) : json()}, {"t", to_string(to)}, {"a", actor}, {"r", reason}});
-    json details = {{"to", to_string(to)}};
-    if (from) details["from"] = to_string(*from);
-    rows.audit.push_back({{"a", actor}, {"x", to_string(audit_action(from, to))}, {"p", lane.first}, {"e", lane.second},
-                          {"d", id}, {"r", reason}, {"j", details.dump()}, {"at", b.now}});
-    if (is_final(to)) ++rows.finals[{lane.first, lane.second, std::string(to_string(to))}];
-    if (record_events && (!from || *from != to)) rows.events.push_back({{"d", id}, {"v", to_string(to)}});
-    if (to == State::queued) rows.wake.insert(lane.first + "\n" + lane.second);
-  };
-  const auto add_audit = [&](const AuditEntry& e) {
-    rows.audit.push_back({{"a", e.actor}, {"x", to_string(e.action)}, {"p", e.project}, {"e", e.environment},
-                          {"d", e.deployment > 0 ? json(e.deployment) : json()}, {"r", e.reason}, {"j", e.details.dump()},
-                          {"at", e.at_ms ? e.at_ms : b.now}});
-  };
-  for (std::size_t i = 0; i < b.requests.size(); ++i) {
-    if (!b.applies(i)) continue;
-    const IngestRequest& req = *b.requests[i];
-    IngestResult& result = b.out[i];
-    for (const auto& mark : req.mark_bad) {
-      rows.marks.push_back({{"p", mark.project}, {"e", mark.environment}, {"v", mark.version}, {"s", mark.sha},
-                            {"d", mark.deployment}, {"r", mark.reason}, {"a", mark.actor}});
-      record_in_view(b.view[{mark.project, mark.environment}], mark);
-    }
-    for (const auto& nd : req.deployments) {
-      const Lane lane{nd.project, nd.environment};
-      auto& here = b.view[lane];
-      const IngestPlan plan = plan_ingest(nd, here);
-      IngestedDeployment created = ingested(nd, plan);
-      if (plan.kind == IngestKind::skip) add_audit(plan.skipped_audit(nd, b.now));
-      if (plan.kind == IngestKind::insert) {
-        created.id = b.ids.at(next_id++);
-        rows.deployments.push_back(
-            {{"id", created.id}, {"p", nd.project}, {"e", nd.environment}, {"st", to_string(nd.initial)}, {"v", nd.version},
-             {"s", nd.sha}, {"rf", nd.ref}, {"im", json(nd.images).dump()}, {"t", to_string(nd.trigger)}, {"a", nd.actor},
-             {"dl", req.delivery_key}, {"pr", priority(nd.trigger)}, {"po", nd.policy.dump()},
-             {"x", nd.expires_ms > 0 ? json(nd.expires_ms) : json()}, {"cs", nd.config_sha}, {"cc", nd.config_commit},
-             {"ca", nd.committed_ms}});
-        add_history(created.id, lane, std::nullopt, nd.initial, nd.actor, nd.reason);
-        if (plan.override_event && record_events) rows.events.push_back({{"d", created.id}, {"v", config::to_string(config::NotifyEvent::override_)}});
-        for (const auto& old : plan.superseded) {
-          const std::string why = superseded_reason(created.id, nd.version);
-          rows.supersede.push_back({{"id", old.id}, {"st", to_string(old.state)}, {"m", why}});
-          ++rows.superseding;
-          add_history(old.id, lane, old.state, State::superseded, "shipgate", why);
-          created.superseded.push_back(old.id);
-        }
-        record_in_view(here, nd, plan, created.id);
-      }
-      result.deployments.push_back(std::move(created));
-    }
-    for (auto e : req.audit) {
-      if (e.deployment == 0 && !result.deployments.empty()) e.deployment = result.deployments.front().id;
-      add_audit(e);
-    }
-    result.response = req.respond ? req.respond(result.deployments) : StoredResponse{202, "{}"};
-    rows.answers.push_back({{"k", req.delivery_key}, {"s", result.response.status}, {"b", result.response.body}});
-  }
-
-  return rows;
+  for (std::size_t i = 0; i < b.requests.size(); ++i)
+    if (b.applies(i)) apply_request(b, i, next_id, w);
+  return std::move(w.rows);
 }
 
 // Writes the rows, one statement per table; false when one failed (noted) or a deployment to supersede

@@ -4,6 +4,7 @@
 
 #include "store/postgres/pg_writes.hpp"
 #include "store/store_rows.hpp"
+#include "store/sql_terms.hpp"
 
 namespace shipgate::orchestration::pg_reads {
 
@@ -96,15 +97,14 @@ Read<std::vector<Deployment>> deployments(PgConnection& c, const DeploymentFilte
 }
 
 Read<std::optional<Deployment>> next_to_run(PgConnection& c, const std::string& project, const std::string& environment) {
-  const std::string sql = "SELECT " SHIPGATE_DEPLOYMENT_COLUMNS
-                          " FROM deployments WHERE project = $1 AND environment = $2 AND state IN ('running', 'queued') "
-                          "ORDER BY state = 'running' DESC, priority DESC, id ASC LIMIT 1";
+  static const std::string sql = "SELECT " SHIPGATE_DEPLOYMENT_COLUMNS " FROM deployments WHERE project = $1 AND "
+                                 "environment = $2 AND " + runnable_term() + " ORDER BY " + next_to_run_order() + " LIMIT 1";
   const Params p{project, environment};
   co_return co_await one_deployment(c, sql, p);
 }
 
 Read<std::vector<std::pair<std::string, std::string>>> lanes_with_work(PgConnection& c) {
-  const std::string sql = "SELECT DISTINCT project, environment FROM deployments WHERE state IN ('running', 'queued')";
+  static const std::string sql = "SELECT DISTINCT project, environment FROM deployments WHERE " + runnable_term();
   const Params none;
   auto rows = co_await c.query(sql, none);
   if (!rows) co_return pg_store_error(rows.error());
@@ -138,9 +138,8 @@ Read<std::set<std::string>> unfinished_config_shas(PgConnection& c) {
 }
 
 Read<std::optional<Deployment>> find_version(PgConnection& c, const std::string& project, const std::string& version) {
-  const std::string sql = "SELECT " SHIPGATE_DEPLOYMENT_COLUMNS
-                          " FROM deployments WHERE project = $1 AND state = 'succeeded' AND (version = $2 OR sha = $2 OR "
-                          "(length($2) >= 7 AND left(sha, length($2)) = $2)) ORDER BY id DESC LIMIT 1";
+  static const std::string sql = "SELECT " SHIPGATE_DEPLOYMENT_COLUMNS " FROM deployments WHERE project = $1 AND "
+                                 "state = 'succeeded' AND " + names_version_term("$2") + " ORDER BY id DESC LIMIT 1";
   const Params p{project, version};
   co_return co_await one_deployment(c, sql, p);
 }

@@ -1,5 +1,7 @@
 #include "store/postgres/pg_schedules.hpp"
 
+#include "config/notify_event.hpp"
+
 #include "store/postgres/pg_writes.hpp"
 
 namespace shipgate::orchestration::pg_schedules {
@@ -37,11 +39,11 @@ asio::awaitable<Result<bool>> claim(PgConnection& c, const ScheduleRun& run, std
 asio::awaitable<Result<void>> finish(PgConnection& c, const ScheduleRun& run, const AuditEntry& audit, bool record_events) {
   // A failed verify is told to the notification endpoints, about the deployment it checked.
   const bool notify = record_events && run.outcome == ScheduleOutcome::failed && run.deployment > 0;
-  const std::string sql =
+  static const std::string sql =
       "WITH r AS (UPDATE schedule_runs SET outcome = $1, message = $2, finished_at = $3, deployment_id = $13 "
       "WHERE project = $4 AND environment = $5 AND schedule = $6 AND due_at = $7), "
       "o AS (INSERT INTO outbox (kind, deployment_id, event, payload, next_at, created_at) "
-      "SELECT 'event', $13, 'verify_failed', $14, $3, $3 WHERE $15::boolean) "
+      "SELECT 'event', $13, '" + std::string(config::to_string(config::NotifyEvent::verify_failed)) + "', $14, $3, $3 WHERE $15::boolean) "
       "INSERT INTO audit (at, actor, action, project, environment, deployment_id, reason, details) "
       "VALUES ($3, $8, $9, $4, $5, $10, $11, $12)";
   Params p{std::string(to_string(run.outcome)), run.message, std::to_string(run.finished_ms), run.project,

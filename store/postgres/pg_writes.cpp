@@ -5,6 +5,7 @@
 #include "config/notify_event.hpp"
 #include "domain/deployment_rules.hpp"
 #include "store/images_column.hpp"
+#include "store/sql_terms.hpp"
 
 namespace shipgate::orchestration {
 
@@ -50,10 +51,9 @@ asio::awaitable<PgWrites::Done> PgWrites::add_event(PgConnection& c, std::int64_
   co_return Done();
 }
 
-// Every history entry is also an audit entry, and a final state counts in final_counts, as in SQLite;
-// a change of state is an outbox event (when events are recorded), and a deployment becoming queued
-// wakes the replicas (NOTIFY, delivered at commit to every replica listening, so whichever holds the
-// lane starts it at once). One statement: the side rows cost one round trip, not five.
+// A history row and what goes beside it (transition_record); the wake is a NOTIFY, delivered at commit
+// to every replica listening, so whichever holds the lane starts it at once. One statement: the side
+// rows cost one round trip, not five.
 asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int64_t id, const std::string& project,
                                                       const std::string& environment, std::optional<State> from,
                                                       State to, const std::string& actor, const std::string& reason,
@@ -68,13 +68,12 @@ asio::awaitable<PgWrites::Done> PgWrites::add_history(PgConnection& c, std::int6
       "e AS (INSERT INTO outbox (kind, deployment_id, event, next_at, created_at) "
       "SELECT 'event', $1, $4, $2, $2 WHERE $12::boolean) "
       "SELECT pg_notify('" SHIPGATE_WORK_CHANNEL "', $8 || chr(10) || $9) WHERE $13::boolean";
-  json details = {{"to", to_string(to)}};
-  if (from) details["from"] = to_string(*from);
+  const TransitionRecord record = transition_record(id, project, environment, from, to, actor, reason, at, trigger);
   const auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
   Params p{text(id), text(at), from ? std::optional<std::string>(std::string(to_string(*from))) : std::nullopt,
-           std::string(to_string(to)), actor, reason, std::string(to_string(audit_action(from, to))), project,
-           environment, details.dump(), flag(is_final(to)), flag(record_events_ && (!from || *from != to)),
-           flag(to == State::queued), std::string(counted_final_state(trigger, to))};
+           std::string(to_string(to)), actor, reason, std::string(to_string(record.audit.action)), project,
+           environment, record.audit.details.dump(), flag(record.final_count.has_value()),
+           flag(record_events_ && record.event), flag(record.wakes), std::string(record.final_count.value_or(""))};
   if (auto r = co_await c.query(sql, p); !r) co_return failed(r.error());
   co_return Done();
 }
@@ -122,8 +121,8 @@ asio::awaitable<Result<EnvironmentView>> PgWrites::environment_view(PgConnection
     view.open.push_back({open->int64(i, 0), parse_state(open->text(i, 1)).value_or(State::queued), open->text(i, 2),
                          open->text(i, 3), parse_images(open->text(i, 4)), parse_trigger(open->text(i, 5)).value_or(Trigger::push)});
   if (reads.current_version) {
-    const std::string running_sql = "SELECT version FROM deployments WHERE project = $1 AND environment = $2 AND "
-                                    "state = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1";
+    static const std::string running_sql =
+        "SELECT version FROM deployments WHERE project = $1 AND environment = $2 AND " + current_version_term() + " LIMIT 1";
     auto running = co_await c.query(running_sql, env);
     if (!running) co_return failed(running.error());
     if (running->size()) view.current = running->text(0, 0);

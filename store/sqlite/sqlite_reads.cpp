@@ -4,6 +4,7 @@
 
 #include "store/sqlite/sqlite_rows.hpp"
 #include "store/store_rows.hpp"
+#include "store/sql_terms.hpp"
 
 namespace shipgate::orchestration {
 
@@ -120,9 +121,9 @@ Result<std::vector<Deployment>> SqliteReads::deployments(const DeploymentFilter&
 
 Result<std::optional<Deployment>> SqliteReads::next_to_run(const std::string& project, const std::string& environment) {
   std::lock_guard lock(mutex_);
-  auto st = db_.prepare(std::string("SELECT ") + kDeploymentColumns +
-                               " FROM deployments WHERE project = ? AND environment = ? AND state IN "
-                               "('running', 'queued') ORDER BY state = 'running' DESC, priority DESC, id ASC LIMIT 1");
+  static const std::string sql = std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE project = ? "
+                                 "AND environment = ? AND " + runnable_term() + " ORDER BY " + next_to_run_order() + " LIMIT 1";
+  auto st = db_.prepare(sql);
   st.bind(1, project).bind(2, environment);
   return first_deployment(st);
 }
@@ -130,7 +131,7 @@ Result<std::optional<Deployment>> SqliteReads::next_to_run(const std::string& pr
 Result<std::vector<std::pair<std::string, std::string>>> SqliteReads::lanes_with_work() {
   std::lock_guard lock(mutex_);
   static const std::string sql =
-      "SELECT DISTINCT project, environment FROM deployments WHERE " + unfinished_term() + " AND state IN ('running', 'queued')";
+      "SELECT DISTINCT project, environment FROM deployments WHERE " + unfinished_term() + " AND " + runnable_term();
   auto st = db_.prepare(sql);
   std::vector<std::pair<std::string, std::string>> out;
   int rc;
@@ -164,9 +165,9 @@ Result<std::set<std::string>> SqliteReads::unfinished_config_shas() {
 
 Result<std::optional<Deployment>> SqliteReads::find_version(const std::string& project, const std::string& version) {
   std::lock_guard lock(mutex_);
-  auto st = db_.prepare(std::string("SELECT ") + kDeploymentColumns +
-                               " FROM deployments WHERE project = ?1 AND state = 'succeeded' AND (version = ?2 OR "
-                               "sha = ?2 OR (length(?2) >= 7 AND substr(sha, 1, length(?2)) = ?2)) ORDER BY id DESC LIMIT 1");
+  static const std::string sql = std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE project = ?1 "
+                                 "AND state = 'succeeded' AND " + names_version_term("?2") + " ORDER BY id DESC LIMIT 1";
+  auto st = db_.prepare(sql);
   st.bind(1, project).bind(2, version);
   return first_deployment(st);
 }

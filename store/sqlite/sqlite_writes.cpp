@@ -4,6 +4,7 @@
 #include "domain/deployment_rules.hpp"
 #include "domain/gate_policy.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
+#include "store/sql_terms.hpp"
 
 namespace shipgate::orchestration {
 
@@ -29,7 +30,7 @@ Result<void> SqliteWrites::add_audit(Db& db, const AuditEntry& e) {
   return {};
 }
 
-// Every history entry is also an audit entry, so the audit log alone tells the whole story.
+// A history row and what goes beside it (transition_record).
 Result<void> SqliteWrites::add_history(Db& db, std::int64_t id, const std::string& project, const std::string& environment,
                  std::optional<State> from, State to, const std::string& actor, const std::string& reason,
                  std::int64_t at, Trigger trigger) {
@@ -40,18 +41,16 @@ Result<void> SqliteWrites::add_history(Db& db, std::int64_t id, const std::strin
   else st.bind_null(3);
   st.bind(4, to_string(to)).bind(5, actor).bind(6, reason);
   if (st.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
-  if (is_final(to)) {
+  const TransitionRecord record = transition_record(id, project, environment, from, to, actor, reason, at, trigger);
+  if (record.final_count) {
     auto c = db.prepare(
         "INSERT INTO final_counts (project, environment, state, n) VALUES (?, ?, ?, 1) "
         "ON CONFLICT (project, environment, state) DO UPDATE SET n = n + 1");
-    c.bind(1, project).bind(2, environment).bind(3, counted_final_state(trigger, to));
+    c.bind(1, project).bind(2, environment).bind(3, *record.final_count);
     if (c.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   }
-  json details = {{"to", to_string(to)}};
-  if (from) details["from"] = to_string(*from);
-  if (auto r = add_audit(db, {0, at, actor, audit_action(from, to), project, environment, id, reason, details}); !r)
-    return r;
-  if (!from || *from != to) return add_event(db, id, to_string(to), at);
+  if (auto r = add_audit(db, record.audit); !r) return r;
+  if (record.event) return add_event(db, id, to_string(to), at);
   return {};
 }
 
@@ -85,8 +84,9 @@ Result<std::vector<BadVersion>> SqliteWrites::bad_marks(Db& db, const std::strin
 }
 
 Result<std::string> SqliteWrites::running_version(Db& db, const std::string& project, const std::string& environment) {
-  auto st = db.prepare("SELECT version FROM deployments WHERE project = ? AND environment = ? AND state = 'succeeded' "
-                       "ORDER BY finished_at DESC, id DESC LIMIT 1");
+  static const std::string sql =
+      "SELECT version FROM deployments WHERE project = ? AND environment = ? AND " + current_version_term() + " LIMIT 1";
+  auto st = db.prepare(sql);
   st.bind(1, project).bind(2, environment);
   const int rc = st.step();
   if (rc == SQLITE_ROW) return st.text(0);
