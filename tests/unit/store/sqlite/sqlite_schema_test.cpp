@@ -4,6 +4,7 @@
 
 #include "store/store.hpp"
 #include "tests/support/sqlite_interruption.hpp"
+#include "store/sql_terms.hpp"
 
 using namespace shipgate::orchestration;
 using shipgate::testing::SqliteFile;
