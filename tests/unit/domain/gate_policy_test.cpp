@@ -334,8 +334,9 @@ TEST(PlanApproval, ANewApprovalIsAuditedAndTheLastRequiredOneQueues) {
       EXPECT_EQ(plan.audit->deployment, 7) << c.name;
       EXPECT_EQ(plan.audit->details.value("required", 0), c.required) << c.name;
     }
-    if (plan.queue_reason)
+    if (plan.queue_reason) {
       EXPECT_EQ(*plan.queue_reason, "approved by " + std::to_string(c.approvals) + " of " + std::to_string(c.required) +
                                         " required reviewers");
+    }
   }
 }

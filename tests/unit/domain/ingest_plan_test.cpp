@@ -64,7 +64,9 @@ TEST(IngestPlan, DecidesSkipReuseOrInsertFromWhatTheEnvironmentHolds) {
   for (const auto& c : cases) {
     const IngestPlan plan = plan_ingest(c.incoming, c.view);
     EXPECT_EQ(plan.kind, c.kind) << c.name;
-    if (c.kind == IngestKind::reuse) EXPECT_EQ(plan.existing->id, c.reused) << c.name;
+    if (c.kind == IngestKind::reuse) {
+      EXPECT_EQ(plan.existing->id, c.reused) << c.name;
+    }
     EXPECT_EQ(ids(plan.superseded), c.superseded) << c.name;
     EXPECT_EQ(plan.override_event, c.override_event) << c.name;
     EXPECT_EQ(plan.skipped.empty(), c.kind != IngestKind::skip) << c.name;

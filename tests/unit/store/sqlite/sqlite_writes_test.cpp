@@ -76,7 +76,9 @@ TEST(SqliteWrites, AFailedReadOfExpiredApprovalsIsAnErrorNotNone) {
       fired = interruption.fired();
     }
     // An interrupted write may have rolled the transaction back already.
-    if (!sqlite3_get_autocommit(file.writer.handle())) ASSERT_EQ(file.writer.exec("ROLLBACK"), SQLITE_OK);
+    if (!sqlite3_get_autocommit(file.writer.handle())) {
+      ASSERT_EQ(file.writer.exec("ROLLBACK"), SQLITE_OK);
+    }
     if (*expired) EXPECT_EQ(**expired, (std::vector<std::int64_t>{id})) << "interrupted at step " << at;
     else ++failed;
     if (!fired) break;
