@@ -102,6 +102,7 @@ class Loader {
   void load_canary(const YAML::Node& n, const std::string& path, Environment& env);
   void load_environment(const YAML::Node& n, const std::string& path, Project& project, Environment& env);
   void load_project(const YAML::Node& n, const std::string& path, Project& p);
+  void load_components(const YAML::Node& cs, const std::string& path, Project& p);
   void load_github_deployments(const YAML::Node& n, const std::string& path, std::optional<GithubDeploymentsConfig>& out);
 
  private:

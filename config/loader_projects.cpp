@@ -301,26 +301,7 @@ void Loader::load_project(const YAML::Node& n, const std::string& path, Project&
   project.nonempty("secret", p.secret);
   project.nonempty("branch", p.branch);
   project.list("config_paths", p.config_paths);
-  if (const auto cs = project["components"]) {
-    if (is_map(cs, project.at("components"))) {
-      check_duplicates(cs, project.at("components"));
-      for (const auto& kv : cs) {
-        const std::string cname = kv.first.Scalar();
-        const std::string cpath = join(project.at("components"), cname);
-        if (!valid_name(cname)) error(cpath, "component names use lowercase letters, digits, '-' and '_'");
-        if (!is_map(kv.second, cpath)) continue;
-        Section component(*this, kv.second, cpath);
-        Component c{cname, {}, {}};
-        component.list("allow_repositories", c.allow_repositories);
-        if (component.require("image")) component.nonempty("image", c.image);
-        const auto last_slash = c.image.rfind('/');
-        const auto colon = c.image.find(':', last_slash == std::string::npos ? 0 : last_slash);
-        if (colon != std::string::npos || c.image.find('@') != std::string::npos)
-          error(component.at("image"), "must not carry a tag or digest; the environment's tag template adds it");
-        p.components.push_back(std::move(c));
-      }
-    }
-  }
+  if (const auto cs = project["components"]) load_components(cs, project.at("components"), p);
   if (!project.require("environments")) return;
   const auto envs = project["environments"];
   if (!is_map(envs, project.at("environments"))) return;
@@ -344,6 +325,26 @@ void Loader::load_project(const YAML::Node& n, const std::string& path, Project&
       else if (!p.environment(e.promote_from))
         error(epath + ".promote_from", "unknown environment '" + e.promote_from + "'");
     }
+  }
+}
+
+void Loader::load_components(const YAML::Node& cs, const std::string& path, Project& p) {
+  if (!is_map(cs, path)) return;
+  check_duplicates(cs, path);
+  for (const auto& kv : cs) {
+    const std::string cname = kv.first.Scalar();
+    const std::string cpath = join(path, cname);
+    if (!valid_name(cname)) error(cpath, "component names use lowercase letters, digits, '-' and '_'");
+    if (!is_map(kv.second, cpath)) continue;
+    Section component(*this, kv.second, cpath);
+    Component c{cname, {}, {}};
+    component.list("allow_repositories", c.allow_repositories);
+    if (component.require("image")) component.nonempty("image", c.image);
+    const auto last_slash = c.image.rfind('/');
+    const auto colon = c.image.find(':', last_slash == std::string::npos ? 0 : last_slash);
+    if (colon != std::string::npos || c.image.find('@') != std::string::npos)
+      error(component.at("image"), "must not carry a tag or digest; the environment's tag template adds it");
+    p.components.push_back(std::move(c));
   }
 }
 
