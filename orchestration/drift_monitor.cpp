@@ -53,14 +53,26 @@ DriftState next_drift_state(const DriftState& prev, const std::vector<DriftDiffe
   return next;
 }
 
+// What a look at an environment can have to say; each is also a label of the drift metric.
+enum class DriftNews { detected, resolved, heal_limited };
+
+std::string_view drift_label(DriftNews n) {
+  switch (n) {
+    case DriftNews::detected: return "detected";
+    case DriftNews::resolved: return "resolved";
+    case DriftNews::heal_limited: return "heal_limited";
+  }
+  return "detected";
+}
+
 // What one look at an environment decided: its next state, what to record of it (an audit entry and a
 // notification when the drift began, ended or stopped being healed), whether to heal it now.
 struct DriftDecision {
   DriftRecord record;
   bool save = false;    // the state changed: record it
   bool heal = false;
-  // What it says, in order: the metric's label (detected, resolved, heal_limited) and the log line.
-  std::vector<std::pair<std::string, std::string>> said;
+  // What it says, in order: what happened (the metric's label) and the log line.
+  std::vector<std::pair<DriftNews, std::string>> said;
 };
 
 DriftDecision decide_drift(const DriftState& prev, const std::vector<DriftDifference>& differences,
@@ -75,10 +87,10 @@ DriftDecision decide_drift(const DriftState& prev, const std::vector<DriftDiffer
   if (changed && is) {
     audit.reason = "what runs differs from " + applied.version + ": " + what;
     out.record.notify = what + (drift.self_heal ? "; applying it again" : "; reported only (self_heal is off)");
-    out.said.emplace_back("detected", audit.reason);
+    out.said.emplace_back(DriftNews::detected, audit.reason);
   } else if (changed && was) {
     audit.reason = "what runs matches " + applied.version + " again";
-    out.said.emplace_back("resolved", audit.reason);
+    out.said.emplace_back(DriftNews::resolved, audit.reason);
   }
   out.heal = is && drift.self_heal && !next.heal_limited;
   if (out.heal && static_cast<int>(next.heals_ms.size()) >= drift.max_heals) {
@@ -89,7 +101,7 @@ DriftDecision decide_drift(const DriftState& prev, const std::vector<DriftDiffer
     audit.reason = "self-heal stopped after " + std::to_string(next.heals_ms.size()) + " in " + std::to_string(minutes) +
                    " min; the drift stays: " + what;
     out.record.notify = audit.reason;
-    out.said.emplace_back("heal_limited", audit.reason);
+    out.said.emplace_back(DriftNews::heal_limited, audit.reason);
   }
   if (!audit.reason.empty()) out.record.audit = audit;
   out.save = changed || next.heal_limited != prev.heal_limited;
@@ -221,10 +233,10 @@ asio::awaitable<void> DriftMonitor::check(const config::Project& project, const 
     if (s.project == project.name && s.environment == env.name) prev = s;
   DriftDecision decision = decide_drift(prev, *confirmed, applied, epoch_ms(clock_->now()), *drift_settings(env));
   if (metrics_) metrics_->set_drifted(project.name, env.name, !confirmed->empty());
-  for (const auto& [outcome, line] : decision.said) {
-    if (metrics_) metrics_->drift(project.name, env.name, outcome);
-    spdlog::log(outcome == "resolved" ? spdlog::level::info : spdlog::level::warn, "drift: {}/{}: {}", project.name,
-                env.name, line);
+  for (const auto& [news, line] : decision.said) {
+    if (metrics_) metrics_->drift(project.name, env.name, drift_label(news));
+    spdlog::log(news == DriftNews::resolved ? spdlog::level::info : spdlog::level::warn, "drift: {}/{}: {}",
+                project.name, env.name, line);
   }
   if (decision.save) {
     if (auto saved = co_await store_.record_drift(decision.record); !saved)
