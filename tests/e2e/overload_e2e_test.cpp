@@ -124,8 +124,19 @@ TEST_F(Overload, BeyondTheStoreQueueBoundWebhooksGet503AndNothingIsClaimed) {
   sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   for (auto& s : senders) s.join();
   EXPECT_GE(f.refused, 4);
-  EXPECT_GE(f.accepted, 1);  // what was taken commits once the lock is released
+  // At most the write being committed and the one queued were taken. Under load the daemon's own
+  // writes (a readiness probe's row, a finished outbox entry) may hold both places, so none of the six
+  // need be: what was taken commits once the lock is released, and a sender retrying as told is taken.
+  EXPECT_LE(f.accepted, 2);
   EXPECT_EQ(f.accepted + f.refused, 6);
+  const std::string body = push_payload("acme/planera", "refs/heads/main", std::string(40, 'e'));
+  Reply retried;
+  EXPECT_TRUE(wait_until([&] {
+    retried = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
+    return retried.status != 503;
+  }, std::chrono::seconds(10)));
+  EXPECT_EQ(retried.status, 202) << retried.body;
+  f.record(retried);
   EXPECT_EQ(f.other, 0) << f.unexpected;
   EXPECT_TRUE(f.refusals_have_retry_after);
   expect_all_stored(f);
