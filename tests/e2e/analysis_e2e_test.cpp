@@ -10,8 +10,6 @@
 
 using namespace shipgate::testing;
 
-namespace {
-
 class Analysis : public ::testing::Test {
  protected:
   // The version the target last deployed sets the ratio: the bad one starts failing a while after it
@@ -66,8 +64,6 @@ projects:
   nlohmann::json deployment(std::int64_t id) { return deployment_of(*daemon, id); }
   std::string settle(std::int64_t id) { return settled_state(*daemon, id); }
 };
-
-}  // namespace
 
 TEST_F(Analysis, AHealthyVersionSucceedsAfterItsWatchAndOneWhoseErrorRateClimbsIsRolledBack) {
   // Prometheus has scraped the exporter before anything is deployed.

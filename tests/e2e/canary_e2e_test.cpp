@@ -17,6 +17,8 @@ const std::string kBadSha(40, 'b');
 // The share of requests that failed over the last few seconds (scrapes are a second apart).
 const std::string kRatio = "sum(rate(app_errors_total[3s])) / sum(rate(app_requests_total[3s]))";
 
+}  // namespace
+
 class Canary : public E2E {
  protected:
   void SetUp() override {
@@ -94,8 +96,6 @@ projects:
   std::atomic<long> requests_total{0}, errors_total{0};
   PrometheusServer prometheus{{exporter.port()}};
 };
-
-}  // namespace
 
 TEST_F(Canary, AHealthyCanaryIsPromotedAndOneWhoseErrorRatioRisesIsRolledBackBeforeTheMainDeploymentChanges) {
   const std::string good = "ghcr.io/acme/api:" + kGoodSha.substr(0, 7);

@@ -7,8 +7,6 @@
 
 using namespace shipgate::testing;
 
-namespace {
-
 class Containment : public ::testing::Test {
  protected:
   // What an authenticating proxy answers for Prometheus: not Prometheus's error shape (error is an object).
@@ -59,8 +57,6 @@ projects:
   nlohmann::json deployment(std::int64_t id) { return deployment_of(*daemon, id); }
   std::string settle(std::int64_t id) { return settled_state(*daemon, id); }
 };
-
-}  // namespace
 
 TEST_F(Containment, APrometheusAnswerOfAnotherShapeFailsThatDeploymentAndTheNextApprovedOneRuns) {
   const auto first = push_and_approve(std::string(40, 'a'));

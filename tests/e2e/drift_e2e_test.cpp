@@ -10,8 +10,6 @@
 using namespace shipgate::testing;
 using nlohmann::json;
 
-namespace {
-
 class Drift : public E2E {
  protected:
   void SetUp() override {
@@ -72,8 +70,6 @@ projects:
   std::unique_ptr<KubeStandin> kube;
   StandinServer hooks{[](const RecordedRequest&) { return StandinReply{200, "{}"}; }};
 };
-
-}  // namespace
 
 TEST_F(Drift, AReplicaCountChangedByHandIsRestoredWithSelfHealAndOnlyReportedWithout) {
   ASSERT_TRUE(wait_until([&] { return drift("healed").value("state", "") == "in_sync"; }, std::chrono::seconds(20)))

@@ -10,7 +10,7 @@ using namespace shipgate::testing;
 using nlohmann::json;
 
 namespace {
-constexpr const char* kSha3 = "8334940a49ca04e9d3c399eaf25a1b08a2cfc468";
+constexpr const char* kKubeSha3 = "8334940a49ca04e9d3c399eaf25a1b08a2cfc468";
 }
 
 class Kube : public E2E {
@@ -60,7 +60,7 @@ projects:
       staging:
         deploy_on: [push]
         targets:
-          - { type: command, argv: ["/bin/sh", "-c", "echo deploying $SHIPGATE_IMAGE_CLI for $SHIPGATE_PROJECT; test \"$SHIPGATE_SHA\" != )" + kSha3 + R"(  || { echo 'compose: image not found' >&2; exit 4; }"], timeout: 10s }
+          - { type: command, argv: ["/bin/sh", "-c", "echo deploying $SHIPGATE_IMAGE_CLI for $SHIPGATE_PROJECT; test \"$SHIPGATE_SHA\" != )" + kKubeSha3 + R"(  || { echo 'compose: image not found' >&2; exit 4; }"], timeout: 10s }
 )";
   }
   std::int64_t push_to(const std::string& repo, const std::string& sha) {
@@ -132,7 +132,7 @@ TEST_F(Kube, CommandTargetRunsWithTheDeploymentsFieldsAndKeepsFailureOutput) {
   EXPECT_NE(deployment(ok)["result"]["targets"][0]["details"]["output_tail"].get<std::string>().find(
                 "deploying ghcr.io/acme/cli:" + std::string(kSha) + " for tools"),
             std::string::npos);
-  const auto bad = push_to("acme/tools", kSha3);
+  const auto bad = push_to("acme/tools", kKubeSha3);
   ASSERT_TRUE(wait_state(bad, "failed")) << deployment(bad).dump(2);
   const auto d = deployment(bad);
   EXPECT_NE(d["message"].get<std::string>().find("exited with 4: compose: image not found"), std::string::npos) << d["message"];

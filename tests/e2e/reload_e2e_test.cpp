@@ -9,8 +9,6 @@
 using namespace shipgate::testing;
 using nlohmann::json;
 
-namespace {
-
 class Reload : public E2E {
  protected:
   void SetUp() override {
@@ -41,8 +39,6 @@ class Reload : public E2E {
   }
   std::string base;
 };
-
-}  // namespace
 
 TEST_F(Reload, SighupAppliesAValidConfigAndCreatedDeploymentsKeepTheirSettings) {
   dokploy.add_app("app_staging", {"done", "", 40});  // slow enough to queue a second version behind it

@@ -9,8 +9,6 @@
 
 using namespace shipgate::testing;
 
-namespace {
-
 class Tls : public E2E {
  protected:
   std::string tls_block(const std::string& extra) {
@@ -26,8 +24,6 @@ class Tls : public E2E {
     return d;
   }
 };
-
-}  // namespace
 
 TEST_F(Tls, HttpsOnlyOnServerListenWithTls12AsTheFloor) {
   const auto pki = make_test_pki(pki_dir("pki"));

@@ -8,8 +8,6 @@
 using namespace shipgate::testing;
 using nlohmann::json;
 
-namespace {
-
 class Versions : public E2E {
  protected:
   void SetUp() override {
@@ -76,8 +74,6 @@ projects:
 
   Registry registry;
 };
-
-}  // namespace
 
 TEST_F(Versions, APushWaitsForTheImageCiPushesLaterAndProductionRunsTheSameDigest) {
   const auto r = push("refs/heads/main", kSha);

@@ -13,22 +13,6 @@ StandinReply message(int status, const std::string& text, const std::string& cod
   return {status, body.dump()};
 }
 
-std::string query_value(const std::string& target, const std::string& name) {
-  const auto q = target.find('?');
-  if (q == std::string::npos) return {};
-  std::string rest = target.substr(q + 1);
-  std::size_t pos = 0;
-  while (pos <= rest.size()) {
-    auto end = rest.find('&', pos);
-    if (end == std::string::npos) end = rest.size();
-    const auto pair = rest.substr(pos, end - pos);
-    const auto eq = pair.find('=');
-    if (eq != std::string::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
-    pos = end + 1;
-  }
-  return {};
-}
-
 std::string now_iso() {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count());
@@ -83,7 +67,9 @@ json DokployStandin::jobs(const std::string& app_id) {
 }
 
 StandinReply DokployStandin::handle(const RecordedRequest& r) {
-  const std::string path = r.target.substr(0, r.target.find('?'));
+  const auto q = r.target.find('?');
+  const std::string path = r.target.substr(0, q);
+  const std::string query = q == std::string::npos ? std::string() : r.target.substr(q + 1);
   if (path.rfind("/api/deploy/", 0) == 0) {
     // Deploy-URL mode: no API key; the token in the path is the only protection.
     std::string token = path.substr(std::string("/api/deploy/").size());
@@ -110,10 +96,10 @@ StandinReply DokployStandin::handle(const RecordedRequest& r) {
       return save(path, r);
     return message(404, "Not found", "NOT_FOUND");
   }
-  if (r.method == "GET" && path == "/api/application.one") return one(query_value(r.target, "applicationId"), false);
-  if (r.method == "GET" && path == "/api/compose.one") return one(query_value(r.target, "composeId"), true);
-  if (r.method == "GET" && path == "/api/deployment.all") return list(query_value(r.target, "applicationId"));
-  if (r.method == "GET" && path == "/api/deployment.allByCompose") return list(query_value(r.target, "composeId"));
+  if (r.method == "GET" && path == "/api/application.one") return one(query_value(query, "applicationId"), false);
+  if (r.method == "GET" && path == "/api/compose.one") return one(query_value(query, "composeId"), true);
+  if (r.method == "GET" && path == "/api/deployment.all") return list(query_value(query, "applicationId"));
+  if (r.method == "GET" && path == "/api/deployment.allByCompose") return list(query_value(query, "composeId"));
   return message(404, "Not found", "NOT_FOUND");
 }
 

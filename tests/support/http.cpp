@@ -69,6 +69,18 @@ boost::system::error_code exchange(asio::io_context& ioc, Stream& stream, std::u
 std::string Reply::header(const std::string& name) const { return find_header(headers, name); }
 std::string RecordedRequest::header(const std::string& name) const { return find_header(headers, name); }
 
+std::string query_value(const std::string& query, const std::string& name) {
+  std::size_t at = 0;
+  while (at <= query.size()) {
+    const auto end = std::min(query.find('&', at), query.size());
+    const std::string_view pair(query.data() + at, end - at);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
+      return std::string(pair.substr(name.size() + 1));
+    at = end + 1;
+  }
+  return {};
+}
+
 Reply http_request(std::uint16_t port, const std::string& method, const std::string& target, const Headers& headers,
                    const std::string& body) {
   asio::io_context ioc;

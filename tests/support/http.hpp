@@ -73,6 +73,9 @@ struct RecordedRequest {
   std::string header(const std::string& name) const;
 };
 
+// The value of `name` in a query string ("a=1&b=2"), as sent (not percent-decoded); "" when absent.
+std::string query_value(const std::string& query, const std::string& name);
+
 struct StandinReply {
   int status = 200;
   std::string body;

@@ -95,20 +95,6 @@ void KubeStandin::tick(Entry& e) {
   set("availableReplicas", e.old_replicas + e.new_available);  // old pods count as available
 }
 
-namespace {
-
-std::string query_value(const std::string& query, const std::string& key) {
-  std::size_t at = 0;
-  while (at <= query.size()) {
-    const auto end = std::min(query.find('&', at), query.size());
-    const std::string pair = query.substr(at, end - at);
-    if (pair.rfind(key + "=", 0) == 0) return pair.substr(key.size() + 1);
-    at = end + 1;
-  }
-  return {};
-}
-
-}  // namespace
 
 StandinReply KubeStandin::collection(const std::string& ns, const std::string& query) {
   const std::string watch = query_value(query, "watch");

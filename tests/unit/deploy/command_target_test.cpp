@@ -17,7 +17,7 @@ using namespace shipgate::deploy;
 using shipgate::testing::run_awaitable;
 
 namespace {
-DeployContext context() {
+DeployContext command_context() {
   DeployContext c;
   c.deployment_id = 9;
   c.project = "planera";
@@ -29,7 +29,7 @@ DeployContext context() {
   c.vars = template_vars(c);
   return c;
 }
-TargetOutcome run(config::CommandTargetConfig cfg) { return run_awaitable(make_command_target(cfg)->deploy(context())); }
+TargetOutcome run(config::CommandTargetConfig cfg) { return run_awaitable(make_command_target(cfg)->deploy(command_context())); }
 }  // namespace
 
 TEST(CommandTarget, SucceedsOnExit0WithTheDeploymentInItsEnvironment) {
@@ -129,7 +129,7 @@ TEST(CommandTarget, ALongOutputKeepsNoPartOfASecretAtTheCut) {
 TEST(CommandTarget, AResumedRunWaitsForTheRunLeftByACrash) {
   shipgate::testing::TempDir dir;
   const std::string log = dir.file("log");
-  auto ctx = context();
+  auto ctx = command_context();
   ctx.marker = "shipgate-test-" + std::to_string(::getpid()) + "-resume";
   // What a crashed daemon leaves behind: a run of this deployment, still going, carrying its marker.
   const std::string orphan = "SHIPGATE_MARKER=" + ctx.marker + " /bin/sh -c 'touch " + dir.file("started") +

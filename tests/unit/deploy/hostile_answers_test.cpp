@@ -28,7 +28,7 @@ namespace {
 
 bool has(const OutboundRequest& r, std::string_view part) { return r.url.find(part) != std::string::npos; }
 
-DeployContext context() {
+DeployContext hostile_context() {
   DeployContext c;
   c.deployment_id = 7;
   c.marker = "7-1700000000000";
@@ -113,7 +113,7 @@ TEST(HostileAnswers, DokployApplicationAndJobListsOfAnyShapeEndTheTargetWithAMes
   cfg.env = {{"VERSION", "{version}"}};
   cfg.poll_interval = std::chrono::milliseconds(1);
   cfg.timeout = std::chrono::milliseconds(5);
-  const auto ctx = context();
+  const auto ctx = hostile_context();
   for (const bool hostile_app : {true, false})
     for (const auto& hostile : hostile_answers(hostile_app ? app : jobs)) {
       auto http = std::make_shared<ScriptedHttp>([&](const OutboundRequest& r) {
@@ -134,7 +134,7 @@ TEST(HostileAnswers, DokployApplicationAndJobListsOfAnyShapeEndTheTargetWithAMes
 TEST(HostileAnswers, KubernetesDeploymentsAndStatusesOfAnyShapeEndTheTargetWithAMessage) {
   Kubeconfig kubeconfig;
   const auto cfg = kubeconfig.target();
-  const auto ctx = context();
+  const auto ctx = hostile_context();
   for (const bool first_read : {true, false})
     for (const auto& hostile : hostile_answers(deployment_json("ghcr.io/acme/backend:1.2.2"))) {
       int gets = 0;

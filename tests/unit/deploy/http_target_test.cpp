@@ -12,7 +12,7 @@ using shipgate::testing::run_awaitable;
 using shipgate::testing::StandinReply;
 
 namespace {
-DeployContext context() {
+DeployContext http_context() {
   DeployContext c;
   c.deployment_id = 5;
   c.marker = "5-100";
@@ -33,7 +33,7 @@ TEST(HttpTarget, SendsTemplatedSignedBodyAndSucceedsOn2xx) {
   cfg.headers = {{"X-Env", "{environment}"}};
   cfg.body = {{"image", "{image.backend}"}, {"sha", "{short_sha}"}, {"n", 1}};
   cfg.secret = "hook-secret";
-  auto out = run_awaitable(make_http_target(cfg, make_beast_http_client())->deploy(context()));
+  auto out = run_awaitable(make_http_target(cfg, make_beast_http_client())->deploy(http_context()));
   EXPECT_TRUE(out.ok) << out.message;
   const auto r = server.requests().at(0);
   EXPECT_EQ(r.target, "/deploy/planera?v=v1.6.1");
@@ -50,7 +50,7 @@ TEST(HttpTarget, Non2xxIsAFailureWithTheAnswer) {
   shipgate::testing::StandinServer server([](const shipgate::testing::RecordedRequest&) { return StandinReply{422, R"({"error":"bad image"})"}; });
   config::HttpTargetConfig cfg;
   cfg.url = server.url() + "/deploy";
-  auto out = run_awaitable(make_http_target(cfg, make_beast_http_client())->deploy(context()));
+  auto out = run_awaitable(make_http_target(cfg, make_beast_http_client())->deploy(http_context()));
   EXPECT_FALSE(out.ok);
   EXPECT_NE(out.message.find("422"), std::string::npos);
   EXPECT_NE(out.message.find("bad image"), std::string::npos);

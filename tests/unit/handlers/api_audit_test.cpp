@@ -13,7 +13,7 @@ using shipgate::testing::run_awaitable;
 
 namespace {
 
-const char* kConfig = R"(
+const char* kAuditConfig = R"(
 github: { secrets: [s] }
 reviewers:
   alice: { token: "alice-token-123456", can: [approve] }
@@ -32,9 +32,11 @@ projects:
 constexpr const char* kAlice = "alice-token-123456";
 constexpr const char* kOutsider = "outsider-token-123";
 
+}  // namespace
+
 class ApiAudit : public ::testing::Test {
  protected:
-  ApiAudit() : gate(kConfig) {
+  ApiAudit() : gate(kAuditConfig) {
     // Oldest first: a reload (no project), other#1, five of planera, other#2, five of planera, other#3, a reload.
     record("", "reload 1");
     record("other", "other 1");
@@ -70,8 +72,6 @@ class ApiAudit : public ::testing::Test {
 
   Gate gate;
 };
-
-}  // namespace
 
 TEST_F(ApiAudit, ARestrictedReviewerPagesBackThroughOnlyItsProjects) {
   const auto newest = list("?limit=2", kOutsider);

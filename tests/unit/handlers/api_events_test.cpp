@@ -14,7 +14,7 @@ using shipgate::testing::new_deployment;
 
 namespace {
 
-const char* kConfig = R"(
+const char* kEventsConfig = R"(
 github: { secrets: [s] }
 reviewers: { alice: { token: "alice-token-123456", can: [approve] } }
 projects:
@@ -43,7 +43,7 @@ class Collected final : public http::ChunkSink {
 }  // namespace
 
 TEST(EventStream, AQuietStreamSendsKeepAliveLinesAndThenTheNextEntry) {
-  Gate gate(kConfig);
+  Gate gate(kEventsConfig);
   gate.app.events = std::make_shared<orchestration::EventFeed>(gate.ioc.get_executor(), *gate.store, 10ms);
   gate.app.events->start();
   gate.app.events_keep_alive = 50ms;

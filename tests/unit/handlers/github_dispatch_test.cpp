@@ -12,7 +12,7 @@ using shipgate::testing::run_awaitable;
 
 namespace {
 
-const char* kConfig = R"(
+const char* kDispatchConfig = R"(
 github: { secrets: [hook-secret] }
 platform: { repository: acme/platform }
 projects:
@@ -46,7 +46,7 @@ std::size_t deployments(Gate& gate) { return run_awaitable(gate.store->deploymen
 }  // namespace
 
 TEST(GithubDispatch, ThePlatformRepositoryRelaysADispatchForTheProjectItNames) {
-  Gate gate(kConfig);
+  Gate gate(kDispatchConfig);
   auto r = dispatch(gate, "acme/platform", {{"project", "planera"}, {"version", "v1.6.1"}, {"sha", std::string(40, 'a')}}, "d1");
   ASSERT_EQ(r.status, 202) << r.body;
   const auto created = json::parse(r.body)["deployments"][0];
@@ -61,7 +61,7 @@ TEST(GithubDispatch, ThePlatformRepositoryRelaysADispatchForTheProjectItNames) {
 }
 
 TEST(GithubDispatch, APlatformDispatchForNoKnownProjectIsRefusedWithAReason) {
-  Gate gate(kConfig);
+  Gate gate(kDispatchConfig);
   auto unknown = dispatch(gate, "acme/platform", {{"project", "nope"}, {"version", "v1"}}, "d2");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_NE(json::parse(unknown.body)["message"].get<std::string>().find("no project 'nope'"), std::string::npos);
@@ -75,7 +75,7 @@ TEST(GithubDispatch, APlatformDispatchForNoKnownProjectIsRefusedWithAReason) {
 }
 
 TEST(GithubDispatch, AnAppRepositoryStillDeploysItsOwnProject) {
-  Gate gate(kConfig);
+  Gate gate(kDispatchConfig);
   auto r = dispatch(gate, "acme/billing", {{"version", "v2"}, {"sha", std::string(40, 'b')}}, "d5", "billing-own-secret");
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(json::parse(r.body)["deployments"][0]["project"], "billing");
@@ -87,7 +87,7 @@ TEST(GithubDispatch, AnAppRepositoryStillDeploysItsOwnProject) {
 }
 
 TEST(GithubDispatch, AConfigChangeRedeploysTheNewestVersionOnItsWayNotAnOlderOne) {
-  Gate gate(kConfig);
+  Gate gate(kDispatchConfig);
   const auto v1 = gate.ingest({shipgate::testing::new_deployment("planera", "staging", "v1")})[0];
   ASSERT_EQ(gate.settle(v1), orchestration::State::succeeded);
   // v2 is queued (the dispatcher has not run it yet) when the platform's config changes.

@@ -11,7 +11,7 @@ using shipgate::testing::run_awaitable;
 
 namespace {
 
-const char* kConfig = R"(
+const char* kReleaseConfig = R"(
 github: { secrets: [hook-secret] }
 projects:
   planera:
@@ -36,7 +36,7 @@ handlers::Response release(Gate& gate, const std::string& action, const json& re
 }  // namespace
 
 TEST(GithubRelease, APublishedReleaseDeploysItsTagWhereReleasesDeploy) {
-  Gate gate(kConfig);
+  Gate gate(kReleaseConfig);
   const std::string sha(40, 'e');
   auto r = release(gate, "published", {{"tag_name", "v1.6.1"}, {"target_commitish", sha}}, "r1");
   ASSERT_EQ(r.status, 202) << r.body;
@@ -53,7 +53,7 @@ TEST(GithubRelease, APublishedReleaseDeploysItsTagWhereReleasesDeploy) {
 }
 
 TEST(GithubRelease, OtherActionsAndMalformedReleasesCreateNothing) {
-  Gate gate(kConfig);
+  Gate gate(kReleaseConfig);
   auto drafted = release(gate, "created", {{"tag_name", "v1.6.2"}}, "r2");
   EXPECT_EQ(drafted.status, 200);
   EXPECT_EQ(json::parse(drafted.body)["ignored"], true);

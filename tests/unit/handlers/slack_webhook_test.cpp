@@ -61,6 +61,8 @@ std::string form_encode(const std::string& text) {
   return out;
 }
 
+}  // namespace
+
 class SlackWebhook : public ::testing::Test {
  protected:
   SlackWebhook() : gate(kConfig) {
@@ -108,8 +110,6 @@ class SlackWebhook : public ::testing::Test {
   Gate gate;
   std::shared_ptr<ScriptedHttp> http;
 };
-
-}  // namespace
 
 TEST_F(SlackWebhook, AnApprovalQueuesTheDeploymentAndReplacesTheButtons) {
   const auto id = pending("production");

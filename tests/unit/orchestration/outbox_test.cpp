@@ -17,7 +17,7 @@ using shipgate::testing::ScriptedHttp;
 
 namespace {
 
-const char* kConfig = R"(
+const char* kOutboxConfig = R"(
 github: { secrets: [s] }
 reviewers: { alice: { token: "alice-token-123456", can: [approve] } }
 notify:
@@ -56,7 +56,7 @@ struct OutboxUnderTest {
     return http->requests().size() - before;
   }
 
-  Gate gate{kConfig};
+  Gate gate{kOutboxConfig};
   std::shared_ptr<ScriptedHttp> http;
   std::shared_ptr<Outbox> outbox;
 };
