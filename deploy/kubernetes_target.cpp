@@ -6,6 +6,7 @@
 
 #include "common/json_read.hpp"
 #include "deploy/kube_credentials.hpp"
+#include "deploy/kube_diagnose.hpp"
 
 namespace shipgate::deploy {
 
@@ -192,6 +193,7 @@ class KubernetesTarget final : public DeployTarget {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     const auto deadline = std::chrono::steady_clock::now() + cfg_.rollout_timeout;
     std::map<std::string, std::string> waiting;  // component -> why it is not done
+    std::map<std::string, json> last_seen;       // component -> its Deployment as last read
     for (const auto& [component, image] : images) waiting[component] = "not observed yet";
     for (;;) {
       for (auto it = waiting.begin(); it != waiting.end();) {
@@ -203,9 +205,12 @@ class KubernetesTarget final : public DeployTarget {
           co_return false;
         }
         std::string why;
-        const auto state = rollout_state(json_read::parse(r->body), why);
+        last_seen[it->first] = json_read::parse(r->body);
+        const auto state = rollout_state(last_seen[it->first], why);
         if (state == RolloutState::failed) {
           out.message = "rollout of Deployment " + w->deployment + " failed: " + why;
+          const std::string headline = "rollout of Deployment " + w->deployment + " failed";
+          co_await explain(last_seen[it->first], headline, why, out);
           co_return false;
         }
         if (state == RolloutState::complete) {
@@ -219,13 +224,32 @@ class KubernetesTarget final : public DeployTarget {
       if (waiting.empty()) co_return true;
       if (std::chrono::steady_clock::now() + cfg_.poll_interval > deadline) {
         const auto& [component, why] = *waiting.begin();
-        out.message = "rollout of Deployment " + workload(component)->deployment + " not done after " +
-                      std::to_string(cfg_.rollout_timeout.count() / 1000) + " s (" + why + ")";
+        const std::string headline = "rollout of Deployment " + workload(component)->deployment + " not done after " +
+                                     std::to_string(cfg_.rollout_timeout.count() / 1000) + " s";
+        out.message = headline + " (" + why + ")";
+        co_await explain(last_seen[component], headline, why, out);
         co_return false;
       }
       timer.expires_after(cfg_.poll_interval);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+  }
+
+  // A failed or stuck rollout: the message says why in one line, read from its new pods, and the result
+  // keeps what was read. When nothing can be read the message stays as it was.
+  asio::awaitable<void> explain(const json& deployment, const std::string& headline, const std::string& why,
+                                TargetOutcome& out) {
+    const KubeGet get = [this](std::string path) { return get_path(std::move(path)); };
+    auto report = co_await diagnose_rollout(get, cfg_.namespace_, deployment);
+    if (!report) co_return;
+    out.message = headline + ": " + report->line;
+    report->details["rollout"] = why;
+    out.details["diagnosis"] = std::move(report->details);
+  }
+
+  asio::awaitable<http::HttpResult> get_path(std::string path) {
+    std::string error;
+    co_return co_await call("GET", path, "", "", error);
   }
 
   config::KubernetesTargetConfig cfg_;

@@ -105,6 +105,48 @@ TEST_F(Kube, RollsOutTwoDeploymentsThenAHungRolloutIsRolledBackAutomatically) {
   EXPECT_EQ(env["current"]["version"], kSha);  // the rolled-back deployment is not current
 }
 
+TEST_F(Kube, AFailedRolloutSaysWhyFromItsNewPodsLogAndEvents) {
+  const auto v1 = push_to("acme/planera", kSha);
+  ASSERT_TRUE(wait_state(v1, "succeeded")) << deployment(v1).dump(2);
+  kube->fail_next_rollout("planera", "backend",
+                          {.container = "api", .exit_code = 1,
+                           .log = "starting api\nconnecting to the database\nError: DATABASE_URL is not set",
+                           .event_message = "Back-off restarting failed container api"});
+  const auto v2 = push_to("acme/planera", kSha2);
+  ASSERT_TRUE(wait_state(v2, "rolled_back")) << deployment(v2).dump(2);
+  const auto d = deployment(v2);
+  const std::string message = d["message"];
+  EXPECT_NE(message.find("rollout of Deployment backend failed: api: CrashLoopBackOff, exit 1: Error: DATABASE_URL is "
+                         "not set"),
+            std::string::npos)
+      << message;
+  const auto& why = d["result"]["targets"][0]["details"]["diagnosis"];
+  EXPECT_EQ(why["container"], "api");
+  EXPECT_EQ(why["exit_code"], 1);
+  EXPECT_EQ(why["log"].size(), 3u) << why.dump();
+  EXPECT_EQ(why["log_of"], "previous container");
+  EXPECT_EQ(why["warnings"][0], "BackOff: Back-off restarting failed container api");
+  EXPECT_NE(why["rollout"].get<std::string>().find("progress deadline exceeded"), std::string::npos);
+  // The log was asked for as kubectl would: the crashed container's, its last 20 lines.
+  bool asked_previous = false;
+  for (const auto& r : kube->requests())
+    asked_previous = asked_previous || (r.target.find("/log?container=api&tailLines=20&previous=true") != std::string::npos);
+  EXPECT_TRUE(asked_previous);
+  // The line is in the deployment's history too, where the page's timeline reads it.
+  EXPECT_TRUE(history_mentions(v2, "CrashLoopBackOff, exit 1"));
+}
+
+TEST_F(Kube, AnImageThatCannotBePulledIsNamedWithTheKubeletsMessage) {
+  kube->fail_next_rollout("planera", "frontend",
+                          {.container = "frontend", .reason = "ImagePullBackOff", .event_reason = "Failed",
+                           .event_message = "Failed to pull image: manifest unknown"});
+  const auto v1 = push_to("acme/planera", kSha);
+  ASSERT_TRUE(wait_state(v1, "failed")) << deployment(v1).dump(2);
+  const std::string message = deployment(v1)["message"];
+  EXPECT_NE(message.find("frontend: ImagePullBackOff: Back-off pulling image \"ghcr.io/acme/frontend:"), std::string::npos)
+      << message;
+}
+
 TEST_F(Kube, AFailingSmokeCheckRollsBack) {
   const auto v1 = push_to("acme/planera", kSha);
   ASSERT_TRUE(wait_state(v1, "succeeded"));

@@ -15,8 +15,11 @@ void KubeStandin::add_deployment(const std::string& ns, const std::string& name,
   Entry e;
   e.obj = {{"apiVersion", "apps/v1"},
            {"kind", "Deployment"},
-           {"metadata", {{"name", name}, {"namespace", ns}, {"generation", 1}}},
-           {"spec", {{"replicas", replicas}, {"progressDeadlineSeconds", 600}, {"template", {{"spec", {{"containers", cs}}}}}}},
+           {"metadata", {{"name", name}, {"namespace", ns}, {"generation", 1},
+                         {"annotations", {{"deployment.kubernetes.io/revision", "1"}}}}},
+           {"spec", {{"replicas", replicas}, {"progressDeadlineSeconds", 600},
+                     {"selector", {{"matchLabels", {{"app", name}}}}},
+                     {"template", {{"metadata", {{"labels", {{"app", name}}}}}, {"spec", {{"containers", cs}}}}}}},
            {"status", {{"observedGeneration", 1}, {"replicas", replicas}, {"updatedReplicas", replicas},
                        {"availableReplicas", replicas}, {"readyReplicas", replicas}}}};
   std::lock_guard l(m_);
@@ -39,6 +42,13 @@ void KubeStandin::compact() {
 void KubeStandin::hang_next_rollout(const std::string& ns, const std::string& name, int ticks) {
   std::lock_guard l(m_);
   deployments_.at(ns + "/" + name).hang_ticks = ticks;
+}
+
+void KubeStandin::fail_next_rollout(const std::string& ns, const std::string& name, PodFault fault, int ticks) {
+  std::lock_guard l(m_);
+  auto& e = deployments_.at(ns + "/" + name);
+  e.hang_ticks = ticks;
+  e.next_fault = std::move(fault);
 }
 
 void KubeStandin::never_available(const std::string& ns, const std::string& name) {
@@ -139,9 +149,11 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   if (r.header("Authorization") != "Bearer " + token_) return status(401, "Unauthorized", "Unauthorized");
   const std::string prefix = "/apis/apps/v1/namespaces/";
   const std::string path = r.target.substr(0, r.target.find('?'));
+  const std::string query = r.target.find('?') == std::string::npos ? "" : r.target.substr(r.target.find('?') + 1);
+  if (path.rfind("/api/v1/namespaces/", 0) == 0 && r.method == "GET") return core(path, query);
   if (path.rfind(prefix, 0) != 0) return status(404, "NotFound", "the server could not find the requested resource");
   const std::string rest = path.substr(prefix.size());
-  const std::string query = r.target.find('?') == std::string::npos ? "" : r.target.substr(r.target.find('?') + 1);
+  if (rest.ends_with("/replicasets") && r.method == "GET") return replica_sets(rest.substr(0, rest.size() - 12), query);
   if (rest.size() > 12 && rest.ends_with("/deployments") && r.method == "GET") {
     const std::string ns = rest.substr(0, rest.size() - 12);
     const std::string w = query_value(query, "watch");
@@ -210,6 +222,12 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
     e.new_available = 0;
     e.obj["status"].erase("updatedReplicas");
     e.obj["status"].erase("conditions");
+    e.obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = std::to_string(++e.revision);
+    if (e.next_fault) {
+      e.fault = std::move(e.next_fault);
+      e.fault_revision = e.revision;
+      e.next_fault.reset();
+    }
   }
   if (changed || scaled) this->changed(e, "MODIFIED");
   return {200, e.obj.dump()};

@@ -12,12 +12,18 @@
 //   observedGeneration, then updated, available and old replica counters (zero counters omitted);
 // - on demand: a rollout that hangs and then reports ProgressDeadlineExceeded, or one whose pods never
 //   become available.
-// Not modelled: bookmarks, label and field selectors, ReplicaSets and revisions, server-side apply, conflicts,
-// other resource kinds, and client-certificate authentication.
+// - ReplicaSets (one per revision, `deployment.kubernetes.io/revision`, labelled with the Deployment's
+//   matchLabels and a pod-template-hash), their pods with container statuses, a pod's log (`container`,
+//   `tailLines`, `previous`) and its events, selected as the API does by `labelSelector` (equality terms)
+//   and `fieldSelector=involvedObject.name=`; on demand a rollout whose new pods crash-loop or cannot
+//   pull their image (fail_next_rollout).
+// Not modelled: bookmarks, set-based selectors, server-side apply, conflicts, other resource kinds,
+// pod phases other than Running and Pending, and client-certificate authentication.
 #pragma once
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <vector>
 #include <string>
@@ -27,6 +33,18 @@
 #include "tests/support/http.hpp"
 
 namespace shipgate::testing {
+
+// How the new pods of a failing rollout fail: `container` waits in `reason` (CrashLoopBackOff after
+// exiting with `exit_code` and printing `log`; ImagePullBackOff without ever starting), and the kubelet
+// records a Warning event (`event_reason`: `event_message`).
+struct PodFault {
+  std::string container;
+  std::string reason = "CrashLoopBackOff";
+  int exit_code = 1;
+  std::string log;
+  std::string event_reason = "BackOff";
+  std::string event_message = "Back-off restarting failed container";
+};
 
 class KubeStandin {
  public:
@@ -42,6 +60,8 @@ class KubeStandin {
   // The next rollout of this Deployment hangs, then reports ProgressDeadlineExceeded after `ticks` reads.
   void hang_next_rollout(const std::string& ns, const std::string& name, int ticks = 3);
   void never_available(const std::string& ns, const std::string& name);
+  // The next rollout of this Deployment hangs as above and its new pods fail as `fault` says.
+  void fail_next_rollout(const std::string& ns, const std::string& name, PodFault fault, int ticks = 3);
   // Forgets the change history, as etcd compaction does: a watch from an older resourceVersion gets 410.
   void compact();
   // Watch connections answered so far.
@@ -68,6 +88,10 @@ class KubeStandin {
     bool never_available = false;
     int old_replicas = 0;   // pods of the previous template, still running and available
     int new_available = 0;  // pods of the current template that became available
+    int revision = 1;       // bumped by every template change
+    std::optional<PodFault> next_fault;  // for the next template change
+    std::optional<PodFault> fault;       // the pods of fault_revision fail so
+    int fault_revision = 0;
   };
   struct Change {
     std::int64_t version = 0;
@@ -77,6 +101,16 @@ class KubeStandin {
   };
   StandinReply handle(const RecordedRequest& r);
   StandinReply collection(const std::string& ns, const std::string& query);
+  // kube_pods.cpp: ReplicaSets, pods, logs and events, derived from the Deployments. Called with m_ held.
+  StandinReply replica_sets(const std::string& ns, const std::string& query) const;
+  StandinReply core(const std::string& path, const std::string& query) const;
+  StandinReply pods(const std::string& ns, const std::string& query) const;
+  StandinReply pod_log(const std::string& ns, const std::string& pod, const std::string& query) const;
+  StandinReply events(const std::string& ns, const std::string& query) const;
+  // The Deployment (and revision) whose ReplicaSet has this pod-template-hash, or nullptr.
+  const Entry* owner_of(const std::string& ns, const std::string& hash, int& revision) const;
+  static std::string template_hash(const std::string& name, int revision);
+  static nlohmann::json pod_object(const Entry& e, int revision, int index);
   void tick(Entry& e);
   // Gives the object a new resourceVersion and keeps the change for watches. Called with m_ held.
   void changed(Entry& e, const std::string& type);
