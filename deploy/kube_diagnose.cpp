@@ -31,13 +31,20 @@ asio::awaitable<json> get_json(const KubeGet& get, const std::string& path) {
   co_return json_read::parse(r->body);
 }
 
+// The revision the Deployment controller wrote on a Deployment or ReplicaSet; "" when there is none.
+std::string revision_of(const json& object) {
+  const json* annotations = json_read::path(object, {"metadata", "annotations"});
+  return annotations ? json_read::text(*annotations, kRevision) : std::string();
+}
+
 // The pod-template-hash of the Deployment's ReplicaSet of its current revision.
 std::string current_template_hash(const json& deployment, const json& replica_sets) {
-  const std::string revision = json_read::text(json_read::object(json_read::object(deployment, "metadata"), "annotations"), kRevision);
+  const std::string revision = revision_of(deployment);
+  if (revision.empty()) return {};
   for (const auto& rs : json_read::array(replica_sets, "items")) {
-    const json& meta = json_read::object(rs, "metadata");
-    if (json_read::text(json_read::object(meta, "annotations"), kRevision) != revision) continue;
-    const std::string hash = json_read::text(json_read::object(meta, "labels"), "pod-template-hash");
+    if (revision_of(rs) != revision) continue;
+    const json* labels = json_read::path(rs, {"metadata", "labels"});
+    const std::string hash = labels ? json_read::text(*labels, "pod-template-hash") : std::string();
     if (selector_safe(hash)) return hash;
   }
   return {};

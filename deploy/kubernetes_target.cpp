@@ -208,8 +208,8 @@ class KubernetesTarget final : public DeployTarget {
         last_seen[it->first] = json_read::parse(r->body);
         const auto state = rollout_state(last_seen[it->first], why);
         if (state == RolloutState::failed) {
-          out.message = "rollout of Deployment " + w->deployment + " failed: " + why;
           const std::string headline = "rollout of Deployment " + w->deployment + " failed";
+          out.message = headline + ": " + why;
           co_await explain(last_seen[it->first], headline, why, out);
           co_return false;
         }

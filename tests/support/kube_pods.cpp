@@ -78,9 +78,14 @@ const KubeStandin::Entry* KubeStandin::owner_of(const std::string& ns, const std
   return nullptr;
 }
 
+std::string KubeStandin::pod_name(const Entry& e, int revision, int index) {
+  const std::string deployment = e.obj["metadata"]["name"];
+  return deployment + "-" + template_hash(deployment, revision) + "-p" + std::to_string(index);
+}
+
 json KubeStandin::pod_object(const Entry& e, int revision, int index) {
   const std::string deployment = e.obj["metadata"]["name"];
-  const std::string name = deployment + "-" + template_hash(deployment, revision) + "-p" + std::to_string(index);
+  const std::string name = pod_name(e, revision, index);
   const bool failing = e.fault && e.fault_revision == revision;
   json statuses = json::array();
   for (const auto& c : e.obj["spec"]["template"]["spec"]["containers"]) {
@@ -161,8 +166,7 @@ StandinReply KubeStandin::events(const std::string& ns, const std::string& query
   json items = json::array();
   for (const auto& [key, e] : deployments_) {
     if (key.rfind(ns + "/", 0) != 0 || !e.fault) continue;
-    const json pod = pod_object(e, e.fault_revision, 0);
-    const std::string name = pod["metadata"]["name"];
+    const std::string name = pod_name(e, e.fault_revision, 0);
     if (named != terms.end() && named->second != name) continue;
     const json object = {{"kind", "Pod"}, {"namespace", ns}, {"name", name}};
     items.push_back({{"type", "Normal"}, {"reason", "Pulling"}, {"message", "Pulling image"}, {"involvedObject", object}});

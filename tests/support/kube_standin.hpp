@@ -110,6 +110,7 @@ class KubeStandin {
   // The Deployment (and revision) whose ReplicaSet has this pod-template-hash, or nullptr.
   const Entry* owner_of(const std::string& ns, const std::string& hash, int& revision) const;
   static std::string template_hash(const std::string& name, int revision);
+  static std::string pod_name(const Entry& e, int revision, int index);
   static nlohmann::json pod_object(const Entry& e, int revision, int index);
   void tick(Entry& e);
   // Gives the object a new resourceVersion and keeps the change for watches. Called with m_ held.
