@@ -23,6 +23,7 @@
 #include "common/supervised.hpp"
 #include "config/loader.hpp"
 #include "config/registry.hpp"
+#include "deploy/manifest_set.hpp"
 #include "handlers/app.hpp"
 #include "http/http_client.hpp"
 #include "orchestration/dispatcher.hpp"
@@ -51,6 +52,8 @@ std::string config_path(const std::vector<std::string>& args) {
 
 config::ConfigPtr load_or_report(const std::string& path) {
   auto loaded = config::load_config_file(path, config::process_environment());
+  if (loaded.config) loaded.errors = deploy::check_manifest_sets(*loaded.config);
+  if (!loaded.errors.empty()) loaded.config.reset();
   for (const auto& e : loaded.errors) std::fprintf(stderr, "%s: %s\n", path.c_str(), e.to_string().c_str());
   if (!loaded.errors.empty())
     std::fprintf(stderr, "%zu error%s in %s\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s", path.c_str());
@@ -201,7 +204,9 @@ class Daemon {
       if (!cfg_->server.run_deployments) spdlog::info("this replica runs no deployments (server.run_deployments: false)");
       // A deployment created under a config this replica never loaded runs with that config's text.
       dispatcher_->set_generation_loader([this](const std::string& text) -> config::ConfigPtr {
-        auto loaded = config::load_config_text(text, config::process_environment());
+        const auto slash = path_.rfind('/');
+        auto loaded = config::load_config_text(text, config::process_environment(),
+                                               slash == std::string::npos ? "" : path_.substr(0, slash + 1));
         if (!loaded.config) {
           spdlog::warn("a config generation from the store does not load here: {}", loaded.errors.front().to_string());
           return nullptr;

@@ -286,7 +286,7 @@ struct Config {
   std::vector<Notifier> notify;
   std::optional<SlackConfig> slack;
   std::map<std::string, RegistryConfig> registries;  // by host
-  std::string source_sha256;  // of the file as read, for /api/v1/info and reload logs
+  std::string source_sha256;  // of the file as read (and the manifest files it names), for /api/v1/info and reload logs
   std::string source;         // the file as read: replicas sharing a store keep each generation's text
 
   const Project* project(std::string_view name) const;

@@ -306,6 +306,21 @@ namespace shipgate::config {
 using detail::Loader;
 
 
+namespace {
+
+// What the manifest sets hold, so that a changed manifest file is a new config generation.
+std::string manifest_texts(const Config& c) {
+  std::string all;
+  for (const auto& p : c.projects)
+    for (const auto& e : p.environments)
+      for (const auto& t : e.targets)
+        if (const auto* k = std::get_if<KubernetesTargetConfig>(&t.spec))
+          for (const auto& f : k->manifest_files) all += "\n--- " + f.name + "\n" + f.text;
+  return all;
+}
+
+}  // namespace
+
 EnvLookup process_environment() {
   return [](const std::string& name) -> std::optional<std::string> {
     if (const char* v = std::getenv(name.c_str())) return std::string(v);
@@ -313,7 +328,7 @@ EnvLookup process_environment() {
   };
 }
 
-LoadResult load_config_text(const std::string& text, const EnvLookup& env) {
+LoadResult load_config_text(const std::string& text, const EnvLookup& env, const std::string& base_dir) {
   LoadResult out;
   YAML::Node root;
   try {
@@ -324,13 +339,13 @@ LoadResult load_config_text(const std::string& text, const EnvLookup& env) {
     return out;
   }
   auto config = std::make_shared<Config>();
-  Loader loader(env);
+  Loader loader(env, base_dir);
   try {
     loader.load_root(root, *config);
   } catch (const YAML::Exception& e) {
     loader.error("", std::string("YAML structure error: ") + e.what());
   }
-  config->source_sha256 = sha256_hex(text);
+  config->source_sha256 = sha256_hex(text + manifest_texts(*config));
   config->source = text;
   out.errors = std::move(loader.errors);
   if (out.errors.empty()) out.config = std::move(config);
@@ -346,7 +361,8 @@ LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
   }
   std::ostringstream buf;
   buf << in.rdbuf();
-  return load_config_text(buf.str(), env);
+  const auto slash = path.rfind('/');
+  return load_config_text(buf.str(), env, slash == std::string::npos ? "" : path.substr(0, slash + 1));
 }
 
 }  // namespace shipgate::config

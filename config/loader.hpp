@@ -25,7 +25,9 @@ struct LoadResult {
   std::vector<ConfigError> errors;
 };
 
-LoadResult load_config_text(const std::string& yaml_text, const EnvLookup& env);
+// Relative paths the config names (manifest directories) are read from `base_dir` ("dir/"; empty: the
+// working directory); load_config_file passes the file's own directory.
+LoadResult load_config_text(const std::string& yaml_text, const EnvLookup& env, const std::string& base_dir = "");
 LoadResult load_config_file(const std::string& path, const EnvLookup& env);
 
 }  // namespace shipgate::config

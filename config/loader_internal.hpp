@@ -36,7 +36,7 @@ class Section;
 // problem becomes a ConfigError so all of them are reported together.
 class Loader {
  public:
-  explicit Loader(const EnvLookup& env) : env_(env) {}
+  Loader(const EnvLookup& env, std::string base_dir) : env_(env), base_dir_(std::move(base_dir)) {}
 
   std::vector<ConfigError> errors;
 
@@ -84,6 +84,9 @@ class Loader {
   void load_http(Section& target, const Project& project, TargetConfig& out);
   void load_kubernetes(Section& target, const Project& project, TargetConfig& out);
   void load_command(Section& target, const Project& project, TargetConfig& out);
+  // A Kubernetes target's manifest files (loader_manifests.cpp): every *.yaml and *.yml of the directory
+  // (relative to the config file's), read now, their placeholders checked.
+  void load_manifests(const std::string& path, const Project& project, KubernetesTargetConfig& k);
   // The request an http target or a smoke check sends: a required URL, a method out of `methods`, and
   // headers and a JSON body; all templates.
   void load_request(Section& s, const Project& project, std::initializer_list<std::string_view> methods,
@@ -107,6 +110,7 @@ class Loader {
 
  private:
   const EnvLookup& env_;
+  std::string base_dir_;  // relative paths in the config are read from here (empty: the working directory)
 };
 
 // One YAML mapping being read. Each key is named once, where it is read: asking for a key makes it

@@ -120,9 +120,16 @@ void Loader::load_kubernetes(Section& t, const Project& project, TargetConfig& o
   if (t.require("namespace")) t.nonempty("namespace", k.namespace_);
   const auto deployments = t["deployments"];
   const std::string dpath = t.at("deployments");
-  if (!deployments) {
-    error(dpath, "is required (component: deployment name)");
-  } else if (is_map(deployments, dpath)) {
+  t.nonempty("manifests", k.manifests);
+  t.boolean("prune", k.prune);
+  t.boolean("force", k.force);
+  if (!k.manifests.empty()) load_manifests(t.at("manifests"), project, k);
+  if ((k.prune || k.force) && k.manifests.empty()) error(t.at(k.prune ? "prune" : "force"), "applies to manifests only");
+  if (deployments && t["manifests"]) {
+    error(dpath, "a target either applies manifests or sets images on existing Deployments, not both");
+  } else if (!deployments && !t["manifests"]) {
+    error(dpath, "is required (component: deployment name), unless the target applies manifests");
+  } else if (deployments && is_map(deployments, dpath)) {
     check_duplicates(deployments, dpath);
     for (const auto& kv : deployments) {
       const std::string component = kv.first.Scalar();

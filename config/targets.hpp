@@ -64,9 +64,21 @@ struct DriftConfig {
   Millis heal_window{3'600'000};
 };
 
+// One file of a manifest set, read when the config is loaded.
+struct ManifestFile {
+  std::string name;  // relative to the manifests directory
+  std::string text;
+};
+
 struct KubernetesTargetConfig {
   std::string namespace_;
-  std::vector<KubernetesWorkload> workloads;
+  std::vector<KubernetesWorkload> workloads;  // images set on existing Deployments (without manifests)
+  // A manifest set applied with server-side apply in place of workloads: the directory as configured,
+  // and its *.yaml / *.yml files in name order.
+  std::string manifests;
+  std::vector<ManifestFile> manifest_files;
+  bool prune = false;  // delete what shipgate applied before (by its labels) that the set no longer has
+  bool force = false;  // take over fields another field manager owns instead of failing on the conflict
   std::string kubeconfig;  // empty: in-cluster service account
   std::string context;     // empty: the kubeconfig's current-context
   std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";

@@ -56,8 +56,8 @@ std::string percent_encode(std::string_view value) {
   return out;
 }
 
-std::optional<std::string> expand_template(std::string_view t, const TemplateVars& vars, std::string* missing,
-                                           Escape escape) {
+std::optional<std::string> expand_template_with(std::string_view t, const TemplateVars& vars, const ValueWriter& write,
+                                                std::string& error, std::string* missing) {
   std::string out;
   out.reserve(t.size() + 32);
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -79,13 +79,25 @@ std::optional<std::string> expand_template(std::string_view t, const TemplateVar
     const std::string_view name = t.substr(i + 1, n - 2);
     const auto it = vars.find(name);
     if (it == vars.end()) {
+      error = "unknown placeholder {" + std::string(name) + "}";
       if (missing) *missing = std::string(name);
       return std::nullopt;
     }
-    out += escape == Escape::url_component ? percent_encode(it->second) : it->second;
+    error = write(out, t.substr(i + n), name, it->second);
+    if (!error.empty()) return std::nullopt;
     i += n - 1;
   }
   return out;
+}
+
+std::optional<std::string> expand_template(std::string_view t, const TemplateVars& vars, std::string* missing,
+                                           Escape escape) {
+  std::string error;
+  const ValueWriter write = [escape](std::string& out, std::string_view, std::string_view, const std::string& value) {
+    out += escape == Escape::url_component ? percent_encode(value) : value;
+    return std::string();
+  };
+  return expand_template_with(t, vars, write, error, missing);
 }
 
 std::optional<nlohmann::json> expand_json_template(const nlohmann::json& doc, const TemplateVars& vars,

@@ -32,6 +32,15 @@ using TemplateVars = std::map<std::string, std::string, std::less<>>;
 std::optional<std::string> expand_template(std::string_view tmpl, const TemplateVars& vars,
                                            std::string* missing = nullptr, Escape escape = Escape::none);
 
+// Expands every placeholder, writing each value through `write`, which sees the output so far (`out`) and
+// the template text after the placeholder (`after`), appends the value its own way and returns an error
+// (empty: written). The first error stops the expansion and is returned in `error`; a name missing from
+// `vars` is also put in `missing`.
+using ValueWriter = std::function<std::string(std::string& out, std::string_view after, std::string_view name,
+                                              const std::string& value)>;
+std::optional<std::string> expand_template_with(std::string_view tmpl, const TemplateVars& vars, const ValueWriter& write,
+                                                std::string& error, std::string* missing = nullptr);
+
 // RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string percent_encode(std::string_view value);
 

@@ -8,6 +8,7 @@
 #include "common/json_read.hpp"
 #include "deploy/kube_watch.hpp"
 #include "deploy/kubernetes_target.hpp"
+#include "deploy/rollout_rules.hpp"
 
 using namespace shipgate::deploy;
 

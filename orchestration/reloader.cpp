@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
+#include "deploy/manifest_set.hpp"
 
 namespace shipgate::orchestration {
 
@@ -81,6 +82,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
   } release{busy_};
 
   auto loaded = config::load_config_file(path_, env_);
+  if (loaded.config) loaded.errors = deploy::check_manifest_sets(*loaded.config);
   for (const auto& e : loaded.errors) outcome.errors.push_back(e.to_string());
   const auto apply = loaded.config ? prepare_hooks(*loaded.config, outcome) : std::vector<std::function<void()>>{};
 

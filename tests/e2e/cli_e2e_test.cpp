@@ -1,4 +1,6 @@
 // The command line: check, hash-token, version, and serve refusing an invalid config.
+#include <filesystem>
+
 #include "tests/e2e/e2e_fixture.hpp"
 
 using namespace shipgate::testing;
@@ -86,4 +88,22 @@ TEST(Cli, ExampleConfigsAreValid) {
   dir.write("k8s.yaml", extract.output);
   auto k8s = run_command({shipgate_binary(), "check", "-c", dir.file("k8s.yaml")}, env);
   EXPECT_EQ(k8s.status, 0) << k8s.output;
+  // The web app's manifest set renders and holds only kinds shipgate applies.
+  auto app = run_command({shipgate_binary(), "check", "-c", src + "/examples/kubernetes-app/shipgate.yaml"}, env);
+  EXPECT_EQ(app.status, 0) << app.output;
+}
+
+TEST(Cli, CheckRefusesAManifestSetThatWillNotRender) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("k8s"));
+  dir.write("k8s/app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w }\n");
+  dir.write("shipgate.yaml", "store: sqlite:" + dir.file("s.db") + "\ngithub: { secrets: [s] }\nprojects:\n  web:\n    repository: acme/web\n"
+                             "    components: { api: { image: ghcr.io/acme/api } }\n    environments:\n      staging:\n"
+                             "        targets: [ { type: kubernetes, namespace: web, manifests: k8s } ]\n");
+  auto r = run_command({shipgate_binary(), "check", "-c", dir.file("shipgate.yaml")});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("projects.web.environments.staging.targets[0].manifests: app.yaml#2: kind Widget (example.com/v1) is not one "
+                          "shipgate applies"),
+            std::string::npos)
+      << r.output;
 }

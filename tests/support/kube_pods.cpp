@@ -14,8 +14,14 @@ namespace {
 
 constexpr const char* kRevision = "deployment.kubernetes.io/revision";
 
+json list(const char* kind, json items) {
+  return {{"kind", kind}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", "1"}}}, {"items", std::move(items)}};
+}
+
+}  // namespace
+
 // "a=1,b=2" (percent-encoded in the query) as equality terms; a term without '=' is kept unmatched.
-std::map<std::string, std::string> selector_terms(const std::string& query, const std::string& name) {
+std::map<std::string, std::string> KubeStandin::selector_terms(const std::string& query, const std::string& name) {
   std::string decoded;
   form_decode(query_value(query, name), decoded);
   std::map<std::string, std::string> terms;
@@ -30,17 +36,11 @@ std::map<std::string, std::string> selector_terms(const std::string& query, cons
   return terms;
 }
 
-bool selects(const std::map<std::string, std::string>& terms, const json& labels) {
+bool KubeStandin::selects(const std::map<std::string, std::string>& terms, const json& labels) {
   for (const auto& [key, value] : terms)
     if (key != "pod-template-hash" && labels.value(key, std::string("\x02")) != value) return false;
   return true;
 }
-
-json list(const char* kind, json items) {
-  return {{"kind", kind}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", "1"}}}, {"items", std::move(items)}};
-}
-
-}  // namespace
 
 std::string KubeStandin::template_hash(const std::string& name, int revision) {
   char hash[16];

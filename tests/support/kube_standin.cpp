@@ -106,12 +106,35 @@ void KubeStandin::tick(Entry& e) {
 }
 
 
+void KubeStandin::scale(Entry& e, int n) {
+  e.obj["spec"]["replicas"] = n;
+  e.obj["metadata"]["generation"] = e.obj["metadata"].value("generation", 1) + 1;
+  for (const char* k : {"replicas", "updatedReplicas", "availableReplicas", "readyReplicas"}) e.obj["status"][k] = n;
+  e.new_available = n;
+  e.obj["status"]["observedGeneration"] = e.obj["metadata"]["generation"];
+}
+
+void KubeStandin::new_revision(Entry& e) {
+  e.obj["metadata"]["generation"] = e.obj["metadata"].value("generation", 1) + 1;
+  e.old_replicas = e.obj["status"].value("updatedReplicas", 0);
+  e.new_available = 0;
+  e.obj["status"].erase("updatedReplicas");
+  e.obj["status"].erase("conditions");
+  e.obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = std::to_string(++e.revision);
+  if (e.next_fault) {
+    e.fault = std::move(e.next_fault);
+    e.fault_revision = e.revision;
+    e.next_fault.reset();
+  }
+}
+
 StandinReply KubeStandin::collection(const std::string& ns, const std::string& query) {
   const std::string watch = query_value(query, "watch");
   if (watch != "1" && watch != "true") {
     json items = json::array();
+    const auto terms = selector_terms(query, "labelSelector");
     for (const auto& [key, e] : deployments_)
-      if (key.rfind(ns + "/", 0) == 0) items.push_back(e.obj);
+      if (key.rfind(ns + "/", 0) == 0 && selects(terms, e.obj["metadata"].value("labels", json::object()))) items.push_back(e.obj);
     return {200, json{{"kind", "DeploymentList"}, {"apiVersion", "apps/v1"},
                       {"metadata", {{"resourceVersion", std::to_string(version_)}}}, {"items", items}}.dump()};
   }
@@ -150,6 +173,10 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   const std::string prefix = "/apis/apps/v1/namespaces/";
   const std::string path = r.target.substr(0, r.target.find('?'));
   const std::string query = r.target.find('?') == std::string::npos ? "" : r.target.substr(r.target.find('?') + 1);
+  if (r.method == "PATCH" && r.header("Content-Type") == "application/apply-patch+yaml") return apply(path, query, r.body);
+  if (r.method == "DELETE") return remove(path);
+  if (r.method == "GET")
+    if (auto reply = generic_get(path, query)) return *reply;
   if (path.rfind("/api/v1/namespaces/", 0) == 0 && r.method == "GET") return core(path, query);
   if (path.rfind(prefix, 0) != 0) return status(404, "NotFound", "the server could not find the requested resource");
   const std::string rest = path.substr(prefix.size());
@@ -193,12 +220,7 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   bool changed = false, scaled = false;
   // Scaling changes no template: no new rollout, the controller only adds or removes pods.
   if (replicas.is_number_integer() && replicas != e.obj["spec"]["replicas"]) {
-    e.obj["spec"]["replicas"] = replicas;
-    e.obj["metadata"]["generation"] = e.obj["metadata"].value("generation", 1) + 1;
-    const int n = replicas.get<int>();
-    for (const char* k : {"replicas", "updatedReplicas", "availableReplicas", "readyReplicas"}) e.obj["status"][k] = n;
-    e.new_available = n;
-    e.obj["status"]["observedGeneration"] = e.obj["metadata"]["generation"];
+    scale(e, replicas.get<int>());
     scaled = true;
   }
   for (const auto& c : containers) {
@@ -216,19 +238,7 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
       changed = true;
     }
   }
-  if (changed) {
-    e.obj["metadata"]["generation"] = e.obj["metadata"].value("generation", 1) + 1;
-    e.old_replicas = e.obj["status"].value("updatedReplicas", 0);
-    e.new_available = 0;
-    e.obj["status"].erase("updatedReplicas");
-    e.obj["status"].erase("conditions");
-    e.obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = std::to_string(++e.revision);
-    if (e.next_fault) {
-      e.fault = std::move(e.next_fault);
-      e.fault_revision = e.revision;
-      e.next_fault.reset();
-    }
-  }
+  if (changed) new_revision(e);
   if (changed || scaled) this->changed(e, "MODIFIED");
   return {200, e.obj.dump()};
 }

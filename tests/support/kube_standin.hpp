@@ -17,8 +17,14 @@
 //   `tailLines`, `previous`) and its events, selected as the API does by `labelSelector` (equality terms)
 //   and `fieldSelector=involvedObject.name=`; on demand a rollout whose new pods crash-loop or cannot
 //   pull their image (fail_next_rollout).
-// Not modelled: bookmarks, set-based selectors, server-side apply, conflicts, other resource kinds,
-// pod phases other than Running and Pending, and client-certificate authentication.
+// - server-side apply (PATCH, application/apply-patch+yaml, a JSON body, fieldManager required, force)
+//   of any kind at its API path: created (201) or merged (200); a field another manager owns with a
+//   different value is a 409 Conflict Status with one FieldManagerConflict cause per field, unless
+//   forced. Applied Deployments join the controller above; StatefulSets and DaemonSets are rolled out at
+//   once. GET, LIST (labelSelector equality terms) and DELETE of every kind.
+// Not modelled: bookmarks, set-based selectors, fields an applier drops (kept, where the API server
+// removes them), lists merged by key (owned whole), YAML apply bodies, pod phases other than Running
+// and Pending, and client-certificate authentication.
 #pragma once
 #include <chrono>
 #include <map>
@@ -70,6 +76,10 @@ class KubeStandin {
   std::string image(const std::string& ns, const std::string& name, const std::string& container);
   nlohmann::json object(const std::string& ns, const std::string& name);
   std::size_t patches() const { return server_.count("PATCH", "/apis/"); }
+  // Any object by its API path (a Deployment too), null when there is none.
+  nlohmann::json stored(const std::string& path);
+  // Applies `body` at `path` as another field manager would (kubectl, a controller).
+  void apply_as(const std::string& manager, const std::string& path, const nlohmann::json& body);
   std::vector<RecordedRequest> requests() const { return server_.requests(); }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }
   // A kubeconfig for this server whose user has `token`; its CA is the file ca.pem beside it.
@@ -100,6 +110,21 @@ class KubeStandin {
     nlohmann::json object;
   };
   StandinReply handle(const RecordedRequest& r);
+  // "a=1,b=2" (percent-encoded in the query) as equality terms; a term without '=' is kept unmatched.
+  static std::map<std::string, std::string> selector_terms(const std::string& query, const std::string& name);
+  static bool selects(const std::map<std::string, std::string>& terms, const nlohmann::json& labels);
+  // kube_objects.cpp: server-side apply, GET, LIST and DELETE of every other kind. Called with m_ held.
+  StandinReply apply(const std::string& path, const std::string& query, const std::string& body);
+  std::optional<StandinReply> generic_get(const std::string& path, const std::string& query);
+  StandinReply remove(const std::string& path);
+  // The conflicts of `manager` applying `fields` (flattened) to the object at `path`, as 409 causes;
+  // with `force` the other managers lose the fields instead.
+  nlohmann::json take_fields(const std::string& path, const std::string& manager, const nlohmann::json& fields, bool force,
+                             const std::string& api_version);
+  void apply_deployment(const std::string& ns, const std::string& name, const nlohmann::json& body, bool& created);
+  // A new template: a new revision rolls out (and the next fault, if any, comes with it).
+  void new_revision(Entry& e);
+  void scale(Entry& e, int replicas);
   StandinReply collection(const std::string& ns, const std::string& query);
   // kube_pods.cpp: ReplicaSets, pods, logs and events, derived from the Deployments. Called with m_ held.
   StandinReply replica_sets(const std::string& ns, const std::string& query) const;
@@ -121,6 +146,10 @@ class KubeStandin {
   std::string token_;
   std::set<std::string> denied_;
   std::map<std::string, Entry> deployments_;  // "ns/name"
+  std::map<std::string, nlohmann::json> objects_;  // other kinds, by API path
+  // Server-side apply's field ownership, by API path: manager -> {".spec.replicas": value, ...}; lists
+  // are owned whole.
+  std::map<std::string, std::map<std::string, nlohmann::json>> owners_;
   std::int64_t version_ = 100;
   std::int64_t oldest_kept_ = 0;  // watches from before this get 410
   std::vector<Change> changes_;

@@ -6,6 +6,7 @@
 #include "common/crypto.hpp"
 #include "deploy/kube_credentials.hpp"
 #include "deploy/kubernetes_target.hpp"
+#include "deploy/rollout_rules.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/kube_standin.hpp"
 #include "tests/support/pki.hpp"
