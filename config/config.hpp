@@ -203,6 +203,9 @@ struct Environment {
   std::vector<Schedule> schedules;
   std::optional<Analysis> analysis;
   std::optional<Canary> canary;
+  // Steps that must succeed before any target changes (migrations): Jobs and commands, in order, run
+  // once per deployment and never by a rollback.
+  std::vector<TargetConfig> before;
   std::vector<TargetConfig> targets;
   std::vector<SmokeCheck> smoke;
   bool rollback_on_failure = false;

@@ -223,9 +223,12 @@ void Loader::cross_check(Config& c) {
   c.index();
   const auto secrets = secret_values(c);
   for (auto& p : c.projects)
-    for (auto& e : p.environments)
+    for (auto& e : p.environments) {
       for (auto& t : e.targets)
         if (auto* command = std::get_if<CommandTargetConfig>(&t.spec)) command->scrub = secrets;
+      for (auto& t : e.before)
+        if (auto* command = std::get_if<CommandTargetConfig>(&t.spec)) command->scrub = secrets;
+    }
   std::unordered_map<std::string, const Project*> first_by_repository;
   for (const auto& p : c.projects) {
     const std::string path = join("projects", p.name);
@@ -308,14 +311,17 @@ using detail::Loader;
 
 namespace {
 
-// What the manifest sets hold, so that a changed manifest file is a new config generation.
+// What the manifest sets and Job templates hold, so that a changed manifest file is a new config generation.
 std::string manifest_texts(const Config& c) {
   std::string all;
   for (const auto& p : c.projects)
-    for (const auto& e : p.environments)
+    for (const auto& e : p.environments) {
       for (const auto& t : e.targets)
         if (const auto* k = std::get_if<KubernetesTargetConfig>(&t.spec))
           for (const auto& f : k->manifest_files) all += "\n--- " + f.name + "\n" + f.text;
+      for (const auto& t : e.before)
+        if (const auto* j = std::get_if<JobTargetConfig>(&t.spec)) all += "\n--- " + j->manifest.name + "\n" + j->manifest.text;
+    }
   return all;
 }
 

@@ -1,9 +1,10 @@
 // The config loader's internals, shared by its source files (loader.cpp, yaml_reader.cpp,
-// loader_projects.cpp); nothing outside config/ includes this.
+// loader_projects.cpp, loader_manifests.cpp, ...); nothing outside config/ includes this.
 #pragma once
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <filesystem>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -87,6 +88,14 @@ class Loader {
   // A Kubernetes target's manifest files (loader_manifests.cpp): every *.yaml and *.yml of the directory
   // (relative to the config file's), read now, their placeholders checked.
   void load_manifests(const std::string& path, const Project& project, KubernetesTargetConfig& k);
+  // An environment's `before` steps (loader_manifests.cpp): `type: job` (a Job template `file`, the
+  // cluster of the environment's Kubernetes target unless given) or `type: command`.
+  void load_before(const YAML::Node& n, const std::string& path, const Project& project, Environment& env);
+  void load_job(Section& step, const Project& project, const Environment& env, TargetConfig& out);
+  // A path the config names, relative to the config file's directory.
+  std::filesystem::path config_relative(const std::string& name) const;
+  // A file's text; false (with an error under `path`) when it cannot be read or is over 1 MiB.
+  bool read_file(const std::filesystem::path& file, const std::string& path, std::string& text);
   // The request an http target or a smoke check sends: a required URL, a method out of `methods`, and
   // headers and a JSON body; all templates.
   void load_request(Section& s, const Project& project, std::initializer_list<std::string_view> methods,

@@ -1,6 +1,6 @@
-// A Kubernetes target's manifest directory, read with the config: a changed file is a new config
-// generation, and a file that cannot be read or names an unknown placeholder is reported with the
-// config's other errors.
+// Files a config names, read with it: a Kubernetes target's manifest directory and the Job templates
+// of `before` steps. A changed file is a new config generation, and a file that cannot be read or names
+// an unknown placeholder is reported with the config's other errors.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +24,7 @@ bool manifest_name(const std::filesystem::path& p) {
 
 void Loader::load_manifests(const std::string& path, const Project& project, KubernetesTargetConfig& k) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::path(k.manifests).is_absolute() ? fs::path(k.manifests) : fs::path(base_dir_) / k.manifests;
+  const fs::path dir = config_relative(k.manifests);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     error(path, "is not a directory: " + dir.string());
@@ -43,16 +43,85 @@ void Loader::load_manifests(const std::string& path, const Project& project, Kub
       error(where, "is larger than 1 MiB");
       continue;
     }
-    std::ifstream in(f, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) {
-      error(where, "cannot be read");
+    std::string text;
+    if (!read_file(f, where, text)) continue;
+    check_template(text, where, &project);  // the YAML is read once rendered (deploy::check_manifest_sets)
+    k.manifest_files.push_back({name, std::move(text)});
+  }
+}
+
+std::filesystem::path Loader::config_relative(const std::string& name) const {
+  namespace fs = std::filesystem;
+  return fs::path(name).is_absolute() ? fs::path(name) : fs::path(base_dir_) / name;
+}
+
+bool Loader::read_file(const std::filesystem::path& file, const std::string& path, std::string& text) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec || size > kMaxManifestBytes) {
+    error(path, ec ? "cannot read " + file.string() + ": " + ec.message() : "is larger than 1 MiB");
+    return false;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (!in) {
+    error(path, "cannot read " + file.string());
+    return false;
+  }
+  text = buf.str();
+  return true;
+}
+
+void Loader::load_before(const YAML::Node& n, const std::string& path, const Project& project, Environment& env) {
+  if (!n.IsSequence()) {
+    error(path, "must be a list of steps (type: job or command)");
+    return;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string p = path + "[" + std::to_string(i) + "]";
+    if (!is_map(n[i], p)) continue;
+    Section s(*this, n[i], p);
+    const auto type = s.require("type", "job or command") ? s.text("type") : std::nullopt;
+    TargetConfig step;
+    step.type = type.value_or("");
+    if (step.type == "job") load_job(s, project, env, step);
+    else if (step.type == "command") load_command(s, project, step);
+    if (step.type != "job" && step.type != "command") {
+      if (type) error(s.at("type"), "a before step is a job or a command, not '" + *type + "'");
+      s.abandon();
       continue;
     }
-    check_template(text.str(), where, &project);  // the YAML is read once rendered (deploy::check_manifest_sets)
-    k.manifest_files.push_back({name, text.str()});
+    env.before.push_back(std::move(step));
   }
+}
+
+void Loader::load_job(Section& s, const Project& project, const Environment& env, TargetConfig& out) {
+  JobTargetConfig job;
+  for (const auto& t : env.targets)
+    if (const auto* k = std::get_if<KubernetesTargetConfig>(&t.spec)) {
+      job.cluster = *k;
+      job.cluster.manifest_files.clear();
+      job.cluster.workloads.clear();
+      break;
+    }
+  std::string file;
+  if (s.require("file", "a Job manifest, relative to the config file")) s.nonempty("file", file);
+  if (!file.empty() && read_file(config_relative(file), s.at("file"), job.manifest.text)) {
+    job.manifest.name = std::filesystem::path(file).filename().string();
+    check_template(job.manifest.text, s.at("file"), &project);
+  }
+  s.nonempty("namespace", job.cluster.namespace_);
+  s.nonempty("kubeconfig", job.cluster.kubeconfig);
+  s.nonempty("context", job.cluster.context);
+  s.nonempty("service_account_dir", job.cluster.service_account_dir);
+  s.duration("timeout", job.timeout);
+  s.duration("poll_interval", job.cluster.poll_interval);
+  if (job.cluster.namespace_.empty())
+    error(s.at("namespace"), "is required: the environment has no Kubernetes target to take it from");
+  if (job.timeout.count() <= 0) error(s.at("timeout"), "must be greater than 0");
+  out.spec = std::move(job);
 }
 
 }  // namespace shipgate::config::detail

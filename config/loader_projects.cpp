@@ -289,6 +289,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   if (const auto schedules = e["schedules"]) load_schedules(schedules, e.at("schedules"), env.schedules);
   if (const auto analysis = e["analysis"]) load_analysis(analysis, e.at("analysis"), env.analysis);
   if (e.require("targets")) load_targets(e["targets"], e.at("targets"), project, env.targets);
+  if (e["before"]) load_before(e["before"], e.at("before"), project, env);
   if (const auto canary = e["canary"]) load_canary(canary, e.at("canary"), env);
 }
 

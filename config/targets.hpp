@@ -97,9 +97,17 @@ struct CommandTargetConfig {
   std::vector<std::string> scrub;
 };
 
+// A Kubernetes Job run to its end before any target changes (a database migration): one per deployment,
+// made from a manifest template and waited for until Complete or Failed. Only in an environment's `before`.
+struct JobTargetConfig {
+  ManifestFile manifest;           // one Job document, a template
+  KubernetesTargetConfig cluster;  // namespace and credentials: the environment's Kubernetes target's unless given
+  Millis timeout{600'000};
+};
+
 struct TargetConfig {
-  std::string type;  // "dokploy" | "http" | "kubernetes" | "command"
-  std::variant<DokployTargetConfig, HttpTargetConfig, KubernetesTargetConfig, CommandTargetConfig> spec;
+  std::string type;  // "dokploy" | "http" | "kubernetes" | "command" | "job"
+  std::variant<DokployTargetConfig, HttpTargetConfig, KubernetesTargetConfig, CommandTargetConfig, JobTargetConfig> spec;
 };
 
 // Checked after every target succeeded; the deployment succeeds only if all pass.

@@ -145,22 +145,45 @@ RenderedSet render_manifests(const std::vector<config::ManifestFile>& files, con
   return out;
 }
 
+RenderedSet render_job(const config::ManifestFile& file, const config::TemplateVars& vars, std::string_view ns,
+                       std::string_view project, std::string_view environment, std::int64_t deployment_id) {
+  auto set = render_manifests({file}, vars, ns, set_label_value(project, std::string(environment) + ".before"));
+  if (!set.error.empty()) return set;
+  if (set.objects.size() != 1 || set.objects[0].kind->kind != "Job")
+    return RenderedSet{{}, {}, file.name + ": must hold exactly one Job (batch/v1)"};
+  ManifestObject& job = set.objects[0];
+  const std::string suffix = "-" + std::to_string(deployment_id);
+  job.name = job.name.substr(0, 63 - suffix.size());
+  while (!job.name.empty() && !std::isalnum(static_cast<unsigned char>(job.name.back()))) job.name.pop_back();
+  job.name += suffix;
+  job.body["metadata"]["name"] = job.name;
+  job.body["metadata"]["labels"]["shipgate.dev/deployment"] = std::to_string(deployment_id);
+  set.digest = sha256_hex(job.body.dump());
+  return set;
+}
+
 std::vector<config::ConfigError> check_manifest_sets(const config::Config& config) {
   std::vector<config::ConfigError> errors;
   for (const auto& p : config.projects)
-    for (const auto& e : p.environments)
+    for (const auto& e : p.environments) {
+      config::TemplateVars vars;
+      for (const auto& name : config::template_placeholders()) vars[name] = "sample-" + name;
+      vars["sha"] = std::string(40, 'a');
+      for (const auto& c : p.components) vars["image." + c.name] = c.image + ":sample";
+      const std::string path = "projects." + p.name + ".environments." + e.name;
       for (std::size_t i = 0; i < e.targets.size(); ++i) {
         const auto* k = std::get_if<config::KubernetesTargetConfig>(&e.targets[i].spec);
         if (!k || k->manifest_files.empty()) continue;
-        config::TemplateVars vars;
-        for (const auto& name : config::template_placeholders()) vars[name] = "sample-" + name;
-        vars["sha"] = std::string(40, 'a');
-        for (const auto& c : p.components) vars["image." + c.name] = c.image + ":sample";
         const auto set = render_manifests(k->manifest_files, vars, k->namespace_, set_label_value(p.name, e.name));
-        if (!set.error.empty())
-          errors.push_back({"projects." + p.name + ".environments." + e.name + ".targets[" + std::to_string(i) + "].manifests",
-                            set.error});
+        if (!set.error.empty()) errors.push_back({path + ".targets[" + std::to_string(i) + "].manifests", set.error});
       }
+      for (std::size_t i = 0; i < e.before.size(); ++i) {
+        const auto* j = std::get_if<config::JobTargetConfig>(&e.before[i].spec);
+        if (!j) continue;
+        const auto set = render_job(j->manifest, vars, j->cluster.namespace_, p.name, e.name, 1);
+        if (!set.error.empty()) errors.push_back({path + ".before[" + std::to_string(i) + "].file", set.error});
+      }
+    }
   return errors;
 }
 

@@ -65,9 +65,16 @@ struct RenderedSet {
 RenderedSet render_manifests(const std::vector<config::ManifestFile>& files, const config::TemplateVars& vars,
                              std::string_view default_namespace, std::string_view set_value);
 
-// Renders every manifest set of the config with sample values (a SHA, a version and an image for each
-// component), so that `shipgate check` and a reload refuse a set that would not render or names a kind
-// shipgate does not apply. The errors carry the target's key path.
+// The Job of a `before` step for one deployment: the template rendered like a set (the set's labels are
+// "<set>.before", so a set's prune never takes it), which must hold exactly one Job; it is named
+// "<name>-<deployment id>" (cut to 63 characters) and labelled shipgate.dev/deployment=<id>, so a
+// resumed deployment finds the Job it made instead of making a second one.
+RenderedSet render_job(const config::ManifestFile& file, const config::TemplateVars& vars, std::string_view ns,
+                       std::string_view project, std::string_view environment, std::int64_t deployment_id);
+
+// Renders every manifest set and `before` Job of the config with sample values (a SHA, a version and an
+// image for each component), so that `shipgate check` and a reload refuse one that would not render or
+// names a kind shipgate does not apply. The errors carry the key path.
 std::vector<config::ConfigError> check_manifest_sets(const config::Config& config);
 
 // The objects as a list a person can read: [{kind, namespace, name}], Secrets' contents never in it.

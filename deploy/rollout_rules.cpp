@@ -102,6 +102,25 @@ RolloutState daemonset_rollout_state(const json& d, std::string& why) {
   return RolloutState::complete;
 }
 
+JobState job_state(const json& job, std::string& why) {
+  for (const auto& c : json_read::array(json_read::object(job, "status"), "conditions")) {
+    if (json_read::text(c, "status") != "True") continue;
+    const std::string type = json_read::text(c, "type");
+    if (type == "Complete") {
+      why = "complete";
+      return JobState::complete;
+    }
+    if (type == "Failed") {
+      const std::string reason = json_read::text(c, "reason").substr(0, 100), message = json_read::text(c, "message").substr(0, 300);
+      why = (reason.empty() ? "failed" : reason) + (message.empty() ? "" : ": " + message);
+      return JobState::failed;
+    }
+  }
+  const json& status = json_read::object(job, "status");
+  why = std::to_string(num(status, "active")) + " pod(s) running, " + std::to_string(num(status, "failed")) + " failed";
+  return JobState::running;
+}
+
 RolloutState workload_rollout_state(std::string_view kind, const json& object, std::string& why) {
   if (kind == "Deployment") return rollout_state(object, why);
   if (kind == "StatefulSet") return statefulset_rollout_state(object, why);

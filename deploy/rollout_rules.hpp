@@ -19,6 +19,10 @@ RolloutState daemonset_rollout_state(const nlohmann::json& daemonset, std::strin
 // By `kind` ("Deployment", "StatefulSet", "DaemonSet"); any other kind is complete.
 RolloutState workload_rollout_state(std::string_view kind, const nlohmann::json& object, std::string& why);
 
+// A Job: complete or failed by its conditions (`why` then has the reason and message), else running.
+enum class JobState { running, complete, failed };
+JobState job_state(const nlohmann::json& job, std::string& why);
+
 // A Deployment's containers as (name, image), in order; any member of another shape is left out or empty.
 std::vector<std::pair<std::string, std::string>> container_images(const nlohmann::json& deployment);
 

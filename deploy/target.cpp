@@ -3,6 +3,7 @@
 #include "deploy/dokploy_target.hpp"
 #include "deploy/command_target.hpp"
 #include "deploy/http_target.hpp"
+#include "deploy/job_target.hpp"
 #include "deploy/kubernetes_target.hpp"
 
 namespace shipgate::deploy {
@@ -14,6 +15,7 @@ std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::
     return make_http_target(*h, std::move(http));
   if (const auto* c = std::get_if<config::CommandTargetConfig>(&cfg.spec)) return make_command_target(*c);
   if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&cfg.spec)) return make_kubernetes_target(*k, std::move(http));
+  if (const auto* j = std::get_if<config::JobTargetConfig>(&cfg.spec)) return make_job_target(*j, std::move(http));
   return nullptr;
 }
 

@@ -42,6 +42,7 @@ asio::awaitable<UndoOutcome> DeploymentStep::undo(StepRun&, const deploy::Deploy
 DeploymentSteps deployment_steps(const config::Environment& env) {
   DeploymentSteps steps;
   steps.push_back(image_check_step());
+  for (std::size_t i = 0; i < env.before.size(); ++i) steps.push_back(before_step(i));
   if (env.canary) steps.push_back(canary_step());
   for (std::size_t i = 0; i < env.targets.size(); ++i) steps.push_back(target_step(i));
   if (!env.smoke.empty()) steps.push_back(smoke_step());

@@ -1,5 +1,5 @@
-// A deployment is a list of steps chosen from its environment's config: the image check, a canary, each
-// target, the smoke checks, the analysis (deployment_steps). The dispatcher runs them in order; each
+// A deployment is a list of steps chosen from its environment's config: the image check, each `before`
+// step, a canary, each target, the smoke checks, the analysis (deployment_steps). The dispatcher runs them in order; each
 // records its entry (with `at`) in the deployment's result, which is also what a resumed deployment
 // reads to go on where it stopped. A failure undoes the steps that ran, newest first (Dispatcher::
 // roll_back); what a success promotes is decided after the last step. Adding a step is adding a file
@@ -86,7 +86,7 @@ struct UndoOutcome {
   std::string failure;  // "target 2 (dokploy app): ..." when !ok
 };
 
-enum class StepKind { image_check, canary, target, smoke, analysis };
+enum class StepKind { image_check, before, canary, target, smoke, analysis };
 
 class DeploymentStep {
  public:
@@ -108,6 +108,7 @@ bool changed_anything(const StepRun& run, const DeploymentSteps& steps, std::siz
 
 // Each step, in its own file.
 std::unique_ptr<DeploymentStep> image_check_step();
+std::unique_ptr<DeploymentStep> before_step(std::size_t index);
 std::unique_ptr<DeploymentStep> canary_step();
 std::unique_ptr<DeploymentStep> target_step(std::size_t index);
 std::unique_ptr<DeploymentStep> smoke_step();

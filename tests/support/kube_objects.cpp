@@ -100,6 +100,7 @@ StandinReply KubeStandin::apply(const std::string& path, const std::string& quer
   const int generation = created ? 0 : before["metadata"].value("generation", 1);
   it->second["metadata"]["generation"] = created || before.value("spec", json()) != it->second.value("spec", json()) ? generation + 1 : generation;
   rolled_out(it->second);
+  if (created && plural == "jobs") job_created(path);
   return {created ? 201 : 200, it->second.dump()};
 }
 
@@ -134,7 +135,10 @@ void KubeStandin::apply_deployment(const std::string& ns, const std::string& nam
 }
 
 std::optional<StandinReply> KubeStandin::generic_get(const std::string& path, const std::string& query) {
-  if (auto it = objects_.find(path); it != objects_.end()) return StandinReply{200, it->second.dump()};
+  if (auto it = objects_.find(path); it != objects_.end()) {
+    if (last_segment(parent(path)) == "jobs") job_read(path, it->second);
+    return StandinReply{200, it->second.dump()};
+  }
   const std::string plural = last_segment(path);
   if (!generic_plurals().contains(plural)) {
     if (generic_plurals().contains(last_segment(parent(path))))

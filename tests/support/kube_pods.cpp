@@ -124,6 +124,7 @@ StandinReply KubeStandin::core(const std::string& path, const std::string& query
 
 StandinReply KubeStandin::pods(const std::string& ns, const std::string& query) const {
   const auto terms = selector_terms(query, "labelSelector");
+  if (terms.contains("job-name")) return job_pods(ns, terms.at("job-name"));
   json items = json::array();
   int revision = 0;
   const auto hash = terms.find("pod-template-hash");
@@ -134,6 +135,7 @@ StandinReply KubeStandin::pods(const std::string& ns, const std::string& query) 
 }
 
 StandinReply KubeStandin::pod_log(const std::string& ns, const std::string& pod, const std::string& query) const {
+  if (auto reply = job_log(ns, pod, query)) return *reply;
   const auto dash = pod.rfind("-p");
   const auto hash_at = pod.rfind('-', dash == std::string::npos || dash == 0 ? 0 : dash - 1);
   int revision = 0;

@@ -22,6 +22,9 @@
 //   different value is a 409 Conflict Status with one FieldManagerConflict cause per field, unless
 //   forced. Applied Deployments join the controller above; StatefulSets and DaemonSets are rolled out at
 //   once. GET, LIST (labelSelector equality terms) and DELETE of every kind.
+// - Jobs: each read of a Job moves it toward its scripted end (JobScript), then a Complete or Failed
+//   condition (BackoffLimitExceeded); its one pod (labelled job-name) runs, then terminates with the
+//   script's exit code, and its log is the script's.
 // Not modelled: bookmarks, set-based selectors, fields an applier drops (kept, where the API server
 // removes them), lists merged by key (owned whole), YAML apply bodies, pod phases other than Running
 // and Pending, and client-certificate authentication.
@@ -52,6 +55,15 @@ struct PodFault {
   std::string event_message = "Back-off restarting failed container";
 };
 
+// How the Jobs whose name starts with a prefix run: they end after `reads` reads of the Job (at least
+// one), succeeding or failing; the pod's container prints `log` and exits with `exit_code` (0 on success).
+struct JobScript {
+  bool succeed = true;
+  int reads = 2;
+  std::string log;
+  int exit_code = 1;
+};
+
 class KubeStandin {
  public:
   KubeStandin(std::string token, const std::string& cert_file, const std::string& key_file);
@@ -78,6 +90,10 @@ class KubeStandin {
   std::size_t patches() const { return server_.count("PATCH", "/apis/"); }
   // Any object by its API path (a Deployment too), null when there is none.
   nlohmann::json stored(const std::string& path);
+  // Jobs made from now on whose name starts with `prefix` (and those running now) run as `script` says.
+  void script_jobs(const std::string& prefix, JobScript script);
+  // Jobs made (created by an apply) so far.
+  std::size_t jobs_created() const { std::lock_guard l(m_); return jobs_created_; }
   // Applies `body` at `path` as another field manager would (kubectl, a controller).
   void apply_as(const std::string& manager, const std::string& path, const nlohmann::json& body);
   std::vector<RecordedRequest> requests() const { return server_.requests(); }
@@ -124,6 +140,15 @@ class KubeStandin {
   void apply_deployment(const std::string& ns, const std::string& name, const nlohmann::json& body, bool& created);
   // A new template: a new revision rolls out (and the next fault, if any, comes with it).
   void new_revision(Entry& e);
+  // kube_jobs.cpp: the Job controller. A Job read moves it one step toward its end; its pod and log.
+  struct JobRun {
+    JobScript script;
+    int reads = 0;
+  };
+  void job_created(const std::string& path);
+  void job_read(const std::string& path, nlohmann::json& job);
+  StandinReply job_pods(const std::string& ns, const std::string& job) const;
+  std::optional<StandinReply> job_log(const std::string& ns, const std::string& pod, const std::string& query) const;
   void scale(Entry& e, int replicas);
   StandinReply collection(const std::string& ns, const std::string& query);
   // kube_pods.cpp: ReplicaSets, pods, logs and events, derived from the Deployments. Called with m_ held.
@@ -147,6 +172,9 @@ class KubeStandin {
   std::set<std::string> denied_;
   std::map<std::string, Entry> deployments_;  // "ns/name"
   std::map<std::string, nlohmann::json> objects_;  // other kinds, by API path
+  std::map<std::string, JobScript> job_scripts_;   // by name prefix
+  std::map<std::string, JobRun> jobs_;             // by API path
+  std::size_t jobs_created_ = 0;
   // Server-side apply's field ownership, by API path: manager -> {".spec.replicas": value, ...}; lists
   // are owned whole.
   std::map<std::string, std::map<std::string, nlohmann::json>> owners_;

@@ -190,6 +190,9 @@ TEST(ManifestSet, TheConfigReadsTheFilesAndCheckRefusesASetThatWillNotRender) {
   EXPECT_EQ(k.manifest_files[0].name, "a.yaml");
   EXPECT_TRUE(k.prune);
   EXPECT_TRUE(check_manifest_sets(*loaded.config).empty());
+  // A config read by a relative path reads its manifests beside it.
+  const auto relative = config::load_config_text(config_with("manifests: k8s"), none, std::filesystem::relative(dir.path()).string() + "/");
+  EXPECT_TRUE(relative.errors.empty()) << relative.errors[0].to_string();
 
   auto errors_of = [&](const std::string& target) {
     std::string all;
@@ -209,4 +212,81 @@ TEST(ManifestSet, TheConfigReadsTheFilesAndCheckRefusesASetThatWillNotRender) {
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].path, "projects.web.environments.production.targets[0].manifests");
   EXPECT_EQ(refused[0].message.rfind("b.yaml#1: kind Widget", 0), 0u) << refused[0].message;
+}
+
+TEST(ManifestSet, ADeploymentsJobIsNamedAndLabelledForItAndMustBeOneJob) {
+  const config::ManifestFile file{"migrate.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: { name: " + std::string(70, 'm') +
+                                                      " }\nspec: { template: { spec: { containers: [ { name: m, image: {image.api} } ] } } }\n"};
+  const auto set = render_job(file, {{"image.api", "ghcr.io/acme/api:1.2"}}, "web", "shop", "production", 1234);
+  ASSERT_TRUE(set.error.empty()) << set.error;
+  const auto& job = set.objects[0];
+  EXPECT_EQ(job.name, std::string(58, 'm') + "-1234");
+  EXPECT_EQ(job.body["metadata"]["name"], job.name);
+  EXPECT_EQ(job.body["metadata"]["labels"]["shipgate.dev/deployment"], "1234");
+  EXPECT_EQ(job.body["metadata"]["labels"]["shipgate.dev/set"], "shop.production.before");
+  EXPECT_EQ(job.path(), "/apis/batch/v1/namespaces/web/jobs/" + job.name);
+  EXPECT_EQ(render_job(file, {{"image.api", "x"}}, "web", "shop", "production", 1234).digest,
+            render_job(file, {{"image.api", "x"}}, "web", "shop", "production", 1234).digest);
+  const config::ManifestFile two{"two.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n"};
+  EXPECT_EQ(render_job(two, {}, "web", "shop", "production", 1).error, "two.yaml: must hold exactly one Job (batch/v1)");
+}
+
+TEST(RolloutRules, AJobEndsByItsConditions) {
+  struct Case {
+    const char* job;
+    JobState want;
+    const char* why;
+  };
+  const Case cases[] = {
+      {R"({"status":{"active":1}})", JobState::running, "1 pod(s) running, 0 failed"},
+      {R"({"status":{"conditions":[{"type":"Complete","status":"True"}]}})", JobState::complete, "complete"},
+      {R"({"status":{"conditions":[{"type":"Complete","status":"False"}],"failed":1,"active":1}})", JobState::running, "1 pod(s) running, 1 failed"},
+      {R"({"status":{"conditions":[{"type":"Failed","status":"True","reason":"DeadlineExceeded","message":"Job was active longer than specified deadline"}]}})",
+       JobState::failed, "DeadlineExceeded: Job was active longer than specified deadline"},
+      {R"({"status":{"conditions":"x"}})", JobState::running, "0 pod(s) running, 0 failed"},
+      {R"([1,2])", JobState::running, "0 pod(s) running, 0 failed"},
+  };
+  for (const auto& c : cases) {
+    std::string why;
+    EXPECT_EQ(job_state(json::parse(c.job), why), c.want) << c.job;
+    EXPECT_EQ(why, c.why) << c.job;
+  }
+}
+
+TEST(ManifestSet, BeforeStepsAreJobsOrCommandsAndAJobTakesTheEnvironmentsCluster) {
+  shipgate::testing::TempDir dir;
+  dir.write("migrate.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: { name: migrate }\nspec: { template: { spec: { containers: [] } } }\n");
+  auto config_with = [&](const std::string& env) {
+    return "store: sqlite:/tmp/x.db\ngithub: { secrets: [s] }\nprojects:\n  web:\n    repository: acme/web\n"
+           "    components: { api: { image: ghcr.io/acme/api } }\n    environments:\n      production:\n" + env;
+  };
+  const auto none = [](const std::string&) { return std::optional<std::string>(); };
+  const std::string kube_target = "        targets: [ { type: kubernetes, namespace: web, kubeconfig: /k/config, deployments: { api: api } } ]\n";
+  auto loaded = config::load_config_text(
+      config_with(kube_target + "        before: [ { type: job, file: migrate.yaml, timeout: 5m }, { type: command, argv: [/bin/true] } ]\n"),
+      none, dir.path() + "/");
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors[0].to_string();
+  const auto& before = loaded.config->projects[0].environments[0].before;
+  ASSERT_EQ(before.size(), 2u);
+  const auto& job = std::get<config::JobTargetConfig>(before[0].spec);
+  EXPECT_EQ(job.cluster.namespace_, "web");
+  EXPECT_EQ(job.cluster.kubeconfig, "/k/config");
+  EXPECT_TRUE(job.cluster.workloads.empty());
+  EXPECT_EQ(job.timeout, std::chrono::minutes(5));
+  EXPECT_EQ(job.manifest.name, "migrate.yaml");
+  EXPECT_EQ(before[1].type, "command");
+
+  auto errors_of = [&](const std::string& env) {
+    std::string all;
+    for (const auto& e : config::load_config_text(config_with(env), none, dir.path() + "/").errors) all += e.to_string() + "\n";
+    return all;
+  };
+  const std::string command_target = "        targets: [ { type: command, argv: [/bin/true] } ]\n";
+  EXPECT_NE(errors_of(command_target + "        before: [ { type: job, file: migrate.yaml } ]\n")
+                .find("before[0].namespace: is required: the environment has no Kubernetes target"),
+            std::string::npos);
+  EXPECT_NE(errors_of(command_target + "        before: [ { type: http, url: \"http://x\" } ]\n").find("a before step is a job or a command"),
+            std::string::npos);
+  EXPECT_NE(errors_of(kube_target + "        before: [ { type: job, file: gone.yaml } ]\n").find("before[0].file: cannot read"),
+            std::string::npos);
 }
