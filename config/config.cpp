@@ -46,6 +46,8 @@ TargetConfig Environment::canary_target() const {
   TargetConfig out = targets.at(canary->target);
   auto& k = std::get<KubernetesTargetConfig>(out.spec);
   k.workloads = {KubernetesWorkload{canary->component, canary->deployment, canary->container}};
+  k.manifest_files.clear();
+  k.canary = CanaryRouting{canary->main_deployment, canary->traffic};
   return out;
 }
 

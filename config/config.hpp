@@ -160,8 +160,10 @@ struct Analysis {
 
 // A canary release on Kubernetes: the new version goes to one extra Deployment first (the canary,
 // beside the component's main Deployment in the same namespace), each step is waited out while the
-// analysis runs, and only then do the targets roll out. `weight` is the share of traffic the step stands
-// for: shipgate records it, the user's mesh or ingress (or the two Deployments' replica counts) gives it.
+// analysis runs, and only then do the targets roll out. `weight` is the share of traffic the step gives
+// the canary: through a Gateway API HTTPRoute's backend weights when `traffic` names one, else by scaling
+// the canary so that its share of the two Deployments' replicas is the weight. Promotion and rollback
+// put it back to 0.
 struct CanaryStep {
   int weight = 0;  // percent, 1..100
   Millis pause{0};
@@ -169,6 +171,8 @@ struct CanaryStep {
 struct Canary {
   std::string component;
   std::string deployment;
+  std::string main_deployment;  // the component's Deployment in the target (filled by the loader)
+  std::optional<CanaryRoute> traffic;
   std::string container;  // defaults to the main Deployment's
   std::vector<CanaryStep> steps;
   std::optional<Analysis> analysis;  // absent: the environment's analysis, or pauses without one

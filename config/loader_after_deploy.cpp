@@ -96,6 +96,7 @@ void Loader::load_canary(const YAML::Node& n, const std::string& path, Environme
     error(canary.at("component"), "is required: the kubernetes targets deploy several components");
   } else {
     c.component = main->component;
+    c.main_deployment = main->deployment;
     if (c.container.empty()) c.container = main->container;
     if (c.deployment == main->deployment) error(canary.at("deployment"), "must not be the main Deployment (" + main->deployment + ")");
   }
@@ -116,6 +117,15 @@ void Loader::load_canary(const YAML::Node& n, const std::string& path, Environme
       }
   }
   if (const auto analysis = canary["analysis"]) load_analysis(analysis, canary.at("analysis"), c.analysis);
+  if (const auto traffic = canary["traffic"]; traffic && is_map(traffic, canary.at("traffic"))) {
+    Section t(*this, traffic, canary.at("traffic"));
+    CanaryRoute route{{}, c.main_deployment, c.deployment};
+    if (t.require("httproute", "the HTTPRoute whose backend weights route the canary's share")) t.nonempty("httproute", route.httproute);
+    t.nonempty("service", route.service);
+    t.nonempty("canary_service", route.canary_service);
+    if (route.service == route.canary_service) error(t.at("canary_service"), "must not be the main Service");
+    c.traffic = std::move(route);
+  }
   env.canary = std::move(c);
 }
 

@@ -70,6 +70,19 @@ struct ManifestFile {
   std::string text;
 };
 
+// The HTTPRoute whose backendRefs send traffic to a canary's main and canary Services.
+struct CanaryRoute {
+  std::string httproute;
+  std::string service;         // the main Service (default: the main Deployment's name)
+  std::string canary_service;  // default: the canary Deployment's name
+};
+
+// What a canary's own target (config::Environment::canary_target) routes its weight with.
+struct CanaryRouting {
+  std::string main_deployment;       // scaled against, without a route
+  std::optional<CanaryRoute> route;  // else the HTTPRoute's weights
+};
+
 struct KubernetesTargetConfig {
   std::string namespace_;
   std::vector<KubernetesWorkload> workloads;  // images set on existing Deployments (without manifests)
@@ -85,6 +98,7 @@ struct KubernetesTargetConfig {
   Millis rollout_timeout{600'000};
   Millis poll_interval{1'000};
   std::optional<DriftConfig> drift;
+  std::optional<CanaryRouting> canary;  // only on a canary's own target
 };
 
 struct CommandTargetConfig {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/json_read.hpp"
+#include "deploy/canary_traffic.hpp"
 #include "deploy/kube_api.hpp"
 #include "deploy/kube_apply.hpp"
 #include "deploy/kube_rollout.hpp"
@@ -44,6 +45,12 @@ class KubernetesTarget final : public DeployTarget {
     std::map<std::string, std::string> images;
     for (auto it = recorded->begin(); it != recorded->end(); ++it) images[it.key()] = json_read::text(*it, "image");
     co_return co_await set_images(images, /*record=*/false);
+  }
+
+  asio::awaitable<TargetOutcome> set_weight(int percent) override {
+    if (!cfg_.canary) co_return co_await DeployTarget::set_weight(percent);
+    if (cfg_.canary->route) co_return co_await route_weight(api_, *cfg_.canary->route, percent);
+    co_return co_await scale_for_weight(api_, cfg_.workloads.at(0).deployment, cfg_.canary->main_deployment, percent);
   }
 
  private:

@@ -19,6 +19,10 @@ std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::
   return nullptr;
 }
 
+boost::asio::awaitable<TargetOutcome> DeployTarget::set_weight(int percent) {
+  co_return TargetOutcome{false, describe() + " cannot route " + std::to_string(percent) + "% of traffic", nlohmann::json::object()};
+}
+
 config::TemplateVars template_vars(const DeployContext& ctx) {
   config::TemplateVars v;
   v["sha"] = ctx.sha;

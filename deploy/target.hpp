@@ -51,6 +51,9 @@ class DeployTarget {
     (void)failed_details;
     return deploy(previous);
   }
+  // A canary's target sends it `percent` of the traffic (Kubernetes: an HTTPRoute's weights or replica
+  // counts); other targets cannot.
+  virtual boost::asio::awaitable<TargetOutcome> set_weight(int percent);
 };
 
 std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<http::HttpClient> http);

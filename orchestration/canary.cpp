@@ -41,6 +41,20 @@ asio::awaitable<CanaryOutcome> run_canary(deploy::DeployTarget& canary, const de
       co_await note(std::move(line));
     }
     json entry = {{"weight", step.weight}, {"pause_ms", step.pause.count()}};
+    auto routed = co_await canary.set_weight(step.weight);
+    entry["traffic"] = {{"ok", routed.ok}, {"message", routed.message}, {"details", routed.details}};
+    if (!routed.ok) {
+      entry["ok"] = false;
+      out.record["steps"].push_back(std::move(entry));
+      out.message = name + ": " + routed.message;
+      out.record["message"] = out.message;
+      out.record["ok"] = false;
+      co_return out;
+    }
+    {
+      std::string line = name + ": " + routed.message;
+      co_await note(std::move(line));
+    }
     if (analysis) {
       // The step's pause is the analysis's `for`; its other settings stay.
       config::Analysis watch = *analysis;
@@ -62,6 +76,15 @@ asio::awaitable<CanaryOutcome> run_canary(deploy::DeployTarget& canary, const de
       entry["ok"] = true;
       out.record["steps"].push_back(std::move(entry));
     }
+  }
+  // Promoted: the main Deployments take all the traffic again (and roll the version out next).
+  auto back = co_await canary.set_weight(0);
+  out.record["promotion"] = {{"ok", back.ok}, {"message", back.message}};
+  if (!back.ok) {
+    out.message = "canary " + cfg.deployment + " passed, but its traffic could not be put back to 0: " + back.message;
+    out.record["message"] = out.message;
+    out.record["ok"] = false;
+    co_return out;
   }
   out.ok = true;
   out.message = fmt::format("canary {} passed {} step(s)", cfg.deployment, cfg.steps.size());

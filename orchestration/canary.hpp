@@ -1,6 +1,8 @@
 // A canary release (config::Canary): the new version rolls out to the canary Deployment, then each step
-// is waited out while the analysis judges it. The caller rolls the main Deployments out only when this
-// passes, and rolls the canary back (with the details recorded here) when it does not.
+// gives it the step's weight of traffic (DeployTarget::set_weight) and is waited out while the analysis
+// judges it; a canary that passed gets weight 0 back (promotion). The caller rolls the main Deployments
+// out only when this passes, and puts the canary's weight back to 0 and rolls it back (with the details
+// recorded here) when it does not.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 

@@ -59,8 +59,10 @@ class CanaryStep final : public DeploymentStep {
       if (metrics) metrics->canary(d.project, d.environment, "failed");
       co_return StepOutcome{StepEnd::ended, {}, TransitionRequest{d.id, Event::fail, "shipgate", std::move(failure), run.result}};
     }
+    auto off = co_await canary.set_weight(0);  // traffic off the canary first, then its version back
     auto undo = co_await canary.rollback(run.context(), run.result["canary"]["details"]);
-    run.result["canary"]["rollback"] = {{"ok", undo.ok}, {"message", undo.message}};
+    run.result["canary"]["rollback"] = {{"ok", undo.ok && off.ok}, {"message", undo.message}, {"traffic", off.message}};
+    if (!off.ok) undo = deploy::TargetOutcome{false, "its traffic could not be put back to 0: " + off.message, {}};
     if (metrics) metrics->canary(d.project, d.environment, undo.ok ? "rolled_back" : "failed");
     BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "canary: " + failure, "shipgate"};
     if (undo.ok) {

@@ -16,6 +16,7 @@ const std::string kGoodSha(40, 'a');
 const std::string kBadSha(40, 'b');
 // The share of requests that failed over the last few seconds (scrapes are a second apart).
 const std::string kRatio = "sum(rate(app_errors_total[3s])) / sum(rate(app_requests_total[3s]))";
+const std::string kRoutePath = "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/api";
 
 }  // namespace
 
@@ -31,6 +32,13 @@ class Canary : public E2E {
     // Prometheus has scraped the exporter before anything is deployed.
     ASSERT_TRUE(wait_until([&] { return prometheus.query(kRatio) == 0.0; }, std::chrono::seconds(20)))
         << prometheus.log();
+    if (routed()) {
+      // The route sends all traffic to the main Service; the canary's backendRef is there with weight 0.
+      kube->apply_as("gateway-admin", kRoutePath, json::parse(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+        "metadata":{"name":"api","namespace":"shop"},"spec":{"parentRefs":[{"name":"public"}],"rules":[
+          {"matches":[{"path":{"type":"PathPrefix","value":"/"}}],
+           "backendRefs":[{"name":"api","port":80,"weight":100},{"name":"api-canary","port":80,"weight":0}]}]}})"));
+    }
     start_with(R"y(
 server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
 store: sqlite:${STORE}
@@ -52,7 +60,19 @@ projects:
           deployment: api-canary
           steps: [ { weight: 20, pause: 3s }, { weight: 50, pause: 1s } ]
           analysis: { prometheus: ")y" + prometheus.url() + R"y(", query: ")y" + kRatio + R"y(", max: 0.01, interval: 250ms }
-)y");
+)y" + (routed() ? "          traffic: { httproute: api }\n" : ""));
+  }
+  // Whether the canary's weight goes through an HTTPRoute (CanaryRouted) or replica counts.
+  virtual bool routed() const { return false; }
+  // The weights each JSON Patch of the route set, as "canary/main".
+  std::vector<std::string> route_weights() {
+    std::vector<std::string> out;
+    for (const auto& r : kube->requests()) {
+      if (r.method != "PATCH" || r.target != kRoutePath) continue;
+      const auto ops = json::parse(r.body);
+      out.push_back(ops[2]["value"].dump() + "/" + ops[1]["value"].dump());
+    }
+    return out;
   }
   std::int64_t push_sha(const std::string& sha) {
     auto r = push("refs/heads/main", sha, new_delivery_id(), "acme/shop");
@@ -67,12 +87,16 @@ projects:
     }, std::chrono::seconds(40));
     return state;
   }
-  // PATCHes of one Deployment, in the order the API server saw them, as the images they set.
+  // PATCHes of one Deployment, in the order the API server saw them, as the images they set ("replicas N"
+  // for a scaling).
   std::vector<std::string> patches_of(const std::string& name) {
     std::vector<std::string> out;
-    for (const auto& r : kube->requests())
-      if (r.method == "PATCH" && r.target == "/apis/apps/v1/namespaces/shop/deployments/" + name)
-        out.push_back(json::parse(r.body)["spec"]["template"]["spec"]["containers"][0]["image"]);
+    for (const auto& r : kube->requests()) {
+      if (r.method != "PATCH" || r.target != "/apis/apps/v1/namespaces/shop/deployments/" + name) continue;
+      const auto body = json::parse(r.body);
+      if (body["spec"].contains("template")) out.push_back(body["spec"]["template"]["spec"]["containers"][0]["image"]);
+      else out.push_back("replicas " + body["spec"]["replicas"].dump());
+    }
     return out;
   }
   std::size_t first_patch_index(const std::string& name) {
@@ -119,7 +143,11 @@ TEST_F(Canary, AHealthyCanaryIsPromotedAndOneWhoseErrorRatioRisesIsRolledBackBef
   EXPECT_EQ(kube->image("shop", "api-canary", "api"), good) << "the canary runs the good version again";
   EXPECT_EQ(kube->image("shop", "api", "api"), good);
   EXPECT_EQ(patches_of("api"), std::vector<std::string>{good}) << "the main Deployment never saw the bad version";
-  EXPECT_EQ(patches_of("api-canary"), (std::vector<std::string>{good, "ghcr.io/acme/api:" + kBadSha.substr(0, 7), good}));
+  // Without an HTTPRoute the weight is given by replicas beside the main Deployment's 4: 1 for 20 %, 4 for
+  // 50 %, 0 once promoted or rolled back.
+  EXPECT_EQ(patches_of("api-canary"),
+            (std::vector<std::string>{good, "replicas 1", "replicas 4", "replicas 0", "ghcr.io/acme/api:" + kBadSha.substr(0, 7),
+                                      "replicas 1", "replicas 0", good}));
   auto env = daemon->get("/api/v1/projects/shop/environments/production", kAliceToken).json();
   EXPECT_EQ(env["bad_versions"][0]["version"], kBadSha) << env.dump(2);
 
@@ -143,4 +171,26 @@ TEST_F(Canary, APassedCanaryGoesBackWithTheMainDeploymentWhenTheMainRolloutFails
   EXPECT_NE(d.value("message", "").find("progress deadline exceeded"), std::string::npos) << d.value("message", "");
   EXPECT_EQ(kube->image("shop", "api", "api"), good);
   EXPECT_EQ(kube->image("shop", "api-canary", "api"), good) << "the canary does not keep the failed version";
+}
+
+class CanaryRouted : public Canary {
+ protected:
+  bool routed() const override { return true; }
+};
+
+TEST_F(CanaryRouted, EachStepSetsTheHTTPRoutesBackendWeightsAndPromotionOrRollbackPutsThemBack) {
+  const auto first = push_sha(kGoodSha);
+  ASSERT_EQ(settle(first), "succeeded") << deployment(first).dump(2);
+  EXPECT_EQ(route_weights(), (std::vector<std::string>{"20/80", "50/50", "0/100"}));
+  const auto steps = deployment(first)["result"]["canary"]["steps"];
+  EXPECT_EQ(steps[0]["traffic"]["message"], "HTTPRoute api: api-canary 20%, api 80%") << steps.dump(2);
+  EXPECT_EQ(patches_of("api-canary"), std::vector<std::string>{"ghcr.io/acme/api:" + kGoodSha.substr(0, 7)}) << "no scaling";
+
+  const auto second = push_sha(kBadSha);
+  ASSERT_EQ(settle(second), "rolled_back") << deployment(second).dump(2);
+  EXPECT_EQ(route_weights(), (std::vector<std::string>{"20/80", "50/50", "0/100", "20/80", "0/100"}));
+  const auto route = kube->stored(kRoutePath);
+  EXPECT_EQ(route["spec"]["rules"][0]["backendRefs"][0]["weight"], 100);
+  EXPECT_EQ(route["spec"]["rules"][0]["backendRefs"][1]["weight"], 0);
+  EXPECT_EQ(route["spec"]["parentRefs"][0]["name"], "public") << "the rest of the route is kept";
 }

@@ -12,7 +12,7 @@ const std::set<std::string>& generic_plurals() {
   static const std::set<std::string> plurals = {
       "namespaces", "serviceaccounts", "roles", "rolebindings", "clusterroles", "clusterrolebindings", "configmaps", "secrets",
       "persistentvolumeclaims", "services", "statefulsets", "daemonsets", "horizontalpodautoscalers", "poddisruptionbudgets",
-      "jobs", "cronjobs", "ingresses", "networkpolicies"};
+      "jobs", "cronjobs", "ingresses", "networkpolicies", "httproutes"};
   return plurals;
 }
 
@@ -100,6 +100,7 @@ StandinReply KubeStandin::apply(const std::string& path, const std::string& quer
   const int generation = created ? 0 : before["metadata"].value("generation", 1);
   it->second["metadata"]["generation"] = created || before.value("spec", json()) != it->second.value("spec", json()) ? generation + 1 : generation;
   rolled_out(it->second);
+  it->second["metadata"]["resourceVersion"] = std::to_string(++version_);
   if (created && plural == "jobs") job_created(path);
   return {created ? 201 : 200, it->second.dump()};
 }
@@ -132,6 +133,21 @@ void KubeStandin::apply_deployment(const std::string& ns, const std::string& nam
   }
   if (template_changed) new_revision(e);
   if (template_changed || scaled) changed(e, "MODIFIED");
+}
+
+StandinReply KubeStandin::json_patch(const std::string& path, const std::string& body) {
+  auto it = objects_.find(path);
+  if (it == objects_.end()) return status(404, "NotFound", last_segment(parent(path)) + " \"" + last_segment(path) + "\" not found");
+  if (denied_.count("patch")) return status(403, "Forbidden", "cannot patch " + path);
+  const json ops = json::parse(body, nullptr, false);
+  try {
+    json patched = it->second.patch(ops);  // RFC 6902; a failed "test" throws
+    it->second = std::move(patched);
+  } catch (const json::exception& e) {
+    return status(422, "Invalid", std::string("the server rejected our request due to an error in our request: ") + e.what());
+  }
+  it->second["metadata"]["resourceVersion"] = std::to_string(++version_);
+  return {200, it->second.dump()};
 }
 
 std::optional<StandinReply> KubeStandin::generic_get(const std::string& path, const std::string& query) {

@@ -41,13 +41,13 @@ void KubeStandin::compact() {
 
 void KubeStandin::hang_next_rollout(const std::string& ns, const std::string& name, int ticks) {
   std::lock_guard l(m_);
-  deployments_.at(ns + "/" + name).hang_ticks = ticks;
+  deployments_.at(ns + "/" + name).next_hang = ticks;
 }
 
 void KubeStandin::fail_next_rollout(const std::string& ns, const std::string& name, PodFault fault, int ticks) {
   std::lock_guard l(m_);
   auto& e = deployments_.at(ns + "/" + name);
-  e.hang_ticks = ticks;
+  e.next_hang = ticks;
   e.next_fault = std::move(fault);
 }
 
@@ -121,6 +121,8 @@ void KubeStandin::new_revision(Entry& e) {
   e.obj["status"].erase("updatedReplicas");
   e.obj["status"].erase("conditions");
   e.obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = std::to_string(++e.revision);
+  e.hang_ticks = e.next_hang;
+  e.next_hang = -1;
   if (e.next_fault) {
     e.fault = std::move(e.next_fault);
     e.fault_revision = e.revision;
@@ -175,6 +177,7 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   const std::string query = r.target.find('?') == std::string::npos ? "" : r.target.substr(r.target.find('?') + 1);
   if (r.method == "PATCH" && r.header("Content-Type") == "application/apply-patch+yaml") return apply(path, query, r.body);
   if (r.method == "DELETE") return remove(path);
+  if (r.method == "PATCH" && r.header("Content-Type") == "application/json-patch+json") return json_patch(path, r.body);
   if (r.method == "GET")
     if (auto reply = generic_get(path, query)) return *reply;
   if (path.rfind("/api/v1/namespaces/", 0) == 0 && r.method == "GET") return core(path, query);

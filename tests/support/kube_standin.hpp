@@ -21,7 +21,8 @@
 //   of any kind at its API path: created (201) or merged (200); a field another manager owns with a
 //   different value is a 409 Conflict Status with one FieldManagerConflict cause per field, unless
 //   forced. Applied Deployments join the controller above; StatefulSets and DaemonSets are rolled out at
-//   once. GET, LIST (labelSelector equality terms) and DELETE of every kind.
+//   once. GET, LIST (labelSelector equality terms) and DELETE of every kind, and JSON Patch
+//   (application/json-patch+json) of those other than Deployments, with resourceVersion bumped.
 // - Jobs: each read of a Job moves it toward its scripted end (JobScript), then a Complete or Failed
 //   condition (BackoffLimitExceeded); its one pod (labelled job-name) runs, then terminates with the
 //   script's exit code, and its log is the script's.
@@ -111,6 +112,7 @@ class KubeStandin {
   struct Entry {
     nlohmann::json obj;
     int hang_ticks = -1;  // >= 0: the current rollout hangs; counts reads until the deadline
+    int next_hang = -1;   // hang_ticks for the next template change
     bool never_available = false;
     int old_replicas = 0;   // pods of the previous template, still running and available
     int new_available = 0;  // pods of the current template that became available
@@ -133,6 +135,8 @@ class KubeStandin {
   StandinReply apply(const std::string& path, const std::string& query, const std::string& body);
   std::optional<StandinReply> generic_get(const std::string& path, const std::string& query);
   StandinReply remove(const std::string& path);
+  // A JSON Patch (RFC 6902) of an object of another kind; a failed test is 422.
+  StandinReply json_patch(const std::string& path, const std::string& body);
   // The conflicts of `manager` applying `fields` (flattened) to the object at `path`, as 409 causes;
   // with `force` the other managers lose the fields instead.
   nlohmann::json take_fields(const std::string& path, const std::string& manager, const nlohmann::json& fields, bool force,

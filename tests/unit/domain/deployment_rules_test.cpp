@@ -2,31 +2,10 @@
 #include <gtest/gtest.h>
 
 #include "domain/deployment_rules.hpp"
+#include "tests/unit/domain/deployment_cases.hpp"
 
 using namespace shipgate::orchestration;
-
-namespace {
-
-NewDeployment incoming(std::string version, Trigger trigger = Trigger::push) {
-  NewDeployment d;
-  d.version = version;
-  d.sha = version + "-sha";
-  d.images = {{"api", "ghcr.io/acme/api:" + version}};
-  d.trigger = trigger;
-  return d;
-}
-
-Unfinished waiting(std::int64_t id, std::string version, State state, Trigger trigger = Trigger::push) {
-  return {id, state, version, version + "-sha", {{"api", "ghcr.io/acme/api:" + version}}, trigger};
-}
-
-std::vector<std::int64_t> ids(const std::vector<Unfinished>& list) {
-  std::vector<std::int64_t> out;
-  for (const auto& u : list) out.push_back(u.id);
-  return out;
-}
-
-}  // namespace
+using namespace shipgate::orchestration::cases;
 
 TEST(NewerVersionInPlace, AnAutomaticTriggerNeverGoesBackToAnOlderSemanticVersion) {
   struct Case {

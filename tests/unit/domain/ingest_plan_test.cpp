@@ -2,35 +2,15 @@
 #include <gtest/gtest.h>
 
 #include "domain/ingest_plan.hpp"
+#include "tests/unit/domain/deployment_cases.hpp"
 
 using namespace shipgate::orchestration;
+using namespace shipgate::orchestration::cases;
 
 namespace {
 
-NewDeployment incoming(std::string version, Trigger trigger = Trigger::push) {
-  NewDeployment d;
-  d.project = "app";
-  d.environment = "production";
-  d.version = version;
-  d.sha = version + "-sha";
-  d.images = {{"api", "ghcr.io/acme/api:" + version}};
-  d.trigger = trigger;
-  d.actor = "octocat";
-  return d;
-}
-
-Unfinished waiting(std::int64_t id, std::string version, State state, Trigger trigger = Trigger::push) {
-  return {id, state, version, version + "-sha", {{"api", "ghcr.io/acme/api:" + version}}, trigger};
-}
-
 BadVersion bad(std::string version) {
   return {"app", "production", version, version + "-sha", 0, 7, "automatic rollback: smoke failed", "shipgate"};
-}
-
-std::vector<std::int64_t> ids(const std::vector<Unfinished>& list) {
-  std::vector<std::int64_t> out;
-  for (const auto& u : list) out.push_back(u.id);
-  return out;
 }
 
 }  // namespace
