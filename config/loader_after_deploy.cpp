@@ -97,6 +97,8 @@ void Loader::load_canary(const YAML::Node& n, const std::string& path, Environme
   } else {
     c.component = main->component;
     c.main_deployment = main->deployment;
+    if (std::get<KubernetesTargetConfig>(env.targets[c.target].spec).blue_green)
+      error(path, "cannot stand beside a blue_green target (its traffic moves by the switch)");
     if (c.container.empty()) c.container = main->container;
     if (c.deployment == main->deployment) error(canary.at("deployment"), "must not be the main Deployment (" + main->deployment + ")");
   }

@@ -88,6 +88,10 @@ class Loader {
   // A Kubernetes target's manifest files (loader_manifests.cpp): every *.yaml and *.yml of the directory
   // (relative to the config file's), read now, their placeholders checked.
   void load_manifests(const std::string& path, const Project& project, KubernetesTargetConfig& k);
+  // `strategy` and `blue_green` of a Kubernetes target (loader_manifests.cpp).
+  void load_blue_green(Section& target, KubernetesTargetConfig& k);
+  // Smoke checks may use {preview_url} only where a blue_green target gives one.
+  void check_preview_url(const std::string& path, const Environment& env);
   // An environment's `before` steps (loader_manifests.cpp): `type: job` (a Job template `file`, the
   // cluster of the environment's Kubernetes target unless given) or `type: command`.
   void load_before(const YAML::Node& n, const std::string& path, const Project& project, Environment& env);

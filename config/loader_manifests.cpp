@@ -124,4 +124,40 @@ void Loader::load_job(Section& s, const Project& project, const Environment& env
   out.spec = std::move(job);
 }
 
+void Loader::check_preview_url(const std::string& path, const Environment& env) {
+  bool given = false;
+  for (const auto& t : env.targets)
+    if (const auto* k = std::get_if<KubernetesTargetConfig>(&t.spec); k && k->blue_green && !k->blue_green->preview_url.empty()) given = true;
+  for (std::size_t i = 0; i < env.smoke.size() && !given; ++i) {
+    const auto& c = env.smoke[i];
+    if ((c.url + c.body_contains + c.body.dump()).find("{preview_url}") != std::string::npos)
+      error(path + "[" + std::to_string(i) + "]", "uses {preview_url}, but no blue_green target of this environment sets preview_url");
+  }
+}
+
+void Loader::load_blue_green(Section& t, KubernetesTargetConfig& k) {
+  std::string strategy = "rolling";
+  t.nonempty("strategy", strategy);
+  if (strategy != "rolling" && strategy != "blue_green") {
+    error(t.at("strategy"), "is rolling (the default) or blue_green, not '" + strategy + "'");
+    return;
+  }
+  const auto node = t["blue_green"];
+  if (strategy == "rolling") {
+    if (node) error(t.at("blue_green"), "needs strategy: blue_green");
+    return;
+  }
+  BlueGreenConfig bg;
+  if (node && is_map(node, t.at("blue_green"))) {
+    Section s(*this, node, t.at("blue_green"));
+    s.nonempty("label", bg.label);
+    s.nonempty("preview_url", bg.preview_url);
+    s.duration("keep_old", bg.keep_old);
+    if (!bg.preview_url.empty()) check_url(bg.preview_url, s.at("preview_url"));
+  }
+  if (!k.manifests.empty()) error(t.at("strategy"), "blue_green works with deployments, not manifests");
+  if (t["drift"]) error(t.at("drift"), "is not watched for blue_green targets (the live colour changes with each deploy)");
+  k.blue_green = std::move(bg);
+}
+
 }  // namespace shipgate::config::detail

@@ -158,6 +158,7 @@ void Loader::load_kubernetes(Section& t, const Project& project, TargetConfig& o
   t.nonempty("service_account_dir", k.service_account_dir);
   t.duration("rollout_timeout", k.rollout_timeout);
   t.duration("poll_interval", k.poll_interval);
+  load_blue_green(t, k);
   if (const auto drift = t["drift"]; drift && is_map(drift, t.at("drift"))) {
     Section d(*this, drift, t.at("drift"));
     DriftConfig c;
@@ -290,6 +291,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   if (const auto analysis = e["analysis"]) load_analysis(analysis, e.at("analysis"), env.analysis);
   if (e.require("targets")) load_targets(e["targets"], e.at("targets"), project, env.targets);
   if (e["before"]) load_before(e["before"], e.at("before"), project, env);
+  check_preview_url(e.at("smoke"), env);
   if (const auto canary = e["canary"]) load_canary(canary, e.at("canary"), env);
 }
 

@@ -83,6 +83,17 @@ struct CanaryRouting {
   std::optional<CanaryRoute> route;  // else the HTTPRoute's weights
 };
 
+// Blue-green (`strategy: blue_green`): each Deployment name of `deployments` is the base of two colours,
+// <name>-blue and <name>-green. The Service <name> sends traffic to the live one (its selector's `label`
+// says which); a deploy rolls the idle colour out, and the switch points the Service at it. With
+// `preview_url`, the Service <name>-preview is pointed at the new colour first, for smoke checks that use
+// {preview_url}. The old colour is scaled to 0 after `keep_old`.
+struct BlueGreenConfig {
+  std::string label = "color";
+  std::string preview_url;
+  Millis keep_old{600'000};
+};
+
 struct KubernetesTargetConfig {
   std::string namespace_;
   std::vector<KubernetesWorkload> workloads;  // images set on existing Deployments (without manifests)
@@ -99,6 +110,7 @@ struct KubernetesTargetConfig {
   Millis poll_interval{1'000};
   std::optional<DriftConfig> drift;
   std::optional<CanaryRouting> canary;  // only on a canary's own target
+  std::optional<BlueGreenConfig> blue_green;
 };
 
 struct CommandTargetConfig {

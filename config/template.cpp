@@ -6,7 +6,8 @@ namespace shipgate::config {
 
 const std::vector<std::string>& template_placeholders() {
   static const std::vector<std::string> names = {
-      "sha", "short_sha", "version", "ref", "tag", "branch", "project", "environment", "deployment_id", "config_commit"};
+      "sha", "short_sha", "version", "ref", "tag", "branch", "project", "environment", "deployment_id", "config_commit",
+      "preview_url"};
   return names;
 }
 

@@ -249,7 +249,8 @@ void Loader::check_template_json(const nlohmann::json& doc, const std::string& p
 }
 
 void Loader::check_url(const std::string& url, const std::string& path) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+  // {preview_url} is itself checked as a URL (a blue_green target's), and the environment must have one.
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 && url.rfind("{preview_url}", 0) != 0)
     error(path, "must be an http:// or https:// URL");
 }
 

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/json_read.hpp"
+#include "deploy/blue_green.hpp"
 #include "deploy/canary_traffic.hpp"
 #include "deploy/kube_api.hpp"
 #include "deploy/kube_apply.hpp"
@@ -32,12 +33,28 @@ class KubernetesTarget final : public DeployTarget {
       if (it == ctx.images.end()) co_return TargetOutcome{false, "no image for component " + w.component};
       images[w.component] = it->second;
     }
+    if (cfg_.blue_green) co_return co_await deploy_idle_colour(api_, images);
     co_return co_await set_images(images, /*record=*/true);
+  }
+
+  asio::awaitable<TargetOutcome> go_live(const DeployContext& ctx, const json& deployed) override {
+    if (!cfg_.blue_green) co_return co_await DeployTarget::go_live(ctx, deployed);
+    co_return co_await switch_colours(api_, deployed, /*back=*/false);
+  }
+
+  asio::awaitable<TargetOutcome> retire(const json& switched) override {
+    if (!cfg_.blue_green) co_return co_await DeployTarget::retire(switched);
+    co_return co_await retire_old_colours(api_, switched);
   }
 
   asio::awaitable<TargetOutcome> rollback(const DeployContext& previous, const json& failed) override {
     // A manifest set: the previous version's set, rendered again with its values, applied over the failed one.
     if (!cfg_.manifest_files.empty()) co_return co_await apply_set(previous, "re-applied the manifest set of " + previous.version + ":");
+    // Blue-green: a switch is undone by switching back (the old colour still runs); before it, nothing served.
+    if (cfg_.blue_green) {
+      if (failed.contains("switched")) co_return co_await switch_colours(api_, failed, /*back=*/true);
+      co_return TargetOutcome{true, "nothing to undo: the new colour never served", json::object()};
+    }
     // Restore what was there before this deployment, as recorded; nothing recorded: nothing changed.
     auto recorded = failed.find("previous_images");
     if (recorded == failed.end() || !recorded->is_object() || recorded->empty())

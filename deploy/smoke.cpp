@@ -13,7 +13,18 @@ namespace {
 // A check's request with every placeholder filled in; `missing` names one that has no value.
 std::optional<http::OutboundRequest> smoke_request(const config::SmokeCheck& check, const config::TemplateVars& vars,
                                                    std::string& missing) {
-  const auto url = config::expand_template(check.url, vars, &missing, config::Escape::url_component);
+  // A URL may start with {preview_url} (a blue-green target's address, itself a URL): that part is not
+  // escaped, every other value is.
+  std::string_view tmpl = check.url, base;
+  constexpr std::string_view kPreview = "{preview_url}";
+  if (tmpl.starts_with(kPreview)) {
+    const auto it = vars.find("preview_url");
+    if (it == vars.end()) missing = "preview_url";
+    else base = it->second;
+    tmpl.remove_prefix(kPreview.size());
+  }
+  auto url = missing.empty() ? config::expand_template(tmpl, vars, &missing, config::Escape::url_component) : std::nullopt;
+  if (url) url->insert(0, base);
   const auto body = check.body.is_null() ? std::optional<nlohmann::json>(nlohmann::json())
                                          : config::expand_json_template(check.body, vars, &missing);
   if (!url || !body) return std::nullopt;

@@ -23,6 +23,14 @@ boost::asio::awaitable<TargetOutcome> DeployTarget::set_weight(int percent) {
   co_return TargetOutcome{false, describe() + " cannot route " + std::to_string(percent) + "% of traffic", nlohmann::json::object()};
 }
 
+boost::asio::awaitable<TargetOutcome> DeployTarget::go_live(const DeployContext&, const nlohmann::json&) {
+  co_return TargetOutcome{true, describe() + " has nothing to switch", nlohmann::json::object()};
+}
+
+boost::asio::awaitable<TargetOutcome> DeployTarget::retire(const nlohmann::json&) {
+  co_return TargetOutcome{true, describe() + " has nothing to retire", nlohmann::json::object()};
+}
+
 config::TemplateVars template_vars(const DeployContext& ctx) {
   config::TemplateVars v;
   v["sha"] = ctx.sha;
@@ -35,6 +43,7 @@ config::TemplateVars template_vars(const DeployContext& ctx) {
   v["environment"] = ctx.environment;
   v["deployment_id"] = std::to_string(ctx.deployment_id);
   v["config_commit"] = ctx.config_commit;
+  v["preview_url"] = ctx.preview_url;
   for (const auto& [component, image] : ctx.images) v["image." + component] = image;
   return v;
 }

@@ -28,6 +28,7 @@ struct DeployContext {
   std::string branch;
   std::map<std::string, std::string> images;  // component -> full image reference
   std::string config_commit;                  // platform commit behind a config redeploy, else empty
+  std::string preview_url;                    // a blue-green target's preview address, else empty
   config::TemplateVars vars;                  // {sha} {version} {image.backend} ...
 };
 
@@ -54,6 +55,12 @@ class DeployTarget {
   // A canary's target sends it `percent` of the traffic (Kubernetes: an HTTPRoute's weights or replica
   // counts); other targets cannot.
   virtual boost::asio::awaitable<TargetOutcome> set_weight(int percent);
+  // A target that rolls out beside what serves (blue-green) makes the new version live here, after the
+  // preview checks; `deployed` is what deploy() recorded. Undone by rollback() with this call's details.
+  // Others have nothing to switch.
+  virtual boost::asio::awaitable<TargetOutcome> go_live(const DeployContext& ctx, const nlohmann::json& deployed);
+  // Scales down what go_live() switched away from, unless a later deploy has changed it since.
+  virtual boost::asio::awaitable<TargetOutcome> retire(const nlohmann::json& switched);
 };
 
 std::unique_ptr<DeployTarget> make_target(const config::TargetConfig& cfg, std::shared_ptr<http::HttpClient> http);

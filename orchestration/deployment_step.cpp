@@ -45,9 +45,25 @@ DeploymentSteps deployment_steps(const config::Environment& env) {
   for (std::size_t i = 0; i < env.before.size(); ++i) steps.push_back(before_step(i));
   if (env.canary) steps.push_back(canary_step());
   for (std::size_t i = 0; i < env.targets.size(); ++i) steps.push_back(target_step(i));
-  if (!env.smoke.empty()) steps.push_back(smoke_step());
+  const auto previews = std::count_if(env.smoke.begin(), env.smoke.end(), checks_preview);
+  if (previews > 0) steps.push_back(smoke_step(SmokePhase::preview));
+  for (std::size_t i = 0; i < env.targets.size(); ++i)
+    if (switches_later(env.targets[i])) steps.push_back(switch_step(i));
+  if (static_cast<std::size_t>(previews) < env.smoke.size()) steps.push_back(smoke_step(SmokePhase::live));
   if (env.analysis) steps.push_back(analysis_step());
   return steps;
+}
+
+bool switches_later(const config::TargetConfig& target) {
+  const auto* k = std::get_if<config::KubernetesTargetConfig>(&target.spec);
+  return k && k->blue_green;
+}
+
+bool checks_preview(const config::SmokeCheck& check) {
+  const auto uses = [](const std::string& text) { return text.find("{preview_url}") != std::string::npos; };
+  bool headers = false;
+  for (const auto& [name, value] : check.headers) headers = headers || uses(value);
+  return uses(check.url) || uses(check.body_contains) || headers || (!check.body.is_null() && uses(check.body.dump()));
 }
 
 bool changed_anything(const StepRun& run, const DeploymentSteps& steps, std::size_t ran) {
@@ -67,6 +83,9 @@ deploy::DeployContext deploy_context(const Deployment& d, const config::Project&
   ctx.sha = d.sha;
   ctx.ref = d.ref;
   ctx.config_commit = d.config_commit;
+  for (const auto& t : env.targets)
+    if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec); k && k->blue_green && ctx.preview_url.empty())
+      ctx.preview_url = k->blue_green->preview_url;
   ctx.branch = d.ref.rfind("refs/heads/", 0) == 0 ? d.ref.substr(11) : project.branch;
   // With pin_digests a target gets each image by the digest checked before the first target ran.
   ctx.images = env.pin_digests ? pinned_images(d.images, recorded_digests(d.result)) : d.images;

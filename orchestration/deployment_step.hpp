@@ -1,5 +1,6 @@
 // A deployment is a list of steps chosen from its environment's config: the image check, each `before`
-// step, a canary, each target, the smoke checks, the analysis (deployment_steps). The dispatcher runs them in order; each
+// step, a canary, each target, the preview smoke checks and the blue-green switches, the smoke checks,
+// the analysis (deployment_steps). The dispatcher runs them in order; each
 // records its entry (with `at`) in the deployment's result, which is also what a resumed deployment
 // reads to go on where it stopped. A failure undoes the steps that ran, newest first (Dispatcher::
 // roll_back); what a success promotes is decided after the last step. Adding a step is adding a file
@@ -86,7 +87,7 @@ struct UndoOutcome {
   std::string failure;  // "target 2 (dokploy app): ..." when !ok
 };
 
-enum class StepKind { image_check, before, canary, target, smoke, analysis };
+enum class StepKind { image_check, before, canary, target, preview_smoke, switch_over, smoke, analysis };
 
 class DeploymentStep {
  public:
@@ -111,7 +112,14 @@ std::unique_ptr<DeploymentStep> image_check_step();
 std::unique_ptr<DeploymentStep> before_step(std::size_t index);
 std::unique_ptr<DeploymentStep> canary_step();
 std::unique_ptr<DeploymentStep> target_step(std::size_t index);
-std::unique_ptr<DeploymentStep> smoke_step();
+// The smoke checks that use {preview_url} (before the blue-green switch), or the others.
+enum class SmokePhase { preview, live };
+std::unique_ptr<DeploymentStep> smoke_step(SmokePhase phase = SmokePhase::live);
+std::unique_ptr<DeploymentStep> switch_step(std::size_t target_index);
+// Whether a target rolls out beside what serves and switches later (Kubernetes blue_green).
+bool switches_later(const config::TargetConfig& target);
+// Whether a smoke check addresses the preview ({preview_url} in its URL, headers, body or expected text).
+bool checks_preview(const config::SmokeCheck& check);
 std::unique_ptr<DeploymentStep> analysis_step();
 
 // What targets and smoke checks receive for a deployment: its version, images (pinned to their

@@ -62,7 +62,8 @@ class TargetStep final : public DeploymentStep {
  private:
   // Nothing follows this target: its outcome is recorded with the deployment's end.
   bool last(const StepRun& run) const {
-    return index_ + 1 == run.env.targets.size() && run.env.smoke.empty() && !run.env.analysis;
+    return index_ + 1 == run.env.targets.size() && run.env.smoke.empty() && !run.env.analysis &&
+           std::none_of(run.env.targets.begin(), run.env.targets.end(), switches_later);
   }
 
   std::size_t index_;

@@ -136,6 +136,7 @@ void KubeStandin::apply_deployment(const std::string& ns, const std::string& nam
 }
 
 StandinReply KubeStandin::json_patch(const std::string& path, const std::string& body) {
+  if (last_segment(parent(path)) == "deployments") return deployment_json_patch(path, body);
   auto it = objects_.find(path);
   if (it == objects_.end()) return status(404, "NotFound", last_segment(parent(path)) + " \"" + last_segment(path) + "\" not found");
   if (denied_.count("patch")) return status(403, "Forbidden", "cannot patch " + path);
@@ -148,6 +149,27 @@ StandinReply KubeStandin::json_patch(const std::string& path, const std::string&
   }
   it->second["metadata"]["resourceVersion"] = std::to_string(++version_);
   return {200, it->second.dump()};
+}
+
+StandinReply KubeStandin::deployment_json_patch(const std::string& path, const std::string& body) {
+  auto it = deployments_.find(last_segment(parent(parent(path))) + "/" + last_segment(path));
+  if (it == deployments_.end()) return status(404, "NotFound", "deployments.apps \"" + last_segment(path) + "\" not found");
+  if (denied_.count("patch")) return status(403, "Forbidden", "cannot patch " + path);
+  Entry& e = it->second;
+  json patched;
+  try {
+    patched = e.obj.patch(json::parse(body, nullptr, false));
+  } catch (const json::exception& ex) {
+    return status(422, "Invalid", std::string("the server rejected our request due to an error in our request: ") + ex.what());
+  }
+  const bool template_changed = patched["spec"]["template"] != e.obj["spec"]["template"];
+  const json replicas = patched["spec"].value("replicas", json(1));
+  e.obj["metadata"] = patched["metadata"];
+  e.obj["spec"]["template"] = patched["spec"]["template"];
+  if (replicas != e.obj["spec"].value("replicas", json(1)) && replicas.is_number_integer()) scale(e, replicas.get<int>());
+  if (template_changed) new_revision(e);
+  changed(e, "MODIFIED");
+  return {200, e.obj.dump()};
 }
 
 std::optional<StandinReply> KubeStandin::generic_get(const std::string& path, const std::string& query) {

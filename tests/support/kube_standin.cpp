@@ -178,6 +178,12 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   if (r.method == "PATCH" && r.header("Content-Type") == "application/apply-patch+yaml") return apply(path, query, r.body);
   if (r.method == "DELETE") return remove(path);
   if (r.method == "PATCH" && r.header("Content-Type") == "application/json-patch+json") return json_patch(path, r.body);
+  if (r.method == "PATCH" && r.header("Content-Type") == "application/strategic-merge-patch+json" && objects_.contains(path)) {
+    if (denied_.count("patch")) return status(403, "Forbidden", "cannot patch " + path);
+    objects_[path].merge_patch(json::parse(r.body, nullptr, false));  // maps merge as strategic merge does; lists are replaced
+    objects_[path]["metadata"]["resourceVersion"] = std::to_string(++version_);
+    return {200, objects_[path].dump()};
+  }
   if (r.method == "GET")
     if (auto reply = generic_get(path, query)) return *reply;
   if (path.rfind("/api/v1/namespaces/", 0) == 0 && r.method == "GET") return core(path, query);
@@ -214,7 +220,11 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
   }
   if (r.header("Content-Type") != "application/strategic-merge-patch+json")
     return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format");
-  auto patch = json::parse(r.body, nullptr, false);
+  return strategic_patch(e, r.body);
+}
+
+StandinReply KubeStandin::strategic_patch(Entry& e, const std::string& body) {
+  auto patch = json::parse(body, nullptr, false);
   const auto containers = patch.is_object() ? patch.value("/spec/template/spec/containers"_json_pointer, json::array()) : json();
   const auto replicas = patch.is_object() ? patch.value("/spec/replicas"_json_pointer, json()) : json();
   if (!containers.is_array() || (!replicas.is_null() && !replicas.is_number_integer()))
@@ -241,8 +251,15 @@ StandinReply KubeStandin::handle(const RecordedRequest& r) {
       changed = true;
     }
   }
+  bool annotated = false;  // annotations merge by key; a null removes one
+  if (patch.is_object() && patch.contains("metadata") && patch["metadata"].is_object() && patch["metadata"].contains("annotations")) {
+    json& current_annotations = e.obj["metadata"]["annotations"];
+    const json before = current_annotations;
+    current_annotations.merge_patch(patch["metadata"]["annotations"]);
+    annotated = current_annotations != before;
+  }
   if (changed) new_revision(e);
-  if (changed || scaled) this->changed(e, "MODIFIED");
+  if (changed || scaled || annotated) this->changed(e, "MODIFIED");
   return {200, e.obj.dump()};
 }
 

@@ -137,6 +137,7 @@ class KubeStandin {
   StandinReply remove(const std::string& path);
   // A JSON Patch (RFC 6902) of an object of another kind; a failed test is 422.
   StandinReply json_patch(const std::string& path, const std::string& body);
+  StandinReply deployment_json_patch(const std::string& path, const std::string& body);
   // The conflicts of `manager` applying `fields` (flattened) to the object at `path`, as 409 causes;
   // with `force` the other managers lose the fields instead.
   nlohmann::json take_fields(const std::string& path, const std::string& manager, const nlohmann::json& fields, bool force,
@@ -144,6 +145,8 @@ class KubeStandin {
   void apply_deployment(const std::string& ns, const std::string& name, const nlohmann::json& body, bool& created);
   // A new template: a new revision rolls out (and the next fault, if any, comes with it).
   void new_revision(Entry& e);
+  // A strategic merge patch of a Deployment: containers by name, replicas, annotations.
+  StandinReply strategic_patch(Entry& e, const std::string& body);
   // kube_jobs.cpp: the Job controller. A Job read moves it one step toward its end; its pod and log.
   struct JobRun {
     JobScript script;
