@@ -4,9 +4,7 @@
 #include <atomic>
 #include <thread>
 
-#include "tests/e2e/e2e_fixture.hpp"
-#include "tests/support/kube_standin.hpp"
-#include "tests/support/pki.hpp"
+#include "tests/e2e/kube_fixture.hpp"
 
 using namespace shipgate::testing;
 using nlohmann::json;
@@ -16,12 +14,10 @@ constexpr const char* kLiveService = "/api/v1/namespaces/shop/services/api";
 constexpr const char* kPreviewService = "/api/v1/namespaces/shop/services/api-preview";
 }  // namespace
 
-class BlueGreen : public E2E {
+class BlueGreen : public KubeE2E {
  protected:
   void SetUp() override {
-    E2E::SetUp();
-    pki = make_test_pki(dir.path());
-    kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
+    KubeE2E::SetUp();
     kube->add_deployment("shop", "api-blue", {{"api", "ghcr.io/acme/api:v0"}}, 3);
     kube->add_deployment("shop", "api-green", {{"api", "ghcr.io/acme/api:v0"}}, 0);
     for (const auto* path : {kLiveService, kPreviewService}) {
@@ -29,13 +25,7 @@ class BlueGreen : public E2E {
       kube->apply_as("platform", path, {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", name}, {"namespace", "shop"}}},
                                         {"spec", {{"selector", {{"app", "api"}, {"color", "blue"}}}, {"ports", {{{"port", 80}}}}}}});
     }
-    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
-    start_with(R"(
-server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
-store: sqlite:${STORE}
-github: { secrets: [")" + std::string(kSecret) + R"("] }
-reviewers: { alice: { token: ")" + kAliceToken + R"(", can: [deploy] } }
-projects:
+    start_with(daemon_head("deploy") + R"(projects:
   shop:
     repository: acme/shop
     components: { api: { image: ghcr.io/acme/api } }
@@ -58,11 +48,7 @@ projects:
         rollback_on_failure: true
 )");
   }
-  std::int64_t push_sha(const std::string& sha) {
-    auto r = push("refs/heads/main", sha, new_delivery_id(), "acme/shop");
-    EXPECT_EQ(r.status, 202) << r.body;
-    return r.json()["deployments"][0].value("id", std::int64_t{0});
-  }
+  std::int64_t push_sha(const std::string& sha) { return KubeE2E::push_sha("acme/shop", sha); }
   std::string colour_of(const char* service) { return kube->stored(service)["spec"]["selector"].value("color", ""); }
   int replicas_of(const std::string& deployment) { return kube->object("shop", deployment)["spec"].value("replicas", -1); }
   std::vector<std::string> history(std::int64_t id) {
@@ -77,8 +63,6 @@ projects:
     return false;
   }
 
-  TestPki pki;
-  std::unique_ptr<KubeStandin> kube;
   // The preview answers with the version the new colour runs; the live check answers as the test says.
   StandinServer preview{[this](const RecordedRequest&) {
     const std::string image = kube->image("shop", "api-" + colour_of(kPreviewService), "api");
@@ -86,7 +70,6 @@ projects:
   }};
   StandinServer live{[this](const RecordedRequest&) { return live_healthy ? StandinReply{200, "{}"} : StandinReply{500, "{}"}; }};
   std::atomic<bool> preview_healthy{true}, live_healthy{true};
-  std::map<std::string, std::string> versions;  // image tag -> version, as pushed
   std::string version_of(const std::string& image) {
     const auto tag = image.substr(image.rfind(':') + 1);
     for (const auto* sha : {kSha, kSha2})

@@ -2,9 +2,7 @@
 // scraping an exporter whose error counter follows the image the canary Deployment runs.
 #include <atomic>
 
-#include "tests/e2e/e2e_fixture.hpp"
-#include "tests/support/kube_standin.hpp"
-#include "tests/support/pki.hpp"
+#include "tests/e2e/kube_fixture.hpp"
 #include "tests/support/prometheus_server.hpp"
 
 using namespace shipgate::testing;
@@ -20,15 +18,12 @@ const std::string kRoutePath = "/apis/gateway.networking.k8s.io/v1/namespaces/sh
 
 }  // namespace
 
-class Canary : public E2E {
+class Canary : public KubeE2E {
  protected:
   void SetUp() override {
-    E2E::SetUp();
-    pki = make_test_pki(dir.path());
-    kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
+    KubeE2E::SetUp();
     kube->add_deployment("shop", "api", {{"api", "ghcr.io/acme/api:v0"}}, 4);
     kube->add_deployment("shop", "api-canary", {{"api", "ghcr.io/acme/api:v0"}}, 1);
-    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
     // Prometheus has scraped the exporter before anything is deployed.
     ASSERT_TRUE(wait_until([&] { return prometheus.query(kRatio) == 0.0; }, std::chrono::seconds(20)))
         << prometheus.log();
@@ -39,12 +34,7 @@ class Canary : public E2E {
           {"matches":[{"path":{"type":"PathPrefix","value":"/"}}],
            "backendRefs":[{"name":"api","port":80,"weight":100},{"name":"api-canary","port":80,"weight":0}]}]}})"));
     }
-    start_with(R"y(
-server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
-store: sqlite:${STORE}
-github: { secrets: [")y" + std::string(kSecret) + R"y("] }
-reviewers: { alice: { token: ")y" + kAliceToken + R"y(", can: [deploy] } }
-projects:
+    start_with(daemon_head("deploy") + R"y(projects:
   shop:
     repository: acme/shop
     components: { api: { image: ghcr.io/acme/api } }
@@ -74,11 +64,7 @@ projects:
     }
     return out;
   }
-  std::int64_t push_sha(const std::string& sha) {
-    auto r = push("refs/heads/main", sha, new_delivery_id(), "acme/shop");
-    EXPECT_EQ(r.status, 202) << r.body;
-    return r.json()["deployments"][0].value("id", std::int64_t{0});
-  }
+  std::int64_t push_sha(const std::string& sha) { return KubeE2E::push_sha("acme/shop", sha); }
   std::string settle(std::int64_t id) {
     std::string state;
     wait_until([&] {
@@ -106,8 +92,6 @@ projects:
     return requests.size();
   }
 
-  TestPki pki;
-  std::unique_ptr<KubeStandin> kube;
   // The application's request and error counters, moved on at each scrape: half of the requests fail
   // while the canary runs the bad version.
   StandinServer exporter{[this](const RecordedRequest&) {

@@ -2,9 +2,7 @@
 #include <atomic>
 
 #include "common/crypto.hpp"
-#include "tests/e2e/e2e_fixture.hpp"
-#include "tests/support/kube_standin.hpp"
-#include "tests/support/pki.hpp"
+#include "tests/e2e/kube_fixture.hpp"
 
 using namespace shipgate::testing;
 using nlohmann::json;
@@ -13,27 +11,19 @@ namespace {
 constexpr const char* kKubeSha3 = "8334940a49ca04e9d3c399eaf25a1b08a2cfc468";
 }
 
-class Kube : public E2E {
+class Kube : public KubeE2E {
  protected:
   void SetUp() override {
-    E2E::SetUp();
-    pki = make_test_pki(dir.path());
-    kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
+    KubeE2E::SetUp();
     kube->add_deployment("planera", "backend", {{"api", "ghcr.io/acme/backend:v0"}});
     kube->add_deployment("planera", "frontend", {{"frontend", "ghcr.io/acme/frontend:v0"}});
-    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
     smoke = std::make_unique<StandinServer>([this](const RecordedRequest&) {
       return healthy ? StandinReply{200, R"({"status":"ok"})"} : StandinReply{500, R"({"status":"down"})"};
     });
     start_with(config());
   }
   std::string config() {
-    return R"(
-server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
-store: sqlite:${STORE}
-github: { secrets: [")" + std::string(kSecret) + R"("] }
-reviewers: { alice: { token: ")" + kAliceToken + R"(", can: [deploy] } }
-projects:
+    return daemon_head("deploy") + R"(projects:
   planera:
     repository: acme/planera
     components:
@@ -63,12 +53,7 @@ projects:
           - { type: command, argv: ["/bin/sh", "-c", "echo deploying $SHIPGATE_IMAGE_CLI for $SHIPGATE_PROJECT; test \"$SHIPGATE_SHA\" != )" + kKubeSha3 + R"(  || { echo 'compose: image not found' >&2; exit 4; }"], timeout: 10s }
 )";
   }
-  std::int64_t push_to(const std::string& repo, const std::string& sha) {
-    const std::string body = push_payload(repo, "refs/heads/main", sha);
-    auto r = daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
-    EXPECT_EQ(r.status, 202) << r.body;
-    return r.json()["deployments"][0].value("id", std::int64_t{0});
-  }
+  std::int64_t push_to(const std::string& repo, const std::string& sha) { return push_sha(repo, sha); }
   bool history_mentions(std::int64_t id, const std::string& text) {
     const auto d = deployment(id);
     for (const auto& h : d["history"])
@@ -76,8 +61,6 @@ projects:
     return false;
   }
 
-  TestPki pki;
-  std::unique_ptr<KubeStandin> kube;
   std::unique_ptr<StandinServer> smoke;
   std::atomic<bool> healthy{true};
 };

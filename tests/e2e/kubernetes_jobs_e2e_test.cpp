@@ -3,9 +3,7 @@
 // (it is found again, not made twice), and a rollback that runs no migration.
 #include <filesystem>
 
-#include "tests/e2e/e2e_fixture.hpp"
-#include "tests/support/kube_standin.hpp"
-#include "tests/support/pki.hpp"
+#include "tests/e2e/kube_fixture.hpp"
 
 using namespace shipgate::testing;
 using nlohmann::json;
@@ -14,14 +12,11 @@ namespace {
 constexpr const char* kJobSha3 = "8334940a49ca04e9d3c399eaf25a1b08a2cfc468";
 }  // namespace
 
-class KubeJobs : public E2E {
+class KubeJobs : public KubeE2E {
  protected:
   void SetUp() override {
-    E2E::SetUp();
-    pki = make_test_pki(dir.path());
-    kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
+    KubeE2E::SetUp();
     kube->add_deployment("web", "api", {{"api", "ghcr.io/acme/api:v0"}});
-    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
     std::filesystem::create_directories(dir.file("jobs"));
     dir.write("jobs/migrate.yaml", R"(apiVersion: batch/v1
 kind: Job
@@ -36,12 +31,7 @@ spec:
           image: {image.api}
           args: [migrate, up]
 )");
-    start_with(R"(
-server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
-store: sqlite:${STORE}
-github: { secrets: [")" + std::string(kSecret) + R"("] }
-reviewers: { alice: { token: ")" + kAliceToken + R"(", can: [deploy, rollback] } }
-projects:
+    start_with(daemon_head("deploy, rollback") + R"(projects:
   web:
     repository: acme/web
     components: { api: { image: ghcr.io/acme/api } }
@@ -61,11 +51,7 @@ projects:
             poll_interval: 10ms
 )");
   }
-  std::int64_t push_sha(const std::string& sha) {
-    auto r = push("refs/heads/main", sha, new_delivery_id(), "acme/web");
-    EXPECT_EQ(r.status, 202) << r.body;
-    return r.json()["deployments"][0].value("id", std::int64_t{0});
-  }
+  std::int64_t push_sha(const std::string& sha) { return KubeE2E::push_sha("acme/web", sha); }
   // The API paths of the stand-in's PATCH requests, in order, without their queries.
   std::vector<std::string> patched() {
     std::vector<std::string> out;
@@ -73,9 +59,6 @@ projects:
       if (r.method == "PATCH") out.push_back(r.target.substr(0, r.target.find('?')));
     return out;
   }
-
-  TestPki pki;
-  std::unique_ptr<KubeStandin> kube;
 };
 
 TEST_F(KubeJobs, TheMigrationJobSucceedsBeforeAnyTargetChanges) {

@@ -4,9 +4,7 @@
 #include <csignal>
 #include <filesystem>
 
-#include "tests/e2e/e2e_fixture.hpp"
-#include "tests/support/kube_standin.hpp"
-#include "tests/support/pki.hpp"
+#include "tests/e2e/kube_fixture.hpp"
 
 using namespace shipgate::testing;
 using nlohmann::json;
@@ -17,13 +15,10 @@ constexpr const char* kSecretValue = "s3cr3t-value-xyz";
 constexpr const char* kDeploymentPath = "/apis/apps/v1/namespaces/web/deployments/api";
 }  // namespace
 
-class KubeManifests : public E2E {
+class KubeManifests : public KubeE2E {
  protected:
   void SetUp() override {
-    E2E::SetUp();
-    pki = make_test_pki(dir.path());
-    kube = std::make_unique<KubeStandin>("deployer-token", pki.server_cert_file, pki.server_key_file);
-    dir.write("kubeconfig", kube->kubeconfig("deployer-token"));
+    KubeE2E::SetUp();
     std::filesystem::create_directories(dir.file("k8s"));
     // The Deployment comes first in its file and the Namespace last by name: the kinds decide the order.
     write_manifest("app.yaml", R"(apiVersion: apps/v1
@@ -67,12 +62,7 @@ stringData:
   }
   void write_manifest(const std::string& name, const std::string& text) { dir.write("k8s/" + name, text); }
   std::string config(bool force) {
-    return R"(
-server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
-store: sqlite:${STORE}
-github: { secrets: [")" + std::string(kSecret) + R"("] }
-reviewers: { alice: { token: ")" + kAliceToken + R"(", can: [deploy, reload] } }
-projects:
+    return daemon_head("deploy, reload") + R"(projects:
   web:
     repository: acme/web
     components: { api: { image: ghcr.io/acme/api } }
@@ -92,11 +82,7 @@ projects:
         rollback_on_failure: true
 )";
   }
-  std::int64_t push_sha(const std::string& sha) {
-    auto r = push("refs/heads/main", sha, new_delivery_id(), "acme/web");
-    EXPECT_EQ(r.status, 202) << r.body;
-    return r.json()["deployments"][0].value("id", std::int64_t{0});
-  }
+  std::int64_t push_sha(const std::string& sha) { return KubeE2E::push_sha("acme/web", sha); }
   // Reloads the config (and so the manifest files) and waits until the daemon serves the new one.
   void reload(const std::string& yaml) {
     const std::string before = daemon->get("/api/v1/info", kAliceToken).json().value("config_sha256", "");
@@ -111,9 +97,6 @@ projects:
       if (r.method == "PATCH") out.push_back(r.target);
     return out;
   }
-
-  TestPki pki;
-  std::unique_ptr<KubeStandin> kube;
 };
 
 TEST_F(KubeManifests, AppliesTheSetInKindOrderWithServerSideApplyAndRecordsIt) {
