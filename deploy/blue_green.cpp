@@ -49,6 +49,21 @@ asio::awaitable<std::string> live_colour(KubeApi& api, const std::string& servic
   co_return live;
 }
 
+// Empty when the Deployment exists and has the container, else why not (nothing is changed then).
+asio::awaitable<std::string> check_container(KubeApi& api, const std::string& deployment, const std::string& container) {
+  auto read = co_await api.send("GET", deployments_path(api) + deployment);
+  if (read.status() != 200)
+    co_return kube_refusal(read, "get", in_namespace(api, "deployments/" + deployment),
+                           in_namespace(api, "Deployment " + deployment + " not found (blue_green needs both colours)"));
+  std::string names;
+  for (const auto& [name, image] : container_images(json_read::parse(read.body()))) {
+    if (name == container) co_return std::string();
+    names += (names.empty() ? "" : ", ") + name.substr(0, 100);
+  }
+  co_return "Deployment " + deployment + " has no container '" + container + "' (containers: " + (names.empty() ? "none" : names) +
+            "); nothing was changed";
+}
+
 }  // namespace
 
 asio::awaitable<TargetOutcome> deploy_idle_colour(KubeApi& api, const std::map<std::string, std::string>& images) {
@@ -66,6 +81,8 @@ asio::awaitable<TargetOutcome> deploy_idle_colour(KubeApi& api, const std::map<s
       out.message = kube_refusal(read, "get", in_namespace(api, "deployments/" + live_name), in_namespace(api, "Deployment " + live_name + " not found"));
       co_return out;
     }
+    out.message = co_await check_container(api, idle_name, w.container);
+    if (!out.message.empty()) co_return out;
     const int replicas = w.replicas ? *w.replicas
                                     : static_cast<int>(json_read::integer(json_read::object(json_read::parse(read.body()), "spec"), "replicas", 1));
     const json containers = json::array({{{"name", w.container}, {"image", image->second}}});

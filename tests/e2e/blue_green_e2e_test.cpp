@@ -127,3 +127,17 @@ TEST_F(BlueGreen, AFailingPreviewCheckNeverSwitches) {
   for (const auto& r : kube->requests()) EXPECT_FALSE(r.method == "PATCH" && r.target == kLiveService) << "the live Service was touched";
   EXPECT_NE(deployment(v1)["message"].get<std::string>().find("preview: "), std::string::npos) << deployment(v1)["message"];
 }
+
+TEST_F(BlueGreen, AnIdleColourWithoutTheContainerChangesNothing) {
+  kube->apply_as("someone", "/apis/apps/v1/namespaces/shop/deployments/api-green",
+                 json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api-green","namespace":"shop"},
+                     "spec":{"template":{"spec":{"containers":[{"name":"web","image":"ghcr.io/acme/web:v0"}]}}}})"));
+  const auto patches_before = kube->patches();
+  const auto v1 = push_sha(kSha);
+  ASSERT_TRUE(wait_state(v1, "failed")) << deployment(v1).dump(2);
+  EXPECT_NE(deployment(v1)["message"].get<std::string>().find("Deployment api-green has no container 'api' (containers: web); nothing was changed"),
+            std::string::npos)
+      << deployment(v1)["message"];
+  EXPECT_EQ(kube->patches(), patches_before);
+  EXPECT_EQ(colour_of(kLiveService), "blue");
+}
