@@ -49,7 +49,11 @@ class KubernetesTarget final : public DeployTarget {
 
   asio::awaitable<TargetOutcome> rollback(const DeployContext& previous, const json& failed) override {
     // A manifest set: the previous version's set, rendered again with its values, applied over the failed one.
-    if (!cfg_.manifest_files.empty()) co_return co_await apply_set(previous, "re-applied the manifest set of " + previous.version + ":");
+    if (!cfg_.manifest_files.empty()) {
+      auto out = co_await apply_set(previous, "re-applied the manifest set of " + previous.version + ":");
+      if (out.ok) out.message += same_as_recorded(previous, out.details);
+      co_return out;
+    }
     // Blue-green: a switch is undone by switching back (the old colour still runs); before it, nothing served.
     if (cfg_.blue_green) {
       if (failed.contains("switched")) co_return co_await switch_colours(api_, failed, /*back=*/true);
@@ -71,6 +75,21 @@ class KubernetesTarget final : public DeployTarget {
   }
 
  private:
+  // Whether a rollback applied what the version rolled back to had applied: its recorded digest, found
+  // in its result by this target's description.
+  std::string same_as_recorded(const DeployContext& previous, const json& applied) const {
+    const std::string now = json_read::text(json_read::object(applied, "manifests"), "digest");
+    for (const auto& entry : json_read::array(previous.result, "targets")) {
+      if (json_read::text(entry, "target") != describe()) continue;
+      const std::string then = json_read::text(json_read::object(json_read::object(entry, "details"), "manifests"), "digest");
+      if (then.empty()) break;
+      if (then == now) return "; the same set " + previous.version + " applied";
+      return "; the manifest files changed since " + previous.version + " was applied (digest " + then.substr(0, 12) + " then, " +
+             now.substr(0, 12) + " now): its values with today's files";
+    }
+    return "; what " + previous.version + " applied was not recorded";
+  }
+
   // Renders the manifest set with the deployment's values, applies it, prunes what it no longer has (with
   // prune) and waits for its workloads. What was applied (digest, objects) goes to the details.
   asio::awaitable<TargetOutcome> apply_set(const DeployContext& ctx, const std::string& verb) {

@@ -195,4 +195,22 @@ TEST_F(KubeManifests, ARolloutThatFailsIsRolledBackByApplyingThePreviousVersions
       << undo["message"];
   EXPECT_EQ(undo["details"]["manifests"]["digest"],
             deployment(v1)["result"]["targets"][0]["details"]["manifests"]["digest"]);
+  EXPECT_NE(undo["message"].get<std::string>().find("; the same set " + std::string(kSha) + " applied"), std::string::npos)
+      << undo["message"];
+}
+
+TEST_F(KubeManifests, ARollbackAfterTheFilesChangedSaysItAppliedTheVersionsValuesWithTodaysFiles) {
+  const auto v1 = push_sha(kSha);
+  ASSERT_TRUE(wait_state(v1, "succeeded")) << deployment(v1).dump(2);
+  write_manifest("extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: api-extra }\ndata: { note: changed }\n");
+  reload(config(false));
+  kube->fail_next_rollout("web", "api", {.container = "api", .log = "Error: DATABASE_URL is not set"});
+  const auto v2 = push_sha(kSha2);
+  ASSERT_TRUE(wait_state(v2, "rolled_back")) << deployment(v2).dump(2);
+  const auto d = deployment(v2);
+  const std::string message = d["result"]["rollback"][0]["message"];
+  EXPECT_NE(message.find("; the manifest files changed since " + std::string(kSha) + " was applied (digest "), std::string::npos)
+      << message;
+  EXPECT_EQ(kube->image("web", "api", "api"), "ghcr.io/acme/api:" + std::string(kSha).substr(0, 7));
+  EXPECT_EQ(kube->stored("/api/v1/namespaces/web/configmaps/api-extra")["data"]["note"], "changed");
 }
