@@ -135,8 +135,7 @@ asio::awaitable<TargetOutcome> switch_colours(KubeApi& api, const json& recorded
     }
     said += (said.empty() ? "Service " : ", ") + service + (back ? " switched back from " : " switched from ") + from + " to " + to;
     if (!back)
-      out.details["switched"][component] = {{"service", service}, {"from", from}, {"to", to}, {"old_deployment", service + "-" + from},
-                                            {"container", json_read::text(entry, "container")}};
+      out.details["switched"][component] = {{"service", service}, {"from", from}, {"to", to}, {"old_deployment", service + "-" + from}};
   }
   out.ok = true;
   out.message = said.empty() ? "nothing to switch" : said;
@@ -148,9 +147,10 @@ asio::awaitable<TargetOutcome> retire_old_colours(KubeApi& api, const json& swit
   TargetOutcome out{true, "", json::object()};
   for (const auto& [component, entry] : json_read::object(switched, "switched").items()) {
     const std::string name = json_read::text(entry, "old_deployment");
+    const auto say = [&out, &name](const std::string& what) { out.message += (out.message.empty() ? "" : "; ") + name + what; };
     auto read = co_await api.send("GET", deployments_path(api) + name);
     if (read.status() != 200) {
-      out.message += (out.message.empty() ? "" : "; ") + name + " could not be read (" + std::to_string(read.status()) + "): left as it is";
+      say(" could not be read (" + std::to_string(read.status()) + "): left as it is");
       continue;
     }
     const json deployment = json_read::parse(read.body());
@@ -158,11 +158,11 @@ asio::awaitable<TargetOutcome> retire_old_colours(KubeApi& api, const json& swit
     std::string unused;
     const std::string live = co_await live_colour(api, json_read::text(entry, "service"), unused);
     if (live == json_read::text(entry, "from")) {
-      out.message += (out.message.empty() ? "" : "; ") + name + " serves again: left as it is";
+      say(" serves again: left as it is");
       continue;
     }
     if (json_read::text(json_read::object(meta, "annotations"), kRetireMark).empty()) {
-      out.message += (out.message.empty() ? "" : "; ") + name + " was deployed to since the switch: left as it is";
+      say(" was deployed to since the switch: left as it is");
       continue;
     }
     // The test makes it atomic: a deploy to it between this read and the patch wins.
@@ -170,7 +170,7 @@ asio::awaitable<TargetOutcome> retire_old_colours(KubeApi& api, const json& swit
                                   {{"op", "replace"}, {"path", "/spec/replicas"}, {"value", 0}},
                                   {{"op", "remove"}, {"path", "/metadata/annotations/shipgate.dev~1retire"}}});
     auto scaled = co_await api.send("PATCH", deployments_path(api) + name, ops.dump(), "application/json-patch+json");
-    out.message += (out.message.empty() ? "" : "; ") + name + (scaled.status() == 200 ? " scaled to 0" : " left as it is (" + std::to_string(scaled.status()) + ")");
+    say(scaled.status() == 200 ? " scaled to 0" : " left as it is (" + std::to_string(scaled.status()) + ")");
   }
   co_return out;
 }

@@ -24,7 +24,7 @@ std::string other_colour(std::string_view colour);
 // component -> image to set. Details: {"blue_green": {component: {deployment, service, live, new, replicas, image}}}.
 boost::asio::awaitable<TargetOutcome> deploy_idle_colour(KubeApi& api, const std::map<std::string, std::string>& images);
 // `deployed`: deploy_idle_colour's details; with `back` the live colours recorded there are restored.
-// Details: {"switched": {component: {service, from, to, old_deployment, old_image}}, "keep_old_ms"}.
+// Details: {"switched": {component: {service, from, to, old_deployment}}, "keep_old_ms"}.
 boost::asio::awaitable<TargetOutcome> switch_colours(KubeApi& api, const nlohmann::json& deployed, bool back);
 boost::asio::awaitable<TargetOutcome> retire_old_colours(KubeApi& api, const nlohmann::json& switched);
 

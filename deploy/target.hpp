@@ -29,7 +29,7 @@ struct DeployContext {
   std::map<std::string, std::string> images;  // component -> full image reference
   std::string config_commit;                  // platform commit behind a config redeploy, else empty
   std::string preview_url;                    // a blue-green target's preview address, else empty
-  nlohmann::json result = nlohmann::json::object();  // what the deployment recorded (for a rollback: the version's)
+  nlohmann::json result = nlohmann::json::object();  // for a rollback only: what the version rolled back to recorded
   config::TemplateVars vars;                  // {sha} {version} {image.backend} ...
 };
 

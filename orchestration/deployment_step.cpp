@@ -83,7 +83,6 @@ deploy::DeployContext deploy_context(const Deployment& d, const config::Project&
   ctx.sha = d.sha;
   ctx.ref = d.ref;
   ctx.config_commit = d.config_commit;
-  ctx.result = d.result;
   for (const auto& t : env.targets)
     if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec); k && k->blue_green && ctx.preview_url.empty())
       ctx.preview_url = k->blue_green->preview_url;

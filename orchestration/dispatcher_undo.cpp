@@ -32,7 +32,8 @@ asio::awaitable<void> Dispatcher::roll_back(StepRun& run, const DeploymentSteps&
   co_await std::move(noted);
   log_with(spdlog::level::warn, {.deployment = d.id}, "deployment {}: rolling back {} step(s) to {} after: {}", d.id, ran,
            previous->version, failure);
-  const auto back = deploy_context(*previous, run.project, run.env);
+  auto back = deploy_context(*previous, run.project, run.env);
+  back.result = previous->result;  // what each target applied for it, to compare with what it applies again
   run.result["rollback"] = json::array();
   std::string rollback_error;
   for (std::size_t i = ran; i-- > 0;) {  // newest first

@@ -2,7 +2,6 @@
 // is checked through the preview Service, the live Service switches in one patch, a failed check after
 // the switch switches back at once, and the old colour is scaled down after keep_old.
 #include <atomic>
-#include <thread>
 
 #include "tests/e2e/kube_fixture.hpp"
 
@@ -110,8 +109,11 @@ TEST_F(BlueGreen, ACheckThatFailsAfterTheSwitchSwitchesBackAtOnce) {
   EXPECT_TRUE(has_line(v2, "Service api switched back from blue to green"));
   const auto d = deployment(v2);
   EXPECT_EQ(d["result"]["rollback"][0]["message"], "Service api switched back from blue to green") << d.dump(2);
-  // Green serves again and keeps its replicas after v2's keep_old (1 s) has passed.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2'500));
+  // v2's switch had marked green for scaling down after keep_old; once that timer has run, green serves
+  // again with its replicas.
+  ASSERT_TRUE(wait_until([&] { return daemon->log().find("api-green serves again: left as it is") != std::string::npos; },
+                         std::chrono::seconds(10)))
+      << daemon->log();
   EXPECT_EQ(replicas_of("api-green"), 3);
   EXPECT_EQ(colour_of(kLiveService), "green");
 }
