@@ -42,13 +42,41 @@ function busy() {
   return [...view.querySelectorAll('textarea, input[type=text]')].some((el) => el.value.trim() !== '');
 }
 
+// Which control has the focus, said so that the same control is found after an update: a text field
+// or an action button, inside the card of its deployment if it has one. Anything else is not kept.
+function focusPlace() {
+  const el = document.activeElement;
+  if (!el || !view.contains(el) || !(el.matches('textarea, input') || el.dataset.action)) return null;
+  const card = el.closest('[data-deployment]');
+  const within = card ? `[data-deployment="${card.dataset.deployment}"] ` : '';
+  const action = el.dataset.action ? `[data-action="${el.dataset.action}"]` : '';
+  return { selector: within + el.tagName.toLowerCase() + action, value: el.matches('textarea, input') ? el.value : null };
+}
+
+// The control that had the focus before an update (or took it while the update was read) has it back
+// afterwards, with what was typed in it: a keyboard user's place survives a live update.
+function restoreFocus(place) {
+  if (!place || view.contains(document.activeElement)) return;
+  const el = view.querySelector(place.selector);
+  if (!el) return;
+  if (place.value !== null) el.value = place.value;
+  el.focus();
+}
+
 function rerenderSoon() {
   if (rerenderPending) return;
   rerenderPending = true;
   setTimeout(async () => {
     rerenderPending = false;
     if (busy()) return rerenderSoon();
+    const before = { place: focusPlace() };
+    const watch = () => { before.place = focusPlace(); };
+    view.addEventListener('focusin', watch);
+    view.addEventListener('input', watch);
     await render();
+    view.removeEventListener('focusin', watch);
+    view.removeEventListener('input', watch);
+    restoreFocus(before.place);
     await updateInbox();
   }, 150);
 }

@@ -112,6 +112,16 @@ async function main() {
     // Bob approves with the keyboard alone (Tab from his comment reaches Approve, Enter presses it);
     // Alice's deployment page reaches succeeded by itself.
     await bob.page.focus('article.pending textarea');
+    // A live update redraws the inbox under his cursor: the new comment box has the focus.
+    await bob.page.evaluate(() => { document.querySelector('article.pending textarea').dataset.drawn = 'before'; });
+    let reads = 0;
+    const redrawn = new Promise((resolve) => bob.page.on('response', (r) => {
+      if (r.url().includes('state=pending_approval') && ++reads === 2) resolve();
+    }));
+    await bob.page.evaluate(() => window.dispatchEvent(new Event('shipgate:changed')));
+    await redrawn;
+    assert.deepEqual(await bob.page.evaluate(() => [document.activeElement.tagName, document.activeElement.dataset.drawn]),
+                     ['TEXTAREA', undefined], 'the redrawn comment box has the focus');
     await bob.page.keyboard.type('ok');
     await bob.page.keyboard.press('Tab');
     assert.equal(await bob.page.evaluate(() => document.activeElement.dataset.action), 'approve');
