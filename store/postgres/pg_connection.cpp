@@ -23,7 +23,7 @@ namespace shipgate::orchestration {
 
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 using WaitType = asio::posix::stream_descriptor::wait_type;
 
 namespace {
@@ -100,7 +100,7 @@ struct PgConnection::Impl {
   }
 
   // Waits until the socket is ready for `what` or the deadline passes; false on timeout or error.
-  asio::awaitable<bool> wait(WaitType what, Clock::time_point deadline) {
+  asio::awaitable<bool> wait(WaitType what, Steady::time_point deadline) {
     asio::steady_timer timer(socket.get_executor(), deadline);
     auto ready = socket.async_wait(what, asio::as_tuple(asio::use_awaitable));
     auto expired = timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -159,7 +159,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<PgConnection>, PgError>> P
   auto impl = std::make_unique<Impl>(executor);
   impl->conn = pq().PQconnectStart(conninfo.c_str());
   if (!impl->conn || pq().PQstatus(impl->conn) == CONNECTION_BAD) co_return impl->error("cannot connect to PostgreSQL: ");
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Steady::now() + timeout;
   // libpq's documented loop: start as if the last poll asked to write.
   PostgresPollingStatusType polled = PGRES_POLLING_WRITING;
   while (polled != PGRES_POLLING_OK) {
@@ -181,7 +181,7 @@ asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::
                                               std::optional<Millis> timeout) {
   Impl& c = *impl_;
   if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
-  const auto deadline = Clock::now() + timeout.value_or(timeout_.value_or(Millis(30'000)));
+  const auto deadline = Steady::now() + timeout.value_or(timeout_.value_or(Millis(30'000)));
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -204,7 +204,7 @@ asio::awaitable<PgResult> PgConnection::query(std::string sql, std::vector<std::
 asio::awaitable<PgResult> PgConnection::execute(std::string script, std::optional<Millis> timeout) {
   Impl& c = *impl_;
   if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
-  const auto deadline = Clock::now() + timeout.value_or(timeout_.value_or(Millis(60'000)));
+  const auto deadline = Steady::now() + timeout.value_or(timeout_.value_or(Millis(60'000)));
   if (!pq().PQsendQuery(c.conn, script.c_str())) co_return c.error();
   co_return co_await exchange(deadline);
 }
@@ -212,7 +212,7 @@ asio::awaitable<PgResult> PgConnection::execute(std::string script, std::optiona
 asio::awaitable<PgNotifications> PgConnection::notifications(Millis timeout) {
   Impl& c = *impl_;
   if (!ok()) co_return PgError{"PostgreSQL connection is closed", {}, true};
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Steady::now() + timeout;
   std::vector<PgNotification> out;
   for (;;) {
     if (!pq().PQconsumeInput(c.conn)) co_return c.error();
@@ -220,14 +220,14 @@ asio::awaitable<PgNotifications> PgConnection::notifications(Millis timeout) {
       out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
       pq().PQfreemem(n);
     }
-    if (!out.empty() || Clock::now() >= deadline) co_return out;
+    if (!out.empty() || Steady::now() >= deadline) co_return out;
     // A timeout here is no fault (nothing was said); the loop looks once more and ends empty.
     const bool ready = co_await c.wait(WaitType::wait_read, deadline);
     if (!ready && pq().PQstatus(c.conn) == CONNECTION_BAD) co_return c.error();
   }
 }
 
-asio::awaitable<PgResult> PgConnection::exchange(Clock::time_point deadline) {
+asio::awaitable<PgResult> PgConnection::exchange(Steady::time_point deadline) {
   Impl& c = *impl_;
   // Send everything; while the server's answer fills our buffer, read it so neither side blocks.
   for (;;) {

@@ -20,6 +20,9 @@ struct pg_result;
 
 namespace shipgate::orchestration {
 
+// An integer as a query parameter's text.
+inline std::string text(std::int64_t v) { return std::to_string(v); }
+
 // What went wrong: libpq's message (never the password: libpq does not echo it) and, when the server
 // answered with an error, its SQLSTATE (e.g. "23505" for a unique violation, "40001" serialization).
 struct PgError {

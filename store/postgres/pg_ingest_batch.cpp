@@ -37,7 +37,6 @@ using Params = std::vector<std::optional<std::string>>;
 
 namespace {
 
-
 // A batch as it goes: its webhooks, which of them this transaction claimed, what was read.
 struct Batch {
   const std::vector<const IngestRequest*>& requests;
@@ -55,8 +54,6 @@ struct Batch {
   }
 };
 
-
-std::string text(std::int64_t v) { return std::to_string(v); }
 std::string count_of(std::size_t n) { return std::to_string(n); }
 
 // A serialised JSON parameter; nullopt when a string is not valid UTF-8 (ingest() one by one then
@@ -210,7 +207,6 @@ asio::awaitable<bool> read_lanes(PgConnection& c, Batch& b) {
   for (int i = 0; i < taken->size(); ++i) b.ids.push_back(taken->int64(i, 0));
   co_return true;
 }
-
 
 // One webhook's marks, deployments and audit entries, decided on the lanes as the batch has left them.
 void apply_request(Batch& b, std::size_t i, std::size_t& next_id, RowWriter& w) {

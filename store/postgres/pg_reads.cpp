@@ -37,7 +37,6 @@ std::optional<Deployment> first_of(const PgRows& rows) {
   return deployment_from_row(PgRow(rows, 0));
 }
 
-std::string text(std::int64_t v) { return std::to_string(v); }
 
 // The first deployment a query selecting SHIPGATE_DEPLOYMENT_COLUMNS finds, if any.
 Read<std::optional<Deployment>> one_deployment(PgConnection& c, const std::string& sql, const Params& p) {

@@ -20,8 +20,6 @@ boost::system::error_code pg_store_error(const PgError& e) {
 
 namespace {
 
-boost::system::error_code failed(const PgError& e) { return pg_store_error(e); }
-std::string text(std::int64_t v) { return std::to_string(v); }
 
 }  // namespace
 

@@ -21,6 +21,7 @@ namespace shipgate::orchestration {
 
 // A PostgreSQL failure as the store reports it (io_error); the server's words go to the log.
 boost::system::error_code pg_store_error(const PgError& e);
+inline boost::system::error_code failed(const PgError& e) { return pg_store_error(e); }
 
 class PgWrites {
  public:

@@ -11,8 +11,6 @@ using Params = std::vector<std::optional<std::string>>;
 
 namespace {
 
-boost::system::error_code failed(const PgError& e) { return pg_store_error(e); }
-std::string text(std::int64_t v) { return std::to_string(v); }
 
 }  // namespace
 

@@ -8,10 +8,6 @@ namespace shipgate::orchestration {
 namespace asio = boost::asio;
 using Params = std::vector<std::optional<std::string>>;
 
-namespace {
-std::string text(std::int64_t v) { return std::to_string(v); }
-}  // namespace
-
 asio::awaitable<Result<void>> PgWrites::outbox_expand(PgConnection& c, const std::vector<std::int64_t>& event_ids,
                                                       const std::vector<OutboxItem>& deliveries) {
   const std::string now = text(epoch_ms(clock_->now()));

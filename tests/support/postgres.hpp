@@ -32,6 +32,7 @@ class Postgres {
 
  private:
   std::vector<std::string> as_owner(std::vector<std::string> argv) const;
+  std::string cluster_template() const;
 
   TempDir dir_;
   std::string bin_;
