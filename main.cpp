@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/client.hpp"
+#include "cli/notify.hpp"
 #include "common/crypto.hpp"
 #include "config/loader.hpp"
 #include "serve.hpp"
@@ -22,6 +23,8 @@ void usage() {
                "  shipgate check -c FILE        validate a config, print every error\n"
                "  shipgate hash-token [TOKEN]   print the SHA-256 to put in token_sha256 (reads stdin without TOKEN)\n"
                "  shipgate hash-token --new     make a new random token and print it with its hash\n"
+               "  shipgate notify --project P [--environment E] [--version V] [--image C=REF]... [--wait]\n"
+               "                                tell shipgate a version is built (from CI; see shipgate notify --help)\n"
                "  shipgate healthcheck [URL]     exit 0 if URL/healthz answers 200 (for container HEALTHCHECKs)\n"
                "  shipgate --version\n"
                "  shipgate status|deployments|deploy|approve|reject|cancel|rollback|audit ...  (see shipgate status --help)\n");
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return serve(args);
   if (cmd == "check") return check(args);
   if (cmd == "hash-token") return hash_token(args);
+  if (cmd == "notify") return cli::run_notify(args);
   if (cmd == "healthcheck") return cli::healthcheck(args.size() > 1 ? args[1] : "http://127.0.0.1:8080");
   if (cli::is_client_command(cmd)) return cli::run_client(args);
   usage();

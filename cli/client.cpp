@@ -1,8 +1,5 @@
 #include "cli/client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -11,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/blocking.hpp"
 #include "cli/events.hpp"
 #include "cli/status_view.hpp"
 #include "common/text.hpp"
@@ -98,19 +96,15 @@ std::optional<Answer> call(const Options& o, const std::string& method, const st
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = body->dump();
   }
-  boost::asio::io_context ioc;
-  std::optional<http::HttpResult> result;
   auto client = http::make_beast_http_client();
-  boost::asio::co_spawn(ioc, client->send(std::move(req)), [&](std::exception_ptr, http::HttpResult r) { result = std::move(r); });
-  ioc.run();
-  if (!result || !*result) {
-    std::fprintf(stderr, "shipgate: cannot reach %s: %s\n", o.url.c_str(),
-                 result ? (*result).error().message().c_str() : "no answer");
+  const auto result = send_and_wait(*client, std::move(req));
+  if (!result) {
+    std::fprintf(stderr, "shipgate: cannot reach %s: %s\n", o.url.c_str(), result.error().message().c_str());
     return std::nullopt;
   }
-  Answer a{(*result)->status, json::parse((*result)->body, nullptr, false)};
+  Answer a{result->status, json::parse(result->body, nullptr, false)};
   if (a.status < 200 || a.status >= 300) {
-    const std::string message = a.body.is_object() ? a.body.value("message", (*result)->body) : (*result)->body;
+    const std::string message = a.body.is_object() ? a.body.value("message", result->body) : result->body;
     std::fprintf(stderr, "shipgate: %s (HTTP %d)\n", message.c_str(), a.status);
     if (a.body.is_object() && a.body.contains("errors") && a.body["errors"].is_array())
       for (const auto& e : a.body["errors"]) std::fprintf(stderr, "  %s\n", e.is_string() ? e.get<std::string>().c_str() : e.dump().c_str());
