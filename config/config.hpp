@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rsa_signing.hpp"
 #include "config/cron.hpp"
 #include "config/ip_ranges.hpp"
 #include "config/notify_event.hpp"
@@ -230,7 +231,16 @@ struct Environment {
 
 // GitHub Deployments and their statuses mirror what shipgate does, for the repository's Environments page.
 struct GithubDeploymentsConfig {
-  std::string token;  // a token allowed to write deployments (repo scope or deployments: write)
+  std::string token;  // a token allowed to write deployments (repo scope or deployments: write); empty: the GitHub App's
+  std::string api_url = "https://api.github.com";
+  TlsClientConfig tls;
+};
+
+// shipgate as a GitHub App (github_app:): the app's JWT buys installation tokens for GitHub API calls
+// where a project names no token of its own.
+struct GithubAppConfig {
+  std::string app_id;
+  std::optional<RsaKey> key;  // read from private_key_file at load; never printed
   std::string api_url = "https://api.github.com";
   TlsClientConfig tls;
 };
@@ -287,6 +297,7 @@ struct Config {
   LogConfig log;
   StoreConfig store;
   GithubConfig github;
+  std::optional<GithubAppConfig> github_app;
   std::optional<PlatformConfig> platform;
   std::vector<Reviewer> reviewers;
   std::vector<Project> projects;

@@ -273,6 +273,7 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
     error("server.run_deployments", "false needs a shared store (store: postgresql://...): on SQLite no other "
                                     "replica would ever run the deployments this one accepts");
   if (const auto n = top["github"]) load_github(n, c.github);
+  if (const auto n = top["github_app"]) load_github_app(n, c.github_app);
   if (const auto n = top["platform"]) load_platform(n, c.platform);
   if (const auto n = top["reviewers"]) load_reviewers(n, c.reviewers);
   if (const auto n = top["notify"]) load_notify(n, c.notify);
@@ -295,6 +296,10 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
     }
   }
   cross_check(c);
+  for (const auto& p : c.projects)
+    if (p.github_deployments && p.github_deployments->token.empty() && !c.github_app)
+      error(join(join("projects", p.name), "github_deployments") + ".token",
+            "is required without github_app (a token that may write deployments, or the app's installation token)");
   for (std::size_t i = 0; i < c.notify.size(); ++i)
     for (std::size_t j = 0; j < c.notify[i].projects.size(); ++j)
       if (!c.project(c.notify[i].projects[j]))

@@ -78,6 +78,7 @@ class Loader {
   void load_root(const YAML::Node& root, Config& c);
   void load_notify(const YAML::Node& n, std::vector<Notifier>& out);
   void load_slack(const YAML::Node& n, std::optional<SlackConfig>& out, const std::vector<Reviewer>& reviewers);
+  void load_github_app(const YAML::Node& n, std::optional<GithubAppConfig>& out);
   void load_registries(const YAML::Node& n, std::map<std::string, RegistryConfig>& out);
 
   // Projects, environments and targets (loader_projects.cpp).

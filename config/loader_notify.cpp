@@ -67,4 +67,30 @@ void Loader::load_slack(const YAML::Node& n, std::optional<SlackConfig>& out, co
   out = std::move(s);
 }
 
+void Loader::load_github_app(const YAML::Node& n, std::optional<GithubAppConfig>& out) {
+  if (!is_map(n, "github_app")) return;
+  Section app(*this, n, "github_app");
+  GithubAppConfig a;
+  if (app.require("app_id", "the App ID on the app's settings page")) {
+    app.nonempty("app_id", a.app_id);
+    if (a.app_id.size() > 20 || a.app_id.find_first_not_of("0123456789") != std::string::npos)
+      error(app.at("app_id"), "must be the app's numeric id");
+  }
+  std::string key_file;
+  if (app.require("private_key_file", "the .pem file GitHub generated for the app")) app.nonempty("private_key_file", key_file);
+  std::string pem;
+  if (!key_file.empty() && read_file(config_relative(key_file), app.at("private_key_file"), pem)) {
+    std::string why;
+    a.key = RsaKey::from_pem(pem, why);
+    if (!a.key) error(app.at("private_key_file"), key_file + " " + why);
+  }
+  if (app["api_url"]) {
+    app.nonempty("api_url", a.api_url);
+    check_url(a.api_url, app.at("api_url"));
+    while (!a.api_url.empty() && a.api_url.back() == '/') a.api_url.pop_back();
+  }
+  app.nonempty("ca_file", a.tls.ca_file);
+  out = std::move(a);
+}
+
 }  // namespace shipgate::config::detail

@@ -362,7 +362,7 @@ void Loader::load_github_deployments(const YAML::Node& n, const std::string& pat
   if (!is_map(n, path)) return;
   Section github(*this, n, path);
   GithubDeploymentsConfig g;
-  if (github.require("token", "a token that may write deployments")) github.nonempty("token", g.token);
+  github.nonempty("token", g.token);  // required unless github_app gives one (checked with the whole config)
   if (github["api_url"]) {
     github.nonempty("api_url", g.api_url);
     check_url(g.api_url, github.at("api_url"));

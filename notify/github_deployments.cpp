@@ -12,15 +12,15 @@ namespace {
 
 bool permanent(int status) { return status >= 400 && status < 500 && status != 408 && status != 429; }
 
-http::OutboundRequest post(const config::GithubDeploymentsConfig& github, std::string url, const json& body,
-                             std::string_view user_agent) {
+http::OutboundRequest post(const config::GithubDeploymentsConfig& github, const std::string& token, std::string url,
+                           const json& body, std::string_view user_agent) {
   http::OutboundRequest req;
   req.method = "POST";
   req.url = std::move(url);
   req.body = body.dump();
   req.timeout = std::chrono::seconds(15);
   req.ca_file = github.tls.ca_file;
-  req.headers = {{"Authorization", "Bearer " + github.token},
+  req.headers = {{"Authorization", "Bearer " + token},
                  {"Accept", "application/vnd.github+json"},
                  {"X-GitHub-Api-Version", "2022-11-28"},
                  {"Content-Type", "application/json"},
@@ -52,7 +52,8 @@ std::optional<std::int64_t> read_github_deployment_id(std::string_view body) {
 
 boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http,
                                                           const config::GithubDeploymentsConfig& github,
-                                                          const GithubStatus& s, std::int64_t github_id,
+                                                          std::string token, const GithubStatus& s,
+                                                          std::int64_t github_id,
                                                           std::string_view user_agent) {
   GithubReport report;
   report.github_id = github_id;
@@ -67,7 +68,7 @@ boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http
                        {"payload", {{"shipgate_deployment", s.deployment}, {"version", s.version}}},
                        {"production_environment", s.production},
                        {"transient_environment", false}};
-    auto create_request = post(github, api, body, user_agent);
+    auto create_request = post(github, token, api, body, user_agent);
     auto created = co_await http.send(std::move(create_request));
     if (!created || created->status != 201) {
       failed(report, created, "creating the GitHub deployment");
@@ -85,7 +86,7 @@ boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http
                        {"environment", s.environment},
                        {"log_url", s.log_url},
                        {"auto_inactive", true}};
-  auto status_request = post(github, api + "/" + std::to_string(report.github_id) + "/statuses", status, user_agent);
+  auto status_request = post(github, token, api + "/" + std::to_string(report.github_id) + "/statuses", status, user_agent);
   auto posted = co_await http.send(std::move(status_request));
   if (!posted || posted->status != 201) {
     failed(report, posted, "posting the GitHub deployment status");

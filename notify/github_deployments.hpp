@@ -40,9 +40,11 @@ struct GithubReport {
 // The id of the deployment GitHub created (a positive integer); none when the answer has no such id.
 std::optional<std::int64_t> read_github_deployment_id(std::string_view body);
 
+// `token` is the project's own or a GitHub App's installation token.
 boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http,
                                                           const config::GithubDeploymentsConfig& github,
-                                                          const GithubStatus& status, std::int64_t github_id,
+                                                          std::string token, const GithubStatus& status,
+                                                          std::int64_t github_id,
                                                           std::string_view user_agent);
 
 }  // namespace shipgate::notify

@@ -57,7 +57,8 @@ Outbox::Outbox(asio::any_io_executor executor, Store& store, std::function<confi
       http_(std::move(http)),
       clock_(std::move(clock)),
       metrics_(metrics),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      app_tokens_(std::make_shared<notify::GithubAppTokens>(http_, clock_)) {}
 
 void Outbox::start() {
   spawn_supervised(strand_, "outbox", [self = shared_from_this()] { return self->loop(); }, metrics_);
@@ -259,8 +260,18 @@ asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
   status.log_url = p.value("log_url", "");
   status.deployment = item.deployment;
   const std::string user_agent = "shipgate/" + options_.version;
-  const auto report = co_await notify::report_github_status(*http_, *project->github_deployments, status, item.github_id,
-                                                            user_agent);
+  // The project's own token, else one the GitHub App is given for the repository.
+  notify::AppToken token{project->github_deployments->token};
+  if (token.token.empty() && config->github_app)
+    token = co_await app_tokens_->token_for(*config->github_app, project->repository, user_agent);
+  notify::GithubReport report;
+  if (token.token.empty()) {
+    report.error = token.error.empty() ? "no GitHub token is configured" : token.error;
+    report.permanent = token.permanent;
+  } else {
+    report = co_await notify::report_github_status(*http_, *project->github_deployments, token.token, status,
+                                                   item.github_id, user_agent);
+  }
   if (report.github_id != item.github_id) a.github_id = report.github_id;  // a retry reuses it
   if (report.delivered) {
     a.outcome = OutboxOutcome::delivered;

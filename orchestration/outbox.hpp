@@ -20,6 +20,7 @@
 #include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "http/http_client.hpp"
+#include "notify/github_app.hpp"
 #include "notify/notification.hpp"
 #include "store/store.hpp"
 
@@ -74,6 +75,7 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
   Metrics* metrics_;
   OutboxOptions options_;
   std::set<std::int64_t> in_flight_;
+  std::shared_ptr<notify::GithubAppTokens> app_tokens_;
   std::optional<LaneHold> hold_;  // the outbox's lane ("*", "outbox"): held by the replica that delivers
   std::atomic<bool> stopped_{false};
 };

@@ -1,6 +1,13 @@
 #include "tests/support/github_standin.hpp"
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <regex>
+
+#include "common/crypto.hpp"
+#include "common/time_format.hpp"
 
 namespace shipgate::testing {
 
@@ -12,7 +19,107 @@ StandinReply github_error(int status, const std::string& message) {
   return {status, json{{"message", message}, {"documentation_url", "https://docs.github.com/rest"}}.dump()};
 }
 
+// base64url (no padding) as JWTs write it, decoded; nothing when malformed.
+std::optional<std::string> base64url_decode(std::string text) {
+  for (auto& c : text) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (c == '+' || c == '/' || c == '=') return std::nullopt;
+  }
+  while (text.size() % 4 != 0) text.push_back('=');
+  return base64_decode(text);
+}
+
+bool rs256_valid(const std::string& public_key_pem, const std::string& signed_part, const std::string& signature) {
+  BIO* bio = BIO_new_mem_buf(public_key_pem.data(), static_cast<int>(public_key_pem.size()));
+  EVP_PKEY* key = bio ? PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  if (!key) return false;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok = ctx && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+                  EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                                   reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
 }  // namespace
+
+void GithubStandin::enable_app(std::string app_id, std::string public_key_pem, std::int64_t installation,
+                               std::chrono::seconds token_life) {
+  std::lock_guard lock(mutex_);
+  app_id_ = std::move(app_id);
+  app_public_key_ = std::move(public_key_pem);
+  installation_ = installation;
+  token_life_ = token_life;
+}
+
+int GithubStandin::tokens_issued() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(issued_.size());
+}
+
+std::vector<std::string> GithubStandin::refusals() const {
+  std::lock_guard lock(mutex_);
+  return refusals_;
+}
+
+// GitHub's rules for an app's JWT: RS256 over header.claims with the app's key, `iss` the app id,
+// `iat` not in the future (60 s of clock drift allowed), `exp` after now and at most 10 minutes after `iat`.
+bool GithubStandin::jwt_ok(const std::string& authorization) {
+  const auto refuse = [&](const std::string& why) { return refusals_.push_back("JWT: " + why), false; };
+  if (authorization.rfind("Bearer ", 0) != 0) return refuse("not a Bearer credential");
+  const std::string jwt = authorization.substr(7);
+  const auto dot1 = jwt.find('.'), dot2 = jwt.rfind('.');
+  if (dot1 == std::string::npos || dot1 == dot2) return refuse("not three parts");
+  const auto header = base64url_decode(jwt.substr(0, dot1));
+  const auto claims = base64url_decode(jwt.substr(dot1 + 1, dot2 - dot1 - 1));
+  const auto signature = base64url_decode(jwt.substr(dot2 + 1));
+  if (!header || !claims || !signature) return refuse("not base64url");
+  const auto h = json::parse(*header, nullptr, false);
+  const auto c = json::parse(*claims, nullptr, false);
+  if (!h.is_object() || h.value("alg", "") != "RS256") return refuse("alg is not RS256");
+  if (!rs256_valid(app_public_key_, jwt.substr(0, dot2), *signature)) return refuse("the signature does not verify");
+  if (!c.is_object() || !c.contains("iat") || !c.contains("exp") || !c["iat"].is_number_integer() || !c["exp"].is_number_integer())
+    return refuse("iat and exp must be integers");
+  const auto iss = c.contains("iss") ? (c["iss"].is_string() ? c["iss"].get<std::string>() : c["iss"].dump()) : "";
+  if (iss != app_id_) return refuse("iss is not the app id");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto iat = c["iat"].get<std::int64_t>(), exp = c["exp"].get<std::int64_t>();
+  if (iat > now + 60) return refuse("iat is in the future");
+  if (exp <= now) return refuse("expired");
+  if (exp - iat > 600) return refuse("lives longer than 10 minutes");
+  return true;
+}
+
+bool GithubStandin::token_ok(const std::string& authorization) {
+  if (authorization == "Bearer " + token_ || authorization == "token " + token_) return true;
+  const std::string token = authorization.substr(authorization.find(' ') + 1);
+  const auto it = issued_.find(token);
+  if (it == issued_.end()) return refusals_.push_back("token: not one issued"), false;
+  if (it->second <= std::chrono::system_clock::now()) return refusals_.push_back("token: expired"), false;
+  return true;
+}
+
+StandinReply GithubStandin::handle_app(const RecordedRequest& r) {
+  if (!jwt_ok(r.header("Authorization")))
+    return github_error(401, "A JSON web token could not be decoded");
+  static const std::regex installation(R"(^/repos/([^/]+/[^/]+)/installation$)");
+  static const std::regex tokens(R"(^/app/installations/([0-9]+)/access_tokens$)");
+  std::smatch m;
+  if (r.method == "GET" && std::regex_match(r.target, m, installation))
+    return {200, json{{"id", installation_}, {"app_id", std::stoll(app_id_)}, {"target_type", "Organization"}}.dump()};
+  if (r.method == "POST" && std::regex_match(r.target, m, tokens)) {
+    if (std::stoll(m[1]) != installation_) return github_error(404, "Not Found");
+    const std::string token = "ghs_standin" + std::to_string(issued_.size() + 1) + random_hex(8);
+    const auto expires = std::chrono::system_clock::now() + token_life_;
+    issued_[token] = expires;
+    return {201, json{{"token", token}, {"expires_at", format_rfc3339_ms(std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count())},
+                      {"permissions", {{"deployments", "write"}, {"statuses", "write"}}}}.dump()};
+  }
+  return github_error(404, "Not Found");
+}
 
 GithubStandin::GithubStandin(std::string token)
     : token_(std::move(token)), server_([this](const RecordedRequest& r) { return handle(r); }) {}
@@ -34,8 +141,10 @@ StandinReply GithubStandin::handle(const RecordedRequest& r) {
     --fail_next_;
     return github_error(fail_status_, "Server Error");
   }
-  const std::string auth = r.header("Authorization");
-  if (auth != "Bearer " + token_ && auth != "token " + token_) return github_error(401, "Bad credentials");
+  const bool to_the_app = r.target.rfind("/app/", 0) == 0 ||
+                          (r.target.size() > 13 && r.target.compare(r.target.size() - 13, 13, "/installation") == 0);
+  if (!app_id_.empty() && to_the_app) return handle_app(r);
+  if (!token_ok(r.header("Authorization"))) return github_error(401, "Bad credentials");
   static const std::regex create(R"(^/repos/([^/]+/[^/]+)/deployments$)");
   static const std::regex status(R"(^/repos/([^/]+/[^/]+)/deployments/([0-9]+)/statuses$)");
   std::smatch m;

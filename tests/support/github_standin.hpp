@@ -2,7 +2,11 @@
 // .../deployments/{id}/statuses), as GitHub documents it: Bearer or token authorization (401 "Bad
 // credentials" otherwise), 422 for a missing ref or an unknown status state, 404 for an unknown
 // deployment, 201 with the created object. It records every deployment and its statuses in order.
+// As GitHub does for a GitHub App, it takes JWTs (RS256, checked with the app's public key, `iss` the
+// app id, issued at most 60 s ahead and living at most 10 minutes) for GET /repos/{o}/{r}/installation
+// and POST /app/installations/{id}/access_tokens, and the tokens it issues for the deployments API.
 #pragma once
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -31,15 +35,28 @@ class GithubStandin {
   // Answer the next `n` requests with this status (500: a GitHub outage).
   void fail_next(int n, int status = 500);
   std::size_t requests() const { return server_.requests().size(); }
+  // Act for a GitHub App installed (as `installation`) on every repository; each token lives `token_life`.
+  void enable_app(std::string app_id, std::string public_key_pem, std::int64_t installation,
+                  std::chrono::seconds token_life);
+  int tokens_issued() const;
+  std::vector<std::string> refusals() const;  // why each refused JWT or token was refused
 
  private:
   StandinReply handle(const RecordedRequest& r);
+  StandinReply handle_app(const RecordedRequest& r);
+  bool jwt_ok(const std::string& authorization);
+  bool token_ok(const std::string& authorization);
 
   std::string token_;
   mutable std::mutex mutex_;
   std::vector<Deployment> deployments_;
   int fail_next_ = 0;
   int fail_status_ = 500;
+  std::string app_id_, app_public_key_;
+  std::int64_t installation_ = 0;
+  std::chrono::seconds token_life_{3600};
+  std::map<std::string, std::chrono::system_clock::time_point> issued_;  // token -> expiry
+  std::vector<std::string> refusals_;
   StandinServer server_;
 };
 

@@ -212,8 +212,8 @@ TEST(Config, ValidationTable) {
        {{"notify[0].url", "is required"}, {"notify[0].format", "slack or json"},
         {"notify[0].events[0]", "unknown event 'deployed'"}, {"notify[0].projects[0]", "unknown project 'ghost'"}}},
       {"github: { secrets: [s] }\nprojects:\n  app:" + base_project + "    github_deployments: { api_url: ftp://x }\n",
-       {{"projects.app.github_deployments.token", "is required"},
-        {"projects.app.github_deployments.api_url", "http:// or https://"}}},
+       {{"projects.app.github_deployments.api_url", "http:// or https://"},
+        {"projects.app.github_deployments.token", "is required without github_app"}}},
   };
   for (const auto& c : cases) {
     auto r = load_config_text(c.yaml, env_of({}));

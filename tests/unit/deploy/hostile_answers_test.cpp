@@ -208,7 +208,7 @@ TEST(HostileAnswers, GithubDeploymentAnswersOfAnyShapeAreAReportedFailure) {
   for (const auto& hostile : hostile_answers(R"({"id":42,"url":"https://github.test/d/42","environment":"staging"})")) {
     ScriptedHttp http([&](const OutboundRequest&) { return ScriptedHttp::reply(201, hostile.body); });
     notify::GithubReport report;
-    ASSERT_NO_THROW(report = run_awaitable(notify::report_github_status(http, github, status, 0, "shipgate-test")))
+    ASSERT_NO_THROW(report = run_awaitable(notify::report_github_status(http, github, "t", status, 0, "shipgate-test")))
         << hostile.what;
     EXPECT_TRUE(report.delivered || !report.error.empty()) << hostile.what;
   }

@@ -1,0 +1,99 @@
+// shipgate as a GitHub App against the GitHub stand-in, which checks the app's JWT with its public key:
+// deployment statuses go out with an installation token bought once and kept until 5 minutes before it
+// expires; the key and the tokens never reach the log; a config without a token or with a bad key is
+// refused with the reason.
+#include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/github_standin.hpp"
+#include "tests/support/pki.hpp"
+
+namespace shipgate::testing {
+
+class GithubApp : public E2E {
+ protected:
+  void SetUp() override {
+    E2E::SetUp();
+    ASSERT_EQ(run_command({"/usr/bin/openssl", "genrsa", "-out", dir.file("app.pem"), "2048"}).status, 0);
+    ASSERT_EQ(run_command({"/usr/bin/openssl", "rsa", "-in", dir.file("app.pem"), "-pubout", "-out", dir.file("app.pub")}).status, 0);
+  }
+  // The e2e config with the app and GitHub deployments for planera that name no token of their own.
+  std::string app_config() {
+    std::string config = e2e_config(dokploy.url());
+    config.insert(config.find("\nprojects:") + 1, "github_app: { app_id: 31337, private_key_file: " + dir.file("app.pem") +
+                                                ", api_url: \"" + github.url() + "\" }\n");
+    config.insert(config.find("    components: { backend"), "    github_deployments: { api_url: \"" + github.url() + "\" }\n");
+    return config;
+  }
+  GithubStandin::Deployment staging() {
+    for (const auto& g : github.deployments())
+      if (g.environment == "staging") return g;
+    return {};
+  }
+
+  // The config as a file `shipgate check` reads (the daemon's placeholders filled in).
+  std::string checkable(const std::string& name, const std::string& config) {
+    dir.write(name, replaced(replaced(config, "${STORE}", dir.file("s.db")), "${PORT}", "18080"));
+    return dir.file(name);
+  }
+
+  GithubStandin github{"a-personal-token-shipgate-never-has"};
+};
+
+TEST_F(GithubApp, StatusesGoWithOneInstallationTokenBoughtWithTheAppsJwt) {
+  github.enable_app("31337", read_text_file(dir.file("app.pub")), 777, std::chrono::hours(1));
+  start_with(app_config());
+  const std::int64_t id = push("refs/heads/main", kSha).json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(id, "succeeded"));
+  ASSERT_TRUE(wait_until([&] { return staging().states.size() == 3; }, std::chrono::seconds(20)))
+      << daemon->log() << "\nrefused: " << ::testing::PrintToString(github.refusals());
+  EXPECT_EQ(staging().states, (std::vector<std::string>{"queued", "in_progress", "success"}));
+  EXPECT_EQ(github.tokens_issued(), 1) << "one token, kept for every later call";
+  EXPECT_TRUE(github.refusals().empty()) << ::testing::PrintToString(github.refusals());
+  const std::string pem = read_text_file(dir.file("app.pem"));
+  const std::string key_line = pem.substr(pem.find('\n') + 1, 64);
+  EXPECT_EQ(daemon->log().find(key_line), std::string::npos);
+  EXPECT_EQ(daemon->log().find("ghs_standin"), std::string::npos);
+}
+
+TEST_F(GithubApp, ATokenWithinFiveMinutesOfExpiringIsNotUsedAgain) {
+  github.enable_app("31337", read_text_file(dir.file("app.pub")), 777, std::chrono::minutes(4));
+  start_with(app_config());
+  const std::int64_t id = push("refs/heads/main", kSha).json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(id, "succeeded"));
+  ASSERT_TRUE(wait_until([&] { return staging().states.size() == 3; }, std::chrono::seconds(20))) << daemon->log();
+  EXPECT_GE(github.tokens_issued(), 3) << "each delivery bought its own";
+}
+
+TEST_F(GithubApp, AJwtSignedWithAnotherKeyGetsNoTokenAndNoStatus) {
+  ASSERT_EQ(run_command({"/usr/bin/openssl", "genrsa", "-out", dir.file("other.pem"), "2048"}).status, 0);
+  ASSERT_EQ(run_command({"/usr/bin/openssl", "rsa", "-in", dir.file("other.pem"), "-pubout", "-out", dir.file("other.pub")}).status, 0);
+  github.enable_app("31337", read_text_file(dir.file("other.pub")), 777, std::chrono::hours(1));
+  start_with(app_config());
+  const std::int64_t id = push("refs/heads/main", kSha).json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(id, "succeeded"));
+  ASSERT_TRUE(wait_until([&] { return daemon->log().find("gave up") != std::string::npos; }, std::chrono::seconds(20)))
+      << daemon->log();
+  EXPECT_NE(daemon->log().find("finding the GitHub App's installation on acme/planera: HTTP 401"), std::string::npos)
+      << daemon->log();
+  EXPECT_EQ(github.tokens_issued(), 0);
+  EXPECT_TRUE(github.deployments().empty());
+}
+
+TEST_F(GithubApp, TheConfigNeedsATokenOrTheAppAndARealKey) {
+  std::string no_token = e2e_config(dokploy.url());
+  no_token.insert(no_token.find("    components: { backend"), "    github_deployments: { api_url: \"" + github.url() + "\" }\n");
+  auto r = run_command({shipgate_binary(), "check", "-c", checkable("no-token.yaml", no_token)});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("projects.planera.github_deployments.token: is required without github_app"), std::string::npos)
+      << r.output;
+
+  dir.write("not-a-key.pem", read_text_file(dir.file("app.pub")));
+  const auto bad_key = checkable("bad-key.yaml", replaced(app_config(), dir.file("app.pem"), dir.file("not-a-key.pem")));
+  r = run_command({shipgate_binary(), "check", "-c", bad_key});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("github_app.private_key_file: " + dir.file("not-a-key.pem") + " is not a PEM private key"),
+            std::string::npos) << r.output;
+  r = run_command({shipgate_binary(), "check", "-c", checkable("ok.yaml", app_config())});
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+}  // namespace shipgate::testing
