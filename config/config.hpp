@@ -196,6 +196,7 @@ struct Component {
 
 struct Environment {
   std::string name;
+  std::string url;           // where the environment is reached (GitHub shows it as the deployment's environment_url)
   std::set<Trigger> deploy_on;
   std::string branch;        // push trigger: branch that deploys (defaults to the project's)
   std::string tags;          // push trigger: glob of tags that deploy, empty = none
@@ -254,6 +255,8 @@ struct Project {
   std::vector<Component> components;
   std::vector<Environment> environments;
   std::optional<GithubDeploymentsConfig> github_deployments;
+  // report: { commit_status: true }: each environment's outcome is a commit status shipgate/<environment>.
+  bool report_commit_status = false;
   // Whether /webhooks/build may name who triggered a version (its `actor`): only then does the
   // self-approval rule hold that person to it. Otherwise the actor is recorded as claimed.
   bool trust_build_actor = false;

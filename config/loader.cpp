@@ -296,10 +296,14 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
     }
   }
   cross_check(c);
-  for (const auto& p : c.projects)
+  for (const auto& p : c.projects) {
+    if (p.report_commit_status && !p.github_deployments && !c.github_app)
+      error(join(join("projects", p.name), "report") + ".commit_status",
+            "needs a GitHub token: github_deployments (with its token) or github_app");
     if (p.github_deployments && p.github_deployments->token.empty() && !c.github_app)
       error(join(join("projects", p.name), "github_deployments") + ".token",
             "is required without github_app (a token that may write deployments, or the app's installation token)");
+  }
   for (std::size_t i = 0; i < c.notify.size(); ++i)
     for (std::size_t j = 0; j < c.notify[i].projects.size(); ++j)
       if (!c.project(c.notify[i].projects[j]))

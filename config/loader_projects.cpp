@@ -262,6 +262,8 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
                "unknown trigger '" + deploy_on[i] + "' (push, dispatch, build, release)");
   }
   e.nonempty("branch", env.branch);
+  e.nonempty("url", env.url);
+  if (!env.url.empty()) check_url(env.url, e.at("url"));
   e.nonempty("tags", env.tags);
   std::string tag;
   e.nonempty("tag", tag);
@@ -301,6 +303,10 @@ void Loader::load_project(const YAML::Node& n, const std::string& path, Project&
   project.boolean("trust_build_actor", p.trust_build_actor);
   if (const auto github = project["github_deployments"])
     load_github_deployments(github, project.at("github_deployments"), p.github_deployments);
+  if (const auto report = project["report"]; report && is_map(report, project.at("report"))) {
+    Section r(*this, report, project.at("report"));
+    r.boolean("commit_status", p.report_commit_status);
+  }
   if (project.require("repository", "owner/name")) project.nonempty("repository", p.repository);
   if (!p.repository.empty()) {
     const auto slash = p.repository.find('/');

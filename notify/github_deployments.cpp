@@ -12,14 +12,14 @@ namespace {
 
 bool permanent(int status) { return status >= 400 && status < 500 && status != 408 && status != 429; }
 
-http::OutboundRequest post(const config::GithubDeploymentsConfig& github, const std::string& token, std::string url,
-                           const json& body, std::string_view user_agent) {
+http::OutboundRequest post(const std::string& ca_file, const std::string& token, std::string url, const json& body,
+                           std::string_view user_agent) {
   http::OutboundRequest req;
   req.method = "POST";
   req.url = std::move(url);
   req.body = body.dump();
   req.timeout = std::chrono::seconds(15);
-  req.ca_file = github.tls.ca_file;
+  req.ca_file = ca_file;
   req.headers = {{"Authorization", "Bearer " + token},
                  {"Accept", "application/vnd.github+json"},
                  {"X-GitHub-Api-Version", "2022-11-28"},
@@ -42,6 +42,29 @@ std::string_view github_state(std::string_view state) {
   if (state == "failed" || state == "rolled_back") return "failure";
   if (state == "superseded" || state == "cancelled" || state == "rejected" || state == "expired") return "inactive";
   return "";
+}
+
+std::string_view commit_state(std::string_view state) {
+  if (state == "queued" || state == "pending_approval" || state == "running") return "pending";
+  if (state == "succeeded") return "success";
+  if (state == "failed" || state == "rolled_back") return "failure";
+  if (state == "superseded" || state == "cancelled" || state == "rejected" || state == "expired") return "error";
+  return "";
+}
+
+boost::asio::awaitable<GithubReport> report_commit_status(http::HttpClient& http, const std::string& api_url,
+                                                          const std::string& ca_file, std::string token,
+                                                          const CommitStatus& s, std::string_view user_agent) {
+  GithubReport report;
+  const json body = {{"state", s.state}, {"context", s.context}, {"description", s.description}, {"target_url", s.target_url}};
+  auto request = post(ca_file, token, api_url + "/repos/" + s.repository + "/statuses/" + s.sha, body, user_agent);
+  auto posted = co_await http.send(std::move(request));
+  if (!posted || posted->status != 201) {
+    failed(report, posted, "posting the commit status");
+    co_return report;
+  }
+  report.delivered = true;
+  co_return report;
 }
 
 std::optional<std::int64_t> read_github_deployment_id(std::string_view body) {
@@ -68,7 +91,7 @@ boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http
                        {"payload", {{"shipgate_deployment", s.deployment}, {"version", s.version}}},
                        {"production_environment", s.production},
                        {"transient_environment", false}};
-    auto create_request = post(github, token, api, body, user_agent);
+    auto create_request = post(github.tls.ca_file, token, api, body, user_agent);
     auto created = co_await http.send(std::move(create_request));
     if (!created || created->status != 201) {
       failed(report, created, "creating the GitHub deployment");
@@ -81,12 +104,13 @@ boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http
     }
     report.github_id = *id;  // kept even if the status fails: a retry reuses it
   }
-  const json status = {{"state", s.state},
-                       {"description", s.description},
-                       {"environment", s.environment},
-                       {"log_url", s.log_url},
-                       {"auto_inactive", true}};
-  auto status_request = post(github, token, api + "/" + std::to_string(report.github_id) + "/statuses", status, user_agent);
+  json status = {{"state", s.state},
+                 {"description", s.description},
+                 {"environment", s.environment},
+                 {"log_url", s.log_url},
+                 {"auto_inactive", true}};
+  if (!s.environment_url.empty()) status["environment_url"] = s.environment_url;
+  auto status_request = post(github.tls.ca_file, token, api + "/" + std::to_string(report.github_id) + "/statuses", status, user_agent);
   auto posted = co_await http.send(std::move(status_request));
   if (!posted || posted->status != 201) {
     failed(report, posted, "posting the GitHub deployment status");

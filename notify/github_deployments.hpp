@@ -26,7 +26,21 @@ struct GithubStatus {
   std::string state;        // from github_state
   std::string description;  // at most 140 characters
   std::string log_url;
+  std::string environment_url;  // where the environment is reached ("" when not configured)
   std::int64_t deployment = 0;  // shipgate's id
+};
+
+// GitHub's commit status state for a shipgate deployment state ("" when none applies).
+std::string_view commit_state(std::string_view shipgate_state);
+
+// A commit status (POST /repos/{owner}/{repo}/statuses/{sha}): one per context, the newest wins.
+struct CommitStatus {
+  std::string repository;
+  std::string sha;
+  std::string state;        // from commit_state
+  std::string context;      // shipgate/<environment>
+  std::string description;  // at most 140 characters
+  std::string target_url;
 };
 
 struct GithubReport {
@@ -37,6 +51,10 @@ struct GithubReport {
 };
 
 // Posts the status, first creating the GitHub deployment when `github_id` is 0.
+boost::asio::awaitable<GithubReport> report_commit_status(http::HttpClient& http, const std::string& api_url,
+                                                          const std::string& ca_file, std::string token,
+                                                          const CommitStatus& status, std::string_view user_agent);
+
 // The id of the deployment GitHub created (a positive integer); none when the answer has no such id.
 std::optional<std::int64_t> read_github_deployment_id(std::string_view body);
 

@@ -15,7 +15,6 @@
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "common/time_format.hpp"
-#include "notify/github_deployments.hpp"
 
 namespace shipgate::orchestration {
 
@@ -161,27 +160,7 @@ void Outbox::fan_out(const config::Config& cfg, const OutboxItem& event, const D
                     {"body", notify::notification_body(n, notice_of(event, d, link(*config, d.id)))}};
     deliveries.push_back(std::move(item));
   }
-  const auto* project = config->project(d.project);
-  const auto state = notify::github_state(event.event);
-  if (project && project->github_deployments && !state.empty()) {
-    const auto* env = project->environment(d.environment);
-    std::string description = d.message.empty() ? std::string(event.event) : d.message;
-    if (event.event == to_string(State::pending_approval)) description = "waiting for approval";
-    if (description.size() > 140) description = description.substr(0, 137) + "...";
-    OutboxItem item;
-    item.kind = OutboxKind::github;
-    item.destination = d.project;
-    item.deployment = d.id;
-    item.event = event.event;
-    item.payload = {{"state", state},
-                    {"description", description},
-                    {"environment", d.environment},
-                    {"ref", d.sha.empty() ? d.ref : d.sha},
-                    {"version", d.version},
-                    {"production", env && env->approval.has_value()},
-                    {"log_url", link(*config, d.id)}};
-    deliveries.push_back(std::move(item));
-  }
+  fan_out_github(*config, event, d, deliveries);
 }
 
 std::int64_t Outbox::retry_at(int attempts_so_far) const {
@@ -235,55 +214,6 @@ asio::awaitable<OutboxAttempt> Outbox::send_notification(const OutboxItem& item)
   } else {
     a.next_ms = retry_at(attempts);
     log_with(spdlog::level::info, {.deployment = item.deployment}, "notification for deployment {} ({}) to {}: attempt {} failed ({}); retrying", item.deployment, item.event, url_origin(notifier->url), attempts, a.error);
-  }
-  co_return a;
-}
-
-asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
-  OutboxAttempt a{item.id, item.deployment};
-  const auto config = config_();
-  const auto* project = config->project(item.destination);
-  if (!project || !project->github_deployments) {
-    a.outcome = OutboxOutcome::gave_up;
-    a.error = "GitHub deployments are no longer configured for project " + item.destination;
-    co_return a;
-  }
-  const auto& p = item.payload;
-  notify::GithubStatus status;
-  status.repository = project->repository;
-  status.environment = p.value("environment", "");
-  status.ref = p.value("ref", "");
-  status.version = p.value("version", "");
-  status.production = p.value("production", false);
-  status.state = p.value("state", "");
-  status.description = p.value("description", "");
-  status.log_url = p.value("log_url", "");
-  status.deployment = item.deployment;
-  const std::string user_agent = "shipgate/" + options_.version;
-  // The project's own token, else one the GitHub App is given for the repository.
-  notify::AppToken token{project->github_deployments->token};
-  if (token.token.empty() && config->github_app)
-    token = co_await app_tokens_->token_for(*config->github_app, project->repository, user_agent);
-  notify::GithubReport report;
-  if (token.token.empty()) {
-    report.error = token.error.empty() ? "no GitHub token is configured" : token.error;
-    report.permanent = token.permanent;
-  } else {
-    report = co_await notify::report_github_status(*http_, *project->github_deployments, token.token, status,
-                                                   item.github_id, user_agent);
-  }
-  if (report.github_id != item.github_id) a.github_id = report.github_id;  // a retry reuses it
-  if (report.delivered) {
-    a.outcome = OutboxOutcome::delivered;
-    co_return a;
-  }
-  a.error = report.error;
-  const int attempts = item.attempts + 1;
-  if (report.permanent || attempts >= options_.github_max_attempts) {
-    a.outcome = OutboxOutcome::gave_up;
-    log_with(spdlog::level::warn, {.deployment = item.deployment}, "GitHub status for deployment {} ({}): gave up after {} attempt{}: {}", item.deployment, item.event, attempts, attempts == 1 ? "" : "s", a.error);
-  } else {
-    a.next_ms = retry_at(attempts);
   }
   co_return a;
 }

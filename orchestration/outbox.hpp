@@ -21,6 +21,7 @@
 #include "config/config.hpp"
 #include "http/http_client.hpp"
 #include "notify/github_app.hpp"
+#include "notify/github_deployments.hpp"
 #include "notify/notification.hpp"
 #include "store/store.hpp"
 
@@ -63,7 +64,13 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
                std::vector<OutboxItem>& deliveries) const;
   boost::asio::awaitable<void> deliver(OutboxItem item);
   boost::asio::awaitable<OutboxAttempt> send_notification(const OutboxItem& item);
+  // GitHub (outbox_github.cpp): a deployment status per event, and a commit status where reported.
+  void fan_out_github(const config::Config& config, const OutboxItem& event, const Deployment& deployment,
+                      std::vector<OutboxItem>& deliveries) const;
   boost::asio::awaitable<OutboxAttempt> send_github(const OutboxItem& item);
+  boost::asio::awaitable<notify::AppToken> github_token(const config::Config& config, const config::Project& project,
+                                                        const std::string& user_agent);
+  OutboxAttempt github_outcome(const OutboxItem& item, const notify::GithubReport& report) const;
   std::int64_t retry_at(int attempts_so_far) const;
   std::string link(const config::Config& c, std::int64_t deployment) const;
 

@@ -96,4 +96,37 @@ TEST_F(GithubApp, TheConfigNeedsATokenOrTheAppAndARealKey) {
   EXPECT_EQ(r.status, 0) << r.output;
 }
 
+TEST_F(GithubApp, EachEnvironmentsOutcomeIsACommitStatusAndItsUrlIsOnTheDeployment) {
+  github.enable_app("31337", read_text_file(dir.file("app.pub")), 777, std::chrono::hours(1));
+  std::string config = replaced(app_config(), "    github_deployments: {", "    report: { commit_status: true }\n    github_deployments: {");
+  config = replaced(config, "        tag: \"staging-{short_sha}\"\n", "        tag: \"staging-{short_sha}\"\n        url: https://staging.planera.example\n");
+  start_with(config);
+  const std::int64_t id = push("refs/heads/main", kSha).json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(id, "succeeded"));
+  const auto of = [&](const std::string& context) {
+    std::vector<std::string> states;
+    for (const auto& c : github.commit_statuses())
+      if (c.context == context && c.sha == kSha && c.repository == "acme/planera") states.push_back(c.state);
+    return states;
+  };
+  ASSERT_TRUE(wait_until([&] { return of("shipgate/staging").size() == 3 && of("shipgate/production").size() == 1; },
+                         std::chrono::seconds(20))) << daemon->log();
+  EXPECT_EQ(of("shipgate/staging"), (std::vector<std::string>{"pending", "pending", "success"}));
+  EXPECT_EQ(of("shipgate/production"), std::vector<std::string>{"pending"});
+  for (const auto& c : github.commit_statuses()) {
+    if (c.context != "shipgate/production") continue;
+    EXPECT_NE(c.description.find("waiting for approval"), std::string::npos) << c.description;
+    EXPECT_NE(c.target_url.find("/deployments/"), std::string::npos) << c.target_url;
+  }
+  ASSERT_TRUE(wait_until([&] { return staging().states.size() == 3; }, std::chrono::seconds(20)));
+  EXPECT_EQ(staging().environment_urls, std::vector<std::string>(3, "https://staging.planera.example"));
+  EXPECT_EQ(github.tokens_issued(), 1);
+
+  const std::string no_token = replaced(e2e_config(dokploy.url()), "    components: { backend",
+                                        "    report: { commit_status: true }\n    components: { backend");
+  const auto r = run_command({shipgate_binary(), "check", "-c", checkable("report.yaml", no_token)});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("projects.planera.report.commit_status: needs a GitHub token"), std::string::npos) << r.output;
+}
+
 }  // namespace shipgate::testing

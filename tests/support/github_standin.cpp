@@ -129,6 +129,11 @@ std::vector<GithubStandin::Deployment> GithubStandin::deployments() const {
   return deployments_;
 }
 
+std::vector<GithubStandin::CommitStatus> GithubStandin::commit_statuses() const {
+  std::lock_guard lock(mutex_);
+  return commit_statuses_;
+}
+
 void GithubStandin::fail_next(int n, int status) {
   std::lock_guard lock(mutex_);
   fail_next_ = n;
@@ -151,6 +156,18 @@ StandinReply GithubStandin::handle(const RecordedRequest& r) {
   if (r.method != "POST") return github_error(404, "Not Found");
   const auto body = json::parse(r.body, nullptr, false);
   if (!body.is_object()) return github_error(400, "Problems parsing JSON");
+  static const std::regex commit(R"(^/repos/([^/]+/[^/]+)/statuses/([0-9a-f]{40})$)");
+  if (std::regex_match(r.target, m, commit)) {
+    // POST /repos/{owner}/{repo}/statuses/{sha}: state is one of error, failure, pending, success.
+    static const std::vector<std::string> states = {"error", "failure", "pending", "success"};
+    const std::string state = body.value("state", "");
+    if (std::find(states.begin(), states.end(), state) == states.end())
+      return github_error(422, "Validation Failed: state is not included in the list");
+    commit_statuses_.push_back({m[1], m[2], state, body.value("context", "default"), body.value("description", ""),
+                                body.value("target_url", "")});
+    return {201, json{{"id", static_cast<std::int64_t>(commit_statuses_.size())}, {"state", state},
+                      {"context", commit_statuses_.back().context}}.dump()};
+  }
   if (std::regex_match(r.target, m, create)) {
     if (!body.contains("ref") || !body["ref"].is_string() || body["ref"].get<std::string>().empty())
       return github_error(422, "Invalid request. \"ref\" wasn't supplied.");
@@ -175,6 +192,7 @@ StandinReply GithubStandin::handle(const RecordedRequest& r) {
         return github_error(422, "Validation Failed: state is not included in the list");
       d.states.push_back(state);
       d.descriptions.push_back(body.value("description", ""));
+      d.environment_urls.push_back(body.value("environment_url", ""));
       return {201, json{{"id", static_cast<std::int64_t>(d.states.size())}, {"state", state},
                         {"environment", body.value("environment", d.environment)}}.dump()};
     }

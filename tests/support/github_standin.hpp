@@ -27,11 +27,16 @@ class GithubStandin {
     nlohmann::json payload;
     std::vector<std::string> states;  // statuses in the order they arrived
     std::vector<std::string> descriptions;
+    std::vector<std::string> environment_urls;
+  };
+  struct CommitStatus {
+    std::string repository, sha, state, context, description, target_url;
   };
 
   explicit GithubStandin(std::string token);
   std::string url() const { return server_.url(); }
   std::vector<Deployment> deployments() const;
+  std::vector<CommitStatus> commit_statuses() const;  // in the order they arrived
   // Answer the next `n` requests with this status (500: a GitHub outage).
   void fail_next(int n, int status = 500);
   std::size_t requests() const { return server_.requests().size(); }
@@ -50,6 +55,7 @@ class GithubStandin {
   std::string token_;
   mutable std::mutex mutex_;
   std::vector<Deployment> deployments_;
+  std::vector<CommitStatus> commit_statuses_;
   int fail_next_ = 0;
   int fail_status_ = 500;
   std::string app_id_, app_public_key_;

@@ -204,7 +204,7 @@ TEST(HostileAnswers, GithubDeploymentAnswersOfAnyShapeAreAReportedFailure) {
   github.token = "t";
   github.api_url = "https://github.test";
   notify::GithubStatus status{"acme/planera", "staging", "0123456789abcdef0123456789abcdef01234567", "1.2.3",
-                              false, "success", "deployed", "", 7};
+                              false, "success", "deployed", "", "", 7};
   for (const auto& hostile : hostile_answers(R"({"id":42,"url":"https://github.test/d/42","environment":"staging"})")) {
     ScriptedHttp http([&](const OutboundRequest&) { return ScriptedHttp::reply(201, hostile.body); });
     notify::GithubReport report;

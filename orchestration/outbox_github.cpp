@@ -1,0 +1,146 @@
+// The outbox's GitHub deliveries: for each event of a project that mirrors its deployments, a GitHub
+// deployment status (with the environment's URL and the deployment's page); with report.commit_status,
+// a commit status shipgate/<environment> on the deployed commit. Both are `github` rows, which the store
+// hands out in order per deployment, so GitHub sees pending before success.
+#include <spdlog/spdlog.h>
+
+#include "common/logging.hpp"
+#include "notify/github_deployments.hpp"
+#include "orchestration/outbox.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCommitStatus = "commit_status";
+
+std::string short_description(std::string text) {
+  if (text.size() > 140) {
+    text.resize(137);
+    text += "...";
+  }
+  return text;
+}
+
+bool full_sha(const std::string& sha) {
+  return sha.size() == 40 && sha.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+notify::GithubStatus deployment_status(const config::Project& project, const OutboxItem& item) {
+  const auto& p = item.payload;
+  notify::GithubStatus status;
+  status.repository = project.repository;
+  status.environment = p.value("environment", "");
+  status.ref = p.value("ref", "");
+  status.version = p.value("version", "");
+  status.production = p.value("production", false);
+  status.state = p.value("state", "");
+  status.description = p.value("description", "");
+  status.log_url = p.value("log_url", "");
+  const auto* env = project.environment(status.environment);
+  status.environment_url = env ? env->url : "";
+  status.deployment = item.deployment;
+  return status;
+}
+
+}  // namespace
+
+void Outbox::fan_out_github(const config::Config& config, const OutboxItem& event, const Deployment& d,
+                            std::vector<OutboxItem>& deliveries) const {
+  const auto* project = config.project(d.project);
+  if (!project) return;
+  std::string description = d.message.empty() ? std::string(event.event) : d.message;
+  if (event.event == to_string(State::pending_approval)) description = "waiting for approval";
+  OutboxItem item;
+  item.kind = OutboxKind::github;
+  item.destination = d.project;
+  item.deployment = d.id;
+  item.event = event.event;
+  const auto state = notify::github_state(event.event);
+  if (project->github_deployments && !state.empty()) {
+    const auto* env = project->environment(d.environment);
+    item.payload = {{"state", state},
+                    {"description", short_description(description)},
+                    {"environment", d.environment},
+                    {"ref", d.sha.empty() ? d.ref : d.sha},
+                    {"version", d.version},
+                    {"production", env && env->approval.has_value()},
+                    {"log_url", link(config, d.id)}};
+    deliveries.push_back(item);
+  }
+  const auto commit = notify::commit_state(event.event);
+  if (project->report_commit_status && !commit.empty() && full_sha(d.sha)) {
+    item.payload = {{"what", kCommitStatus},
+                    {"state", commit},
+                    {"sha", d.sha},
+                    {"context", "shipgate/" + d.environment},
+                    {"description", short_description(d.version + ": " + description)},
+                    {"target_url", link(config, d.id)}};
+    deliveries.push_back(std::move(item));
+  }
+}
+
+// The project's own token, else one the GitHub App is given for the repository.
+asio::awaitable<notify::AppToken> Outbox::github_token(const config::Config& config, const config::Project& project,
+                                                       const std::string& user_agent) {
+  if (project.github_deployments && !project.github_deployments->token.empty())
+    co_return notify::AppToken{project.github_deployments->token};
+  if (!config.github_app) co_return notify::AppToken{"", "no GitHub token is configured", true};
+  co_return co_await app_tokens_->token_for(*config.github_app, project.repository, user_agent);
+}
+
+asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
+  const auto config = config_();
+  const auto* project = config->project(item.destination);
+  const bool commit = item.payload.value("what", "") == kCommitStatus;
+  if (!project || !(commit ? project->report_commit_status : project->github_deployments.has_value())) {
+    OutboxAttempt a{item.id, item.deployment};
+    a.outcome = OutboxOutcome::gave_up;
+    a.error = std::string(commit ? "commit statuses" : "GitHub deployments") + " are no longer configured for project " +
+              item.destination;
+    co_return a;
+  }
+  const std::string user_agent = "shipgate/" + options_.version;
+  const auto token = co_await github_token(*config, *project, user_agent);
+  notify::GithubReport report;
+  report.github_id = item.github_id;
+  if (token.token.empty()) {
+    report.error = token.error;
+    report.permanent = token.permanent;
+  } else if (commit) {
+    const auto& p = item.payload;
+    const notify::CommitStatus status{project->repository, p.value("sha", ""), p.value("state", ""),
+                                      p.value("context", ""), p.value("description", ""), p.value("target_url", "")};
+    const auto& api = project->github_deployments ? project->github_deployments->api_url : config->github_app->api_url;
+    const auto& ca = project->github_deployments ? project->github_deployments->tls.ca_file : config->github_app->tls.ca_file;
+    report = co_await notify::report_commit_status(*http_, api, ca, token.token, status, user_agent);
+  } else {
+    report = co_await notify::report_github_status(*http_, *project->github_deployments, token.token,
+                                                   deployment_status(*project, item), item.github_id, user_agent);
+  }
+  co_return github_outcome(item, report);
+}
+
+OutboxAttempt Outbox::github_outcome(const OutboxItem& item, const notify::GithubReport& report) const {
+  OutboxAttempt a{item.id, item.deployment};
+  if (report.github_id != item.github_id) a.github_id = report.github_id;  // a retry reuses it
+  if (report.delivered) {
+    a.outcome = OutboxOutcome::delivered;
+    return a;
+  }
+  a.error = report.error;
+  const int attempts = item.attempts + 1;
+  if (report.permanent || attempts >= options_.github_max_attempts) {
+    a.outcome = OutboxOutcome::gave_up;
+    log_with(spdlog::level::warn, {.deployment = item.deployment}, "GitHub status for deployment {} ({}): gave up after {} attempt{}: {}",
+             item.deployment, item.event, attempts, attempts == 1 ? "" : "s", a.error);
+  } else {
+    a.next_ms = retry_at(attempts);
+  }
+  return a;
+}
+
+}  // namespace shipgate::orchestration
