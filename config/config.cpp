@@ -109,7 +109,7 @@ const RegistryConfig* Config::registry(const std::string& host) const {
 bool Config::reports_events() const {
   if (!notify.empty()) return true;
   for (const auto& p : projects)
-    if (p.github_deployments || p.report_commit_status) return true;
+    if (p.github_deployments || p.report_commit_status || p.report_pull_request) return true;
   return false;
 }
 

@@ -257,6 +257,8 @@ struct Project {
   std::optional<GithubDeploymentsConfig> github_deployments;
   // report: { commit_status: true }: each environment's outcome is a commit status shipgate/<environment>.
   bool report_commit_status = false;
+  // report: { pull_request: true }: one comment on the merged pull request, edited as environments end.
+  bool report_pull_request = false;
   // Whether /webhooks/build may name who triggered a version (its `actor`): only then does the
   // self-approval rule hold that person to it. Otherwise the actor is recorded as claimed.
   bool trust_build_actor = false;

@@ -297,9 +297,10 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
   }
   cross_check(c);
   for (const auto& p : c.projects) {
-    if (p.report_commit_status && !p.github_deployments && !c.github_app)
-      error(join(join("projects", p.name), "report") + ".commit_status",
-            "needs a GitHub token: github_deployments (with its token) or github_app");
+    for (const auto& [asked, key] : {std::pair{p.report_commit_status, "commit_status"}, std::pair{p.report_pull_request, "pull_request"}})
+      if (asked && !p.github_deployments && !c.github_app)
+        error(join(join("projects", p.name), "report") + "." + key,
+              "needs a GitHub token: github_deployments (with its token) or github_app");
     if (p.github_deployments && p.github_deployments->token.empty() && !c.github_app)
       error(join(join("projects", p.name), "github_deployments") + ".token",
             "is required without github_app (a token that may write deployments, or the app's installation token)");

@@ -84,13 +84,17 @@ void Loader::load_github_app(const YAML::Node& n, std::optional<GithubAppConfig>
     a.key = RsaKey::from_pem(pem, why);
     if (!a.key) error(app.at("private_key_file"), key_file + " " + why);
   }
-  if (app["api_url"]) {
-    app.nonempty("api_url", a.api_url);
-    check_url(a.api_url, app.at("api_url"));
-    while (!a.api_url.empty() && a.api_url.back() == '/') a.api_url.pop_back();
-  }
-  app.nonempty("ca_file", a.tls.ca_file);
+  load_github_api(app, a.api_url, a.tls);
   out = std::move(a);
+}
+
+void Loader::load_github_api(Section& s, std::string& api_url, TlsClientConfig& tls) {
+  if (s["api_url"]) {
+    s.nonempty("api_url", api_url);
+    check_url(api_url, s.at("api_url"));
+    while (!api_url.empty() && api_url.back() == '/') api_url.pop_back();
+  }
+  s.nonempty("ca_file", tls.ca_file);
 }
 
 }  // namespace shipgate::config::detail

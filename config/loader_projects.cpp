@@ -306,6 +306,7 @@ void Loader::load_project(const YAML::Node& n, const std::string& path, Project&
   if (const auto report = project["report"]; report && is_map(report, project.at("report"))) {
     Section r(*this, report, project.at("report"));
     r.boolean("commit_status", p.report_commit_status);
+    r.boolean("pull_request", p.report_pull_request);
   }
   if (project.require("repository", "owner/name")) project.nonempty("repository", p.repository);
   if (!p.repository.empty()) {
@@ -369,12 +370,7 @@ void Loader::load_github_deployments(const YAML::Node& n, const std::string& pat
   Section github(*this, n, path);
   GithubDeploymentsConfig g;
   github.nonempty("token", g.token);  // required unless github_app gives one (checked with the whole config)
-  if (github["api_url"]) {
-    github.nonempty("api_url", g.api_url);
-    check_url(g.api_url, github.at("api_url"));
-    while (!g.api_url.empty() && g.api_url.back() == '/') g.api_url.pop_back();
-  }
-  github.nonempty("ca_file", g.tls.ca_file);
+  load_github_api(github, g.api_url, g.tls);
   out = std::move(g);
 }
 

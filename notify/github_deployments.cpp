@@ -28,12 +28,26 @@ http::OutboundRequest post(const std::string& ca_file, const std::string& token,
   return req;
 }
 
-void failed(GithubReport& report, const http::HttpResult& r, const char* step) {
+void failed(GithubReport& report, const http::HttpResult& r, std::string_view step) {
   report.error = std::string(step) + ": " + http::describe_failure(r);
   report.permanent = r && permanent(r->status);
 }
 
+// Sends `req` and says whether GitHub made what it asked for (201); otherwise `report` says why.
+boost::asio::awaitable<bool> made(http::HttpClient& http, http::OutboundRequest req, GithubReport& report, const char* step) {
+  auto answer = co_await http.send(std::move(req));
+  if (answer && answer->status == 201) co_return true;
+  failed(report, answer, step);
+  co_return false;
+}
+
 }  // namespace
+
+GithubReport failed_report(const http::HttpResult& r, std::string_view step) {
+  GithubReport report;
+  failed(report, r, step);
+  return report;
+}
 
 std::string_view github_state(std::string_view state) {
   if (state == "queued" || state == "pending_approval") return "queued";
@@ -58,12 +72,7 @@ boost::asio::awaitable<GithubReport> report_commit_status(http::HttpClient& http
   GithubReport report;
   const json body = {{"state", s.state}, {"context", s.context}, {"description", s.description}, {"target_url", s.target_url}};
   auto request = post(ca_file, token, api_url + "/repos/" + s.repository + "/statuses/" + s.sha, body, user_agent);
-  auto posted = co_await http.send(std::move(request));
-  if (!posted || posted->status != 201) {
-    failed(report, posted, "posting the commit status");
-    co_return report;
-  }
-  report.delivered = true;
+  report.delivered = co_await made(http, std::move(request), report, "posting the commit status");
   co_return report;
 }
 
@@ -111,12 +120,7 @@ boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http
                  {"auto_inactive", true}};
   if (!s.environment_url.empty()) status["environment_url"] = s.environment_url;
   auto status_request = post(github.tls.ca_file, token, api + "/" + std::to_string(report.github_id) + "/statuses", status, user_agent);
-  auto posted = co_await http.send(std::move(status_request));
-  if (!posted || posted->status != 201) {
-    failed(report, posted, "posting the GitHub deployment status");
-    co_return report;
-  }
-  report.delivered = true;
+  report.delivered = co_await made(http, std::move(status_request), report, "posting the GitHub deployment status");
   co_return report;
 }
 

@@ -55,6 +55,9 @@ boost::asio::awaitable<GithubReport> report_commit_status(http::HttpClient& http
                                                           const std::string& ca_file, std::string token,
                                                           const CommitStatus& status, std::string_view user_agent);
 
+// A report of a call that failed at `step`: the answer or error, and whether a retry could help.
+GithubReport failed_report(const http::HttpResult& r, std::string_view step);
+
 // The id of the deployment GitHub created (a positive integer); none when the answer has no such id.
 std::optional<std::int64_t> read_github_deployment_id(std::string_view body);
 

@@ -71,6 +71,14 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
   boost::asio::awaitable<notify::AppToken> github_token(const config::Config& config, const config::Project& project,
                                                         const std::string& user_agent);
   OutboxAttempt github_outcome(const OutboxItem& item, const notify::GithubReport& report) const;
+  struct GithubApi {
+    std::string api_url;
+    config::TlsClientConfig tls;
+  };
+  static GithubApi github_api(const config::Config& config, const config::Project& project);
+  boost::asio::awaitable<notify::GithubReport> send_pull_comment(const GithubApi& api, const config::Project& project,
+                                                                 const std::string& token, const OutboxItem& item,
+                                                                 const std::string& user_agent);
   std::int64_t retry_at(int attempts_so_far) const;
   std::string link(const config::Config& c, std::int64_t deployment) const;
 
@@ -83,6 +91,7 @@ class Outbox : public std::enable_shared_from_this<Outbox> {
   OutboxOptions options_;
   std::set<std::int64_t> in_flight_;
   std::shared_ptr<notify::GithubAppTokens> app_tokens_;
+  std::set<std::string> commenting_;  // project@sha of pull request comments being written (on the strand)
   std::optional<LaneHold> hold_;  // the outbox's lane ("*", "outbox"): held by the replica that delivers
   std::atomic<bool> stopped_{false};
 };

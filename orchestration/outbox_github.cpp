@@ -5,7 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "notify/github_deployments.hpp"
+#include "notify/github_pull_comment.hpp"
 #include "orchestration/outbox.hpp"
 
 namespace shipgate::orchestration {
@@ -16,6 +21,21 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kCommitStatus = "commit_status";
+constexpr const char* kPullComment = "pull_comment";
+
+// Whether the project still reports `what` (a delivery made before a reload may outlive its setting).
+bool reports(const config::Project& project, const std::string& what) {
+  if (what == kCommitStatus) return project.report_commit_status;
+  if (what == kPullComment) return project.report_pull_request;
+  return project.github_deployments.has_value();
+}
+
+// The pull request comment tells of versions from a merged commit, at the ends that matter to its author.
+bool comments_on(const Deployment& d, std::string_view event) {
+  const bool from_commit = d.trigger == config::Trigger::push || d.trigger == config::Trigger::promotion ||
+                           d.trigger == config::Trigger::build;
+  return from_commit && (event == "succeeded" || event == "failed" || event == "rolled_back" || event == "pending_approval");
+}
 
 std::string short_description(std::string text) {
   if (text.size() > 140) {
@@ -79,8 +99,37 @@ void Outbox::fan_out_github(const config::Config& config, const OutboxItem& even
                     {"context", "shipgate/" + d.environment},
                     {"description", short_description(d.version + ": " + description)},
                     {"target_url", link(config, d.id)}};
+    deliveries.push_back(item);
+  }
+  if (project->report_pull_request && comments_on(d, event.event) && full_sha(d.sha)) {
+    item.payload = {{"what", kPullComment}, {"sha", d.sha},         {"environment", d.environment},
+                    {"state", event.event},  {"version", d.version}, {"link", link(config, d.id)}};
     deliveries.push_back(std::move(item));
   }
+}
+
+// Where the project's GitHub API is: its deployments' settings, else the app's.
+Outbox::GithubApi Outbox::github_api(const config::Config& config, const config::Project& project) {
+  if (project.github_deployments) return {project.github_deployments->api_url, project.github_deployments->tls};
+  return {config.github_app->api_url, config.github_app->tls};
+}
+
+// One comment per pull request: deliveries for the same commit wait for each other (they run on the
+// outbox's strand), so two environments ending together edit one comment instead of making two.
+asio::awaitable<notify::GithubReport> Outbox::send_pull_comment(const GithubApi& api, const config::Project& project,
+                                                                const std::string& token, const OutboxItem& item,
+                                                                const std::string& user_agent) {
+  const auto& p = item.payload;
+  const notify::PullComment comment{project.repository, project.name, p.value("sha", ""), p.value("environment", ""),
+                                    p.value("state", ""), p.value("version", ""), item.deployment, p.value("link", "")};
+  const std::string key = project.name + "@" + comment.sha;
+  while (!commenting_.insert(key).second) {
+    asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+  auto report = co_await notify::report_pull_comment(*http_, api.api_url, api.tls.ca_file, token, comment, user_agent);
+  commenting_.erase(key);
+  co_return report;
 }
 
 // The project's own token, else one the GitHub App is given for the repository.
@@ -95,12 +144,11 @@ asio::awaitable<notify::AppToken> Outbox::github_token(const config::Config& con
 asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
   const auto config = config_();
   const auto* project = config->project(item.destination);
-  const bool commit = item.payload.value("what", "") == kCommitStatus;
-  if (!project || !(commit ? project->report_commit_status : project->github_deployments.has_value())) {
+  const std::string what = item.payload.value("what", "deployment_status");
+  if (!project || !reports(*project, what)) {
     OutboxAttempt a{item.id, item.deployment};
     a.outcome = OutboxOutcome::gave_up;
-    a.error = std::string(commit ? "commit statuses" : "GitHub deployments") + " are no longer configured for project " +
-              item.destination;
+    a.error = what + " is no longer configured for project " + item.destination;
     co_return a;
   }
   const std::string user_agent = "shipgate/" + options_.version;
@@ -110,13 +158,14 @@ asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
   if (token.token.empty()) {
     report.error = token.error;
     report.permanent = token.permanent;
-  } else if (commit) {
+  } else if (what == kCommitStatus) {
     const auto& p = item.payload;
     const notify::CommitStatus status{project->repository, p.value("sha", ""), p.value("state", ""),
                                       p.value("context", ""), p.value("description", ""), p.value("target_url", "")};
-    const auto& api = project->github_deployments ? project->github_deployments->api_url : config->github_app->api_url;
-    const auto& ca = project->github_deployments ? project->github_deployments->tls.ca_file : config->github_app->tls.ca_file;
-    report = co_await notify::report_commit_status(*http_, api, ca, token.token, status, user_agent);
+    const auto& api = github_api(*config, *project);
+    report = co_await notify::report_commit_status(*http_, api.api_url, api.tls.ca_file, token.token, status, user_agent);
+  } else if (what == kPullComment) {
+    report = co_await send_pull_comment(github_api(*config, *project), *project, token.token, item, user_agent);
   } else {
     report = co_await notify::report_github_status(*http_, *project->github_deployments, token.token,
                                                    deployment_status(*project, item), item.github_id, user_agent);

@@ -129,4 +129,47 @@ TEST_F(GithubApp, EachEnvironmentsOutcomeIsACommitStatusAndItsUrlIsOnTheDeployme
   EXPECT_NE(r.output.find("projects.planera.report.commit_status: needs a GitHub token"), std::string::npos) << r.output;
 }
 
+TEST_F(GithubApp, AMergedPullRequestGetsOneCommentEditedAsItsEnvironmentsEnd) {
+  github.enable_app("31337", read_text_file(dir.file("app.pub")), 777, std::chrono::hours(1));
+  github.add_merged_pull("acme/planera", 42, kSha);
+  start_with(replaced(app_config(), "    github_deployments: {", "    report: { pull_request: true }\n    github_deployments: {"));
+  const std::int64_t id = push("refs/heads/main", kSha).json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(id, "succeeded"));
+  const auto body = [&] {
+    const auto c = github.comments("acme/planera", 42);
+    return c.empty() ? std::string() : c[0].body;
+  };
+  ASSERT_TRUE(wait_until([&] {
+    return body().find("| production | waiting for approval |") != std::string::npos &&
+           body().find("| staging | succeeded |") != std::string::npos;
+  }, std::chrono::seconds(20))) << body() << daemon->log();
+  EXPECT_NE(body().find("| staging | succeeded | " + std::string(kSha) + " | [deployment " + std::to_string(id) + "]("),
+            std::string::npos) << body();
+  std::int64_t production = 0;
+  wait_until([&] {
+    const auto list = daemon->get("/api/v1/deployments?environment=production", kAliceToken).json();  // named: no dangling
+    for (const auto& d : list["deployments"]) production = d["id"].get<std::int64_t>();
+    return production != 0;
+  });
+  const auto approved = daemon->post("/api/v1/deployments/" + std::to_string(production) + "/approve",
+                                     {{"Authorization", std::string("Bearer ") + kAliceToken}, {"Content-Type", "application/json"}},
+                                     "{}");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  ASSERT_TRUE(wait_state(production, "succeeded"));
+  ASSERT_TRUE(wait_until([&] { return body().find("| production | succeeded |") != std::string::npos; },
+                         std::chrono::seconds(20))) << body();
+  const auto comments = github.comments("acme/planera", 42);
+  ASSERT_EQ(comments.size(), 1u) << "one comment, edited";
+  EXPECT_GE(comments[0].edits, 2);
+  EXPECT_EQ(comments[0].body.rfind("<!-- shipgate:planera -->", 0), 0u);
+  EXPECT_NE(comments[0].body.find("| staging | succeeded |"), std::string::npos) << comments[0].body;
+
+  // A commit no pull request was merged as gets no comment anywhere.
+  const std::int64_t other = push("refs/heads/main", kSha2).json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(other, "succeeded"));
+  ASSERT_TRUE(wait_until([&] { return github.pull_lookups(kSha2) >= 1; }, std::chrono::seconds(20))) << daemon->log();
+  EXPECT_EQ(github.comments("acme/planera", 42).size(), 1u);
+  EXPECT_EQ(daemon->log().find("gave up"), std::string::npos) << daemon->log();
+}
+
 }  // namespace shipgate::testing

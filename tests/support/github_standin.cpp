@@ -134,6 +134,64 @@ std::vector<GithubStandin::CommitStatus> GithubStandin::commit_statuses() const 
   return commit_statuses_;
 }
 
+void GithubStandin::add_merged_pull(const std::string& repository, std::int64_t number, const std::string& merge_sha) {
+  std::lock_guard lock(mutex_);
+  merged_[repository].emplace_back(number, merge_sha);
+}
+
+std::vector<GithubStandin::Comment> GithubStandin::comments(const std::string& repository, std::int64_t number) const {
+  std::lock_guard lock(mutex_);
+  const auto it = comments_.find(repository + "#" + std::to_string(number));
+  return it == comments_.end() ? std::vector<Comment>{} : it->second;
+}
+
+// GET .../commits/{sha}/pulls, GET and POST .../issues/{n}/comments (paged by per_page and page), PATCH
+// .../issues/comments/{id}: as GitHub answers them, with only the fields shipgate reads and a few more.
+StandinReply GithubStandin::handle_pulls(const RecordedRequest& r) {
+  static const std::regex pulls(R"(^/repos/([^/]+/[^/]+)/commits/([0-9a-f]{40})/pulls$)");
+  static const std::regex list(R"(^/repos/([^/]+/[^/]+)/issues/([0-9]+)/comments(\?per_page=([0-9]+)&page=([0-9]+))?$)");
+  static const std::regex edit(R"(^/repos/([^/]+/[^/]+)/issues/comments/([0-9]+)$)");
+  std::smatch m;
+  if (r.method == "GET" && std::regex_match(r.target, m, pulls)) {
+    ++pull_lookups_[m[2]];
+    json out = json::array();
+    for (const auto& [number, sha] : merged_[m[1]])
+      if (sha == m[2].str())
+        out.push_back({{"number", number}, {"state", "closed"}, {"merged_at", "2026-12-07T10:00:00Z"}, {"merge_commit_sha", sha}});
+    return {200, out.dump()};
+  }
+  const auto body = json::parse(r.body.empty() ? "{}" : r.body, nullptr, false);
+  if (std::regex_match(r.target, m, list)) {
+    auto& thread = comments_[m[1].str() + "#" + m[2].str()];
+    if (r.method == "POST") {
+      if (!body.is_object() || !body.contains("body") || !body["body"].is_string()) return github_error(422, "Validation Failed");
+      thread.push_back({next_comment_++, body["body"], 0});
+      return {201, json{{"id", thread.back().id}, {"body", thread.back().body}}.dump()};
+    }
+    const std::size_t per_page = m[4].matched ? std::stoul(m[4]) : 30, page = m[5].matched ? std::stoul(m[5]) : 1;
+    json out = json::array();
+    for (std::size_t i = (page - 1) * per_page; i < thread.size() && i < page * per_page; ++i)
+      out.push_back({{"id", thread[i].id}, {"body", thread[i].body}, {"user", {{"login", "shipgate[bot]"}}}});
+    return {200, out.dump()};
+  }
+  if (r.method == "PATCH" && std::regex_match(r.target, m, edit)) {
+    for (auto& [key, thread] : comments_)
+      for (auto& comment : thread)
+        if (comment.id == std::stoll(m[2]) && key.rfind(m[1].str() + "#", 0) == 0) {
+          comment.body = body.value("body", comment.body);
+          ++comment.edits;
+          return {200, json{{"id", comment.id}, {"body", comment.body}}.dump()};
+        }
+  }
+  return github_error(404, "Not Found");
+}
+
+int GithubStandin::pull_lookups(const std::string& sha) const {
+  std::lock_guard lock(mutex_);
+  const auto it = pull_lookups_.find(sha);
+  return it == pull_lookups_.end() ? 0 : it->second;
+}
+
 void GithubStandin::fail_next(int n, int status) {
   std::lock_guard lock(mutex_);
   fail_next_ = n;
@@ -150,6 +208,7 @@ StandinReply GithubStandin::handle(const RecordedRequest& r) {
                           (r.target.size() > 13 && r.target.compare(r.target.size() - 13, 13, "/installation") == 0);
   if (!app_id_.empty() && to_the_app) return handle_app(r);
   if (!token_ok(r.header("Authorization"))) return github_error(401, "Bad credentials");
+  if (r.target.find("/pulls") != std::string::npos || r.target.find("/issues/") != std::string::npos) return handle_pulls(r);
   static const std::regex create(R"(^/repos/([^/]+/[^/]+)/deployments$)");
   static const std::regex status(R"(^/repos/([^/]+/[^/]+)/deployments/([0-9]+)/statuses$)");
   std::smatch m;

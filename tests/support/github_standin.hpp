@@ -37,6 +37,15 @@ class GithubStandin {
   std::string url() const { return server_.url(); }
   std::vector<Deployment> deployments() const;
   std::vector<CommitStatus> commit_statuses() const;  // in the order they arrived
+  // Pull requests: `number` of `repository` was merged as `merge_sha` (GET .../commits/{sha}/pulls finds it).
+  void add_merged_pull(const std::string& repository, std::int64_t number, const std::string& merge_sha);
+  struct Comment {
+    std::int64_t id = 0;
+    std::string body;
+    int edits = 0;
+  };
+  std::vector<Comment> comments(const std::string& repository, std::int64_t number) const;
+  int pull_lookups(const std::string& sha) const;  // GET .../commits/{sha}/pulls calls
   // Answer the next `n` requests with this status (500: a GitHub outage).
   void fail_next(int n, int status = 500);
   std::size_t requests() const { return server_.requests().size(); }
@@ -49,6 +58,7 @@ class GithubStandin {
  private:
   StandinReply handle(const RecordedRequest& r);
   StandinReply handle_app(const RecordedRequest& r);
+  StandinReply handle_pulls(const RecordedRequest& r);
   bool jwt_ok(const std::string& authorization);
   bool token_ok(const std::string& authorization);
 
@@ -56,6 +66,10 @@ class GithubStandin {
   mutable std::mutex mutex_;
   std::vector<Deployment> deployments_;
   std::vector<CommitStatus> commit_statuses_;
+  std::map<std::string, std::vector<std::pair<std::int64_t, std::string>>> merged_;  // repository -> (number, sha)
+  std::map<std::string, std::vector<Comment>> comments_;  // "repository#number" -> comments
+  std::int64_t next_comment_ = 5000;
+  std::map<std::string, int> pull_lookups_;
   int fail_next_ = 0;
   int fail_status_ = 500;
   std::string app_id_, app_public_key_;

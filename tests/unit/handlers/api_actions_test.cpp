@@ -14,7 +14,7 @@ using shipgate::testing::new_deployment;
 
 namespace {
 
-const char* kConfig = R"(
+const char* kActionsConfig = R"(
 github: { secrets: [s] }
 reviewers:
   alice: { token: "alice-token-123456", can: [approve, deploy, rollback, override] }
@@ -56,7 +56,7 @@ std::int64_t pending_production(Gate& gate, const std::string& version = "v1.0.0
 }  // namespace
 
 TEST(ApiActions, AnApprovalQueuesTheDeploymentAndTheDispatcherRunsIt) {
-  Gate gate(kConfig);
+  Gate gate(kActionsConfig);
   const auto id = pending_production(gate);
   const auto path = "/api/v1/deployments/" + std::to_string(id) + "/approve";
   EXPECT_EQ(gate.call("POST", path, json{{"comment", "lgtm"}}).status, 401);
@@ -69,7 +69,7 @@ TEST(ApiActions, AnApprovalQueuesTheDeploymentAndTheDispatcherRunsIt) {
 }
 
 TEST(ApiActions, ApprovalExpiresByTheClock) {
-  Gate gate(kConfig);
+  Gate gate(kActionsConfig);
   const auto id = pending_production(gate);
   gate.clock->advance(std::chrono::minutes(61));
   shipgate::testing::run_awaitable(gate.dispatcher->tick());
@@ -79,7 +79,7 @@ TEST(ApiActions, ApprovalExpiresByTheClock) {
 }
 
 TEST(ApiActions, SelfApprovalIsRefusedAndTheRefusalIsAudited) {
-  Gate gate(kConfig);
+  Gate gate(kActionsConfig);
   auto d = new_deployment("planera", "production", "v2.0.0", Trigger::manual);
   d.actor = "bob";
   d.initial = State::pending_approval;
@@ -101,7 +101,7 @@ TEST(ApiActions, SelfApprovalIsRefusedAndTheRefusalIsAudited) {
 }
 
 TEST(ApiActions, AManualDeployToProductionNeedsTheTypedPhraseAndRunsTheStagedVersion) {
-  Gate gate(kConfig);
+  Gate gate(kActionsConfig);
   const auto promoted = pending_production(gate, "v1.0.0");
   json request = {{"project", "planera"}, {"environment", "production"}, {"version", "v1.0.0"}};
   auto unconfirmed = gate.call("POST", "/api/v1/deployments", request, kAlice);
@@ -128,7 +128,7 @@ TEST(ApiActions, AManualDeployToProductionNeedsTheTypedPhraseAndRunsTheStagedVer
 }
 
 TEST(ApiActions, RollbackQueuesThePreviousVersionFirstAndMarksTheCurrentOneBad) {
-  Gate gate(kConfig);
+  Gate gate(kActionsConfig);
   ASSERT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.0.0")})[0]), State::succeeded);
   ASSERT_EQ(gate.settle(gate.ingest({new_deployment("planera", "staging", "v1.1.0")})[0]), State::succeeded);
   auto answer = gate.call("POST", "/api/v1/projects/planera/environments/staging/rollback",
@@ -147,7 +147,7 @@ TEST(ApiActions, RollbackQueuesThePreviousVersionFirstAndMarksTheCurrentOneBad) 
 }
 
 TEST(ApiActions, OpeningStepsAnswerTheSameEverywhere) {
-  Gate gate(kConfig);
+  Gate gate(kActionsConfig);
   const auto id = pending_production(gate);
   const std::string deployment = "/api/v1/deployments/" + std::to_string(id);
   // A reviewer restricted to another project cannot tell a hidden project from a missing one.
