@@ -32,6 +32,7 @@
 #include "orchestration/outbox.hpp"
 #include "orchestration/reloader.hpp"
 #include "orchestration/replica_heartbeat.hpp"
+#include "orchestration/registry_watcher.hpp"
 #include "orchestration/schedule_runner.hpp"
 #include "orchestration/slow_reads.hpp"
 #include "server/limits.hpp"
@@ -228,6 +229,12 @@ class Daemon {
     schedules_->on_queued([dispatcher = dispatcher_](const std::string& project, const std::string& environment) {
       dispatcher->notify(project, environment);
     });
+    // Registry watches: each slot's check claimed like a schedule run, each tag queued once.
+    watcher_ = std::make_shared<orchestration::RegistryWatcher>(ioc_.get_executor(), *store_, source(), clock_, http_,
+                                                                &metrics_);
+    watcher_->on_queued([dispatcher = dispatcher_](const std::string& project, const std::string& environment) {
+      dispatcher->notify(project, environment);
+    });
     // Drift of watched Kubernetes Deployments: every replica watches, the holder of the drift lane compares
     // and heals. Its own client: a watch is a long streamed answer, not a call to retry.
     drift_ = std::make_shared<orchestration::DriftMonitor>(ioc_.get_executor(), *store_, source(), targets(), clock_,
@@ -297,6 +304,7 @@ class Daemon {
     dispatcher_->start();
     outbox_->start();
     schedules_->start();
+    watcher_->start();
     drift_->start();
     if (store_->shared())
       spawn_supervised(ioc_.get_executor(), "heartbeat", [this] {
@@ -317,6 +325,7 @@ class Daemon {
   std::shared_ptr<http::HttpClient> http_ = http::make_retrying_http_client(http::make_beast_http_client(), {});
   std::shared_ptr<orchestration::Dispatcher> dispatcher_;
   std::shared_ptr<orchestration::ScheduleRunner> schedules_;
+  std::shared_ptr<orchestration::RegistryWatcher> watcher_;
   std::shared_ptr<orchestration::DriftMonitor> drift_;
   std::shared_ptr<orchestration::Outbox> outbox_;
   std::unique_ptr<orchestration::Reloader> reloader_;

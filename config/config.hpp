@@ -18,6 +18,7 @@
 #include "config/cron.hpp"
 #include "config/ip_ranges.hpp"
 #include "config/notify_event.hpp"
+#include "config/semver_range.hpp"
 #include "config/targets.hpp"
 #include "config/trigger.hpp"
 
@@ -194,9 +195,20 @@ struct Component {
   std::vector<std::string> allow_repositories;
 };
 
+// watch: the environment deploys the newest tag of a component's repository that matches, once per tag
+// (trigger registry), when it is newer than what runs.
+struct RegistryWatch {
+  Millis every{300'000};
+  std::optional<SemverRange> semver;  // only tags in this range (tags are read as semantic versions)
+  std::string semver_text;           // as written, for messages
+  std::string tags;                  // a glob the tag must match ("release-*"); empty: any
+  std::string component;             // whose repository is listed (default: the project's only one)
+};
+
 struct Environment {
   std::string name;
   std::string url;           // where the environment is reached (GitHub shows it as the deployment's environment_url)
+  std::optional<RegistryWatch> watch;
   std::set<Trigger> deploy_on;
   std::string branch;        // push trigger: branch that deploys (defaults to the project's)
   std::string tags;          // push trigger: glob of tags that deploy, empty = none

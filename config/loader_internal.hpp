@@ -79,6 +79,7 @@ class Loader {
   void load_notify(const YAML::Node& n, std::vector<Notifier>& out);
   void load_slack(const YAML::Node& n, std::optional<SlackConfig>& out, const std::vector<Reviewer>& reviewers);
   void load_github_app(const YAML::Node& n, std::optional<GithubAppConfig>& out);
+  void load_watch(const YAML::Node& n, const std::string& path, const Project& project, Environment& env);
   // A GitHub API's api_url (without a trailing /) and ca_file, for a token or the app.
   void load_github_api(Section& s, std::string& api_url, TlsClientConfig& tls);
   void load_registries(const YAML::Node& n, std::map<std::string, RegistryConfig>& out);

@@ -263,6 +263,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   }
   e.nonempty("branch", env.branch);
   e.nonempty("url", env.url);
+  if (const auto watch = e["watch"]) load_watch(watch, e.at("watch"), project, env);
   if (!env.url.empty()) check_url(env.url, e.at("url"));
   e.nonempty("tags", env.tags);
   std::string tag;

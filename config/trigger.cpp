@@ -12,7 +12,7 @@ constexpr std::pair<Trigger, std::string_view> kTriggers[] = {
     {Trigger::push, "push"},           {Trigger::tag, "tag"},           {Trigger::dispatch, "dispatch"},
     {Trigger::build, "build"},         {Trigger::manual, "manual"},     {Trigger::promotion, "promotion"},
     {Trigger::override_, "override"},  {Trigger::rollback, "rollback"}, {Trigger::config_change, "config"},
-    {Trigger::release, "release"},     {Trigger::schedule, "schedule"},
+    {Trigger::release, "release"},     {Trigger::schedule, "schedule"}, {Trigger::registry, "registry"},
 };
 
 }  // namespace

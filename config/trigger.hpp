@@ -19,6 +19,7 @@ enum class Trigger {
   rollback,       // back to the previous version, by a reviewer
   config_change,  // the environment's config changed in the platform repository
   schedule,       // an environment's schedule redeploys what runs there
+  registry,       // an environment's watch found a newer tag in the registry
 };
 std::string_view to_string(Trigger t);
 std::optional<Trigger> parse_trigger(std::string_view s);

@@ -184,4 +184,66 @@ asio::awaitable<ImageLookup> look_up_image(http::HttpClient& http, const ImageRe
   co_return refused(image.registry + " refused the token it issued");
 }
 
+std::optional<std::string> next_page(std::string_view link) {
+  // <path?n=100&last=x>; rel="next" (several links may be separated by commas)
+  while (!link.empty()) {
+    const auto open = link.find('<'), close = link.find('>');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
+    const auto target = link.substr(open + 1, close - open - 1);
+    const auto end = link.find(',', close);
+    const auto params = link.substr(close + 1, end == std::string_view::npos ? std::string_view::npos : end - close - 1);
+    if (params.find("rel=\"next\"") != std::string_view::npos || params.find("rel=next") != std::string_view::npos) {
+      // Only a path on the same registry: a next page elsewhere would carry the token to another host.
+      if (target.empty() || target[0] != '/' || target.rfind("//", 0) == 0 || target.size() > 2000) return std::nullopt;
+      return std::string(target);
+    }
+    if (end == std::string_view::npos) break;
+    link.remove_prefix(end + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> read_tags(std::string_view body) {
+  const auto doc = json_read::parse(body);
+  const auto* tags = json_read::member(doc, "tags");
+  if (!tags || !(tags->is_array() || tags->is_null())) return std::nullopt;
+  std::vector<std::string> out;
+  if (tags->is_array())
+    for (const auto& t : *tags)
+      if (t.is_string() && t.get_ref<const std::string&>().size() <= 128) out.push_back(t.get<std::string>());
+  return out;
+}
+
+asio::awaitable<TagList> list_tags(http::HttpClient& http, const ImageReference& image, const config::RegistryConfig* access,
+                                   Millis timeout) {
+  const std::string base = std::string(access && access->plain_http ? "http://" : "https://") + image.api_host();
+  std::string path = "/v2/" + image.repository + "/tags/list?n=100";
+  std::string authorization;
+  TagList out;
+  for (int page = 0, round = 0; page < 100;) {
+    auto req = request("GET", base + path, access, timeout);
+    if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
+    auto res = co_await http.send(std::move(req));
+    if (!res) co_return TagList{ImageState::unavailable, {}, image.registry + ": " + res.error().message()};
+    if (res->status == 401 && round++ == 0) {
+      auto auth = co_await authorize(http, *res, image.api_host(), access, timeout);
+      if (auto* failed = std::get_if<ImageLookup>(&auth)) co_return TagList{failed->state, {}, failed->message};
+      authorization = std::get<std::string>(auth);
+      continue;
+    }
+    if (res->status == 404) co_return TagList{ImageState::missing, {}, image.name + ": no such repository"};
+    if (res->status == 429 || res->status >= 500) co_return TagList{ImageState::unavailable, {}, image.registry + ": HTTP " + std::to_string(res->status)};
+    if (res->status != 200) co_return TagList{ImageState::refused, {}, image.registry + ": HTTP " + std::to_string(res->status)};
+    auto tags = read_tags(res->body);
+    if (!tags) co_return TagList{ImageState::refused, {}, image.registry + " answered tags/list without a tags array"};
+    out.tags.insert(out.tags.end(), tags->begin(), tags->end());
+    const auto next = next_page(res->header("Link"));
+    if (!next) break;
+    path = *next;
+    ++page;
+  }
+  out.state = ImageState::found;
+  co_return out;
+}
+
 }  // namespace shipgate::deploy

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "http/http_client.hpp"
@@ -33,6 +34,21 @@ struct ImageLookup {
 boost::asio::awaitable<ImageLookup> look_up_image(http::HttpClient& http, const ImageReference& image,
                                                   const config::RegistryConfig* access,
                                                   Millis timeout = Millis(15'000));
+
+// The tags of an image's repository (GET /v2/<name>/tags/list, n=100 a page, following the Link header's
+// rel="next" up to 100 pages), with the same credentials and token flow as look_up_image.
+struct TagList {
+  ImageState state = ImageState::unavailable;  // found: `tags` holds them (missing: no such repository)
+  std::vector<std::string> tags;
+  std::string message;
+};
+boost::asio::awaitable<TagList> list_tags(http::HttpClient& http, const ImageReference& image,
+                                          const config::RegistryConfig* access, Millis timeout = Millis(15'000));
+
+// The next page a Link header names (`<url>; rel="next"`), as a path (and query) on the same registry.
+std::optional<std::string> next_page(std::string_view link);
+// The tags of a tags/list answer page; none when it has no `tags` array (a non-string entry is skipped).
+std::optional<std::vector<std::string>> read_tags(std::string_view body);
 
 // The bearer token of a token service's answer (`token`, else `access_token`); none when it has no
 // usable one (missing, not a string, too long, or with characters a header cannot carry).

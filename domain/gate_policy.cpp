@@ -7,6 +7,15 @@ namespace shipgate::orchestration {
 
 using nlohmann::json;
 
+void adopt_config(const config::Config& config, std::vector<NewDeployment>& deployments, TimePoint now) {
+  for (auto& nd : deployments) {
+    nd.config_sha = config.source_sha256;  // it runs with this generation's targets, even after a reload
+    const auto* project = config.project(nd.project);
+    const auto* env = project ? project->environment(nd.environment) : nullptr;
+    if (env && priority(nd.trigger) == 0) apply_approval_policy(nd, *env, now);
+  }
+}
+
 void apply_approval_policy(NewDeployment& d, const config::Environment& env, TimePoint now) {
   if (!env.approval) {
     d.initial = State::queued;

@@ -15,6 +15,10 @@ namespace shipgate::orchestration {
 // config change does not move the goalposts), or queued when the environment needs no approval.
 void apply_approval_policy(NewDeployment& d, const config::Environment& env, TimePoint now);
 
+// What every new deployment of a plan takes from the config it is accepted under: that generation's
+// targets (config_sha) and, unless it jumps the gate (override, rollback), its environment's approvals.
+void adopt_config(const config::Config& config, std::vector<NewDeployment>& deployments, TimePoint now);
+
 struct Refusal {
   int status = 403;
   std::string code;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace shipgate::orchestration {
 
 namespace {
@@ -85,6 +87,25 @@ int compare(const SemVer& a, const SemVer& b) {
   }
   if (a.prerelease.size() == b.prerelease.size()) return 0;
   return a.prerelease.size() < b.prerelease.size() ? -1 : 1;
+}
+
+std::optional<std::string> newest_watched_tag(const std::vector<std::string>& tags, const config::RegistryWatch& watch,
+                                              std::string_view running) {
+  std::optional<std::pair<SemVer, std::string>> best;
+  for (const auto& tag : tags) {
+    if (!watch.tags.empty() && !glob_match(watch.tags, tag)) continue;
+    // A prefix such as "release-" is the glob's business: the version starts at the first digit.
+    const auto digit = tag.find_first_of("0123456789");
+    const auto v = digit == std::string::npos ? std::nullopt : parse_semver(std::string_view(tag).substr(digit));
+    if (!v || !v->prerelease.empty()) continue;
+    if (watch.semver && !watch.semver->contains({v->major, v->minor, v->patch})) continue;
+    if (!best || compare(*v, best->first) > 0) best = std::make_pair(*v, tag);
+  }
+  if (!best) return std::nullopt;
+  const auto digit = running.find_first_of("0123456789");
+  const auto now = digit == std::string_view::npos ? std::nullopt : parse_semver(running.substr(digit));
+  if (now && compare(best->first, *now) <= 0) return std::nullopt;
+  return best->second;
 }
 
 }  // namespace shipgate::orchestration

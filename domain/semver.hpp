@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
+
 namespace shipgate::orchestration {
 
 struct SemVer {
@@ -22,5 +24,11 @@ std::optional<SemVer> parse_semver(std::string_view text);
 // release; pre-release identifiers compare numerically when both are numbers, else as text, and a
 // number is lower than text.
 int compare(const SemVer& a, const SemVer& b);
+
+// The tag a registry watch deploys: of `tags`, those that match its glob, read as semantic versions
+// (releases only) and lie in its range, the newest; and only when it is newer than `running` (what the
+// environment runs, when that is a semantic version). Nothing when no tag qualifies.
+std::optional<std::string> newest_watched_tag(const std::vector<std::string>& tags, const config::RegistryWatch& watch,
+                                              std::string_view running);
 
 }  // namespace shipgate::orchestration

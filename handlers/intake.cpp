@@ -157,14 +157,7 @@ boost::asio::awaitable<Response> accept_plan(const App& app, const Request& requ
   if (plan.deployments.empty())
     co_return json_response(200, {{"message", plan.ignored}, {"ignored", true}, {"deployments", json::array()}});
 
-  const auto config = app.config();
-  for (auto& nd : plan.deployments) {
-    nd.config_sha = config->source_sha256;  // it runs with this generation's targets, even after a reload
-    const auto* project = config->project(nd.project);
-    const auto* env = project ? project->environment(nd.environment) : nullptr;
-    if (env && orchestration::priority(nd.trigger) == 0)
-      orchestration::apply_approval_policy(nd, *env, app.clock->now());
-  }
+  orchestration::adopt_config(*app.config(), plan.deployments, app.clock->now());
   orchestration::IngestRequest ingest;
   ingest.delivery_key = delivery_key;
   ingest.mark_bad = std::move(plan.mark_bad);

@@ -171,3 +171,42 @@ TEST(RegistryClient, CredentialsGoOnlyToTheRegistrysOwnHostOrAnHttpsRealmAndARef
     EXPECT_EQ(found.message.find("do-not-repeat-this"), std::string::npos) << found.message;
   }
 }
+
+// Tags listed a page at a time (the registry's Link header), through the same token round trip.
+TEST(RegistryClient, ListsEveryTagPageByPageWithTheToken) {
+  std::atomic<int> tokens{0};
+  StandinServer token_service([&](const shipgate::testing::RecordedRequest&) {
+    ++tokens;
+    return StandinReply{200, R"({"token":"issued-for-watch"})"};
+  });
+  Registry registry(token_service.url() + "/token");
+  std::vector<std::string> pushed;
+  for (int i = 0; i < 101; ++i) pushed.push_back("1." + std::to_string(i) + ".0");
+  for (const auto& tag : pushed) registry.push("acme/api:" + tag, tag);
+  auto http = make_beast_http_client();
+  const auto ref = parse_image_reference(registry.host() + "/acme/api");
+  const auto access = plain(registry);
+  const auto listed = run_awaitable(list_tags(*http, *ref, &access));
+  ASSERT_EQ(listed.state, ImageState::found) << listed.message;
+  auto got = listed.tags;
+  std::sort(got.begin(), got.end());
+  std::sort(pushed.begin(), pushed.end());
+  EXPECT_EQ(got, pushed);
+  EXPECT_GE(tokens.load(), 1);
+  const auto absent = parse_image_reference(registry.host() + "/acme/none");
+  EXPECT_EQ(run_awaitable(list_tags(*http, *absent, &access)).state, ImageState::missing);
+}
+
+TEST(RegistryClient, ALinkHeaderOnlyLeadsToAPathOnTheSameRegistry) {
+  EXPECT_EQ(next_page(R"(</v2/acme/api/tags/list?last=1.9.0&n=100>; rel="next")"),
+            std::optional<std::string>("/v2/acme/api/tags/list?last=1.9.0&n=100"));
+  EXPECT_EQ(next_page(R"(<https://other.example/v2/x/tags/list>; rel="next")"), std::nullopt);
+  EXPECT_EQ(next_page(R"(<//other.example/v2/x>; rel="next")"), std::nullopt);
+  EXPECT_EQ(next_page(R"(</v2/a>; rel="prev", </v2/b>; rel="next")"), std::optional<std::string>("/v2/b"));
+  EXPECT_EQ(next_page(""), std::nullopt);
+  EXPECT_EQ(next_page("garbage"), std::nullopt);
+  EXPECT_EQ(read_tags(R"({"name":"acme/api","tags":["1.0.0",7,"1.1.0"]})"), (std::vector<std::string>{"1.0.0", "1.1.0"}));
+  EXPECT_EQ(read_tags(R"({"name":"acme/api","tags":null})"), std::vector<std::string>{});
+  EXPECT_EQ(read_tags(R"({"tags":"1.0.0"})"), std::nullopt);
+  EXPECT_EQ(read_tags("[]"), std::nullopt);
+}
