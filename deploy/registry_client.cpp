@@ -215,9 +215,9 @@ std::optional<std::vector<std::string>> read_tags(std::string_view body) {
 }
 
 asio::awaitable<TagList> list_tags(http::HttpClient& http, const ImageReference& image, const config::RegistryConfig* access,
-                                   Millis timeout) {
+                                   Millis timeout, int page_size) {
   const std::string base = std::string(access && access->plain_http ? "http://" : "https://") + image.api_host();
-  std::string path = "/v2/" + image.repository + "/tags/list?n=100";
+  std::string path = "/v2/" + image.repository + "/tags/list?n=" + std::to_string(page_size);
   std::string authorization;
   TagList out;
   for (int page = 0, round = 0; page < 100;) {

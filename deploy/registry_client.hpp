@@ -35,15 +35,16 @@ boost::asio::awaitable<ImageLookup> look_up_image(http::HttpClient& http, const 
                                                   const config::RegistryConfig* access,
                                                   Millis timeout = Millis(15'000));
 
-// The tags of an image's repository (GET /v2/<name>/tags/list, n=100 a page, following the Link header's
-// rel="next" up to 100 pages), with the same credentials and token flow as look_up_image.
+// The tags of an image's repository (GET /v2/<name>/tags/list, `page_size` a page (the registry may send fewer), following the Link
+// header's rel="next" up to 100 pages), with the same credentials and token flow as look_up_image.
 struct TagList {
   ImageState state = ImageState::unavailable;  // found: `tags` holds them (missing: no such repository)
   std::vector<std::string> tags;
   std::string message;
 };
 boost::asio::awaitable<TagList> list_tags(http::HttpClient& http, const ImageReference& image,
-                                          const config::RegistryConfig* access, Millis timeout = Millis(15'000));
+                                          const config::RegistryConfig* access, Millis timeout = Millis(15'000),
+                                          int page_size = 100);
 
 // The next page a Link header names (`<url>; rel="next"`), as a path (and query) on the same registry.
 std::optional<std::string> next_page(std::string_view link);
