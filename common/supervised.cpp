@@ -62,6 +62,26 @@ asio::awaitable<void> run_supervised(std::string task, TaskStart start, Metrics*
   }
 }
 
+namespace {
+
+asio::awaitable<void> ticking(asio::any_io_executor executor, std::chrono::milliseconds every, TaskStart tick) {
+  asio::steady_timer timer(executor);
+  for (;;) {
+    co_await tick();
+    timer.expires_after(every);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+
+}  // namespace
+
+void spawn_ticking(const asio::any_io_executor& executor, std::string task, std::chrono::milliseconds every,
+                   TaskStart tick, Metrics* metrics) {
+  spawn_supervised(executor, std::move(task), [executor, every, tick = std::move(tick)] { return ticking(executor, every, tick); },
+                   metrics);
+}
+
 void spawn_supervised(const asio::any_io_executor& executor, std::string task, TaskStart start, Metrics* metrics,
                       SupervisorBackoff backoff) {
   asio::co_spawn(executor, run_supervised(std::move(task), std::move(start), metrics, backoff), asio::detached);

@@ -28,6 +28,11 @@ using TaskStart = std::function<boost::asio::awaitable<void>()>;
 void spawn_supervised(const boost::asio::any_io_executor& executor, std::string task, TaskStart start,
                       Metrics* metrics, SupervisorBackoff backoff = {});
 
+// A supervised task that makes one pass (`tick`) at once and then every `every` after the last pass
+// ended, on `executor` (a strand, for runners whose state the passes share).
+void spawn_ticking(const boost::asio::any_io_executor& executor, std::string task, std::chrono::milliseconds every,
+                   TaskStart tick, Metrics* metrics);
+
 // The same, awaited: returns when a run returns.
 boost::asio::awaitable<void> run_supervised(std::string task, TaskStart start, Metrics* metrics,
                                             SupervisorBackoff backoff = {});

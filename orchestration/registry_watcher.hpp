@@ -38,7 +38,6 @@ class RegistryWatcher : public std::enable_shared_from_this<RegistryWatcher> {
   void on_queued(Queued queued) { queued_ = std::move(queued); }
 
  private:
-  boost::asio::awaitable<void> tick_loop(std::chrono::milliseconds every);
   boost::asio::awaitable<bool> claim(const config::Project& project, const config::Environment& env, std::int64_t slot);
   boost::asio::awaitable<void> check(const config::Config& config, const config::Project& project,
                                      const config::Environment& env);

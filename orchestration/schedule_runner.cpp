@@ -80,18 +80,7 @@ ScheduleRunner::ScheduleRunner(asio::any_io_executor executor, Store& store, std
       metrics_(metrics) {}
 
 void ScheduleRunner::start(std::chrono::milliseconds every) {
-  spawn_supervised(strand_, "schedules", [self = shared_from_this(), every] { return self->tick_loop(every); }, metrics_);
-}
-
-asio::awaitable<void> ScheduleRunner::tick_loop(std::chrono::milliseconds every) {
-  auto self = shared_from_this();
-  asio::steady_timer timer(strand_);
-  for (;;) {
-    co_await tick();
-    timer.expires_after(every);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-  }
+  spawn_ticking(strand_, "schedules", every, [self = shared_from_this()] { return self->tick(); }, metrics_);
 }
 
 asio::awaitable<void> ScheduleRunner::tick() {

@@ -56,7 +56,6 @@ class ScheduleRunner : public std::enable_shared_from_this<ScheduleRunner> {
   void on_queued(Queued queued) { queued_ = std::move(queued); }
 
  private:
-  boost::asio::awaitable<void> tick_loop(std::chrono::milliseconds every);
   boost::asio::awaitable<ScheduleRun> run(const config::Config& config, const config::Project& project,
                                           const config::Environment& env, const config::Schedule& schedule,
                                           ScheduleRun run);
