@@ -43,7 +43,12 @@ asio::awaitable<void> RegistryWatcher::tick() {
     for (const auto& env : project.environments) {
       if (!env.watch) continue;
       const std::int64_t every = env.watch->every.count();
-      if (!co_await claim(project, env, now / every * every)) continue;
+      const std::int64_t slot = now / every * every;
+      // The store is asked once per slot: a slot this replica saw (claimed or lost) is done here.
+      auto& seen = seen_slot_[project.name + "/" + env.name];
+      if (seen >= slot) continue;
+      seen = slot;
+      if (!co_await claim(project, env, slot)) continue;
       co_await check(*config, project, env);
     }
 }

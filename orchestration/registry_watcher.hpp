@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,7 @@ class RegistryWatcher : public std::enable_shared_from_this<RegistryWatcher> {
   std::shared_ptr<http::HttpClient> http_;
   Metrics* metrics_;
   Queued queued_;
+  std::map<std::string, std::int64_t> seen_slot_;  // project/environment -> the last slot looked at
 };
 
 }  // namespace shipgate::orchestration
