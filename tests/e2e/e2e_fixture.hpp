@@ -65,6 +65,14 @@ projects:
 )";
 }
 
+// server, store, GitHub secret and alice (with `can`), before `projects:`. Tests poll in tight loops.
+inline std::string daemon_head(const std::string& can) {
+  return std::string("\nserver: { listen: \"127.0.0.1:${PORT}\", api_rate: 1000000, api_burst: 1000000 }\n"
+                     "store: sqlite:${STORE}\n"
+                     "github: { secrets: [\"") + kSecret + "\"] }\n"
+                     "reviewers: { alice: { token: \"" + kAliceToken + "\", can: [" + can + "] } }\n";
+}
+
 // A deployment as the API shows it to alice.
 inline nlohmann::json deployment_of(const Daemon& daemon, std::int64_t id) {
   return daemon.get("/api/v1/deployments/" + std::to_string(id), kAliceToken).json();

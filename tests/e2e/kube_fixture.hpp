@@ -1,5 +1,5 @@
 // Shared setup for the end-to-end tests against the Kubernetes stand-in: its TLS keys, the stand-in
-// itself with a kubeconfig for it, the start of a config, and a push that returns the deployment's id.
+// itself with a kubeconfig for it, and a push that returns the deployment's id.
 #pragma once
 #include <memory>
 #include <string>
@@ -9,14 +9,6 @@
 #include "tests/support/pki.hpp"
 
 namespace shipgate::testing {
-
-// server, store, GitHub secret and alice (with `can`), before `projects:`. Tests poll in tight loops.
-inline std::string daemon_head(const std::string& can) {
-  return std::string("\nserver: { listen: \"127.0.0.1:${PORT}\", api_rate: 1000000, api_burst: 1000000 }\n"
-                     "store: sqlite:${STORE}\n"
-                     "github: { secrets: [\"") + kSecret + "\"] }\n"
-                     "reviewers: { alice: { token: \"" + kAliceToken + "\", can: [" + can + "] } }\n";
-}
 
 class KubeE2E : public E2E {
  protected:

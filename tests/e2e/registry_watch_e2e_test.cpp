@@ -1,6 +1,6 @@
 // The registry watch against a real docker-registry: the newest tag in the range deploys (trigger
 // registry), once; a newer one pushed later deploys next; tags outside the range, pre-releases and
-// names that are no version never do; a restart queues nothing twice.
+// names that are no version never do; after a restart a new tag deploys and the old ones are not queued again.
 #include "tests/e2e/e2e_fixture.hpp"
 
 #include "tests/support/registry.hpp"
@@ -10,13 +10,7 @@ namespace shipgate::testing {
 class RegistryWatchE2E : public E2E {
  protected:
   std::string watch_config() const {
-    return R"(
-server: { listen: "127.0.0.1:${PORT}", api_rate: 1000000, api_burst: 1000000 }
-store: sqlite:${STORE}
-github: { secrets: [")" + std::string(kSecret) + R"("] }
-registries: { ")" + registry.host() + R"(": { plain_http: true } }
-reviewers:
-  alice: { token: ")" + kAliceToken + R"(", can: [approve, deploy] }
+    return daemon_head("approve, deploy") + R"(registries: { ")" + registry.host() + R"(": { plain_http: true } }
 projects:
   api:
     repository: acme/api
@@ -49,14 +43,22 @@ TEST_F(RegistryWatchE2E, TheNewestTagInTheRangeDeploysOnceAndANewerOneNext) {
   ASSERT_TRUE(wait_state(first["id"].get<std::int64_t>(), "succeeded"));
   EXPECT_EQ(dokploy.deployed_images("app_staging"), std::vector<std::string>{registry.host() + "/acme/api:1.1.0"});
 
+  // 1.2.0 is killed while it deploys: after the restart what has succeeded is still 1.1.0, so the watch
+  // finds 1.2.0 newer again, and only the tag's delivery key keeps it from being queued twice.
+  dokploy.add_app("app_staging", {"done", "", 200});
   registry.push("acme/api:1.2.0", "1.2.0");
   ASSERT_TRUE(wait_until([&] { return deployed_versions() == std::vector<std::string>{"1.1.0", "1.2.0"}; },
                          std::chrono::seconds(20))) << ::testing::PrintToString(deployed_versions());
-  // Several more checks and a restart: each tag was queued once.
+  const auto second = daemon->get("/api/v1/deployments?environment=staging", kAliceToken).json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(second.get<std::int64_t>(), "running"));
   daemon->kill9();
   ASSERT_TRUE(daemon->start()) << daemon->log();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // checks run every second
-  EXPECT_EQ(deployed_versions(), (std::vector<std::string>{"1.1.0", "1.2.0"}));
+  dokploy.add_app("app_staging", {"done", "", 1});
+  ASSERT_TRUE(wait_state(second.get<std::int64_t>(), "succeeded"));
+  registry.push("acme/api:1.3.0", "1.3.0");
+  ASSERT_TRUE(wait_until([&] { return deployed_versions().size() >= 3; }, std::chrono::seconds(20)))
+      << ::testing::PrintToString(deployed_versions());
+  EXPECT_EQ(deployed_versions(), (std::vector<std::string>{"1.1.0", "1.2.0", "1.3.0"}));
 }
 
 }  // namespace shipgate::testing
