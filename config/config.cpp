@@ -57,6 +57,12 @@ const Environment* Project::environment(std::string_view n) const {
   return nullptr;
 }
 
+const Environment* Project::environment_for_github(std::string_view n) const {
+  for (const auto& e : environments)
+    if (to_lower(e.github_environment) == to_lower(n)) return &e;
+  return nullptr;
+}
+
 const Component* Project::component(std::string_view n) const {
   for (const auto& c : components)
     if (c.name == n) return &c;
@@ -107,7 +113,7 @@ const RegistryConfig* Config::registry(const std::string& host) const {
 }
 
 bool Config::reports_events() const {
-  if (!notify.empty()) return true;
+  if (!notify.empty() || github_app) return true;  // the app answers GitHub Actions jobs through the outbox
   for (const auto& p : projects)
     if (p.github_deployments || p.report_commit_status || p.report_pull_request) return true;
   return false;

@@ -208,6 +208,9 @@ struct RegistryWatch {
 struct Environment {
   std::string name;
   std::string url;           // where the environment is reached (GitHub shows it as the deployment's environment_url)
+  // The GitHub environment whose Actions jobs this one gates through a deployment protection rule
+  // (github_environment:, default the same name).
+  std::string github_environment;
   std::optional<RegistryWatch> watch;
   std::set<Trigger> deploy_on;
   std::string branch;        // push trigger: branch that deploys (defaults to the project's)
@@ -276,6 +279,8 @@ struct Project {
   bool trust_build_actor = false;
 
   const Environment* environment(std::string_view name) const;
+  // The environment gating the GitHub environment `name` (compared without regard to case, as GitHub does).
+  const Environment* environment_for_github(std::string_view name) const;
   const Component* component(std::string_view name) const;
 };
 

@@ -13,6 +13,7 @@ constexpr std::pair<Trigger, std::string_view> kTriggers[] = {
     {Trigger::build, "build"},         {Trigger::manual, "manual"},     {Trigger::promotion, "promotion"},
     {Trigger::override_, "override"},  {Trigger::rollback, "rollback"}, {Trigger::config_change, "config"},
     {Trigger::release, "release"},     {Trigger::schedule, "schedule"}, {Trigger::registry, "registry"},
+    {Trigger::github_actions, "github_actions"},
 };
 
 }  // namespace

@@ -20,6 +20,7 @@ enum class Trigger {
   config_change,  // the environment's config changed in the platform repository
   schedule,       // an environment's schedule redeploys what runs there
   registry,       // an environment's watch found a newer tag in the registry
+  github_actions,  // a GitHub Actions job asked to deploy (a deployment protection rule): gated here, deployed there
 };
 std::string_view to_string(Trigger t);
 std::optional<Trigger> parse_trigger(std::string_view s);

@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::pair<State, std::string_view> kStates[] = {
     {State::pending_approval, "pending_approval"}, {State::queued, "queued"},
-    {State::running, "running"},                   {State::succeeded, "succeeded"},
+    {State::running, "running"},                   {State::deploying_externally, "deploying_externally"},
+    {State::succeeded, "succeeded"},
     {State::failed, "failed"},                     {State::rolled_back, "rolled_back"},
     {State::rejected, "rejected"},                 {State::expired, "expired"},
     {State::superseded, "superseded"},             {State::cancelled, "cancelled"},
@@ -57,11 +58,12 @@ NewDeployment same_version_as(const Deployment& d, std::string project, std::str
 int priority(Trigger t) { return t == Trigger::override_ || t == Trigger::rollback ? 1 : 0; }
 
 bool is_automatic(Trigger t) {
-  return t != Trigger::manual && t != Trigger::override_ && t != Trigger::rollback;
+  // A GitHub Actions job is answered either way, so it is never skipped as an automatic trigger is.
+  return t != Trigger::manual && t != Trigger::override_ && t != Trigger::rollback && t != Trigger::github_actions;
 }
 
 bool is_final(State s) {
-  return s != State::pending_approval && s != State::queued && s != State::running;
+  return s != State::pending_approval && s != State::queued && s != State::running && s != State::deploying_externally;
 }
 
 nlohmann::json to_json(const Deployment& d, bool with_history) {

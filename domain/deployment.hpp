@@ -17,6 +17,7 @@ enum class State {
   pending_approval,
   queued,
   running,
+  deploying_externally,  // approved and handed back to GitHub Actions, which deploys: ended by its deployment_status
   succeeded,
   failed,
   rolled_back,
@@ -86,6 +87,7 @@ struct NewDeployment {
   std::string config_sha;         // the config in force at creation: it runs with those settings
   std::string config_commit;      // the platform commit that caused a config redeploy (and its promotions)
   std::int64_t committed_ms = 0;  // when the version's commit was made (a push's head_commit), 0 unknown
+  nlohmann::json result = nlohmann::json::object();  // what it starts with (a GitHub Actions job: GitHub's ids)
 };
 
 struct Approval {

@@ -53,7 +53,11 @@ const Deployment* newer_queued_work(const Deployment& waiting, const std::vector
 Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& unfinished) {
   Placement out;
   if (priority(incoming.trigger) > 0) return out;
+  // Each GitHub Actions job waits for its own answer: it never stands in for another deployment, nor
+  // another for it, and it ends only by its answer.
+  if (incoming.trigger == Trigger::github_actions) return out;
   for (const auto& u : unfinished) {
+    if (u.trigger == Trigger::github_actions) continue;
     if (u.version == incoming.version && u.sha == incoming.sha && u.images == incoming.images) {
       out.existing = u;
       out.superseded.clear();
@@ -62,6 +66,15 @@ Placement place(const NewDeployment& incoming, const std::vector<Unfinished>& un
     if (u.state != State::running && priority(u.trigger) == 0) out.superseded.push_back(u);
   }
   return out;
+}
+
+std::string_view to_string(ProtectionAnswer a) { return a == ProtectionAnswer::approved ? "approved" : "rejected"; }
+
+std::optional<ProtectionAnswer> protection_answer(Trigger trigger, State reached, bool handed_over) {
+  if (trigger != Trigger::github_actions) return std::nullopt;
+  if (reached == State::deploying_externally) return ProtectionAnswer::approved;
+  if (is_final(reached) && !handed_over) return ProtectionAnswer::rejected;
+  return std::nullopt;
 }
 
 bool names_version(const BadVersion& mark, std::string_view version, std::string_view sha) {

@@ -45,6 +45,14 @@ std::optional<std::string> newer_version_in_place(const NewDeployment& incoming,
 // or rollback; an older deployment queued behind an override never replaces it). nullptr when none.
 const Deployment* newer_queued_work(const Deployment& waiting, const std::vector<Deployment>& queued);
 
+// What a GitHub Actions job waiting on a deployment protection rule is told when its deployment
+// reaches `reached`: approved when it is handed over; rejected when it ends before that (rejected,
+// expired, superseded, cancelled while waiting); nothing otherwise (other triggers, and the ends
+// GitHub itself reports after the hand-over).
+enum class ProtectionAnswer { approved, rejected };
+std::string_view to_string(ProtectionAnswer a);
+std::optional<ProtectionAnswer> protection_answer(Trigger trigger, State reached, bool handed_over);
+
 // Whether a bad-version mark names this version: by version, or by SHA when both know one.
 bool names_version(const BadVersion& mark, std::string_view version, std::string_view sha);
 

@@ -8,6 +8,7 @@ std::string_view to_string(Event e) {
   switch (e) {
     case Event::approved: return "approved";
     case Event::start: return "start";
+    case Event::hand_over: return "hand_over";
     case Event::resume: return "resume";
     case Event::note: return "note";
     case Event::succeed: return "succeed";
@@ -26,6 +27,7 @@ std::optional<State> next_state(State from, Event e) {
     case State::pending_approval:
       switch (e) {
         case Event::approved: return State::queued;
+        case Event::hand_over: return State::deploying_externally;  // an override passes the rest of the gate
         case Event::supersede: return State::superseded;
         case Event::cancel: return State::cancelled;
         case Event::reject: return State::rejected;
@@ -35,6 +37,7 @@ std::optional<State> next_state(State from, Event e) {
     case State::queued:
       switch (e) {
         case Event::start: return State::running;
+        case Event::hand_over: return State::deploying_externally;
         case Event::supersede: return State::superseded;
         case Event::cancel: return State::cancelled;
         default: return std::nullopt;
@@ -50,15 +53,27 @@ std::optional<State> next_state(State from, Event e) {
         case Event::supersede: return State::superseded;
         default: return std::nullopt;
       }
+    case State::deploying_externally:
+      switch (e) {
+        case Event::succeed: return State::succeeded;
+        case Event::fail: return State::failed;
+        case Event::cancel: return State::cancelled;  // GitHub never said how it ended: a person closes it
+        default: return std::nullopt;
+      }
     default:
       return std::nullopt;  // final states never change
   }
 }
 
 std::optional<TransitionPlan> plan_transition(State current, Trigger trigger, Event event) {
+  // GitHub Actions deploys what shipgate gates: such a deployment is handed over, never started here,
+  // and only such a one is handed over.
+  const bool external = trigger == Trigger::github_actions;
+  if ((event == Event::start && external) || (event == Event::hand_over && !external)) return std::nullopt;
   const auto next = next_state(current, event);
   if (!next) return std::nullopt;
-  return TransitionPlan{current, *next, *next == State::running, is_final(*next), *next == State::queued,
+  const bool starts = *next == State::running || *next == State::deploying_externally;
+  return TransitionPlan{current, *next, starts, is_final(*next), *next == State::queued,
                         clears_bad_mark(trigger, *next)};
 }
 

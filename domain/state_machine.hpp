@@ -11,6 +11,7 @@ namespace shipgate::orchestration {
 enum class Event {
   approved,    // last required approval arrived
   start,       // dispatcher claimed it
+  hand_over,   // a GitHub Actions deployment passed the gate (or an override): GitHub deploys it
   resume,      // found running after a restart: continue it (history note, state unchanged)
   note,        // something happened while running (a smoke attempt, a rollback starting): history only
   succeed,
@@ -30,7 +31,7 @@ std::optional<State> next_state(State from, Event e);
 struct TransitionPlan {
   State from = State::queued;
   State to = State::queued;
-  bool starts = false;                // running: started_at is set, the first time only
+  bool starts = false;                // running or deploying externally: started_at is set, the first time only
   bool finishes = false;              // final: finished_at and the message are set
   bool keeps_waiting_reason = false;  // queued: why it waits stays; any other state clears it
   bool clears_bad_marks = false;      // a version a person chose succeeded: its bad marks there go

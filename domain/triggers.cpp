@@ -123,6 +123,23 @@ Plan plan_push(const config::Project& project, const PushEvent& ev) {
   return plan;
 }
 
+Plan plan_actions_request(const config::Project& project, const ActionsRequest& req) {
+  Plan plan;
+  if (refused(plan, "sha", check_sha(req.sha))) return plan;
+  if (!req.ref.empty() && refused(plan, "ref", check_version(req.ref))) return plan;
+  const auto* env = project.environment_for_github(req.environment);
+  if (!env) {
+    plan.ignored = "no environment of " + project.name + " gates the GitHub environment '" + req.environment + "'";
+    return plan;
+  }
+  std::string reason = "GitHub Actions run " + std::to_string(req.run_id) + " asks to deploy " + req.sha.substr(0, 12);
+  if (!req.actor.empty()) reason += " (started by " + req.actor + (req.event.empty() ? "" : " on " + req.event) + ")";
+  auto d = make(project, *env, req.sha, req.sha, req.ref, {}, Trigger::github_actions, req.actor, std::move(reason));
+  d.result = {{"github", {{"run_id", req.run_id}, {"deployment_id", req.deployment_id}, {"environment", req.environment}}}};
+  plan.deployments.push_back(std::move(d));
+  return plan;
+}
+
 Plan plan_version_request(const config::Project& project, const VersionRequest& req, config::Trigger trigger) {
   Plan plan;
   if (!req.sha.empty() && refused(plan, "sha", check_sha(req.sha))) return plan;

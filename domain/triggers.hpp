@@ -67,6 +67,22 @@ std::vector<std::pair<std::string, std::string>> config_change_lanes(const confi
 Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersions& current);
 Plan plan_version_request(const config::Project& project, const VersionRequest& request, config::Trigger trigger);
 
+// A GitHub Actions job that waits on shipgate's deployment protection rule (deployment_protection_rule,
+// action requested), as read from the webhook.
+struct ActionsRequest {
+  std::string environment;       // the GitHub environment
+  std::int64_t run_id = 0;       // the workflow run, from deployment_callback_url
+  std::int64_t deployment_id = 0;  // GitHub's deployment
+  std::string sha;
+  std::string ref;               // as GitHub names it: a branch or tag name, or a full ref
+  std::string actor;             // who started the run (the deployment's creator)
+  std::string event;             // what started the run (push, workflow_dispatch, ...)
+};
+
+// One deployment (trigger github_actions) in the environment that gates the GitHub environment; it
+// carries GitHub's ids in its result, for the answer and for the deployment_status events that end it.
+Plan plan_actions_request(const config::Project& project, const ActionsRequest& request);
+
 // Image references for a version in one environment: explicit ones win, the rest come from the
 // component image and the environment's tag template. Empty optional + error when a needed value
 // (such as the SHA for "{sha}") is missing.

@@ -172,6 +172,32 @@ boost::asio::awaitable<Response> cancel(const App& app, Request& req) {
   co_return json_response(200, {{"id", d->id}, {"state", "cancelled"}});
 }
 
+// An emergency override of a GitHub Actions job waiting at the gate: it is handed to GitHub at once,
+// past the approvals still missing and any closed window. (A deployment shipgate runs itself is
+// overridden by deploying its version anew: POST /api/v1/deployments with override.)
+boost::asio::awaitable<Response> override_waiting(const App& app, Request& req) {
+  Response error;
+  auto a = co_await open_action(app, req, config::Permission::override_, "override", error);
+  if (!a) co_return error;
+  const auto* reviewer = a->reviewer;
+  const auto* d = &a->deployment;
+  const std::string why = str(a->body, "reason");
+  if (why.empty()) co_return error_response(400, "invalid", "an override needs {\"reason\": \"why this cannot wait\"}");
+  if (d->trigger != orchestration::Trigger::github_actions)
+    co_return error_response(409, "conflict", "only a GitHub Actions deployment is overridden in place; deploy this version "
+                                              "with POST /api/v1/deployments and an override");
+  orchestration::TransitionRequest t{d->id, orchestration::Event::hand_over, reviewer->name,
+                                     "emergency override by " + reviewer->name + ": " + why, std::nullopt, {}};
+  auto r = co_await app.store->transition(std::move(t));
+  if (!r) co_return unavailable("could not store the override: " + r.error().message());
+  if (!r->applied) co_return not_pending(d->id, r->state, "and is no longer waiting");
+  orchestration::AuditEntry audit{0, 0, reviewer->name, orchestration::AuditAction::override_, d->project, d->environment,
+                                  d->id, why, {{"version", d->version}}};
+  if (auto recorded = co_await app.store->record_audit(std::move(audit)); !recorded)
+    spdlog::warn("deployment {}: override audit entry not written: {}", d->id, recorded.error().message());
+  co_return json_response(200, {{"id", d->id}, {"state", to_string(r->state)}});
+}
+
 boost::asio::awaitable<Response> rollback(const App& app, Request& req) {
   Response error;
   auto call = co_await open_call(app, req, PathNames::environment, error);
@@ -256,6 +282,8 @@ void add_action_routes(Router& router, const App& app) {
   router.add("POST", "/api/v1/deployments/{id}/reject", RouteKind::api,
              [&app](Request& r) { return approve_or_reject(app, r, false); });
   router.add("POST", "/api/v1/deployments/{id}/cancel", RouteKind::api, [&app](Request& r) { return cancel(app, r); });
+  router.add("POST", "/api/v1/deployments/{id}/override", RouteKind::api,
+             [&app](Request& r) { return override_waiting(app, r); });
   router.add("POST", "/api/v1/projects/{project}/environments/{environment}/rollback", RouteKind::api,
              [&app](Request& r) { return rollback(app, r); });
 }

@@ -40,7 +40,7 @@ boost::asio::awaitable<boost::system::result<EnvironmentView>> view_of(orchestra
   auto current = co_await store.deployments(succeeded);
   if (!current) co_return current.error();
   if (!current->empty()) v.current = current->front();
-  DeploymentFilter running_filter{project, environment, {State::running}, 1, 0};
+  DeploymentFilter running_filter{project, environment, {State::running, State::deploying_externally}, 1, 0};
   auto running = co_await store.deployments(running_filter);
   if (!running) co_return running.error();
   if (!running->empty()) v.running = running->front();

@@ -1,4 +1,5 @@
-// POST /webhooks/github: ping, push, repository_dispatch. The signature is checked on the raw body
+// POST /webhooks/github: ping, push, repository_dispatch, release, and GitHub Actions' deployment
+// protection rules and deployment statuses (github_actions.cpp). The signature is checked on the raw body
 // before anything is parsed; a delivery is stored under its X-GitHub-Delivery so a redelivery (or the
 // same event through a second hook) gets the original answer and creates nothing.
 #include <spdlog/spdlog.h>
@@ -8,6 +9,7 @@
 #include "common/text.hpp"
 #include "config/time_zone.hpp"
 #include "handlers/app.hpp"
+#include "handlers/github_actions.hpp"
 #include "handlers/intake.hpp"
 
 namespace shipgate::handlers {
@@ -266,6 +268,12 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     auto plan = co_await plan_platform_push(*app.store, *config, *d.body);
     std::string source = "github platform push " + repository;
     co_return co_await accept_plan(app, req, std::move(key), std::move(source), std::move(plan));
+  }
+  if (d.event == "deployment_protection_rule" || d.event == "deployment_status") {
+    if (repository.empty()) co_return error_response(400, "malformed", "payload has no repository.full_name");
+    ActionsDelivery actions{std::move(key), repository, d.signed_by, &*d.body};
+    if (d.event == "deployment_status") co_return co_await handle_deployment_status(app, req, std::move(actions));
+    co_return co_await handle_protection_rule(app, req, std::move(actions));
   }
   const auto* body = d.body ? &*d.body : nullptr;
   std::optional<Response> answer;

@@ -39,8 +39,8 @@ json reviewer_actions(const config::Config& config, const config::Reviewer& revi
     out["reject"] = approver && approver->code != "self_approval" ? refused(approver->message) : allowed();
   }
   if (!reviewer.may(config::Permission::deploy, d.project)) out["cancel"] = lacks(config::Permission::deploy);
-  else if (d.state != State::queued && d.state != State::pending_approval)
-    out["cancel"] = refused(where(d.state) + ": only a waiting deployment can be cancelled");
+  else if (d.state != State::queued && d.state != State::pending_approval && d.state != State::deploying_externally)
+    out["cancel"] = refused(where(d.state) + ": only a waiting deployment (or one GitHub Actions deploys) can be cancelled");
   else out["cancel"] = allowed();
   out["rollback"] = reviewer.may(config::Permission::rollback, d.project) ? allowed() : lacks(config::Permission::rollback);
   out["deploy"] = reviewer.may(config::Permission::deploy, d.project) ? allowed() : lacks(config::Permission::deploy);

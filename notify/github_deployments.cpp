@@ -59,7 +59,8 @@ std::string_view github_state(std::string_view state) {
 }
 
 std::string_view commit_state(std::string_view state) {
-  if (state == "queued" || state == "pending_approval" || state == "running") return "pending";
+  if (state == "queued" || state == "pending_approval" || state == "running" || state == "deploying_externally")
+    return "pending";
   if (state == "succeeded") return "success";
   if (state == "failed" || state == "rolled_back") return "failure";
   if (state == "superseded" || state == "cancelled" || state == "rejected" || state == "expired") return "error";
@@ -73,6 +74,20 @@ boost::asio::awaitable<GithubReport> report_commit_status(http::HttpClient& http
   const json body = {{"state", s.state}, {"context", s.context}, {"description", s.description}, {"target_url", s.target_url}};
   auto request = post(ca_file, token, api_url + "/repos/" + s.repository + "/statuses/" + s.sha, body, user_agent);
   report.delivered = co_await made(http, std::move(request), report, "posting the commit status");
+  co_return report;
+}
+
+boost::asio::awaitable<GithubReport> answer_protection_rule(http::HttpClient& http, const std::string& api_url,
+                                                            const std::string& ca_file, std::string token,
+                                                            const ProtectionReview& r, std::string_view user_agent) {
+  GithubReport report;
+  const json body = {{"environment_name", r.environment_name}, {"state", r.state}, {"comment", r.comment}};
+  const std::string url = api_url + "/repos/" + r.repository + "/actions/runs/" + std::to_string(r.run_id) +
+                          "/deployment_protection_rule";
+  auto request = post(ca_file, token, url, body, user_agent);
+  auto answer = co_await http.send(std::move(request));
+  report.delivered = answer && answer->status == 204;
+  if (!report.delivered) failed(report, answer, "answering the deployment protection rule");
   co_return report;
 }
 

@@ -61,6 +61,21 @@ GithubReport failed_report(const http::HttpResult& r, std::string_view step);
 // The id of the deployment GitHub created (a positive integer); none when the answer has no such id.
 std::optional<std::int64_t> read_github_deployment_id(std::string_view body);
 
+// shipgate's answer to a GitHub Actions job waiting on its deployment protection rule.
+struct ProtectionReview {
+  std::string repository;        // owner/name
+  std::int64_t run_id = 0;       // the workflow run waiting
+  std::string environment_name;  // the GitHub environment, as GitHub named it
+  std::string state;             // approved | rejected
+  std::string comment;           // at most 1024 characters
+};
+
+// POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule (204). Only a GitHub App's
+// installation token may answer.
+boost::asio::awaitable<GithubReport> answer_protection_rule(http::HttpClient& http, const std::string& api_url,
+                                                            const std::string& ca_file, std::string token,
+                                                            const ProtectionReview& review, std::string_view user_agent);
+
 // `token` is the project's own or a GitHub App's installation token.
 boost::asio::awaitable<GithubReport> report_github_status(http::HttpClient& http,
                                                           const config::GithubDeploymentsConfig& github,

@@ -142,6 +142,10 @@ asio::awaitable<void> Dispatcher::run_lane(std::string project, std::string envi
       go_idle(key);
       co_return;
     }
+    if (d.trigger == Trigger::github_actions) {
+      co_await hand_over(d, *lanes_[key].hold);
+      continue;
+    }
     std::string how = resume ? "resumed after restart: shipgate stopped while this deployment was running" : "started";
     if (!replica_.empty()) how += (resume ? "; now on replica " : " on replica ") + replica_;
     TransitionRequest claim{d.id, resume ? Event::resume : Event::start, "shipgate", std::move(how)};
@@ -177,6 +181,21 @@ asio::awaitable<bool> Dispatcher::held_by_gate(const Deployment& d) {
   co_await store_.set_waiting_reason(d.id, gate.reason);
   if (gate.opens) wake_at(d.project, d.environment, *gate.opens);
   co_return true;
+}
+
+asio::awaitable<void> Dispatcher::hand_over(const Deployment& d, LaneHold hold) {
+  TransitionRequest request{d.id, Event::hand_over, "shipgate", "passed the gate: GitHub Actions deploys it"};
+  request.lane = std::move(hold);
+  auto handed = co_await store_.transition(std::move(request));
+  if (handed && handed->applied) {
+    log_with(spdlog::level::info, {.deployment = d.id}, "deployment {}: {}/{} version {} handed to GitHub Actions",
+             d.id, d.project, d.environment, d.version);
+  } else if (!handed) {
+    // As for a start the store refused: try again shortly rather than spin.
+    log_with(spdlog::level::err, {.deployment = d.id}, "dispatcher: deployment {}: cannot hand over: {}", d.id, handed.error().message());
+    asio::steady_timer t(strand_, std::chrono::seconds(1));
+    co_await t.async_wait(asio::use_awaitable);
+  }
 }
 
 asio::awaitable<void> Dispatcher::run_contained(Deployment d, bool resume) {

@@ -87,6 +87,9 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // Whether the environment's window or freeze holds `d` now (its waiting reason says why, and the lane
   // wakes when it opens).
   boost::asio::awaitable<bool> held_by_gate(const Deployment& d);
+  // A GitHub Actions deployment that passed the gate goes back to GitHub, which deploys it (the store
+  // writes the approval for the outbox in the same transaction).
+  boost::asio::awaitable<void> hand_over(const Deployment& d, LaneHold hold);
   // Runs `d`; whatever it throws ends it (contain_failure), never the lane.
   boost::asio::awaitable<void> run_contained(Deployment d, bool resume);
   // Runs the deployment's steps in order (deployment_step.hpp), then concludes it.

@@ -9,6 +9,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/json_read.hpp"
+#include "domain/deployment_rules.hpp"
 #include "notify/github_deployments.hpp"
 #include "notify/github_pull_comment.hpp"
 #include "orchestration/outbox.hpp"
@@ -22,9 +24,11 @@ namespace {
 
 constexpr const char* kCommitStatus = "commit_status";
 constexpr const char* kPullComment = "pull_comment";
+constexpr const char* kProtection = "protection_review";
 
 // Whether the project still reports `what` (a delivery made before a reload may outlive its setting).
-bool reports(const config::Project& project, const std::string& what) {
+bool reports(const config::Config& config, const config::Project& project, const std::string& what) {
+  if (what == kProtection) return config.github_app.has_value();
   if (what == kCommitStatus) return project.report_commit_status;
   if (what == kPullComment) return project.report_pull_request;
   return project.github_deployments.has_value();
@@ -66,6 +70,26 @@ notify::GithubStatus deployment_status(const config::Project& project, const Out
   return status;
 }
 
+// The answer a GitHub Actions job waits for, when `event` gives one (domain's protection_answer).
+std::optional<json> protection_review(const Deployment& d, const OutboxItem& event, const std::string& link) {
+  const auto reached = parse_state(event.event);
+  if (!reached) return std::nullopt;
+  // A deployment that started was handed over: what ends it later is GitHub's own report.
+  const auto answer = protection_answer(d.trigger, *reached, d.started_ms > 0);
+  const json& g = json_read::object(d.result, "github");
+  if (!answer || g.empty()) return std::nullopt;
+  std::string comment = *answer == ProtectionAnswer::approved
+                            ? "Approved in shipgate (deployment " + std::to_string(d.id) + "): " + link
+                            : "Not approved in shipgate: " + std::string(to_string(*reached)) +
+                                  (d.message.empty() ? "" : " (" + d.message + ")") + ". " + link;
+  if (comment.size() > 1024) comment.resize(1024);
+  return json{{"what", kProtection},
+              {"state", to_string(*answer)},
+              {"comment", comment},
+              {"environment_name", json_read::text(g, "environment")},
+              {"run_id", json_read::integer(g, "run_id")}};
+}
+
 }  // namespace
 
 void Outbox::fan_out_github(const config::Config& config, const OutboxItem& event, const Deployment& d,
@@ -79,8 +103,14 @@ void Outbox::fan_out_github(const config::Config& config, const OutboxItem& even
   item.destination = d.project;
   item.deployment = d.id;
   item.event = event.event;
+  if (auto review = protection_review(d, event, link(config, d.id))) {
+    item.payload = std::move(*review);
+    deliveries.push_back(item);
+  }
+  // GitHub made the deployment of an Actions job itself (and reports its statuses).
   const auto state = notify::github_state(event.event);
-  if (project->github_deployments && !state.empty()) {
+  const bool own_deployment = d.trigger != config::Trigger::github_actions;
+  if (project->github_deployments && own_deployment && !state.empty()) {
     const auto* env = project->environment(d.environment);
     item.payload = {{"state", state},
                     {"description", short_description(description)},
@@ -145,14 +175,17 @@ asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
   const auto config = config_();
   const auto* project = config->project(item.destination);
   const std::string what = item.payload.value("what", "deployment_status");
-  if (!project || !reports(*project, what)) {
+  if (!project || !reports(*config, *project, what)) {
     OutboxAttempt a{item.id, item.deployment};
     a.outcome = OutboxOutcome::gave_up;
     a.error = what + " is no longer configured for project " + item.destination;
     co_return a;
   }
   const std::string user_agent = "shipgate/" + options_.version;
-  const auto token = co_await github_token(*config, *project, user_agent);
+  // Only the app may answer a protection rule; other calls take the project's own token first.
+  notify::AppToken token;
+  if (what == kProtection) token = co_await app_tokens_->token_for(*config->github_app, project->repository, user_agent);
+  else token = co_await github_token(*config, *project, user_agent);
   notify::GithubReport report;
   report.github_id = item.github_id;
   if (token.token.empty()) {
@@ -164,6 +197,12 @@ asio::awaitable<OutboxAttempt> Outbox::send_github(const OutboxItem& item) {
                                       p.value("context", ""), p.value("description", ""), p.value("target_url", "")};
     const auto& api = github_api(*config, *project);
     report = co_await notify::report_commit_status(*http_, api.api_url, api.tls.ca_file, token.token, status, user_agent);
+  } else if (what == kProtection) {
+    const auto& p = item.payload;
+    const notify::ProtectionReview review{project->repository, p.value("run_id", std::int64_t{0}),
+                                          p.value("environment_name", ""), p.value("state", ""), p.value("comment", "")};
+    report = co_await notify::answer_protection_rule(*http_, config->github_app->api_url, config->github_app->tls.ca_file,
+                                                     token.token, review, user_agent);
   } else if (what == kPullComment) {
     report = co_await send_pull_comment(github_api(*config, *project), *project, token.token, item, user_agent);
   } else {

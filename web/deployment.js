@@ -114,8 +114,11 @@ function manageForm(d) {
         project: d.project, environment: d.environment, version: d.version,
         confirm: confirmInput ? confirmInput.value : undefined })))) : action(d.actions, 'deploy', 'Deploy', null),
     d.actions.override.allowed ? h('div', { class: 'override' }, reason,
-      action(d.actions, 'override', 'Emergency override', run(() => api.post('/api/v1/deployments', {
-        project: d.project, environment: d.environment, version: d.version, override: { reason: reason.value } })))) : '',
+      action(d.actions, 'override', 'Emergency override', run(() => d.trigger === 'github_actions'
+        // A GitHub Actions job is let through where it waits; any other version is deployed anew.
+        ? api.post(`/api/v1/deployments/${d.id}/override`, { reason: reason.value })
+        : api.post('/api/v1/deployments', {
+          project: d.project, environment: d.environment, version: d.version, override: { reason: reason.value } })))) : '',
     error);
 }
 

@@ -35,7 +35,7 @@ void RowWriter::insert(std::int64_t id, const NewDeployment& nd, const IngestPla
        {"s", nd.sha}, {"rf", nd.ref}, {"im", json(nd.images).dump()}, {"t", to_string(nd.trigger)}, {"a", nd.actor},
        {"dl", delivery_key}, {"pr", priority(nd.trigger)}, {"po", nd.policy.dump()},
        {"x", nd.expires_ms > 0 ? json(nd.expires_ms) : json()}, {"cs", nd.config_sha}, {"cc", nd.config_commit},
-       {"ca", nd.committed_ms}});
+       {"ca", nd.committed_ms}, {"rs", nd.result.dump()}});
   history(id, lane, std::nullopt, nd.initial, nd.actor, nd.reason, nd.trigger);
   if (plan.override_event && record_events_)
     rows.events.push_back({{"d", id}, {"v", config::to_string(config::NotifyEvent::override_)}});

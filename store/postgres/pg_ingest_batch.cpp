@@ -270,10 +270,10 @@ asio::awaitable<bool> write_rows(PgConnection& c, const Rows& rows, std::int64_t
                       {*marks, text(now)}});
   if (!rows.deployments.empty())
     writes.push_back({"INSERT INTO deployments (id, project, environment, state, version, sha, ref, images, trigger, actor, "
-                      "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
-                      "SELECT id, p, e, st, v, s, rf, im, t, a, dl, $2::bigint, $2::bigint, pr, po, x, cs, cc, ca "
+                      "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at, result) "
+                      "SELECT id, p, e, st, v, s, rf, im, t, a, dl, $2::bigint, $2::bigint, pr, po, x, cs, cc, ca, rs "
                       "FROM json_to_recordset($1::json) AS n(id bigint, p text, e text, st text, v text, s text, rf text, "
-                      "im text, t text, a text, dl text, pr integer, po text, x bigint, cs text, cc text, ca bigint)",
+                      "im text, t text, a text, dl text, pr integer, po text, x bigint, cs text, cc text, ca bigint, rs text)",
                       {*deployments, text(now)}});
   for (auto& [sql, params] : writes)
     if (!co_await run(c, sql, params)) co_return false;

@@ -201,6 +201,16 @@ CREATE TABLE web_sessions (
     R"sql(
 ALTER TABLE history DROP CONSTRAINT IF EXISTS history_deployment_id_fkey;
 )sql",
+    // A GitHub Actions deployment deploying outside waits unfinished too: the indexes of open
+    // deployments name the same states as the queries that read them (sql_terms' unfinished_term).
+    R"sql(
+DROP INDEX deployments_active;
+CREATE INDEX deployments_active ON deployments(state, id)
+  WHERE state IN ('pending_approval', 'queued', 'running', 'deploying_externally');
+DROP INDEX deployments_open_by_env;
+CREATE INDEX deployments_open_by_env ON deployments(project, environment, id)
+  WHERE state IN ('pending_approval', 'queued', 'running', 'deploying_externally');
+)sql",
 };
 
 }  // namespace

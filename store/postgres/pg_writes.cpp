@@ -147,13 +147,13 @@ asio::awaitable<Result<IngestedDeployment>> PgWrites::insert_deployment(PgConnec
   if (plan.kind != IngestKind::insert) co_return created;
   const std::string insert =
       "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, delivery, "
-      "created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17) RETURNING id";
+      "created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at, result) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id";
   Params row{nd.project, nd.environment, std::string(to_string(nd.initial)), nd.version, nd.sha, nd.ref,
              json(nd.images).dump(), std::string(to_string(nd.trigger)), nd.actor, delivery, text(now),
              text(priority(nd.trigger)), nd.policy.dump(),
              nd.expires_ms > 0 ? std::optional<std::string>(text(nd.expires_ms)) : std::nullopt, nd.config_sha,
-             nd.config_commit, text(nd.committed_ms)};
+             nd.config_commit, text(nd.committed_ms), nd.result.dump()};
   auto inserted = co_await c.query(insert, row);
   if (!inserted) co_return failed(inserted.error());
   created.id = inserted->int64(0, 0);

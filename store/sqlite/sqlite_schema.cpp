@@ -197,6 +197,13 @@ CREATE TABLE web_sessions (
   expires_at INTEGER NOT NULL
 );
 )sql",
+    // A GitHub Actions deployment deploying outside waits unfinished too: the index of open
+    // deployments names the same states as the queries that read it (sql_terms' unfinished_term).
+    R"sql(
+DROP INDEX deployments_active;
+CREATE INDEX deployments_active ON deployments(state, id)
+  WHERE state IN ('pending_approval', 'queued', 'running', 'deploying_externally');
+)sql",
 };
 
 }  // namespace

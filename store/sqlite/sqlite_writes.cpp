@@ -148,14 +148,14 @@ Result<IngestedDeployment> SqliteWrites::insert_deployment(Db& db, const NewDepl
   if (plan.kind != IngestKind::insert) return created;
   auto ins = db.prepare(
       "INSERT INTO deployments (project, environment, state, version, sha, ref, images, trigger, actor, "
-      "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "delivery, created_at, updated_at, priority, policy, expires_at, config_sha, config_commit, committed_at, result) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, nd.project).bind(2, nd.environment).bind(3, to_string(nd.initial)).bind(4, nd.version);
   ins.bind(5, nd.sha).bind(6, nd.ref).bind(7, json(nd.images).dump()).bind(8, to_string(nd.trigger)).bind(9, nd.actor);
   ins.bind(10, delivery).bind(11, now).bind(12, now).bind(13, priority(nd.trigger)).bind(14, nd.policy.dump());
   if (nd.expires_ms > 0) ins.bind(15, nd.expires_ms);
   else ins.bind_null(15);
-  ins.bind(16, nd.config_sha).bind(17, nd.config_commit).bind(18, nd.committed_ms);
+  ins.bind(16, nd.config_sha).bind(17, nd.config_commit).bind(18, nd.committed_ms).bind(19, nd.result.dump());
   if (ins.step() != SQLITE_DONE) return make_error_code(StoreErrc::io_error);
   created.id = sqlite3_last_insert_rowid(db.handle());
   if (auto r = add_history(db, created.id, nd.project, nd.environment, std::nullopt, nd.initial, nd.actor, nd.reason, now);

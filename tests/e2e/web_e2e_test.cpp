@@ -129,7 +129,7 @@ TEST_F(E2E, DeploymentSaysWhatTheCallerMayDoAndInsightsCountTheDelivery) {
   // The staging deployment has ended: nothing to approve or cancel, and the page says why.
   const auto done = deployment(staging);
   EXPECT_EQ(done["actions"]["approve"]["why"], "it has ended (succeeded), not waiting for approval");
-  EXPECT_EQ(done["actions"]["cancel"]["why"], "it has ended (succeeded): only a waiting deployment can be cancelled");
+  EXPECT_EQ(done["actions"]["cancel"]["why"], "it has ended (succeeded): only a waiting deployment (or one GitHub Actions deploys) can be cancelled");
 
   // The board says why production waits.
   const auto board = daemon->get("/api/v1/projects", kAliceToken).json();

@@ -186,6 +186,62 @@ StandinReply GithubStandin::handle_pulls(const RecordedRequest& r) {
   return github_error(404, "Not Found");
 }
 
+json GithubStandin::await_review(const std::string& repository, std::int64_t run_id, const std::string& environment,
+                                 std::int64_t deployment_id, const std::string& sha, const std::string& creator) {
+  {
+    std::lock_guard lock(mutex_);
+    waiting_[repository + "#" + std::to_string(run_id) + "#" + environment] = true;
+  }
+  const std::string run_url = url() + "/repos/" + repository + "/actions/runs/" + std::to_string(run_id);
+  return {{"action", "requested"},
+          {"environment", environment},
+          {"event", "push"},
+          {"sha", sha},
+          {"ref", "refs/heads/main"},
+          {"deployment_callback_url", run_url + "/deployment_protection_rule"},
+          {"deployment", {{"id", deployment_id}, {"sha", sha}, {"ref", "main"}, {"task", "deploy"},
+                          {"environment", environment}, {"original_environment", environment},
+                          {"creator", {{"login", creator}, {"type", "User"}}},
+                          {"url", url() + "/repos/" + repository + "/deployments/" + std::to_string(deployment_id)}}},
+          {"pull_requests", json::array()},
+          {"repository", {{"full_name", repository}, {"name", repository.substr(repository.find('/') + 1)}}},
+          {"installation", {{"id", installation_}}},
+          {"sender", {{"login", creator}}}};
+}
+
+json GithubStandin::deployment_status_event(const std::string& repository, std::int64_t deployment_id,
+                                            const std::string& environment, const std::string& state) {
+  return {{"action", "created"},
+          {"deployment_status", {{"id", deployment_id * 10 + 1}, {"state", state}, {"environment", environment},
+                                 {"description", "Deployment " + state}, {"creator", {{"login", "github-actions[bot]"}}},
+                                 {"log_url", "https://github.example/" + repository + "/actions/runs/1/job/2"}}},
+          {"deployment", {{"id", deployment_id}, {"environment", environment}, {"task", "deploy"}}},
+          {"repository", {{"full_name", repository}}},
+          {"sender", {{"login", "github-actions[bot]"}}}};
+}
+
+std::vector<GithubStandin::Review> GithubStandin::reviews() const {
+  std::lock_guard lock(mutex_);
+  return reviews_;
+}
+
+// Only the app answers its protection rule, once per run and environment.
+StandinReply GithubStandin::handle_review(const std::string& repository, std::int64_t run_id, const RecordedRequest& r) {
+  const std::string authorization = r.header("Authorization");
+  const std::string token = authorization.substr(authorization.find(' ') + 1);
+  if (!issued_.count(token) || !token_ok(authorization)) return github_error(401, "Bad credentials");
+  const auto body = json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("environment_name") || !body["environment_name"].is_string())
+    return github_error(422, "Invalid request. \"environment_name\" wasn't supplied.");
+  const std::string state = body.value("state", "");
+  if (state != "approved" && state != "rejected") return github_error(422, "Validation Failed: state is not included in the list");
+  auto it = waiting_.find(repository + "#" + std::to_string(run_id) + "#" + body["environment_name"].get<std::string>());
+  if (it == waiting_.end() || !it->second) return github_error(422, "No pending deployment requests to approve or reject");
+  it->second = false;
+  reviews_.push_back({repository, run_id, body["environment_name"], state, body.value("comment", ""), authorization});
+  return {204, ""};
+}
+
 int GithubStandin::pull_lookups(const std::string& sha) const {
   std::lock_guard lock(mutex_);
   const auto it = pull_lookups_.find(sha);
@@ -208,6 +264,9 @@ StandinReply GithubStandin::handle(const RecordedRequest& r) {
                           (r.target.size() > 13 && r.target.compare(r.target.size() - 13, 13, "/installation") == 0);
   if (!app_id_.empty() && to_the_app) return handle_app(r);
   if (!token_ok(r.header("Authorization"))) return github_error(401, "Bad credentials");
+  static const std::regex review(R"(^/repos/([^/]+/[^/]+)/actions/runs/([0-9]+)/deployment_protection_rule$)");
+  if (std::smatch run; r.method == "POST" && std::regex_match(r.target, run, review))
+    return handle_review(run[1], std::stoll(run[2]), r);
   if (r.target.find("/pulls") != std::string::npos || r.target.find("/issues/") != std::string::npos) return handle_pulls(r);
   static const std::regex create(R"(^/repos/([^/]+/[^/]+)/deployments$)");
   static const std::regex status(R"(^/repos/([^/]+/[^/]+)/deployments/([0-9]+)/statuses$)");

@@ -5,6 +5,10 @@
 // As GitHub does for a GitHub App, it takes JWTs (RS256, checked with the app's public key, `iss` the
 // app id, issued at most 60 s ahead and living at most 10 minutes) for GET /repos/{o}/{r}/installation
 // and POST /app/installations/{id}/access_tokens, and the tokens it issues for the deployments API.
+// GitHub Actions jobs wait on a custom deployment protection rule (await_review) until the app answers
+// POST /repos/{o}/{r}/actions/runs/{run_id}/deployment_protection_rule with {environment_name, state:
+// approved|rejected, comment}: an installation token only (401 otherwise), 422 for a state outside the
+// two or a run and environment not waiting, 204 once answered.
 #pragma once
 #include <chrono>
 #include <map>
@@ -53,12 +57,26 @@ class GithubStandin {
   void enable_app(std::string app_id, std::string public_key_pem, std::int64_t installation,
                   std::chrono::seconds token_life);
   int tokens_issued() const;
+  // A run of `repository` waits on the protection rule for `environment`; the webhook GitHub then sends
+  // (deployment_protection_rule, action requested) as GitHub documents it, its callback URL on this server.
+  nlohmann::json await_review(const std::string& repository, std::int64_t run_id, const std::string& environment,
+                              std::int64_t deployment_id, const std::string& sha, const std::string& creator);
+  // The deployment_status webhook GitHub sends when the run reports on its deployment.
+  static nlohmann::json deployment_status_event(const std::string& repository, std::int64_t deployment_id,
+                                                const std::string& environment, const std::string& state);
+  struct Review {
+    std::string repository;
+    std::int64_t run_id = 0;
+    std::string environment_name, state, comment, authorization;
+  };
+  std::vector<Review> reviews() const;  // the answers taken, in order
   std::vector<std::string> refusals() const;  // why each refused JWT or token was refused
 
  private:
   StandinReply handle(const RecordedRequest& r);
   StandinReply handle_app(const RecordedRequest& r);
   StandinReply handle_pulls(const RecordedRequest& r);
+  StandinReply handle_review(const std::string& repository, std::int64_t run_id, const RecordedRequest& r);
   bool jwt_ok(const std::string& authorization);
   bool token_ok(const std::string& authorization);
 
@@ -77,6 +95,8 @@ class GithubStandin {
   std::chrono::seconds token_life_{3600};
   std::map<std::string, std::chrono::system_clock::time_point> issued_;  // token -> expiry
   std::vector<std::string> refusals_;
+  std::map<std::string, bool> waiting_;  // "repository#run#environment" -> still waiting
+  std::vector<Review> reviews_;
   StandinServer server_;
 };
 

@@ -354,7 +354,7 @@ projects:
       {"max_attempts: 3,", "max_attempts: 3, colour: red,", "notify[0].colour",
        "url, format, events, projects, secret, timeout, max_attempts, ca_file"},
       {"confirm: yes-really\n", "confirm: yes-really\n        colour: red\n", "projects.app.environments.production.colour",
-       "deploy_on, branch, url, watch, tags, tag, promote_from, promote, wait_for_images, pin_digests, approval, confirm, "
+       "deploy_on, branch, url, github_environment, watch, tags, tag, promote_from, promote, wait_for_images, pin_digests, approval, confirm, "
        "windows, smoke, rollback_on_failure, freezes, schedules, analysis, targets, before, canary"},
       {"plain_http: true,", "plain_http: true, colour: red,", "registries.127.0.0.1:5000.colour",
        "username, password, plain_http, ca_file"},

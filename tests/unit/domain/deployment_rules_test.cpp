@@ -93,6 +93,14 @@ TEST(Place, SupersedesWhatHasNotStartedAndReusesTheSameVersion) {
        std::nullopt, {}},
       {"a promotion supersedes like a push", incoming("v2", Trigger::promotion),
        {waiting(1, "v1", State::pending_approval)}, std::nullopt, {1}},
+      // Each GitHub Actions job waits for its own answer.
+      {"a job never stands in for the same version", incoming("v2", Trigger::github_actions),
+       {waiting(1, "v2", State::pending_approval)}, std::nullopt, {}},
+      {"a job supersedes nothing", incoming("v2", Trigger::github_actions), {waiting(1, "v1", State::queued)},
+       std::nullopt, {}},
+      {"a push neither reuses nor supersedes a waiting job", incoming("v2"),
+       {waiting(1, "v2", State::pending_approval, Trigger::github_actions),
+        waiting(2, "v1", State::queued, Trigger::github_actions)}, std::nullopt, {}},
   };
   for (const auto& c : cases) {
     const Placement p = place(c.incoming, c.unfinished);
@@ -177,6 +185,8 @@ TEST(Trigger, NamesRoundTripAndDecidePriorityAndAutomatic) {
       {Trigger::manual, "manual", 0, false},     {Trigger::promotion, "promotion", 0, true},
       {Trigger::override_, "override", 1, false}, {Trigger::rollback, "rollback", 1, false},
       {Trigger::config_change, "config", 0, true}, {Trigger::release, "release", 0, true},
+      {Trigger::schedule, "schedule", 0, true},  {Trigger::registry, "registry", 0, true},
+      {Trigger::github_actions, "github_actions", 0, false},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(to_string(c.trigger), c.name);
@@ -187,6 +197,34 @@ TEST(Trigger, NamesRoundTripAndDecidePriorityAndAutomatic) {
   EXPECT_FALSE(parse_trigger("Push"));
   for (auto a : {AuditAction::created, AuditAction::reload_refused, AuditAction::override_})
     EXPECT_EQ(parse_audit_action(to_string(a)), a);
+}
+
+TEST(ProtectionAnswer, ApprovedOnTheHandOverRejectedOnAnEndBeforeItNothingAfter) {
+  struct Case {
+    Trigger trigger;
+    State reached;
+    bool handed_over;
+    std::optional<ProtectionAnswer> want;
+  };
+  const Case cases[] = {
+      {Trigger::github_actions, State::deploying_externally, false, ProtectionAnswer::approved},
+      {Trigger::github_actions, State::rejected, false, ProtectionAnswer::rejected},
+      {Trigger::github_actions, State::expired, false, ProtectionAnswer::rejected},
+      {Trigger::github_actions, State::superseded, false, ProtectionAnswer::rejected},
+      {Trigger::github_actions, State::cancelled, false, ProtectionAnswer::rejected},
+      {Trigger::github_actions, State::cancelled, true, std::nullopt},  // approved already; GitHub goes on
+      {Trigger::github_actions, State::succeeded, true, std::nullopt},
+      {Trigger::github_actions, State::failed, true, std::nullopt},
+      {Trigger::github_actions, State::pending_approval, false, std::nullopt},
+      {Trigger::github_actions, State::queued, false, std::nullopt},
+      {Trigger::push, State::rejected, false, std::nullopt},
+      {Trigger::push, State::succeeded, true, std::nullopt},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(protection_answer(c.trigger, c.reached, c.handed_over), c.want)
+        << to_string(c.trigger) << " " << to_string(c.reached) << " " << c.handed_over;
+  EXPECT_EQ(to_string(ProtectionAnswer::approved), "approved");
+  EXPECT_EQ(to_string(ProtectionAnswer::rejected), "rejected");
 }
 
 TEST(RuleWords, EveryStoreSaysWhyInTheSameWords) {

@@ -45,7 +45,8 @@ TEST(StateMachine, FinalStatesNeverChange) {
 }
 
 TEST(StateMachine, NamesRoundTrip) {
-  for (State s : {State::pending_approval, State::queued, State::running, State::succeeded, State::failed,
+  EXPECT_FALSE(is_final(State::deploying_externally));
+  for (State s : {State::pending_approval, State::queued, State::running, State::deploying_externally, State::succeeded, State::failed,
                   State::rolled_back, State::rejected, State::expired, State::superseded, State::cancelled})
     EXPECT_EQ(parse_state(to_string(s)), s);
   EXPECT_FALSE(parse_state("done"));
@@ -68,6 +69,17 @@ TEST(PlanTransition, SaysWhatAStateChangeWritesForBothStores) {
       {State::running, Trigger::override_, Event::fail, State::failed, false, true, false, false},
       {State::queued, Trigger::push, Event::supersede, State::superseded, false, true, false, false},
       {State::succeeded, Trigger::push, Event::start, std::nullopt, false, false, false, false},
+      // A GitHub Actions job is handed over (from the queue, or past the gate by an override), never started.
+      {State::queued, Trigger::github_actions, Event::hand_over, State::deploying_externally, true, false, false, false},
+      {State::pending_approval, Trigger::github_actions, Event::hand_over, State::deploying_externally, true, false, false, false},
+      {State::queued, Trigger::github_actions, Event::start, std::nullopt, false, false, false, false},
+      {State::queued, Trigger::push, Event::hand_over, std::nullopt, false, false, false, false},
+      {State::pending_approval, Trigger::override_, Event::hand_over, std::nullopt, false, false, false, false},
+      {State::deploying_externally, Trigger::github_actions, Event::succeed, State::succeeded, false, true, false, false},
+      {State::deploying_externally, Trigger::github_actions, Event::fail, State::failed, false, true, false, false},
+      {State::deploying_externally, Trigger::github_actions, Event::cancel, State::cancelled, false, true, false, false},
+      {State::deploying_externally, Trigger::github_actions, Event::expire, std::nullopt, false, false, false, false},
+      {State::deploying_externally, Trigger::github_actions, Event::hand_over, std::nullopt, false, false, false, false},
   };
   for (const auto& c : cases) {
     const auto plan = plan_transition(c.from, c.trigger, c.event);

@@ -117,3 +117,31 @@ TEST_F(Triggers, TriggerNotEnabledIsIgnoredWithReason) {
   EXPECT_TRUE(plan.error.empty());
   EXPECT_NE(plan.ignored.find("does not deploy on build"), std::string::npos);
 }
+
+TEST_F(Triggers, AGithubActionsJobBecomesOneDeploymentWithGithubsIdsInItsEnvironment) {
+  ActionsRequest request{"Production", 9001, 555, kSha, "main", "octocat", "push"};
+  auto plan = plan_actions_request(project(), request);
+  ASSERT_EQ(plan.deployments.size(), 1u) << plan.error << plan.ignored;
+  const auto& d = plan.deployments[0];
+  EXPECT_EQ(d.environment, "production") << "GitHub's environment names are compared without case";
+  EXPECT_EQ(d.trigger, Trigger::github_actions);
+  EXPECT_EQ(d.version, kSha);
+  EXPECT_EQ(d.ref, "main");
+  EXPECT_EQ(d.actor, "octocat");
+  EXPECT_TRUE(d.images.empty()) << "the job deploys its own images";
+  EXPECT_EQ(d.initial, State::pending_approval);
+  EXPECT_EQ(d.result["github"], (nlohmann::json{{"run_id", 9001}, {"deployment_id", 555}, {"environment", "Production"}}));
+  EXPECT_NE(d.reason.find("run 9001"), std::string::npos) << d.reason;
+
+  request.environment = "qa";
+  plan = plan_actions_request(project(), request);
+  EXPECT_TRUE(plan.deployments.empty());
+  EXPECT_NE(plan.ignored.find("'qa'"), std::string::npos) << plan.ignored;
+
+  request = {"production", 1, 2, "not-a-sha", "main", "", ""};
+  plan = plan_actions_request(project(), request);
+  EXPECT_EQ(plan.invalid, "sha");
+  request = {"production", 1, 2, kSha, "bad..ref", "", ""};
+  plan = plan_actions_request(project(), request);
+  EXPECT_EQ(plan.invalid, "ref");
+}

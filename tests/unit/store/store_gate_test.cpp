@@ -224,3 +224,41 @@ TEST_P(GateStore, AuditKeepsEveryTransitionInOrderAndPages) {
   auto since = *run_awaitable(store->audit({epoch_ms(clock->now()) + 1, 0, 100}));
   EXPECT_TRUE(since.empty());
 }
+
+TEST_P(GateStore, AGithubActionsJobKeepsItsIdsIsHandedOverAndNeitherSupersedesNorIsSuperseded) {
+  store->record_events(true);
+  auto job = make("production", "v1", State::pending_approval, 1);
+  job.trigger = Trigger::github_actions;
+  job.images.clear();
+  job.result = {{"github", {{"run_id", 9001}, {"deployment_id", 555}, {"environment", "Production EU"}}}};
+  const auto id = create(job);
+  const auto push_id = create(make("production", "v2", State::pending_approval, 1));
+  EXPECT_EQ(state_of(id), State::pending_approval) << "a push does not supersede a waiting job";
+  EXPECT_EQ(approve(id, "bob", 1).state, State::queued);
+  auto start = run_awaitable(store->transition({id, Event::start, "shipgate", "started"}));
+  ASSERT_TRUE(start);
+  EXPECT_FALSE(start->applied) << "a job is never run here";
+  auto handed = run_awaitable(store->transition({id, Event::hand_over, "shipgate", "passed the gate"}));
+  ASSERT_TRUE(handed && handed->applied);
+  auto d = *run_awaitable(store->deployment(id, true));
+  EXPECT_EQ(d->state, State::deploying_externally);
+  EXPECT_GT(d->started_ms, 0);
+  EXPECT_EQ(d->result["github"]["run_id"], 9001);
+  auto next = run_awaitable(store->next_to_run("planera", "production"));
+  ASSERT_TRUE(next);
+  EXPECT_FALSE(*next) << "nothing runs: the job deploys outside and the push waits for approval";
+  DeploymentFilter outside{"planera", "production", {State::deploying_externally}, 10, 0};
+  auto listed = run_awaitable(store->deployments(outside));
+  ASSERT_TRUE(listed && listed->size() == 1u);
+  EXPECT_EQ(listed->front().id, id);
+  EXPECT_EQ(state_of(push_id), State::pending_approval);
+  auto events = run_awaitable(store->outbox_due(epoch_ms(clock->now()) + 1, 100));
+  ASSERT_TRUE(events);
+  std::vector<std::string> of_job;
+  for (const auto& e : *events)
+    if (e.deployment == id) of_job.push_back(e.event);
+  EXPECT_EQ(of_job, (std::vector<std::string>{"pending_approval", "queued", "deploying_externally"}));
+  auto done = run_awaitable(store->transition({id, Event::succeed, "github", "GitHub Actions reported success"}));
+  ASSERT_TRUE(done && done->applied);
+  EXPECT_EQ(state_of(id), State::succeeded);
+}

@@ -78,6 +78,10 @@ std::vector<IngestRequest> webhooks() {
   out.push_back(std::move(forced));
   out.push_back(request("github:a", {deployment("staging", "v1.0.0")}));
   out.push_back(request("github:i", {deployment("staging", "v1.3.0")}));
+  // A GitHub Actions job waiting beside a pending promotion, with GitHub's ids in its result.
+  auto job = deployment("production", "v2.5.0", Trigger::github_actions, State::pending_approval);
+  job.result = {{"github", {{"run_id", 9001}, {"deployment_id", 555}, {"environment", "Production EU"}}}};
+  out.push_back(request("github:j", {job}));
   return out;
 }
 
@@ -103,7 +107,7 @@ asio::awaitable<std::unique_ptr<PgConnection>> database(std::string server, std:
 asio::awaitable<std::string> contents(PgConnection& c) {
   const char* tables[] = {
       "SELECT string_agg(concat_ws('|', id, project, environment, state, version, sha, ref, images, trigger, actor, "
-      "delivery, created_at, updated_at, finished_at, message, priority, policy, expires_at), E'\\n' ORDER BY id) FROM deployments",
+      "delivery, created_at, updated_at, finished_at, message, priority, policy, expires_at, result), E'\\n' ORDER BY id) FROM deployments",
       "SELECT string_agg(concat_ws('|', deployment_id, at, from_state, to_state, actor, reason), E'\\n' ORDER BY id) FROM history",
       "SELECT string_agg(concat_ws('|', at, actor, action, project, environment, deployment_id, reason, details), E'\\n' "
       "ORDER BY id) FROM audit",
@@ -168,6 +172,8 @@ asio::awaitable<void> compare(std::string server) {
   EXPECT_NE(expected[3].find("reused"), std::string::npos) << expected[3];
   EXPECT_EQ(expected[0].rfind("duplicate", 0), 0u) << expected[0];
   EXPECT_EQ(expected[9].rfind("duplicate", 0), 0u) << expected[9];
+  EXPECT_NE(want.find("Production EU"), std::string::npos) << "the job's result is stored";
+  EXPECT_EQ(expected[11].find("reused"), std::string::npos) << "a job never stands in for the waiting promotion";
 }
 
 }  // namespace

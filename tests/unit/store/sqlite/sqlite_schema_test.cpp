@@ -10,7 +10,7 @@ using namespace shipgate::orchestration;
 using shipgate::testing::SqliteFile;
 
 TEST(SqliteSchema, TheUnfinishedIndexCarriesTheTermMadeFromTheStates) {
-  EXPECT_EQ(unfinished_term(), "state IN ('pending_approval', 'queued', 'running')");
+  EXPECT_EQ(unfinished_term(), "state IN ('pending_approval', 'queued', 'running', 'deploying_externally')");
   SqliteFile file;
   auto st = file.writer.prepare("SELECT sql FROM sqlite_master WHERE name = 'deployments_active'");
   ASSERT_EQ(st.step(), SQLITE_ROW);
