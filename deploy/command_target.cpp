@@ -1,19 +1,14 @@
 #include "deploy/command_target.hpp"
 
+#include "common/child_process.hpp"
 #include "common/logging.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <filesystem>
@@ -62,28 +57,6 @@ std::string last_line(const std::string& out) {
   return out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
-struct Capture {
-  Capture(asio::any_io_executor ex, int fd) : pipe(ex, fd) {}
-  asio::posix::stream_descriptor pipe;
-  std::string output;  // the tail only
-  bool truncated = false;  // the start of the output was dropped
-  bool eof = false;
-};
-
-asio::awaitable<void> read_all(std::shared_ptr<Capture> c) {
-  char buf[4096];
-  for (;;) {
-    auto [ec, n] = co_await c->pipe.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
-    if (ec) break;
-    c->output.append(buf, n);
-    if (c->output.size() > 2 * kOutputTail) {
-      c->output.erase(0, c->output.size() - kOutputTail);
-      c->truncated = true;
-    }
-  }
-  c->eof = true;
-}
-
 class CommandTarget final : public DeployTarget {
  public:
   explicit CommandTarget(config::CommandTargetConfig cfg) : cfg_(std::move(cfg)) {}
@@ -118,35 +91,15 @@ class CommandTarget final : public DeployTarget {
       if (!v) co_return TargetOutcome{false, "template placeholder {" + missing + "} has no value"};
       argv.push_back(std::move(*v));
     }
-    int out_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) co_return TargetOutcome{false, "cannot create a pipe for the command"};
-    const auto t0 = std::chrono::steady_clock::now();
-    pid_t pid = -1;
-    const int spawn_error = spawn(argv, environment(ctx), out_pipe[1], pid);
-    ::close(out_pipe[1]);
-    if (spawn_error != 0) {
-      ::close(out_pipe[0]);
-      co_return TargetOutcome{false, "cannot start " + argv[0] + ": " + std::strerror(spawn_error)};
-    }
-    auto ex = co_await asio::this_coro::executor;
-    // A reader drains the pipe while the exit is polled for: a program may exit while a child of it
-    // still holds the pipe open, and output must never block the program.
-    auto capture = std::make_shared<Capture>(ex, out_pipe[0]);
-    asio::co_spawn(ex, read_all(capture), asio::detached);
-    const auto deadline = t0 + cfg_.timeout;  // named: GCC 12 and temporaries in a co_await expression
-    const Exit exit = co_await wait_for_exit(pid, deadline);
-    ::kill(-pid, SIGKILL);  // anything still left in its group
-    const std::string output = co_await output_tail(*capture);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-    co_return outcome(argv[0], exit, output, ms);
+    const std::string program = argv[0];
+    ChildRun run{std::move(argv), environment(ctx), cfg_.workdir, cfg_.timeout, 2 * kOutputTail};
+    const ChildExit exit = co_await run_child(std::move(run));
+    if (exit.spawn_error != 0)
+      co_return TargetOutcome{false, "cannot start " + program + ": " + std::strerror(exit.spawn_error)};
+    co_return outcome(program, exit, output_tail(exit), exit.duration_ms);
   }
 
  private:
-  struct Exit {
-    int status = 0;
-    bool timed_out = false;
-  };
-
   // A clean environment: the daemon's own (its secrets among it) never reaches a project's command.
   std::map<std::string, std::string> environment(const DeployContext& ctx) const {
     std::map<std::string, std::string> env;
@@ -166,55 +119,19 @@ class CommandTarget final : public DeployTarget {
     return env;
   }
 
-  // Polls for the exit; past the deadline the whole process group gets SIGTERM, then SIGKILL after 2 s
-  // (a shell's children die with it).
-  static asio::awaitable<Exit> wait_for_exit(pid_t pid, std::chrono::steady_clock::time_point deadline) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    Exit exit;
-    int st = 0;
-    for (;;) {
-      timer.expires_after(std::chrono::milliseconds(20));
-      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (::waitpid(pid, &st, WNOHANG) == pid) break;
-      if (std::chrono::steady_clock::now() < deadline) continue;
-      exit.timed_out = true;
-      ::kill(-pid, SIGTERM);
-      bool ended = false;
-      for (int i = 0; i < 100 && !ended; ++i) {
-        timer.expires_after(std::chrono::milliseconds(20));
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        ended = ::waitpid(pid, &st, WNOHANG) == pid;
-      }
-      if (!ended) {
-        ::kill(-pid, SIGKILL);
-        ::waitpid(pid, &st, 0);
-      }
-      break;
-    }
-    exit.status = st;
-    co_return exit;
-  }
-
-  // The rest of the output (waited for briefly), scrubbed, then cut to its tail. Secrets are replaced
-  // before the tail is cut, and a cut tail starts at its first whole line, so no part of a secret is kept.
-  asio::awaitable<std::string> output_tail(Capture& capture) const {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    for (int i = 0; i < 50 && !capture.eof; ++i) {
-      timer.expires_after(std::chrono::milliseconds(20));
-      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-    boost::system::error_code ignored;
-    capture.pipe.close(ignored);
-    std::string output = scrub(capture.output);
-    if (output.size() > kOutputTail || capture.truncated) {
+  // The output scrubbed, then cut to its tail. Secrets are replaced before the tail is cut, and a cut
+  // tail starts at its first whole line, so no part of a secret is kept.
+  std::string output_tail(const ChildExit& exit) const {
+    std::string output = scrub(exit.output);
+    if (output.size() > kOutputTail || exit.truncated) {
       if (output.size() > kOutputTail) output.erase(0, output.size() - kOutputTail);
       const auto newline = output.find('\n');
       output.erase(0, newline == std::string::npos ? output.size() : newline + 1);
     }
-    co_return output;
+    return output;
   }
 
-  TargetOutcome outcome(const std::string& program, const Exit& exit, const std::string& output, long long ms) const {
+  TargetOutcome outcome(const std::string& program, const ChildExit& exit, const std::string& output, long long ms) const {
     TargetOutcome out;
     out.details = {{"output_tail", output}, {"duration_ms", ms}};
     if (exit.timed_out) {
@@ -223,47 +140,13 @@ class CommandTarget final : public DeployTarget {
       out.details["timed_out"] = true;
       return out;
     }
-    const int code = WIFEXITED(exit.status) ? WEXITSTATUS(exit.status) : 128 + WTERMSIG(exit.status);
+    const int code = exit.exit_code();
     out.details["exit_code"] = code;
     out.ok = code == 0;
     const std::string tail = last_line(output);
     out.message = out.ok ? program + " exited 0"
                          : program + " exited with " + std::to_string(code) + (tail.empty() ? "" : ": " + tail);
     return out;
-  }
-
-  int spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd, pid_t& pid) {
-    std::vector<std::string> args = argv, envs;
-    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-    std::vector<char*> c_argv, c_env;
-    for (auto& a : args) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    for (auto& e : envs) c_env.push_back(e.data());
-    c_env.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // the daemon's sockets stay with the daemon
-    if (!cfg_.workdir.empty()) posix_spawn_file_actions_addchdir_np(&actions, cfg_.workdir.c_str());
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) sigaddset(&defaults, sig);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setpgroup(&attr, 0);  // its own process group, so a timeout can kill all of it
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    const bool path_search = argv[0].find('/') == std::string::npos;
-    const int rc = path_search ? posix_spawnp(&pid, c_argv[0], &actions, &attr, c_argv.data(), c_env.data())
-                               : posix_spawn(&pid, c_argv[0], &actions, &attr, c_argv.data(), c_env.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    return rc;
   }
 
   std::string scrub(std::string text) const {
