@@ -20,7 +20,9 @@ void usage() {
   std::fprintf(stderr,
                "usage:\n"
                "  shipgate serve -c FILE [--init]  run the daemon (--init: make a new store in an empty store file)\n"
-               "  shipgate check -c FILE        validate a config, print every error\n"
+               "  shipgate check -c FILE [--git DIR [--commit SHA]]\n"
+               "                                validate a config, print every error (--git: the platform repository's\n"
+               "                                folder from that checkout, at SHA or its branch's head)\n"
                "  shipgate hash-token [TOKEN]   print the SHA-256 to put in token_sha256 (reads stdin without TOKEN)\n"
                "  shipgate hash-token --new     make a new random token and print it with its hash\n"
                "  shipgate notify --project P [--environment E] [--version V] [--image C=REF]... [--wait]\n"
@@ -37,11 +39,19 @@ namespace {
 int check(const std::vector<std::string>& args) {
   const auto path = config_path(args);
   if (path.empty()) return usage(), kExitUsage;
-  auto cfg = load_or_report(path);
+  // --git DIR [--commit SHA]: the platform repository's folder as a checkout has it (default: its branch's head).
+  std::string git_dir, commit;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--git") git_dir = args[i + 1];
+    if (args[i] == "--commit") commit = args[i + 1];
+  }
+  if (!commit.empty() && git_dir.empty()) return usage(), kExitUsage;
+  auto cfg = load_or_report(path, git_dir, commit);
   if (!cfg) return kExitInvalidConfig;
   for (const auto& w : config::unpinned_targets(*cfg)) std::printf("warning: %s\n", w.c_str());
-  std::printf("%s: valid (%zu project%s, listening on %s, store %s)\n", path.c_str(), cfg->projects.size(),
-              cfg->projects.size() == 1 ? "" : "s", cfg->server.listen.c_str(), cfg->store.url.c_str());
+  const std::string at = cfg->source_commit.empty() ? "" : ", platform commit " + cfg->source_commit;
+  std::printf("%s: valid (%zu project%s, listening on %s, store %s%s)\n", path.c_str(), cfg->projects.size(),
+              cfg->projects.size() == 1 ? "" : "s", cfg->server.listen.c_str(), cfg->store.url.c_str(), at.c_str());
   return kExitOk;
 }
 

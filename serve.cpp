@@ -26,10 +26,12 @@
 #include "deploy/manifest_set.hpp"
 #include "handlers/app.hpp"
 #include "http/http_client.hpp"
+#include "orchestration/config_reader.hpp"
 #include "orchestration/dispatcher.hpp"
 #include "orchestration/drift_monitor.hpp"
 #include "orchestration/event_feed.hpp"
 #include "orchestration/outbox.hpp"
+#include "orchestration/platform_watch.hpp"
 #include "orchestration/reloader.hpp"
 #include "orchestration/replica_heartbeat.hpp"
 #include "orchestration/registry_watcher.hpp"
@@ -51,11 +53,29 @@ std::string config_path(const std::vector<std::string>& args) {
   return {};
 }
 
-config::ConfigPtr load_or_report(const std::string& path) {
-  auto loaded = config::load_config_file(path, config::process_environment());
+namespace {
+
+asio::awaitable<void> read_into(orchestration::ConfigReader& reader, std::string commit, orchestration::ConfigRead& out) {
+  out = co_await reader.read(std::move(commit));
+}
+
+}  // namespace
+
+config::ConfigPtr load_or_report(const std::string& path, const std::string& repository_dir, const std::string& commit) {
+  // Before the daemon's own io_context exists: git runs as child processes awaited on this one.
+  asio::io_context ioc;
+  orchestration::ConfigReader reader(path, config::process_environment(), repository_dir);
+  orchestration::ConfigRead read;
+  asio::co_spawn(ioc, read_into(reader, commit, read), asio::detached);
+  ioc.run();
+  if (!read.fetch_error.empty())
+    spdlog::warn("cannot fetch the platform repository ({}); using the copy in {}", read.fetch_error,
+                 read.source ? read.source->cache_dir : std::string());
+  auto& loaded = read.loaded;
   if (loaded.config) loaded.errors = deploy::check_manifest_sets(*loaded.config);
   if (!loaded.errors.empty()) loaded.config.reset();
-  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s: %s\n", path.c_str(), e.to_string().c_str());
+  for (const auto& e : loaded.errors)
+    std::fprintf(stderr, "%s%s\n", e.where.empty() ? (path + ": ").c_str() : "", e.to_string().c_str());
   if (!loaded.errors.empty())
     std::fprintf(stderr, "%zu error%s in %s\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s", path.c_str());
   return loaded.config;
@@ -140,6 +160,7 @@ class Daemon {
     app_.git_sha = SHIPGATE_GIT_SHA;
     app_.started_at = clock_->now();
     app_.reloader = reloader_.get();
+    app_.platform_watch = platform_watch_;
     app_.replica = replica_;
     app_.events = std::make_shared<orchestration::EventFeed>(ioc_.get_executor(), *store_, std::chrono::milliseconds(250),
                                                              &metrics_);
@@ -261,6 +282,9 @@ class Daemon {
     reloader_->add_hook({"outbox", [store = store_.get()](const config::Config& next) {
                            return orchestration::ReloadHook::Prepared{[store, on = next.reports_events()] { store->record_events(on); }};
                          }});
+    // The platform repository (config_source): pushes and a poll apply its commits through the reloader.
+    platform_watch_ = std::make_shared<orchestration::PlatformWatch>(ioc_.get_executor(), *reloader_,
+                                                                     http::make_beast_http_client(), clock_, &metrics_);
   }
 
   // SIGTERM/SIGINT: drain in two phases; a second signal exits at once. SIGHUP: reload the config (the
@@ -306,6 +330,7 @@ class Daemon {
     schedules_->start();
     watcher_->start();
     drift_->start();
+    platform_watch_->start();
     if (store_->shared())
       spawn_supervised(ioc_.get_executor(), "heartbeat", [this] {
         return orchestration::replica_heartbeat(*store_, replica_, SHIPGATE_VERSION, source(), std::chrono::seconds(2),
@@ -329,6 +354,7 @@ class Daemon {
   std::shared_ptr<orchestration::DriftMonitor> drift_;
   std::shared_ptr<orchestration::Outbox> outbox_;
   std::unique_ptr<orchestration::Reloader> reloader_;
+  std::shared_ptr<orchestration::PlatformWatch> platform_watch_;
   orchestration::SlowReads slow_reads_;
   std::atomic<bool> draining_{false};
   handlers::App app_;  // what the handlers use; the router's routes keep a reference to it

@@ -17,8 +17,11 @@ constexpr int kExitStartup = 3;
 void usage();
 // The config file: -c/--config FILE, else $SHIPGATE_CONFIG; empty when neither is given.
 std::string config_path(const std::vector<std::string>& args);
-// The config at `path`, or null after printing every error to stderr.
-config::ConfigPtr load_or_report(const std::string& path);
+// The config at `path` (with config_source, the platform repository's folder fetched and laid over it;
+// read from the checkout `repository_dir` at `commit` instead when given), or null after printing every
+// error to stderr.
+config::ConfigPtr load_or_report(const std::string& path, const std::string& repository_dir = "",
+                                 const std::string& commit = "");
 // shipgate serve -c FILE [--init]: runs the daemon until SIGTERM or SIGINT; its exit code.
 int serve(const std::vector<std::string>& args);
 

@@ -93,6 +93,19 @@ struct PlatformConfig {
   std::string branch = "main";
 };
 
+// The rest of the config comes from a folder of the platform Git repository (config_source:): the local
+// file keeps what starts the daemon (server, store, this section) and may hold anything else.
+struct ConfigSourceConfig {
+  std::string git;               // clone URL: https://, ssh://, file:// or a path
+  std::string repository;        // owner/name whose pushes apply it (default: platform.repository)
+  std::string branch = "main";
+  std::string path = "shipgate";  // the folder in the repository ("" or "." = its root)
+  std::string token_file;        // HTTPS: a token sent as the password of x-access-token (never logged)
+  Millis poll{300'000};          // fetched this often besides on pushes (a missed webhook)
+  bool allow_rewind = false;     // apply a commit that is not a descendant of the applied one
+  std::string cache_dir = "var/platform";  // where the repository is kept (created)
+};
+
 enum class Permission { view, approve, deploy, rollback, override_, reload };
 std::optional<Permission> parse_permission(std::string_view s);
 std::string_view to_string(Permission p);
@@ -321,6 +334,8 @@ struct Config {
   GithubConfig github;
   std::optional<GithubAppConfig> github_app;
   std::optional<PlatformConfig> platform;
+  std::optional<ConfigSourceConfig> config_source;
+  std::string source_commit;  // the platform commit the config was read at ("" when it is a local file alone)
   std::vector<Reviewer> reviewers;
   std::vector<Project> projects;
   std::vector<Notifier> notify;

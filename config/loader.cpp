@@ -275,6 +275,9 @@ void Loader::load_root(const YAML::Node& root, Config& c) {
   if (const auto n = top["github"]) load_github(n, c.github);
   if (const auto n = top["github_app"]) load_github_app(n, c.github_app);
   if (const auto n = top["platform"]) load_platform(n, c.platform);
+  if (const auto n = top["config_source"]) load_config_source(n, c.config_source);
+  if (c.config_source && c.config_source->repository.empty() && c.platform)
+    c.config_source->repository = c.platform->repository;
   if (const auto n = top["reviewers"]) load_reviewers(n, c.reviewers);
   if (const auto n = top["notify"]) load_notify(n, c.notify);
   if (const auto n = top["slack"]) load_slack(n, c.slack, c.reviewers);
@@ -344,7 +347,8 @@ EnvLookup process_environment() {
   };
 }
 
-LoadResult load_config_text(const std::string& text, const EnvLookup& env, const std::string& base_dir) {
+LoadResult load_config_text(const std::string& text, const EnvLookup& env, const std::string& base_dir,
+                            const std::string& commit) {
   LoadResult out;
   YAML::Node root;
   try {
@@ -363,6 +367,7 @@ LoadResult load_config_text(const std::string& text, const EnvLookup& env, const
   }
   config->source_sha256 = sha256_hex(text + manifest_texts(*config));
   config->source = text;
+  config->source_commit = commit;
   out.errors = std::move(loader.errors);
   if (out.errors.empty()) out.config = std::move(config);
   return out;

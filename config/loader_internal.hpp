@@ -73,6 +73,7 @@ class Loader {
   void load_store(const YAML::Node& n, StoreConfig& s);
   void load_github(const YAML::Node& n, GithubConfig& g);
   void load_platform(const YAML::Node& n, std::optional<PlatformConfig>& out);
+  void load_config_source(const YAML::Node& n, std::optional<ConfigSourceConfig>& out);
   void load_reviewers(const YAML::Node& n, std::vector<Reviewer>& out);
   void cross_check(Config& c);
   void load_root(const YAML::Node& root, Config& c);

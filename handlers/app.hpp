@@ -14,6 +14,7 @@
 
 namespace shipgate::orchestration {
 class EventFeed;
+class PlatformWatch;
 class Reloader;
 }
 
@@ -34,6 +35,8 @@ struct App {
   std::string git_sha = "unknown";
   TimePoint started_at = std::chrono::system_clock::now();
   orchestration::Reloader* reloader = nullptr;  // POST /api/v1/reload answers 501 without one
+  // Applies pushes to the platform repository's config (config_source); none: pushes apply nothing.
+  std::shared_ptr<orchestration::PlatformWatch> platform_watch;
   std::shared_ptr<orchestration::EventFeed> events;  // GET /api/v1/events answers 501 without one
   // Where reads that can be long run (audit searches, insights), off the I/O threads; null: inline.
   orchestration::SlowReads* slow_reads = nullptr;

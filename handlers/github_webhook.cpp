@@ -10,6 +10,7 @@
 #include "config/time_zone.hpp"
 #include "handlers/app.hpp"
 #include "handlers/github_actions.hpp"
+#include "orchestration/platform_watch.hpp"
 #include "handlers/intake.hpp"
 
 namespace shipgate::handlers {
@@ -42,6 +43,13 @@ orchestration::PlatformPush read_platform_push(const boost::json::object& body) 
     }
   }
   return push;
+}
+
+// Whether a push moves the branch the config comes from (config_source): its new head is applied.
+bool pushes_config(const config::Config& config, const std::string& repository, const PushFields& push) {
+  const auto& source = config.config_source;
+  return source && !source->repository.empty() && to_lower(repository) == to_lower(source->repository) &&
+         push.ref == "refs/heads/" + source->branch && !push.deleted && push.after.size() == 40 && is_hex(push.after);
 }
 
 // The version current in an environment is the newest running, queued or succeeded one: a config
@@ -262,6 +270,15 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
   const std::string repository = is_push ? d.push.repository : nested_str(*d.body, "repository", "full_name");
   // The repository is part of the key: a delivery id names a delivery only within its source.
   std::string key = "github:" + to_lower(repository) + ":" + d.id;
+  if (is_push && pushes_config(*config, repository, d.push)) {
+    if (!d.signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
+    const std::string commit = to_lower(d.push.after);
+    if (app.platform_watch)
+      app.platform_watch->pushed(commit, d.push.sender_login.empty() ? d.push.pusher_name : d.push.sender_login);
+    const bool redeploys = config->platform && to_lower(repository) == to_lower(config->platform->repository);
+    if (!redeploys)
+      co_return json_response(202, {{"message", "applying the platform config at " + commit}, {"config_commit", commit}});
+  }
   if (is_push && config->platform && to_lower(repository) == to_lower(config->platform->repository)) {
     if (!d.signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");
     if (!d.parse_once()) co_return d.parse_error;  // its commit lists say which projects' config changed

@@ -52,6 +52,7 @@ void add_health_routes(Router& router, const App& app) {
                                   {"uptime_seconds", uptime},
                                   {"started_at", format_rfc3339_ms(epoch_ms(app.started_at))},
                                   {"config_sha256", config->source_sha256},
+                                  {"config_commit", config->source_commit.empty() ? json() : json(config->source_commit)},
                                   {"store", config->store.url.substr(0, colon)},
                                   {"projects", config->projects.size()}});
   });

@@ -48,19 +48,20 @@ json to_json(const ReloadOutcome& o) {
   if (!o.added_projects.empty()) j["added_projects"] = o.added_projects;
   if (!o.removed_projects.empty()) j["removed_projects"] = o.removed_projects;
   if (!o.cancelled.empty()) j["cancelled"] = o.cancelled;
+  if (!o.commit.empty()) j["commit"] = o.commit;
   return j;
 }
 
 Reloader::Reloader(std::string path, config::EnvLookup env, config::ConfigRegistry& registry, Store& store,
                    Metrics* metrics)
-    : path_(std::move(path)), env_(std::move(env)), registry_(registry), store_(store), metrics_(metrics) {}
+    : path_(path), reader_(std::move(path), std::move(env)), registry_(registry), store_(store), metrics_(metrics) {}
 
 void Reloader::add_hook(ReloadHook hook) {
   std::lock_guard lock(hooks_mutex_);
   hooks_.push_back(std::move(hook));
 }
 
-asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_busy) {
+asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_busy, std::string commit) {
   ReloadOutcome outcome;
   const auto old = registry_.current();
   outcome.from_sha256 = old->source_sha256;
@@ -81,8 +82,14 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
     ~Release() { busy = false; }
   } release{busy_};
 
-  auto loaded = config::load_config_file(path_, env_);
+  auto read = co_await reader_.read(commit);
+  auto& loaded = read.loaded;
+  outcome.commit = read.commit;
+  if (!read.fetch_error.empty()) spdlog::warn("reload: cannot fetch the platform repository ({}); read the copy here", read.fetch_error);
   if (loaded.config) loaded.errors = deploy::check_manifest_sets(*loaded.config);
+  if (loaded.config && loaded.errors.empty())
+    if (auto refusal = co_await reader_.rewind_refusal(old->source_commit, read.commit))
+      loaded.errors.push_back({"config_source", *refusal});
   for (const auto& e : loaded.errors) outcome.errors.push_back(e.to_string());
   const auto apply = loaded.config ? prepare_hooks(*loaded.config, outcome) : std::vector<std::function<void()>>{};
 
@@ -91,7 +98,8 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
                   outcome.errors.size() == 1 ? "" : "s", old->source_sha256.substr(0, 12));
     for (const auto& e : outcome.errors) spdlog::error("reload: {}: {}", path_, e);
     if (metrics_) metrics_->config_reload("refused");
-    std::string why = std::to_string(outcome.errors.size()) + " error(s) in " + path_;
+    std::string why = std::to_string(outcome.errors.size()) + " error(s) in " + path_ +
+                      (outcome.commit.empty() ? "" : " at platform commit " + outcome.commit.substr(0, 12));
     co_await audit(actor, AuditAction::reload_refused, std::move(why), outcome);
     co_return outcome;
   }
@@ -116,6 +124,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
   for (const auto& key : outcome.restart) spdlog::warn("reload: {} changed; it takes effect after a restart", key);
 
   std::string what = outcome.changed ? "config reloaded" : "config reloaded (file unchanged)";
+  if (!outcome.commit.empty()) what += " at platform commit " + outcome.commit.substr(0, 12);
   co_await audit(actor, AuditAction::reload, std::move(what), outcome);
   co_return outcome;
 }

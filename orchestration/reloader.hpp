@@ -18,6 +18,7 @@
 #include "common/metrics.hpp"
 #include "config/loader.hpp"
 #include "config/registry.hpp"
+#include "orchestration/config_reader.hpp"
 #include "store/store.hpp"
 
 namespace shipgate::orchestration {
@@ -44,6 +45,7 @@ struct ReloadOutcome {
   std::vector<std::string> added_projects;
   std::vector<std::string> removed_projects;
   std::vector<std::int64_t> cancelled;  // deployments of environments that are gone
+  std::string commit;                   // the platform commit read (config_source), else empty
 };
 
 nlohmann::json to_json(const ReloadOutcome& outcome);
@@ -56,7 +58,10 @@ class Reloader {
   void add_hook(ReloadHook hook);
   // `actor`: who asked (a reviewer's name, or "SIGHUP"). While another reload runs, the answer is `busy`
   // (audited as refused), unless `wait_if_busy`: then it waits for that one (up to 30 s) and runs after it.
-  boost::asio::awaitable<ReloadOutcome> reload(std::string actor, bool wait_if_busy = false);
+  // With config_source, the platform repository is fetched and read at `commit` (empty: its branch's head).
+  boost::asio::awaitable<ReloadOutcome> reload(std::string actor, bool wait_if_busy = false, std::string commit = "");
+  // The config in force (the registry's current generation).
+  config::ConfigPtr current() const { return registry_.current(); }
 
  private:
   // Asks every hook to prepare for `next`; what to apply once all agreed (their refusals go to `outcome`).
@@ -69,7 +74,7 @@ class Reloader {
                                               const std::string& actor);
 
   std::string path_;
-  config::EnvLookup env_;
+  ConfigReader reader_;
   config::ConfigRegistry& registry_;
   Store& store_;
   Metrics* metrics_;

@@ -1,0 +1,96 @@
+#include "orchestration/platform_watch.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "common/supervised.hpp"
+#include "notify/github_deployments.hpp"
+#include "orchestration/platform_repo.hpp"
+
+namespace shipgate::orchestration {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// A commit status says at most 140 characters: how many errors and the first of them.
+std::string status_description(const ReloadOutcome& outcome) {
+  if (outcome.applied) return "applied";
+  std::string text = std::to_string(outcome.errors.size()) + " error" + (outcome.errors.size() == 1 ? "" : "s") +
+                     (outcome.errors.empty() ? "" : ": " + outcome.errors.front());
+  if (text.size() > 140) text = text.substr(0, 137) + "...";
+  return text;
+}
+
+}  // namespace
+
+PlatformWatch::PlatformWatch(asio::any_io_executor executor, Reloader& reloader, std::shared_ptr<http::HttpClient> http,
+                             std::shared_ptr<const Clock> clock, Metrics* metrics)
+    : strand_(asio::make_strand(executor)),
+      reloader_(reloader),
+      http_(std::move(http)),
+      clock_(std::move(clock)),
+      metrics_(metrics),
+      app_tokens_(std::make_shared<notify::GithubAppTokens>(http_, clock_)) {}
+
+void PlatformWatch::start() {
+  // Every second: the poll's period comes from the config in force, which a reload may change.
+  spawn_ticking(strand_, "platform poll", std::chrono::seconds(1), [self = shared_from_this()] { return self->tick(); },
+                metrics_);
+}
+
+void PlatformWatch::pushed(std::string commit, std::string actor) {
+  asio::co_spawn(strand_, apply(std::move(commit), std::move(actor)), [](std::exception_ptr e) {
+    if (e) spdlog::error("platform config: applying a pushed commit failed: {}", exception_text(e));
+  });
+}
+
+asio::awaitable<void> PlatformWatch::tick() {
+  const auto config = reloader_.current();
+  if (!config->config_source || clock_->now() < next_poll_) co_return;
+  next_poll_ = clock_->now() + config->config_source->poll;
+  PlatformRepo repo(*config->config_source, config->config_source->cache_dir);
+  const auto head = co_await repo.fetch();
+  if (!head.ok()) {
+    spdlog::warn("platform config: cannot fetch {}: {}", config->config_source->branch, head.error);
+    co_return;
+  }
+  if (head.value == config->source_commit) co_return;
+  co_await apply(head.value, "poll");
+}
+
+asio::awaitable<void> PlatformWatch::apply(std::string commit, std::string actor) {
+  if (!is_commit(commit) || tried_.contains(commit) || reloader_.current()->source_commit == commit) co_return;
+  tried_.insert(commit);
+  spdlog::info("platform config: applying commit {} ({})", commit.substr(0, 12), actor);
+  std::string who = actor == "poll" ? "platform poll" : "platform push by " + actor;
+  const auto outcome = co_await reloader_.reload(std::move(who), true, commit);
+  if (outcome.commit.empty()) {
+    tried_.erase(commit);  // the repository could not be read: the next push or poll tries again
+    co_return;
+  }
+  const auto config = reloader_.current();
+  co_await report(*config, commit, outcome);
+}
+
+asio::awaitable<void> PlatformWatch::report(const config::Config& config, const std::string& commit,
+                                            const ReloadOutcome& outcome) {
+  if (!config.github_app || !config.config_source || config.config_source->repository.empty()) co_return;
+  const std::string user_agent = "shipgate/config";
+  const auto token = co_await app_tokens_->token_for(*config.github_app, config.config_source->repository, user_agent);
+  if (token.token.empty()) {
+    spdlog::warn("platform config: no commit status for {}: {}", commit.substr(0, 12), token.error);
+    co_return;
+  }
+  const std::string base = config.server.public_url.empty() ? "http://" + config.server.listen : config.server.public_url;
+  const notify::CommitStatus status{config.config_source->repository, commit, outcome.applied ? "success" : "failure",
+                                    "shipgate/config", status_description(outcome),
+                                    base + "/audit?action=" + (outcome.applied ? "reload" : "reload_refused")};
+  const auto sent = co_await notify::report_commit_status(*http_, config.github_app->api_url,
+                                                          config.github_app->tls.ca_file, token.token, status, user_agent);
+  if (!sent.delivered) spdlog::warn("platform config: commit status for {} not sent: {}", commit.substr(0, 12), sent.error);
+}
+
+}  // namespace shipgate::orchestration

@@ -1,0 +1,175 @@
+// The config from the platform Git repository (config_source), with a real bare repository on disk that
+// the test pushes commits to and the daemon fetches by URL: a new project file applies after a push
+// without a restart; a broken one leaves the running config and fails the commit status shipgate/config
+// with the error's file and line; a commit the webhook never announced is caught by the poll; a
+// force-pushed older commit is not applied; `shipgate check --git` validates a checkout.
+#include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/github_standin.hpp"
+
+#include <filesystem>
+
+namespace shipgate::testing {
+
+namespace {
+
+std::string planera_file(const std::string& dokploy) {
+  return "planera:\n"
+         "  repository: acme/planera\n"
+         "  components: { backend: { image: ghcr.io/acme/planera-backend } }\n"
+         "  environments:\n"
+         "    staging:\n"
+         "      deploy_on: [push]\n"
+         "      targets: [ { type: dokploy, url: \"" + dokploy + "\", api_key: e2e-key, application_id: app_staging, poll_interval: 20ms } ]\n";
+}
+
+std::string other_file(const std::string& dokploy) {
+  return "other:\n"
+         "  repository: acme/other\n"
+         "  components: { web: { image: ghcr.io/acme/other-web } }\n"
+         "  environments:\n"
+         "    staging:\n"
+         "      deploy_on: [push]\n"
+         "      targets: [ { type: dokploy, url: \"" + dokploy + "\", api_key: e2e-key, application_id: app_other, poll_interval: 20ms } ]\n";
+}
+
+}  // namespace
+
+class PlatformConfig : public E2E {
+ protected:
+  void SetUp() override {
+    E2E::SetUp();
+    git({"init", "-q", "--bare", "-b", "main", dir.file("origin.git")}, dir.path());
+    git({"init", "-q", "-b", "main", dir.file("work")}, dir.path());
+    put("work/shipgate/shipgate.yaml", "reviewers:\n  alice: { token: \"" + std::string(kAliceToken) + "\", can: [approve, deploy] }\n");
+    put("work/shipgate/projects/planera.yaml", planera_file(dokploy.url()));
+    first = commit("planera");
+  }
+  // A file of the work tree, its folders made as needed.
+  void put(const std::string& name, const std::string& content) {
+    std::filesystem::create_directories(std::filesystem::path(dir.file(name)).parent_path());
+    dir.write(name, content);
+  }
+  void git(std::vector<std::string> args, const std::string& cwd) {
+    args.insert(args.begin(), {"/usr/bin/git", "-C", cwd, "-c", "user.name=t", "-c", "user.email=t@example.com"});
+    const auto r = run_command(args);
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  // Commits the work tree and pushes it to origin's main; its SHA.
+  std::string commit(const std::string& message) {
+    git({"add", "-A"}, dir.file("work"));
+    git({"commit", "-q", "-m", message}, dir.file("work"));
+    git({"push", "-q", "-f", dir.file("origin.git"), "HEAD:main"}, dir.file("work"));
+    const auto r = run_command({"/usr/bin/git", "-C", dir.file("work"), "rev-parse", "HEAD"});
+    return r.output.substr(0, 40);
+  }
+  std::string local_config(const std::string& poll, const std::string& extra = "") {
+    return "\nserver: { listen: \"127.0.0.1:${PORT}\", api_rate: 1000000, api_burst: 1000000 }\n"
+           "store: sqlite:${STORE}\n"
+           "github: { secrets: [\"" + std::string(kSecret) + "\"] }\n" + extra +
+           "config_source: { git: " + dir.file("origin.git") + ", repository: acme/platform, branch: main, path: shipgate/, "
+           "poll: " + poll + ", cache_dir: " + dir.file("cache") + " }\n";
+  }
+  Reply platform_push(const std::string& sha) {
+    const std::string body = push_payload("acme/platform", "refs/heads/main", sha);
+    return daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
+  }
+  std::string applied_commit() {
+    const auto info = daemon->get("/api/v1/info", kAliceToken).json();
+    return info.value("config_commit", nlohmann::json()).is_string() ? info["config_commit"].get<std::string>() : "";
+  }
+  nlohmann::json audit(const std::string& action) {
+    return daemon->get("/api/v1/audit?action=" + action, kAliceToken).json()["entries"];
+  }
+
+  std::string first;
+};
+
+TEST_F(PlatformConfig, ANewProjectFileAppliesAfterAPushWithoutARestart) {
+  start_with(local_config("1h"));
+  EXPECT_EQ(applied_commit(), first);
+  EXPECT_EQ(push("refs/heads/main", kSha, new_delivery_id(), "acme/other").json().value("ignored", false), true);
+
+  put("work/shipgate/projects/other.yaml", other_file(dokploy.url()));
+  const auto second = commit("other");
+  auto r = platform_push(second);
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.json()["config_commit"], second);
+  ASSERT_TRUE(wait_until([&] { return applied_commit() == second; }, std::chrono::seconds(20))) << daemon->log();
+  auto deployed = push("refs/heads/main", kSha, new_delivery_id(), "acme/other");
+  ASSERT_EQ(deployed.status, 202) << deployed.body;
+  const std::int64_t id = deployed.json()["deployments"][0]["id"];
+  EXPECT_TRUE(wait_state(id, "succeeded"));
+  const auto reloads = audit("reload");
+  ASSERT_FALSE(reloads.empty());
+  EXPECT_EQ(reloads.back()["details"]["commit"], second);
+  EXPECT_NE(reloads.back()["reason"].get<std::string>().find(second.substr(0, 12)), std::string::npos);
+}
+
+TEST_F(PlatformConfig, ABrokenFileLeavesTheRunningConfigAndFailsTheCommitStatusWithItsLine) {
+  ASSERT_EQ(run_command({"/usr/bin/openssl", "genrsa", "-out", dir.file("app.pem"), "2048"}).status, 0);
+  ASSERT_EQ(run_command({"/usr/bin/openssl", "rsa", "-in", dir.file("app.pem"), "-pubout", "-out", dir.file("app.pub")}).status, 0);
+  GithubStandin github("unused-token");
+  github.enable_app("31337", read_text_file(dir.file("app.pub")), 777, std::chrono::hours(1));
+  start_with(local_config("1h", "github_app: { app_id: 31337, private_key_file: " + dir.file("app.pem") +
+                                    ", api_url: \"" + github.url() + "\" }\n"));
+  put("work/shipgate/projects/other.yaml", replaced(other_file(dokploy.url()), "deploy_on: [push]", "deploy_on: [pushed]"));
+  const auto broken = commit("broken");
+  ASSERT_EQ(platform_push(broken).status, 202);
+  ASSERT_TRUE(wait_until([&] { return !audit("reload_refused").empty(); }, std::chrono::seconds(20))) << daemon->log();
+  const auto errors = audit("reload_refused").back()["details"]["errors"];
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].get<std::string>().rfind("shipgate/projects/other.yaml:6: projects.other.environments.staging.deploy_on[0]", 0), 0u)
+      << errors.dump();
+  EXPECT_EQ(applied_commit(), first) << "the running config stays";
+  EXPECT_EQ(push("refs/heads/main", kSha).status, 202) << "planera still deploys";
+  const auto statuses = [&] {
+    std::vector<GithubStandin::CommitStatus> out;
+    for (const auto& s : github.commit_statuses())
+      if (s.context == "shipgate/config") out.push_back(s);
+    return out;
+  };
+  ASSERT_TRUE(wait_until([&] { return !statuses().empty(); }, std::chrono::seconds(20))) << daemon->log();
+  EXPECT_EQ(statuses()[0].repository, "acme/platform");
+  EXPECT_EQ(statuses()[0].sha, broken);
+  EXPECT_EQ(statuses()[0].state, "failure");
+  EXPECT_NE(statuses()[0].description.find("other.yaml:6"), std::string::npos) << statuses()[0].description;
+
+  put("work/shipgate/projects/other.yaml", other_file(dokploy.url()));
+  const auto fixed = commit("fixed");
+  ASSERT_EQ(platform_push(fixed).status, 202);
+  ASSERT_TRUE(wait_until([&] { return statuses().size() == 2; }, std::chrono::seconds(20))) << daemon->log();
+  EXPECT_EQ(statuses()[1].state, "success");
+  EXPECT_EQ(applied_commit(), fixed);
+}
+
+TEST_F(PlatformConfig, ACommitNoWebhookAnnouncedIsCaughtByThePollAndAnOlderOneIsNeverApplied) {
+  start_with(local_config("1s"));
+  put("work/shipgate/projects/other.yaml", other_file(dokploy.url()));
+  const auto second = commit("other");
+  ASSERT_TRUE(wait_until([&] { return applied_commit() == second; }, std::chrono::seconds(20))) << daemon->log();
+
+  // History rewritten: main goes back to the first commit.
+  git({"push", "-q", "-f", dir.file("origin.git"), first + ":refs/heads/main"}, dir.file("work"));
+  ASSERT_EQ(platform_push(first).status, 202);
+  ASSERT_TRUE(wait_until([&] { return !audit("reload_refused").empty(); }, std::chrono::seconds(20))) << daemon->log();
+  EXPECT_NE(audit("reload_refused").back()["details"].dump().find("does not descend"), std::string::npos)
+      << audit("reload_refused").dump();
+  EXPECT_EQ(applied_commit(), second);
+  EXPECT_EQ(push("refs/heads/main", kSha, new_delivery_id(), "acme/other").status, 202);
+}
+
+TEST_F(PlatformConfig, CheckValidatesACheckoutAtACommitAndNamesBothFilesOfADuplicate) {
+  dir.write("local.yaml", replaced(replaced(local_config("1h"), "${STORE}", dir.file("s.db")), "${PORT}", "18080"));
+  auto r = run_command({shipgate_binary(), "check", "-c", dir.file("local.yaml"), "--git", dir.file("work"), "--commit", first});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("platform commit " + first), std::string::npos) << r.output;
+
+  put("work/shipgate/projects/again.yaml", planera_file(dokploy.url()));
+  const auto twice = commit("twice");
+  r = run_command({shipgate_binary(), "check", "-c", dir.file("local.yaml"), "--git", dir.file("work"), "--commit", twice});
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("shipgate/projects/planera.yaml:1: projects.planera: is defined in shipgate/projects/again.yaml "
+                          "and again in shipgate/projects/planera.yaml"), std::string::npos) << r.output;
+}
+
+}  // namespace shipgate::testing
