@@ -283,8 +283,15 @@ class Daemon {
                            return orchestration::ReloadHook::Prepared{[store, on = next.reports_events()] { store->record_events(on); }};
                          }});
     // The platform repository (config_source): pushes and a poll apply its commits through the reloader.
-    platform_watch_ = std::make_shared<orchestration::PlatformWatch>(ioc_.get_executor(), *reloader_,
+    platform_watch_ = std::make_shared<orchestration::PlatformWatch>(ioc_.get_executor(), *reloader_, *store_,
                                                                      http::make_beast_http_client(), clock_, &metrics_);
+    platform_watch_->on_queued([dispatcher = dispatcher_](const std::string& project, const std::string& environment) {
+      dispatcher->notify(project, environment);
+    });
+    reloader_->after_apply([watch = platform_watch_](config::ConfigPtr before, config::ConfigPtr after,
+                                                     orchestration::ReloadOutcome outcome) {
+      return watch->redeploy_changes(std::move(before), std::move(after), std::move(outcome));
+    });
   }
 
   // SIGTERM/SIGINT: drain in two phases; a second signal exits at once. SIGHUP: reload the config (the

@@ -163,7 +163,8 @@ void locate(std::vector<ConfigError>& errors, const Merged& m) {
 std::optional<ConfigSourceConfig> read_config_source(const std::string& local_text, std::vector<ConfigError>& errors) {
   const auto root = parse(local_text, "", errors);
   if (!root || !(*root)["config_source"]) return std::nullopt;
-  detail::Loader loader(process_environment(), "");
+  const EnvLookup env = process_environment();  // named: the loader keeps a reference to it
+  detail::Loader loader(env, "");
   std::optional<ConfigSourceConfig> out;
   loader.load_config_source((*root)["config_source"], out);
   if (!loader.errors.empty()) {
@@ -172,6 +173,19 @@ std::optional<ConfigSourceConfig> read_config_source(const std::string& local_te
   }
   if (out && out->repository.empty() && (*root)["platform"] && (*root)["platform"].IsMap() && (*root)["platform"]["repository"])
     out->repository = (*root)["platform"]["repository"].as<std::string>("");
+  return out;
+}
+
+std::map<std::string, std::string> project_sections(const Config& config) {
+  std::map<std::string, std::string> out;
+  try {
+    const YAML::Node root = YAML::Load(config.source);
+    const YAML::Node projects = root["projects"];
+    if (!projects || !projects.IsMap()) return out;
+    for (const auto& kv : projects) out[kv.first.Scalar()] = YAML::Dump(kv.second);
+  } catch (const YAML::Exception&) {
+    // The source loaded once already; a text that no longer parses has no sections to compare.
+  }
   return out;
 }
 
@@ -200,6 +214,7 @@ LoadResult load_layered_config(const Layers& l, const EnvLookup& env) {
   if (!folder.empty() && folder.back() != '/') folder += '/';
   out = load_config_text(emitter.c_str(), env, folder, l.commit);
   locate(out.errors, merged);
+  out.project_files = merged.project_file;
   return out;
 }
 

@@ -5,6 +5,7 @@
 // file). A project defined twice, or a section both in the local file and in the folder, is an error
 // naming both files; every error names its file and line.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,5 +27,9 @@ struct Layers {
 };
 
 LoadResult load_layered_config(const Layers& layers, const EnvLookup& env);
+
+// Each project's section of the config as read (Config::source), as text: two configs' sections are
+// equal when the project's settings are.
+std::map<std::string, std::string> project_sections(const Config& config);
 
 }  // namespace shipgate::config

@@ -2,6 +2,7 @@
 // `shipgate check` shows them all.
 #pragma once
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ EnvLookup process_environment();
 struct LoadResult {
   std::shared_ptr<const Config> config;  // set only when errors is empty
   std::vector<ConfigError> errors;
+  std::map<std::string, std::string> project_files;  // project -> the file defining it (a layered config)
 };
 
 // Relative paths the config names (manifest directories) are read from `base_dir` ("dir/"; empty: the

@@ -1,5 +1,7 @@
 #include "domain/triggers.hpp"
 
+#include <algorithm>
+
 #include "common/text.hpp"
 #include "config/template.hpp"
 #include "domain/input_rules.hpp"
@@ -194,6 +196,57 @@ std::vector<std::pair<std::string, std::string>> config_change_lanes(const confi
     if (!project.config_paths.empty() && !project.environments.empty())
       lanes.emplace_back(project.name, project.environments.front().name);
   return lanes;
+}
+
+ConfigChanges config_changes(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after,
+                             const std::map<std::string, std::string>& project_files,
+                             const std::vector<std::string>& changed_files, const config::Config& config) {
+  ConfigChanges out;
+  for (const auto& [name, section] : after) {
+    const auto old = before.find(name);
+    if (old != before.end() && old->second == section) continue;
+    auto& files = out[name];
+    const auto file = project_files.find(name);
+    if (file != project_files.end() && std::find(changed_files.begin(), changed_files.end(), file->second) != changed_files.end())
+      files.push_back(file->second);
+  }
+  for (const auto& project : config.projects)
+    for (const auto& f : changed_files)
+      for (const auto& pattern : project.config_paths)
+        if (glob_match(pattern, f)) {
+          auto& files = out[project.name];
+          if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+        }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> redeploy_lanes(const config::Config& config, const ConfigChanges& changes) {
+  std::vector<std::pair<std::string, std::string>> lanes;
+  for (const auto& [name, files] : changes)
+    if (const auto* p = config.project(name); p && !p->environments.empty())
+      lanes.emplace_back(p->name, p->environments.front().name);
+  return lanes;
+}
+
+Plan plan_config_redeploys(const config::Config& config, const ConfigChanges& changes, const CurrentVersions& current,
+                           const std::string& commit, const std::string& actor) {
+  Plan plan;
+  for (const auto& [name, files] : changes) {
+    const auto* project = config.project(name);
+    if (!project || project->environments.empty()) continue;
+    const auto& env = project->environments.front();
+    const auto found = current.find({project->name, env.name});
+    if (found == current.end()) continue;  // nothing deployed there yet: nothing to redeploy
+    NewDeployment d = same_version_as(found->second, project->name, env.name, Trigger::config_change);
+    d.config_commit = commit;
+    d.actor = actor;
+    std::string list;
+    for (const auto& f : files) list += (list.empty() ? "" : ", ") + f;
+    d.reason = "config change " + commit.substr(0, 7) + (list.empty() ? "" : " (" + list + ")");
+    plan.deployments.push_back(std::move(d));
+  }
+  if (plan.deployments.empty()) plan.ignored = "no changed project has a version deployed";
+  return plan;
 }
 
 Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersions& current) {

@@ -65,6 +65,21 @@ std::vector<std::pair<std::string, std::string>> config_change_lanes(const confi
 // Redeploys the current version of every project whose config_paths the push touched, to the project's
 // first environment (promotion carries it onward).
 Plan plan_config_change(const config::Config& config, const PlatformPush& push, const CurrentVersions& current);
+
+// What a new platform commit (config_source) changes for each project: the files behind the change.
+using ConfigChanges = std::map<std::string, std::vector<std::string>>;
+// Redeploys the current version of each changed project to its first environment (promotion carries it
+// onward), once, with the changed files in its reason and `commit` as its config_commit.
+Plan plan_config_redeploys(const config::Config& config, const ConfigChanges& changes, const CurrentVersions& current,
+                           const std::string& commit, const std::string& actor);
+// Which projects a new platform commit changes: those whose section of the config differs (`before` and
+// `after`: project -> its section as text; a new project counts), named by the file defining them when
+// that file changed, and those with a changed file under their config_paths.
+ConfigChanges config_changes(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after,
+                             const std::map<std::string, std::string>& project_files,
+                             const std::vector<std::string>& changed_files, const config::Config& config);
+// The lanes plan_config_redeploys reads the current version of: each changed project's first environment.
+std::vector<std::pair<std::string, std::string>> redeploy_lanes(const config::Config& config, const ConfigChanges& changes);
 Plan plan_version_request(const config::Project& project, const VersionRequest& request, config::Trigger trigger);
 
 // A GitHub Actions job that waits on shipgate's deployment protection rule (deployment_protection_rule,

@@ -10,6 +10,7 @@
 #include "config/time_zone.hpp"
 #include "handlers/app.hpp"
 #include "handlers/github_actions.hpp"
+#include "orchestration/current_versions.hpp"
 #include "orchestration/platform_watch.hpp"
 #include "handlers/intake.hpp"
 
@@ -52,18 +53,11 @@ bool pushes_config(const config::Config& config, const std::string& repository, 
          push.ref == "refs/heads/" + source->branch && !push.deleted && push.after.size() == 40 && is_hex(push.after);
 }
 
-// The version current in an environment is the newest running, queued or succeeded one: a config
-// redeploy never puts an older version back over a newer one on its way.
 boost::asio::awaitable<orchestration::Plan> plan_platform_push(orchestration::Store& store, const config::Config& config,
                                                                const boost::json::object& body) {
   const auto push = read_platform_push(body);
-  orchestration::CurrentVersions current;
-  for (const auto& lane : orchestration::config_change_lanes(config)) {
-    using orchestration::State;
-    orchestration::DeploymentFilter newest{lane.first, lane.second, {State::running, State::queued, State::succeeded}, 1, 0};
-    auto found = co_await store.deployments(newest);
-    if (found && !found->empty()) current.emplace(lane, found->front());
-  }
+  auto lanes = orchestration::config_change_lanes(config);
+  const auto current = co_await orchestration::current_versions(store, std::move(lanes));
   co_return orchestration::plan_config_change(config, push, current);
 }
 
@@ -275,9 +269,8 @@ boost::asio::awaitable<Response> handle_github(const App& app, Request& req) {
     const std::string commit = to_lower(d.push.after);
     if (app.platform_watch)
       app.platform_watch->pushed(commit, d.push.sender_login.empty() ? d.push.pusher_name : d.push.sender_login);
-    const bool redeploys = config->platform && to_lower(repository) == to_lower(config->platform->repository);
-    if (!redeploys)
-      co_return json_response(202, {{"message", "applying the platform config at " + commit}, {"config_commit", commit}});
+    // What the commit changes redeploys once it is applied (platform_watch), not from the push's file list.
+    co_return json_response(202, {{"message", "applying the platform config at " + commit}, {"config_commit", commit}});
   }
   if (is_push && config->platform && to_lower(repository) == to_lower(config->platform->repository)) {
     if (!d.signed_by.empty()) co_return error_response(401, "bad_signature", "signed with a project's own secret");

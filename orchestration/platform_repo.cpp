@@ -121,6 +121,12 @@ asio::awaitable<GitAnswer> PlatformRepo::export_folder(std::string commit, std::
   co_return GitAnswer{source_.path.empty() ? into : (fs::path(into) / source_.path).string(), ""};
 }
 
+asio::awaitable<GitAnswer> PlatformRepo::changed_files(std::string from, std::string to) {
+  if (!is_commit(from) || !is_commit(to)) co_return GitAnswer{"", "not two commits"};
+  std::vector<std::string> args = {"-c", "core.quotePath=false", "diff", "--name-only", "--no-renames", from, to};
+  co_return co_await git(std::move(args));
+}
+
 asio::awaitable<bool> PlatformRepo::has(std::string commit) {
   if (!is_commit(commit)) co_return false;
   std::vector<std::string> args = {"cat-file", "-e", commit + "^{commit}"};

@@ -30,6 +30,8 @@ class PlatformRepo {
   boost::asio::awaitable<GitAnswer> head();
   // The config folder at `commit`, exported into a fresh directory `into`; the folder's path.
   boost::asio::awaitable<GitAnswer> export_folder(std::string commit, std::string into);
+  // The files (paths from the repository's root) that differ between two commits.
+  boost::asio::awaitable<GitAnswer> changed_files(std::string from, std::string to);
   // Whether this copy has `commit`.
   boost::asio::awaitable<bool> has(std::string commit);
   // Whether `commit` is `ancestor` or one of its descendants; nothing when git cannot tell.

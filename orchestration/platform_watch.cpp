@@ -5,7 +5,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sstream>
+
 #include "common/supervised.hpp"
+#include "config/layered_config.hpp"
+#include "domain/gate_policy.hpp"
+#include "domain/triggers.hpp"
+#include "orchestration/current_versions.hpp"
 #include "notify/github_deployments.hpp"
 #include "orchestration/platform_repo.hpp"
 
@@ -26,10 +32,11 @@ std::string status_description(const ReloadOutcome& outcome) {
 
 }  // namespace
 
-PlatformWatch::PlatformWatch(asio::any_io_executor executor, Reloader& reloader, std::shared_ptr<http::HttpClient> http,
-                             std::shared_ptr<const Clock> clock, Metrics* metrics)
+PlatformWatch::PlatformWatch(asio::any_io_executor executor, Reloader& reloader, Store& store,
+                             std::shared_ptr<http::HttpClient> http, std::shared_ptr<const Clock> clock, Metrics* metrics)
     : strand_(asio::make_strand(executor)),
       reloader_(reloader),
+      store_(store),
       http_(std::move(http)),
       clock_(std::move(clock)),
       metrics_(metrics),
@@ -73,6 +80,42 @@ asio::awaitable<void> PlatformWatch::apply(std::string commit, std::string actor
   }
   const auto config = reloader_.current();
   co_await report(*config, commit, outcome);
+}
+
+asio::awaitable<void> PlatformWatch::redeploy_changes(config::ConfigPtr before, config::ConfigPtr after,
+                                                     ReloadOutcome outcome) {
+  if (!after->config_source || before->source_commit.empty() || outcome.commit.empty() ||
+      before->source_commit == outcome.commit)
+    co_return;
+  PlatformRepo repo(*after->config_source, after->config_source->cache_dir);
+  const auto diff = co_await repo.changed_files(before->source_commit, outcome.commit);
+  std::vector<std::string> files;
+  std::stringstream lines(diff.value);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) files.push_back(line);
+  const auto changes = config_changes(config::project_sections(*before), config::project_sections(*after),
+                                      outcome.project_files, files, *after);
+  if (changes.empty()) co_return;
+  auto lanes = redeploy_lanes(*after, changes);
+  const auto current = co_await current_versions(store_, std::move(lanes));
+  auto plan = plan_config_redeploys(*after, changes, current, outcome.commit, "platform");
+  if (plan.deployments.empty()) co_return;
+  adopt_config(*after, plan.deployments, clock_->now());
+  IngestRequest ingest;
+  ingest.delivery_key = "config:" + outcome.commit;
+  ingest.source = "platform commit " + outcome.commit;
+  ingest.deployments = std::move(plan.deployments);
+  auto stored = co_await store_.ingest(std::move(ingest));
+  if (!stored) {
+    spdlog::error("platform config: redeploys of {} not stored: {}", outcome.commit.substr(0, 12), stored.error().message());
+    co_return;
+  }
+  for (const auto& d : stored->deployments) {
+    if (d.id == 0) continue;
+    spdlog::info("platform config: commit {} redeploys {}/{} as deployment {}", outcome.commit.substr(0, 12), d.project,
+                 d.environment, d.id);
+    if (d.state == State::queued && on_queued_) on_queued_(d.project, d.environment);
+  }
 }
 
 asio::awaitable<void> PlatformWatch::report(const config::Config& config, const std::string& commit,

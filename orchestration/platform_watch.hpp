@@ -24,12 +24,17 @@ namespace shipgate::orchestration {
 
 class PlatformWatch : public std::enable_shared_from_this<PlatformWatch> {
  public:
-  PlatformWatch(boost::asio::any_io_executor executor, Reloader& reloader, std::shared_ptr<http::HttpClient> http,
-                std::shared_ptr<const Clock> clock, Metrics* metrics = nullptr);
+  PlatformWatch(boost::asio::any_io_executor executor, Reloader& reloader, Store& store,
+                std::shared_ptr<http::HttpClient> http, std::shared_ptr<const Clock> clock, Metrics* metrics = nullptr);
 
   void start();
   // A push to the platform branch: apply `commit` (40 hex digits) now.
   void pushed(std::string commit, std::string actor);
+  // After a reload moved the config to a new platform commit: the projects it changed redeploy their
+  // current version once (delivery key config:<commit>, so replicas applying the same commit agree).
+  boost::asio::awaitable<void> redeploy_changes(config::ConfigPtr before, config::ConfigPtr after, ReloadOutcome outcome);
+  // Called with each lane a redeploy was queued in (the dispatcher's wake-up).
+  void on_queued(std::function<void(const std::string&, const std::string&)> f) { on_queued_ = std::move(f); }
 
  private:
   boost::asio::awaitable<void> tick();
@@ -38,6 +43,8 @@ class PlatformWatch : public std::enable_shared_from_this<PlatformWatch> {
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   Reloader& reloader_;
+  Store& store_;
+  std::function<void(const std::string&, const std::string&)> on_queued_;
   std::shared_ptr<http::HttpClient> http_;
   std::shared_ptr<const Clock> clock_;
   Metrics* metrics_;

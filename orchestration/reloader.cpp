@@ -85,6 +85,7 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
   auto read = co_await reader_.read(commit);
   auto& loaded = read.loaded;
   outcome.commit = read.commit;
+  outcome.project_files = loaded.project_files;
   if (!read.fetch_error.empty()) spdlog::warn("reload: cannot fetch the platform repository ({}); read the copy here", read.fetch_error);
   if (loaded.config) loaded.errors = deploy::check_manifest_sets(*loaded.config);
   if (loaded.config && loaded.errors.empty())
@@ -126,6 +127,10 @@ asio::awaitable<ReloadOutcome> Reloader::reload(std::string actor, bool wait_if_
   std::string what = outcome.changed ? "config reloaded" : "config reloaded (file unchanged)";
   if (!outcome.commit.empty()) what += " at platform commit " + outcome.commit.substr(0, 12);
   co_await audit(actor, AuditAction::reload, std::move(what), outcome);
+  if (after_apply_) {
+    auto after = after_apply_(old, loaded.config, outcome);  // named: GCC 12 and temporaries in a co_await
+    co_await std::move(after);
+  }
   co_return outcome;
 }
 

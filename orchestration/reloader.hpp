@@ -46,6 +46,7 @@ struct ReloadOutcome {
   std::vector<std::string> removed_projects;
   std::vector<std::int64_t> cancelled;  // deployments of environments that are gone
   std::string commit;                   // the platform commit read (config_source), else empty
+  std::map<std::string, std::string> project_files;  // with config_source: project -> the file defining it
 };
 
 nlohmann::json to_json(const ReloadOutcome& outcome);
@@ -56,6 +57,10 @@ class Reloader {
            Metrics* metrics = nullptr);
 
   void add_hook(ReloadHook hook);
+  // Runs after each applied reload, with the config before and after it (config redeploys).
+  using AfterApply = std::function<boost::asio::awaitable<void>(config::ConfigPtr before, config::ConfigPtr after,
+                                                                ReloadOutcome outcome)>;
+  void after_apply(AfterApply f) { after_apply_ = std::move(f); }
   // `actor`: who asked (a reviewer's name, or "SIGHUP"). While another reload runs, the answer is `busy`
   // (audited as refused), unless `wait_if_busy`: then it waits for that one (up to 30 s) and runs after it.
   // With config_source, the platform repository is fetched and read at `commit` (empty: its branch's head).
@@ -81,6 +86,7 @@ class Reloader {
   std::mutex hooks_mutex_;
   std::vector<ReloadHook> hooks_;
   std::atomic<bool> busy_{false};
+  AfterApply after_apply_;
 };
 
 }  // namespace shipgate::orchestration

@@ -5,8 +5,10 @@
 // force-pushed older commit is not applied; `shipgate check --git` validates a checkout.
 #include "tests/e2e/e2e_fixture.hpp"
 #include "tests/support/github_standin.hpp"
+#include "tests/support/postgres.hpp"
 
 #include <filesystem>
+#include <set>
 
 namespace shipgate::testing {
 
@@ -170,6 +172,109 @@ TEST_F(PlatformConfig, CheckValidatesACheckoutAtACommitAndNamesBothFilesOfADupli
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("shipgate/projects/planera.yaml:1: projects.planera: is defined in shipgate/projects/again.yaml "
                           "and again in shipgate/projects/planera.yaml"), std::string::npos) << r.output;
+}
+
+}  // namespace shipgate::testing
+
+namespace shipgate::testing {
+
+TEST_F(PlatformConfig, OnlyTheProjectWhoseFileChangedRedeploysItsCurrentVersionOnce) {
+  put("work/shipgate/projects/other.yaml", other_file(dokploy.url()));
+  const auto both = commit("both");
+  start_with(local_config("1h"));
+  ASSERT_EQ(applied_commit(), both);
+  const std::int64_t planera = push("refs/heads/main", kSha).json()["deployments"][0]["id"];
+  const std::int64_t other = push("refs/heads/main", kSha, new_delivery_id(), "acme/other").json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(planera, "succeeded"));
+  ASSERT_TRUE(wait_state(other, "succeeded"));
+
+  put("work/shipgate/projects/other.yaml",
+      replaced(other_file(dokploy.url()), "      deploy_on: [push]\n", "      deploy_on: [push]\n      url: https://other.example\n"));
+  const auto changed = commit("other's url");
+  ASSERT_EQ(platform_push(changed).status, 202);
+  ASSERT_EQ(platform_push(changed).status, 202) << "a redelivery";
+  std::int64_t redeploy = 0;
+  ASSERT_TRUE(wait_until([&] {
+    const auto list = daemon->get("/api/v1/deployments?project=other", kAliceToken).json();  // named: it outlives the loop
+    for (const auto& d : list["deployments"])
+      if (d["trigger"] == "config") redeploy = d["id"];
+    return redeploy != 0;
+  }, std::chrono::seconds(20))) << daemon->log();
+  const auto d = deployment(redeploy);
+  EXPECT_EQ(d["config_commit"], changed);
+  EXPECT_EQ(d["version"], deployment(other)["version"]);
+  EXPECT_NE(d["history"][0]["reason"].get<std::string>().find("shipgate/projects/other.yaml"), std::string::npos) << d.dump(2);
+  EXPECT_TRUE(wait_state(redeploy, "succeeded"));
+  std::size_t config_redeploys = 0;
+  const auto all = daemon->get("/api/v1/deployments?limit=100", kAliceToken).json();
+  for (const auto& e : all["deployments"]) config_redeploys += e["trigger"] == "config";
+  EXPECT_EQ(config_redeploys, 1u) << "planera's file did not change; the redelivery redeploys nothing again";
+}
+
+}  // namespace shipgate::testing
+
+namespace shipgate::testing {
+
+// Two replicas on one PostgreSQL, each with its own copy of the platform repository: the push reaches
+// one, the poll brings the other to the same commit, and the commit's redeploy happens once.
+TEST_F(PlatformConfig, TwoReplicasOnPostgresqlApplyTheSameCommitAndRedeployOnce) {
+  Postgres pg;
+  put("work/shipgate/projects/other.yaml", other_file(dokploy.url()));
+  const auto both = commit("both");
+  std::vector<std::unique_ptr<TempDir>> homes;
+  std::vector<std::unique_ptr<Daemon>> replicas;
+  for (int i = 0; i < 2; ++i) {
+    homes.push_back(std::make_unique<TempDir>());
+    std::string yaml = replaced(local_config("1s"), "store: sqlite:${STORE}", "store: \"" + pg.uri() + "\"");
+    // The same text on both (so they agree on the config), each its own copy of the repository.
+    yaml = replaced(yaml, "cache_dir: " + dir.file("cache"), "cache_dir: \"${PLATFORM_CACHE}\"");
+    replicas.push_back(std::make_unique<Daemon>(
+        *homes.back(), yaml,
+        std::map<std::string, std::string>{{"SHIPGATE_REPLICA_ID", "r" + std::to_string(i)},
+                                           {"PLATFORM_CACHE", homes.back()->file("cache")}}));
+    ASSERT_TRUE(replicas.back()->start()) << replicas.back()->log();
+  }
+  const auto commit_of = [](const Daemon& d) {
+    const auto info = d.get("/api/v1/info", kAliceToken).json();
+    return info.value("config_commit", nlohmann::json()).is_string() ? info["config_commit"].get<std::string>() : "";
+  };
+  ASSERT_EQ(commit_of(*replicas[0]), both);
+  ASSERT_EQ(commit_of(*replicas[1]), both);
+  const std::string body = push_payload("acme/other", "refs/heads/main", kSha);
+  auto pushed = replicas[0]->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
+  ASSERT_EQ(pushed.status, 202) << pushed.body;
+  const std::int64_t other = pushed.json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_until([&] { return deployment_of(*replicas[1], other).value("state", "") == "succeeded"; },
+                         std::chrono::seconds(30)));
+
+  put("work/shipgate/projects/other.yaml",
+      replaced(other_file(dokploy.url()), "      deploy_on: [push]\n", "      deploy_on: [push]\n      url: https://other.example\n"));
+  const auto changed = commit("other's url");
+  const std::string platform = push_payload("acme/platform", "refs/heads/main", changed);
+  ASSERT_EQ(replicas[0]->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, platform), platform).status, 202);
+  ASSERT_TRUE(wait_until([&] { return commit_of(*replicas[0]) == changed && commit_of(*replicas[1]) == changed; },
+                         std::chrono::seconds(30))) << replicas[1]->log();
+  ASSERT_TRUE(wait_until([&] { return replicas[1]->get("/api/v1/info", kAliceToken).json().value("replicas_agree_on_config", false); },
+                         std::chrono::seconds(30)));
+  std::size_t redeploys = 0;
+  ASSERT_TRUE(wait_until([&] {
+    const auto list = replicas[1]->get("/api/v1/deployments?project=other", kAliceToken).json();
+    redeploys = 0;
+    for (const auto& d : list["deployments"]) redeploys += d["trigger"] == "config";
+    return redeploys > 0;
+  }, std::chrono::seconds(20)));
+  // Both replicas applied the commit (each its own reload); the redeploy was stored once.
+  for (auto& r : replicas) {
+    const auto entries = r->get("/api/v1/audit?action=reload", kAliceToken).json()["entries"];
+    std::set<std::string> actors;
+    for (const auto& e : entries) actors.insert(e["actor"].get<std::string>());
+    EXPECT_FALSE(actors.empty());
+  }
+  const auto reloads = replicas[0]->get("/api/v1/audit?action=reload&limit=100", kAliceToken).json()["entries"];
+  std::size_t at_changed = 0;
+  for (const auto& e : reloads) at_changed += e["details"].value("commit", "") == changed;
+  EXPECT_EQ(at_changed, 2u) << "one reload per replica: " << reloads.dump(2);
+  EXPECT_EQ(redeploys, 1u);
 }
 
 }  // namespace shipgate::testing

@@ -145,3 +145,32 @@ TEST_F(Triggers, AGithubActionsJobBecomesOneDeploymentWithGithubsIdsInItsEnviron
   plan = plan_actions_request(project(), request);
   EXPECT_EQ(plan.invalid, "ref");
 }
+
+TEST_F(Triggers, APlatformCommitChangesTheProjectsWhoseSectionOrConfigPathsChanged) {
+  const std::map<std::string, std::string> before = {{"planera", "a"}, {"gone", "x"}};
+  const std::map<std::string, std::string> same = {{"planera", "a"}};
+  const std::map<std::string, std::string> files = {{"planera", "shipgate/projects/planera.yaml"}};
+  EXPECT_TRUE(config_changes(before, same, files, {"shipgate/projects/planera.yaml"}, *cfg).empty())
+      << "a file that changed in a way its section did not (a comment) redeploys nothing";
+  const std::map<std::string, std::string> edited = {{"planera", "b"}};
+  auto changes = config_changes(before, edited, files, {"shipgate/projects/planera.yaml", "README.md"}, *cfg);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes["planera"], std::vector<std::string>{"shipgate/projects/planera.yaml"});
+
+  CurrentVersions current;
+  Deployment running;
+  running.id = 7;
+  running.version = "v1.2.0";
+  running.sha = kSha;
+  running.images = {{"backend", "ghcr.io/acme/planera-backend@sha256:" + std::string(64, 'a')}};
+  current[{"planera", "staging"}] = running;
+  auto plan = plan_config_redeploys(*cfg, changes, current, std::string(40, 'c'), "platform");
+  ASSERT_EQ(plan.deployments.size(), 1u) << plan.ignored;
+  EXPECT_EQ(plan.deployments[0].environment, "staging");
+  EXPECT_EQ(plan.deployments[0].trigger, Trigger::config_change);
+  EXPECT_EQ(plan.deployments[0].images, running.images) << "exactly what runs, by digest";
+  EXPECT_EQ(plan.deployments[0].config_commit, std::string(40, 'c'));
+  EXPECT_NE(plan.deployments[0].reason.find("shipgate/projects/planera.yaml"), std::string::npos);
+  EXPECT_TRUE(plan_config_redeploys(*cfg, changes, {}, std::string(40, 'c'), "platform").deployments.empty())
+      << "nothing deployed yet: nothing to redeploy";
+}
