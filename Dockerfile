@@ -9,11 +9,12 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF 
  && strip build/shipgate
 
 # Runtime stage: only the shared libraries the binary links (and libpq5, which the PostgreSQL store
-# opens at run time), a non-root user, a state directory.
+# opens at run time, and git, which reads the platform repository of config_source), a non-root user, a
+# state directory.
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libssl3 libsqlite3-0 libyaml-cpp0.7 \
-      libspdlog1.10 libfmt9 libboost-url1.81.0 libboost-json1.81.0 libdate-tz3 tzdata libprometheus-cpp-core1.0 libpq5 \
+      libspdlog1.10 libfmt9 libboost-url1.81.0 libboost-json1.81.0 libdate-tz3 tzdata libprometheus-cpp-core1.0 libpq5 git \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/shipgate --create-home shipgate
 COPY --from=build /src/build/shipgate /usr/local/bin/shipgate
