@@ -332,6 +332,9 @@ std::string manifest_texts(const Config& c) {
       for (const auto& t : e.targets)
         if (const auto* k = std::get_if<KubernetesTargetConfig>(&t.spec))
           for (const auto& f : k->manifest_files) all += "\n--- " + f.name + "\n" + f.text;
+        else if (const auto* d = std::get_if<DokployTargetConfig>(&t.spec))
+          for (const auto& [name, text] : {std::pair{&d->compose_file, &d->compose_file_text}, std::pair{&d->env_file, &d->env_file_text}})
+            if (!name->empty()) all += "\n--- " + *name + "\n" + *text;
       for (const auto& t : e.before)
         if (const auto* j = std::get_if<JobTargetConfig>(&t.spec)) all += "\n--- " + j->manifest.name + "\n" + j->manifest.text;
     }

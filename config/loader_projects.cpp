@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/text.hpp"
@@ -35,6 +36,13 @@ void Loader::load_dokploy(Section& t, const Project& project, TargetConfig& out)
     }
   }
   t.boolean("pin_version", d.pin_version);
+  for (auto [key, name, text] : {std::tuple{"compose_file", &d.compose_file, &d.compose_file_text},
+                                 std::tuple{"env_file", &d.env_file, &d.env_file_text}}) {
+    t.nonempty(key, *name);
+    if (!name->empty()) read_file(config_relative(*name), t.at(key), *text);
+  }
+  if (!d.env_file_text.empty() && d.env_file_text.find('\0') != std::string::npos)
+    error(t.at("env_file"), "is not a text of KEY=value lines");
   t.nonempty("url", d.url);
   t.nonempty("api_key", d.api_key);
   t.nonempty("application_id", d.application_id);
@@ -49,8 +57,8 @@ void Loader::load_dokploy(Section& t, const Project& project, TargetConfig& out)
     check_url(d.deploy_url, t.at("deploy_url"));
     if (url || api_key || application || compose)
       error(path, "deploy_url mode takes no url, api_key, application_id or compose_id");
-    if (!d.component.empty() || !d.env.empty())
-      error(path, "deploy_url mode cannot set an image or environment; use API mode (url, api_key) to pin the version");
+    if (!d.component.empty() || !d.env.empty() || !d.compose_file.empty() || !d.env_file.empty())
+      error(path, "deploy_url mode cannot set an image, a compose file or an environment; use API mode (url, api_key)");
   } else {
     if (!url) error(t.at("url"), "is required (or use deploy_url)");
     else if (!d.url.empty()) check_url(d.url, t.at("url"));
@@ -65,6 +73,7 @@ void Loader::load_dokploy(Section& t, const Project& project, TargetConfig& out)
                                      std::to_string(project.components.size()) +
                                      " components), or set pin_version: false to deploy what Dokploy is configured with");
     }
+    if (!d.compose_file.empty() && !compose) error(t.at("compose_file"), "belongs to a compose stack (compose_id)");
     if (d.pin_version && compose && d.env.empty())
       error(t.at("env"), "a compose stack gets the version through its environment: set keys such as "
                          "{ VERSION: \"{version}\" }, or set pin_version: false");

@@ -29,6 +29,11 @@ struct DokployTargetConfig {
   // each deploy); `env` keys (templates) are set in the application's or stack's environment text.
   std::string component;
   std::map<std::string, std::string> env;
+  // Files beside the config (with config_source: of the platform repository, at the config's commit),
+  // read at load. compose_file replaces a stack's compose file; env_file replaces the whole environment
+  // text (with the `env` keys on top). Both are put back by a rollback.
+  std::string compose_file, compose_file_text;
+  std::string env_file, env_file_text;
   bool pin_version = true;     // false: Dokploy deploys what it is configured with (a git build)
   Millis poll_interval{2'000};
   Millis timeout{900'000};

@@ -13,6 +13,7 @@ std::optional<DokployApplication> read_dokploy_application(std::string_view body
   app.source_type = jr::text(doc, "sourceType");
   app.docker_image = jr::text(doc, "dockerImage");
   app.env = jr::text(doc, "env");
+  app.compose_file = jr::text(doc, "composeFile");
   app.username = jr::any(doc, "username");
   app.password = jr::any(doc, "password");
   app.registry_url = jr::any(doc, "registryUrl");

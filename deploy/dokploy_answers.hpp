@@ -14,6 +14,7 @@ struct DokployApplication {
   std::string source_type;   // "docker", "github", ...; empty when not said
   std::string docker_image;
   std::string env;           // the environment text (KEY=value lines)
+  std::string compose_file;  // a stack's compose file (composeFile), when it has one
   // Sent back unchanged with the calls that replace them (saveDockerProvider, saveEnvironment).
   nlohmann::json username, password, registry_url, build_args, build_secrets;
   bool create_env_file = true;

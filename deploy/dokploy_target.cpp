@@ -75,6 +75,8 @@ class DokployTarget final : public DeployTarget {
     if (auto image = json_read::text_if(before, "dockerImage")) wanted.image = std::move(*image);
     for (const auto& [key, value] : json_read::object(before, "env").items())
       wanted.env[key] = value.is_string() ? std::optional<std::string>(value.get<std::string>()) : std::nullopt;
+    if (auto text = json_read::text_if(before, "env_text_secret")) wanted.env_text = std::move(*text);
+    if (auto file = json_read::text_if(before, "compose_file")) wanted.compose_file = std::move(*file);
     const std::string marker = json_read::text(failed, "marker", previous.marker) + "-rollback";
     co_return co_await apply_and_deploy(previous, marker, wanted);
   }
@@ -84,6 +86,8 @@ class DokployTarget final : public DeployTarget {
   struct Settings {
     std::optional<std::string> image;                             // an application's Docker image
     std::map<std::string, std::optional<std::string>> env;       // keys of the environment text
+    std::optional<std::string> env_text;      // the whole environment text (env_file, keys on top)
+    std::optional<std::string> compose_file;  // a stack's whole compose file (compose_file)
   };
 
   // The settings for `ctx`; a reason when it cannot have them.
@@ -102,6 +106,11 @@ class DokployTarget final : public DeployTarget {
       if (!is_env_value(*value)) return "env." + key + ": the value would break the environment text (a line break)";
       out.env[key] = *value;
     }
+    if (!cfg_.env_file.empty()) {
+      out.env_text = with_env_values(cfg_.env_file_text, out.env);
+      out.env.clear();
+    }
+    if (!cfg_.compose_file.empty()) out.compose_file = cfg_.compose_file_text;
     return std::nullopt;
   }
 
@@ -130,7 +139,7 @@ class DokployTarget final : public DeployTarget {
     const std::string kind = compose() ? "compose" : "application";
     const std::string id_field = compose() ? "composeId" : "applicationId";
     const std::string& id = compose() ? cfg_.compose_id : cfg_.application_id;
-    if (!wanted.image && wanted.env.empty()) co_return std::nullopt;
+    if (!wanted.image && wanted.env.empty() && !wanted.env_text && !wanted.compose_file) co_return std::nullopt;
     auto read = api_request("GET", "/api/" + kind + ".one?" + id_field + "=" + config::percent_encode(id));
     auto res = co_await http_->send(std::move(read));
     if (!res || res->status != 200) co_return "dokploy " + kind + " " + id + " could not be read: " + message_of(res);
@@ -153,6 +162,7 @@ class DokployTarget final : public DeployTarget {
         if (!saved || saved->status != 200) co_return "dokploy refused the image " + *wanted.image + ": " + message_of(saved);
       }
     }
+    if (auto why = co_await apply_files(wanted, *current, before)) co_return why;
     if (!wanted.env.empty()) {
       const std::string& env = current->env;
       std::map<std::string, std::string> keys;
@@ -162,17 +172,44 @@ class DokployTarget final : public DeployTarget {
       const std::string next = with_env_values(env, wanted.env);
       if (next != env) {
         before["env"] = std::move(previous);
-        json body = {{id_field, id}, {"env", next}};
-        if (!compose()) {  // the application's call replaces its build settings too: send them back
-          body["buildArgs"] = current->build_args;
-          body["buildSecrets"] = current->build_secrets;
-          body["createEnvFile"] = current->create_env_file;
-        }
-        auto save = api_request("POST", "/api/" + kind + ".saveEnvironment", body.dump());
-        auto saved = co_await http_->send(std::move(save));
-        if (!saved || saved->status != 200) co_return "dokploy refused the environment: " + message_of(saved);
+        auto saved = co_await save_environment(*current, next);
+        if (saved) co_return saved;
       }
     }
+    co_return std::nullopt;
+  }
+
+  // The whole files a deployment brings (compose_file, env_file): each replaces what Dokploy has when it
+  // differs, and what it replaced goes to `before` for a rollback. The environment text may hold secrets:
+  // it is kept under a name the API never shows (a key ending in _secret).
+  asio::awaitable<std::optional<std::string>> apply_files(const Settings& wanted, const DokployApplication& current,
+                                                          json& before) {
+    if (wanted.compose_file && *wanted.compose_file != current.compose_file) {
+      before["compose_file"] = current.compose_file;
+      const json body = {{"composeId", cfg_.compose_id}, {"composeFile", *wanted.compose_file}, {"sourceType", "raw"}};
+      auto update = api_request("POST", "/api/compose.update", body.dump());
+      auto updated = co_await http_->send(std::move(update));
+      if (!updated || updated->status != 200) co_return "dokploy refused the compose file: " + message_of(updated);
+    }
+    if (wanted.env_text && *wanted.env_text != current.env) {
+      before["env_text_secret"] = current.env;
+      if (auto why = co_await save_environment(current, *wanted.env_text)) co_return why;
+    }
+    co_return std::nullopt;
+  }
+
+  // Replaces the environment text; the application's call replaces its build settings too, so they are
+  // sent back as Dokploy has them.
+  asio::awaitable<std::optional<std::string>> save_environment(const DokployApplication& current, const std::string& env) {
+    json body = {{compose() ? "composeId" : "applicationId", compose() ? cfg_.compose_id : cfg_.application_id}, {"env", env}};
+    if (!compose()) {
+      body["buildArgs"] = current.build_args;
+      body["buildSecrets"] = current.build_secrets;
+      body["createEnvFile"] = current.create_env_file;
+    }
+    auto save = api_request("POST", std::string("/api/") + (compose() ? "compose" : "application") + ".saveEnvironment", body.dump());
+    auto saved = co_await http_->send(std::move(save));
+    if (!saved || saved->status != 200) co_return "dokploy refused the environment: " + message_of(saved);
     co_return std::nullopt;
   }
 

@@ -26,6 +26,23 @@ constexpr std::pair<AuditAction, std::string_view> kAuditActions[] = {
     {AuditAction::drift, "drift"},       {AuditAction::self_heal, "self_heal"},
 };
 
+// What a result may keep but never shows: a member whose name ends in "_secret" (the environment text a
+// rollback puts back) is replaced by a note wherever it is in the result.
+nlohmann::json without_secrets(const nlohmann::json& j) {
+  if (j.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : j) out.push_back(without_secrets(v));
+    return out;
+  }
+  if (!j.is_object()) return j;
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : j.items()) {
+    const bool secret = key.size() >= 7 && key.compare(key.size() - 7, 7, "_secret") == 0;
+    out[key] = secret ? nlohmann::json("(hidden)") : without_secrets(value);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view to_string(State s) { return name_in(kStates, s); }
@@ -95,7 +112,7 @@ nlohmann::json to_json(const Deployment& d, bool with_history) {
   if (d.committed_ms > 0) j["committed_at"] = format_rfc3339_ms(d.committed_ms);
   if (d.state == State::pending_approval && d.expires_ms > 0) j["expires_at"] = format_rfc3339_ms(d.expires_ms);
   if (with_history) {
-    j["result"] = d.result;
+    j["result"] = without_secrets(d.result);
     j["delivery"] = d.delivery.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.delivery);
     auto& h = j["history"] = nlohmann::json::array();
     for (const auto& e : d.history)

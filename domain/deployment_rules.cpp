@@ -114,4 +114,15 @@ const Deployment* previous_version(const std::vector<Deployment>& succeeded, con
   return nullptr;
 }
 
+const Deployment* rollback_target(const std::vector<Deployment>& succeeded, const Deployment& failed) {
+  if (failed.trigger != Trigger::config_change) return previous_version(succeeded, failed);
+  for (const auto& d : succeeded)
+    if (d.id != failed.id) return &d;
+  return nullptr;
+}
+
+bool marks_bad_on_rollback(const Deployment& failed, const Deployment& target) {
+  return failed.version != target.version || failed.images != target.images;
+}
+
 }  // namespace shipgate::orchestration

@@ -96,4 +96,12 @@ constexpr int kPreviousVersionSearch = 200;
 // `current` whose version or images differ from it. nullptr when there is none.
 const Deployment* previous_version(const std::vector<Deployment>& succeeded, const Deployment& current);
 
+// Where an automatic rollback of `failed` goes back to: its previous version, except for a config
+// redeploy (the same version with the platform commit's settings and files), which goes back to the
+// newest succeeded deployment of any version: what it replaced in the targets is put back.
+const Deployment* rollback_target(const std::vector<Deployment>& succeeded, const Deployment& failed);
+// Whether an automatic rollback marks the failed version bad: not when the version it goes back to is
+// the same one (only the config failed, not the version).
+bool marks_bad_on_rollback(const Deployment& failed, const Deployment& target);
+
 }  // namespace shipgate::orchestration

@@ -200,8 +200,16 @@ std::vector<std::pair<std::string, std::string>> config_change_lanes(const confi
 
 ConfigChanges config_changes(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after,
                              const std::map<std::string, std::string>& project_files,
+                             const std::map<std::string, std::vector<std::string>>& referenced,
                              const std::vector<std::string>& changed_files, const config::Config& config) {
   ConfigChanges out;
+  for (const auto& [name, paths] : referenced)
+    for (const auto& f : changed_files)
+      for (const auto& p : paths)
+        if (f == p || f.rfind(p + "/", 0) == 0) {
+          auto& files = out[name];
+          if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+        }
   for (const auto& [name, section] : after) {
     const auto old = before.find(name);
     if (old != before.end() && old->second == section) continue;
@@ -217,6 +225,27 @@ ConfigChanges config_changes(const std::map<std::string, std::string>& before, c
           auto& files = out[project.name];
           if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
         }
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> referenced_files(const config::Config& config, const std::string& folder) {
+  std::map<std::string, std::vector<std::string>> out;
+  const auto in_repo = [&folder](std::string p) {
+    while (p.rfind("./", 0) == 0) p.erase(0, 2);
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    return folder.empty() ? p : folder + "/" + p;
+  };
+  for (const auto& project : config.projects)
+    for (const auto& env : project.environments)
+      for (const auto& t : env.targets) {
+        auto& paths = out[project.name];
+        if (const auto* d = std::get_if<config::DokployTargetConfig>(&t.spec)) {
+          if (!d->compose_file.empty()) paths.push_back(in_repo(d->compose_file));
+          if (!d->env_file.empty()) paths.push_back(in_repo(d->env_file));
+        } else if (const auto* k = std::get_if<config::KubernetesTargetConfig>(&t.spec); k && !k->manifests.empty()) {
+          paths.push_back(in_repo(k->manifests));
+        }
+      }
   return out;
 }
 

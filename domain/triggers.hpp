@@ -74,10 +74,16 @@ Plan plan_config_redeploys(const config::Config& config, const ConfigChanges& ch
                            const std::string& commit, const std::string& actor);
 // Which projects a new platform commit changes: those whose section of the config differs (`before` and
 // `after`: project -> its section as text; a new project counts), named by the file defining them when
-// that file changed, and those with a changed file under their config_paths.
+// that file changed; those whose targets read a changed file (`referenced`: project -> the repository
+// paths of its compose and env files and manifest folders); and those with a changed file under their
+// config_paths.
 ConfigChanges config_changes(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after,
                              const std::map<std::string, std::string>& project_files,
+                             const std::map<std::string, std::vector<std::string>>& referenced,
                              const std::vector<std::string>& changed_files, const config::Config& config);
+// The repository paths a project's targets read (compose_file, env_file, manifests), for config_changes:
+// `folder` is the config's folder in the repository ("shipgate", or "" for its root).
+std::map<std::string, std::vector<std::string>> referenced_files(const config::Config& config, const std::string& folder);
 // The lanes plan_config_redeploys reads the current version of: each changed project's first environment.
 std::vector<std::pair<std::string, std::string>> redeploy_lanes(const config::Config& config, const ConfigChanges& changes);
 Plan plan_version_request(const config::Project& project, const VersionRequest& request, config::Trigger trigger);

@@ -21,7 +21,7 @@ asio::awaitable<void> Dispatcher::roll_back(StepRun& run, const DeploymentSteps&
   // Back to the newest version that succeeded here before this one.
   DeploymentFilter earlier{d.project, d.environment, {State::succeeded}, kPreviousVersionSearch, 0};
   auto succeeded = co_await store_.deployments(earlier);
-  const Deployment* previous = succeeded ? previous_version(*succeeded, d) : nullptr;
+  const Deployment* previous = succeeded ? rollback_target(*succeeded, d) : nullptr;
   if (!previous) {
     std::string why = failure + "; nothing to roll back to (no earlier succeeded version in " + d.environment + ")";
     log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
@@ -43,15 +43,17 @@ asio::awaitable<void> Dispatcher::roll_back(StepRun& run, const DeploymentSteps&
     run.result["rollback"].push_back(std::move(undone.entry));
     if (!undone.ok && rollback_error.empty()) rollback_error = std::move(undone.failure);
   }
-  BadVersion bad{d.project, d.environment, d.version, d.sha, 0, d.id, "automatic rollback: " + failure, "shipgate"};
+  std::vector<BadVersion> bad;
+  if (marks_bad_on_rollback(d, *previous))
+    bad.push_back({d.project, d.environment, d.version, d.sha, 0, d.id, "automatic rollback: " + failure, "shipgate"});
   if (rollback_error.empty()) {
     std::string why = "rolled back to " + previous->version + " after: " + failure;
-    TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), run.result, {}, {bad}};
+    TransitionRequest request{d.id, Event::roll_back, "shipgate", std::move(why), run.result, {}, std::move(bad)};
     co_await finish_request(std::move(request));
   } else {
     std::string why = failure + "; rollback to " + previous->version + " failed: " + rollback_error;
     log_with(spdlog::level::err, {.deployment = d.id}, "deployment {}: {}", d.id, why);
-    TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), run.result, {}, {bad}};
+    TransitionRequest request{d.id, Event::fail, "shipgate", std::move(why), run.result, {}, std::move(bad)};
     co_await finish_request(std::move(request));
   }
 }

@@ -93,8 +93,9 @@ asio::awaitable<void> PlatformWatch::redeploy_changes(config::ConfigPtr before, 
   std::stringstream lines(diff.value);
   for (std::string line; std::getline(lines, line);)
     if (!line.empty()) files.push_back(line);
+  const auto referenced = referenced_files(*after, after->config_source->path);
   const auto changes = config_changes(config::project_sections(*before), config::project_sections(*after),
-                                      outcome.project_files, files, *after);
+                                      outcome.project_files, referenced, files, *after);
   if (changes.empty()) co_return;
   auto lanes = redeploy_lanes(*after, changes);
   const auto current = co_await current_versions(store_, std::move(lanes));

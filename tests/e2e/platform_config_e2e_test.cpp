@@ -278,3 +278,78 @@ TEST_F(PlatformConfig, TwoReplicasOnPostgresqlApplyTheSameCommitAndRedeployOnce)
 }
 
 }  // namespace shipgate::testing
+
+namespace shipgate::testing {
+
+namespace {
+
+std::string stack_file(const std::string& dokploy) {
+  return "other:\n"
+         "  repository: acme/other\n"
+         "  components: { web: { image: ghcr.io/acme/other-web } }\n"
+         "  environments:\n"
+         "    staging:\n"
+         "      deploy_on: [push]\n"
+         "      rollback_on_failure: true\n"
+         "      targets: [ { type: dokploy, url: \"" + dokploy + "\", api_key: e2e-key, compose_id: stack_other,\n"
+         "                   compose_file: compose/other.yml, env_file: env/other.env, env: { VERSION: \"{version}\" },\n"
+         "                   poll_interval: 20ms } ]\n";
+}
+
+}  // namespace
+
+TEST_F(PlatformConfig, ComposeAndEnvFilesOfTheCommitReachDokployByteForByteAndARollbackPutsThemBack) {
+  DokployStandin::App stack;
+  stack.compose = true;
+  stack.ticks = 1;
+  dokploy.add_app("stack_other", stack);
+  const std::string compose2 = "services:\n  web:\n    image: ghcr.io/acme/other-web:2 # two\n";
+  const std::string env2 = "DB_PASSWORD=s3cret-two\r\nLOG_LEVEL=debug\n";
+  put("work/shipgate/compose/other.yml", "services:\n  web:\n    image: ghcr.io/acme/other-web:1\n");
+  put("work/shipgate/env/other.env", "DB_PASSWORD=hunter2\n");
+  put("work/shipgate/projects/other.yaml", stack_file(dokploy.url()));
+  commit("stack");
+  start_with(local_config("1h"));
+  const std::int64_t first_deploy = push("refs/heads/main", kSha, new_delivery_id(), "acme/other").json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(first_deploy, "succeeded")) << deployment(first_deploy).dump(2);
+  EXPECT_EQ(dokploy.app("stack_other").env, "DB_PASSWORD=hunter2\nVERSION=" + std::string(kSha) + "\n");
+
+  // Only the files change: the project's section does not, and it still redeploys with them.
+  put("work/shipgate/compose/other.yml", compose2);
+  put("work/shipgate/env/other.env", env2);
+  const auto second = commit("files");
+  ASSERT_EQ(platform_push(second).status, 202);
+  ASSERT_TRUE(wait_until([&] { return dokploy.app("stack_other").compose_file == compose2; }, std::chrono::seconds(20)))
+      << daemon->log();
+  ASSERT_TRUE(wait_until([&] {
+    const auto list = daemon->get("/api/v1/deployments?project=other&limit=1", kAliceToken).json();
+    const auto& newest = list["deployments"][0];
+    return newest.value("config_commit", "") == second && newest["state"] == "succeeded";
+  }, std::chrono::seconds(20))) << daemon->get("/api/v1/deployments?project=other", kAliceToken).body;
+  EXPECT_EQ(dokploy.app("stack_other").env, "DB_PASSWORD=s3cret-two\r\nLOG_LEVEL=debug\nVERSION=" + std::string(kSha) + "\n");
+
+  // The next commit's job fails: the automatic rollback puts the second commit's files back.
+  auto failing = dokploy.app("stack_other");
+  failing.outcome = "error";
+  dokploy.add_app("stack_other", failing);
+  put("work/shipgate/compose/other.yml", "services:\n  web:\n    image: ghcr.io/acme/other-web:3\n");
+  put("work/shipgate/env/other.env", "DB_PASSWORD=s3cret-three\n");
+  const auto third = commit("broken stack");
+  ASSERT_EQ(platform_push(third).status, 202);
+  std::int64_t redeploy = 0;
+  ASSERT_TRUE(wait_until([&] {
+    const auto list = daemon->get("/api/v1/deployments?project=other&limit=1", kAliceToken).json();
+    const auto& newest = list["deployments"][0];
+    if (newest.value("config_commit", "") == third) redeploy = newest["id"];
+    return redeploy != 0 && newest["state"] != "running" && newest["state"] != "queued";
+  }, std::chrono::seconds(30))) << daemon->log();
+  EXPECT_EQ(dokploy.app("stack_other").compose_file, compose2) << deployment(redeploy).dump(2);
+  EXPECT_EQ(dokploy.app("stack_other").env.rfind("DB_PASSWORD=s3cret-two\r\nLOG_LEVEL=debug\n", 0), 0u) << dokploy.app("stack_other").env;
+  // The environment text the rollback kept is never shown.
+  const std::string shown = deployment(redeploy).dump();
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("(hidden)"), std::string::npos) << shown;
+  EXPECT_EQ(daemon->log().find("s3cret"), std::string::npos);
+}
+
+}  // namespace shipgate::testing

@@ -94,6 +94,7 @@ StandinReply DokployStandin::handle(const RecordedRequest& r) {
     if (path == "/api/application.saveDockerProvider" || path == "/api/application.saveEnvironment" ||
         path == "/api/compose.saveEnvironment")
       return save(path, r);
+    if (path == "/api/compose.update") return update_compose(r);
     return message(404, "Not found", "NOT_FOUND");
   }
   if (r.method == "GET" && path == "/api/application.one") return one(query_value(query, "applicationId"), false);
@@ -137,7 +138,9 @@ StandinReply DokployStandin::one(const std::string& id, bool compose) {
   if (app == apps_.end() || app->second.compose != compose)
     return message(404, compose ? "Compose not found" : "Application not found", "NOT_FOUND");
   const App& a = app->second;
-  if (compose) return {200, json{{"composeId", id}, {"name", id}, {"env", a.env}, {"sourceType", "github"}}.dump()};
+  if (compose)
+    return {200, json{{"composeId", id}, {"name", id}, {"env", a.env}, {"sourceType", a.compose_file.empty() ? "github" : "raw"},
+                      {"composeFile", a.compose_file}}.dump()};
   return {200, json{{"applicationId", id}, {"name", id}, {"sourceType", a.source_type},
                     {"dockerImage", a.docker_image.empty() ? json(nullptr) : json(a.docker_image)},
                     {"username", a.username}, {"password", "registry-password"}, {"registryUrl", "ghcr.io"},
@@ -171,6 +174,20 @@ StandinReply DokployStandin::save(const std::string& path, const RecordedRequest
     if (!body["env"].is_string()) return message(400, "Invalid input: env", "BAD_REQUEST");
     app->second.env = body["env"].get<std::string>();
   }
+  return {200, "true"};
+}
+
+// compose.update: composeId is required, every other field optional (composeFile a string).
+StandinReply DokployStandin::update_compose(const RecordedRequest& r) {
+  auto body = json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("composeId") || !body["composeId"].is_string())
+    return message(400, "Invalid input: composeId is required", "BAD_REQUEST");
+  if (body.contains("composeFile") && !body["composeFile"].is_string())
+    return message(400, "Invalid input: composeFile", "BAD_REQUEST");
+  std::lock_guard lock(mutex_);
+  auto app = apps_.find(body["composeId"].get<std::string>());
+  if (app == apps_.end() || !app->second.compose) return message(404, "Compose not found", "NOT_FOUND");
+  if (body.contains("composeFile")) app->second.compose_file = body["composeFile"].get<std::string>();
   return {200, "true"};
 }
 

@@ -1,7 +1,7 @@
 // A Dokploy API stand-in following docs/protocols.md section 2: x-api-key auth (401), JSON-only POSTs
 // (415), application.one / compose.one read an application (source type, Docker image and registry
 // fields, env text) or a stack (env text), application.saveDockerProvider / saveEnvironment and
-// compose.saveEnvironment change them (every field the call replaces must be sent, as Dokploy's input
+// compose.saveEnvironment change them, compose.update replaces a stack's compose file (every field the call replaces must be sent, as Dokploy's input
 // schema requires; 400 otherwise), application.deploy / compose.deploy queue a job and answer 200 with
 // an empty body, and deployment.all / deployment.allByCompose list jobs newest first. A job stays
 // `running` for a number of status reads ("ticks"), then becomes `done` or `error` as configured for
@@ -28,6 +28,7 @@ class DokployStandin {
     std::string source_type = "docker";  // docker | github | git | gitlab | bitbucket | gitea | drop
     std::string docker_image;
     std::string env;                     // newline-separated KEY=VALUE text
+    std::string compose_file;            // a stack's compose file (compose.update sets it, sourceType raw)
     std::string username = "registry-user";  // registry fields Dokploy keeps for a Docker source
   };
 
@@ -58,6 +59,7 @@ class DokployStandin {
   StandinReply list(const std::string& app_id);
   StandinReply one(const std::string& id, bool compose);
   StandinReply save(const std::string& path, const RecordedRequest& r);
+  StandinReply update_compose(const RecordedRequest& r);
 
   std::string api_key_;
   std::mutex mutex_;

@@ -247,3 +247,21 @@ TEST(RuleWords, EveryStoreSaysWhyInTheSameWords) {
   EXPECT_EQ(skipped_details(nd).dump(), R"({"sha":")" + nd.sha + R"(","trigger":"build","version":"v1.2.0"})");
   EXPECT_EQ(superseded_reason(12, "v1.3.0"), "superseded by deployment 12 (v1.3.0)");
 }
+
+TEST(RollbackTarget, AConfigRedeployGoesBackToTheNewestSuccessEvenOfItsOwnVersionAndMarksNothingBad) {
+  Deployment v1, v2, redeploy;
+  v1.id = 1;
+  v1.version = "v1";
+  v2.id = 2;
+  v2.version = "v2";
+  redeploy.id = 3;
+  redeploy.version = "v2";
+  const std::vector<Deployment> succeeded = {v2, v1};  // newest first
+  redeploy.trigger = Trigger::push;
+  EXPECT_EQ(rollback_target(succeeded, redeploy)->id, 1) << "a new version goes back to the previous one";
+  EXPECT_TRUE(marks_bad_on_rollback(redeploy, v1));
+  redeploy.trigger = Trigger::config_change;
+  EXPECT_EQ(rollback_target(succeeded, redeploy)->id, 2) << "the same version, with what the config replaced put back";
+  EXPECT_FALSE(marks_bad_on_rollback(redeploy, v2)) << "the config failed, not the version";
+  EXPECT_EQ(rollback_target({redeploy}, redeploy), nullptr);
+}

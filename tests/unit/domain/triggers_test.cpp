@@ -150,10 +150,14 @@ TEST_F(Triggers, APlatformCommitChangesTheProjectsWhoseSectionOrConfigPathsChang
   const std::map<std::string, std::string> before = {{"planera", "a"}, {"gone", "x"}};
   const std::map<std::string, std::string> same = {{"planera", "a"}};
   const std::map<std::string, std::string> files = {{"planera", "shipgate/projects/planera.yaml"}};
-  EXPECT_TRUE(config_changes(before, same, files, {"shipgate/projects/planera.yaml"}, *cfg).empty())
+  EXPECT_TRUE(config_changes(before, same, files, {}, {"shipgate/projects/planera.yaml"}, *cfg).empty())
       << "a file that changed in a way its section did not (a comment) redeploys nothing";
   const std::map<std::string, std::string> edited = {{"planera", "b"}};
-  auto changes = config_changes(before, edited, files, {"shipgate/projects/planera.yaml", "README.md"}, *cfg);
+  auto changes = config_changes(before, edited, files, {}, {"shipgate/projects/planera.yaml", "README.md"}, *cfg);
+  const std::map<std::string, std::vector<std::string>> referenced = {{"planera", {"shipgate/compose/planera.yml", "shipgate/k8s"}}};
+  const auto by_files = config_changes(before, same, files, referenced, {"shipgate/k8s/deploy.yaml", "shipgate/compose/other.yml"}, *cfg);
+  ASSERT_EQ(by_files.size(), 1u) << "a file its targets read changed, its section did not";
+  EXPECT_EQ(by_files.at("planera"), std::vector<std::string>{"shipgate/k8s/deploy.yaml"});
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes["planera"], std::vector<std::string>{"shipgate/projects/planera.yaml"});
 
