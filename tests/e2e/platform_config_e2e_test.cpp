@@ -5,6 +5,7 @@
 // force-pushed older commit is not applied; `shipgate check --git` validates a checkout.
 #include "tests/e2e/e2e_fixture.hpp"
 #include "tests/support/github_standin.hpp"
+#include "tests/support/nginx.hpp"
 #include "tests/support/postgres.hpp"
 
 #include <filesystem>
@@ -350,6 +351,33 @@ TEST_F(PlatformConfig, ComposeAndEnvFilesOfTheCommitReachDokployByteForByteAndAR
   EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
   EXPECT_NE(shown.find("(hidden)"), std::string::npos) << shown;
   EXPECT_EQ(daemon->log().find("s3cret"), std::string::npos);
+}
+
+}  // namespace shipgate::testing
+
+namespace shipgate::testing {
+
+// Over HTTP (Git's dumb protocol from a real nginx that wants Basic credentials): the token file's token
+// opens it, and neither the token nor a wrong one's refusal puts the token in the log.
+TEST_F(PlatformConfig, TheTokenFileFetchesOverHttpAndNeverReachesTheLog) {
+  git({"update-server-info"}, dir.file("origin.git"));
+  Nginx server(dir.path(), "x-access-token", "ghs_platform-token-0123");
+  dir.write("token", "ghs_platform-token-0123\n");
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/origin.git";
+  std::string yaml = replaced(local_config("1h"), "git: " + dir.file("origin.git"), "git: " + url);
+  yaml = replaced(yaml, "poll: 1h,", "poll: 1h, token_file: " + dir.file("token") + ",");
+  start_with(yaml);
+  EXPECT_EQ(applied_commit(), first);
+  EXPECT_EQ(daemon->log().find("ghs_platform"), std::string::npos);
+
+  dir.write("token", "ghs_wrong-token\n");
+  // A copy of its own: with none to fall back on, the refused fetch is the error.
+  const std::string fresh = replaced(yaml, "cache_dir: " + dir.file("cache"), "cache_dir: " + dir.file("fresh"));
+  dir.write("local.yaml", replaced(replaced(fresh, "${STORE}", dir.file("s2.db")), "${PORT}", "18080"));
+  auto r = run_command({shipgate_binary(), "check", "-c", dir.file("local.yaml")});
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot fetch"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ghs_"), std::string::npos) << r.output;
 }
 
 }  // namespace shipgate::testing

@@ -16,6 +16,9 @@ namespace shipgate::testing {
 class Nginx {
  public:
   explicit Nginx(const std::vector<std::uint16_t>& upstream_ports);
+  // Serves the files under `root` (Git's dumb HTTP protocol for a bare repository there), only to
+  // requests with HTTP Basic credentials `user`:`password`.
+  Nginx(const std::string& root, const std::string& user, const std::string& password);
   ~Nginx();
   std::uint16_t port() const { return port_; }
   std::string log() const;
@@ -24,6 +27,7 @@ class Nginx {
   TempDir dir_;
   std::uint16_t port_ = 0;
   std::unique_ptr<Process> process_;
+  void start(const std::string& server_body);
 };
 
 }  // namespace shipgate::testing
