@@ -100,7 +100,9 @@ struct ConfigSourceConfig {
   std::string repository;        // owner/name whose pushes apply it (default: platform.repository)
   std::string branch = "main";
   std::string path = "shipgate";  // the folder in the repository ("" or "." = its root)
-  std::string token_file;        // HTTPS: a token sent as the password of x-access-token (never logged)
+  std::string token_file;        // HTTPS: a token sent as the password of x-access-token (never logged);
+                                 // without one, the local file's github_app buys one for `repository`
+  std::string ca_file;           // HTTPS: an extra trust anchor (an internal CA)
   Millis poll{300'000};          // fetched this often besides on pushes (a missed webhook)
   bool allow_rewind = false;     // apply a commit that is not a descendant of the applied one
   std::string cache_dir = "var/platform";  // where the repository is kept (created)

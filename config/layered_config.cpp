@@ -176,6 +176,17 @@ std::optional<ConfigSourceConfig> read_config_source(const std::string& local_te
   return out;
 }
 
+std::optional<GithubAppConfig> read_local_github_app(const std::string& local_text) {
+  std::vector<ConfigError> errors;
+  const auto root = parse(local_text, "", errors);
+  if (!root || !(*root)["github_app"]) return std::nullopt;
+  const EnvLookup env = process_environment();  // named: the loader keeps a reference to it
+  detail::Loader loader(env, "");
+  std::optional<GithubAppConfig> out;
+  loader.load_github_app((*root)["github_app"], out);
+  return loader.errors.empty() ? out : std::nullopt;
+}
+
 std::map<std::string, std::string> project_sections(const Config& config) {
   std::map<std::string, std::string> out;
   try {

@@ -18,6 +18,10 @@ namespace shipgate::config {
 // YAML) is malformed. Nothing else of the file is checked.
 std::optional<ConfigSourceConfig> read_config_source(const std::string& local_text, std::vector<ConfigError>& errors);
 
+// The local file's github_app (nothing when it has none or it is malformed): with config_source over
+// HTTPS and no token_file, the app's installation token fetches the platform repository.
+std::optional<GithubAppConfig> read_local_github_app(const std::string& local_text);
+
 struct Layers {
   std::string local_name;   // the local file, as messages name it
   std::string local_text;

@@ -28,6 +28,7 @@ void Loader::load_config_source(const YAML::Node& n, std::optional<ConfigSourceC
     c.path = p;
   }
   s.nonempty("token_file", c.token_file);
+  s.nonempty("ca_file", c.ca_file);
   s.duration("poll", c.poll);
   if (c.poll < Millis(1'000)) error(s.at("poll"), "must be at least 1s");
   s.boolean("allow_rewind", c.allow_rewind);

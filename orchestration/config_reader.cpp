@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/layered_config.hpp"
-#include "orchestration/platform_repo.hpp"
+#include "http/http_client.hpp"
 
 namespace shipgate::orchestration {
 
@@ -50,7 +50,32 @@ asio::awaitable<GitAnswer> commit_to_read(PlatformRepo& repo, const std::string&
 }  // namespace
 
 ConfigReader::ConfigReader(std::string path, config::EnvLookup env, std::string repository_dir)
-    : path_(std::move(path)), env_(std::move(env)), repository_dir_(std::move(repository_dir)) {}
+    : path_(std::move(path)),
+      env_(std::move(env)),
+      repository_dir_(std::move(repository_dir)),
+      app_tokens_(std::make_shared<notify::GithubAppTokens>(http::make_beast_http_client(),
+                                                            std::make_shared<SystemClock>())) {}
+
+asio::awaitable<void> ConfigReader::authorize(PlatformRepo& repo, const std::string& local_text) {
+  const auto& source = repo.source();
+  if (!source.token_file.empty() || source.git.rfind("https://", 0) != 0 || source.repository.empty()) co_return;
+  const auto app = config::read_local_github_app(local_text);
+  if (!app) co_return;
+  std::string repository = source.repository, user_agent = "shipgate/config";  // named: GCC 12 and co_await
+  const auto token = co_await app_tokens_->token_for(*app, std::move(repository), std::move(user_agent));
+  if (!token.token.empty()) repo.set_token(token.token);
+  else spdlog::warn("platform config: no GitHub App token for {}: {}", source.repository, token.error);
+}
+
+asio::awaitable<GitAnswer> ConfigReader::fetch_head() {
+  const auto text = read_text(path_);
+  std::vector<config::ConfigError> errors;
+  const auto source = text ? config::read_config_source(*text, errors) : std::nullopt;
+  if (!source) co_return GitAnswer{"", "no config_source in " + path_};
+  PlatformRepo repo(*source, repository_dir_.empty() ? source->cache_dir : repository_dir_);
+  co_await authorize(repo, *text);
+  co_return co_await repo.fetch();
+}
 
 asio::awaitable<ConfigRead> ConfigReader::read(std::string commit) {
   ConfigRead out;
@@ -68,6 +93,7 @@ asio::awaitable<ConfigRead> ConfigReader::read(std::string commit) {
   last_source_ = out.source;
   const std::string dir = repository_dir_.empty() ? out.source->cache_dir : repository_dir_;
   PlatformRepo repo(*out.source, dir);
+  if (repository_dir_.empty()) co_await authorize(repo, *text);
   const auto at = co_await commit_to_read(repo, commit, repository_dir_.empty(), out.fetch_error);
   if (!at.ok()) {
     out.loaded.errors.push_back({"config_source", out.fetch_error.empty() ? at.error : "cannot fetch: " + out.fetch_error});

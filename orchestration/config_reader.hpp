@@ -8,6 +8,8 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "notify/github_app.hpp"
+#include "orchestration/platform_repo.hpp"
 
 namespace shipgate::orchestration {
 
@@ -31,12 +33,18 @@ class ConfigReader {
   boost::asio::awaitable<std::optional<std::string>> rewind_refusal(std::string applied, std::string commit);
 
   const std::string& path() const { return path_; }
+  // Fetches the platform branch (with the credentials read() uses); its head.
+  boost::asio::awaitable<GitAnswer> fetch_head();
 
  private:
   std::string path_;
   config::EnvLookup env_;
   std::string repository_dir_;
+  // Gives `repo` the GitHub App's token when it fetches over HTTPS without a token file.
+  boost::asio::awaitable<void> authorize(PlatformRepo& repo, const std::string& local_text);
+
   std::optional<config::ConfigSourceConfig> last_source_;
+  std::shared_ptr<notify::GithubAppTokens> app_tokens_;
 };
 
 }  // namespace shipgate::orchestration

@@ -54,12 +54,18 @@ asio::awaitable<GitAnswer> PlatformRepo::git(std::vector<std::string> args, bool
   // Nothing of the daemon's user or the machine's git settings; no prompt for a password.
   run.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", dir_}, {"GIT_CONFIG_NOSYSTEM", "1"},
              {"GIT_TERMINAL_PROMPT", "0"}, {"LANG", "C"}};
-  if (with_token && !source_.token_file.empty()) {
-    const auto token = token_of(source_.token_file);
+  // Settings through git's environment (GIT_CONFIG_COUNT): never on a command line another user can read.
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (with_token && (!source_.token_file.empty() || !token_.empty())) {
+    const auto token = source_.token_file.empty() ? std::optional<std::string>(token_) : token_of(source_.token_file);
     if (!token || token->empty()) co_return GitAnswer{"", "cannot read config_source.token_file"};
-    run.env["GIT_CONFIG_COUNT"] = "1";
-    run.env["GIT_CONFIG_KEY_0"] = "http.extraHeader";
-    run.env["GIT_CONFIG_VALUE_0"] = "Authorization: Basic " + base64_encode("x-access-token:" + *token);
+    settings.emplace_back("http.extraHeader", "Authorization: Basic " + base64_encode("x-access-token:" + *token));
+  }
+  if (!source_.ca_file.empty()) settings.emplace_back("http.sslCAInfo", source_.ca_file);
+  run.env["GIT_CONFIG_COUNT"] = std::to_string(settings.size());
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    run.env["GIT_CONFIG_KEY_" + std::to_string(i)] = settings[i].first;
+    run.env["GIT_CONFIG_VALUE_" + std::to_string(i)] = settings[i].second;
   }
   run.timeout = kGitTimeout;
   run.keep_output = 64 * 1024;

@@ -38,12 +38,15 @@ class PlatformRepo {
   boost::asio::awaitable<std::optional<bool>> descends(std::string ancestor, std::string commit);
 
   const config::ConfigSourceConfig& source() const { return source_; }
+  // A token for HTTPS fetches when config_source names no token_file (the GitHub App's).
+  void set_token(std::string token) { token_ = std::move(token); }
 
  private:
   boost::asio::awaitable<GitAnswer> git(std::vector<std::string> args, bool with_token = false);
 
   config::ConfigSourceConfig source_;
   std::string dir_;
+  std::string token_;
 };
 
 bool is_commit(const std::string& s);  // 40 hexadecimal digits

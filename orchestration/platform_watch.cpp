@@ -58,8 +58,7 @@ asio::awaitable<void> PlatformWatch::tick() {
   const auto config = reloader_.current();
   if (!config->config_source || clock_->now() < next_poll_) co_return;
   next_poll_ = clock_->now() + config->config_source->poll;
-  PlatformRepo repo(*config->config_source, config->config_source->cache_dir);
-  const auto head = co_await repo.fetch();
+  const auto head = co_await reloader_.fetch_platform();
   if (!head.ok()) {
     spdlog::warn("platform config: cannot fetch {}: {}", config->config_source->branch, head.error);
     co_return;

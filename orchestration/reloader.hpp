@@ -65,6 +65,8 @@ class Reloader {
   // (audited as refused), unless `wait_if_busy`: then it waits for that one (up to 30 s) and runs after it.
   // With config_source, the platform repository is fetched and read at `commit` (empty: its branch's head).
   boost::asio::awaitable<ReloadOutcome> reload(std::string actor, bool wait_if_busy = false, std::string commit = "");
+  // Fetches the platform repository's branch as a reload would (config_source); its head.
+  boost::asio::awaitable<GitAnswer> fetch_platform() { return reader_.fetch_head(); }
   // The config in force (the registry's current generation).
   config::ConfigPtr current() const { return registry_.current(); }
 

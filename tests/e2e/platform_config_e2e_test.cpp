@@ -6,6 +6,7 @@
 #include "tests/e2e/e2e_fixture.hpp"
 #include "tests/support/github_standin.hpp"
 #include "tests/support/nginx.hpp"
+#include "tests/support/pki.hpp"
 #include "tests/support/postgres.hpp"
 
 #include <filesystem>
@@ -378,6 +379,32 @@ TEST_F(PlatformConfig, TheTokenFileFetchesOverHttpAndNeverReachesTheLog) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("cannot fetch"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("ghs_"), std::string::npos) << r.output;
+}
+
+}  // namespace shipgate::testing
+
+namespace shipgate::testing {
+
+// Over HTTPS with an internal CA and no token file: the local file's GitHub App buys the installation
+// token that opens the repository.
+TEST_F(PlatformConfig, WithoutATokenFileTheGithubAppsTokenFetchesOverHttps) {
+  git({"update-server-info"}, dir.file("origin.git"));
+  const auto pki = make_test_pki(dir.path());
+  Nginx server(dir.path(), "x-access-token", "ghs_app-installation-token", pki.server_cert_file, pki.server_key_file);
+  ASSERT_EQ(run_command({"/usr/bin/openssl", "genrsa", "-out", dir.file("app.pem"), "2048"}).status, 0);
+  ASSERT_EQ(run_command({"/usr/bin/openssl", "rsa", "-in", dir.file("app.pem"), "-pubout", "-out", dir.file("app.pub")}).status, 0);
+  GithubStandin github("unused-token");
+  github.enable_app("31337", read_text_file(dir.file("app.pub")), 777, std::chrono::hours(1));
+  github.issue_token("ghs_app-installation-token");
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/origin.git";
+  std::string yaml = replaced(local_config("1h", "github_app: { app_id: 31337, private_key_file: " + dir.file("app.pem") +
+                                                     ", api_url: \"" + github.url() + "\" }\n"),
+                              "git: " + dir.file("origin.git"), "git: " + url);
+  yaml = replaced(yaml, "poll: 1h,", "poll: 1h, ca_file: " + pki.ca_pem_file + ",");
+  start_with(yaml);
+  EXPECT_EQ(applied_commit(), first) << daemon->log();
+  EXPECT_GE(github.tokens_issued(), 1);
+  EXPECT_EQ(daemon->log().find("ghs_app"), std::string::npos);
 }
 
 }  // namespace shipgate::testing

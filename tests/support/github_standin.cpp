@@ -60,6 +60,11 @@ int GithubStandin::tokens_issued() const {
   return static_cast<int>(issued_.size());
 }
 
+void GithubStandin::issue_token(std::string token) {
+  std::lock_guard lock(mutex_);
+  fixed_token_ = std::move(token);
+}
+
 std::vector<std::string> GithubStandin::refusals() const {
   std::lock_guard lock(mutex_);
   return refusals_;
@@ -112,7 +117,7 @@ StandinReply GithubStandin::handle_app(const RecordedRequest& r) {
     return {200, json{{"id", installation_}, {"app_id", std::stoll(app_id_)}, {"target_type", "Organization"}}.dump()};
   if (r.method == "POST" && std::regex_match(r.target, m, tokens)) {
     if (std::stoll(m[1]) != installation_) return github_error(404, "Not Found");
-    const std::string token = "ghs_standin" + std::to_string(issued_.size() + 1) + random_hex(8);
+    const std::string token = fixed_token_.empty() ? "ghs_standin" + std::to_string(issued_.size() + 1) + random_hex(8) : fixed_token_;
     const auto expires = std::chrono::system_clock::now() + token_life_;
     issued_[token] = expires;
     return {201, json{{"token", token}, {"expires_at", format_rfc3339_ms(std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count())},

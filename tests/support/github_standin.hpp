@@ -57,6 +57,9 @@ class GithubStandin {
   void enable_app(std::string app_id, std::string public_key_pem, std::int64_t installation,
                   std::chrono::seconds token_life);
   int tokens_issued() const;
+  // Every installation token issued from now on is `token` (a server outside the stand-in can then
+  // check it, as the platform repository's HTTPS server does).
+  void issue_token(std::string token);
   // A run of `repository` waits on the protection rule for `environment`; the webhook GitHub then sends
   // (deployment_protection_rule, action requested) as GitHub documents it, its callback URL on this server.
   nlohmann::json await_review(const std::string& repository, std::int64_t run_id, const std::string& environment,
@@ -93,6 +96,7 @@ class GithubStandin {
   std::string app_id_, app_public_key_;
   std::int64_t installation_ = 0;
   std::chrono::seconds token_life_{3600};
+  std::string fixed_token_;
   std::map<std::string, std::chrono::system_clock::time_point> issued_;  // token -> expiry
   std::vector<std::string> refusals_;
   std::map<std::string, bool> waiting_;  // "repository#run#environment" -> still waiting

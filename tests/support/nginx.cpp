@@ -51,9 +51,11 @@ std::string balancer(const std::vector<std::uint16_t>& upstreams) {
 
 Nginx::Nginx(const std::vector<std::uint16_t>& upstream_ports) { start(balancer(upstream_ports)); }
 
-Nginx::Nginx(const std::string& root, const std::string& user, const std::string& password) {
+Nginx::Nginx(const std::string& root, const std::string& user, const std::string& password, const std::string& cert,
+             const std::string& key) {
   std::ofstream(dir_.file("users")) << user << ":{PLAIN}" << password << "\n";
-  start("  server {\n    listen 127.0.0.1:PORT;\n    location = /healthz { return 200; }\n    location / {\n"
+  const std::string tls = cert.empty() ? ";\n" : " ssl;\n    ssl_certificate " + cert + ";\n    ssl_certificate_key " + key + ";\n";
+  start("  server {\n    listen 127.0.0.1:PORT" + tls + "    location = /healthz { return 200; }\n    location / {\n"
         "      root " + root + ";\n      auth_basic git;\n      auth_basic_user_file " + dir_.file("users") + ";\n    }\n  }\n");
 }
 

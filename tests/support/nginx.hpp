@@ -18,7 +18,9 @@ class Nginx {
   explicit Nginx(const std::vector<std::uint16_t>& upstream_ports);
   // Serves the files under `root` (Git's dumb HTTP protocol for a bare repository there), only to
   // requests with HTTP Basic credentials `user`:`password`.
-  Nginx(const std::string& root, const std::string& user, const std::string& password);
+  // With `cert` and `key`, over HTTPS.
+  Nginx(const std::string& root, const std::string& user, const std::string& password, const std::string& cert = "",
+        const std::string& key = "");
   ~Nginx();
   std::uint16_t port() const { return port_; }
   std::string log() const;
