@@ -1,6 +1,8 @@
 #include "common/text.hpp"
 
 #include <cctype>
+#include <fstream>
+#include <sstream>
 
 namespace shipgate {
 
@@ -100,6 +102,14 @@ bool is_hex(std::string_view s) {
   for (char c : s)
     if (hex_value(c) < 0) return false;
   return !s.empty();
+}
+
+std::optional<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
 }
 
 std::string to_lower(std::string_view s) {

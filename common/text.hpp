@@ -38,6 +38,9 @@ std::string escape_control(std::string_view s);
 
 std::string to_lower(std::string_view s);
 
+// A whole file's bytes; nothing when it cannot be read.
+std::optional<std::string> read_whole_file(const std::string& path);
+
 // Without leading and trailing spaces and tabs.
 std::string_view trim(std::string_view s);
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/text.hpp"
 #include "config/loader_internal.hpp"
 
 namespace shipgate::config {
@@ -38,14 +39,6 @@ std::optional<YAML::Node> parse(const std::string& text, const std::string& name
                       name + ":" + std::to_string(e.mark.line + 1)});
     return std::nullopt;
   }
-}
-
-std::optional<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 // The folder's files, in a fixed order: shipgate.yaml first, then projects/ by name.
@@ -158,33 +151,36 @@ void locate(std::vector<ConfigError>& errors, const Merged& m) {
   }
 }
 
+// One section of the local file, loaded alone (nothing else of the file is checked); its errors go to `errors`.
+template <class T>
+std::optional<T> local_section(const YAML::Node& root, const char* key, std::vector<ConfigError>& errors,
+                               void (detail::Loader::*load)(const YAML::Node&, std::optional<T>&)) {
+  if (!root[key]) return std::nullopt;
+  const EnvLookup env = process_environment();  // named: the loader keeps a reference to it
+  detail::Loader loader(env, "");
+  std::optional<T> out;
+  (loader.*load)(root[key], out);
+  if (loader.errors.empty()) return out;
+  errors.insert(errors.end(), loader.errors.begin(), loader.errors.end());
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ConfigSourceConfig> read_config_source(const std::string& local_text, std::vector<ConfigError>& errors) {
   const auto root = parse(local_text, "", errors);
-  if (!root || !(*root)["config_source"]) return std::nullopt;
-  const EnvLookup env = process_environment();  // named: the loader keeps a reference to it
-  detail::Loader loader(env, "");
-  std::optional<ConfigSourceConfig> out;
-  loader.load_config_source((*root)["config_source"], out);
-  if (!loader.errors.empty()) {
-    errors.insert(errors.end(), loader.errors.begin(), loader.errors.end());
-    return std::nullopt;
-  }
-  if (out && out->repository.empty() && (*root)["platform"] && (*root)["platform"].IsMap() && (*root)["platform"]["repository"])
-    out->repository = (*root)["platform"]["repository"].as<std::string>("");
+  if (!root) return std::nullopt;
+  auto out = local_section(*root, "config_source", errors, &detail::Loader::load_config_source);
+  const YAML::Node platform = (*root)["platform"];
+  if (out && out->repository.empty() && platform && platform.IsMap() && platform["repository"])
+    out->repository = platform["repository"].as<std::string>("");
   return out;
 }
 
 std::optional<GithubAppConfig> read_local_github_app(const std::string& local_text) {
   std::vector<ConfigError> errors;
   const auto root = parse(local_text, "", errors);
-  if (!root || !(*root)["github_app"]) return std::nullopt;
-  const EnvLookup env = process_environment();  // named: the loader keeps a reference to it
-  detail::Loader loader(env, "");
-  std::optional<GithubAppConfig> out;
-  loader.load_github_app((*root)["github_app"], out);
-  return loader.errors.empty() ? out : std::nullopt;
+  return root ? local_section(*root, "github_app", errors, &detail::Loader::load_github_app) : std::nullopt;
 }
 
 std::map<std::string, std::string> project_sections(const Config& config) {
@@ -206,7 +202,7 @@ LoadResult load_layered_config(const Layers& l, const EnvLookup& env) {
   const auto local = parse(l.local_text, l.local_name, out.errors);
   if (local) add_layer(merged, {l.local_name, *local}, true, out.errors);
   for (const auto& [path, name] : folder_files(l)) {
-    const auto text = read_file(path);
+    const auto text = read_whole_file(path.string());
     if (!text) {
       out.errors.push_back({"", "cannot be read", name});
       continue;
