@@ -7,6 +7,7 @@
 
 #include <sstream>
 
+#include "common/json_read.hpp"
 #include "common/supervised.hpp"
 #include "config/layered_config.hpp"
 #include "domain/gate_policy.hpp"
@@ -42,7 +43,39 @@ PlatformWatch::PlatformWatch(asio::any_io_executor executor, Reloader& reloader,
       metrics_(metrics),
       app_tokens_(std::make_shared<notify::GithubAppTokens>(http_, clock_)) {}
 
+asio::awaitable<void> PlatformWatch::catch_up() {
+  const auto now = reloader_.current();
+  if (!now->config_source || now->source_commit.empty()) co_return;
+  AuditFilter reloads;
+  reloads.action = std::string(to_string(AuditAction::reload));
+  reloads.limit = 200;
+  auto entries = co_await store_.audit(std::move(reloads));
+  if (!entries) co_return;
+  std::string newest, previous;  // the newest commit recorded, and the newest one that is not this start's
+  for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
+    const std::string commit = json_read::text(it->details, "commit");
+    if (commit.empty()) continue;
+    if (newest.empty()) newest = commit;
+    if (commit != now->source_commit) {
+      previous = commit;
+      break;
+    }
+  }
+  if (newest != now->source_commit) co_await reloader_.audit_start(now->source_commit);
+  if (previous.empty()) co_return;
+  auto before = co_await reloader_.read_at(previous);
+  auto after = co_await reloader_.read_at(now->source_commit);
+  if (!before.loaded.config) co_return;
+  ReloadOutcome outcome;
+  outcome.commit = now->source_commit;
+  outcome.project_files = std::move(after.loaded.project_files);
+  co_await redeploy_changes(before.loaded.config, now, std::move(outcome));
+}
+
 void PlatformWatch::start() {
+  asio::co_spawn(strand_, catch_up(), [](std::exception_ptr e) {
+    if (e) spdlog::error("platform config: catching up at start failed: {}", exception_text(e));
+  });
   // Every second: the poll's period comes from the config in force, which a reload may change.
   spawn_ticking(strand_, "platform poll", std::chrono::seconds(1), [self = shared_from_this()] { return self->tick(); },
                 metrics_);

@@ -38,6 +38,10 @@ class PlatformWatch : public std::enable_shared_from_this<PlatformWatch> {
 
  private:
   boost::asio::awaitable<void> tick();
+  // At start: the redeploys of the commits applied since the last one the audit log records (shipgate
+  // was down, or stopped between applying a commit and storing its redeploys). Their delivery key
+  // makes a repeat harmless.
+  boost::asio::awaitable<void> catch_up();
   boost::asio::awaitable<void> apply(std::string commit, std::string actor);
   boost::asio::awaitable<void> report(const config::Config& config, const std::string& commit, const ReloadOutcome& outcome);
 

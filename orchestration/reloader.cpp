@@ -161,6 +161,15 @@ void Reloader::describe_change(const config::Config& old, const config::Config& 
     if (!after.contains(p)) outcome.removed_projects.push_back(p);
 }
 
+asio::awaitable<void> Reloader::audit_start(std::string commit) {
+  ReloadOutcome outcome;
+  outcome.applied = true;
+  outcome.from_sha256 = outcome.to_sha256 = registry_.current()->source_sha256;
+  outcome.commit = commit;
+  std::string why = "config read at start at platform commit " + commit.substr(0, 12);
+  co_await audit("shipgate", AuditAction::reload, std::move(why), outcome);
+}
+
 asio::awaitable<void> Reloader::audit(std::string actor, AuditAction action, std::string reason,
                                       const ReloadOutcome& outcome) {
   AuditEntry entry;

@@ -65,6 +65,10 @@ class Reloader {
   // (audited as refused), unless `wait_if_busy`: then it waits for that one (up to 30 s) and runs after it.
   // With config_source, the platform repository is fetched and read at `commit` (empty: its branch's head).
   boost::asio::awaitable<ReloadOutcome> reload(std::string actor, bool wait_if_busy = false, std::string commit = "");
+  // The config at a platform commit, read but not applied (config_source).
+  boost::asio::awaitable<ConfigRead> read_at(std::string commit) { return reader_.read(std::move(commit)); }
+  // Records in the audit log that the daemon started with the config at platform commit `commit`.
+  boost::asio::awaitable<void> audit_start(std::string commit);
   // Fetches the platform repository's branch as a reload would (config_source); its head.
   boost::asio::awaitable<GitAnswer> fetch_platform() { return reader_.fetch_head(); }
   // The config in force (the registry's current generation).

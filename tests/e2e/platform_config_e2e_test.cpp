@@ -2,91 +2,12 @@
 // the test pushes commits to and the daemon fetches by URL: a new project file applies after a push
 // without a restart; a broken one leaves the running config and fails the commit status shipgate/config
 // with the error's file and line; a commit the webhook never announced is caught by the poll; a
-// force-pushed older commit is not applied; `shipgate check --git` validates a checkout.
-#include "tests/e2e/e2e_fixture.hpp"
-#include "tests/support/github_standin.hpp"
-#include "tests/support/nginx.hpp"
-#include "tests/support/pki.hpp"
+// force-pushed older commit is not applied; `shipgate check --git` validates a checkout; only what a
+// commit changed redeploys, once, across replicas and restarts.
+#include "tests/e2e/platform_fixture.hpp"
 #include "tests/support/postgres.hpp"
 
-#include <filesystem>
-#include <set>
-
 namespace shipgate::testing {
-
-namespace {
-
-std::string planera_file(const std::string& dokploy) {
-  return "planera:\n"
-         "  repository: acme/planera\n"
-         "  components: { backend: { image: ghcr.io/acme/planera-backend } }\n"
-         "  environments:\n"
-         "    staging:\n"
-         "      deploy_on: [push]\n"
-         "      targets: [ { type: dokploy, url: \"" + dokploy + "\", api_key: e2e-key, application_id: app_staging, poll_interval: 20ms } ]\n";
-}
-
-std::string other_file(const std::string& dokploy) {
-  return "other:\n"
-         "  repository: acme/other\n"
-         "  components: { web: { image: ghcr.io/acme/other-web } }\n"
-         "  environments:\n"
-         "    staging:\n"
-         "      deploy_on: [push]\n"
-         "      targets: [ { type: dokploy, url: \"" + dokploy + "\", api_key: e2e-key, application_id: app_other, poll_interval: 20ms } ]\n";
-}
-
-}  // namespace
-
-class PlatformConfig : public E2E {
- protected:
-  void SetUp() override {
-    E2E::SetUp();
-    git({"init", "-q", "--bare", "-b", "main", dir.file("origin.git")}, dir.path());
-    git({"init", "-q", "-b", "main", dir.file("work")}, dir.path());
-    put("work/shipgate/shipgate.yaml", "reviewers:\n  alice: { token: \"" + std::string(kAliceToken) + "\", can: [approve, deploy] }\n");
-    put("work/shipgate/projects/planera.yaml", planera_file(dokploy.url()));
-    first = commit("planera");
-  }
-  // A file of the work tree, its folders made as needed.
-  void put(const std::string& name, const std::string& content) {
-    std::filesystem::create_directories(std::filesystem::path(dir.file(name)).parent_path());
-    dir.write(name, content);
-  }
-  void git(std::vector<std::string> args, const std::string& cwd) {
-    args.insert(args.begin(), {"/usr/bin/git", "-C", cwd, "-c", "user.name=t", "-c", "user.email=t@example.com"});
-    const auto r = run_command(args);
-    ASSERT_EQ(r.status, 0) << r.output;
-  }
-  // Commits the work tree and pushes it to origin's main; its SHA.
-  std::string commit(const std::string& message) {
-    git({"add", "-A"}, dir.file("work"));
-    git({"commit", "-q", "-m", message}, dir.file("work"));
-    git({"push", "-q", "-f", dir.file("origin.git"), "HEAD:main"}, dir.file("work"));
-    const auto r = run_command({"/usr/bin/git", "-C", dir.file("work"), "rev-parse", "HEAD"});
-    return r.output.substr(0, 40);
-  }
-  std::string local_config(const std::string& poll, const std::string& extra = "") {
-    return "\nserver: { listen: \"127.0.0.1:${PORT}\", api_rate: 1000000, api_burst: 1000000 }\n"
-           "store: sqlite:${STORE}\n"
-           "github: { secrets: [\"" + std::string(kSecret) + "\"] }\n" + extra +
-           "config_source: { git: " + dir.file("origin.git") + ", repository: acme/platform, branch: main, path: shipgate/, "
-           "poll: " + poll + ", cache_dir: " + dir.file("cache") + " }\n";
-  }
-  Reply platform_push(const std::string& sha) {
-    const std::string body = push_payload("acme/platform", "refs/heads/main", sha);
-    return daemon->post("/webhooks/github", github_headers("push", new_delivery_id(), kSecret, body), body);
-  }
-  std::string applied_commit() {
-    const auto info = daemon->get("/api/v1/info", kAliceToken).json();
-    return info.value("config_commit", nlohmann::json()).is_string() ? info["config_commit"].get<std::string>() : "";
-  }
-  nlohmann::json audit(const std::string& action) {
-    return daemon->get("/api/v1/audit?action=" + action, kAliceToken).json()["entries"];
-  }
-
-  std::string first;
-};
 
 TEST_F(PlatformConfig, ANewProjectFileAppliesAfterAPushWithoutARestart) {
   start_with(local_config("1h"));
@@ -176,10 +97,6 @@ TEST_F(PlatformConfig, CheckValidatesACheckoutAtACommitAndNamesBothFilesOfADupli
                           "and again in shipgate/projects/planera.yaml"), std::string::npos) << r.output;
 }
 
-}  // namespace shipgate::testing
-
-namespace shipgate::testing {
-
 TEST_F(PlatformConfig, OnlyTheProjectWhoseFileChangedRedeploysItsCurrentVersionOnce) {
   put("work/shipgate/projects/other.yaml", other_file(dokploy.url()));
   const auto both = commit("both");
@@ -212,10 +129,6 @@ TEST_F(PlatformConfig, OnlyTheProjectWhoseFileChangedRedeploysItsCurrentVersionO
   for (const auto& e : all["deployments"]) config_redeploys += e["trigger"] == "config";
   EXPECT_EQ(config_redeploys, 1u) << "planera's file did not change; the redelivery redeploys nothing again";
 }
-
-}  // namespace shipgate::testing
-
-namespace shipgate::testing {
 
 // Two replicas on one PostgreSQL, each with its own copy of the platform repository: the push reaches
 // one, the poll brings the other to the same commit, and the commit's redeploy happens once.
@@ -279,132 +192,35 @@ TEST_F(PlatformConfig, TwoReplicasOnPostgresqlApplyTheSameCommitAndRedeployOnce)
   EXPECT_EQ(redeploys, 1u);
 }
 
-}  // namespace shipgate::testing
-
-namespace shipgate::testing {
-
-namespace {
-
-std::string stack_file(const std::string& dokploy) {
-  return "other:\n"
-         "  repository: acme/other\n"
-         "  components: { web: { image: ghcr.io/acme/other-web } }\n"
-         "  environments:\n"
-         "    staging:\n"
-         "      deploy_on: [push]\n"
-         "      rollback_on_failure: true\n"
-         "      targets: [ { type: dokploy, url: \"" + dokploy + "\", api_key: e2e-key, compose_id: stack_other,\n"
-         "                   compose_file: compose/other.yml, env_file: env/other.env, env: { VERSION: \"{version}\" },\n"
-         "                   poll_interval: 20ms } ]\n";
-}
-
-}  // namespace
-
-TEST_F(PlatformConfig, ComposeAndEnvFilesOfTheCommitReachDokployByteForByteAndARollbackPutsThemBack) {
-  DokployStandin::App stack;
-  stack.compose = true;
-  stack.ticks = 1;
-  dokploy.add_app("stack_other", stack);
-  const std::string compose2 = "services:\n  web:\n    image: ghcr.io/acme/other-web:2 # two\n";
-  const std::string env2 = "DB_PASSWORD=s3cret-two\r\nLOG_LEVEL=debug\n";
-  put("work/shipgate/compose/other.yml", "services:\n  web:\n    image: ghcr.io/acme/other-web:1\n");
-  put("work/shipgate/env/other.env", "DB_PASSWORD=hunter2\n");
-  put("work/shipgate/projects/other.yaml", stack_file(dokploy.url()));
-  commit("stack");
+// A commit made while shipgate was down: the start reads it, and the redeploy it calls for still
+// happens, once, however often shipgate starts again.
+TEST_F(PlatformConfig, ACommitMadeWhileShipgateWasDownRedeploysWhatItChangedAtTheNextStart) {
+  put("work/shipgate/projects/other.yaml", other_file(dokploy.url()));
+  commit("both");
   start_with(local_config("1h"));
-  const std::int64_t first_deploy = push("refs/heads/main", kSha, new_delivery_id(), "acme/other").json()["deployments"][0]["id"];
-  ASSERT_TRUE(wait_state(first_deploy, "succeeded")) << deployment(first_deploy).dump(2);
-  EXPECT_EQ(dokploy.app("stack_other").env, "DB_PASSWORD=hunter2\nVERSION=" + std::string(kSha) + "\n");
+  const std::int64_t other = push("refs/heads/main", kSha, new_delivery_id(), "acme/other").json()["deployments"][0]["id"];
+  ASSERT_TRUE(wait_state(other, "succeeded"));
+  ASSERT_EQ(daemon->terminate(), 0);
 
-  // Only the files change: the project's section does not, and it still redeploys with them.
-  put("work/shipgate/compose/other.yml", compose2);
-  put("work/shipgate/env/other.env", env2);
-  const auto second = commit("files");
-  ASSERT_EQ(platform_push(second).status, 202);
-  ASSERT_TRUE(wait_until([&] { return dokploy.app("stack_other").compose_file == compose2; }, std::chrono::seconds(20)))
-      << daemon->log();
-  ASSERT_TRUE(wait_until([&] {
-    const auto list = daemon->get("/api/v1/deployments?project=other&limit=1", kAliceToken).json();
-    const auto& newest = list["deployments"][0];
-    return newest.value("config_commit", "") == second && newest["state"] == "succeeded";
-  }, std::chrono::seconds(20))) << daemon->get("/api/v1/deployments?project=other", kAliceToken).body;
-  EXPECT_EQ(dokploy.app("stack_other").env, "DB_PASSWORD=s3cret-two\r\nLOG_LEVEL=debug\nVERSION=" + std::string(kSha) + "\n");
-
-  // The next commit's job fails: the automatic rollback puts the second commit's files back.
-  auto failing = dokploy.app("stack_other");
-  failing.outcome = "error";
-  dokploy.add_app("stack_other", failing);
-  put("work/shipgate/compose/other.yml", "services:\n  web:\n    image: ghcr.io/acme/other-web:3\n");
-  put("work/shipgate/env/other.env", "DB_PASSWORD=s3cret-three\n");
-  const auto third = commit("broken stack");
-  ASSERT_EQ(platform_push(third).status, 202);
-  std::int64_t redeploy = 0;
-  ASSERT_TRUE(wait_until([&] {
-    const auto list = daemon->get("/api/v1/deployments?project=other&limit=1", kAliceToken).json();
-    const auto& newest = list["deployments"][0];
-    if (newest.value("config_commit", "") == third) redeploy = newest["id"];
-    return redeploy != 0 && newest["state"] != "running" && newest["state"] != "queued";
-  }, std::chrono::seconds(30))) << daemon->log();
-  EXPECT_EQ(dokploy.app("stack_other").compose_file, compose2) << deployment(redeploy).dump(2);
-  EXPECT_EQ(dokploy.app("stack_other").env.rfind("DB_PASSWORD=s3cret-two\r\nLOG_LEVEL=debug\n", 0), 0u) << dokploy.app("stack_other").env;
-  // The environment text the rollback kept is never shown.
-  const std::string shown = deployment(redeploy).dump();
-  EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
-  EXPECT_NE(shown.find("(hidden)"), std::string::npos) << shown;
-  EXPECT_EQ(daemon->log().find("s3cret"), std::string::npos);
-}
-
-}  // namespace shipgate::testing
-
-namespace shipgate::testing {
-
-// Over HTTP (Git's dumb protocol from a real nginx that wants Basic credentials): the token file's token
-// opens it, and neither the token nor a wrong one's refusal puts the token in the log.
-TEST_F(PlatformConfig, TheTokenFileFetchesOverHttpAndNeverReachesTheLog) {
-  git({"update-server-info"}, dir.file("origin.git"));
-  Nginx server(dir.path(), "x-access-token", "ghs_platform-token-0123");
-  dir.write("token", "ghs_platform-token-0123\n");
-  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/origin.git";
-  std::string yaml = replaced(local_config("1h"), "git: " + dir.file("origin.git"), "git: " + url);
-  yaml = replaced(yaml, "poll: 1h,", "poll: 1h, token_file: " + dir.file("token") + ",");
-  start_with(yaml);
-  EXPECT_EQ(applied_commit(), first);
-  EXPECT_EQ(daemon->log().find("ghs_platform"), std::string::npos);
-
-  dir.write("token", "ghs_wrong-token\n");
-  // A copy of its own: with none to fall back on, the refused fetch is the error.
-  const std::string fresh = replaced(yaml, "cache_dir: " + dir.file("cache"), "cache_dir: " + dir.file("fresh"));
-  dir.write("local.yaml", replaced(replaced(fresh, "${STORE}", dir.file("s2.db")), "${PORT}", "18080"));
-  auto r = run_command({shipgate_binary(), "check", "-c", dir.file("local.yaml")});
-  EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("cannot fetch"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find("ghs_"), std::string::npos) << r.output;
-}
-
-}  // namespace shipgate::testing
-
-namespace shipgate::testing {
-
-// Over HTTPS with an internal CA and no token file: the local file's GitHub App buys the installation
-// token that opens the repository.
-TEST_F(PlatformConfig, WithoutATokenFileTheGithubAppsTokenFetchesOverHttps) {
-  git({"update-server-info"}, dir.file("origin.git"));
-  const auto pki = make_test_pki(dir.path());
-  Nginx server(dir.path(), "x-access-token", "ghs_app-installation-token", pki.server_cert_file, pki.server_key_file);
-  ASSERT_EQ(run_command({"/usr/bin/openssl", "genrsa", "-out", dir.file("app.pem"), "2048"}).status, 0);
-  ASSERT_EQ(run_command({"/usr/bin/openssl", "rsa", "-in", dir.file("app.pem"), "-pubout", "-out", dir.file("app.pub")}).status, 0);
-  GithubStandin github("unused-token");
-  github.enable_app("31337", read_text_file(dir.file("app.pub")), 777, std::chrono::hours(1));
-  github.issue_token("ghs_app-installation-token");
-  const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/origin.git";
-  std::string yaml = replaced(local_config("1h", "github_app: { app_id: 31337, private_key_file: " + dir.file("app.pem") +
-                                                     ", api_url: \"" + github.url() + "\" }\n"),
-                              "git: " + dir.file("origin.git"), "git: " + url);
-  yaml = replaced(yaml, "poll: 1h,", "poll: 1h, ca_file: " + pki.ca_pem_file + ",");
-  start_with(yaml);
-  EXPECT_EQ(applied_commit(), first) << daemon->log();
-  EXPECT_GE(github.tokens_issued(), 1);
-  EXPECT_EQ(daemon->log().find("ghs_app"), std::string::npos);
+  put("work/shipgate/projects/other.yaml",
+      replaced(other_file(dokploy.url()), "      deploy_on: [push]\n", "      deploy_on: [push]\n      url: https://other.example\n"));
+  const auto changed = commit("other's url, while shipgate was down");
+  const auto redeploys = [&] {
+    std::vector<std::int64_t> ids;
+    const auto list = daemon->get("/api/v1/deployments?project=other", kAliceToken).json();
+    for (const auto& d : list["deployments"])
+      if (d["trigger"] == "config" && d.value("config_commit", "") == changed) ids.push_back(d["id"]);
+    return ids;
+  };
+  for (int start = 0; start < 2; ++start) {
+    ASSERT_TRUE(daemon->start()) << daemon->log();
+    EXPECT_EQ(applied_commit(), changed);
+    ASSERT_TRUE(wait_until([&] { return !redeploys().empty(); }, std::chrono::seconds(20))) << daemon->log();
+    ASSERT_TRUE(wait_state(redeploys().front(), "succeeded"));
+    ASSERT_EQ(daemon->terminate(), 0);
+  }
+  ASSERT_TRUE(daemon->start());
+  EXPECT_EQ(redeploys().size(), 1u) << "the second start found the redeploy stored";
 }
 
 }  // namespace shipgate::testing
