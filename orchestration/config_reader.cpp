@@ -1,11 +1,10 @@
 #include "orchestration/config_reader.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.hpp"
 #include "config/layered_config.hpp"
 #include "http/http_client.hpp"
 
@@ -15,14 +14,6 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 std::string base_dir_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -68,7 +59,7 @@ asio::awaitable<void> ConfigReader::authorize(PlatformRepo& repo, const std::str
 }
 
 asio::awaitable<GitAnswer> ConfigReader::fetch_head() {
-  const auto text = read_text(path_);
+  const auto text = read_whole_file(path_);
   std::vector<config::ConfigError> errors;
   const auto source = text ? config::read_config_source(*text, errors) : std::nullopt;
   if (!source) co_return GitAnswer{"", "no config_source in " + path_};
@@ -79,7 +70,7 @@ asio::awaitable<GitAnswer> ConfigReader::fetch_head() {
 
 asio::awaitable<ConfigRead> ConfigReader::read(std::string commit) {
   ConfigRead out;
-  const auto text = read_text(path_);
+  const auto text = read_whole_file(path_);
   if (!text) {
     out.loaded.errors.push_back({"", "cannot read " + path_});
     co_return out;

@@ -1,8 +1,6 @@
 #include "orchestration/platform_repo.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common/child_process.hpp"
 #include "common/crypto.hpp"
@@ -26,11 +24,9 @@ std::string first_line(std::string text) {
 }
 
 std::optional<std::string> token_of(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::string token = buf.str();
+  auto text = read_whole_file(file);
+  if (!text) return std::nullopt;
+  std::string token = std::move(*text);
   token = token.substr(0, token.find_first_of("\r\n"));
   return std::string(trim(token));
 }
