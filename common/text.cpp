@@ -104,6 +104,13 @@ bool is_hex(std::string_view s) {
   return !s.empty();
 }
 
+bool is_plain_text(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
 std::optional<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;

@@ -32,6 +32,10 @@ bool is_plain_name(std::string_view s, std::size_t max);
 // something was left out).
 std::string url_origin(std::string_view url);
 
+// 1 to `max` bytes with no control character (nor DEL): text from outside that may go into a log line,
+// a page or a stored result as it is (UTF-8 allowed, unlike is_token).
+bool is_plain_text(std::string_view s, std::size_t max);
+
 // The text with control characters (and DEL) written as \n, \r, \t or \xNN, so a value from a
 // request can never start a new log line or hide what follows it.
 std::string escape_control(std::string_view s);

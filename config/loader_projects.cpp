@@ -274,7 +274,7 @@ void Loader::load_environment(const YAML::Node& n, const std::string& path, Proj
   e.nonempty("url", env.url);
   e.nonempty("github_environment", env.github_environment);
   if (env.github_environment.empty()) env.github_environment = env.name;
-  else if (env.github_environment.size() > 255 || escape_control(env.github_environment) != env.github_environment)
+  else if (!is_plain_text(env.github_environment, 255))
     error(e.at("github_environment"), "is a GitHub environment name: up to 255 characters, none a control character");
   if (const auto watch = e["watch"]) load_watch(watch, e.at("watch"), project, env);
   if (!env.url.empty()) check_url(env.url, e.at("url"));

@@ -11,7 +11,7 @@ void Loader::load_config_source(const YAML::Node& n, std::optional<ConfigSourceC
   ConfigSourceConfig c;
   if (s.require("git", "the platform repository's clone URL")) s.nonempty("git", c.git);
   // Handed to git as one argument after "--": a URL or a path, never an option.
-  if (!c.git.empty() && (c.git.front() == '-' || escape_control(c.git) != c.git))
+  if (!c.git.empty() && (c.git.front() == '-' || !is_plain_text(c.git, 2048)))
     error(s.at("git"), "must be a clone URL or a path");
   s.nonempty("repository", c.repository);
   if (!c.repository.empty() && (c.repository.find('/') == std::string::npos || !is_token(c.repository, 200)))

@@ -46,10 +46,8 @@ const boost::json::object* object_at(const boost::json::object& o, std::string_v
   return v && v->is_object() ? &v->get_object() : nullptr;
 }
 
-// 1 to `max` characters, none a control character: text that may go into a log line and a page.
-bool plain_text(const std::string& s, std::size_t max) { return !s.empty() && s.size() <= max && escape_control(s) == s; }
-
-bool environment_name_ok(const std::string& name) { return plain_text(name, 255); }
+// GitHub's environment names: up to 255 characters, as the config's github_environment.
+bool environment_name_ok(const std::string& name) { return is_plain_text(name, 255); }
 
 // The project of a delivery, or the answer that ends it (not configured: ignored; another project's
 // secret: 401).
@@ -147,7 +145,7 @@ json with_github_status(json result, const boost::json::object& status) {
   g["state"] = str(status, "state");
   for (const char* key : {"description", "log_url", "target_url"}) {
     const std::string value = str(status, key);
-    if (plain_text(value, 1024)) g[key] = value;
+    if (is_plain_text(value, 1024)) g[key] = value;
   }
   return result;
 }
@@ -180,7 +178,7 @@ boost::asio::awaitable<Response> handle_deployment_status(const App& app, const 
                                   {"ignored", true}});
   const Deployment& mine = **found;
   std::string reason = "GitHub Actions reported " + state;
-  if (const auto text = str(*status, "description"); plain_text(text, 140))
+  if (const auto text = str(*status, "description"); is_plain_text(text, 140))
     reason += ": " + text;
   std::string actor = nested_str(*status, "creator", "login");
   if (!is_token(actor, 100)) actor = "github";

@@ -13,6 +13,7 @@
 #include "domain/gate_policy.hpp"
 #include "domain/triggers.hpp"
 #include "orchestration/current_versions.hpp"
+#include "orchestration/worker_ingest.hpp"
 #include "notify/github_deployments.hpp"
 #include "orchestration/platform_repo.hpp"
 
@@ -134,11 +135,8 @@ asio::awaitable<void> PlatformWatch::redeploy_changes(config::ConfigPtr before, 
   auto plan = plan_config_redeploys(*after, changes, current, outcome.commit, "platform");
   if (plan.deployments.empty()) co_return;
   adopt_config(*after, plan.deployments, clock_->now());
-  IngestRequest ingest;
-  ingest.delivery_key = "config:" + outcome.commit;
-  ingest.source = "platform commit " + outcome.commit;
-  ingest.deployments = std::move(plan.deployments);
-  auto stored = co_await store_.ingest(std::move(ingest));
+  std::string key = "config:" + outcome.commit, source = "platform commit " + outcome.commit;
+  auto stored = co_await ingest_once(store_, std::move(key), std::move(source), std::move(plan.deployments));
   if (!stored) {
     spdlog::error("platform config: redeploys of {} not stored: {}", outcome.commit.substr(0, 12), stored.error().message());
     co_return;

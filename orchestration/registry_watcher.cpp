@@ -12,6 +12,7 @@
 #include "domain/gate_policy.hpp"
 #include "domain/semver.hpp"
 #include "domain/triggers.hpp"
+#include "orchestration/worker_ingest.hpp"
 
 namespace shipgate::orchestration {
 
@@ -104,13 +105,10 @@ asio::awaitable<void> RegistryWatcher::queue(const config::Config& config, const
     co_return;
   }
   adopt_config(config, plan.deployments, clock_->now());
-  IngestRequest ingest;
   // Once per tag: a repeated check (another replica, a restart) is answered as the first one was.
-  ingest.delivery_key = "registry:" + project.name + "/" + env.name + ":" + tag;
-  ingest.source = "registry watch " + project.name + "/" + env.name;
-  ingest.deployments = std::move(plan.deployments);
-  ingest.respond = [](const std::vector<IngestedDeployment>&) { return StoredResponse{200, "{}"}; };
-  auto ingested = co_await store_.ingest(std::move(ingest));
+  std::string key = "registry:" + project.name + "/" + env.name + ":" + tag;
+  std::string source = "registry watch " + project.name + "/" + env.name;
+  auto ingested = co_await ingest_once(store_, std::move(key), std::move(source), std::move(plan.deployments));
   if (!ingested) {
     spdlog::warn("registry watch {}/{}: cannot queue {}: {}", project.name, env.name, tag, ingested.error().message());
     co_return;

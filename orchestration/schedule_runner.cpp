@@ -1,5 +1,7 @@
 #include "orchestration/schedule_runner.hpp"
 
+#include "orchestration/worker_ingest.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -218,14 +220,12 @@ asio::awaitable<ScheduleRun> ScheduleRunner::redeploy(const config::Config& conf
   d.reason = "schedule " + schedule.key();
   d.config_sha = config.source_sha256;
   apply_approval_policy(d, env, clock_->now());  // through the gate like any deployment
-  IngestRequest request;
   // Keyed by the run: a replica that claimed it, died and left it pending cannot queue it twice.
-  request.delivery_key = "schedule:" + run.project + "/" + run.environment + ":" + run.schedule + ":" +
-                         std::to_string(run.due_ms);
-  request.source = "schedule " + run.project + "/" + run.environment;
-  request.deployments = {std::move(d)};
-  request.respond = [](const std::vector<IngestedDeployment>&) { return StoredResponse{200, "{}"}; };
-  auto ingested = co_await store_.ingest(std::move(request));
+  std::string key = "schedule:" + run.project + "/" + run.environment + ":" + run.schedule + ":" + std::to_string(run.due_ms);
+  std::string source = "schedule " + run.project + "/" + run.environment;
+  std::vector<NewDeployment> deployments;
+  deployments.push_back(std::move(d));
+  auto ingested = co_await ingest_once(store_, std::move(key), std::move(source), std::move(deployments));
   if (!ingested || ingested->deployments.empty()) {
     run.outcome = ScheduleOutcome::failed;
     run.message = ingested ? "nothing was queued" : "cannot queue: " + ingested.error().message();

@@ -179,12 +179,6 @@ TEST_F(PlatformConfig, TwoReplicasOnPostgresqlApplyTheSameCommitAndRedeployOnce)
     return redeploys > 0;
   }, std::chrono::seconds(20)));
   // Both replicas applied the commit (each its own reload); the redeploy was stored once.
-  for (auto& r : replicas) {
-    const auto entries = r->get("/api/v1/audit?action=reload", kAliceToken).json()["entries"];
-    std::set<std::string> actors;
-    for (const auto& e : entries) actors.insert(e["actor"].get<std::string>());
-    EXPECT_FALSE(actors.empty());
-  }
   const auto reloads = replicas[0]->get("/api/v1/audit?action=reload&limit=100", kAliceToken).json()["entries"];
   std::size_t at_changed = 0;
   for (const auto& e : reloads) at_changed += e["details"].value("commit", "") == changed;

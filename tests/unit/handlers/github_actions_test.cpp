@@ -76,6 +76,15 @@ TEST_F(GithubActionsDelivery, EveryHostileProtectionRequestIsAnsweredAndMakesAtM
 }
 
 TEST_F(GithubActionsDelivery, EveryHostileDeploymentStatusIsAnsweredAndEndsNothingItDoesNotName) {
+  // A job GitHub deploys as its deployment 999; every status below names 555 (or nothing usable).
+  orchestration::NewDeployment job = shipgate::testing::new_deployment("planera", "production", std::string(40, 'a'),
+                                                                       orchestration::Trigger::github_actions);
+  job.images.clear();
+  job.initial = orchestration::State::pending_approval;  // handed over below, as an override does
+  job.result = {{"github", {{"run_id", 42}, {"deployment_id", 999}, {"environment", "Production EU"}}}};
+  const auto id = gate->ingest({job}).at(0);
+  auto handed = shipgate::testing::run_awaitable(gate->store->transition({id, orchestration::Event::hand_over, "t", "test"}));
+  ASSERT_TRUE(handed && handed->applied);
   const json status = {{"action", "created"},
                        {"deployment_status", {{"state", "success"}, {"description", "done"}, {"log_url", "https://x.example/1"}}},
                        {"deployment", {{"id", 555}, {"environment", "Production EU"}}},
@@ -86,5 +95,11 @@ TEST_F(GithubActionsDelivery, EveryHostileDeploymentStatusIsAnsweredAndEndsNothi
     auto r = gate->github("deployment_status", "s" + std::to_string(++deliveries), body, "hook-secret");
     EXPECT_TRUE(r.status == 200 || r.status == 400) << v.what << ": " << r.status << " " << r.body;
   }
-  EXPECT_EQ(deployments(), 0u);
+  EXPECT_EQ(deployments(), 1u);
+  EXPECT_EQ(gate->state_of(id), orchestration::State::deploying_externally);
+  // The same status naming 999 ends it: the check above could have failed.
+  json mine = status;
+  mine["deployment"]["id"] = 999;
+  EXPECT_EQ(gate->github("deployment_status", "mine", mine, "hook-secret").status, 200);
+  EXPECT_EQ(gate->state_of(id), orchestration::State::succeeded);
 }
